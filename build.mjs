@@ -1,0 +1,23 @@
+// Build: compiles the WebAssembly kernels (when present) and bundles the library and CLI with esbuild into dist/.
+import { build } from 'esbuild';
+import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+
+if (existsSync('kernels/wasm/build.mjs')) {
+  execFileSync(process.execPath, ['kernels/wasm/build.mjs'], { stdio: 'inherit' });
+}
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  sourcemap: true,
+  packages: 'external',
+  logLevel: 'warning',
+};
+
+await build({ ...common, entryPoints: ['index.ts'], outfile: 'dist/index.js' });
+if (existsSync('cli/main.ts')) {
+  await build({ ...common, entryPoints: ['cli/main.ts'], outfile: 'dist/cli.js' });
+}

@@ -1,0 +1,47 @@
+// Error types and argument validators: every message names the op, the argument and the shapes.
+
+/** Raised for invalid arguments to an op: the message names the op, the argument and the shapes involved. */
+export class CondgradError extends Error {
+  readonly op: string;
+  constructor(op: string, message: string) {
+    super(`${op}: ${message}`);
+    this.name = 'CondgradError';
+    this.op = op;
+  }
+}
+
+/** Formats a shape as `[2,3,4]`. */
+export function fmtShape(shape: readonly number[]): string {
+  return `[${shape.join(',')}]`;
+}
+
+/** Throws unless `v` is a finite integer (optionally within [min, max]). */
+export function checkInt(op: string, arg: string, v: unknown, min = -Infinity, max = Infinity): number {
+  if (typeof v !== 'number' || !Number.isInteger(v)) {
+    throw new CondgradError(op, `${arg} must be an integer, got ${String(v)}`);
+  }
+  if (v < min || v > max) {
+    const range = max === Infinity ? `>= ${min}` : `in [${min}, ${max}]`;
+    throw new CondgradError(op, `${arg} must be ${range}, got ${v}`);
+  }
+  return v;
+}
+
+/** Throws unless `v` is a finite number. */
+export function checkFinite(op: string, arg: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) {
+    throw new CondgradError(op, `${arg} must be a finite number, got ${String(v)}`);
+  }
+  return v;
+}
+
+/** Throws unless `shape` is an array of non-negative integers (positive where `positive`). */
+export function checkShape(op: string, arg: string, shape: unknown, positive = true): readonly number[] {
+  if (!Array.isArray(shape)) throw new CondgradError(op, `${arg} must be an array of sizes, got ${String(shape)}`);
+  for (const d of shape) {
+    if (typeof d !== 'number' || !Number.isInteger(d) || d < (positive ? 1 : 0)) {
+      throw new CondgradError(op, `${arg} must hold ${positive ? 'positive' : 'non-negative'} integer sizes, got ${fmtShape(shape as number[])}`);
+    }
+  }
+  return shape as number[];
+}

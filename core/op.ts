@@ -1,0 +1,72 @@
+// The op abstraction: one typed object per op (plan = validate + output shape, forward, backward) and the runner that records it on the tape.
+
+import { CondgradError, fmtShape } from './errors.js';
+import type { AnyBackend, Storage } from '../kernels/backend.js';
+import { isGradEnabled } from './engine.js';
+import { Tensor } from './tensor.js';
+
+/** What an op's plan must provide: the output shape (plus whatever forward/backward need). */
+export interface OpPlan {
+  readonly shape: readonly number[];
+}
+
+export interface OpContext<A, P extends OpPlan> {
+  readonly inputs: readonly Tensor[];
+  readonly output: Tensor;
+  readonly attrs: A;
+  readonly plan: P;
+}
+
+/**
+ * One op. `plan` validates inputs and attributes (throwing a CondgradError that names the op, the
+ * argument and the shapes) and returns the output shape plus any geometry. `forward` runs kernels
+ * on the inputs' backend. `backward`, written with other ops, returns one gradient per input
+ * (null where none flows); ops without it are not differentiable.
+ */
+export interface Op<A, P extends OpPlan> {
+  readonly name: string;
+  plan(inputs: readonly Tensor[], attrs: A): P;
+  forward(backend: AnyBackend, inputs: readonly Storage[], plan: P, attrs: A): Storage;
+  backward?(dy: Tensor, ctx: OpContext<A, P>): readonly (Tensor | null)[];
+}
+
+/** Checks that every input is a live tensor, all on one backend, all of one dtype. */
+export function checkInputs(op: string, inputs: readonly unknown[], names?: readonly string[]): readonly Tensor[] {
+  const ts = inputs as Tensor[];
+  ts.forEach((t, i) => {
+    if (!(t instanceof Tensor)) {
+      throw new CondgradError(op, `${names?.[i] ?? `input ${i}`} must be a Tensor, got ${t === null ? 'null' : typeof t}`);
+    }
+    if (t.isDisposed) throw new CondgradError(op, `${names?.[i] ?? `input ${i}`} ${fmtShape(t.shape)} was disposed`);
+  });
+  for (let i = 1; i < ts.length; i++) {
+    const name = (j: number): string => names?.[j] ?? `input ${j}`;
+    if (ts[i].backend !== ts[0].backend) {
+      throw new CondgradError(op, `${name(0)} ${fmtShape(ts[0].shape)} is on the '${ts[0].backend.name}' backend but ${name(i)} ${fmtShape(ts[i].shape)} is on '${ts[i].backend.name}'; move one with .to()`);
+    }
+    if (ts[i].dtype !== ts[0].dtype) {
+      throw new CondgradError(op, `${name(0)} ${fmtShape(ts[0].shape)} is ${ts[0].dtype} but ${name(i)} ${fmtShape(ts[i].shape)} is ${ts[i].dtype}; cast one explicitly`);
+    }
+  }
+  return ts;
+}
+
+/** Runs an op: validates, plans, computes on the inputs' backend and records the tape node. */
+export function runOp<A, P extends OpPlan>(op: Op<A, P>, inputs: readonly Tensor[], attrs: A, names?: readonly string[]): Tensor {
+  if (inputs.length === 0) throw new CondgradError(op.name, 'needs at least one tensor input');
+  checkInputs(op.name, inputs, names);
+  const plan = op.plan(inputs, attrs);
+  const backend = inputs[0].backend;
+  const storage = op.forward(backend, inputs.map((t) => t.storage), plan, attrs);
+  const record = isGradEnabled() && op.backward !== undefined && inputs.some((t) => t.requiresGrad);
+  const out = new Tensor(storage, plan.shape, backend, record);
+  if (record) {
+    const backward = op.backward!.bind(op);
+    out.node = {
+      opName: op.name,
+      inputs,
+      backward: (dy) => backward(dy, { inputs, output: out, attrs, plan }),
+    };
+  }
+  return out;
+}

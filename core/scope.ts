@@ -1,0 +1,57 @@
+// Memory scopes: tidy() frees every tensor a function created except those it returns or keeps.
+
+import type { Tensor } from './tensor.js';
+
+const scopes: Set<Tensor>[] = [];
+const kept = new WeakSet<Tensor>();
+
+/** Called by the Tensor constructor: records the tensor in the innermost open scope. */
+export function track(t: Tensor): void {
+  if (scopes.length > 0) scopes[scopes.length - 1].add(t);
+}
+
+/** Exempts a tensor from the enclosing tidy() scopes. */
+export function keep<T extends Tensor>(t: T): T {
+  kept.add(t);
+  for (const s of scopes) s.delete(t);
+  return t;
+}
+
+function collect(result: unknown, out: Set<Tensor>, isTensor: (v: unknown) => v is Tensor, depth = 0): void {
+  if (depth > 4 || result === null || typeof result !== 'object') return;
+  if (isTensor(result)) {
+    out.add(result);
+    return;
+  }
+  if (Array.isArray(result)) for (const v of result) collect(v, out, isTensor, depth + 1);
+  else for (const v of Object.values(result as Record<string, unknown>)) collect(v, out, isTensor, depth + 1);
+}
+
+/**
+ * Runs fn and disposes every tensor created inside it, except the tensors it returns (also inside
+ * arrays or plain objects), tensors passed to keep(), and leaf gradients of tensors created
+ * outside the scope. Returned tensors move to the enclosing scope. Not for async functions.
+ */
+export function tidy<T>(fn: () => T, isTensor: (v: unknown) => v is Tensor = defaultIsTensor): T {
+  const scope = new Set<Tensor>();
+  scopes.push(scope);
+  let result: T;
+  try {
+    result = fn();
+  } finally {
+    scopes.pop();
+  }
+  const survivors = new Set<Tensor>();
+  collect(result, survivors, isTensor);
+  for (const t of scope) {
+    if (survivors.has(t) || kept.has(t)) continue;
+    if (t.isGradOfOuter()) continue;
+    t.dispose();
+  }
+  if (scopes.length > 0) for (const t of survivors) if (scope.has(t)) scopes[scopes.length - 1].add(t);
+  return result;
+}
+
+function defaultIsTensor(v: unknown): v is Tensor {
+  return typeof v === 'object' && v !== null && (v as { __isTensor?: boolean }).__isTensor === true;
+}

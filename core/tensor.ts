@@ -1,0 +1,164 @@
+// The Tensor: shape, dtype, backend storage, and its place on the autograd tape.
+
+import { CondgradError, fmtShape } from './errors.js';
+import type { DType, FloatArray } from './dtype.js';
+import type { AnyBackend, BackendName, Storage } from '../kernels/backend.js';
+import { sizeOf } from '../kernels/geometry/strided.js';
+import { getBackend } from './engine.js';
+import { track } from './scope.js';
+import { backward as runBackward } from './autograd.js';
+
+/** How a tensor was made: the op, its inputs and what its backward needs. */
+export interface TapeNode {
+  readonly opName: string;
+  readonly inputs: readonly Tensor[];
+  /** Gradients for each input (null where none flows), given the output's gradient. */
+  readonly backward: (dy: Tensor) => readonly (Tensor | null)[];
+}
+
+let nextId = 0;
+
+/** An n-dimensional array of float32 or float64 on one backend, optionally recorded for autograd. */
+export class Tensor {
+  readonly __isTensor = true;
+  readonly id: number;
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+  readonly backend: AnyBackend;
+  private _storage: Storage | null;
+  /** Whether gradients flow to (and, for leaves, accumulate in) this tensor. */
+  requiresGrad: boolean;
+  /** Accumulated gradient of a leaf after backward(). */
+  grad: Tensor | null = null;
+  /** The op that produced this tensor while recording; null for leaves. */
+  node: TapeNode | null;
+  /** Set when this tensor is another tensor's `.grad`. */
+  gradOwner: Tensor | null = null;
+  name?: string;
+
+  constructor(storage: Storage, shape: readonly number[], backend: AnyBackend, requiresGrad = false, node: TapeNode | null = null) {
+    if (storage.size !== sizeOf(shape)) {
+      throw new CondgradError('Tensor', `storage of ${storage.size} elements cannot hold shape ${fmtShape(shape)}`);
+    }
+    this.id = nextId++;
+    this._storage = storage;
+    this.shape = Object.freeze([...shape]);
+    this.dtype = storage.dtype;
+    this.backend = backend;
+    this.requiresGrad = requiresGrad;
+    this.node = node;
+    track(this);
+  }
+
+  get size(): number {
+    return this._storage ? this._storage.size : sizeOf(this.shape);
+  }
+
+  get rank(): number {
+    return this.shape.length;
+  }
+
+  get isDisposed(): boolean {
+    return this._storage === null;
+  }
+
+  /** The backend storage; throws if the tensor was disposed. */
+  get storage(): Storage {
+    if (this._storage === null) throw new CondgradError('Tensor', `tensor #${this.id} ${fmtShape(this.shape)} was disposed`);
+    return this._storage;
+  }
+
+  /** Synchronous copy of the data (cpu and wasm backends). */
+  dataSync(): FloatArray {
+    return this.backend.readSync(this.storage);
+  }
+
+  /** Copy of the data; the only read-back path on the gpu backend. */
+  data(): Promise<FloatArray> {
+    return this.backend.read(this.storage);
+  }
+
+  /** The single value of a one-element tensor. */
+  item(): number {
+    if (this.size !== 1) throw new CondgradError('item', `tensor has ${this.size} elements (shape ${fmtShape(this.shape)}), item() needs exactly 1`);
+    return this.dataSync()[0];
+  }
+
+  /** Nested JS arrays (synchronous backends). */
+  toArray(): unknown {
+    const d = this.dataSync();
+    if (this.shape.length === 0) return d[0];
+    const build = (dim: number, off: number): unknown => {
+      const n = this.shape[dim];
+      if (dim === this.shape.length - 1) return Array.from(d.subarray(off, off + n));
+      const step = sizeOf(this.shape.slice(dim + 1));
+      return Array.from({ length: n }, (_, i) => build(dim + 1, off + i * step));
+    };
+    return build(0, 0);
+  }
+
+  /** Frees the storage now. Later use of the tensor throws. */
+  dispose(): void {
+    if (this._storage === null) return;
+    this.backend.dispose(this._storage);
+    this._storage = null;
+  }
+
+  /** True while this tensor is the `.grad` of a live tensor (tidy() then leaves it alone). */
+  isGradOfOuter(): boolean {
+    return this.gradOwner !== null && this.gradOwner.grad === this;
+  }
+
+  /** Backpropagates from this tensor (a one-element tensor unless `grad` is given). */
+  backward(grad?: Tensor): void {
+    runBackward(this, grad);
+  }
+
+  /** Marks this leaf as requiring gradients; returns this. */
+  requiresGrad_(flag = true): this {
+    if (this.node !== null && !flag) throw new CondgradError('requiresGrad_', 'cannot turn off gradients of a non-leaf tensor; use detach()');
+    this.requiresGrad = flag;
+    return this;
+  }
+
+  /** A new leaf sharing nothing with the tape (the data is copied on backends where storage is immutable anyway). */
+  detach(): Tensor {
+    const b = this.backend;
+    return new Tensor(b.gather(this.storage, { dims: [this.size], strides: [1], offset: 0 }), this.shape, b, false);
+  }
+
+  /**
+   * Replaces this tensor's data with `src`'s, in place (same shape, dtype and backend), taking over
+   * src's storage; src is left disposed. Used by optimizers; not recorded on the tape.
+   */
+  assign(src: Tensor): this {
+    if (src.backend !== this.backend || src.dtype !== this.dtype || fmtShape(src.shape) !== fmtShape(this.shape)) {
+      throw new CondgradError('assign', `source ${fmtShape(src.shape)} ${src.dtype} on ${src.backend.name} does not match target ${fmtShape(this.shape)} ${this.dtype} on ${this.backend.name}`);
+    }
+    if (src === this) return this;
+    const s = src.storage;
+    if (this._storage !== null && this._storage !== s) this.backend.dispose(this._storage);
+    this._storage = s;
+    src._storage = null;
+    return this;
+  }
+
+  /** A copy on another backend (explicit; ops never move data between backends). */
+  to(target: BackendName | AnyBackend): Tensor {
+    const b = typeof target === 'string' ? getBackend(target) : target;
+    if (b === this.backend) return this;
+    if (!b.dtypes.includes(this.dtype)) throw new CondgradError('to', `backend '${b.name}' does not store ${this.dtype} (tensor ${fmtShape(this.shape)})`);
+    return new Tensor(b.fromArray(this.dataSync()), this.shape, b, this.requiresGrad && this.node === null);
+  }
+
+  /** Async variant of to(), for moving off a backend that reads asynchronously. */
+  async toAsync(target: BackendName | AnyBackend): Promise<Tensor> {
+    const b = typeof target === 'string' ? getBackend(target) : target;
+    if (b === this.backend) return this;
+    return new Tensor(b.fromArray(await this.data()), this.shape, b, this.requiresGrad && this.node === null);
+  }
+
+  toString(): string {
+    return `Tensor(${fmtShape(this.shape)}, ${this.dtype}, ${this.backend.name}${this.requiresGrad ? ', requiresGrad' : ''})`;
+  }
+}

@@ -1,0 +1,17 @@
+// condgrad's public API: tensors, autograd, ops, CondConv, nn, and backends.
+
+export { Tensor, type TapeNode } from './core/tensor.js';
+export { tensor, zeros, ones, full, rand, randn, fromNdarray, toNdarray, type CreateOptions, type RandomOptions } from './core/creation.js';
+export { getBackend, setBackend, registerBackend, listBackends, noGrad, withGrad, isGradEnabled } from './core/engine.js';
+export { tidy, keep } from './core/scope.js';
+export { Rng, manualSeed } from './core/random.js';
+export { gradcheck, type GradcheckOptions, type GradcheckReport } from './core/gradcheck.js';
+export { CondgradError } from './core/errors.js';
+export type { DType, FloatArray } from './core/dtype.js';
+export type { Backend, BackendName, Storage, MemoryStats } from './kernels/backend.js';
+
+export * from './ops/arithmetic.js';
+export * from './ops/activations.js';
+export * from './ops/reduce.js';
+export * from './ops/shape.js';
+export * from './ops/matmul.js';

@@ -1,0 +1,89 @@
+// The typed backend interface: every op reaches its kernels through these methods, on every backend.
+
+import type { DType, FloatArray } from '../core/dtype.js';
+import type { BinaryGeometry } from './geometry/broadcast.js';
+import type { Conv2dGeometry } from './geometry/conv.js';
+import type { MatmulGeometry } from './geometry/matmul.js';
+import type { ConcatGeometry, PadGeometry } from './geometry/movement.js';
+import type { Pool2dGeometry } from './geometry/pool.js';
+import type { ReduceGeometry } from './geometry/reduce.js';
+import type { StridedView } from './geometry/strided.js';
+import type { BinaryOp, ReduceOp, UnaryOp } from './elementwise.js';
+
+export type BackendName = 'cpu' | 'wasm' | 'gpu';
+
+/** A backend's handle to a flat, contiguous buffer of `size` elements of `dtype`. */
+export interface Storage {
+  readonly dtype: DType;
+  readonly size: number;
+}
+
+/** Allocation counters, for memory tests and benches. `live*` is null where the backend cannot know (GC-managed). */
+export interface MemoryStats {
+  allocations: number;
+  bytesAllocated: number;
+  liveBuffers: number | null;
+  liveBytes: number | null;
+}
+
+/**
+ * A compute backend. Kernels are pure: they read their input storages and return a new storage
+ * (in the inputs' dtype unless stated), never mutating an input. Geometry objects are computed
+ * once in kernels/geometry and are the only index math a kernel needs.
+ *
+ * A backend that lacks a kernel for a dtype throws a `CondgradError` naming the kernel; it never
+ * silently falls back to another device.
+ */
+export interface Backend<S extends Storage = Storage> {
+  readonly name: BackendName;
+  /** The dtypes this backend stores. */
+  readonly dtypes: readonly DType[];
+
+  // ---- memory ----
+  /** Copies host data into a new storage. */
+  fromArray(data: FloatArray): S;
+  zeros(dtype: DType, size: number): S;
+  /** Copies the storage back to the host. */
+  read(s: S): Promise<FloatArray>;
+  /** Synchronous read-back; throws on backends that can only read asynchronously. */
+  readSync(s: S): FloatArray;
+  /** Frees the storage now (GC-managed backends may make this a no-op). Idempotent. */
+  dispose(s: S): void;
+  memory(): MemoryStats;
+
+  // ---- elementwise and reductions ----
+  cast(x: S, dtype: DType): S;
+  unary(x: S, op: UnaryOp): S;
+  /** dx = dy * f'(x) with y = f(x) given, for the same op. */
+  unaryBackward(x: S, y: S, dy: S, op: UnaryOp): S;
+  binary(a: S, b: S, op: BinaryOp, g: BinaryGeometry): S;
+  /** Output has g.outSize elements (the kept dims, in order). */
+  reduce(x: S, op: ReduceOp, g: ReduceGeometry): S;
+
+  // ---- movement ----
+  /** Materialises a strided view of x as a contiguous storage of the view's size. */
+  gather(x: S, view: StridedView): S;
+  pad(x: S, g: PadGeometry): S;
+  concat(xs: readonly S[], g: ConcatGeometry): S;
+
+  // ---- linear algebra ----
+  matmul(a: S, b: S, g: MatmulGeometry): S;
+
+  // ---- convolution (plain, grouped, depthwise, and per-sample weights) ----
+  /** y: [B, outC, outH, outW]. w: [outC, inCPerGroup, kH, kW], or [B, ...] when g.perSampleWeights. */
+  conv2d(x: S, w: S, g: Conv2dGeometry): S;
+  /** dx: [B, inC, inH, inW]. */
+  conv2dBackwardInput(dy: S, w: S, g: Conv2dGeometry): S;
+  /** dw: [outC, inCPerGroup, kH, kW] summed over the batch, or [B, ...] per sample when g.perSampleWeights. */
+  conv2dBackwardFilter(x: S, dy: S, g: Conv2dGeometry): S;
+
+  // ---- pooling ----
+  maxPool2d(x: S, g: Pool2dGeometry): S;
+  /** Routes dy to the first maximum of each window (recomputed from x). */
+  maxPool2dBackward(x: S, dy: S, g: Pool2dGeometry): S;
+  avgPool2d(x: S, g: Pool2dGeometry): S;
+  avgPool2dBackward(dy: S, g: Pool2dGeometry): S;
+}
+
+/** Any backend, with its storage type erased: what tensors and ops hold. */
+export type AnyBackend = Backend<Storage>;

@@ -1,0 +1,145 @@
+// Conv2d geometry: output size, padding, strides, dilation and groups, computed and validated once for every backend.
+
+import { CondgradError, checkInt, fmtShape } from '../../core/errors.js';
+
+/** Padding as PyTorch or TF spell it: one number, [padH, padW], [top, bottom, left, right], 'same' or 'valid'. */
+export type Padding = number | readonly [number, number] | readonly [number, number, number, number] | 'same' | 'valid';
+export type Pair = number | readonly [number, number];
+
+export interface Conv2dOptions {
+  stride?: Pair;
+  padding?: Padding;
+  dilation?: Pair;
+  groups?: number;
+}
+
+/**
+ * Everything a conv kernel needs. x: [batch, inC, inH, inW] NCHW; y: [batch, outC, outH, outW].
+ * Weights are [outC, inC/groups, kH, kW], or with `perSampleWeights` one such kernel per sample:
+ * [batch, outC, inC/groups, kH, kW]. 'same' padding follows TF: out = ceil(in / stride), the
+ * odd pixel of padding going to the bottom/right.
+ */
+export interface Conv2dGeometry {
+  readonly batch: number;
+  readonly inC: number;
+  readonly inH: number;
+  readonly inW: number;
+  readonly outC: number;
+  readonly outH: number;
+  readonly outW: number;
+  readonly kH: number;
+  readonly kW: number;
+  readonly strideH: number;
+  readonly strideW: number;
+  readonly dilationH: number;
+  readonly dilationW: number;
+  readonly padTop: number;
+  readonly padBottom: number;
+  readonly padLeft: number;
+  readonly padRight: number;
+  readonly groups: number;
+  readonly inCPerGroup: number;
+  readonly outCPerGroup: number;
+  readonly perSampleWeights: boolean;
+  /** Elements of one sample's kernel: outC * inCPerGroup * kH * kW. */
+  readonly weightSize: number;
+  /** Multiply-accumulates of the forward pass over the whole batch. */
+  readonly macs: number;
+}
+
+export function pair(op: string, arg: string, v: Pair | undefined, dflt: number, min: number): [number, number] {
+  if (v === undefined) return [dflt, dflt];
+  if (typeof v === 'number') {
+    checkInt(op, arg, v, min);
+    return [v, v];
+  }
+  if (!Array.isArray(v) || v.length !== 2) throw new CondgradError(op, `${arg} must be a number or a pair, got ${JSON.stringify(v)}`);
+  checkInt(op, `${arg}[0]`, v[0], min);
+  checkInt(op, `${arg}[1]`, v[1], min);
+  return [v[0], v[1]];
+}
+
+/** Resolves padding for one spatial dim to [before, after]. */
+function resolvePad(size: number, k: number, stride: number, dilation: number, mode: 'same' | 'valid'): [number, number] {
+  if (mode === 'valid') return [0, 0];
+  const out = Math.ceil(size / stride);
+  const total = Math.max((out - 1) * stride + (k - 1) * dilation + 1 - size, 0);
+  const before = Math.floor(total / 2);
+  return [before, total - before];
+}
+
+/** Pads [top, bottom, left, right] for a window op over an input of size [inH, inW]. */
+export function resolvePadding(op: string, padding: Padding | undefined, inH: number, inW: number,
+  k: [number, number], s: [number, number], d: [number, number]): [number, number, number, number] {
+  const p = padding ?? 0;
+  if (p === 'same' || p === 'valid') {
+    const [t, b] = resolvePad(inH, k[0], s[0], d[0], p);
+    const [l, r] = resolvePad(inW, k[1], s[1], d[1], p);
+    return [t, b, l, r];
+  }
+  if (typeof p === 'number') {
+    checkInt(op, 'padding', p, 0);
+    return [p, p, p, p];
+  }
+  if (Array.isArray(p) && p.length === 2) {
+    checkInt(op, 'padding[0]', p[0], 0);
+    checkInt(op, 'padding[1]', p[1], 0);
+    return [p[0], p[0], p[1], p[1]];
+  }
+  if (Array.isArray(p) && p.length === 4) {
+    p.forEach((v, i) => checkInt(op, `padding[${i}]`, v, 0));
+    return [p[0], p[1], p[2], p[3]];
+  }
+  throw new CondgradError(op, `padding must be a number, [h, w], [top, bottom, left, right], 'same' or 'valid', got ${JSON.stringify(p)}`);
+}
+
+/** Output size of a window op along one dim, or an Error when the window does not fit. */
+export function windowOut(op: string, dim: string, size: number, padBefore: number, padAfter: number, k: number, stride: number, dilation: number): number {
+  const span = (k - 1) * dilation + 1;
+  const padded = size + padBefore + padAfter;
+  if (span > padded) {
+    throw new CondgradError(op, `kernel ${dim} extent ${span} (size ${k}, dilation ${dilation}) is larger than the padded input ${dim} ${padded}`);
+  }
+  return Math.floor((padded - span) / stride) + 1;
+}
+
+/**
+ * Validates x and w and computes the conv geometry.
+ * @param xShape [B, C, H, W]
+ * @param wShape [O, C/groups, kH, kW], or [B, O, C/groups, kH, kW] when `perSampleWeights`
+ */
+export function conv2dGeometry(op: string, xShape: readonly number[], wShape: readonly number[], opts: Conv2dOptions = {}, perSampleWeights = false): Conv2dGeometry {
+  if (xShape.length !== 4) throw new CondgradError(op, `x must be [B, C, H, W], got ${fmtShape(xShape)}`);
+  const wRank = perSampleWeights ? 5 : 4;
+  if (wShape.length !== wRank) {
+    const want = perSampleWeights ? '[B, O, C/groups, kH, kW]' : '[O, C/groups, kH, kW]';
+    throw new CondgradError(op, `weight must be ${want}, got ${fmtShape(wShape)} (x ${fmtShape(xShape)})`);
+  }
+  const [batch, inC, inH, inW] = xShape;
+  const w = perSampleWeights ? wShape.slice(1) : wShape;
+  if (perSampleWeights && wShape[0] !== batch) {
+    throw new CondgradError(op, `per-sample weight batch ${wShape[0]} does not match x batch ${batch} (x ${fmtShape(xShape)}, weight ${fmtShape(wShape)})`);
+  }
+  const [outC, wInC, kH, kW] = w;
+  const groups = opts.groups ?? 1;
+  checkInt(op, 'groups', groups, 1);
+  if (inC % groups !== 0) throw new CondgradError(op, `groups ${groups} does not divide the input channels ${inC} (x ${fmtShape(xShape)})`);
+  if (outC % groups !== 0) throw new CondgradError(op, `groups ${groups} does not divide the output channels ${outC} (weight ${fmtShape(wShape)})`);
+  if (wInC !== inC / groups) {
+    throw new CondgradError(op, `weight has ${wInC} input channels per group but x has ${inC} channels in ${groups} group(s), i.e. ${inC / groups} per group (x ${fmtShape(xShape)}, weight ${fmtShape(wShape)})`);
+  }
+  const s = pair(op, 'stride', opts.stride, 1, 1);
+  const d = pair(op, 'dilation', opts.dilation, 1, 1);
+  const [padTop, padBottom, padLeft, padRight] = resolvePadding(op, opts.padding, inH, inW, [kH, kW], s, d);
+  const outH = windowOut(op, 'height', inH, padTop, padBottom, kH, s[0], d[0]);
+  const outW = windowOut(op, 'width', inW, padLeft, padRight, kW, s[1], d[1]);
+  const weightSize = outC * wInC * kH * kW;
+  return Object.freeze({
+    batch, inC, inH, inW, outC, outH, outW, kH, kW,
+    strideH: s[0], strideW: s[1], dilationH: d[0], dilationW: d[1],
+    padTop, padBottom, padLeft, padRight,
+    groups, inCPerGroup: wInC, outCPerGroup: outC / groups,
+    perSampleWeights, weightSize,
+    macs: batch * outH * outW * weightSize,
+  });
+}
