@@ -1,0 +1,96 @@
+// Batch normalisation over NCHW tensors, written as a composite of differentiable ops.
+
+import { CondgradError, checkFinite, fmtShape } from '../core/errors.js';
+import { noGrad } from '../core/engine.js';
+import { Tensor } from '../core/tensor.js';
+import { add, affine, div, mul, sqrt, square, sub } from './arithmetic.js';
+import { mean } from './reduce.js';
+import { reshape } from './shape.js';
+
+export interface BatchNorm2dOptions {
+  /** Per-channel scale γ: [C]. */
+  weight?: Tensor | null;
+  /** Per-channel shift β: [C]. */
+  bias?: Tensor | null;
+  /** [C]; updated in place in training, read in eval. */
+  runningMean?: Tensor | null;
+  /** [C]; updated in place in training (unbiased variance, as PyTorch), read in eval. */
+  runningVar?: Tensor | null;
+  training: boolean;
+  /** Weight of the new batch statistic in the running update (PyTorch convention). Default 0.1. */
+  momentum?: number;
+  eps?: number;
+}
+
+const OP = 'batchNorm2d';
+
+function checkChannelTensor(x: Tensor, arg: string, t: Tensor | null | undefined): Tensor | null {
+  if (t === undefined || t === null) return null;
+  if (!(t instanceof Tensor)) throw new CondgradError(OP, `${arg} must be a Tensor, got ${typeof t}`);
+  const C = x.shape[1];
+  if (t.rank !== 1 || t.shape[0] !== C) {
+    throw new CondgradError(OP, `${arg} must be [${C}] for x ${fmtShape(x.shape)}, got ${fmtShape(t.shape)}`);
+  }
+  if (t.dtype !== x.dtype) throw new CondgradError(OP, `${arg} ${fmtShape(t.shape)} is ${t.dtype} but x ${fmtShape(x.shape)} is ${x.dtype}; cast one explicitly`);
+  if (t.backend !== x.backend) throw new CondgradError(OP, `${arg} ${fmtShape(t.shape)} is on '${t.backend.name}' but x ${fmtShape(x.shape)} is on '${x.backend.name}'`);
+  if (t.isDisposed) throw new CondgradError(OP, `${arg} ${fmtShape(t.shape)} was disposed`);
+  return t;
+}
+
+/** running ← (1 − m)·running + m·batchStat (not recorded; old storage released by assign). */
+function updateRunning(running: Tensor, stat: Tensor, momentum: number, scale: number): void {
+  noGrad(() => {
+    const flat = reshape(stat, running.shape);
+    const kept = affine(running, 1 - momentum);
+    const fresh = affine(flat, momentum * scale);
+    running.assign(add(kept, fresh));
+    for (const t of [flat, kept, fresh]) t.dispose();
+  });
+}
+
+/**
+ * Batch normalisation. x: [B, C, H, W]; weight, bias, runningMean, runningVar: [C].
+ * Training normalises with the batch mean and biased variance over (B, H, W) and updates the
+ * running statistics in place (variance unbiased); eval normalises with the running statistics.
+ * y = (x − μ) / √(σ² + eps) · weight + bias, gradients flowing to x, weight and bias.
+ */
+export function batchNorm2d(x: Tensor, opts: BatchNorm2dOptions): Tensor {
+  if (!(x instanceof Tensor)) throw new CondgradError(OP, `x must be a Tensor, got ${x === null ? 'null' : typeof x}`);
+  if (x.rank !== 4) throw new CondgradError(OP, `x must be [B, C, H, W], got ${fmtShape(x.shape)}`);
+  if (opts === null || typeof opts !== 'object' || typeof opts.training !== 'boolean') {
+    throw new CondgradError(OP, `options must give training: boolean (x ${fmtShape(x.shape)})`);
+  }
+  const momentum = checkFinite(OP, 'momentum', opts.momentum ?? 0.1);
+  if (momentum < 0 || momentum > 1) throw new CondgradError(OP, `momentum must be in [0, 1], got ${momentum}`);
+  const eps = checkFinite(OP, 'eps', opts.eps ?? 1e-5);
+  if (eps <= 0) throw new CondgradError(OP, `eps must be > 0, got ${eps}`);
+  const weight = checkChannelTensor(x, 'weight', opts.weight);
+  const bias = checkChannelTensor(x, 'bias', opts.bias);
+  const runningMean = checkChannelTensor(x, 'runningMean', opts.runningMean);
+  const runningVar = checkChannelTensor(x, 'runningVar', opts.runningVar);
+  const C = x.shape[1];
+  const bc = [1, C, 1, 1];
+
+  let xhat: Tensor;
+  if (opts.training) {
+    const n = x.shape[0] * x.shape[2] * x.shape[3];
+    if (n <= 1) {
+      throw new CondgradError(OP, `training needs more than one value per channel, got x ${fmtShape(x.shape)} (B·H·W = ${n})`);
+    }
+    const mu = mean(x, [0, 2, 3], true);
+    const xc = sub(x, mu);
+    const variance = mean(square(xc), [0, 2, 3], true);
+    xhat = div(xc, sqrt(affine(variance, 1, eps)));
+    if (runningMean !== null) updateRunning(runningMean, mu, momentum, 1);
+    if (runningVar !== null) updateRunning(runningVar, variance, momentum, n / (n - 1));
+  } else {
+    if (runningMean === null || runningVar === null) {
+      throw new CondgradError(OP, `eval mode needs runningMean and runningVar [${C}] (x ${fmtShape(x.shape)})`);
+    }
+    xhat = div(sub(x, reshape(runningMean, bc)), sqrt(affine(reshape(runningVar, bc), 1, eps)));
+  }
+  let y = xhat;
+  if (weight !== null) y = mul(y, reshape(weight, bc));
+  if (bias !== null) y = add(y, reshape(bias, bc));
+  return y;
+}

@@ -1,0 +1,114 @@
+// Softmax, log-softmax (with temperature) and the classification losses built on them: crossEntropy and nllLoss.
+
+import { CondgradError, fmtShape } from '../core/errors.js';
+import { allocArray } from '../core/dtype.js';
+import { noGrad } from '../core/engine.js';
+import { Tensor } from '../core/tensor.js';
+import { div, exp, log, mul, neg, sub } from './arithmetic.js';
+import { max, sum } from './reduce.js';
+
+function checkSoftmaxArgs(op: string, x: Tensor, axis: number, temperature: number): number {
+  if (!(x instanceof Tensor)) throw new CondgradError(op, `x must be a Tensor, got ${x === null ? 'null' : typeof x}`);
+  if (x.rank === 0) throw new CondgradError(op, `x must have at least one dim, got ${fmtShape(x.shape)}`);
+  if (typeof axis !== 'number' || !Number.isInteger(axis) || axis < -x.rank || axis >= x.rank) {
+    throw new CondgradError(op, `axis ${String(axis)} is out of range for x ${fmtShape(x.shape)}`);
+  }
+  if (typeof temperature !== 'number' || !Number.isFinite(temperature) || temperature <= 0) {
+    throw new CondgradError(op, `temperature must be a finite number > 0, got ${String(temperature)} (x ${fmtShape(x.shape)})`);
+  }
+  return axis < 0 ? axis + x.rank : axis;
+}
+
+/**
+ * (x − max(x)) / T along `axis`: every entry ≤ 0 and the maximum 0, so exp never overflows.
+ * The max is a constant for the gradient (softmax is shift invariant).
+ */
+function shifted(x: Tensor, axis: number, temperature: number): Tensor {
+  const m = noGrad(() => max(x, axis, true));
+  const xc = sub(x, m);
+  return temperature === 1 ? xc : div(xc, temperature);
+}
+
+/** softmax(x / T) along `axis` (default the last). x: any rank ≥ 1 → same shape. */
+export function softmax(x: Tensor, axis = -1, temperature = 1): Tensor {
+  const a = checkSoftmaxArgs('softmax', x, axis, temperature);
+  if (x.shape[a] === 0) return mul(x, 1);
+  const e = exp(shifted(x, a, temperature));
+  return div(e, sum(e, a, true));
+}
+
+/** log softmax(x / T) along `axis` (default the last), computed as z − log Σ exp z with z = (x − max) / T. */
+export function logSoftmax(x: Tensor, axis = -1, temperature = 1): Tensor {
+  const a = checkSoftmaxArgs('logSoftmax', x, axis, temperature);
+  if (x.shape[a] === 0) return mul(x, 1);
+  const z = shifted(x, a, temperature);
+  return sub(z, log(sum(exp(z), a, true)));
+}
+
+export type Reduction = 'mean' | 'sum';
+
+export interface CrossEntropyOptions {
+  reduction?: Reduction;
+  /** ε in [0, 1]: the target is (1 − ε)·onehot + ε / C, as in PyTorch. */
+  labelSmoothing?: number;
+}
+
+/** Validates [B, C] scores and B integer labels in [0, C); returns the labels as numbers. */
+function checkLabels(op: string, arg: string, x: Tensor, labels: Int32Array | readonly number[]): ArrayLike<number> {
+  if (!(x instanceof Tensor)) throw new CondgradError(op, `${arg} must be a Tensor, got ${x === null ? 'null' : typeof x}`);
+  if (x.rank !== 2) throw new CondgradError(op, `${arg} must be [B, C], got ${fmtShape(x.shape)}`);
+  if (!(labels instanceof Int32Array) && !Array.isArray(labels)) {
+    throw new CondgradError(op, `labels must be an Int32Array or a number array, got ${labels === null ? 'null' : typeof labels} (${arg} ${fmtShape(x.shape)})`);
+  }
+  const [B, C] = x.shape;
+  if (labels.length !== B) {
+    throw new CondgradError(op, `labels has length ${labels.length} but ${arg} ${fmtShape(x.shape)} has batch ${B}`);
+  }
+  for (let i = 0; i < labels.length; i++) {
+    const l = labels[i];
+    if (typeof l !== 'number' || !Number.isInteger(l) || l < 0 || l >= C) {
+      throw new CondgradError(op, `labels[${i}] = ${String(l)} must be an integer class index in [0, ${C}) for ${arg} ${fmtShape(x.shape)}`);
+    }
+  }
+  return labels;
+}
+
+function checkReduction(op: string, reduction: unknown): Reduction {
+  if (reduction !== 'mean' && reduction !== 'sum') throw new CondgradError(op, `reduction must be 'mean' or 'sum', got ${String(reduction)}`);
+  return reduction;
+}
+
+/** −Σ target · logp, divided by B for 'mean'; target built on the host from labels. */
+function targetLoss(op: string, logp: Tensor, labels: ArrayLike<number>, smoothing: number, reduction: Reduction): Tensor {
+  const [B, C] = logp.shape;
+  if (reduction === 'mean' && B === 0) throw new CondgradError(op, `the mean over an empty batch is undefined (${fmtShape(logp.shape)}); use reduction 'sum'`);
+  const t = allocArray(logp.dtype, B * C);
+  if (smoothing > 0) t.fill(smoothing / C);
+  for (let b = 0; b < B; b++) t[b * C + labels[b]] += 1 - smoothing;
+  const target = new Tensor(logp.backend.fromArray(t), [B, C], logp.backend);
+  const total = neg(sum(mul(logp, target)));
+  return reduction === 'mean' ? div(total, B) : total;
+}
+
+/**
+ * Cross-entropy of class scores against integer labels. logits: [B, C]; labels: B integers in
+ * [0, C). Returns a scalar: the mean (default) or sum over the batch of −Σ_c target_c · log softmax(logits)_c.
+ */
+export function crossEntropy(logits: Tensor, labels: Int32Array | readonly number[], opts: CrossEntropyOptions = {}): Tensor {
+  const op = 'crossEntropy';
+  const ls = checkLabels(op, 'logits', logits, labels);
+  const reduction = checkReduction(op, opts.reduction ?? 'mean');
+  const eps = opts.labelSmoothing ?? 0;
+  if (typeof eps !== 'number' || !(eps >= 0 && eps <= 1)) {
+    throw new CondgradError(op, `labelSmoothing must be a number in [0, 1], got ${String(eps)} (logits ${fmtShape(logits.shape)})`);
+  }
+  if (logits.shape[1] === 0) throw new CondgradError(op, `logits ${fmtShape(logits.shape)} has no classes`);
+  return targetLoss(op, logSoftmax(logits, 1), ls, eps, reduction);
+}
+
+/** Negative log-likelihood of log-probabilities. logProbs: [B, C]; labels: B integers in [0, C) → scalar. */
+export function nllLoss(logProbs: Tensor, labels: Int32Array | readonly number[], opts: { reduction?: Reduction } = {}): Tensor {
+  const op = 'nllLoss';
+  const ls = checkLabels(op, 'logProbs', logProbs, labels);
+  return targetLoss(op, logProbs, ls, 0, checkReduction(op, opts.reduction ?? 'mean'));
+}
