@@ -15,3 +15,7 @@ export * from './ops/activations.js';
 export * from './ops/reduce.js';
 export * from './ops/shape.js';
 export * from './ops/matmul.js';
+export * from './ops/pool.js';
+export * from './ops/norm.js';
+export * from './ops/dropout.js';
+export * from './ops/softmax.js';
