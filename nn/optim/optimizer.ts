@@ -1,0 +1,179 @@
+// The optimizer base: parameter list, per-parameter state tensors kept on the parameters' backend, zeroGrad, and state dicts.
+
+import { CondgradError, fmtShape } from '../../core/errors.js';
+import { noGrad } from '../../core/engine.js';
+import { keep, tidy } from '../../core/scope.js';
+import { Tensor } from '../../core/tensor.js';
+import { zeros } from '../../core/creation.js';
+
+/** Hyperparameters as plain JSON values. */
+export type Hyper = Record<string, number | boolean | number[]>;
+
+/**
+ * An optimizer's resumable state. `meta` is plain JSON (kind, hyperparameters, per-parameter step
+ * counts); `tensors` holds the state buffers keyed `<paramIndex>.<name>` (e.g. `3.exp_avg`).
+ */
+export interface OptimizerState {
+  meta: { kind: string; lr: number; hyper: Hyper; steps: number[] };
+  tensors: Record<string, Tensor>;
+}
+
+/** Checks a non-negative finite hyperparameter. */
+export function checkHyper(op: string, name: string, v: unknown, lo = 0, hi = Infinity, openHi = false): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi || (openHi && v === hi)) {
+    throw new CondgradError(op, `${name} must be a finite number in [${lo}, ${hi}${openHi ? ')' : ']'}, got ${String(v)}`);
+  }
+  return v;
+}
+
+/**
+ * Base class. Subclasses implement `update(p, grad, state, step)` with ops (run under noGrad and
+ * tidy by `step()`) and return the new parameter value; buffers in `state` are replaced in place
+ * with `Tensor.assign`, so everything stays on the parameters' backend (no host round-trips).
+ */
+export abstract class Optimizer {
+  readonly params: readonly Tensor[];
+  /** The current learning rate; schedules overwrite it before each step. */
+  lr: number;
+  /** Per-parameter step counts (PyTorch keeps them per parameter: a parameter without a grad is skipped). */
+  protected steps: number[];
+  protected state: Map<string, Tensor>[];
+  abstract readonly kind: string;
+
+  constructor(op: string, params: Iterable<Tensor>, lr: number) {
+    const ps = [...params];
+    if (ps.length === 0) throw new CondgradError(op, 'params is empty: pass model.parameters()');
+    const seen = new Set<Tensor>();
+    ps.forEach((p, i) => {
+      if (!(p instanceof Tensor)) throw new CondgradError(op, `params[${i}] must be a Tensor, got ${typeof p}`);
+      if (seen.has(p)) throw new CondgradError(op, `params[${i}] ${fmtShape(p.shape)} appears twice`);
+      seen.add(p);
+    });
+    this.params = ps;
+    this.lr = checkHyper(op, 'lr', lr);
+    this.steps = ps.map(() => 0);
+    this.state = ps.map(() => new Map());
+  }
+
+  /** Hyperparameters other than lr, for stateDict. */
+  protected abstract hyper(): Hyper;
+
+  /** One parameter's update: returns the new value of p (a fresh tensor). */
+  protected abstract update(p: Tensor, grad: Tensor, i: number, step: number): Tensor;
+
+  /** Drops every parameter's gradient (frees it now; PyTorch's set_to_none). */
+  zeroGrad(): void {
+    for (const p of this.params) {
+      if (p.grad !== null) {
+        const g = p.grad;
+        p.grad = null;
+        g.dispose();
+      }
+    }
+  }
+
+  /** Applies one update to every parameter that has a gradient. */
+  step(): void {
+    noGrad(() => {
+      this.params.forEach((p, i) => {
+        const g = p.grad;
+        if (g === null) return;
+        if (g.isDisposed) throw new CondgradError(`${this.kind}.step`, `gradient of params[${i}] ${fmtShape(p.shape)} was disposed`);
+        const step = ++this.steps[i];
+        tidy(() => {
+          const next = this.update(p, g, i, step);
+          p.assign(next);
+        });
+      });
+    });
+  }
+
+  /** The state buffer `name` of params[i], created as zeros on first use. */
+  protected buffer(i: number, name: string): Tensor {
+    let b = this.state[i].get(name);
+    if (b === undefined) {
+      const p = this.params[i];
+      b = keep(zeros(p.shape, { dtype: p.dtype, backend: p.backend }));
+      this.state[i].set(name, b);
+    }
+    return b;
+  }
+
+  protected hasBuffer(i: number, name: string): boolean {
+    return this.state[i].has(name);
+  }
+
+  /** Replaces buffer `name` of params[i] in place with `value` (which it takes over). */
+  protected setBuffer(i: number, name: string, value: Tensor): void {
+    const b = this.state[i].get(name);
+    if (b === undefined) {
+      const p = this.params[i];
+      const fresh = keep(new Tensor(p.backend.zeros(p.dtype, p.size), p.shape, p.backend));
+      fresh.assign(value);
+      this.state[i].set(name, fresh);
+    } else {
+      b.assign(value);
+    }
+  }
+
+  /** The resumable state: hyperparameters, step counts and (shared, not copied) state buffers. */
+  stateDict(): OptimizerState {
+    const tensors: Record<string, Tensor> = {};
+    this.state.forEach((m, i) => {
+      for (const [name, t] of m) tensors[`${i}.${name}`] = t;
+    });
+    return { meta: { kind: this.kind, lr: this.lr, hyper: this.hyper(), steps: [...this.steps] }, tensors };
+  }
+
+  /**
+   * Restores a state from stateDict() (copying the buffers onto the parameters' backend). The
+   * kind, parameter count and every buffer shape must match; hyperparameters are taken from `sd`.
+   */
+  loadStateDict(sd: OptimizerState): void {
+    const op = `${this.kind}.loadStateDict`;
+    if (sd === null || typeof sd !== 'object' || sd.meta === undefined) throw new CondgradError(op, 'state must be an object from stateDict()');
+    const { meta } = sd;
+    if (meta.kind !== this.kind) throw new CondgradError(op, `state is for optimizer '${meta.kind}', this is '${this.kind}'`);
+    if (!Array.isArray(meta.steps) || meta.steps.length !== this.params.length) {
+      throw new CondgradError(op, `state has ${meta.steps?.length} parameters, this optimizer has ${this.params.length}`);
+    }
+    const incoming: Map<string, Tensor>[] = this.params.map(() => new Map());
+    for (const [key, t] of Object.entries(sd.tensors)) {
+      const m = /^(\d+)\.(\w+)$/.exec(key);
+      const i = m ? Number(m[1]) : -1;
+      if (!m || i >= this.params.length) throw new CondgradError(op, `unexpected state tensor '${key}' (${this.params.length} parameters)`);
+      const p = this.params[i];
+      if (fmtShape(t.shape) !== fmtShape(p.shape)) {
+        throw new CondgradError(op, `state tensor '${key}' has shape ${fmtShape(t.shape)} but params[${i}] has ${fmtShape(p.shape)}`);
+      }
+      if (t.dtype !== p.dtype) throw new CondgradError(op, `state tensor '${key}' is ${t.dtype} but params[${i}] is ${p.dtype}`);
+      incoming[i].set(m[2], t);
+    }
+    this.applyHyper(meta.hyper);
+    this.lr = checkHyper(op, 'lr', meta.lr);
+    this.disposeState();
+    incoming.forEach((m, i) => {
+      for (const [name, t] of m) {
+        const onBackend = t.backend === this.params[i].backend ? t : t.to(this.params[i].backend);
+        const copy = keep(onBackend.detach());
+        if (onBackend !== t) onBackend.dispose();
+        this.state[i].set(name, copy);
+      }
+    });
+    this.steps = meta.steps.map((s, i) => {
+      if (!Number.isInteger(s) || s < 0) throw new CondgradError(op, `steps[${i}] must be a non-negative integer, got ${s}`);
+      return s;
+    });
+  }
+
+  /** Sets hyperparameters from a state dict (validated by the subclass). */
+  protected abstract applyHyper(h: Hyper): void;
+
+  /** Frees all state buffers (the optimizer starts fresh on the next step). */
+  disposeState(): void {
+    for (const m of this.state) {
+      for (const t of m.values()) t.dispose();
+      m.clear();
+    }
+  }
+}
