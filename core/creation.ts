@@ -40,8 +40,11 @@ export function fromArray(op: string, data: FloatArray, shape: readonly number[]
 
 function flatten(op: string, v: unknown, shape: number[], out: number[], depth: number): void {
   if (Array.isArray(v)) {
-    if (shape.length === depth) shape.push(v.length);
-    else if (shape[depth] !== v.length) throw new CondgradError(op, `ragged nested array: expected ${shape[depth]} entries at depth ${depth}, got ${v.length}`);
+    if (shape.length === depth) {
+      // The shape is fixed once the first number is seen; a new dim after that is a ragged array.
+      if (out.length > 0) throw new CondgradError(op, `ragged nested array: an array appears at depth ${depth} where numbers were seen`);
+      shape.push(v.length);
+    } else if (shape[depth] !== v.length) throw new CondgradError(op, `ragged nested array: expected ${shape[depth]} entries at depth ${depth}, got ${v.length}`);
     for (const e of v) flatten(op, e, shape, out, depth + 1);
   } else {
     if (shape.length !== depth) throw new CondgradError(op, `ragged nested array: a number appears at depth ${depth} where arrays of rank ${shape.length} were seen`);
