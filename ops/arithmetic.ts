@@ -54,6 +54,7 @@ const binaryOp: Op<{ op: BinaryOp }, { shape: readonly number[]; g: BinaryGeomet
 
 function binary(op: BinaryOp, a: Operand, b: Operand): Tensor {
   if (typeof a === 'number' && typeof b === 'number') throw new CondgradError(op, 'at least one operand must be a Tensor');
+  if (typeof a === 'number' && !(b instanceof Tensor)) throw new CondgradError(op, `b must be a Tensor or a number, got ${b === null ? 'null' : typeof b}`);
   const ta = typeof a === 'number' ? scalarLike(op, a, b as Tensor) : a;
   const tb = typeof b === 'number' ? scalarLike(op, b, ta) : b;
   return runOp({ ...binaryOp, name: op }, [ta, tb], { op }, ['a', 'b']);

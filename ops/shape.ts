@@ -1,6 +1,6 @@
 // Movement ops: reshape, permute/transpose, expand (broadcastTo), slice, concat, pad, and cast.
 
-import { CondgradError, checkInt, fmtShape } from '../core/errors.js';
+import { CondgradError, checkInt, checkShape, fmtShape } from '../core/errors.js';
 import { runOp, type Op } from '../core/op.js';
 import { Tensor } from '../core/tensor.js';
 import type { DType } from '../core/dtype.js';
@@ -72,6 +72,8 @@ export function permute(x: Tensor, perm: readonly number[]): Tensor {
 /** Swaps two dims (default: the last two). */
 export function transpose(x: Tensor, dim0 = -2, dim1 = -1): Tensor {
   const r = x.rank;
+  checkInt('transpose', 'dim0', dim0);
+  checkInt('transpose', 'dim1', dim1);
   const a = dim0 < 0 ? dim0 + r : dim0;
   const b = dim1 < 0 ? dim1 + r : dim1;
   if (!(a >= 0 && a < r && b >= 0 && b < r)) throw new CondgradError('transpose', `dims ${dim0}, ${dim1} are out of range for x ${fmtShape(x.shape)}`);
@@ -94,6 +96,7 @@ const expandOp: Op<{ shape: readonly number[] }, { shape: readonly number[]; vie
 
 /** Broadcasts x to `shape` (NumPy rules), materialising the copy. */
 export function expand(x: Tensor, shape: readonly number[]): Tensor {
+  checkShape('expand', 'shape', shape, false);
   return runOp(expandOp, [x], { shape }, ['x']);
 }
 
@@ -138,7 +141,9 @@ function padTo(x: Tensor, g: PadGeometry): Tensor {
 /** Constant padding: `pads[d] = [before, after]` for each dim. */
 export function pad(x: Tensor, pads: readonly (readonly [number, number])[], value = 0): Tensor {
   if (!Array.isArray(pads) || pads.length !== x.rank) throw new CondgradError('pad', `pads must have one [before, after] pair per dim of x ${fmtShape(x.shape)}, got ${JSON.stringify(pads)}`);
-  pads.forEach(([b, a], d) => {
+  pads.forEach((p, d) => {
+    if (!Array.isArray(p) || p.length !== 2) throw new CondgradError('pad', `pads[${d}] must be a [before, after] pair, got ${JSON.stringify(p)} (x ${fmtShape(x.shape)})`);
+    const [b, a] = p;
     checkInt('pad', `pads[${d}][0]`, b, 0);
     checkInt('pad', `pads[${d}][1]`, a, 0);
   });
