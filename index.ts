@@ -19,3 +19,5 @@ export * from './ops/pool.js';
 export * from './ops/norm.js';
 export * from './ops/dropout.js';
 export * from './ops/softmax.js';
+export * from './ops/conv.js';
+export * from './ops/cond_conv.js';

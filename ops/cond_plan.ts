@@ -1,0 +1,141 @@
+// CondConv path planning: shape validation and the MAC cost model that picks between the fused, moe and batch1 paths.
+
+import { CondgradError, checkInt, fmtShape } from '../core/errors.js';
+import { conv2dGeometry, type Conv2dGeometry, type Conv2dOptions } from '../kernels/geometry/conv.js';
+
+/** The ways to compute a CondConv (all give the same numbers up to rounding). */
+export type CondPath = 'fused' | 'moe' | 'batch1';
+export type CondPathOption = CondPath | 'auto';
+
+export const COND_PATHS: readonly CondPathOption[] = ['fused', 'moe', 'batch1', 'auto'];
+
+export interface CondPathOptions {
+  /** Which computation to run; 'auto' (the default) takes the cheapest by the cost model. */
+  path?: CondPathOption;
+}
+
+export type CondConv2dOptions = Conv2dOptions & CondPathOptions;
+
+/** Multiply-accumulates of each path; batch1 is null unless the batch is 1. */
+export interface CondCosts {
+  fused: number;
+  moe: number;
+  batch1: number | null;
+}
+
+/** What planCondConv / planCondLinear decided, and why. */
+export interface CondPlan {
+  readonly op: 'condConv2d' | 'condLinear';
+  readonly path: CondPath;
+  readonly requested: CondPathOption;
+  readonly costs: CondCosts;
+  readonly reason: string;
+  /** Batch, experts, elements of one kernel |W|, output channels and output pixels per channel. */
+  readonly batch: number;
+  readonly experts: number;
+  readonly weightSize: number;
+  readonly outC: number;
+  readonly outPixels: number;
+}
+
+/** Formats a MAC count compactly: 2.4M, 301.99M, 850. */
+export function fmtMacs(n: number): string {
+  if (n >= 1e9) return `${+(n / 1e9).toFixed(2)}G`;
+  if (n >= 1e6) return `${+(n / 1e6).toFixed(2)}M`;
+  if (n >= 1e3) return `${+(n / 1e3).toFixed(2)}k`;
+  return String(n);
+}
+
+/** Throws unless `path` names a known path. */
+export function checkPath(op: string, path: unknown): CondPathOption {
+  if (path === undefined) return 'auto';
+  if (!COND_PATHS.includes(path as CondPathOption)) {
+    throw new CondgradError(op, `path must be one of ${COND_PATHS.map((p) => `'${p}'`).join(', ')}, got ${JSON.stringify(path)}`);
+  }
+  return path as CondPathOption;
+}
+
+/**
+ * The cost model, in MACs. Mixing the kernels costs B·K·|W|; one conv pass over the batch costs
+ * B·|W|·P (P = output pixels); moe runs K such passes and mixes the K outputs (B·K·O·P).
+ *   fused  = B·K·|W| + B·|W|·P
+ *   batch1 = K·|W| + |W|·P          (B = 1 only)
+ *   moe    = K·B·|W|·P + B·K·O·P
+ * moe wins only where P is tiny (FC layers, 1×1 outputs) and |W| > K·O; fused wins for any real
+ * spatial conv. Ties go to batch1, then fused (they never materialise K activations).
+ */
+function choose(op: CondPlan['op'], requested: CondPathOption, B: number, K: number, W: number, O: number, P: number): CondPlan {
+  const mix = B * K * W;
+  const pass = B * W * P;
+  const costs: CondCosts = {
+    fused: mix + pass,
+    moe: K * pass + B * K * O * P,
+    batch1: B === 1 ? K * W + W * P : null,
+  };
+  const base = { op, requested, costs, batch: B, experts: K, weightSize: W, outC: O, outPixels: P };
+  if (requested === 'batch1' && B !== 1) {
+    throw new CondgradError(op, `path 'batch1' needs a batch of 1, got batch ${B}; use 'fused' or 'auto'`);
+  }
+  if (requested !== 'auto') return { ...base, path: requested, reason: `path '${requested}' requested` };
+  const order: CondPath[] = ['batch1', 'fused', 'moe'];
+  let best: CondPath = 'fused';
+  for (const p of order) {
+    const c = costs[p];
+    if (c !== null && (c < (costs[best] as number) || (c === costs[best] && order.indexOf(p) < order.indexOf(best)))) best = p;
+  }
+  const list = order.filter((p) => costs[p] !== null).map((p) => `${p} ${fmtMacs(costs[p] as number)}`).join(', ');
+  const why = best === 'moe'
+    ? `K separate passes are cheaper than mixing kernels here (P = ${P} output pixel(s), |W| = ${W} > K·O = ${K * O})`
+    : `mixing kernels costs ${fmtMacs(best === 'batch1' ? K * W : mix)} MACs, less than the ${fmtMacs(costs.moe - pass)} of ${K - 1} extra conv pass(es) and output mixing`;
+  return { ...base, path: best, reason: `auto chose '${best}': ${why} (MACs: ${list})` };
+}
+
+/**
+ * Validates CondConv shapes and returns the conv geometry of one kernel.
+ * @param xShape [B, C, H, W] @param expertsShape [K, O, C/groups, kH, kW]
+ */
+export function condConvGeometry(op: string, xShape: readonly number[], expertsShape: readonly number[], opts: Conv2dOptions): Conv2dGeometry {
+  if (xShape.length !== 4) throw new CondgradError(op, `x must be [B, C, H, W], got ${fmtShape(xShape)}`);
+  if (expertsShape.length !== 5) {
+    throw new CondgradError(op, `experts must be [K, O, C/groups, kH, kW], got ${fmtShape(expertsShape)} (x ${fmtShape(xShape)})`);
+  }
+  const C = xShape[1];
+  const [, O, Cg] = expertsShape;
+  const groups = checkInt(op, 'groups', opts.groups ?? 1, 1);
+  if (C % groups !== 0) throw new CondgradError(op, `groups ${groups} does not divide the input channels ${C} (x ${fmtShape(xShape)})`);
+  if (O % groups !== 0) throw new CondgradError(op, `groups ${groups} does not divide the output channels ${O} (experts ${fmtShape(expertsShape)})`);
+  if (Cg !== C / groups) {
+    throw new CondgradError(op, `experts must be [K, O, C/groups, kH, kW] with C/groups = ${C}/${groups} = ${C / groups}, got ${fmtShape(expertsShape)} (x ${fmtShape(xShape)})`);
+  }
+  return conv2dGeometry(op, xShape, expertsShape.slice(1), opts);
+}
+
+/**
+ * Picks the CondConv path for these shapes (see the cost model above) without running anything.
+ * @param xShape [B, C, H, W]
+ * @param expertsShape [K, O, C/groups, kH, kW]
+ * @param opts conv options plus `path` ('auto' by default)
+ */
+export function planCondConv(xShape: readonly number[], expertsShape: readonly number[], opts: CondConv2dOptions = {}): CondPlan {
+  const op = 'condConv2d';
+  const requested = checkPath(op, opts.path);
+  const g = condConvGeometry(op, xShape, expertsShape, opts);
+  return choose(op, requested, g.batch, expertsShape[0], g.weightSize, g.outC, g.outH * g.outW);
+}
+
+/**
+ * Picks the CondLinear path for these shapes (an FC layer is a conv with one output pixel).
+ * @param xShape [B, in]
+ * @param expertsShape [K, out, in]
+ * @param opts `path` ('auto' by default)
+ */
+export function planCondLinear(xShape: readonly number[], expertsShape: readonly number[], opts: CondPathOptions = {}): CondPlan {
+  const op = 'condLinear';
+  const requested = checkPath(op, opts.path);
+  if (xShape.length !== 2) throw new CondgradError(op, `x must be [B, in], got ${fmtShape(xShape)}`);
+  if (expertsShape.length !== 3 || expertsShape[2] !== xShape[1]) {
+    throw new CondgradError(op, `experts must be [K, out, in] with in = ${xShape[1]}, got ${fmtShape(expertsShape)} (x ${fmtShape(xShape)})`);
+  }
+  const [K, out, inF] = expertsShape;
+  return choose(op, requested, xShape[0], K, out * inF, out, 1);
+}
