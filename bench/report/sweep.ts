@@ -1,0 +1,129 @@
+// The CondConv benchmark sweep: the shapes, batches, expert counts, execution paths and modes it measures, and the quick/full presets.
+
+import { conv2dGeometry } from '../../kernels/geometry/conv.js';
+
+/** How one CondConv layer is executed. `plain` is the reference: one ordinary conv (or matmul) with a single kernel. */
+export type PathName = 'plain' | 'fused' | 'moe' | 'loop' | 'batch1' | 'auto';
+/** The paths of the CondConv op itself, i.e. what `auto` chooses among. */
+export type OpPath = 'fused' | 'moe' | 'batch1';
+export type Mode = 'forward' | 'forward+backward';
+export type ShapeKind = 'conv' | 'depthwise' | 'pointwise' | 'linear';
+
+export const ALL_PATHS: readonly PathName[] = ['plain', 'fused', 'moe', 'loop', 'batch1', 'auto'];
+export const CONDCONV_PATHS: readonly PathName[] = ['fused', 'moe', 'loop', 'batch1', 'auto'];
+export const MODES: readonly Mode[] = ['forward', 'forward+backward'];
+
+/**
+ * One layer shape. Conv kinds: x [B, C, H, W], each expert [O, C/groups, k, k], stride 1, padding k/2.
+ * `linear`: x [B, C], each expert [O, C] (H = W = k = 1).
+ */
+export interface ShapeCase {
+  readonly name: string;
+  readonly kind: ShapeKind;
+  readonly C: number;
+  readonly H: number;
+  readonly W: number;
+  readonly O: number;
+  readonly k: number;
+  readonly groups: number;
+}
+
+export interface SweepConfig {
+  readonly preset: 'quick' | 'full' | 'custom';
+  readonly shapes: readonly ShapeCase[];
+  readonly batches: readonly number[];
+  readonly Ks: readonly number[];
+  readonly modes: readonly Mode[];
+  readonly paths: readonly PathName[];
+  /** Untimed calls before timing each path. */
+  readonly warmup: number;
+  /** Timed calls per path: at least minReps, more (up to maxReps) while the total stays under budgetMs. */
+  readonly minReps: number;
+  readonly maxReps: number;
+  readonly budgetMs: number;
+}
+
+/** A regular k×k conv shape named like `conv3x3 C64 32x32 O64`. */
+export function convShape(C: number, H: number, O: number, k = 3): ShapeCase {
+  return { name: `conv${k}x${k} C${C} ${H}x${H} O${O}`, kind: k === 1 ? 'pointwise' : 'conv', C, H, W: H, O, k, groups: 1 };
+}
+
+/** A depthwise k×k shape (groups = C = O). */
+export function depthwiseShape(C: number, H: number, k = 3): ShapeCase {
+  return { name: `dw${k}x${k} C${C} ${H}x${H}`, kind: 'depthwise', C, H, W: H, O: C, k, groups: C };
+}
+
+/** A CondLinear shape in → out. */
+export function linearShape(inF: number, outF: number): ShapeCase {
+  return { name: `linear ${inF}→${outF}`, kind: 'linear', C: inF, H: 1, W: 1, O: outF, k: 1, groups: 1 };
+}
+
+/** The full sweep: four shapes, three batches, K up to 16, both modes, every path. */
+export const FULL: SweepConfig = {
+  preset: 'full',
+  shapes: [convShape(64, 32, 64), depthwiseShape(128, 32), convShape(128, 16, 128, 1), linearShape(1024, 1024)],
+  batches: [1, 8, 32],
+  Ks: [1, 2, 4, 8, 16],
+  modes: MODES,
+  paths: ALL_PATHS,
+  warmup: 2,
+  minReps: 3,
+  maxReps: 9,
+  budgetMs: 1500,
+};
+
+/** The quick sweep (the default of `npm start`): one regular and one depthwise shape at B = 8, well under a minute on two cores. */
+export const QUICK: SweepConfig = {
+  preset: 'quick',
+  shapes: [convShape(32, 16, 32), depthwiseShape(64, 16)],
+  batches: [8],
+  Ks: [1, 2, 4, 8, 16],
+  modes: MODES,
+  paths: ALL_PATHS,
+  warmup: 1,
+  minReps: 3,
+  maxReps: 5,
+  budgetMs: 120,
+};
+
+/** Whether a path runs for this batch: batch1 is the B = 1 special case only. */
+export function pathApplies(path: PathName, batch: number): boolean {
+  return path !== 'batch1' || batch === 1;
+}
+
+/** Elements of one expert's kernel (= the plain layer's weight). */
+export function weightSize(s: ShapeCase): number {
+  return s.O * (s.C / s.groups) * s.k * s.k;
+}
+
+/** Multiply-accumulates of the plain layer's forward pass over the batch (from the shared conv geometry). */
+export function layerMacs(s: ShapeCase, batch: number): number {
+  if (s.kind === 'linear') return batch * s.C * s.O;
+  const g = conv2dGeometry('bench', [batch, s.C, s.H, s.W], [s.O, s.C / s.groups, s.k, s.k], { padding: Math.floor(s.k / 2), groups: s.groups });
+  return g.macs;
+}
+
+/**
+ * Nominal floating-point work of one call: the same count for every CondConv path, so GFLOP/s
+ * compares paths on useful work. Forward: 2·macs for the conv plus 2·B·K·|W| for mixing the
+ * kernels (none for plain). Forward+backward: three times that (dx and dW, dα and dexperts).
+ */
+export function nominalFlops(s: ShapeCase, batch: number, K: number | null, mode: Mode): number {
+  const conv = 2 * layerMacs(s, batch);
+  const mix = K === null ? 0 : 2 * batch * K * weightSize(s);
+  return (mode === 'forward' ? 1 : 3) * (conv + mix);
+}
+
+/** Number of measurements (one per path, mode, shape, batch and K; plain once per shape, batch and mode) per backend. */
+export function countMeasurements(cfg: SweepConfig): number {
+  let n = 0;
+  for (const _s of cfg.shapes) {
+    for (const b of cfg.batches) {
+      for (const _m of cfg.modes) {
+        if (cfg.paths.includes('plain')) n++;
+        for (const _k of cfg.Ks) n += cfg.paths.filter((p) => p !== 'plain' && pathApplies(p, b)).length;
+      }
+    }
+  }
+  return n;
+}
