@@ -21,3 +21,4 @@ export * from './ops/dropout.js';
 export * from './ops/softmax.js';
 export * from './ops/conv.js';
 export * from './ops/cond_conv.js';
+export * from './nn/index.js';

@@ -1,0 +1,332 @@
+// Module: the base class of layers and models — parameter, buffer and submodule registration, state dicts, train/eval mode.
+
+import { CondgradError, fmtShape } from '../core/errors.js';
+import { getBackend, noGrad } from '../core/engine.js';
+import { isDType, type DType } from '../core/dtype.js';
+import { Tensor } from '../core/tensor.js';
+import type { AnyBackend, BackendName } from '../kernels/backend.js';
+import { cast } from '../ops/shape.js';
+import { summary, type Summary, type SummaryOptions } from './summary.js';
+
+type Kind = 'param' | 'buffer' | 'module';
+
+/** What a module's forward pass costs, for summary(): a total, or named parts (e.g. `{ mixing, conv }`). */
+export type Macs = number | Readonly<Record<string, number>>;
+
+/** The result of a non-strict loadStateDict. */
+export interface LoadResult {
+  missingKeys: string[];
+  unexpectedKeys: string[];
+}
+
+function join(prefix: string, name: string): string {
+  return prefix === '' ? name : `${prefix}.${name}`;
+}
+
+/**
+ * The base class of every layer and model, in PyTorch's style. A subclass registers what it owns
+ * with `registerParameter`, `registerBuffer` and `registerModule` (or simply assigns fields:
+ * Module fields, arrays of Modules, and leaf tensors that require grad are found automatically,
+ * in field order). Names are dotted paths such as `features.0.weight`; a module or tensor reached
+ * along several paths (a router shared by the layers of a block) is listed once, under its first
+ * path. Fields whose names start with `_` are private and never listed.
+ */
+export abstract class Module {
+  /** Training mode (dropout, batch statistics, expert dropout); set with train() / eval(). */
+  training = true;
+  private readonly _registry = new Map<string, Kind>();
+
+  /** The forward pass. x: the module's input (e.g. [B, C, H, W] for conv layers). */
+  abstract forward(x: Tensor): Tensor;
+
+  /**
+   * Multiply-accumulates of one forward call that took `inputShape` to `outputShape` (whole batch),
+   * not counting submodules. Layers that compute override this; summary() divides by the batch.
+   */
+  macs(_inputShape: readonly number[], _outputShape: readonly number[]): Macs {
+    return 0;
+  }
+
+  /**
+   * summary() files the MACs of this module and of everything it calls under this kind
+   * (routers: 'routing'); null keeps each module's own kinds.
+   */
+  get macsGroup(): string | null {
+    return null;
+  }
+
+  /** The type name shown by summary() and toString(). */
+  get typeName(): string {
+    return this.constructor.name;
+  }
+
+  /** One line of hyper-parameters for toString(), e.g. `16, 32, kernelSize=3`. */
+  extraRepr(): string {
+    return '';
+  }
+
+  // ---- registration ----
+
+  /** Registers a parameter (a leaf tensor; it is marked requiresGrad) or null (absent, e.g. bias: false). */
+  registerParameter<T extends Tensor | null>(name: string, t: T): T {
+    this.checkName(name);
+    if (t !== null) {
+      if (!(t instanceof Tensor)) throw new CondgradError('registerParameter', `'${name}' must be a Tensor or null`);
+      if (t.node !== null) throw new CondgradError('registerParameter', `'${name}' ${fmtShape(t.shape)} is the result of an op; parameters must be leaf tensors (use detach())`);
+      t.requiresGrad_(true);
+    }
+    this._registry.set(name, 'param');
+    (this as Record<string, unknown>)[name] = t;
+    return t;
+  }
+
+  /** Registers a buffer: state saved in stateDict but not trained (e.g. BatchNorm running statistics). */
+  registerBuffer<T extends Tensor | null>(name: string, t: T): T {
+    this.checkName(name);
+    if (t !== null && !(t instanceof Tensor)) throw new CondgradError('registerBuffer', `'${name}' must be a Tensor or null`);
+    this._registry.set(name, 'buffer');
+    (this as Record<string, unknown>)[name] = t;
+    return t;
+  }
+
+  /** Registers a submodule (or null). */
+  registerModule<M extends Module | null>(name: string, m: M): M {
+    this.checkName(name);
+    if (m !== null && !(m instanceof Module)) throw new CondgradError('registerModule', `'${name}' must be a Module or null`);
+    this._registry.set(name, 'module');
+    (this as Record<string, unknown>)[name] = m;
+    return m;
+  }
+
+  private checkName(name: string): void {
+    if (typeof name !== 'string' || name === '' || name.includes('.') || name.startsWith('_') || name === 'training') {
+      throw new CondgradError(this.typeName, `invalid member name '${String(name)}': it must be non-empty, contain no '.', not start with '_' and not be 'training'`);
+    }
+  }
+
+  /** This module's own entries, in order: registered names first, then discovered fields. */
+  private ownEntries(): { params: [string, Tensor][]; buffers: [string, Tensor][]; modules: [string, Module][] } {
+    const params: [string, Tensor][] = [];
+    const buffers: [string, Tensor][] = [];
+    const modules: [string, Module][] = [];
+    const self = this as unknown as Record<string, unknown>;
+    const addModules = (name: string, v: unknown): boolean => {
+      if (v instanceof Module) {
+        modules.push([name, v]);
+        return true;
+      }
+      if (Array.isArray(v) && v.length > 0 && v.every((m) => m instanceof Module)) {
+        v.forEach((m: Module, i) => modules.push([`${name}.${i}`, m]));
+        return true;
+      }
+      return false;
+    };
+    for (const [name, kind] of this._registry) {
+      const v = self[name];
+      if (v === null || v === undefined) continue;
+      if (kind === 'param' && v instanceof Tensor) params.push([name, v]);
+      else if (kind === 'buffer' && v instanceof Tensor) buffers.push([name, v]);
+      else if (kind === 'module') addModules(name, v);
+    }
+    for (const name of Object.keys(this)) {
+      if (this._registry.has(name) || name.startsWith('_') || name === 'training') continue;
+      const v = self[name];
+      if (addModules(name, v)) continue;
+      if (v instanceof Tensor && v.node === null && v.requiresGrad && !v.isDisposed) params.push([name, v]);
+    }
+    return { params, buffers, modules };
+  }
+
+  // ---- traversal ----
+
+  /** Direct submodules with their names (array fields give `name.i`). */
+  namedChildren(): [string, Module][] {
+    return this.ownEntries().modules;
+  }
+
+  children(): Module[] {
+    return this.namedChildren().map(([, m]) => m);
+  }
+
+  /** This module (name `prefix`, '' by default) and every submodule, pre-order, each module once. */
+  namedModules(prefix = ''): [string, Module][] {
+    const out: [string, Module][] = [];
+    const seen = new Set<Module>();
+    const visit = (m: Module, path: string): void => {
+      if (seen.has(m)) return;
+      seen.add(m);
+      out.push([path, m]);
+      for (const [name, c] of m.namedChildren()) visit(c, join(path, name));
+    };
+    visit(this, prefix);
+    return out;
+  }
+
+  modules(): Module[] {
+    return this.namedModules().map(([, m]) => m);
+  }
+
+  /** Every parameter with its dotted name, module by module in pre-order, each tensor once. */
+  namedParameters(): [string, Tensor][] {
+    return this.collect('params');
+  }
+
+  parameters(): Tensor[] {
+    return this.namedParameters().map(([, t]) => t);
+  }
+
+  /** Every buffer with its dotted name. */
+  namedBuffers(): [string, Tensor][] {
+    return this.collect('buffers');
+  }
+
+  buffers(): Tensor[] {
+    return this.namedBuffers().map(([, t]) => t);
+  }
+
+  private collect(which: 'params' | 'buffers' | 'both'): [string, Tensor][] {
+    const out: [string, Tensor][] = [];
+    const seen = new Set<Tensor>();
+    for (const [path, m] of this.namedModules()) {
+      const e = m.ownEntries();
+      const list = which === 'params' ? e.params : which === 'buffers' ? e.buffers : [...e.params, ...e.buffers];
+      for (const [name, t] of list) {
+        if (seen.has(t)) continue;
+        seen.add(t);
+        out.push([join(path, name), t]);
+      }
+    }
+    return out;
+  }
+
+  /** Parameters this module holds itself (not its submodules'). */
+  ownParameters(): Tensor[] {
+    return this.ownEntries().params.map(([, t]) => t);
+  }
+
+  /** Total number of parameter elements. */
+  numParameters(onlyTrainable = false): number {
+    return this.parameters().filter((p) => !onlyTrainable || p.requiresGrad).reduce((s, p) => s + p.size, 0);
+  }
+
+  /** The submodule at a dotted path ('' is this module). */
+  getSubmodule(path: string): Module {
+    const m = new Map(this.namedModules()).get(path);
+    if (m === undefined) throw new CondgradError('getSubmodule', `no submodule '${path}' in ${this.typeName}`);
+    return m;
+  }
+
+  /** Replaces the parameter at a dotted name with another tensor (no copy; for functional calls and tests). */
+  setParameter(name: string, t: Tensor): void {
+    const i = name.lastIndexOf('.');
+    const owner = this.getSubmodule(i < 0 ? '' : name.slice(0, i));
+    const field = name.slice(i + 1);
+    if (!owner.ownEntries().params.some(([n]) => n === field)) throw new CondgradError('setParameter', `no parameter '${name}' in ${this.typeName}`);
+    (owner as unknown as Record<string, unknown>)[field] = t;
+  }
+
+  // ---- state ----
+
+  /** Parameters and buffers by dotted name, in module order (each module's parameters, then its buffers). */
+  stateDict(): Record<string, Tensor> {
+    return Object.fromEntries(this.collect('both'));
+  }
+
+  /**
+   * Copies values from `sd` into this module's parameters and buffers (in place, so optimizers
+   * holding them keep working). Shapes and dtypes must match. With `strict`, missing or
+   * unexpected keys are an error; otherwise they are returned. Nothing is copied if any check fails.
+   */
+  loadStateDict(sd: Record<string, Tensor>, strict = true): LoadResult {
+    if (sd === null || typeof sd !== 'object') throw new CondgradError('loadStateDict', `state dict must be an object of tensors, got ${String(sd)}`);
+    const own = this.stateDict();
+    const missingKeys = Object.keys(own).filter((k) => !(k in sd));
+    const unexpectedKeys = Object.keys(sd).filter((k) => !(k in own));
+    if (strict && (missingKeys.length > 0 || unexpectedKeys.length > 0)) {
+      const parts: string[] = [];
+      if (missingKeys.length > 0) parts.push(`missing keys: ${missingKeys.join(', ')}`);
+      if (unexpectedKeys.length > 0) parts.push(`unexpected keys: ${unexpectedKeys.join(', ')}`);
+      throw new CondgradError('loadStateDict', `state dict does not match ${this.typeName}: ${parts.join('; ')}`);
+    }
+    const pairs: [Tensor, Tensor][] = [];
+    for (const [key, dst] of Object.entries(own)) {
+      if (!(key in sd)) continue;
+      const src = sd[key];
+      if (!(src instanceof Tensor)) throw new CondgradError('loadStateDict', `'${key}' must be a Tensor, got ${src === null ? 'null' : typeof src}`);
+      if (fmtShape(src.shape) !== fmtShape(dst.shape) || src.dtype !== dst.dtype) {
+        throw new CondgradError('loadStateDict', `'${key}': state dict has ${fmtShape(src.shape)} ${src.dtype} but the model has ${fmtShape(dst.shape)} ${dst.dtype}`);
+      }
+      pairs.push([dst, src]);
+    }
+    noGrad(() => {
+      for (const [dst, src] of pairs) {
+        const moved = src.backend === dst.backend ? src : src.to(dst.backend);
+        dst.assign(moved.detach());
+      }
+    });
+    return { missingKeys, unexpectedKeys };
+  }
+
+  // ---- modes and moves ----
+
+  /** Sets training mode on this module and every submodule; returns this. */
+  train(mode = true): this {
+    for (const m of this.modules()) m.training = mode;
+    return this;
+  }
+
+  /** Evaluation mode: train(false). */
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** Clears the `.grad` of every parameter. */
+  zeroGrad(): void {
+    for (const p of this.parameters()) p.grad = null;
+  }
+
+  /**
+   * Moves every parameter and buffer to another backend, or casts them to another dtype
+   * ('float32' | 'float64'), replacing the tensors (shared tensors stay shared). Optimizers
+   * must be created after this. Returns this.
+   */
+  to(target: BackendName | AnyBackend | DType): this {
+    const done = new Map<Tensor, Tensor>();
+    const convert = (t: Tensor): Tensor => {
+      let c = done.get(t);
+      if (c === undefined) {
+        if (typeof target === 'string' && isDType(target)) {
+          c = t.dtype === target ? t : noGrad(() => cast(t, target)).requiresGrad_(t.requiresGrad);
+        } else {
+          const b = typeof target === 'string' ? getBackend(target) : target;
+          c = t.to(b);
+          c.requiresGrad = t.requiresGrad;
+        }
+        done.set(t, c);
+      }
+      return c;
+    };
+    for (const m of this.modules()) {
+      const e = m.ownEntries();
+      const self = m as unknown as Record<string, unknown>;
+      for (const [name, t] of [...e.params, ...e.buffers]) self[name] = convert(t);
+    }
+    return this;
+  }
+
+  // ---- reporting ----
+
+  /** Per-layer output shapes, parameters and MACs per sample; `inputShape` excludes the batch dim (e.g. [1, 28, 28]). */
+  summary(inputShape: readonly number[], opts: SummaryOptions = {}): Summary {
+    return summary(this, inputShape, opts);
+  }
+
+  /** A PyTorch-style tree of the module and its submodules. */
+  toString(): string {
+    const kids = this.namedChildren();
+    const extra = this.extraRepr();
+    if (kids.length === 0) return `${this.typeName}(${extra})`;
+    const body = kids.map(([n, m]) => `  (${n}): ${m.toString().split('\n').join('\n  ')}`);
+    return [`${this.typeName}(`, ...(extra ? [`  ${extra}`] : []), ...body, ')'].join('\n');
+  }
+}
