@@ -1,6 +1,6 @@
 // Batch normalisation over NCHW tensors, written as a composite of differentiable ops.
 
-import { CondgradError, checkFinite, fmtShape } from '../core/errors.js';
+import { CondgradError, fmtShape } from '../core/errors.js';
 import { noGrad } from '../core/engine.js';
 import { Tensor } from '../core/tensor.js';
 import { add, affine, div, mul, sqrt, square, sub } from './arithmetic.js';
@@ -60,10 +60,14 @@ export function batchNorm2d(x: Tensor, opts: BatchNorm2dOptions): Tensor {
   if (opts === null || typeof opts !== 'object' || typeof opts.training !== 'boolean') {
     throw new CondgradError(OP, `options must give training: boolean (x ${fmtShape(x.shape)})`);
   }
-  const momentum = checkFinite(OP, 'momentum', opts.momentum ?? 0.1);
-  if (momentum < 0 || momentum > 1) throw new CondgradError(OP, `momentum must be in [0, 1], got ${momentum}`);
-  const eps = checkFinite(OP, 'eps', opts.eps ?? 1e-5);
-  if (eps <= 0) throw new CondgradError(OP, `eps must be > 0, got ${eps}`);
+  const momentum = opts.momentum ?? 0.1;
+  if (typeof momentum !== 'number' || !(momentum >= 0 && momentum <= 1)) {
+    throw new CondgradError(OP, `momentum must be a number in [0, 1], got ${String(momentum)} (x ${fmtShape(x.shape)})`);
+  }
+  const eps = opts.eps ?? 1e-5;
+  if (typeof eps !== 'number' || !Number.isFinite(eps) || eps <= 0) {
+    throw new CondgradError(OP, `eps must be a finite number > 0, got ${String(eps)} (x ${fmtShape(x.shape)})`);
+  }
   const weight = checkChannelTensor(x, 'weight', opts.weight);
   const bias = checkChannelTensor(x, 'bias', opts.bias);
   const runningMean = checkChannelTensor(x, 'runningMean', opts.runningMean);

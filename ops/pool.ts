@@ -17,7 +17,15 @@ function poolPlan(op: string, x: Tensor, opts: Pool2dOptions): PoolPlan {
   if (opts.countIncludePad !== undefined && typeof opts.countIncludePad !== 'boolean') {
     throw new CondgradError(op, `countIncludePad must be a boolean, got ${String(opts.countIncludePad)} (x ${fmtShape(x.shape)})`);
   }
-  const g = pool2dGeometry(op, x.shape, opts);
+  let g: Pool2dGeometry;
+  try {
+    g = pool2dGeometry(op, x.shape, opts);
+  } catch (e) {
+    // Configuration errors (kernelSize, stride, padding) also name the input shape.
+    const xs = fmtShape(x.shape);
+    if (e instanceof CondgradError && e.op === op && !e.message.includes(xs)) throw new CondgradError(op, `${e.message.slice(op.length + 2)} (x ${xs})`);
+    throw e;
+  }
   return { shape: [g.batch, g.channels, g.outH, g.outW], g };
 }
 
