@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { DType } from '../../core/dtype.js';
 import type { AnyBackend, BackendName } from '../../kernels/backend.js';
 import { cpuBackend } from '../../kernels/cpu/backend.js';
 
@@ -72,4 +73,14 @@ export const testBackends: readonly TestBackend[] = await loadBackends();
 /** Runs a describe block per available backend, named `backend=<name>`. */
 export function forEachBackend(fn: (tb: TestBackend) => void): void {
   for (const tb of testBackends) describe(`backend=${tb.name}`, () => fn(tb));
+}
+
+/**
+ * Runs a describe block per available backend and per dtype it stores, named
+ * `backend=<name> dtype=<dtype>`.
+ */
+export function forEachBackendDtype(fn: (tb: TestBackend, dtype: DType) => void): void {
+  for (const tb of testBackends) {
+    for (const dtype of tb.backend.dtypes) describe(`backend=${tb.name} dtype=${dtype}`, () => fn(tb, dtype));
+  }
 }

@@ -1,15 +1,14 @@
 // Activations relu, relu6, sigmoid, tanh, silu: hand-computed values, gradchecks away from the kinks.
 
 import { relu, relu6, sigmoid, silu, tanh } from '../../ops/activations.js';
-import { forEachBackend } from '../helpers/backends.js';
+import { forEachBackendDtype } from '../helpers/backends.js';
 import { expectClose } from '../helpers/close.js';
 import { checkGrad, expectError, mk, read } from '../helpers/tensors.js';
 
 const xs = [-8, -1, 0, 0.5, 3, 7];
 const sig = (v: number): number => 1 / (1 + Math.exp(-v));
 
-forEachBackend((tb) => {
-  const dtype = tb.float64 ? 'float64' : 'float32';
+forEachBackendDtype((tb, dtype) => {
   const tol = dtype === 'float64' ? 1e-12 : 1e-6;
 
   describe('activations forward x=[6]', () => {
@@ -31,7 +30,7 @@ forEachBackend((tb) => {
     });
   });
 
-  if (tb.float64 && tb.sync) {
+  if (dtype === 'float64' && tb.sync) {
     describe('activations gradcheck (float64) x=[2,3,4]', () => {
       for (const [name, f] of [['relu', relu], ['sigmoid', sigmoid], ['tanh', tanh], ['silu', silu]] as const) {
         it(name, () => checkGrad(f, [[2, 3, 4]], { lo: -3, hi: 3, on: tb }));

@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import type { Tensor } from '../../core/tensor.js';
 import { max, mean, min, sum, sumToShape } from '../../ops/reduce.js';
-import { forEachBackend } from '../helpers/backends.js';
+import { forEachBackendDtype } from '../helpers/backends.js';
 import { expectClose } from '../helpers/close.js';
 import { arr, naiveReduce, type NaiveReduce } from '../helpers/naive.js';
 import { checkGrad, expectError, mk, read, rnd } from '../helpers/tensors.js';
@@ -12,8 +12,7 @@ type Reducer = (x: Tensor, axes?: number | readonly number[], keepDims?: boolean
 const OPS: [NaiveReduce, Reducer][] = [['sum', sum], ['mean', mean], ['max', max], ['min', min]];
 const AXES: (number | number[] | undefined)[] = [undefined, 0, -1, [0, 2], [1], [2, 0], []];
 
-forEachBackend((tb) => {
-  const dtype = tb.float64 ? 'float64' : 'float32';
+forEachBackendDtype((tb, dtype) => {
   const tol = dtype === 'float64' ? 1e-12 : 1e-5;
 
   describe('reduce forward x=[2,3,4]', () => {
@@ -55,7 +54,7 @@ forEachBackend((tb) => {
     });
   });
 
-  if (tb.float64 && tb.sync) {
+  if (dtype === 'float64' && tb.sync) {
     describe('reduce gradcheck (float64) x=[2,3,4]', () => {
       for (const [name, f] of OPS) {
         for (const axes of [undefined, 1, [0, 2]]) {
