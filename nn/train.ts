@@ -1,0 +1,226 @@
+// The training loop: epochs of tidy()-scoped steps with lr and router-temperature schedules, mixup, per-epoch eval, JSON log and checkpoints.
+
+import { CondgradError } from '../core/errors.js';
+import { tidy } from '../core/scope.js';
+import { manualSeed, Rng } from '../core/random.js';
+import type { DType } from '../core/dtype.js';
+import type { Tensor } from '../core/tensor.js';
+import type { AnyBackend } from '../kernels/backend.js';
+import { crossEntropy } from '../ops/softmax.js';
+import { loadCheckpoint, saveCheckpoint, writeFileAtomic } from './checkpoint.js';
+import { batchImages, deriveSeed, type Batch, type DataLoader } from './data/loader.js';
+import { mixupCrossEntropy } from './data/mixup.js';
+import { evaluate, scoreLogits } from './evaluate.js';
+import type { Module } from './module.js';
+import type { Optimizer } from './optim/optimizer.js';
+import { applySchedule, type LrSchedule } from './optim/schedule.js';
+import type { TemperatureSchedule } from './temperature.js';
+
+export interface TrainLoaders {
+  train: DataLoader;
+  /** Evaluated after every epoch when given. */
+  test?: DataLoader;
+}
+
+/** What one epoch did. Losses are per-sample means; times in seconds. */
+export interface EpochRecord {
+  /** 1-based. */
+  epoch: number;
+  steps: number;
+  lr: number;
+  temperature: number | null;
+  trainLoss: number;
+  trainAccuracy: number;
+  testLoss: number | null;
+  testAccuracy: number | null;
+  trainSeconds: number;
+  evalSeconds: number;
+  samplesPerSecond: number;
+}
+
+export interface StepInfo {
+  epoch: number;
+  batch: number;
+  numBatches: number;
+  globalStep: number;
+  loss: number;
+  lr: number;
+}
+
+export interface TrainOptions {
+  epochs: number;
+  optimizer: Optimizer;
+  /** Sets optimizer.lr before every step (per-step schedules see the global step, per-epoch ones the epoch). */
+  schedule?: LrSchedule;
+  /** Anneals every SoftmaxRouter's temperature, per epoch (default) or per step. */
+  temperature?: TemperatureSchedule;
+  temperaturePer?: 'epoch' | 'step';
+  /** Run seed: epoch e re-seeds every generator the model draws from (see reseedEpoch). Default: the train loader's seed. */
+  seed?: number;
+  labelSmoothing?: number;
+  /** Train on at most this many batches per epoch / evaluate at most this many (for quick runs). */
+  maxBatches?: number;
+  maxEvalBatches?: number;
+  /** JSON log, rewritten (atomically) after every epoch. */
+  logFile?: string;
+  /** Checkpoint written (atomically) after every epoch. */
+  checkpointFile?: string;
+  /** JSON configuration stored in the log and the checkpoint (enough to rebuild the model). */
+  config?: Record<string, unknown>;
+  /** Continue from this checkpoint: restores model, optimizer, epoch, step and history. */
+  resume?: string;
+  onStep?: (info: StepInfo) => void;
+  onEpoch?: (rec: EpochRecord) => void;
+  /** Called at the start of every epoch (0-based), after the schedules were applied. */
+  onEpochStart?: (epoch: number, model: Module) => void;
+}
+
+export interface TrainResult {
+  history: EpochRecord[];
+  /** Loss of every step run in this call, in order. */
+  stepLosses: number[];
+  globalStep: number;
+}
+
+function checkOptions(o: TrainOptions): void {
+  const op = 'train';
+  if (!Number.isInteger(o.epochs) || o.epochs < 1) throw new CondgradError(op, `epochs must be a positive integer, got ${o.epochs}`);
+  if (o.optimizer === undefined) throw new CondgradError(op, 'an optimizer is required');
+  for (const k of ['maxBatches', 'maxEvalBatches'] as const) {
+    const v = o[k];
+    if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new CondgradError(op, `${k} must be a positive integer, got ${v}`);
+  }
+  if (o.temperaturePer !== undefined && o.temperaturePer !== 'epoch' && o.temperaturePer !== 'step') {
+    throw new CondgradError(op, `temperaturePer must be 'epoch' or 'step', got ${String(o.temperaturePer)}`);
+  }
+}
+
+/** Frees every parameter's gradient (also those of parameters the optimizer does not hold). */
+function clearGrads(params: readonly Tensor[]): void {
+  for (const p of params) {
+    const g = p.grad;
+    p.grad = null;
+    g?.dispose();
+  }
+}
+
+/**
+ * Re-seeds every random stream the model draws from for epoch e: the global generator and each
+ * module's own generator (a Router's `dropoutRng`, a Dropout layer's `rng`; module i of
+ * namedModules() gets the stream (seed, e, 4, i)). A run resumed at an epoch boundary then draws
+ * exactly what the uninterrupted run drew.
+ */
+export function reseedEpoch(model: Module, seed: number, epoch: number): void {
+  manualSeed(deriveSeed(seed, epoch, 3));
+  model.namedModules().forEach(([, m], i) => {
+    const r = m as unknown as { dropoutRng?: unknown; rng?: unknown };
+    if (r.dropoutRng instanceof Rng) r.dropoutRng = new Rng(deriveSeed(seed, epoch, 4, i));
+    if (r.rng instanceof Rng) r.rng = new Rng(deriveSeed(seed, epoch, 5, i));
+  });
+}
+
+/** One optimizer step on one batch inside tidy(); returns the loss and logits (to be read and disposed). */
+function trainStep(model: Module, batch: Batch, opts: TrainOptions, where: { backend?: AnyBackend; dtype?: DType }, params: readonly Tensor[]): { loss: Tensor; logits: Tensor } {
+  return tidy(() => {
+    const x = batchImages(batch, where);
+    const logits = model.forward(x);
+    const ce = { labelSmoothing: opts.labelSmoothing ?? 0 };
+    const loss = batch.mix ? mixupCrossEntropy(logits, batch.labels, batch.mix.labelsB, batch.mix.lambda, ce) : crossEntropy(logits, batch.labels, ce);
+    loss.backward();
+    opts.optimizer.step();
+    clearGrads(params);
+    return { loss, logits };
+  });
+}
+
+/**
+ * Trains `model` for opts.epochs epochs (counted from the resumed epoch). Every step runs inside
+ * tidy(), so only parameters, optimizer state and buffers outlive it; the loss and logits are read
+ * back asynchronously (works on every backend). Deterministic for a given seed, loaders and backend.
+ */
+export async function train(model: Module, loaders: TrainLoaders, opts: TrainOptions): Promise<TrainResult> {
+  checkOptions(opts);
+  const params = model.parameters();
+  const p0 = params[0];
+  const where = p0 ? { backend: p0.backend, dtype: p0.dtype } : {};
+  let startEpoch = 0;
+  let globalStep = 0;
+  let history: EpochRecord[] = [];
+  let seed = opts.seed ?? loaders.train.seed;
+  if (opts.resume !== undefined) {
+    const ck = loadCheckpoint(opts.resume, model, opts.optimizer);
+    startEpoch = ck.epoch;
+    globalStep = ck.step;
+    history = Array.isArray(ck.extra.history) ? (ck.extra.history as EpochRecord[]) : [];
+    if (opts.seed !== undefined && opts.seed !== ck.seed) {
+      throw new CondgradError('train', `seed ${opts.seed} differs from the checkpoint's seed ${ck.seed} (${opts.resume}); leave it out to resume`);
+    }
+    seed = ck.seed;
+  }
+  const stepLosses: number[] = [];
+  const numBatches = Math.min(loaders.train.numBatches, opts.maxBatches ?? Infinity);
+  for (let epoch = startEpoch; epoch < startEpoch + opts.epochs; epoch++) {
+    reseedEpoch(model, seed, epoch);
+    model.train();
+    let temperature: number | null = null;
+    if (opts.temperature && (opts.temperaturePer ?? 'epoch') === 'epoch') temperature = opts.temperature.apply(model, epoch);
+    if (opts.schedule?.per === 'epoch') applySchedule(opts.optimizer, opts.schedule, epoch, globalStep);
+    opts.onEpochStart?.(epoch, model);
+    const t0 = performance.now();
+    let lossSum = 0;
+    let correct = 0;
+    let samples = 0;
+    let steps = 0;
+    for (const batch of loaders.train.epoch(epoch)) {
+      if (batch.index >= numBatches) break;
+      if (opts.schedule?.per === 'step') applySchedule(opts.optimizer, opts.schedule, epoch, globalStep);
+      if (opts.temperature && opts.temperaturePer === 'step') temperature = opts.temperature.apply(model, globalStep);
+      const { loss, logits } = trainStep(model, batch, opts, where, params);
+      const [lossVal] = await loss.data();
+      const logitData = await logits.data();
+      const shape = logits.shape;
+      loss.dispose();
+      logits.dispose();
+      if (!Number.isFinite(lossVal)) {
+        throw new CondgradError('train', `loss became ${lossVal} at epoch ${epoch + 1}, step ${globalStep + 1} (lr ${opts.optimizer.lr}); lower the learning rate`);
+      }
+      const B = batch.labels.length;
+      lossSum += lossVal * B;
+      correct += scoreLogits(logitData, shape, batch.labels, batch.mix).correct;
+      samples += B;
+      steps++;
+      globalStep++;
+      stepLosses.push(lossVal);
+      opts.onStep?.({ epoch: epoch + 1, batch: batch.index + 1, numBatches, globalStep, loss: lossVal, lr: opts.optimizer.lr });
+    }
+    const trainSeconds = (performance.now() - t0) / 1000;
+    const ev = loaders.test ? await evaluate(model, loaders.test, { maxBatches: opts.maxEvalBatches }) : null;
+    const rec: EpochRecord = {
+      epoch: epoch + 1,
+      steps,
+      lr: opts.optimizer.lr,
+      temperature,
+      trainLoss: lossSum / samples,
+      trainAccuracy: correct / samples,
+      testLoss: ev?.loss ?? null,
+      testAccuracy: ev?.accuracy ?? null,
+      trainSeconds,
+      evalSeconds: ev?.seconds ?? 0,
+      samplesPerSecond: samples / trainSeconds,
+    };
+    history.push(rec);
+    if (opts.logFile !== undefined) {
+      const log = { format: 'condgrad-train-log', version: 1, config: opts.config ?? {}, seed, backend: p0?.backend.name ?? null, epochs: history };
+      writeFileAtomic('train', opts.logFile, [Buffer.from(`${JSON.stringify(log, null, 2)}\n`, 'utf8')]);
+    }
+    if (opts.checkpointFile !== undefined) {
+      await saveCheckpoint(opts.checkpointFile, {
+        config: opts.config ?? {}, epoch: epoch + 1, step: globalStep, seed,
+        model: model.stateDict(), optimizer: opts.optimizer.stateDict(), extra: { history },
+      });
+    }
+    opts.onEpoch?.(rec);
+  }
+  return { history, stepLosses, globalStep };
+}
+
