@@ -16,3 +16,4 @@ export { TemperatureSchedule, type TemperatureScheduleOptions } from './temperat
 export { CondConv2d, DepthwiseCondConv2d, type CondLayerOptions, type CondConv2dOptions as CondConv2dLayerOptions, type DepthwiseCondConv2dOptions } from './cond_conv.js';
 export { CondLinear, type CondLinearOptions } from './cond_linear.js';
 export { summary, type Summary, type SummaryRow, type SummaryOptions } from './summary.js';
+export * from './models/index.js';

@@ -66,10 +66,11 @@ function formatTable(rows: readonly SummaryRow[], s: Omit<Summary, 'table' | 'ro
     `[${r.outputShape.join(',')}]`,
     r.params === 0 ? '-' : fmtInt(r.params),
     r.macs === 0 ? '-' : fmtInt(r.macs),
+    Object.keys(r.macsByKind).length > 1 ? Object.entries(r.macsByKind).map(([k, v]) => `${k} ${fmtInt(v)}`).join(' + ') : '',
   ]);
-  const head = ['Layer (type)', 'Output shape', 'Params', 'MACs'];
+  const head = ['Layer (type)', 'Output shape', 'Params', 'MACs', 'MACs split'];
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const line = (cells: string[]): string => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
+  const line = (cells: string[]): string => cells.map((c, i) => (i < 2 || i === 4 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
   const rule = '-'.repeat(widths.reduce((a, b) => a + b, 0) + 2 * (widths.length - 1));
   const kinds = Object.entries(s.macsByKind).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${fmtInt(v)}`).join(', ');
   return [
