@@ -175,7 +175,7 @@ export class GpuBackend implements Backend<GpuStorage> {
     xs.forEach((x, i) => this.s('concat', `xs[${i}]`, x, g.outer * g.widths[i], 'its block of the output'));
     let blocks = xs.filter((_, i) => g.widths[i] > 0);
     if (blocks.length === 0 || g.outer === 0) return this.fill(sizeOf(g.outShape), 0);
-    for (const widths of concatPlan(g)) {
+    for (const widths of concatPlan(g, Math.max(2, this.rt.maxKernelInputs()))) {
       const out = this.rt.launch(concatSpec(g.outer, widths), blocks.slice(0, widths.length));
       // Intermediates of a folded concat are ours to free; the caller's inputs are not.
       if (!xs.includes(blocks[0])) this.rt.dispose(blocks[0]);

@@ -57,7 +57,9 @@ export interface GpuJsModule {
 
 export interface GpuDeviceLike {
   onuncapturederror: ((e: { error: { message: string } }) => void) | null;
-  readonly limits: { readonly maxStorageBufferBindingSize: number; readonly maxBufferSize: number };
+  readonly limits: { readonly maxStorageBuffersPerShaderStage: number };
+  pushErrorScope(filter: 'validation' | 'out-of-memory' | 'internal'): void;
+  popErrorScope(): Promise<{ message: string } | null>;
 }
 
 /** Loads gpu.js (CommonJS) lazily, so CPU-only users never load it. */

@@ -4,9 +4,6 @@ import type { ConcatGeometry, PadGeometry } from '../geometry/movement.js';
 import { contiguousStrides, sizeOf, type StridedView } from '../geometry/strided.js';
 import { affine, Emitter, viewKey, type KernelSpec } from './codegen.js';
 
-/** Inputs one concat kernel reads; longer lists are folded in groups (storage-buffer bindings are limited). */
-export const CONCAT_GROUP = 8;
-
 /** out[i] = x[view(i)]; arguments (x). */
 export function gatherSpec(view: StridedView): KernelSpec {
   const e = new Emitter();
@@ -37,7 +34,7 @@ export function padSpec(g: PadGeometry): KernelSpec {
 }
 
 /**
- * Row-wise concatenation of up to CONCAT_GROUP non-empty blocks: out[row, starts[j] + c] = xs[j][row, c];
+ * Row-wise concatenation of non-empty blocks: out[row, starts[j] + c] = xs[j][row, c];
  * arguments (x0, x1, …).
  */
 export function concatSpec(outer: number, widths: readonly number[]): KernelSpec {
@@ -57,14 +54,17 @@ export function concatSpec(outer: number, widths: readonly number[]): KernelSpec
   return { name: 'concat', key: `concat:${outer}:${widths.join(',')}`, source: e.source(args, 'v'), outSize: outer * rowWidth, dynamic: false };
 }
 
-/** Splits a concat into steps of at most CONCAT_GROUP blocks: each step's widths (summed groups become one block). */
-export function concatPlan(g: ConcatGeometry): number[][] {
+/**
+ * Splits a concat into steps of at most `group` (>= 2) blocks, since a kernel binds few storage
+ * buffers: each step's widths, the previous step's output being the next step's first block.
+ */
+export function concatPlan(g: ConcatGeometry, group: number): number[][] {
   let blocks = g.widths.filter((w) => w > 0);
   const steps: number[][] = [];
-  while (blocks.length > CONCAT_GROUP) {
-    const group = blocks.slice(0, CONCAT_GROUP);
-    steps.push(group);
-    blocks = [group.reduce((a, b) => a + b, 0), ...blocks.slice(CONCAT_GROUP)];
+  while (blocks.length > group) {
+    const first = blocks.slice(0, group);
+    steps.push(first);
+    blocks = [first.reduce((a, b) => a + b, 0), ...blocks.slice(group)];
   }
   steps.push(blocks);
   return steps;

@@ -3,7 +3,7 @@
 import { CondgradError } from '../../core/errors.js';
 import type { MemoryStats, Storage } from '../backend.js';
 import { MAX_EXACT_INDEX, type KernelSpec } from './codegen.js';
-import type { BufferResult, GpuInstance, GpuJsModule, KernelFunction } from './gpujs.js';
+import type { BufferResult, GpuDeviceLike, GpuInstance, GpuJsModule, KernelFunction } from './gpujs.js';
 
 const noop = (): void => undefined;
 
@@ -37,6 +37,7 @@ export class GpuRuntime {
   private tail: Promise<void> = Promise.resolve();
   private readonly cache = new Map<string, CacheEntry>();
   private deviceError: string | null = null;
+  private device: GpuDeviceLike | null = null;
   private destroyed = false;
   private allocations = 0;
   private bytesAllocated = 0;
@@ -56,8 +57,12 @@ export class GpuRuntime {
     private readonly maxKernels: number,
   ) {}
 
-  /** Records uncaptured device errors: every later launch and read fails with them. */
-  watchDevice(device: { onuncapturederror: ((e: { error: { message: string } }) => void) | null }): void {
+  /**
+   * Attaches the device: a kernel's first run is checked in a validation error scope (its error
+   * fails that kernel), and any other uncaptured device error fails every later launch and read.
+   */
+  watchDevice(device: GpuDeviceLike): void {
+    this.device = device;
     device.onuncapturederror = (e) => {
       this.deviceError ??= e.error.message;
     };
@@ -131,16 +136,31 @@ export class GpuRuntime {
       if (handles.some((h) => h === null)) throw new CondgradError(`gpu.${spec.name}`, 'an input is empty; empty inputs must be handled before launch');
       const entry = this.kernel(spec);
       if (spec.dynamic) entry.fn.setOutput([spec.outSize]);
-      let out: unknown;
-      try {
-        out = await (params ? entry.fn(...handles, params) : entry.fn(...handles));
-      } catch (e) {
-        this.evict(spec.key);
-        throw new CondgradError(`gpu.${spec.name}`, `kernel failed: ${(e as Error).message}`);
-      }
-      return this.own(spec, entry, out);
+      return this.run(spec, entry, params ? [...handles, params] : handles);
     });
     return this.adopt(spec.outSize, ready);
+  }
+
+  /** Calls the kernel; its first run is watched in a validation error scope. */
+  private async run(spec: KernelSpec, entry: CacheEntry, args: unknown[]): Promise<BufferResult> {
+    const scoped = !entry.checked && this.device !== null;
+    if (scoped) this.device!.pushErrorScope('validation');
+    let out: unknown;
+    let failure: string | null = null;
+    try {
+      out = await entry.fn(...args);
+    } catch (e) {
+      failure = (e as Error).message;
+    }
+    if (scoped) {
+      const err = await this.device!.popErrorScope();
+      if (err && failure === null) failure = err.message;
+    }
+    if (failure !== null) {
+      this.evict(spec.key);
+      throw new CondgradError(`gpu.${spec.name}`, `kernel failed: ${failure}`);
+    }
+    return this.own(spec, entry, out);
   }
 
   /** Asserts the result came from a webgpu kernel and takes the output buffer from it. */
@@ -209,7 +229,7 @@ export class GpuRuntime {
       this.checkDevice(spec.name);
       const entry = this.kernel(spec);
       entry.fn.setOutput([copy.length]);
-      return this.own(spec, entry, await entry.fn(copy));
+      return this.run(spec, entry, [copy]);
     });
     return this.adopt(copy.length, ready);
   }
@@ -242,6 +262,11 @@ export class GpuRuntime {
 
   memory(): MemoryStats {
     return { allocations: this.allocations, bytesAllocated: this.bytesAllocated, liveBuffers: this.liveBuffers, liveBytes: this.liveBytes };
+  }
+
+  /** Storage-buffer arguments one kernel may bind besides its output (the device's per-stage limit minus one). */
+  maxKernelInputs(): number {
+    return (this.device?.limits.maxStorageBuffersPerShaderStage ?? 8) - 1;
   }
 
   cachedKernels(): number {
