@@ -17,11 +17,20 @@ export interface TestBackend {
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** Optional backends: the module that provides each (relative to the repo root). */
-const OPTIONAL: readonly { name: BackendName; module: string }[] = [
-  { name: 'wasm', module: 'kernels/wasm/backend.ts' },
-  { name: 'gpu', module: 'kernels/gpu/backend.ts' },
+/** Optional backends: the module that provides each (relative to the repo root), first existing one wins. */
+const OPTIONAL: readonly { name: BackendName; modules: readonly string[] }[] = [
+  { name: 'wasm', modules: ['kernels/wasm/device.ts', 'kernels/wasm/backend.ts'] },
+  { name: 'gpu', modules: ['kernels/gpu/device.ts', 'kernels/gpu/backend.ts'] },
 ];
+
+/** Backends that hold a device get it back after every suite (a root-level hook), so the process can exit. */
+const started: AnyBackend[] = [];
+after(async () => {
+  for (const b of started.splice(0)) {
+    const destroy = (b as { destroy?: () => unknown }).destroy;
+    if (typeof destroy === 'function') await destroy.call(b);
+  }
+});
 
 function isBackend(v: unknown, name: BackendName): v is AnyBackend {
   return typeof v === 'object' && v !== null && (v as AnyBackend).name === name && typeof (v as AnyBackend).conv2d === 'function';
@@ -41,24 +50,29 @@ async function backendFrom(mod: Record<string, unknown>, name: BackendName): Pro
 
 function describeCaps(name: BackendName, backend: AnyBackend): TestBackend {
   let sync = true;
+  const probe = backend.fromArray(new Float32Array([1]));
   try {
-    backend.readSync(backend.fromArray(new Float32Array([1])));
+    backend.readSync(probe);
   } catch {
     sync = false;
   }
+  backend.dispose(probe);
   return { name, backend, float64: backend.dtypes.includes('float64'), sync };
 }
 
 async function loadBackends(): Promise<TestBackend[]> {
   const out = [describeCaps('cpu', cpuBackend)];
   const only = process.env.CONDGRAD_TEST_BACKENDS?.split(',').map((s) => s.trim());
-  for (const { name, module } of OPTIONAL) {
+  for (const { name, modules } of OPTIONAL) {
     if (only !== undefined && !only.includes(name)) continue;
-    const file = join(root, module);
-    if (!existsSync(file)) continue;
+    const file = modules.map((m) => join(root, m)).find((f) => existsSync(f));
+    if (file === undefined) continue;
     try {
       const b = await backendFrom(await import(pathToFileURL(file).href) as Record<string, unknown>, name);
-      if (b !== null) out.push(describeCaps(name, b));
+      if (b !== null) {
+        started.push(b);
+        out.push(describeCaps(name, b));
+      }
     } catch (e) {
       // A backend that cannot start on this machine (no GPU, no WebAssembly build) is skipped, not failed.
       console.warn(`test backends: '${name}' did not initialise: ${(e as Error).message}`);
