@@ -17,6 +17,10 @@ function poolPlan(op: string, x: Tensor, opts: Pool2dOptions): PoolPlan {
   if (opts.countIncludePad !== undefined && typeof opts.countIncludePad !== 'boolean') {
     throw new CondgradError(op, `countIncludePad must be a boolean, got ${String(opts.countIncludePad)} (x ${fmtShape(x.shape)})`);
   }
+  if (x.rank === 4 && x.shape[2] * x.shape[3] === 0) {
+    // With padding every window would lie wholly in the padding: no cell to take a max or mean of.
+    throw new CondgradError(op, `x has an empty spatial extent ${fmtShape(x.shape)}`);
+  }
   let g: Pool2dGeometry;
   try {
     g = pool2dGeometry(op, x.shape, opts);

@@ -78,6 +78,8 @@ forEachBackendDtype((tb, dtype) => {
       expectError(() => avgPool2d(rnd(1, [2, 4, 4], dtype, tb), { kernelSize: 2 }), 'avgPool2d', '[2,4,4]');
       expectError(() => globalAvgPool2d(rnd(1, [2, 4, 4], dtype, tb)), 'globalAvgPool2d', '[2,4,4]');
       expectError(() => globalAvgPool2d(mk([], [1, 2, 0, 3], dtype, tb)), 'globalAvgPool2d', '[1,2,0,3]');
+      expectError(() => maxPool2d(mk([], [1, 1, 0, 3], dtype, tb), { kernelSize: 2, padding: 1 }), 'maxPool2d', 'empty', '[1,1,0,3]');
+      expectError(() => avgPool2d(mk([], [1, 1, 3, 0], dtype, tb), { kernelSize: 2, padding: 1 }), 'avgPool2d', 'empty', '[1,1,3,0]');
     });
     it('missing, zero, negative, NaN or fractional kernel sizes and strides name the argument and x', () => {
       expectError(() => maxPool2d(x(), undefined as never), 'maxPool2d', 'kernelSize', '[1,2,4,4]');
