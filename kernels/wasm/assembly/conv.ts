@@ -1,0 +1,113 @@
+// Conv2d forward and backward-input as blocked GEMMs over im2col columns, with groups and per-sample kernels.
+
+import { arg, at, ptr, zeroF32 } from './args';
+import { MR, NR, gemmBlock, packA } from './gemm';
+import { col2imBlock, im2colBlock } from './im2col';
+import {
+  C_GROUPS, C_INC, C_INCPG, C_INH, C_INW, C_ITEM0, C_ITEM1, C_KH, C_KW, C_NBLK, C_NC,
+  C_OUTC, C_OUTCPG, C_OUTH, C_OUTW, C_PADL, C_PADT, C_SCRATCH, C_SH, C_SW, C_W, C_WSTRIDE, C_X, C_Y,
+} from './layout';
+
+/** Bytes of the 2-row packed A panels for an m x k operand. */
+@inline function packedABytes(m: i32, k: i32): usize {
+  return <usize>(((m + MR - 1) / MR) * MR * k) << 2;
+}
+
+/** Columns per block, rounded up to the micro-tile width. */
+@inline function roundNR(n: i32): i32 {
+  return (n + NR - 1) / NR * NR;
+}
+
+/** True when x itself is the column matrix (1x1 kernel, stride 1, no padding, same size). */
+@inline function isPointwise(g: usize): bool {
+  return arg(g, C_KH) == 1 && arg(g, C_KW) == 1 && arg(g, C_SH) == 1 && arg(g, C_SW) == 1 &&
+    arg(g, C_PADT) == 0 && arg(g, C_PADL) == 0 && arg(g, C_INH) == arg(g, C_OUTH) && arg(g, C_INW) == arg(g, C_OUTW);
+}
+
+/**
+ * y[b, g*Og + o, p] = Σ_k W_b[g*Og + o, k] · col_bg[k, p], for the work items (b, g, column block)
+ * in [ITEM0, ITEM1). Scratch: 128-byte tile, packed W_g, one column block.
+ */
+export function convForward(g: usize): void {
+  const inC = arg(g, C_INC), inH = arg(g, C_INH), inW = arg(g, C_INW);
+  const outC = arg(g, C_OUTC), P = arg(g, C_OUTH) * arg(g, C_OUTW);
+  const groups = arg(g, C_GROUPS), cg = arg(g, C_INCPG), og = arg(g, C_OUTCPG);
+  const Kg = cg * arg(g, C_KH) * arg(g, C_KW);
+  const wStride = arg(g, C_WSTRIDE), NC = arg(g, C_NC), nBlk = arg(g, C_NBLK);
+  const x = ptr(g, C_X), w = ptr(g, C_W), y = ptr(g, C_Y);
+  const tile = ptr(g, C_SCRATCH);
+  const pa = tile + 128;
+  const col = pa + packedABytes(og, Kg);
+  const ldcol = roundNR(NC);
+  const direct = isPointwise(g);
+  let lastBG = -1;
+  for (let item = arg(g, C_ITEM0), end = arg(g, C_ITEM1); item < end; item++) {
+    const bg = item / nBlk, blk = item - bg * nBlk;
+    const b = bg / groups, gi = bg - b * groups;
+    if (bg != lastBG) {
+      packA(at(w, b * wStride + gi * og * Kg), Kg, 1, og, Kg, pa);
+      lastBG = bg;
+    }
+    const p0 = blk * NC, n = min(NC, P - p0);
+    const xg = at(x, (b * inC + gi * cg) * inH * inW);
+    const yg = at(y, (b * outC + gi * og) * P + p0);
+    if (direct) {
+      gemmBlock(og, n, Kg, pa, at(xg, p0), <usize>P << 2, 0, yg, <usize>P << 2, 0, tile);
+    } else {
+      im2colBlock(g, xg, p0, n, col, ldcol);
+      gemmBlock(og, n, Kg, pa, col, <usize>ldcol << 2, 0, yg, <usize>P << 2, 0, tile);
+    }
+  }
+}
+
+/**
+ * dx for the work items (b, g) in [ITEM0, ITEM1): per column block, dcol = W_gᵀ · dy_g, then
+ * col2im folds dcol onto dx. X is dy [B, outC, outH, outW]; Y is dx [B, inC, inH, inW].
+ */
+export function convBackwardInputCol(g: usize): void {
+  const inC = arg(g, C_INC), inH = arg(g, C_INH), inW = arg(g, C_INW);
+  const outC = arg(g, C_OUTC), P = arg(g, C_OUTH) * arg(g, C_OUTW);
+  const groups = arg(g, C_GROUPS), cg = arg(g, C_INCPG), og = arg(g, C_OUTCPG);
+  const Kg = cg * arg(g, C_KH) * arg(g, C_KW);
+  const wStride = arg(g, C_WSTRIDE), NC = arg(g, C_NC), nBlk = arg(g, C_NBLK);
+  const dy = ptr(g, C_X), w = ptr(g, C_W), dx = ptr(g, C_Y);
+  const tile = ptr(g, C_SCRATCH);
+  const pa = tile + 128;
+  const col = pa + packedABytes(Kg, og);
+  const ldcol = roundNR(NC);
+  for (let item = arg(g, C_ITEM0), end = arg(g, C_ITEM1); item < end; item++) {
+    const b = item / groups, gi = item - b * groups;
+    packA(at(w, b * wStride + gi * og * Kg), 1, Kg, Kg, og, pa);
+    const dxg = at(dx, (b * inC + gi * cg) * inH * inW);
+    zeroF32(dxg, cg * inH * inW);
+    const dyg = at(dy, (b * outC + gi * og) * P);
+    for (let blk = 0; blk < nBlk; blk++) {
+      const p0 = blk * NC, n = min(NC, P - p0);
+      gemmBlock(Kg, n, og, pa, at(dyg, p0), <usize>P << 2, 0, col, <usize>ldcol << 2, 0, tile);
+      col2imBlock(g, dxg, p0, n, col, ldcol);
+    }
+  }
+}
+
+/**
+ * The kernels of the transposed conv: for each of `count` kernels [outC, cg, kH, kW] at w
+ * (weightSize apart), writes [inC, og, kH, kW] with both spatial axes reversed, so that dx is a
+ * stride-1 forward conv of dy. Reads the conv geometry for the shapes.
+ */
+export function flipWeights(g: usize, count: i32, w: usize, out: usize): void {
+  const groups = arg(g, C_GROUPS), cg = arg(g, C_INCPG), og = arg(g, C_OUTCPG);
+  const kH = arg(g, C_KH), kW = arg(g, C_KW), kk = kH * kW;
+  const size = groups * og * cg * kk;
+  for (let s = 0; s < count; s++) {
+    const ws = at(w, s * size), os = at(out, s * size);
+    for (let gi = 0; gi < groups; gi++) {
+      for (let o = 0; o < og; o++) {
+        for (let c = 0; c < cg; c++) {
+          const src = at(ws, ((gi * og + o) * cg + c) * kk);
+          const dst = at(os, ((gi * cg + c) * og + o) * kk);
+          for (let t = 0; t < kk; t++) store<f32>(at(dst, kk - 1 - t), load<f32>(at(src, t)));
+        }
+      }
+    }
+  }
+}

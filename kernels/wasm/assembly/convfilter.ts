@@ -1,0 +1,101 @@
+// Conv2d filter gradient: dW = dy · colsᵀ as 2x4 f32x4 dot-product tiles over column blocks, per sample or summed.
+
+import { arg, at, ptr, zeroF32 } from './args';
+import { NR } from './gemm';
+import { im2colBlock } from './im2col';
+import {
+  C_BLK0, C_BLK1, C_GROUPS, C_INC, C_INCPG, C_INH, C_INW, C_ITEM0, C_ITEM1, C_KH, C_KW, C_NC,
+  C_OSTRIDE, C_OUTC, C_OUTCPG, C_OUTH, C_OUTW, C_PADL, C_PADT, C_SCRATCH, C_SH, C_SW, C_W, C_X, C_Y,
+} from './layout';
+
+@inline function hsum(v: v128): f32 {
+  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
+}
+
+/**
+ * c[i*ldc + j] += Σ_{p<n} a[i][p] · b[j][p] for i < mr (<= 2), j < nr (<= 4). Rows of a are
+ * lda bytes apart, rows of b ldb bytes apart; ragged tiles re-read their last row.
+ */
+function dotTile(a: usize, lda: usize, b: usize, ldb: usize, n: i32, c: usize, ldc: usize, mr: i32, nr: i32): void {
+  const a0 = a, a1 = mr > 1 ? a + lda : a;
+  const b0 = b, b1 = nr > 1 ? b + ldb : b, b2 = nr > 2 ? b + 2 * ldb : b1, b3 = nr > 3 ? b + 3 * ldb : b2;
+  let s00 = f32x4.splat(0), s01 = f32x4.splat(0), s02 = f32x4.splat(0), s03 = f32x4.splat(0);
+  let s10 = f32x4.splat(0), s11 = f32x4.splat(0), s12 = f32x4.splat(0), s13 = f32x4.splat(0);
+  const n4 = n & ~3;
+  for (let o: usize = 0, e = <usize>n4 << 2; o < e; o += 16) {
+    const x0 = v128.load(a0 + o), x1 = v128.load(a1 + o);
+    let v = v128.load(b0 + o);
+    s00 = f32x4.add(s00, f32x4.mul(x0, v)); s10 = f32x4.add(s10, f32x4.mul(x1, v));
+    v = v128.load(b1 + o);
+    s01 = f32x4.add(s01, f32x4.mul(x0, v)); s11 = f32x4.add(s11, f32x4.mul(x1, v));
+    v = v128.load(b2 + o);
+    s02 = f32x4.add(s02, f32x4.mul(x0, v)); s12 = f32x4.add(s12, f32x4.mul(x1, v));
+    v = v128.load(b3 + o);
+    s03 = f32x4.add(s03, f32x4.mul(x0, v)); s13 = f32x4.add(s13, f32x4.mul(x1, v));
+  }
+  let t00 = hsum(s00), t01 = hsum(s01), t02 = hsum(s02), t03 = hsum(s03);
+  let t10 = hsum(s10), t11 = hsum(s11), t12 = hsum(s12), t13 = hsum(s13);
+  for (let p = n4; p < n; p++) {
+    const o = <usize>p << 2;
+    const x0 = load<f32>(a0 + o), x1 = load<f32>(a1 + o);
+    const v0 = load<f32>(b0 + o), v1 = load<f32>(b1 + o), v2 = load<f32>(b2 + o), v3 = load<f32>(b3 + o);
+    t00 += x0 * v0; t01 += x0 * v1; t02 += x0 * v2; t03 += x0 * v3;
+    t10 += x1 * v0; t11 += x1 * v1; t12 += x1 * v2; t13 += x1 * v3;
+  }
+  store<f32>(c, load<f32>(c) + t00);
+  if (nr > 1) store<f32>(c, load<f32>(c, 4) + t01, 4);
+  if (nr > 2) store<f32>(c, load<f32>(c, 8) + t02, 8);
+  if (nr > 3) store<f32>(c, load<f32>(c, 12) + t03, 12);
+  if (mr > 1) {
+    const c1 = c + ldc;
+    store<f32>(c1, load<f32>(c1) + t10);
+    if (nr > 1) store<f32>(c1, load<f32>(c1, 4) + t11, 4);
+    if (nr > 2) store<f32>(c1, load<f32>(c1, 8) + t12, 8);
+    if (nr > 3) store<f32>(c1, load<f32>(c1, 12) + t13, 12);
+  }
+}
+
+/**
+ * dW for samples [ITEM0, ITEM1) and column blocks [BLK0, BLK1) of each: X is x, W is dy, Y is the
+ * output. With OSTRIDE 0 every sample adds into one [outC, cg, kH, kW] kernel, else sample b
+ * writes its own kernel at b*OSTRIDE. The output regions this call writes are cleared first.
+ */
+export function convBackwardFilter(g: usize): void {
+  const inC = arg(g, C_INC), inH = arg(g, C_INH), inW = arg(g, C_INW);
+  const outC = arg(g, C_OUTC), P = arg(g, C_OUTH) * arg(g, C_OUTW);
+  const groups = arg(g, C_GROUPS), cg = arg(g, C_INCPG), og = arg(g, C_OUTCPG);
+  const Kg = cg * arg(g, C_KH) * arg(g, C_KW);
+  const NC = arg(g, C_NC), oStride = arg(g, C_OSTRIDE);
+  const x = ptr(g, C_X), dy = ptr(g, C_W), out = ptr(g, C_Y);
+  const col = ptr(g, C_SCRATCH);
+  const ldcol = (NC + NR - 1) / NR * NR;
+  const direct = arg(g, C_KH) == 1 && arg(g, C_KW) == 1 && arg(g, C_SH) == 1 && arg(g, C_SW) == 1 &&
+    arg(g, C_PADT) == 0 && arg(g, C_PADL) == 0 && inH == arg(g, C_OUTH) && inW == arg(g, C_OUTW);
+  const b0 = arg(g, C_ITEM0), b1 = arg(g, C_ITEM1), blk0 = arg(g, C_BLK0), blk1 = arg(g, C_BLK1);
+  if (oStride == 0) zeroF32(out, outC * Kg);
+  for (let b = b0; b < b1; b++) {
+    const ob = at(out, b * oStride);
+    if (oStride != 0) zeroF32(ob, outC * Kg);
+    for (let gi = 0; gi < groups; gi++) {
+      const xg = at(x, (b * inC + gi * cg) * inH * inW);
+      const dyg = at(dy, (b * outC + gi * og) * P);
+      const og0 = at(ob, gi * og * Kg);
+      for (let blk = blk0; blk < blk1; blk++) {
+        const p0 = blk * NC, n = min(NC, P - p0);
+        let cols = col, ld = <usize>ldcol << 2;
+        if (direct) {
+          cols = at(xg, p0);
+          ld = <usize>P << 2;
+        } else {
+          im2colBlock(g, xg, p0, n, col, ldcol);
+        }
+        for (let k = 0; k < Kg; k += 4) {
+          for (let o = 0; o < og; o += 2) {
+            dotTile(at(dyg, o * P + p0), <usize>P << 2, cols + <usize>k * ld, ld, n,
+              at(og0, o * Kg + k), <usize>Kg << 2, min(2, og - o), min(4, Kg - k));
+          }
+        }
+      }
+    }
+  }
+}

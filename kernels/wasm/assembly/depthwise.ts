@@ -1,0 +1,214 @@
+// Depthwise conv (groups == inC): padded-plane f32x4 kernels for forward, backward-input and backward-filter.
+
+import { arg, at, ptr, zeroF32, copyF32 } from './args';
+import {
+  C_DH, C_DW, C_INC, C_INH, C_INW, C_ITEM0, C_ITEM1, C_KH, C_KW, C_OSTRIDE, C_OUTC, C_OUTCPG, C_OUTH,
+  C_OUTW, C_PADL, C_PADT, C_SCRATCH, C_SH, C_SW, C_W, C_WSTRIDE, C_X, C_Y,
+} from './layout';
+
+/** Floats read past the end of a padded plane by the vector loops. */
+const SLACK: i32 = 64;
+
+/**
+ * Copies plane src [h, w] into pad [hp, wp] at offset (padT, padL), zero elsewhere; negative
+ * offsets crop. Returns nothing; pad must hold hp*wp + SLACK floats.
+ */
+function padPlane(src: usize, h: i32, w: i32, padT: i32, padL: i32, pad: usize, hp: i32, wp: i32): void {
+  const c0 = max(0, padL), c1 = min(wp, padL + w);
+  for (let r = 0; r < hp; r++) {
+    const row = at(pad, r * wp), iy = r - padT;
+    if (iy < 0 || iy >= h || c1 <= c0) {
+      zeroF32(row, wp);
+      continue;
+    }
+    zeroF32(row, c0);
+    copyF32(at(row, c0), at(src, iy * w + c0 - padL), c1 - c0);
+    zeroF32(at(row, c1), wp - c1);
+  }
+  zeroF32(at(pad, hp * wp), SLACK);
+}
+
+/** 4 lanes of the padded plane at p, stride 1 or 2 (even lanes of 8). */
+@inline function lanes(p: usize, s2: bool): v128 {
+  return s2 ? v128.shuffle<f32>(v128.load(p), v128.load(p, 16), 0, 2, 4, 6) : v128.load(p);
+}
+
+/**
+ * dst[oy, ox] (+)= Σ_t w[t] · src_pad[oy*sH + ky*dH - padT, ox*sW + kx*dW - padL] over taps
+ * t = (ky, kx), with w read reversed when flip. src [h, w], dst [oh, ow]. Scratch: tap table,
+ * 32-byte tail buffer and the padded plane.
+ */
+function dwPlane(src: usize, h: i32, w: i32, padT: i32, padL: i32, dst: usize, oh: i32, ow: i32,
+  sH: i32, sW: i32, dH: i32, dW: i32, kH: i32, kW: i32, wt: usize, flip: bool, acc: bool, scratch: usize): void {
+  const kk = kH * kW;
+  const hp = (oh - 1) * sH + (kH - 1) * dH + 1, wp = (ow - 1) * sW + (kW - 1) * dW + 1;
+  const tab = scratch, tail = tab + (<usize>(2 * kk + 4) << 2), pad = tail + 64;
+  for (let t = 0; t < kk; t++) {
+    const ky = t / kW, kx = t - ky * kW;
+    store<i32>(at(tab, t), (ky * dH * wp + kx * dW) << 2);
+    store<f32>(at(tab, kk + t), load<f32>(at(wt, flip ? kk - 1 - t : t)));
+  }
+  const wv = at(tab, kk);
+  padPlane(src, h, w, padT, padL, pad, hp, wp);
+  if (sW > 2) {
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        const base = at(pad, oy * sH * wp + ox * sW);
+        let s: f32 = 0;
+        for (let t = 0; t < kk; t++) s += load<f32>(at(wv, t)) * load<f32>(base + <usize>load<i32>(at(tab, t)));
+        const d = at(dst, oy * ow + ox);
+        store<f32>(d, acc ? load<f32>(d) + s : s);
+      }
+    }
+    return;
+  }
+  const s2 = sW == 2;
+  const step = <usize>(4 * sW) << 2;
+  for (let oy = 0; oy < oh; oy++) {
+    const rowIn = at(pad, oy * sH * wp), rowOut = at(dst, oy * ow);
+    for (let ox = 0; ox < ow; ox += 8) {
+      const base = rowIn + (<usize>(ox * sW) << 2);
+      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), b0 = f32x4.splat(0), b1 = f32x4.splat(0);
+      let t = 0;
+      for (; t + 1 < kk; t += 2) {
+        const p0 = base + <usize>load<i32>(at(tab, t)), p1 = base + <usize>load<i32>(at(tab, t + 1));
+        const w0 = v128.load32_splat(at(wv, t)), w1 = v128.load32_splat(at(wv, t + 1));
+        a0 = f32x4.add(a0, f32x4.mul(w0, lanes(p0, s2)));
+        b0 = f32x4.add(b0, f32x4.mul(w0, lanes(p0 + step, s2)));
+        a1 = f32x4.add(a1, f32x4.mul(w1, lanes(p1, s2)));
+        b1 = f32x4.add(b1, f32x4.mul(w1, lanes(p1 + step, s2)));
+      }
+      if (t < kk) {
+        const p0 = base + <usize>load<i32>(at(tab, t));
+        const w0 = v128.load32_splat(at(wv, t));
+        a0 = f32x4.add(a0, f32x4.mul(w0, lanes(p0, s2)));
+        b0 = f32x4.add(b0, f32x4.mul(w0, lanes(p0 + step, s2)));
+      }
+      let r0 = f32x4.add(a0, a1), r1 = f32x4.add(b0, b1);
+      const d = at(rowOut, ox);
+      if (ox + 8 <= ow) {
+        if (acc) {
+          r0 = f32x4.add(r0, v128.load(d));
+          r1 = f32x4.add(r1, v128.load(d, 16));
+        }
+        v128.store(d, r0);
+        v128.store(d, r1, 16);
+      } else {
+        v128.store(tail, r0);
+        v128.store(tail, r1, 16);
+        for (let j = 0, n = ow - ox; j < n; j++) {
+          const v = load<f32>(at(tail, j));
+          store<f32>(at(d, j), acc ? load<f32>(at(d, j)) + v : v);
+        }
+      }
+    }
+  }
+}
+
+/** y[b, oc] = depthwise conv of x[b, oc / mult] with kernel oc, for items (b, oc) in [ITEM0, ITEM1). */
+export function dwForward(g: usize): void {
+  const inC = arg(g, C_INC), inH = arg(g, C_INH), inW = arg(g, C_INW);
+  const outC = arg(g, C_OUTC), outH = arg(g, C_OUTH), outW = arg(g, C_OUTW), mult = arg(g, C_OUTCPG);
+  const kH = arg(g, C_KH), kW = arg(g, C_KW), kk = kH * kW, wStride = arg(g, C_WSTRIDE);
+  const x = ptr(g, C_X), w = ptr(g, C_W), y = ptr(g, C_Y), scratch = ptr(g, C_SCRATCH);
+  for (let item = arg(g, C_ITEM0), end = arg(g, C_ITEM1); item < end; item++) {
+    const b = item / outC, oc = item - b * outC, c = oc / mult;
+    dwPlane(at(x, (b * inC + c) * inH * inW), inH, inW, arg(g, C_PADT), arg(g, C_PADL),
+      at(y, item * outH * outW), outH, outW, arg(g, C_SH), arg(g, C_SW), arg(g, C_DH), arg(g, C_DW),
+      kH, kW, at(w, b * wStride + oc * kk), false, false, scratch);
+  }
+}
+
+/**
+ * dx[b, c] for items (b, c) in [ITEM0, ITEM1): X is dy, Y is dx. Stride 1 runs the flipped kernels
+ * over dy; other strides scatter each dy cell into a padded plane and crop it.
+ */
+export function dwBackwardInput(g: usize): void {
+  const inC = arg(g, C_INC), inH = arg(g, C_INH), inW = arg(g, C_INW);
+  const outC = arg(g, C_OUTC), outH = arg(g, C_OUTH), outW = arg(g, C_OUTW), mult = arg(g, C_OUTCPG);
+  const kH = arg(g, C_KH), kW = arg(g, C_KW), kk = kH * kW, wStride = arg(g, C_WSTRIDE);
+  const sH = arg(g, C_SH), sW = arg(g, C_SW), dH = arg(g, C_DH), dW = arg(g, C_DW);
+  const padT = arg(g, C_PADT), padL = arg(g, C_PADL);
+  const dy = ptr(g, C_X), w = ptr(g, C_W), dx = ptr(g, C_Y), scratch = ptr(g, C_SCRATCH);
+  const hp = (outH - 1) * sH + (kH - 1) * dH + 1, wp = (outW - 1) * sW + (kW - 1) * dW + 1;
+  for (let item = arg(g, C_ITEM0), end = arg(g, C_ITEM1); item < end; item++) {
+    const b = item / inC, c = item - b * inC;
+    const dxc = at(dx, item * inH * inW);
+    if (sH == 1 && sW == 1) {
+      for (let m = 0; m < mult; m++) {
+        const oc = c * mult + m;
+        dwPlane(at(dy, (b * outC + oc) * outH * outW), outH, outW, (kH - 1) * dH - padT, (kW - 1) * dW - padL,
+          dxc, inH, inW, 1, 1, dH, dW, kH, kW, at(w, b * wStride + oc * kk), true, m > 0, scratch);
+      }
+      continue;
+    }
+    zeroF32(scratch, hp * wp);
+    for (let m = 0; m < mult; m++) {
+      const oc = c * mult + m;
+      const wt = at(w, b * wStride + oc * kk), dyc = at(dy, (b * outC + oc) * outH * outW);
+      for (let oy = 0; oy < outH; oy++) {
+        for (let ox = 0; ox < outW; ox++) {
+          const v = load<f32>(at(dyc, oy * outW + ox));
+          const base = oy * sH * wp + ox * sW;
+          for (let ky = 0; ky < kH; ky++) {
+            for (let kx = 0; kx < kW; kx++) {
+              const p = at(scratch, base + ky * dH * wp + kx * dW);
+              store<f32>(p, load<f32>(p) + v * load<f32>(at(wt, ky * kW + kx)));
+            }
+          }
+        }
+      }
+    }
+    for (let iy = 0; iy < inH; iy++) {
+      const r = iy + padT;
+      for (let ix = 0; ix < inW; ix++) {
+        const q = ix + padL;
+        store<f32>(at(dxc, iy * inW + ix), r < hp && q < wp ? load<f32>(at(scratch, r * wp + q)) : 0);
+      }
+    }
+  }
+}
+
+/**
+ * dw for items in [ITEM0, ITEM1): with OSTRIDE 0 an item is a channel oc summed over the batch,
+ * else an item is (b, oc) written at b*OSTRIDE. X is x, W is dy, Y is dw.
+ */
+export function dwBackwardFilter(g: usize): void {
+  const batch = arg(g, 0), inC = arg(g, C_INC), inH = arg(g, C_INH), inW = arg(g, C_INW);
+  const outC = arg(g, C_OUTC), outH = arg(g, C_OUTH), outW = arg(g, C_OUTW), mult = arg(g, C_OUTCPG);
+  const kH = arg(g, C_KH), kW = arg(g, C_KW), kk = kH * kW, oStride = arg(g, C_OSTRIDE);
+  const sH = arg(g, C_SH), sW = arg(g, C_SW), dH = arg(g, C_DH), dW = arg(g, C_DW);
+  const x = ptr(g, C_X), dy = ptr(g, C_W), dw = ptr(g, C_Y), pad = ptr(g, C_SCRATCH);
+  const hp = (outH - 1) * sH + (kH - 1) * dH + 1, wp = (outW - 1) * sW + (kW - 1) * dW + 1;
+  for (let item = arg(g, C_ITEM0), end = arg(g, C_ITEM1); item < end; item++) {
+    const perSample = oStride != 0;
+    const bFirst = perSample ? item / outC : 0, oc = perSample ? item - bFirst * outC : item;
+    const bEnd = perSample ? bFirst + 1 : batch, c = oc / mult;
+    const out = at(dw, bFirst * oStride + oc * kk);
+    zeroF32(out, kk);
+    for (let b = bFirst; b < bEnd; b++) {
+      padPlane(at(x, (b * inC + c) * inH * inW), inH, inW, arg(g, C_PADT), arg(g, C_PADL), pad, hp, wp);
+      const dyc = at(dy, (b * outC + oc) * outH * outW);
+      for (let t = 0; t < kk; t++) {
+        const ky = t / kW, kx = t - ky * kW;
+        const off = ky * dH * wp + kx * dW;
+        let s0 = f32x4.splat(0), s1 = f32x4.splat(0);
+        let s: f32 = 0;
+        for (let oy = 0; oy < outH; oy++) {
+          const d = at(dyc, oy * outW), r = at(pad, oy * sH * wp + off);
+          let ox = 0;
+          if (sW == 1) {
+            for (; ox + 8 <= outW; ox += 8) {
+              s0 = f32x4.add(s0, f32x4.mul(v128.load(at(d, ox)), v128.load(at(r, ox))));
+              s1 = f32x4.add(s1, f32x4.mul(v128.load(at(d, ox), 16), v128.load(at(r, ox), 16)));
+            }
+          }
+          for (; ox < outW; ox++) s += load<f32>(at(d, ox)) * load<f32>(at(r, ox * sW));
+        }
+        const v = f32x4.add(s0, s1);
+        s += f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
+        store<f32>(at(out, t), load<f32>(at(out, t)) + s);
+      }
+    }
+  }
+}

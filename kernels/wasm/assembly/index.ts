@@ -1,0 +1,15 @@
+// The wasm module's exports: every kernel the host dispatches, plus the heap base for its allocator.
+
+export { convForward, convBackwardInputCol, flipWeights } from './conv';
+export { convBackwardFilter } from './convfilter';
+export { dwForward, dwBackwardInput, dwBackwardFilter } from './depthwise';
+export { matmul } from './matmul';
+export { maxPoolForward, maxPoolBackward, avgPoolForward, avgPoolBackward } from './pool';
+export { binary, unary, reluBackward } from './elementwise';
+export { reduce } from './reduce';
+export { addF32 } from './args';
+
+/** First byte the host allocator may hand out (past the module's static data). */
+export function heapBase(): usize {
+  return __heap_base;
+}

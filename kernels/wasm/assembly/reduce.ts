@@ -1,0 +1,78 @@
+// f32x4 reductions (sum, max, min) over a ReduceGeometry's outer/inner views, up to 3 dims each.
+
+import { arg, at, ptr } from './args';
+import {
+  R_I0, R_I1, R_I2, R_ITEM0, R_ITEM1, R_MODE, R_O1, R_O2, R_OP, R_SI0, R_SI1, R_SI2, R_SO0, R_SO1, R_SO2,
+  R_SUM, R_MAX, R_X, R_Y,
+} from './layout';
+
+@inline function foldv(op: i32, acc: v128, v: v128): v128 {
+  return op == R_SUM ? f32x4.add(acc, v) : op == R_MAX ? f32x4.max(acc, v) : f32x4.min(acc, v);
+}
+
+@inline function folds(op: i32, acc: f32, v: f32): f32 {
+  return op == R_SUM ? acc + v : op == R_MAX ? max(acc, v) : min(acc, v);
+}
+
+@inline function identity(op: i32): f32 {
+  return op == R_SUM ? 0 : op == R_MAX ? -Infinity : Infinity;
+}
+
+/** Mode 0: out[o] = fold of the inner view at outer(o); the innermost reduced dim is contiguous. */
+function reduceInner(g: usize): void {
+  const op = arg(g, R_OP), o1 = arg(g, R_O1), o2 = arg(g, R_O2);
+  const i0 = arg(g, R_I0), i1 = arg(g, R_I1), n = arg(g, R_I2);
+  const x = ptr(g, R_X), y = ptr(g, R_Y);
+  const id = identity(op);
+  for (let o = arg(g, R_ITEM0), end = arg(g, R_ITEM1); o < end; o++) {
+    const c = o % o2, q = o / o2, b = q % o1, a = q / o1;
+    const base = a * arg(g, R_SO0) + b * arg(g, R_SO1) + c * arg(g, R_SO2);
+    let v0 = f32x4.splat(id), v1 = f32x4.splat(id);
+    let s = id;
+    for (let j0 = 0; j0 < i0; j0++) {
+      for (let j1 = 0; j1 < i1; j1++) {
+        const row = at(x, base + j0 * arg(g, R_SI0) + j1 * arg(g, R_SI1));
+        let k = 0;
+        for (; k + 8 <= n; k += 8) {
+          v0 = foldv(op, v0, v128.load(at(row, k)));
+          v1 = foldv(op, v1, v128.load(at(row, k), 16));
+        }
+        for (; k < n; k++) s = folds(op, s, load<f32>(at(row, k)));
+      }
+    }
+    const v = foldv(op, v0, v1);
+    s = folds(op, s, folds(op, folds(op, f32x4.extract_lane(v, 0), f32x4.extract_lane(v, 1)),
+      folds(op, f32x4.extract_lane(v, 2), f32x4.extract_lane(v, 3))));
+    store<f32>(at(y, o), s);
+  }
+}
+
+/** Mode 1: for each outer row (o0, o1), the O2 contiguous outputs fold every inner offset. */
+function reduceOuter(g: usize): void {
+  const op = arg(g, R_OP), o1 = arg(g, R_O1), n = arg(g, R_O2);
+  const i0 = arg(g, R_I0), i1 = arg(g, R_I1), i2 = arg(g, R_I2);
+  const x = ptr(g, R_X), y = ptr(g, R_Y);
+  const id = identity(op);
+  for (let r = arg(g, R_ITEM0), end = arg(g, R_ITEM1); r < end; r++) {
+    const b = r % o1, a = r / o1;
+    const base = a * arg(g, R_SO0) + b * arg(g, R_SO1);
+    const out = at(y, r * n);
+    for (let k = 0; k < n; k++) store<f32>(at(out, k), id);
+    for (let j0 = 0; j0 < i0; j0++) {
+      for (let j1 = 0; j1 < i1; j1++) {
+        for (let j2 = 0; j2 < i2; j2++) {
+          const row = at(x, base + j0 * arg(g, R_SI0) + j1 * arg(g, R_SI1) + j2 * arg(g, R_SI2));
+          let k = 0;
+          for (; k + 4 <= n; k += 4) v128.store(at(out, k), foldv(op, v128.load(at(out, k)), v128.load(at(row, k))));
+          for (; k < n; k++) store<f32>(at(out, k), folds(op, load<f32>(at(out, k)), load<f32>(at(row, k))));
+        }
+      }
+    }
+  }
+}
+
+/** Reduction over the items of the block's mode (see layout R_*). */
+export function reduce(g: usize): void {
+  if (arg(g, R_MODE) == 0) reduceInner(g);
+  else reduceOuter(g);
+}

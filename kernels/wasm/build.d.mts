@@ -1,0 +1,6 @@
+// Types of build.mjs (the AssemblyScript build of the wasm kernels).
+
+/** The asc command-line flags the kernels are compiled with. */
+export declare const ASC_FLAGS: string[];
+/** Builds the kernels unless the generated module is newer than every source; resolves true if it compiled. */
+export declare function buildWasm(opts?: { force?: boolean; quiet?: boolean }): Promise<boolean>;
