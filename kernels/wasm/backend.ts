@@ -1,0 +1,236 @@
+// The wasm backend: float32 kernels in AssemblyScript/SIMD on a shared heap, with worker threads; float64 and
+// the cold kernels call the reference cpu functions on views of the same memory (an explicit delegation).
+
+import { dtypeOfArray, type DType, type FloatArray } from '../../core/dtype.js';
+import { CondgradError } from '../../core/errors.js';
+import type { Backend, MemoryStats } from '../backend.js';
+import type { BinaryOp, ReduceOp, UnaryOp } from '../elementwise.js';
+import type { BinaryGeometry } from '../geometry/broadcast.js';
+import type { Conv2dGeometry } from '../geometry/conv.js';
+import type { MatmulGeometry } from '../geometry/matmul.js';
+import type { ConcatGeometry, PadGeometry } from '../geometry/movement.js';
+import type { Pool2dGeometry } from '../geometry/pool.js';
+import type { ReduceGeometry } from '../geometry/reduce.js';
+import { sizeOf, type StridedView } from '../geometry/strided.js';
+import * as cpuConv from '../cpu/conv.js';
+import * as cpuEw from '../cpu/elementwise.js';
+import { matmulForward } from '../cpu/matmul.js';
+import { concatForward, gatherView, padForward } from '../cpu/movement.js';
+import * as cpuPool from '../cpu/pool.js';
+import { reduceForward } from '../cpu/reduce.js';
+import { checkConvW, checkConvX, checkConvY, checkIndexable, checkSize, checkView, sameDtype } from './checks.js';
+import * as conv from './conv.js';
+import * as ops from './ops.js';
+import { WasmRuntime, type RuntimeOptions } from './runtime.js';
+import { StorageAllocator, WasmStorage, checkLive } from './storage.js';
+
+export { WasmStorage } from './storage.js';
+export type WasmBackendOptions = RuntimeOptions;
+
+/** Creates a wasm backend: compiles the kernels, allocates the shared heap and starts `threads - 1` workers. */
+export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<WasmBackend> {
+  return new WasmBackend(await WasmRuntime.create(opts));
+}
+
+export class WasmBackend implements Backend<WasmStorage> {
+  readonly name = 'wasm' as const;
+  readonly dtypes: readonly DType[] = ['float32', 'float64'];
+  private readonly rt: WasmRuntime;
+  private readonly mem: StorageAllocator;
+
+  /** Use createWasmBackend. */
+  constructor(rt: WasmRuntime) {
+    this.rt = rt;
+    this.mem = new StorageAllocator(rt.heap);
+  }
+
+  /** Threads the kernels use, the caller's included. */
+  get threads(): number {
+    return this.rt.threads;
+  }
+
+  /** Stops the worker threads; the backend must not be used afterwards. */
+  close(): Promise<void> {
+    return this.rt.close();
+  }
+
+  /** Same as close (the name the test registry looks for). */
+  destroy(): Promise<void> {
+    return this.close();
+  }
+
+  private out(kernel: string, dtype: DType, size: number): WasmStorage {
+    if (dtype === 'float32') checkIndexable(kernel, size);
+    return this.mem.alloc(dtype, size, `${kernel} output`);
+  }
+
+  // ---- memory ----
+  fromArray(data: FloatArray): WasmStorage {
+    const s = this.mem.alloc(dtypeOfArray(data), data.length, 'fromArray');
+    s.data.set(data);
+    return s;
+  }
+  zeros(dtype: DType, size: number): WasmStorage {
+    const s = this.mem.alloc(dtype, size, 'zeros');
+    s.data.fill(0);
+    return s;
+  }
+  read(s: WasmStorage): Promise<FloatArray> {
+    return Promise.resolve(this.readSync(s));
+  }
+  readSync(s: WasmStorage): FloatArray {
+    checkLive('read', 's', s, this.rt.heap);
+    return s.data.slice();
+  }
+  dispose(s: WasmStorage): void {
+    if (!(s instanceof WasmStorage) || s.heap !== this.rt.heap) throw new CondgradError('wasm.dispose', 'not a storage of this wasm backend');
+    this.mem.dispose(s);
+  }
+  memory(): MemoryStats {
+    return this.mem.stats();
+  }
+
+  // ---- elementwise and reductions ----
+  cast(x: WasmStorage, dtype: DType): WasmStorage {
+    checkLive('cast', 'x', x, this.rt.heap);
+    const out = this.mem.alloc(dtype, x.size, 'cast output');
+    cpuEw.castInto(x.data, out.data);
+    return out;
+  }
+  unary(x: WasmStorage, op: UnaryOp): WasmStorage {
+    const dtype = sameDtype(this.rt.heap, `unary(${op.name})`, ['x'], [x]);
+    const out = this.out(`unary(${op.name})`, dtype, x.size);
+    if (dtype !== 'float32' || !ops.unary(this.rt, x.ptr, out.ptr, x.size, op)) cpuEw.unaryForward(x.data, out.data, op);
+    return out;
+  }
+  unaryBackward(x: WasmStorage, y: WasmStorage, dy: WasmStorage, op: UnaryOp): WasmStorage {
+    const k = `unaryBackward(${op.name})`;
+    const dtype = sameDtype(this.rt.heap, k, ['x', 'y', 'dy'], [x, y, dy]);
+    checkSize(k, 'y', y, x.size, 'x');
+    checkSize(k, 'dy', dy, x.size, 'x');
+    const out = this.out(k, dtype, x.size);
+    if (dtype === 'float32' && op.name === 'relu') ops.reluBackward(this.rt, x.ptr, dy.ptr, out.ptr, x.size);
+    else cpuEw.unaryBackward(x.data, y.data, dy.data, out.data, op);
+    return out;
+  }
+  binary(a: WasmStorage, b: WasmStorage, op: BinaryOp, g: BinaryGeometry): WasmStorage {
+    const k = `binary(${op})`;
+    const dtype = sameDtype(this.rt.heap, k, ['a', 'b'], [a, b]);
+    if (g.sameShape) {
+      checkSize(k, 'a', a, g.size, 'the output');
+      checkSize(k, 'b', b, g.size, 'the output');
+    } else {
+      checkView(k, 'a', a, g.a);
+      checkView(k, 'b', b, g.b);
+    }
+    const out = this.out(k, dtype, g.size);
+    if (dtype !== 'float32' || !ops.binary(this.rt, a.ptr, b.ptr, out.ptr, op, g)) cpuEw.binaryForward(a.data, b.data, out.data, op, g);
+    return out;
+  }
+  reduce(x: WasmStorage, op: ReduceOp, g: ReduceGeometry): WasmStorage {
+    const k = `reduce(${op})`;
+    const dtype = sameDtype(this.rt.heap, k, ['x'], [x]);
+    checkSize(k, 'x', x, sizeOf(g.inShape), `shape [${g.inShape.join(',')}]`);
+    const out = this.out(k, dtype, g.outSize);
+    if (dtype !== 'float32' || !ops.reduce(this.rt, x.ptr, out.ptr, op, g)) reduceForward(x.data, out.data, op, g);
+    return out;
+  }
+
+  // ---- movement (cold: the reference functions on views of the heap) ----
+  gather(x: WasmStorage, view: StridedView): WasmStorage {
+    checkLive('gather', 'x', x, this.rt.heap);
+    checkView('gather', 'x', x, view);
+    const out = this.out('gather', x.dtype, sizeOf(view.dims));
+    gatherView(x.data, out.data, view);
+    return out;
+  }
+  pad(x: WasmStorage, g: PadGeometry): WasmStorage {
+    checkLive('pad', 'x', x, this.rt.heap);
+    checkSize('pad', 'x', x, sizeOf(g.inShape), `shape [${g.inShape.join(',')}]`);
+    const out = this.out('pad', x.dtype, sizeOf(g.outShape));
+    padForward(x.data, out.data, g);
+    return out;
+  }
+  concat(xs: readonly WasmStorage[], g: ConcatGeometry): WasmStorage {
+    if (xs.length === 0 || xs.length !== g.widths.length) {
+      throw new CondgradError('wasm.concat', `got ${xs.length} inputs for a geometry of ${g.widths.length}`);
+    }
+    const dtype = sameDtype(this.rt.heap, 'concat', xs.map((_, i) => `xs[${i}]`), xs);
+    xs.forEach((x, i) => checkSize('concat', `xs[${i}]`, x, g.outer * g.widths[i], 'its block of the output'));
+    const out = this.out('concat', dtype, sizeOf(g.outShape));
+    concatForward(xs.map((x) => x.data), out.data, g);
+    return out;
+  }
+
+  // ---- linear algebra ----
+  matmul(a: WasmStorage, b: WasmStorage, g: MatmulGeometry): WasmStorage {
+    const dtype = sameDtype(this.rt.heap, 'matmul', ['a', 'b'], [a, b]);
+    checkSize('matmul', 'a', a, (g.aBatchStride === 0 ? 1 : g.batch) * g.M * g.K, `M=${g.M} K=${g.K} batch=${g.batch}`);
+    checkSize('matmul', 'b', b, (g.bBatchStride === 0 ? 1 : g.batch) * g.K * g.N, `K=${g.K} N=${g.N} batch=${g.batch}`);
+    const out = this.out('matmul', dtype, g.batch * g.M * g.N);
+    if (dtype === 'float32') ops.matmul(this.rt, a.ptr, b.ptr, out.ptr, g);
+    else matmulForward(a.data, b.data, out.data, g);
+    return out;
+  }
+
+  // ---- convolution ----
+  conv2d(x: WasmStorage, w: WasmStorage, g: Conv2dGeometry): WasmStorage {
+    const dtype = sameDtype(this.rt.heap, 'conv2d', ['x', 'w'], [x, w]);
+    checkConvX('conv2d', x, g);
+    checkConvW('conv2d', w, g);
+    const out = this.out('conv2d', dtype, g.batch * g.outC * g.outH * g.outW);
+    if (dtype === 'float32') conv.convForward(this.rt, x.ptr, w.ptr, out.ptr, g);
+    else cpuConv.conv2dForward(x.data, w.data, out.data, g);
+    return out;
+  }
+  conv2dBackwardInput(dy: WasmStorage, w: WasmStorage, g: Conv2dGeometry): WasmStorage {
+    const k = 'conv2dBackwardInput';
+    const dtype = sameDtype(this.rt.heap, k, ['dy', 'w'], [dy, w]);
+    checkConvY(k, dy, g);
+    checkConvW(k, w, g);
+    const out = this.out(k, dtype, g.batch * g.inC * g.inH * g.inW);
+    if (dtype === 'float32') conv.convBackwardInput(this.rt, dy.ptr, w.ptr, out.ptr, g);
+    else cpuConv.conv2dBackwardInput(dy.data, w.data, out.data, g);
+    return out;
+  }
+  conv2dBackwardFilter(x: WasmStorage, dy: WasmStorage, g: Conv2dGeometry): WasmStorage {
+    const k = 'conv2dBackwardFilter';
+    const dtype = sameDtype(this.rt.heap, k, ['x', 'dy'], [x, dy]);
+    checkConvX(k, x, g);
+    checkConvY(k, dy, g);
+    const out = this.out(k, dtype, g.weightSize * (g.perSampleWeights ? g.batch : 1));
+    if (dtype === 'float32') conv.convBackwardFilter(this.rt, x.ptr, dy.ptr, out.ptr, g);
+    else cpuConv.conv2dBackwardFilter(x.data, dy.data, out.data, g);
+    return out;
+  }
+
+  // ---- pooling ----
+  private pool(kernel: 'maxPool2d' | 'maxPool2dBackward' | 'avgPool2d' | 'avgPool2dBackward', x: WasmStorage | null, dy: WasmStorage | null, g: Pool2dGeometry): WasmStorage {
+    const inN = g.batch * g.channels * g.inH * g.inW, outN = g.batch * g.channels * g.outH * g.outW;
+    const args = [x, dy].filter((s): s is WasmStorage => s !== null);
+    const dtype = sameDtype(this.rt.heap, kernel, x && dy ? ['x', 'dy'] : [x ? 'x' : 'dy'], args);
+    if (x) checkSize(kernel, 'x', x, inN, 'the pool input');
+    if (dy) checkSize(kernel, 'dy', dy, outN, 'the pool output');
+    const out = this.out(kernel, dtype, kernel.endsWith('Backward') ? inN : outN);
+    if (dtype === 'float32') {
+      const name = ({ maxPool2d: 'maxPoolForward', maxPool2dBackward: 'maxPoolBackward', avgPool2d: 'avgPoolForward', avgPool2dBackward: 'avgPoolBackward' } as const)[kernel];
+      ops.pool(this.rt, name, x ? x.ptr : 0, dy ? dy.ptr : 0, out.ptr, g);
+    } else if (kernel === 'maxPool2d') cpuPool.maxPool2dForward(x!.data, out.data, g);
+    else if (kernel === 'maxPool2dBackward') cpuPool.maxPool2dBackward(x!.data, dy!.data, out.data, g);
+    else if (kernel === 'avgPool2d') cpuPool.avgPool2dForward(x!.data, out.data, g);
+    else cpuPool.avgPool2dBackward(dy!.data, out.data, g);
+    return out;
+  }
+  maxPool2d(x: WasmStorage, g: Pool2dGeometry): WasmStorage {
+    return this.pool('maxPool2d', x, null, g);
+  }
+  maxPool2dBackward(x: WasmStorage, dy: WasmStorage, g: Pool2dGeometry): WasmStorage {
+    return this.pool('maxPool2dBackward', x, dy, g);
+  }
+  avgPool2d(x: WasmStorage, g: Pool2dGeometry): WasmStorage {
+    return this.pool('avgPool2d', x, null, g);
+  }
+  avgPool2dBackward(dy: WasmStorage, g: Pool2dGeometry): WasmStorage {
+    return this.pool('avgPool2dBackward', null, dy, g);
+  }
+}

@@ -1,0 +1,166 @@
+// Host side of the float32 conv kernels: argument blocks, column blocking and the split of work over threads.
+
+import type { Conv2dGeometry } from '../geometry/conv.js';
+import {
+  C_BATCH, C_BLK0, C_BLK1, C_DH, C_DW, C_GROUPS, C_INC, C_INCPG, C_INH, C_INW, C_ITEM0, C_ITEM1, C_KH, C_KW,
+  C_NBLK, C_NC, C_OSTRIDE, C_OUTC, C_OUTCPG, C_OUTH, C_OUTW, C_PADL, C_PADT, C_SCRATCH, C_SH, C_SLOTS, C_SW,
+  C_W, C_WSTRIDE, C_X, C_Y,
+} from './assembly/layout.js';
+import { splitRange, type KernelName, type WasmRuntime } from './runtime.js';
+
+/** Flops below which a conv runs on one thread (waking a worker costs tens of microseconds). */
+const MIN_FLOPS_PER_THREAD = 1.5e6;
+/** Bytes of one column block that should stay in L2 next to the packed kernel. */
+const COL_BLOCK_BYTES = 96 * 1024;
+const NR = 16;
+
+/** The geometry slots of a conv argument block (pointers and ranges left 0). */
+function slots(g: Conv2dGeometry): Int32Array {
+  const s = new Int32Array(C_SLOTS);
+  s[C_BATCH] = g.batch; s[C_INC] = g.inC; s[C_INH] = g.inH; s[C_INW] = g.inW;
+  s[C_OUTC] = g.outC; s[C_OUTH] = g.outH; s[C_OUTW] = g.outW; s[C_KH] = g.kH; s[C_KW] = g.kW;
+  s[C_SH] = g.strideH; s[C_SW] = g.strideW; s[C_DH] = g.dilationH; s[C_DW] = g.dilationW;
+  s[C_PADT] = g.padTop; s[C_PADL] = g.padLeft; s[C_GROUPS] = g.groups;
+  s[C_INCPG] = g.inCPerGroup; s[C_OUTCPG] = g.outCPerGroup; s[C_WSTRIDE] = g.perSampleWeights ? g.weightSize : 0;
+  return s;
+}
+
+/** Depthwise: one input channel per group (any channel multiplier). */
+export function isDepthwise(g: Conv2dGeometry): boolean {
+  return g.inCPerGroup === 1 && g.groups === g.inC;
+}
+
+/** Output pixels per column block for a reduction depth of kg rows. */
+function blockCols(kg: number, pixels: number): number {
+  const nc = Math.max(NR, Math.min(512, Math.floor(COL_BLOCK_BYTES / 4 / kg / NR) * NR));
+  return nc >= pixels ? pixels : nc;
+}
+
+const roundNR = (n: number): number => Math.ceil(n / NR) * NR;
+
+/** Writes the block for each slice (items split evenly), then runs the kernel. */
+function runItems(rt: WasmRuntime, kernel: KernelName, s: Int32Array, items: number, slices: number, scratchBytes: number): void {
+  const sc = rt.scratch(scratchBytes, slices);
+  for (let t = 0; t < slices; t++) {
+    const [lo, hi] = splitRange(items, slices, t);
+    s[C_ITEM0] = lo; s[C_ITEM1] = hi; s[C_SCRATCH] = sc.base + t * sc.stride;
+    rt.setArgs(t, s);
+  }
+  rt.run(kernel, slices);
+}
+
+/** Scratch of the depthwise kernels: tap table, tail buffer and one padded plane of hp x wp. */
+function dwScratch(g: Conv2dGeometry, hp: number, wp: number): number {
+  return 4 * (2 * g.kH * g.kW + 4) + 64 + 4 * (hp * wp + 64) + 256;
+}
+
+/** y = conv2d(x, w) (float32, byte addresses). x [B, C, H, W], w [(B,) O, C/g, kH, kW], y [B, O, outH, outW]. */
+export function convForward(rt: WasmRuntime, x: number, w: number, y: number, g: Conv2dGeometry): void {
+  const s = slots(g);
+  s[C_X] = x; s[C_W] = w; s[C_Y] = y;
+  if (isDepthwise(g)) {
+    const items = g.batch * g.outC;
+    const hp = (g.outH - 1) * g.strideH + (g.kH - 1) * g.dilationH + 1;
+    const wp = (g.outW - 1) * g.strideW + (g.kW - 1) * g.dilationW + 1;
+    runItems(rt, 'dwForward', s, items, rt.slicesFor(items, 2 * g.macs, MIN_FLOPS_PER_THREAD), dwScratch(g, hp, wp));
+    return;
+  }
+  const kg = g.inCPerGroup * g.kH * g.kW;
+  const P = g.outH * g.outW;
+  const nc = blockCols(kg, P);
+  const nBlk = Math.ceil(P / nc);
+  s[C_NC] = nc; s[C_NBLK] = nBlk;
+  const items = g.batch * g.groups * nBlk;
+  const scratch = 128 + 4 * Math.ceil(g.outCPerGroup / 2) * 2 * kg + 4 * kg * roundNR(nc) + 64;
+  runItems(rt, 'convForward', s, items, rt.slicesFor(items, 2 * g.macs, MIN_FLOPS_PER_THREAD), scratch);
+}
+
+/** dx = conv2d input gradient (float32). dy [B, O, outH, outW], w as in convForward, dx [B, C, H, W]. */
+export function convBackwardInput(rt: WasmRuntime, dy: number, w: number, dx: number, g: Conv2dGeometry): void {
+  const s = slots(g);
+  s[C_X] = dy; s[C_W] = w; s[C_Y] = dx;
+  if (isDepthwise(g)) {
+    const items = g.batch * g.inC;
+    const hp = (g.outH - 1) * g.strideH + (g.kH - 1) * g.dilationH + 1;
+    const wp = (g.outW - 1) * g.strideW + (g.kW - 1) * g.dilationW + 1;
+    const hq = g.inH + (g.kH - 1) * g.dilationH, wq = g.inW + (g.kW - 1) * g.dilationW;
+    const scratch = dwScratch(g, Math.max(hp, hq), Math.max(wp, wq));
+    runItems(rt, 'dwBackwardInput', s, items, rt.slicesFor(items, 2 * g.macs, MIN_FLOPS_PER_THREAD), scratch);
+    return;
+  }
+  if (g.strideH === 1 && g.strideW === 1) {
+    // dx is the stride-1 conv of dy with the flipped, transposed kernels and complementary padding.
+    const count = g.perSampleWeights ? g.batch : 1;
+    const bytes = 4 * g.weightSize * count;
+    const flipped = rt.heap.alloc(bytes, 'flipped conv kernels');
+    try {
+      rt.setArgs(0, s);
+      rt.flipWeights(rt.block(0), count, w, flipped);
+      const t: Conv2dGeometry = {
+        ...g, inC: g.outC, inH: g.outH, inW: g.outW, outC: g.inC, outH: g.inH, outW: g.inW,
+        padTop: (g.kH - 1) * g.dilationH - g.padTop, padBottom: (g.kH - 1) * g.dilationH - g.padBottom,
+        padLeft: (g.kW - 1) * g.dilationW - g.padLeft, padRight: (g.kW - 1) * g.dilationW - g.padRight,
+        inCPerGroup: g.outCPerGroup, outCPerGroup: g.inCPerGroup,
+      };
+      convForward(rt, dy, flipped, dx, t);
+    } finally {
+      rt.heap.release(flipped, bytes);
+    }
+    return;
+  }
+  const kg = g.inCPerGroup * g.kH * g.kW;
+  const P = g.outH * g.outW;
+  const nc = blockCols(kg, P);
+  s[C_NC] = nc; s[C_NBLK] = Math.ceil(P / nc);
+  const items = g.batch * g.groups;
+  const scratch = 128 + 4 * Math.ceil(kg / 2) * 2 * g.outCPerGroup + 4 * kg * roundNR(nc) + 64;
+  runItems(rt, 'convBackwardInputCol', s, items, rt.slicesFor(items, 2 * g.macs, MIN_FLOPS_PER_THREAD), scratch);
+}
+
+/**
+ * dw = conv2d filter gradient (float32): [O, C/g, kH, kW] summed over the batch, or [B, O, C/g, kH, kW]
+ * when g.perSampleWeights. x [B, C, H, W], dy [B, O, outH, outW].
+ */
+export function convBackwardFilter(rt: WasmRuntime, x: number, dy: number, dw: number, g: Conv2dGeometry): void {
+  const s = slots(g);
+  s[C_X] = x; s[C_W] = dy; s[C_Y] = dw;
+  const ws = g.weightSize;
+  if (isDepthwise(g)) {
+    const items = g.perSampleWeights ? g.batch * g.outC : g.outC;
+    s[C_OSTRIDE] = g.perSampleWeights ? ws : 0;
+    const hp = (g.outH - 1) * g.strideH + (g.kH - 1) * g.dilationH + 1;
+    const wp = (g.outW - 1) * g.strideW + (g.kW - 1) * g.dilationW + 1;
+    runItems(rt, 'dwBackwardFilter', s, items, rt.slicesFor(items, 2 * g.macs, MIN_FLOPS_PER_THREAD), dwScratch(g, hp, wp));
+    return;
+  }
+  const kg = g.inCPerGroup * g.kH * g.kW;
+  const P = g.outH * g.outW;
+  const nc = blockCols(kg, P);
+  const nBlk = Math.ceil(P / nc);
+  s[C_NC] = nc;
+  const bySample = g.batch >= rt.threads || nBlk < 2;
+  const slices = rt.slicesFor(bySample ? g.batch : nBlk, 2 * g.macs, MIN_FLOPS_PER_THREAD);
+  const scratchBytes = 4 * kg * roundNR(nc) + 64;
+  // Slices that could write the same output kernel get private partial sums, added at the end.
+  const private_ = slices > 1 && !(g.perSampleWeights && bySample);
+  const partBytes = 4 * ws * (g.perSampleWeights ? g.batch : 1);
+  const parts: number[] = [];
+  try {
+    for (let t = 1; private_ && t < slices; t++) parts.push(rt.heap.alloc(partBytes, 'conv2dBackwardFilter partial sums'));
+    const sc = rt.scratch(scratchBytes, slices);
+    for (let t = 0; t < slices; t++) {
+      const [lo, hi] = splitRange(bySample ? g.batch : nBlk, slices, t);
+      s[C_ITEM0] = bySample ? lo : 0; s[C_ITEM1] = bySample ? hi : g.batch;
+      s[C_BLK0] = bySample ? 0 : lo; s[C_BLK1] = bySample ? nBlk : hi;
+      s[C_OSTRIDE] = g.perSampleWeights ? ws : 0;
+      s[C_Y] = t === 0 || !private_ ? dw : parts[t - 1];
+      s[C_SCRATCH] = sc.base + t * sc.stride;
+      rt.setArgs(t, s);
+    }
+    rt.run('convBackwardFilter', slices);
+    // A per-sample split by samples leaves untouched samples of no slice; by blocks every slice saw every sample.
+    for (const p of parts) rt.addF32(dw, p, partBytes / 4);
+  } finally {
+    for (const p of parts) rt.heap.release(p, partBytes);
+  }
+}

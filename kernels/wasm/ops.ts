@@ -1,0 +1,187 @@
+// Host side of the float32 matmul, pooling, elementwise and reduce kernels; null means "no wasm path, delegate".
+
+import type { BinaryOp, ReduceOp, UnaryOp } from '../elementwise.js';
+import type { BinaryGeometry } from '../geometry/broadcast.js';
+import type { MatmulGeometry } from '../geometry/matmul.js';
+import type { Pool2dGeometry } from '../geometry/pool.js';
+import type { ReduceGeometry } from '../geometry/reduce.js';
+import {
+  E_A, E_B, E_D0, E_D1, E_D2, E_D3, E_F0, E_F1, E_ITEM0, E_ITEM1, E_OP, E_SA0, E_SB0, E_SLOTS, E_Y,
+  M_A, M_ABATCH, M_ACS, M_ARS, M_B, M_BBATCH, M_BCS, M_BRS, M_C, M_ITEM0, M_ITEM1, M_K, M_M, M_N, M_NBLK,
+  M_NC, M_SCRATCH, M_SLOTS, OP_ADD, OP_DIV, OP_EQ, OP_GT, OP_MAX, OP_MIN, OP_MUL, OP_SUB,
+  P_DY, P_INCLPAD, P_INH, P_INW, P_ITEM0, P_ITEM1, P_KH, P_KW, P_OUTH, P_OUTW, P_PADL, P_PADT, P_SH, P_SLOTS,
+  P_SW, P_X, P_Y, R_I0, R_ITEM0, R_ITEM1, R_MAX, R_MIN, R_MODE, R_O0, R_OP, R_SI0, R_SLOTS, R_SO0, R_SUM, R_X, R_Y,
+  U_ABS, U_AFFINE, U_CLAMP, U_NEG, U_RELU, U_RELU6, U_SQRT, U_SQUARE,
+} from './assembly/layout.js';
+import { splitRange, type WasmRuntime } from './runtime.js';
+
+/** Element touches below which an elementwise kernel stays on one thread. */
+const MIN_ELEMS_PER_THREAD = 1 << 17;
+const MIN_FLOPS_PER_THREAD = 1.5e6;
+
+/** C[b] = op(A[b]) · op(B[b]) (float32, byte addresses); C [batch, M, N]. */
+export function matmul(rt: WasmRuntime, a: number, b: number, c: number, g: MatmulGeometry): void {
+  const s = new Int32Array(M_SLOTS);
+  s[M_M] = g.M; s[M_N] = g.N; s[M_K] = g.K;
+  s[M_ARS] = g.transA ? 1 : g.K; s[M_ACS] = g.transA ? g.M : 1;
+  s[M_BRS] = g.transB ? 1 : g.N; s[M_BCS] = g.transB ? g.K : 1;
+  s[M_ABATCH] = g.aBatchStride; s[M_BBATCH] = g.bBatchStride;
+  s[M_A] = a; s[M_B] = b; s[M_C] = c;
+  const nc = Math.min(256, Math.max(16, Math.ceil(g.N / 16) * 16));
+  const nBlk = Math.ceil(g.N / nc);
+  s[M_NC] = nc; s[M_NBLK] = nBlk;
+  const items = g.batch * nBlk;
+  if (items === 0 || g.M === 0) return;
+  const slices = rt.slicesFor(items, 2 * g.batch * g.M * g.N * g.K, MIN_FLOPS_PER_THREAD);
+  const sc = rt.scratch(128 + 64 * 256 * 4 + 256 * nc * 4 + 64, slices);
+  for (let t = 0; t < slices; t++) {
+    const [lo, hi] = splitRange(items, slices, t);
+    s[M_ITEM0] = lo; s[M_ITEM1] = hi; s[M_SCRATCH] = sc.base + t * sc.stride;
+    rt.setArgs(t, s);
+  }
+  rt.run('matmul', slices);
+}
+
+/** Pooling forward/backward over planes (float32). x/dy/y byte addresses (unused ones 0). */
+export function pool(rt: WasmRuntime, kernel: 'maxPoolForward' | 'maxPoolBackward' | 'avgPoolForward' | 'avgPoolBackward',
+  x: number, dy: number, y: number, g: Pool2dGeometry): void {
+  const s = new Int32Array(P_SLOTS);
+  s[P_INH] = g.inH; s[P_INW] = g.inW; s[P_OUTH] = g.outH; s[P_OUTW] = g.outW; s[P_KH] = g.kH; s[P_KW] = g.kW;
+  s[P_SH] = g.strideH; s[P_SW] = g.strideW; s[P_PADT] = g.padTop; s[P_PADL] = g.padLeft;
+  s[P_INCLPAD] = g.countIncludePad ? 1 : 0; s[P_X] = x; s[P_DY] = dy; s[P_Y] = y;
+  const planes = g.batch * g.channels;
+  const work = planes * g.outH * g.outW * g.kH * g.kW;
+  const slices = rt.slicesFor(planes, work, MIN_ELEMS_PER_THREAD);
+  for (let t = 0; t < slices; t++) {
+    const [lo, hi] = splitRange(planes, slices, t);
+    s[P_ITEM0] = lo; s[P_ITEM1] = hi;
+    rt.setArgs(t, s);
+  }
+  rt.run(kernel, slices);
+}
+
+const BINARY_CODES: Partial<Record<BinaryOp, number>> = {
+  add: OP_ADD, sub: OP_SUB, mul: OP_MUL, div: OP_DIV, maximum: OP_MAX, minimum: OP_MIN, eq: OP_EQ, gt: OP_GT,
+};
+
+/** Dispatches the binary kernel over the rows of the [D0, D1, D2] grid written in s. */
+function binaryRows(rt: WasmRuntime, s: Int32Array): void {
+  const rows = s[E_D0] * s[E_D1] * s[E_D2];
+  const slices = rt.slicesFor(rows, rows * s[E_D3], MIN_ELEMS_PER_THREAD);
+  for (let t = 0; t < slices; t++) {
+    const [lo, hi] = splitRange(rows, slices, t);
+    s[E_ITEM0] = lo; s[E_ITEM1] = hi;
+    rt.setArgs(t, s);
+  }
+  rt.run('binary', slices);
+}
+
+/** Same-shape operands run as rows of this many elements, plus one ragged row. */
+const FLAT_ROW = 8192;
+
+/** y = a op b with broadcasting (float32). Returns false when the op or rank has no wasm path. */
+export function binary(rt: WasmRuntime, a: number, b: number, y: number, op: BinaryOp, g: BinaryGeometry): boolean {
+  const code = BINARY_CODES[op];
+  if (code === undefined) return false;
+  if (!g.sameShape && g.a.dims.length > 4) return false;
+  if (g.size === 0) return true;
+  const s = new Int32Array(E_SLOTS);
+  s[E_OP] = code; s[E_A] = a; s[E_B] = b; s[E_Y] = y;
+  if (g.sameShape) {
+    const rows = Math.floor(g.size / FLAT_ROW), rem = g.size - rows * FLAT_ROW;
+    s[E_D0] = 1; s[E_D1] = 1; s[E_SA0 + 3] = 1; s[E_SB0 + 3] = 1;
+    if (rows > 0) {
+      s[E_D2] = rows; s[E_D3] = FLAT_ROW; s[E_SA0 + 2] = FLAT_ROW; s[E_SB0 + 2] = FLAT_ROW;
+      binaryRows(rt, s);
+    }
+    if (rem > 0) {
+      const off = 4 * rows * FLAT_ROW;
+      s[E_D2] = 1; s[E_D3] = rem; s[E_A] = a + off; s[E_B] = b + off; s[E_Y] = y + off;
+      binaryRows(rt, s);
+    }
+    return true;
+  }
+  const nd = g.a.dims.length;
+  for (let d = 0; d < 4; d++) {
+    const src = d - (4 - nd);
+    s[E_D0 + d] = src >= 0 ? g.a.dims[src] : 1;
+    s[E_SA0 + d] = src >= 0 ? g.a.strides[src] : 0;
+    s[E_SB0 + d] = src >= 0 ? g.b.strides[src] : 0;
+  }
+  s[E_A] = a + 4 * g.a.offset; s[E_B] = b + 4 * g.b.offset;
+  binaryRows(rt, s);
+  return true;
+}
+
+/** The wasm code of a unary op and its two f32 constants, or null. */
+function unaryCode(op: UnaryOp): [number, number, number] | null {
+  switch (op.name) {
+    case 'relu': return [U_RELU, 0, 0];
+    case 'relu6': return [U_RELU6, 0, 0];
+    case 'neg': return [U_NEG, 0, 0];
+    case 'abs': return [U_ABS, 0, 0];
+    case 'square': return [U_SQUARE, 0, 0];
+    case 'sqrt': return [U_SQRT, 0, 0];
+    case 'affine': return Math.fround(op.scale) === op.scale && Math.fround(op.shift) === op.shift ? [U_AFFINE, op.scale, op.shift] : null;
+    case 'clamp': return Math.fround(op.min) === op.min && Math.fround(op.max) === op.max ? [U_CLAMP, op.min, op.max] : null;
+    default: return null;
+  }
+}
+
+/** Runs an element-range kernel over n elements split in 4-aligned slices. */
+function elementRange(rt: WasmRuntime, kernel: 'unary' | 'reluBackward', s: Int32Array, f: [number, number], n: number): void {
+  const slices = rt.slicesFor(Math.ceil(n / 4), n, MIN_ELEMS_PER_THREAD);
+  for (let t = 0; t < slices; t++) {
+    const [lo, hi] = splitRange(Math.ceil(n / 4), slices, t);
+    s[E_ITEM0] = lo * 4; s[E_ITEM1] = Math.min(n, hi * 4);
+    rt.setArgs(t, s);
+    rt.setArgF32(t, E_F0, f[0]);
+    rt.setArgF32(t, E_F1, f[1]);
+  }
+  rt.run(kernel, slices);
+}
+
+/** y = f(x) (float32, n elements). Returns false when the op has no exact wasm path. */
+export function unary(rt: WasmRuntime, x: number, y: number, n: number, op: UnaryOp): boolean {
+  const c = unaryCode(op);
+  if (c === null) return false;
+  const s = new Int32Array(E_SLOTS);
+  s[E_OP] = c[0]; s[E_A] = x; s[E_Y] = y;
+  elementRange(rt, 'unary', s, [c[1], c[2]], n);
+  return true;
+}
+
+/** dx = x > 0 ? dy : 0 (float32, n elements). */
+export function reluBackward(rt: WasmRuntime, x: number, dy: number, dx: number, n: number): void {
+  const s = new Int32Array(E_SLOTS);
+  s[E_A] = x; s[E_B] = dy; s[E_Y] = dx;
+  elementRange(rt, 'reluBackward', s, [0, 0], n);
+}
+
+/** Sum/max/min reduction (float32). Returns false when the views do not fit the two wasm modes. */
+export function reduce(rt: WasmRuntime, x: number, y: number, op: ReduceOp, g: ReduceGeometry): boolean {
+  const o = g.outer, r = g.inner;
+  if (o.dims.length > 3 || r.dims.length > 3 || g.outSize === 0 || g.reduceSize === 0) return false;
+  const innerLast = r.dims.length > 0 ? r.strides[r.dims.length - 1] : 0;
+  const outerLast = o.dims.length > 0 ? o.strides[o.dims.length - 1] : 0;
+  const mode = innerLast === 1 || r.dims.length === 0 ? 0 : outerLast === 1 ? 1 : -1;
+  if (mode < 0) return false;
+  const s = new Int32Array(R_SLOTS);
+  s[R_OP] = op === 'sum' ? R_SUM : op === 'max' ? R_MAX : R_MIN;
+  s[R_MODE] = mode; s[R_X] = x + 4 * (o.offset + r.offset); s[R_Y] = y;
+  for (let d = 0; d < 3; d++) {
+    const so = d - (3 - o.dims.length), si = d - (3 - r.dims.length);
+    s[R_O0 + d] = so >= 0 ? o.dims[so] : 1; s[R_SO0 + d] = so >= 0 ? o.strides[so] : 0;
+    s[R_I0 + d] = si >= 0 ? r.dims[si] : 1; s[R_SI0 + d] = si >= 0 ? r.strides[si] : 0;
+  }
+  if (mode === 0 && r.dims.length === 0) s[R_SI0 + 2] = 1;
+  const items = mode === 0 ? g.outSize : s[R_O0] * s[R_O0 + 1];
+  const slices = rt.slicesFor(items, g.outSize * g.reduceSize, MIN_ELEMS_PER_THREAD);
+  for (let t = 0; t < slices; t++) {
+    const [lo, hi] = splitRange(items, slices, t);
+    s[R_ITEM0] = lo; s[R_ITEM1] = hi;
+    rt.setArgs(t, s);
+  }
+  rt.run('reduce', slices);
+  return true;
+}

@@ -1,0 +1,93 @@
+// Worker threads that share the wasm memory: one synchronous fork-join call runs a kernel's slices on every thread.
+
+import { Worker } from 'node:worker_threads';
+import { CondgradError } from '../../core/errors.js';
+import { CTRL_DONE, CTRL_ERROR, CTRL_GEN, CTRL_QUIT, CTRL_SLOTS, WORKER_SOURCE } from './worker_source.js';
+
+/** A kernel entry point: takes the byte address of its argument block. */
+export type KernelFn = (args: number) => void;
+
+/**
+ * `threads` threads in all: the caller's plus threads-1 workers, each with its own instance of the
+ * kernel module over the same shared memory. `run` is synchronous: the main thread runs slice 0,
+ * then sleeps (Atomics.wait) until every worker has reported.
+ */
+export class ThreadPool {
+  readonly threads: number;
+  private readonly workers: Worker[] = [];
+  private readonly ctrl: Int32Array;
+  private closed = false;
+
+  private constructor(threads: number, ctrl: Int32Array) {
+    this.threads = threads;
+    this.ctrl = ctrl;
+  }
+
+  /** Starts threads-1 workers and waits until each has instantiated the module. */
+  static async create(threads: number, module: WebAssembly.Module, memory: WebAssembly.Memory, names: readonly string[]): Promise<ThreadPool> {
+    const ctrl = new Int32Array(new SharedArrayBuffer(4 * (CTRL_SLOTS + 2 * threads)));
+    const pool = new ThreadPool(threads, ctrl);
+    const ready: Promise<void>[] = [];
+    for (let t = 1; t < threads; t++) {
+      const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, ctrlBuffer: ctrl.buffer, tid: t, names: [...names] } });
+      pool.workers.push(w);
+      ready.push(new Promise<void>((resolve, reject) => {
+        w.once('message', () => resolve());
+        w.once('error', (e) => reject(new CondgradError('wasm.threads', `worker ${t} failed to start: ${e.message}`)));
+      }));
+    }
+    try {
+      await Promise.all(ready);
+    } catch (e) {
+      await pool.close();
+      throw e;
+    }
+    for (const w of pool.workers) w.unref();
+    return pool;
+  }
+
+  /**
+   * Runs fns[fn] on every argument block: args[0] on this thread, args[t] on worker t (fewer
+   * blocks than threads leave the rest idle). Throws a CondgradError if any slice trapped.
+   */
+  run(kernel: string, fn: number, local: KernelFn, args: readonly number[]): void {
+    if (this.closed) throw new CondgradError('wasm.threads', `${kernel}: the backend was closed`);
+    const n = args.length;
+    if (n === 1 || this.workers.length === 0) {
+      for (const a of args) local(a);
+      return;
+    }
+    if (n > this.threads) throw new CondgradError('wasm.threads', `${kernel}: ${n} slices for ${this.threads} threads`);
+    const c = this.ctrl;
+    for (let t = 1; t < this.threads; t++) {
+      c[CTRL_SLOTS + 2 * t] = t < n ? fn : -1;
+      c[CTRL_SLOTS + 1 + 2 * t] = t < n ? args[t] : 0;
+    }
+    Atomics.store(c, CTRL_ERROR, 0);
+    Atomics.store(c, CTRL_DONE, 0);
+    Atomics.add(c, CTRL_GEN, 1);
+    Atomics.notify(c, CTRL_GEN);
+    let failure: unknown = null;
+    try {
+      local(args[0]);
+    } catch (e) {
+      failure = e;
+    }
+    const want = this.threads - 1;
+    for (let d = Atomics.load(c, CTRL_DONE); d < want; d = Atomics.load(c, CTRL_DONE)) Atomics.wait(c, CTRL_DONE, d);
+    if (failure !== null) throw new CondgradError('wasm.threads', `${kernel} trapped on the main thread: ${(failure as Error).message}`);
+    const bad = Atomics.load(c, CTRL_ERROR);
+    if (bad !== 0) throw new CondgradError('wasm.threads', `${kernel} trapped on worker ${bad - 1}`);
+  }
+
+  /** Stops and terminates the workers. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    Atomics.store(this.ctrl, CTRL_QUIT, 1);
+    Atomics.add(this.ctrl, CTRL_GEN, 1);
+    Atomics.notify(this.ctrl, CTRL_GEN);
+    await Promise.all(this.workers.map((w) => w.terminate()));
+    this.workers.length = 0;
+  }
+}

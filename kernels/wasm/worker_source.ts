@@ -1,0 +1,33 @@
+// The worker-thread program (as source text, so it needs no file next to the bundle): runs kernel slices on the shared memory.
+
+/**
+ * Control block (Int32Array over its own SharedArrayBuffer): [GEN, DONE, QUIT, ERROR, then per
+ * thread t: fn index at 4 + 2t, argument pointer at 5 + 2t]. A worker sleeps on GEN, runs its
+ * slot's kernel, bumps DONE and wakes the main thread.
+ */
+export const CTRL_GEN = 0;
+export const CTRL_DONE = 1;
+export const CTRL_QUIT = 2;
+export const CTRL_ERROR = 3;
+export const CTRL_SLOTS = 4;
+
+export const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { module, memory, ctrlBuffer, tid, names } = workerData;
+const inst = new WebAssembly.Instance(module, { env: { memory } });
+const fns = names.map((n) => inst.exports[n]);
+const ctrl = new Int32Array(ctrlBuffer);
+let gen = Atomics.load(ctrl, ${CTRL_GEN});
+parentPort.postMessage('ready');
+for (;;) {
+  Atomics.wait(ctrl, ${CTRL_GEN}, gen);
+  gen = Atomics.load(ctrl, ${CTRL_GEN});
+  if (Atomics.load(ctrl, ${CTRL_QUIT}) !== 0) break;
+  const fn = ctrl[${CTRL_SLOTS} + 2 * tid];
+  if (fn >= 0) {
+    try { fns[fn](ctrl[${CTRL_SLOTS + 1} + 2 * tid] >>> 0); } catch (e) { Atomics.store(ctrl, ${CTRL_ERROR}, 1 + tid); }
+  }
+  Atomics.add(ctrl, ${CTRL_DONE}, 1);
+  Atomics.notify(ctrl, ${CTRL_DONE});
+}
+`;
