@@ -1,0 +1,88 @@
+// Bench: GFLOP/s of float32 conv2d on the cpu reference and the wasm backend (1 and 2 threads); prints markdown tables.
+// Run: npx tsx bench/wasm_kernels.ts [--quick]
+
+import { cpuBackend } from '../kernels/cpu/backend.js';
+import type { AnyBackend, Storage } from '../kernels/backend.js';
+import { conv2dGeometry, type Conv2dGeometry } from '../kernels/geometry/conv.js';
+import { createWasmBackend } from '../kernels/wasm/backend.js';
+import { mulberry32, randArray } from '../test/helpers/rng.js';
+
+const quick = process.argv.includes('--quick');
+const REPS = quick ? 5 : 7;
+
+interface Shape { name: string; x: [number, number, number, number]; outC: number; k: number; depthwise?: boolean }
+
+const SHAPES: Shape[] = [
+  { name: 'N32 C16 28×28 O32 k3', x: [32, 16, 28, 28], outC: 32, k: 3 },
+  { name: 'N8 C64 32×32 O64 k3', x: [8, 64, 32, 32], outC: 64, k: 3 },
+  { name: 'N1 C64 56×56 O64 k3', x: [1, 64, 56, 56], outC: 64, k: 3 },
+  { name: 'N8 C128 16×16 O128 k1', x: [8, 128, 16, 16], outC: 128, k: 1 },
+  { name: 'depthwise N8 C128 32×32 k3', x: [8, 128, 32, 32], outC: 128, k: 3, depthwise: true },
+];
+
+function geometry(s: Shape, perSample: boolean): Conv2dGeometry {
+  const cpg = s.depthwise ? 1 : s.x[1];
+  const w = [s.outC, cpg, s.k, s.k];
+  return conv2dGeometry('conv2d', s.x, perSample ? [s.x[0], ...w] : w, { padding: 'same', groups: s.depthwise ? s.x[1] : 1 }, perSample);
+}
+
+/** Median milliseconds of `f` over REPS runs after warm-up (at least ~100 ms or 2 calls of warm-up). */
+function timeMs(f: () => void): number {
+  const t0 = performance.now();
+  let n = 0;
+  while (n < 2 || (performance.now() - t0 < 150 && n < 50)) { f(); n++; }
+  const ts: number[] = [];
+  for (let r = 0; r < REPS; r++) {
+    const a = performance.now();
+    f();
+    ts.push(performance.now() - a);
+  }
+  ts.sort((a, b) => a - b);
+  return ts[Math.floor(ts.length / 2)];
+}
+
+type Op = 'forward' | 'backwardInput' | 'backwardFilter';
+
+/** GFLOP/s of one conv op on one backend (2·MACs per call). */
+function gflops(be: AnyBackend, g: Conv2dGeometry, op: Op, seed: number): number {
+  const rng = mulberry32(seed);
+  const xs = be.fromArray(randArray(rng, g.batch * g.inC * g.inH * g.inW, 'float32'));
+  const ws = be.fromArray(randArray(rng, g.weightSize * (g.perSampleWeights ? g.batch : 1), 'float32'));
+  const dys = be.fromArray(randArray(rng, g.batch * g.outC * g.outH * g.outW, 'float32'));
+  const run = (): Storage => op === 'forward' ? be.conv2d(xs, ws, g)
+    : op === 'backwardInput' ? be.conv2dBackwardInput(dys, ws, g) : be.conv2dBackwardFilter(xs, dys, g);
+  const ms = timeMs(() => be.dispose(run()));
+  for (const s of [xs, ws, dys]) be.dispose(s);
+  return (2 * g.macs) / ms / 1e6;
+}
+
+const f1 = (v: number): string => v.toFixed(1);
+
+async function main(): Promise<void> {
+  const w1 = await createWasmBackend({ threads: 1 });
+  const w2 = await createWasmBackend({ threads: 2 });
+  console.log(`# wasm conv2d kernels, float32, GFLOP/s (median of ${REPS} after warm-up), 'same' padding, stride 1\n`);
+  console.log('## forward\n');
+  console.log('| shape | cpu | wasm 1 thr | wasm 2 thr | 2 thr / 1 thr | wasm 1 thr per-sample W | wasm 2 thr per-sample W |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const s of SHAPES) {
+    const g = geometry(s, false), gp = geometry(s, true);
+    const cpu = quick ? NaN : gflops(cpuBackend, g, 'forward', 1);
+    const a = gflops(w1, g, 'forward', 1), b = gflops(w2, g, 'forward', 1);
+    const ap = gflops(w1, gp, 'forward', 1), bp = gflops(w2, gp, 'forward', 1);
+    console.log(`| ${s.name} | ${quick ? '—' : f1(cpu)} | ${f1(a)} | ${f1(b)} | ${(b / a).toFixed(2)}× | ${f1(ap)} | ${f1(bp)} |`);
+  }
+  for (const op of ['backwardInput', 'backwardFilter'] as const) {
+    console.log(`\n## ${op}\n`);
+    console.log('| shape | wasm 1 thr | wasm 2 thr | wasm 1 thr per-sample W | wasm 2 thr per-sample W |');
+    console.log('|---|---|---|---|---|');
+    for (const s of SHAPES) {
+      const g = geometry(s, false), gp = geometry(s, true);
+      console.log(`| ${s.name} | ${f1(gflops(w1, g, op, 2))} | ${f1(gflops(w2, g, op, 2))} | ${f1(gflops(w1, gp, op, 2))} | ${f1(gflops(w2, gp, op, 2))} |`);
+    }
+  }
+  await w1.close();
+  await w2.close();
+}
+
+await main();
