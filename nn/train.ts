@@ -1,5 +1,7 @@
 // The training loop: epochs of tidy()-scoped steps with lr and router-temperature schedules, mixup, per-epoch eval, JSON log and checkpoints.
 
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { CondgradError } from '../core/errors.js';
 import { tidy } from '../core/scope.js';
 import { manualSeed, Rng } from '../core/random.js';
@@ -65,6 +67,8 @@ export interface TrainOptions {
   logFile?: string;
   /** Checkpoint written (atomically) after every epoch. */
   checkpointFile?: string;
+  /** Also keep a copy of every epoch's checkpoint as `epoch-<n>.ckpt` next to checkpointFile. */
+  keepEpochCheckpoints?: boolean;
   /** JSON configuration stored in the log and the checkpoint (enough to rebuild the model). */
   config?: Record<string, unknown>;
   /** Continue from this checkpoint: restores model, optimizer, epoch, step and history. */
@@ -218,6 +222,9 @@ export async function train(model: Module, loaders: TrainLoaders, opts: TrainOpt
         config: opts.config ?? {}, epoch: epoch + 1, step: globalStep, seed,
         model: model.stateDict(), optimizer: opts.optimizer.stateDict(), extra: { history },
       });
+      if (opts.keepEpochCheckpoints) {
+        writeFileAtomic('train', path.join(path.dirname(opts.checkpointFile), `epoch-${epoch + 1}.ckpt`), [fs.readFileSync(opts.checkpointFile)]);
+      }
     }
     opts.onEpoch?.(rec);
   }

@@ -1,0 +1,13 @@
+// The condgrad CLI entry: the subcommand registry (add a command with one line) and the dispatch call.
+
+import type { Command } from './command.js';
+import { runCli } from './dispatch.js';
+import { summaryCommand } from './summary.js';
+import { trainCommand } from './train.js';
+
+const COMMANDS: readonly Command[] = [
+  trainCommand,
+  summaryCommand,
+];
+
+process.exitCode = await runCli(process.argv.slice(2), COMMANDS);

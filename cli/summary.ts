@@ -1,0 +1,45 @@
+// `condgrad summary`: builds a zoo model and prints its per-layer table of output shapes, parameters and MACs.
+
+import { createModel, MODEL_NAMES, type ModelName } from '../nn/models/index.js';
+import { choice, num, type Command } from './command.js';
+
+const CONVERTS = ['none', 'last', 'all'] as const;
+const ROUTINGS = ['sigmoid', 'softmax'] as const;
+
+export const summaryCommand: Command = {
+  name: 'summary',
+  description: 'Print a model\'s layers, output shapes, parameters and MACs per sample.',
+  usage: [
+    `  --model <name>       ${MODEL_NAMES.join(' | ')} (default cnn)`,
+    '  --experts <K>        experts per CondConv layer (default 4)',
+    '  --width <w>          channel multiplier (default 1)',
+    '  --convert <mode>     none | last | all: stages that use CondConv (default last)',
+    '  --routing <kind>     sigmoid | softmax (default sigmoid)',
+    '  --input-size <n>     input height = width (default 28)',
+    '  --batch <n>          batch of the probe pass (default 1)',
+  ].join('\n'),
+  options: {
+    model: { type: 'string' },
+    experts: { type: 'string' },
+    width: { type: 'string' },
+    convert: { type: 'string' },
+    routing: { type: 'string' },
+    'input-size': { type: 'string' },
+    batch: { type: 'string' },
+  },
+  async run(values, _positionals, io) {
+    const name = choice(values, 'model', MODEL_NAMES, 'cnn') as ModelName;
+    const inputSize = num(values, 'input-size', 28, { min: 1, integer: true });
+    const model = createModel(name, {
+      experts: num(values, 'experts', 4, { min: 1, integer: true }),
+      width: num(values, 'width', 1, { min: 1e-3 }),
+      convert: choice(values, 'convert', CONVERTS, 'last'),
+      routing: choice(values, 'routing', ROUTINGS, 'sigmoid'),
+      inputSize,
+      seed: 0,
+    });
+    const s = model.summary(model.inputShape, { batch: num(values, 'batch', 1, { min: 1, integer: true }) });
+    io.out(`${name}\n${s.table}`);
+    return 0;
+  },
+};
