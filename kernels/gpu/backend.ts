@@ -78,7 +78,7 @@ export class GpuBackend implements Backend<GpuStorage> {
   // ---- memory ----
   fromArray(data: FloatArray): GpuStorage {
     if (!(data instanceof Float32Array)) this.f32('fromArray', data instanceof Float64Array ? 'float64' : (typeof data as DType));
-    return this.rt.upload(copySpec(data.length), data as Float32Array);
+    return this.rt.upload(copySpec(data.length, true), data as Float32Array);
   }
   zeros(dtype: DType, size: number): GpuStorage {
     this.f32('zeros', dtype);

@@ -7,6 +7,10 @@ import { CondgradError } from '../../core/errors.js';
 import { cpuBackend } from '../../kernels/cpu/backend.js';
 import { binaryGeometry } from '../../kernels/geometry/broadcast.js';
 import type { GpuBackend, GpuStorage } from '../../kernels/gpu/backend.js';
+import { GpuStorage as Storage } from '../../kernels/gpu/backend.js';
+import { unarySpec } from '../../kernels/gpu/elementwise.js';
+import { loadGpuJs } from '../../kernels/gpu/gpujs.js';
+import { GpuRuntime } from '../../kernels/gpu/runtime.js';
 import { describeGpu } from '../helpers/gpu.js';
 
 /** One step of a small training-like loop: every intermediate is freed. */
@@ -117,5 +121,18 @@ describeGpu('gpu backend plumbing', (gpu) => {
     }
     expect(g.memory().liveBuffers).to.equal(before);
     await g.flush();
+  });
+
+  it('bounds the kernel cache: 6 distinct kernels through a cache of 2 still compute, evicted ones recompile', async () => {
+    const gj = await loadGpuJs();
+    const rt = new GpuRuntime(gj, new gj.GPU({ mode: 'webgpu' }), 2);
+    const x = rt.upload({ name: 'fromArray', key: 'fromArray', source: 'function (a) {\nreturn a[this.thread.x];\n}', outSize: 3, dynamic: true }, new Float32Array([1, -2, 3]));
+    const ops = [{ name: 'neg' }, { name: 'abs' }, { name: 'square' }, { name: 'relu' }, { name: 'sign' }, { name: 'neg' }] as const;
+    const outs: Storage[] = ops.map((op) => rt.launch(unarySpec(op, 3), [x], new Float32Array(4)));
+    const got = await Promise.all(outs.map((s) => rt.read(s)));
+    expect(got.map((a) => Array.from(a))).to.deep.equal([[-1, 2, -3], [1, 2, 3], [1, 4, 9], [1, 0, 3], [1, -1, 1], [-1, 2, -3]]);
+    expect(rt.cachedKernels()).to.equal(2);
+    expect(rt.compiled).to.equal(7); // fromArray + 5 ops + neg again after its eviction
+    await rt.destroy();
   });
 });
