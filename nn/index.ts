@@ -17,3 +17,14 @@ export { CondConv2d, DepthwiseCondConv2d, type CondLayerOptions, type CondConv2d
 export { CondLinear, type CondLinearOptions } from './cond_linear.js';
 export { summary, type Summary, type SummaryRow, type SummaryOptions } from './summary.js';
 export * from './models/index.js';
+export { Optimizer, type OptimizerState, type Hyper } from './optim/optimizer.js';
+export { SGD, type SGDOptions } from './optim/sgd.js';
+export { Adam, AdamW, type AdamOptions } from './optim/adam.js';
+export { constantLR, stepLR, cosineLR, linearWarmupLR, sequentialLR, warmupCosineLR, applySchedule, scheduleIndex, type LrSchedule, type ScheduleUnit } from './optim/schedule.js';
+export { subset, normalize as normalizeDataset, checkDataset, type ImageDataset } from './data/dataset.js';
+export { loadMnist, mnistAll, mnistSplitIndices, MNIST_SPLIT_SEED, MNIST_MEAN, MNIST_STD, type MnistOptions, type MnistSplit } from './data/mnist.js';
+export { DataLoader, batchImages, deriveSeed, shiftImage, type Batch, type DataLoaderOptions } from './data/loader.js';
+export { sampleGamma, sampleBeta, mixBatch, mixupCrossEntropy } from './data/mixup.js';
+export { saveCheckpoint, readCheckpoint, restoreCheckpoint, loadCheckpoint, writeFileAtomic, CHECKPOINT_MAGIC, CHECKPOINT_VERSION, type CheckpointData, type LoadedCheckpoint, type TensorEntry } from './checkpoint.js';
+export { evaluate, scoreLogits, type EvalResult, type EvaluateOptions } from './evaluate.js';
+export { train, reseedEpoch, type TrainOptions, type TrainLoaders, type TrainResult, type EpochRecord, type StepInfo } from './train.js';
