@@ -21,6 +21,28 @@ import { loadMnist } from '../../nn/data/mnist.js';
 import { readCheckpoint } from '../../nn/checkpoint.js';
 import { train, type TrainOptions } from '../../nn/train.js';
 import { evaluate } from '../../nn/evaluate.js';
+import { cpuBackend } from '../../kernels/cpu/backend.js';
+import type { AnyBackend, Storage } from '../../kernels/backend.js';
+
+/** The cpu backend with a count of live storages (every storage a kernel returns, minus disposals). */
+function countingBackend(): { backend: AnyBackend; live: () => number } {
+  const live = new Set<Storage>();
+  const passive = new Set(['read', 'readSync', 'dispose', 'memory', 'name', 'dtypes']);
+  const backend = new Proxy(cpuBackend as unknown as AnyBackend, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver);
+      if (typeof v !== 'function') return v;
+      if (prop === 'dispose') return (st: Storage) => { live.delete(st); return v.call(target, st); };
+      if (passive.has(String(prop))) return v.bind(target);
+      return (...args: unknown[]) => {
+        const out = v.apply(target, args) as Storage;
+        live.add(out);
+        return out;
+      };
+    },
+  });
+  return { backend, live: () => live.size };
+}
 
 /** CondConv 1→4 3×3 s=2 (K=2, softmax router, expert dropout 0.2) → BN → ReLU → flatten → linear 784→10; x [B,1,28,28]. */
 function tiny(seed: number): Sequential {
@@ -118,6 +140,24 @@ describe('nn/train', () => {
     });
     expect(r.history[2].trainLoss).to.be.lessThan(r.history[0].trainLoss);
     expect(r.history[2].testAccuracy!).to.be.greaterThan(0.6);
+  });
+
+  it('no storage leaks: live storages after 2 and after 6 steps are equal (Adam, BN, CondConv, mixup)', async () => {
+    const { backend, live } = countingBackend();
+    const model = new Sequential(
+      new CondConv2d(1, 4, 3, { stride: 2, padding: 1, numExperts: 2, router: { kind: 'softmax', expertDropout: 0.2 }, seed: 1, backend }),
+      new BatchNorm2d(4, { backend }),
+      new ReLU(),
+      new Flatten(),
+      new Linear(4 * 14 * 14, 10, { seed: 2, backend }),
+    );
+    const opt = new Adam(model.parameters(), { lr: 0.01 });
+    const counts: number[] = [];
+    await train(model, { train: loaders(1).train }, { epochs: 2, optimizer: opt, maxBatches: 2, onEpoch: () => counts.push(live()) });
+    await train(model, { train: loaders(1).train }, { epochs: 2, optimizer: opt, maxBatches: 2, onEpoch: () => counts.push(live()) });
+    expect(model.parameters()[0].backend).to.equal(backend);
+    expect(counts[0]).to.be.greaterThan(0);
+    expect(counts).to.deep.equal([counts[0], counts[0], counts[0], counts[0]]);
   });
 
   it('rejects bad options and a resume with another seed', async () => {
