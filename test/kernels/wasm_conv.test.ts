@@ -1,0 +1,96 @@
+// Wasm conv2d kernels (forward, backward-input, backward-filter) against the cpu reference on seeded random configurations.
+
+import { expect } from 'chai';
+import type { DType } from '../../core/dtype.js';
+import { cpuBackend } from '../../kernels/cpu/backend.js';
+import { conv2dGeometry, type Conv2dOptions } from '../../kernels/geometry/conv.js';
+import { expectClose } from '../helpers/close.js';
+import { mulberry32, pick, randArray, randInt } from '../helpers/rng.js';
+import { WASM_THREADS, useWasmBackend } from '../helpers/wasm.js';
+
+interface ConvCase {
+  x: number[];
+  w: number[];
+  opts: Conv2dOptions;
+  perSample: boolean;
+}
+
+/** A random valid conv: groups (incl. depthwise with a multiplier), stride, dilation, asymmetric/'same'/'valid' padding. */
+function randomCase(rng: () => number): ConvCase {
+  for (;;) {
+    const kind = pick(rng, ['plain', 'plain', 'grouped', 'depthwise', 'pointwise'] as const);
+    const groups = kind === 'grouped' ? randInt(rng, 2, 3) : kind === 'depthwise' ? randInt(rng, 1, 6) : 1;
+    const cpg = kind === 'depthwise' ? 1 : randInt(rng, 1, 5);
+    const opg = kind === 'depthwise' ? randInt(rng, 1, 3) : randInt(rng, 1, 6);
+    const k = kind === 'pointwise' ? [1, 1] : [randInt(rng, 1, 4), randInt(rng, 1, 4)];
+    const x = [randInt(rng, 1, 3), groups * cpg, randInt(rng, 1, 12), randInt(rng, 1, 12)];
+    const padKind = pick(rng, ['num', 'quad', 'same', 'valid'] as const);
+    const padding = padKind === 'num' ? randInt(rng, 0, 2) : padKind === 'quad'
+      ? [randInt(rng, 0, 2), randInt(rng, 0, 2), randInt(rng, 0, 2), randInt(rng, 0, 2)] as [number, number, number, number] : padKind;
+    const opts: Conv2dOptions = {
+      stride: [randInt(rng, 1, 3), randInt(rng, 1, 3)], dilation: [randInt(rng, 1, 2), randInt(rng, 1, 2)], padding, groups,
+    };
+    const w = [groups * opg, cpg, k[0], k[1]];
+    try {
+      conv2dGeometry('conv2d', x, w, opts);
+      return { x, w, opts, perSample: rng() < 0.4 };
+    } catch {
+      // window larger than the padded input: draw again
+    }
+  }
+}
+
+/** Larger cases: several column blocks, many channels, batch 1 (threads split blocks), odd widths. */
+const LARGE: ConvCase[] = [
+  { x: [1, 16, 30, 30], w: [24, 16, 3, 3], opts: { padding: 'same' }, perSample: false },
+  { x: [1, 16, 30, 30], w: [24, 16, 3, 3], opts: { padding: 'same' }, perSample: true },
+  { x: [3, 20, 17, 23], w: [37, 20, 3, 3], opts: { padding: [1, 2, 0, 1] }, perSample: false },
+  { x: [2, 12, 19, 21], w: [18, 4, 3, 3], opts: { padding: 1, groups: 3, stride: 2 }, perSample: true },
+  { x: [2, 33, 15, 13], w: [17, 33, 1, 1], opts: {}, perSample: false },
+  { x: [2, 40, 9, 9], w: [40, 40, 1, 1], opts: {}, perSample: true },
+  { x: [2, 24, 21, 19], w: [48, 1, 3, 3], opts: { padding: 'same', groups: 24 }, perSample: false },
+  { x: [2, 24, 21, 19], w: [24, 1, 5, 5], opts: { padding: 'same', groups: 24, stride: 2 }, perSample: true },
+  { x: [1, 8, 40, 40], w: [8, 1, 3, 3], opts: { padding: 2, groups: 8, dilation: 2 }, perSample: false },
+  { x: [4, 64, 12, 12], w: [64, 64, 3, 3], opts: { padding: 1 }, perSample: false },
+];
+
+function describeCase(c: ConvCase): string {
+  return `x=[${c.x}] w=[${c.perSample ? `${c.x[0]},` : ''}${c.w}] ${JSON.stringify(c.opts)}${c.perSample ? ' per-sample' : ''}`;
+}
+
+function checkCase(getBe: () => ReturnType<ReturnType<typeof useWasmBackend>>, c: ConvCase, seed: number, dtype: DType): void {
+  const be = getBe();
+  const wShape = c.perSample ? [c.x[0], ...c.w] : c.w;
+  const g = conv2dGeometry('conv2d', c.x, wShape, c.opts, c.perSample);
+  const rng = mulberry32(seed);
+  const size = (s: number[]): number => s.reduce((a, b) => a * b, 1);
+  const x = randArray(rng, size(c.x), dtype), w = randArray(rng, size(wShape), dtype);
+  const dy = randArray(rng, g.batch * g.outC * g.outH * g.outW, dtype);
+  const [cx, cw, cdy] = [x, w, dy].map((a) => cpuBackend.fromArray(a));
+  const [wx, ww, wdy] = [x, w, dy].map((a) => be.fromArray(a));
+  const tol = dtype === 'float32' ? 1e-4 : 1e-12;
+  expectClose(be.readSync(be.conv2d(wx, ww, g)), cpuBackend.readSync(cpuBackend.conv2d(cx, cw, g)), tol, 'forward');
+  expectClose(be.readSync(be.conv2dBackwardInput(wdy, ww, g)), cpuBackend.readSync(cpuBackend.conv2dBackwardInput(cdy, cw, g)), tol, 'backward input');
+  expectClose(be.readSync(be.conv2dBackwardFilter(wx, wdy, g)), cpuBackend.readSync(cpuBackend.conv2dBackwardFilter(cx, cdy, g)), tol, 'backward filter');
+}
+
+for (const threads of WASM_THREADS) {
+  describe(`wasm conv2d threads=${threads}`, () => {
+    const be = useWasmBackend(threads);
+    const rng = mulberry32(1000 + threads);
+    for (let i = 0; i < 45; i++) {
+      const c = randomCase(rng);
+      it(`random #${i} ${describeCase(c)} float32`, () => checkCase(be, c, i, 'float32'));
+    }
+    LARGE.forEach((c, i) => it(`large ${describeCase(c)} float32`, () => checkCase(be, c, 500 + i, 'float32')));
+    it('float64 is delegated to the reference functions: x=[2,6,7,5] w=[4,3,3,2] groups=2 stride=2 per-sample', () => {
+      checkCase(be, { x: [2, 6, 7, 5], w: [4, 3, 3, 2], opts: { groups: 2, stride: 2, padding: 'same' }, perSample: true }, 7, 'float64');
+    });
+    it('a wrong-size weight raises a CondgradError: x=[2,3,5,5] w=[4,3,3,3] given 107 elements', () => {
+      const g = conv2dGeometry('conv2d', [2, 3, 5, 5], [4, 3, 3, 3]);
+      const x = be().zeros('float32', 150), w = be().zeros('float32', 107);
+      expect(() => be().conv2d(x, w, g)).to.throw(/wasm\.conv2d: w has 107 elements but w \[4,3,3,3\] needs 108/);
+      expect(() => be().conv2dBackwardFilter(x, be().zeros('float32', 10), g)).to.throw(/CondgradError|dy has 10 elements/);
+    });
+  });
+}
