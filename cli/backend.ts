@@ -1,19 +1,30 @@
-// Selects the compute backend for a CLI run: cpu directly, wasm and gpu through the package's initBackend when the build has it.
+// Selects the compute backend for a CLI run: cpu directly; wasm and gpu started through their async factories and closed at the end.
 
-import { CondgradError } from '../core/errors.js';
-import { listBackends, setBackend } from '../core/engine.js';
+import { listBackends, getBackend, setBackend } from '../core/engine.js';
 import type { AnyBackend, BackendName } from '../kernels/backend.js';
 
 export const BACKEND_NAMES: readonly BackendName[] = ['cpu', 'wasm', 'gpu'];
 
-/** Makes `name` the default backend, initialising it first if needed (wasm and gpu start asynchronously). */
+const started: { destroy(): Promise<void> }[] = [];
+
+/** Makes `name` the default backend, starting it first if it is not registered yet (wasm and gpu start asynchronously). */
 export async function useBackend(name: BackendName): Promise<AnyBackend> {
   if (listBackends().includes(name)) return setBackend(name);
-  const api = (await import('../index.js')) as Record<string, unknown>;
-  const init = api.initBackend;
-  if (typeof init !== 'function') {
-    throw new CondgradError('backend', `backend '${name}' is not available in this build (registered: ${listBackends().join(', ')})`);
+  let b: AnyBackend & { destroy(): Promise<void> };
+  if (name === 'wasm') {
+    const { createWasmBackend } = await import('../kernels/wasm/backend.js');
+    b = await createWasmBackend();
+  } else if (name === 'gpu') {
+    const { createGpuBackend } = await import('../kernels/gpu/device.js');
+    b = await createGpuBackend();
+  } else {
+    return getBackend(name);
   }
-  await (init as (n: BackendName) => Promise<unknown>)(name);
-  return setBackend(name);
+  started.push(b);
+  return setBackend(b);
+}
+
+/** Stops the backends useBackend started (worker threads, GPU device), so the process can exit. */
+export async function releaseBackends(): Promise<void> {
+  while (started.length > 0) await started.pop()!.destroy();
 }

@@ -6,7 +6,7 @@ import cliProgress from 'cli-progress';
 import { readCheckpoint } from '../nn/checkpoint.js';
 import { train, type EpochRecord } from '../nn/train.js';
 import type { BackendName } from '../kernels/backend.js';
-import { BACKEND_NAMES, useBackend } from './backend.js';
+import { BACKEND_NAMES, releaseBackends, useBackend } from './backend.js';
 import { choice, given, str, UsageError, type Command, type Io } from './command.js';
 import { buildRun, CONFIG_OPTIONS, CONFIG_USAGE, configFromFlags, type RunConfig } from './train_config.js';
 
@@ -114,5 +114,11 @@ export const trainCommand: Command = {
     quiet: { type: 'boolean' },
     'keep-checkpoints': { type: 'boolean' },
   },
-  run: (values, _positionals, io) => run(values, io),
+  async run(values, _positionals, io) {
+    try {
+      return await run(values, io);
+    } finally {
+      await releaseBackends();
+    }
+  },
 };
