@@ -174,6 +174,7 @@ export class GpuRuntime {
     if (!entry.checked) {
       const src = fn.kernel.compiledSource;
       if (src && /\bLOOP_MAX\b/.test(src)) {
+        (out as BufferResult).delete();
         this.evict(spec.key);
         throw new CondgradError(`gpu.${spec.name}`, 'gpu.js emitted a LOOP_MAX-bounded loop; every loop bound must be a literal');
       }
