@@ -136,3 +136,21 @@ describeGpu('gpu backend plumbing', (gpu) => {
     await rt.destroy();
   });
 });
+
+describe('gpu runtime refuses a silent fallback (fake gpu.js kernel, no device needed)', () => {
+  it("a kernel that ran in mode 'cpu' and returned a host array fails the storage with a CondgradError", async () => {
+    const gj = await loadGpuJs();
+    const fakeKernel = Object.assign(async () => new Float32Array([1, 2]), {
+      kernel: { constructor: { mode: 'cpu' }, outputBuffer: null, bindGroupDirty: false, compiledSource: null, destroy: () => undefined },
+      setOutput() { return fakeKernel; },
+    });
+    const fakeGpu = { createKernel: () => fakeKernel, destroy: () => undefined };
+    const rt = new GpuRuntime(gj, fakeGpu as never, 4);
+    const s = rt.upload({ name: 'fromArray', key: 'fromArray', source: '', outSize: 2, dynamic: true }, new Float32Array([1, 2]));
+    let err: unknown = null;
+    await rt.read(s).catch((e: unknown) => { err = e; });
+    expect(err).to.be.instanceOf(CondgradError);
+    expect((err as Error).message).to.match(/gpu\.fromArray: the kernel ran in mode 'cpu' and returned Float32Array, not a webgpu device buffer; refusing a silent fallback/);
+    await rt.destroy();
+  });
+});
