@@ -69,8 +69,11 @@ export const mul = (a: Operand, b: Operand): Tensor => binary('mul', a, b);
 /** a / b, broadcast. */
 export const div = (a: Operand, b: Operand): Tensor => binary('div', a, b);
 /** a ** b, broadcast (b may be a tensor; the gradient wrt b needs a > 0). */
-export const pow = (a: Operand, b: Operand): Tensor =>
-  typeof b === 'number' && a instanceof Tensor ? unary(a, { name: 'powScalar', exponent: b }) : binary('pow', a, b);
+export function pow(a: Operand, b: Operand): Tensor {
+  if (typeof b !== 'number' || !(a instanceof Tensor)) return binary('pow', a, b);
+  if (!Number.isFinite(b)) throw new CondgradError('pow', `exponent must be a finite number, got ${b} (x ${fmtShape(a.shape)})`);
+  return unary(a, { name: 'powScalar', exponent: b });
+}
 /** Elementwise maximum. */
 export const maximum = (a: Operand, b: Operand): Tensor => binary('maximum', a, b);
 /** Elementwise minimum. */

@@ -81,6 +81,8 @@ forEachBackendDtype((tb, dtype) => {
     it('NaN scalars, two numbers and bad clamp/affine configuration are rejected', () => {
       const x = mk([1, 2], [2], dtype, tb);
       expectError(() => add(x, NaN), 'add', 'NaN');
+      expectError(() => pow(x, NaN), 'pow', 'exponent', 'NaN', '[2]');
+      expectError(() => pow(x, Infinity), 'pow', 'exponent', '[2]');
       expectError(() => add(1 as never, 2 as never), 'add', 'Tensor');
       expectError(() => clamp(x, 2, 1), 'clamp', 'min=2', '[2]');
       expectError(() => clamp(x, NaN, 1), 'clamp', 'NaN', '[2]');
