@@ -8,7 +8,7 @@ export interface BenchRow {
   shape: string;
   kind: ShapeKind;
   batch: number;
-  /** Number of experts; null for the plain reference, which has none. */
+  /** Number of experts. The plain reference has none: its rows carry the K of the paths it was timed alongside. */
   K: number | null;
   mode: Mode;
   path: PathName;
@@ -19,7 +19,7 @@ export interface BenchRow {
   /** Nominal useful work of one call (see nominalFlops). */
   flops: number;
   gflops: number | null;
-  /** ms / (plain ms on the same backend, shape, batch and mode, measured in the same run). */
+  /** ms / (plain ms on the same backend, shape, batch, K and mode, timed in the same interleaved rounds). */
   ratio: number | null;
   /** backend.memory().bytesAllocated delta over one call: everything the call allocated, outputs included. */
   allocBytes: number | null;

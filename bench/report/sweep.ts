@@ -37,6 +37,11 @@ export interface SweepConfig {
   readonly paths: readonly PathName[];
   /** Untimed calls before timing each path. */
   readonly warmup: number;
+  /**
+   * Before the first measurement of each shape, plain and fused run forward+backward for at least
+   * this long, so that the JIT has compiled the conv kernels before anything is timed.
+   */
+  readonly jitWarmupMs?: number;
   /** Timed calls per path: at least minReps, more (up to maxReps) while the total stays under budgetMs. */
   readonly minReps: number;
   readonly maxReps: number;
@@ -67,9 +72,10 @@ export const FULL: SweepConfig = {
   modes: MODES,
   paths: ALL_PATHS,
   warmup: 2,
+  jitWarmupMs: 1500,
   minReps: 3,
-  maxReps: 9,
-  budgetMs: 1500,
+  maxReps: 21,
+  budgetMs: 1000,
 };
 
 /** The quick sweep (the default of `npm start`): one regular and one depthwise shape at B = 8, well under a minute on two cores. */
@@ -81,9 +87,10 @@ export const QUICK: SweepConfig = {
   modes: MODES,
   paths: ALL_PATHS,
   warmup: 1,
+  jitWarmupMs: 400,
   minReps: 3,
-  maxReps: 5,
-  budgetMs: 120,
+  maxReps: 15,
+  budgetMs: 100,
 };
 
 /** Whether a path runs for this batch: batch1 is the B = 1 special case only. */
@@ -114,16 +121,9 @@ export function nominalFlops(s: ShapeCase, batch: number, K: number | null, mode
   return (mode === 'forward' ? 1 : 3) * (conv + mix);
 }
 
-/** Number of measurements (one per path, mode, shape, batch and K; plain once per shape, batch and mode) per backend. */
+/** Number of measurements (rows) per backend: one per path, mode, shape, batch and K, plain included (it is timed alongside each K). */
 export function countMeasurements(cfg: SweepConfig): number {
   let n = 0;
-  for (const _s of cfg.shapes) {
-    for (const b of cfg.batches) {
-      for (const _m of cfg.modes) {
-        if (cfg.paths.includes('plain')) n++;
-        for (const _k of cfg.Ks) n += cfg.paths.filter((p) => p !== 'plain' && pathApplies(p, b)).length;
-      }
-    }
-  }
-  return n;
+  for (const b of cfg.batches) n += cfg.paths.filter((p) => pathApplies(p, b)).length;
+  return n * cfg.shapes.length * cfg.modes.length * cfg.Ks.length;
 }

@@ -90,7 +90,7 @@ export function sectionTables(rows: readonly BenchRow[], verdicts: readonly Auto
   const memRows: string[][] = [];
   for (const { shape, batch, K } of lines(rows)) {
     const lead = [shape, String(batch), String(K)];
-    const plain = find(shape, batch, null, 'plain');
+    const plain = find(shape, batch, K, 'plain') ?? find(shape, batch, null, 'plain');
     const v = byKey.get(groupKey({ backend: rows[0].backend, shape, batch, K, mode: rows[0].mode }));
     timeRows.push([...lead, ...paths.map((p) => timeCell(p === 'plain' ? plain : find(shape, batch, K, p), p === 'plain')),
       ...(hasAuto ? [v?.label ?? ''] : [])]);

@@ -1,0 +1,93 @@
+// Bench runner on the cpu backend with a tiny sweep: row structure, ratios, auto plans, memory bookkeeping (no timing assertions).
+
+import { expect } from 'chai';
+import { cpuBackend } from '../../kernels/cpu/backend.js';
+import { runBackend } from '../../bench/report/runner.js';
+import { convShape, countMeasurements, depthwiseShape, linearShape, MODES, ALL_PATHS, type SweepConfig } from '../../bench/report/sweep.js';
+import { timeRounds, median } from '../../bench/report/timing.js';
+import { parseBackends } from '../../cli/bench.js';
+
+const tiny: SweepConfig = {
+  preset: 'custom',
+  shapes: [convShape(4, 6, 6), depthwiseShape(4, 6), linearShape(8, 6)],
+  batches: [1, 2],
+  Ks: [3],
+  modes: MODES,
+  paths: ALL_PATHS,
+  warmup: 1,
+  jitWarmupMs: 0,
+  minReps: 2,
+  maxReps: 2,
+  budgetMs: 0,
+};
+
+describe('bench runner (cpu; conv3x3 C4 6x6 O6, dw3x3 C4 6x6, linear 8→6; B=1,2; K=3)', () => {
+  let rows: Awaited<ReturnType<typeof runBackend>>;
+  const progress: [number, number][] = [];
+  before(async function () {
+    this.timeout(60000);
+    rows = await runBackend(cpuBackend, tiny, (d, t) => progress.push([d, t]));
+  });
+
+  it('one row per (shape, B, K, mode, path), batch1 only at B=1, no errors', () => {
+    expect(rows).to.have.length(countMeasurements(tiny));
+    expect(rows.length).to.equal(3 * 2 * (6 + 5));
+    expect(rows.filter((r) => r.error !== undefined).map((r) => r.error)).to.deep.equal([]);
+    expect(rows.filter((r) => r.path === 'batch1').every((r) => r.batch === 1)).to.equal(true);
+    expect(progress[progress.length - 1]).to.deep.equal([rows.length, rows.length]);
+  });
+
+  it('each row: median of its 2 times, ratio to the plain row of its group, GFLOP/s from the nominal flops', () => {
+    for (const r of rows) {
+      expect(r.times).to.have.length(2);
+      expect(r.ms).to.equal(median(r.times));
+      const plain = rows.find((p) => p.path === 'plain' && p.shape === r.shape && p.batch === r.batch && p.K === r.K && p.mode === r.mode)!;
+      expect(r.ratio).to.be.closeTo(r.ms! / plain.ms!, 1e-12);
+      expect(r.gflops).to.be.closeTo(r.flops / (r.ms! * 1e6), 1e-9);
+    }
+  });
+
+  it('auto rows carry the planner choice and its costs (batch1 costed only at B=1)', () => {
+    const autos = rows.filter((r) => r.path === 'auto');
+    expect(autos).to.have.length(3 * 2 * 2);
+    for (const a of autos) {
+      expect(['fused', 'moe', 'batch1']).to.include(a.autoChoice);
+      expect(a.autoCosts).to.have.keys(a.batch === 1 ? ['fused', 'moe', 'batch1'] : ['fused', 'moe']);
+    }
+  });
+
+  it('forward memory: allocated − scratch = the output y; moe allocates K outputs, fused does not', () => {
+    const fwd = rows.filter((r) => r.mode === 'forward');
+    for (const r of fwd) {
+      const [O, HW] = r.shape.startsWith('linear') ? [6, 1] : [r.shape.startsWith('dw') ? 4 : 6, 36];
+      expect(r.allocBytes! - r.scratchBytes!, `${r.shape} ${r.path}`).to.equal(r.batch * O * HW * 4);
+    }
+    const conv = (path: string) => fwd.find((r) => r.shape.startsWith('conv') && r.batch === 2 && r.K === 3 && r.path === path)!;
+    expect(conv('moe').scratchBytes!).to.be.at.least(3 * 2 * 6 * 36 * 4);
+    // fused: the mixed per-sample kernels [2, 6, 4, 3, 3], nothing K-sized.
+    expect(conv('fused').scratchBytes!).to.be.below(conv('moe').scratchBytes!);
+  });
+});
+
+describe('bench timing rounds', () => {
+  it('interleaves the calls, drops one that throws, honours minReps/maxReps', async () => {
+    const order: string[] = [];
+    let n = 0;
+    const ok = (name: string) => async () => { order.push(name); return { ms: 1 }; };
+    const bad = async () => { order.push('bad'); if (++n > 1) throw new Error('fails on its 2nd call'); return { ms: 1 }; };
+    const out = await timeRounds([ok('a'), bad, ok('b')], { warmup: 1, minReps: 3, maxReps: 3, budgetMs: 1e9 });
+    expect(order).to.deep.equal(['a', 'bad', 'b', 'a', 'bad', 'b', 'a', 'b', 'a', 'b']);
+    expect((out[0] as unknown[]).length).to.equal(3);
+    expect(out[1]).to.be.instanceOf(Error);
+    expect((out[2] as unknown[]).length).to.equal(3);
+  });
+});
+
+describe('bench --backend parsing', () => {
+  it('all, single names and comma lists; unknown names are usage errors', () => {
+    expect(parseBackends('all')).to.deep.equal(['cpu', 'wasm', 'gpu']);
+    expect(parseBackends('gpu')).to.deep.equal(['gpu']);
+    expect(parseBackends('cpu, wasm,cpu')).to.deep.equal(['cpu', 'wasm']);
+    expect(() => parseBackends('tpu')).to.throw(/--backend must be all or a comma list of cpu, wasm, gpu; got 'tpu'/);
+  });
+});
