@@ -1,5 +1,6 @@
 // The condgrad CLI entry: the subcommand registry (add a command with one line) and the dispatch call.
 
+import { benchCommand } from './bench.js';
 import type { Command } from './command.js';
 import { runCli } from './dispatch.js';
 import { summaryCommand } from './summary.js';
@@ -8,6 +9,7 @@ import { trainCommand } from './train.js';
 const COMMANDS: readonly Command[] = [
   trainCommand,
   summaryCommand,
+  benchCommand,
 ];
 
 process.exitCode = await runCli(process.argv.slice(2), COMMANDS);
