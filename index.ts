@@ -2,7 +2,7 @@
 
 export { Tensor, type TapeNode } from './core/tensor.js';
 export { tensor, zeros, ones, full, rand, randn, fromNdarray, toNdarray, type CreateOptions, type RandomOptions } from './core/creation.js';
-export { getBackend, setBackend, registerBackend, listBackends, noGrad, withGrad, isGradEnabled } from './core/engine.js';
+export { initBackend, closeBackends, getBackend, setBackend, registerBackend, listBackends, noGrad, withGrad, isGradEnabled } from './core/engine.js';
 export { tidy, keep } from './core/scope.js';
 export { Rng, manualSeed } from './core/random.js';
 export { gradcheck, type GradcheckOptions, type GradcheckReport } from './core/gradcheck.js';

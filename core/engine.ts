@@ -23,6 +23,45 @@ export function getBackend(name?: BackendName): AnyBackend {
   return b;
 }
 
+type Closable = AnyBackend & { destroy(): Promise<void> };
+const started: Closable[] = [];
+
+/**
+ * Starts a backend that needs asynchronous set-up ('wasm': WebAssembly module and worker threads;
+ * 'gpu': a WebGPU device) and registers it; a registered backend is returned as is. With
+ * `makeDefault` it also becomes the default for new tensors.
+ */
+export async function initBackend(name: BackendName, makeDefault = false): Promise<AnyBackend> {
+  let b = registry.get(name);
+  if (b === undefined) {
+    let created: Closable;
+    if (name === 'wasm') {
+      const { createWasmBackend } = await import('../kernels/wasm/backend.js');
+      created = await createWasmBackend();
+    } else if (name === 'gpu') {
+      const { createGpuBackend } = await import('../kernels/gpu/device.js');
+      created = await createGpuBackend();
+    } else {
+      throw new CondgradError('initBackend', `unknown backend '${String(name)}' (expected 'cpu', 'wasm' or 'gpu')`);
+    }
+    started.push(created);
+    registry.set(name, created);
+    b = created;
+  }
+  if (makeDefault) current = b;
+  return b;
+}
+
+/** Stops the backends initBackend started (worker threads, GPU device) so the process can exit; the default falls back to cpu. */
+export async function closeBackends(): Promise<void> {
+  while (started.length > 0) {
+    const b = started.pop()!;
+    registry.delete(b.name);
+    if (current === b) current = cpuBackend;
+    await b.destroy();
+  }
+}
+
 /** Sets the default backend for new tensors. */
 export function setBackend(name: BackendName | AnyBackend): AnyBackend {
   current = typeof name === 'string' ? getBackend(name) : name;

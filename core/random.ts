@@ -54,6 +54,17 @@ export class Rng {
     return a;
   }
 
+  /** The generator's full state, for checkpoints. */
+  getState(): { state: number; spare: number | null } {
+    return { state: this.state, spare: this.spare };
+  }
+
+  /** Restores a state from getState(). */
+  setState(st: { state: number; spare: number | null }): void {
+    this.state = st.state >>> 0;
+    this.spare = st.spare;
+  }
+
   /** A new generator seeded from this one (for independent streams). */
   fork(): Rng {
     return new Rng(Math.floor(this.next() * 4294967296));

@@ -282,7 +282,10 @@ export abstract class Module {
 
   /** Clears the `.grad` of every parameter. */
   zeroGrad(): void {
-    for (const p of this.parameters()) p.grad = null;
+    for (const p of this.parameters()) {
+      p.grad?.dispose();
+      p.grad = null;
+    }
   }
 
   /**
