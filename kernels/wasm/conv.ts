@@ -13,6 +13,8 @@ const MIN_FLOPS_PER_THREAD = 1.5e6;
 /** Bytes of one column block that should stay in L2 next to the packed kernel. */
 const COL_BLOCK_BYTES = 96 * 1024;
 const NR = 16;
+/** Zeroed floats past the padded planes (PLANE SLACK in assembly/plane.ts). */
+const PLANE_SLACK = 64;
 
 /** The geometry slots of a conv argument block (pointers and ranges left 0). */
 function slots(g: Conv2dGeometry): Int32Array {
@@ -28,6 +30,23 @@ function slots(g: Conv2dGeometry): Int32Array {
 /** Depthwise: one input channel per group (any channel multiplier). */
 export function isDepthwise(g: Conv2dGeometry): boolean {
   return g.inCPerGroup === 1 && g.groups === g.inC;
+}
+
+/** A 1x1, stride-1, unpadded conv: x itself is the column matrix. */
+function isPointwise(g: Conv2dGeometry): boolean {
+  return g.kH === 1 && g.kW === 1 && g.strideH === 1 && g.strideW === 1 &&
+    g.padTop === 0 && g.padLeft === 0 && g.inH === g.outH && g.inW === g.outW;
+}
+
+/** Stride 1 (not pointwise): the padded-plane kernels, whose wide pixels q = oy*Wp + ox skip im2col. */
+function isWide(g: Conv2dGeometry): boolean {
+  return g.strideH === 1 && g.strideW === 1 && !isPointwise(g);
+}
+
+/** Padded plane [hp, wp] of the wide kernels, and the wide pixel count. */
+function widePlane(g: Conv2dGeometry): { hp: number; wp: number; pw: number } {
+  const hp = g.outH + (g.kH - 1) * g.dilationH, wp = g.outW + (g.kW - 1) * g.dilationW;
+  return { hp, wp, pw: (g.outH - 1) * wp + g.outW };
 }
 
 /** Output pixels per column block for a reduction depth of kg rows. */
@@ -66,13 +85,18 @@ export function convForward(rt: WasmRuntime, x: number, w: number, y: number, g:
     return;
   }
   const kg = g.inCPerGroup * g.kH * g.kW;
-  const P = g.outH * g.outW;
+  const packedA = 4 * Math.ceil(g.outCPerGroup / 2) * 2 * kg;
+  const wide = isWide(g);
+  const { hp, wp, pw } = widePlane(g);
+  const P = wide ? pw : g.outH * g.outW;
   const nc = blockCols(kg, P);
   const nBlk = Math.ceil(P / nc);
   s[C_NC] = nc; s[C_NBLK] = nBlk;
   const items = g.batch * g.groups * nBlk;
-  const scratch = 128 + 4 * Math.ceil(g.outCPerGroup / 2) * 2 * kg + 4 * kg * roundNR(nc) + 64;
-  runItems(rt, 'convForward', s, items, rt.slicesFor(items, 2 * g.macs, MIN_FLOPS_PER_THREAD), scratch);
+  const scratch = wide
+    ? 128 + packedA + 4 * (kg + 4) + 4 * g.outCPerGroup * roundNR(nc) + 4 * (g.inCPerGroup * hp * wp + PLANE_SLACK) + 64
+    : 128 + packedA + 4 * kg * roundNR(nc) + 64;
+  runItems(rt, wide ? 'convForwardWide' : 'convForward', s, items, rt.slicesFor(items, 2 * g.macs, MIN_FLOPS_PER_THREAD), scratch);
 }
 
 /** dx = conv2d input gradient (float32). dy [B, O, outH, outW], w as in convForward, dx [B, C, H, W]. */
@@ -134,13 +158,17 @@ export function convBackwardFilter(rt: WasmRuntime, x: number, dy: number, dw: n
     return;
   }
   const kg = g.inCPerGroup * g.kH * g.kW;
-  const P = g.outH * g.outW;
+  const wide = isWide(g);
+  const { hp, wp, pw } = widePlane(g);
+  const P = wide ? pw : g.outH * g.outW;
   const nc = blockCols(kg, P);
   const nBlk = Math.ceil(P / nc);
   s[C_NC] = nc;
   const bySample = g.batch >= rt.threads || nBlk < 2;
   const slices = rt.slicesFor(bySample ? g.batch : nBlk, 2 * g.macs, MIN_FLOPS_PER_THREAD);
-  const scratchBytes = 4 * kg * roundNR(nc) + 64;
+  const scratchBytes = wide
+    ? 4 * (kg + 4) + 4 * (g.inCPerGroup * hp * wp + PLANE_SLACK) + 4 * g.outCPerGroup * pw + 64
+    : 4 * kg * roundNR(nc) + 64;
   // Slices that could write the same output kernel get private partial sums, added at the end.
   const private_ = slices > 1 && !(g.perSampleWeights && bySample);
   const partBytes = 4 * ws * (g.perSampleWeights ? g.batch : 1);
@@ -157,7 +185,7 @@ export function convBackwardFilter(rt: WasmRuntime, x: number, dy: number, dw: n
       s[C_SCRATCH] = sc.base + t * sc.stride;
       rt.setArgs(t, s);
     }
-    rt.run('convBackwardFilter', slices);
+    rt.run(wide ? 'convBackwardFilterWide' : 'convBackwardFilter', slices);
     // A per-sample split by samples leaves untouched samples of no slice; by blocks every slice saw every sample.
     for (const p of parts) rt.addF32(dw, p, partBytes / 4);
   } finally {

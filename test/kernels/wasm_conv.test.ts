@@ -28,7 +28,7 @@ function randomCase(rng: () => number): ConvCase {
     const padding = padKind === 'num' ? randInt(rng, 0, 2) : padKind === 'quad'
       ? [randInt(rng, 0, 2), randInt(rng, 0, 2), randInt(rng, 0, 2), randInt(rng, 0, 2)] as [number, number, number, number] : padKind;
     const opts: Conv2dOptions = {
-      stride: [randInt(rng, 1, 3), randInt(rng, 1, 3)], dilation: [randInt(rng, 1, 2), randInt(rng, 1, 2)], padding, groups,
+      stride: [pick(rng, [1, 1, 2, 3]), pick(rng, [1, 1, 2, 3])], dilation: [randInt(rng, 1, 2), randInt(rng, 1, 2)], padding, groups,
     };
     const w = [groups * opg, cpg, k[0], k[1]];
     try {
@@ -52,6 +52,11 @@ const LARGE: ConvCase[] = [
   { x: [2, 24, 21, 19], w: [24, 1, 5, 5], opts: { padding: 'same', groups: 24, stride: 2 }, perSample: true },
   { x: [1, 8, 40, 40], w: [8, 1, 3, 3], opts: { padding: 2, groups: 8, dilation: 2 }, perSample: false },
   { x: [4, 64, 12, 12], w: [64, 64, 3, 3], opts: { padding: 1 }, perSample: false },
+  { x: [2, 20, 16, 16], w: [12, 20, 1, 1], opts: {}, perSample: false },
+  { x: [3, 20, 16, 16], w: [13, 20, 1, 1], opts: {}, perSample: true },
+  { x: [2, 6, 20, 37], w: [6, 1, 3, 3], opts: { padding: 'same', groups: 6, stride: [1, 2] }, perSample: false },
+  { x: [1, 5, 23, 18], w: [10, 1, 3, 5], opts: { padding: [0, 2, 3, 1], groups: 5, stride: 2, dilation: [1, 2] }, perSample: true },
+  { x: [2, 9, 26, 29], w: [11, 9, 5, 3], opts: { padding: [3, 1, 0, 2], dilation: [2, 1] }, perSample: true },
 ];
 
 function describeCase(c: ConvCase): string {

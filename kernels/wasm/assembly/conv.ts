@@ -1,7 +1,7 @@
 // Conv2d forward and backward-input as blocked GEMMs over im2col columns, with groups and per-sample kernels.
 
 import { arg, at, ptr, zeroF32 } from './args';
-import { MR, NR, gemmBlock, packA } from './gemm';
+import { MR, NR, gemmBlock, packA, packB } from './gemm';
 import { col2imBlock, im2colBlock } from './im2col';
 import {
   C_GROUPS, C_INC, C_INCPG, C_INH, C_INW, C_ITEM0, C_ITEM1, C_KH, C_KW, C_NBLK, C_NC,
@@ -51,7 +51,11 @@ export function convForward(g: usize): void {
     const p0 = blk * NC, n = min(NC, P - p0);
     const xg = at(x, (b * inC + gi * cg) * inH * inW);
     const yg = at(y, (b * outC + gi * og) * P + p0);
-    if (direct) {
+    if (direct && (P & 255) == 0) {
+      // Rows 1 KiB-multiples apart alias in the caches: pack the block into panels first.
+      packB(at(xg, p0), P, 1, Kg, n, col);
+      gemmBlock(og, n, Kg, pa, col, 64, <usize>(Kg * NR) << 2, yg, <usize>P << 2, 0, tile);
+    } else if (direct) {
       gemmBlock(og, n, Kg, pa, at(xg, p0), <usize>P << 2, 0, yg, <usize>P << 2, 0, tile);
     } else {
       im2colBlock(g, xg, p0, n, col, ldcol);

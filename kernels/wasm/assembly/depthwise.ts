@@ -1,32 +1,11 @@
 // Depthwise conv (groups == inC): padded-plane f32x4 kernels for forward, backward-input and backward-filter.
 
-import { arg, at, ptr, zeroF32, copyF32 } from './args';
+import { arg, at, ptr, zeroF32 } from './args';
+import { padPlane } from './plane';
 import {
   C_DH, C_DW, C_INC, C_INH, C_INW, C_ITEM0, C_ITEM1, C_KH, C_KW, C_OSTRIDE, C_OUTC, C_OUTCPG, C_OUTH,
   C_OUTW, C_PADL, C_PADT, C_SCRATCH, C_SH, C_SW, C_W, C_WSTRIDE, C_X, C_Y,
 } from './layout';
-
-/** Floats read past the end of a padded plane by the vector loops. */
-const SLACK: i32 = 64;
-
-/**
- * Copies plane src [h, w] into pad [hp, wp] at offset (padT, padL), zero elsewhere; negative
- * offsets crop. Returns nothing; pad must hold hp*wp + SLACK floats.
- */
-function padPlane(src: usize, h: i32, w: i32, padT: i32, padL: i32, pad: usize, hp: i32, wp: i32): void {
-  const c0 = max(0, padL), c1 = min(wp, padL + w);
-  for (let r = 0; r < hp; r++) {
-    const row = at(pad, r * wp), iy = r - padT;
-    if (iy < 0 || iy >= h || c1 <= c0) {
-      zeroF32(row, wp);
-      continue;
-    }
-    zeroF32(row, c0);
-    copyF32(at(row, c0), at(src, iy * w + c0 - padL), c1 - c0);
-    zeroF32(at(row, c1), wp - c1);
-  }
-  zeroF32(at(pad, hp * wp), SLACK);
-}
 
 /** 4 lanes of the padded plane at p, stride 1 or 2 (even lanes of 8). */
 @inline function lanes(p: usize, s2: bool): v128 {
@@ -66,36 +45,45 @@ function dwPlane(src: usize, h: i32, w: i32, padT: i32, padL: i32, dst: usize, o
   const step = <usize>(4 * sW) << 2;
   for (let oy = 0; oy < oh; oy++) {
     const rowIn = at(pad, oy * sH * wp), rowOut = at(dst, oy * ow);
-    for (let ox = 0; ox < ow; ox += 8) {
+    for (let ox0 = 0; ox0 < ow; ox0 += 16) {
+      // A short last group of a plain store recomputes the 16 outputs ending at ow instead.
+      const ox = ox0 + 16 > ow && ow >= 16 && !acc ? ow - 16 : ox0;
       const base = rowIn + (<usize>(ox * sW) << 2);
-      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), b0 = f32x4.splat(0), b1 = f32x4.splat(0);
+      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+      let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
       let t = 0;
       for (; t + 1 < kk; t += 2) {
-        const p0 = base + <usize>load<i32>(at(tab, t)), p1 = base + <usize>load<i32>(at(tab, t + 1));
-        const w0 = v128.load32_splat(at(wv, t)), w1 = v128.load32_splat(at(wv, t + 1));
+        const p0 = base + <usize>load<i32>(at(tab, t));
+        const w0 = v128.load32_splat(at(wv, t));
         a0 = f32x4.add(a0, f32x4.mul(w0, lanes(p0, s2)));
-        b0 = f32x4.add(b0, f32x4.mul(w0, lanes(p0 + step, s2)));
-        a1 = f32x4.add(a1, f32x4.mul(w1, lanes(p1, s2)));
+        a1 = f32x4.add(a1, f32x4.mul(w0, lanes(p0 + step, s2)));
+        a2 = f32x4.add(a2, f32x4.mul(w0, lanes(p0 + 2 * step, s2)));
+        a3 = f32x4.add(a3, f32x4.mul(w0, lanes(p0 + 3 * step, s2)));
+        const p1 = base + <usize>load<i32>(at(tab, t + 1));
+        const w1 = v128.load32_splat(at(wv, t + 1));
+        b0 = f32x4.add(b0, f32x4.mul(w1, lanes(p1, s2)));
         b1 = f32x4.add(b1, f32x4.mul(w1, lanes(p1 + step, s2)));
+        b2 = f32x4.add(b2, f32x4.mul(w1, lanes(p1 + 2 * step, s2)));
+        b3 = f32x4.add(b3, f32x4.mul(w1, lanes(p1 + 3 * step, s2)));
       }
       if (t < kk) {
         const p0 = base + <usize>load<i32>(at(tab, t));
         const w0 = v128.load32_splat(at(wv, t));
         a0 = f32x4.add(a0, f32x4.mul(w0, lanes(p0, s2)));
-        b0 = f32x4.add(b0, f32x4.mul(w0, lanes(p0 + step, s2)));
+        a1 = f32x4.add(a1, f32x4.mul(w0, lanes(p0 + step, s2)));
+        a2 = f32x4.add(a2, f32x4.mul(w0, lanes(p0 + 2 * step, s2)));
+        a3 = f32x4.add(a3, f32x4.mul(w0, lanes(p0 + 3 * step, s2)));
       }
-      let r0 = f32x4.add(a0, a1), r1 = f32x4.add(b0, b1);
+      let r0 = f32x4.add(a0, b0), r1 = f32x4.add(a1, b1), r2 = f32x4.add(a2, b2), r3 = f32x4.add(a3, b3);
       const d = at(rowOut, ox);
-      if (ox + 8 <= ow) {
+      if (ox + 16 <= ow) {
         if (acc) {
-          r0 = f32x4.add(r0, v128.load(d));
-          r1 = f32x4.add(r1, v128.load(d, 16));
+          r0 = f32x4.add(r0, v128.load(d)); r1 = f32x4.add(r1, v128.load(d, 16));
+          r2 = f32x4.add(r2, v128.load(d, 32)); r3 = f32x4.add(r3, v128.load(d, 48));
         }
-        v128.store(d, r0);
-        v128.store(d, r1, 16);
+        v128.store(d, r0); v128.store(d, r1, 16); v128.store(d, r2, 32); v128.store(d, r3, 48);
       } else {
-        v128.store(tail, r0);
-        v128.store(tail, r1, 16);
+        v128.store(tail, r0); v128.store(tail, r1, 16); v128.store(tail, r2, 32); v128.store(tail, r3, 48);
         for (let j = 0, n = ow - ox; j < n; j++) {
           const v = load<f32>(at(tail, j));
           store<f32>(at(d, j), acc ? load<f32>(at(d, j)) + v : v);
@@ -116,6 +104,29 @@ export function dwForward(g: usize): void {
     dwPlane(at(x, (b * inC + c) * inH * inW), inH, inW, arg(g, C_PADT), arg(g, C_PADL),
       at(y, item * outH * outW), outH, outW, arg(g, C_SH), arg(g, C_SW), arg(g, C_DH), arg(g, C_DW),
       kH, kW, at(w, b * wStride + oc * kk), false, false, scratch);
+  }
+}
+
+/** row[ox*s] += w · dy[ox] for ox < n; strides 1 and 2 in f32x4 (stride 2 interleaves zero lanes). */
+function scatterRow(row: usize, dy: usize, n: i32, s: i32, w: f32, wv: v128): void {
+  let ox = 0;
+  if (s == 1) {
+    for (; ox + 4 <= n; ox += 4) {
+      const d = at(row, ox);
+      v128.store(d, f32x4.add(v128.load(d), f32x4.mul(wv, v128.load(at(dy, ox)))));
+    }
+  } else if (s == 2) {
+    const z = f32x4.splat(0);
+    for (; ox + 4 <= n; ox += 4) {
+      const v = f32x4.mul(wv, v128.load(at(dy, ox)));
+      const d = at(row, 2 * ox);
+      v128.store(d, f32x4.add(v128.load(d), v128.shuffle<f32>(v, z, 0, 4, 1, 5)));
+      v128.store(d, f32x4.add(v128.load(d, 16), v128.shuffle<f32>(v, z, 2, 4, 3, 5)), 16);
+    }
+  }
+  for (; ox < n; ox++) {
+    const d = at(row, ox * s);
+    store<f32>(d, load<f32>(d) + w * load<f32>(at(dy, ox)));
   }
 }
 
@@ -147,15 +158,12 @@ export function dwBackwardInput(g: usize): void {
       const oc = c * mult + m;
       const wt = at(w, b * wStride + oc * kk), dyc = at(dy, (b * outC + oc) * outH * outW);
       for (let oy = 0; oy < outH; oy++) {
-        for (let ox = 0; ox < outW; ox++) {
-          const v = load<f32>(at(dyc, oy * outW + ox));
-          const base = oy * sH * wp + ox * sW;
-          for (let ky = 0; ky < kH; ky++) {
-            for (let kx = 0; kx < kW; kx++) {
-              const p = at(scratch, base + ky * dH * wp + kx * dW);
-              store<f32>(p, load<f32>(p) + v * load<f32>(at(wt, ky * kW + kx)));
-            }
-          }
+        const dyr = at(dyc, oy * outW);
+        for (let t = 0; t < kk; t++) {
+          const ky = t / kW, kx = t - ky * kW;
+          const wsc = load<f32>(at(wt, t)), wv = f32x4.splat(wsc);
+          const row = at(scratch, (oy * sH + ky * dH) * wp + kx * dW);
+          scatterRow(row, dyr, outW, sW, wsc, wv);
         }
       }
     }
@@ -197,10 +205,12 @@ export function dwBackwardFilter(g: usize): void {
         for (let oy = 0; oy < outH; oy++) {
           const d = at(dyc, oy * outW), r = at(pad, oy * sH * wp + off);
           let ox = 0;
-          if (sW == 1) {
+          if (sW <= 2) {
+            const s2 = sW == 2;
             for (; ox + 8 <= outW; ox += 8) {
-              s0 = f32x4.add(s0, f32x4.mul(v128.load(at(d, ox)), v128.load(at(r, ox))));
-              s1 = f32x4.add(s1, f32x4.mul(v128.load(at(d, ox), 16), v128.load(at(r, ox), 16)));
+              const q = at(r, ox * sW);
+              s0 = f32x4.add(s0, f32x4.mul(v128.load(at(d, ox)), lanes(q, s2)));
+              s1 = f32x4.add(s1, f32x4.mul(v128.load(at(d, ox), 16), lanes(q + (<usize>(4 * sW) << 2), s2)));
             }
           }
           for (; ox < outW; ox++) s += load<f32>(at(d, ox)) * load<f32>(at(r, ox * sW));

@@ -29,6 +29,38 @@ export function micro(kc: i32, a: usize, b: usize, ldb: usize, c: usize, ldc: us
     a += 8;
     b += ldb;
   }
+  storeTile(c, ldc, mr, nr, beta, tile, c00, c01, c02, c03, c10, c11, c12, c13);
+}
+
+/**
+ * As micro, but row k of B starts at b + off[k] (byte offsets, i32 table at off): B rows are
+ * shifted views of one padded plane (the implicit im2col of a stride-1 conv).
+ */
+export function microOff(kc: i32, a: usize, b: usize, off: usize, c: usize, ldc: usize, mr: i32, nr: i32, beta: i32, tile: usize): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c02 = f32x4.splat(0), c03 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0), c12 = f32x4.splat(0), c13 = f32x4.splat(0);
+  const end = off + (<usize>kc << 2);
+  for (let t = off; t < end; t += 4) {
+    const p = b + <usize>load<i32>(t);
+    const b0 = v128.load(p), b1 = v128.load(p, 16), b2 = v128.load(p, 32), b3 = v128.load(p, 48);
+    const a0 = v128.load32_splat(a);
+    c00 = f32x4.add(c00, f32x4.mul(a0, b0));
+    c01 = f32x4.add(c01, f32x4.mul(a0, b1));
+    c02 = f32x4.add(c02, f32x4.mul(a0, b2));
+    c03 = f32x4.add(c03, f32x4.mul(a0, b3));
+    const a1 = v128.load32_splat(a, 4);
+    c10 = f32x4.add(c10, f32x4.mul(a1, b0));
+    c11 = f32x4.add(c11, f32x4.mul(a1, b1));
+    c12 = f32x4.add(c12, f32x4.mul(a1, b2));
+    c13 = f32x4.add(c13, f32x4.mul(a1, b3));
+    a += 8;
+  }
+  storeTile(c, ldc, mr, nr, beta, tile, c00, c01, c02, c03, c10, c11, c12, c13);
+}
+
+/** Stores (or adds, beta 1) the 2x16 accumulators; ragged tiles go through `tile` and store mr x nr. */
+@inline function storeTile(c: usize, ldc: usize, mr: i32, nr: i32, beta: i32, tile: usize,
+  c00: v128, c01: v128, c02: v128, c03: v128, c10: v128, c11: v128, c12: v128, c13: v128): void {
   if (mr == 2 && nr == 16) {
     const c1 = c + ldc;
     if (beta != 0) {
@@ -113,6 +145,22 @@ export function gemmBlock(m: i32, n: i32, kc: i32, pa: usize, b: usize, ldb: usi
     let cp = c + (<usize>j << 2);
     for (let i = 0; i < m; i += MR) {
       micro(kc, ap, bp, ldb, cp, ldc, min(MR, m - i), nr, beta, tile);
+      ap += aPanel;
+      cp += ldc << 1;
+    }
+  }
+}
+
+/** As gemmBlock (overwriting C), with B rows at b + off[k] + 4*j (see microOff). */
+export function gemmBlockOff(m: i32, n: i32, kc: i32, pa: usize, b: usize, off: usize, c: usize, ldc: usize, tile: usize): void {
+  const aPanel = <usize>(kc * MR) << 2;
+  for (let j = 0; j < n; j += NR) {
+    const nr = min(NR, n - j);
+    const bp = b + (<usize>j << 2);
+    let ap = pa;
+    let cp = c + (<usize>j << 2);
+    for (let i = 0; i < m; i += MR) {
+      microOff(kc, ap, bp, off, cp, ldc, min(MR, m - i), nr, 0, tile);
       ap += aPanel;
       cp += ldc << 1;
     }
