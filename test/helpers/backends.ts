@@ -17,10 +17,14 @@ export interface TestBackend {
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** Optional backends: the module that provides each (relative to the repo root), first existing one wins. */
+/**
+ * Optional backends: the module that provides each (relative to the repo root), first existing one
+ * wins. They are created privately (not registered with the engine), so tests that check the
+ * engine's registry are unaffected; CONDGRAD_TEST_BACKENDS=wasm,gpu (or 'none') narrows the list.
+ */
 const OPTIONAL: readonly { name: BackendName; modules: readonly string[] }[] = [
-  { name: 'wasm', modules: ['kernels/wasm/device.ts', 'kernels/wasm/backend.ts'] },
-  { name: 'gpu', modules: ['kernels/gpu/device.ts', 'kernels/gpu/backend.ts'] },
+  { name: 'wasm', modules: ['kernels/wasm/backend.ts'] },
+  { name: 'gpu', modules: ['kernels/gpu/device.ts'] },
 ];
 
 /** Backends that hold a device get it back after every suite (a root-level hook), so the process can exit. */
