@@ -13,6 +13,8 @@ const MIN_FLOPS_PER_THREAD = 1.5e6;
 /** Bytes of one column block that should stay in L2 next to the packed kernel. */
 const COL_BLOCK_BYTES = 96 * 1024;
 const NR = 16;
+/** Wide pixels per block of the stride-1 filter gradient. */
+const FILTER_BLOCK = 512;
 /** Zeroed floats past the padded planes (PLANE SLACK in assembly/plane.ts). */
 const PLANE_SLACK = 64;
 
@@ -50,8 +52,8 @@ function widePlane(g: Conv2dGeometry): { hp: number; wp: number; pw: number } {
 }
 
 /** Output pixels per column block for a reduction depth of kg rows. */
-function blockCols(kg: number, pixels: number): number {
-  const nc = Math.max(NR, Math.min(512, Math.floor(COL_BLOCK_BYTES / 4 / kg / NR) * NR));
+function blockCols(kg: number, pixels: number, bytes = COL_BLOCK_BYTES): number {
+  const nc = Math.max(NR, Math.min(512, Math.floor(bytes / 4 / kg / NR) * NR));
   return nc >= pixels ? pixels : nc;
 }
 
@@ -161,7 +163,8 @@ export function convBackwardFilter(rt: WasmRuntime, x: number, dy: number, dw: n
   const wide = isWide(g);
   const { hp, wp, pw } = widePlane(g);
   const P = wide ? pw : g.outH * g.outW;
-  const nc = blockCols(kg, P);
+  // Long blocks amortise the dot tiles' horizontal sums; the wide path reads the planes, not a column buffer.
+  const nc = wide ? Math.min(P, FILTER_BLOCK) : blockCols(kg, P, 3 * COL_BLOCK_BYTES);
   const nBlk = Math.ceil(P / nc);
   s[C_NC] = nc;
   const bySample = g.batch >= rt.threads || nBlk < 2;
