@@ -70,9 +70,9 @@ function runItems(rt: WasmRuntime, kernel: KernelName, s: Int32Array, items: num
   rt.run(kernel, slices);
 }
 
-/** Scratch of the depthwise kernels: tap table, tail buffer and one padded plane of hp x wp. */
+/** Scratch of the depthwise kernels: tap table, tail buffer, a padded plane of hp x wp and a wide output plane. */
 function dwScratch(g: Conv2dGeometry, hp: number, wp: number): number {
-  return 4 * (2 * g.kH * g.kW + 4) + 64 + 4 * (hp * wp + 64) + 256;
+  return 4 * (2 * g.kH * g.kW + 4) + 64 + 2 * 4 * (hp * wp + PLANE_SLACK) + 256;
 }
 
 /** y = conv2d(x, w) (float32, byte addresses). x [B, C, H, W], w [(B,) O, C/g, kH, kW], y [B, O, outH, outW]. */

@@ -1,7 +1,7 @@
 // Depthwise conv (groups == inC): padded-plane f32x4 kernels for forward, backward-input and backward-filter.
 
-import { arg, at, ptr, zeroF32 } from './args';
-import { padPlane } from './plane';
+import { addF32, arg, at, copyF32, ptr, zeroF32 } from './args';
+import { SLACK, padPlane } from './plane';
 import {
   C_DH, C_DW, C_INC, C_INH, C_INW, C_ITEM0, C_ITEM1, C_KH, C_KW, C_OSTRIDE, C_OUTC, C_OUTCPG, C_OUTH,
   C_OUTW, C_PADL, C_PADT, C_SCRATCH, C_SH, C_SW, C_W, C_WSTRIDE, C_X, C_Y,
@@ -13,9 +13,47 @@ import {
 }
 
 /**
+ * out[0..16) (+)= Σ_t wv[t] · lanes(base + tab[t] + j*step) for the 16 outputs j of one group:
+ * taps alternate between two accumulator sets so each chain is half as long.
+ */
+@inline function taps16(base: usize, tab: usize, wv: usize, kk: i32, s2: bool, step: usize, out: usize, acc: bool): void {
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
+  let t = 0;
+  for (; t + 1 < kk; t += 2) {
+    const p0 = base + <usize>load<i32>(at(tab, t));
+    const w0 = v128.load32_splat(at(wv, t));
+    a0 = f32x4.add(a0, f32x4.mul(w0, lanes(p0, s2)));
+    a1 = f32x4.add(a1, f32x4.mul(w0, lanes(p0 + step, s2)));
+    a2 = f32x4.add(a2, f32x4.mul(w0, lanes(p0 + 2 * step, s2)));
+    a3 = f32x4.add(a3, f32x4.mul(w0, lanes(p0 + 3 * step, s2)));
+    const p1 = base + <usize>load<i32>(at(tab, t + 1));
+    const w1 = v128.load32_splat(at(wv, t + 1));
+    b0 = f32x4.add(b0, f32x4.mul(w1, lanes(p1, s2)));
+    b1 = f32x4.add(b1, f32x4.mul(w1, lanes(p1 + step, s2)));
+    b2 = f32x4.add(b2, f32x4.mul(w1, lanes(p1 + 2 * step, s2)));
+    b3 = f32x4.add(b3, f32x4.mul(w1, lanes(p1 + 3 * step, s2)));
+  }
+  if (t < kk) {
+    const p0 = base + <usize>load<i32>(at(tab, t));
+    const w0 = v128.load32_splat(at(wv, t));
+    a0 = f32x4.add(a0, f32x4.mul(w0, lanes(p0, s2)));
+    a1 = f32x4.add(a1, f32x4.mul(w0, lanes(p0 + step, s2)));
+    a2 = f32x4.add(a2, f32x4.mul(w0, lanes(p0 + 2 * step, s2)));
+    a3 = f32x4.add(a3, f32x4.mul(w0, lanes(p0 + 3 * step, s2)));
+  }
+  let r0 = f32x4.add(a0, b0), r1 = f32x4.add(a1, b1), r2 = f32x4.add(a2, b2), r3 = f32x4.add(a3, b3);
+  if (acc) {
+    r0 = f32x4.add(r0, v128.load(out)); r1 = f32x4.add(r1, v128.load(out, 16));
+    r2 = f32x4.add(r2, v128.load(out, 32)); r3 = f32x4.add(r3, v128.load(out, 48));
+  }
+  v128.store(out, r0); v128.store(out, r1, 16); v128.store(out, r2, 32); v128.store(out, r3, 48);
+}
+
+/**
  * dst[oy, ox] (+)= Σ_t w[t] · src_pad[oy*sH + ky*dH - padT, ox*sW + kx*dW - padL] over taps
  * t = (ky, kx), with w read reversed when flip. src [h, w], dst [oh, ow]. Scratch: tap table,
- * 32-byte tail buffer and the padded plane.
+ * 64-byte tail, the padded plane and (stride 1) a wide output plane, each hp*wp + SLACK floats.
  */
 function dwPlane(src: usize, h: i32, w: i32, padT: i32, padL: i32, dst: usize, oh: i32, ow: i32,
   sH: i32, sW: i32, dH: i32, dW: i32, kH: i32, kW: i32, wt: usize, flip: bool, acc: bool, scratch: usize): void {
@@ -29,6 +67,16 @@ function dwPlane(src: usize, h: i32, w: i32, padT: i32, padL: i32, dst: usize, o
   }
   const wv = at(tab, kk);
   padPlane(src, h, w, padT, padL, pad, hp, wp);
+  if (sH == 1 && sW == 1) {
+    // Wide outputs q = oy*wp + ox run contiguously over the padded plane; rows are compacted after.
+    const wide = at(pad, hp * wp + SLACK), total = (oh - 1) * wp + ow;
+    for (let q = 0; q < total; q += 16) taps16(at(pad, q), tab, wv, kk, false, 16, at(wide, q), false);
+    for (let oy = 0; oy < oh; oy++) {
+      if (acc) addF32(at(dst, oy * ow), at(wide, oy * wp), ow);
+      else copyF32(at(dst, oy * ow), at(wide, oy * wp), ow);
+    }
+    return;
+  }
   if (sW > 2) {
     for (let oy = 0; oy < oh; oy++) {
       for (let ox = 0; ox < ow; ox++) {
@@ -45,45 +93,13 @@ function dwPlane(src: usize, h: i32, w: i32, padT: i32, padL: i32, dst: usize, o
   const step = <usize>(4 * sW) << 2;
   for (let oy = 0; oy < oh; oy++) {
     const rowIn = at(pad, oy * sH * wp), rowOut = at(dst, oy * ow);
-    for (let ox0 = 0; ox0 < ow; ox0 += 16) {
-      // A short last group of a plain store recomputes the 16 outputs ending at ow instead.
-      const ox = ox0 + 16 > ow && ow >= 16 && !acc ? ow - 16 : ox0;
+    for (let ox = 0; ox < ow; ox += 16) {
       const base = rowIn + (<usize>(ox * sW) << 2);
-      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-      let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
-      let t = 0;
-      for (; t + 1 < kk; t += 2) {
-        const p0 = base + <usize>load<i32>(at(tab, t));
-        const w0 = v128.load32_splat(at(wv, t));
-        a0 = f32x4.add(a0, f32x4.mul(w0, lanes(p0, s2)));
-        a1 = f32x4.add(a1, f32x4.mul(w0, lanes(p0 + step, s2)));
-        a2 = f32x4.add(a2, f32x4.mul(w0, lanes(p0 + 2 * step, s2)));
-        a3 = f32x4.add(a3, f32x4.mul(w0, lanes(p0 + 3 * step, s2)));
-        const p1 = base + <usize>load<i32>(at(tab, t + 1));
-        const w1 = v128.load32_splat(at(wv, t + 1));
-        b0 = f32x4.add(b0, f32x4.mul(w1, lanes(p1, s2)));
-        b1 = f32x4.add(b1, f32x4.mul(w1, lanes(p1 + step, s2)));
-        b2 = f32x4.add(b2, f32x4.mul(w1, lanes(p1 + 2 * step, s2)));
-        b3 = f32x4.add(b3, f32x4.mul(w1, lanes(p1 + 3 * step, s2)));
-      }
-      if (t < kk) {
-        const p0 = base + <usize>load<i32>(at(tab, t));
-        const w0 = v128.load32_splat(at(wv, t));
-        a0 = f32x4.add(a0, f32x4.mul(w0, lanes(p0, s2)));
-        a1 = f32x4.add(a1, f32x4.mul(w0, lanes(p0 + step, s2)));
-        a2 = f32x4.add(a2, f32x4.mul(w0, lanes(p0 + 2 * step, s2)));
-        a3 = f32x4.add(a3, f32x4.mul(w0, lanes(p0 + 3 * step, s2)));
-      }
-      let r0 = f32x4.add(a0, b0), r1 = f32x4.add(a1, b1), r2 = f32x4.add(a2, b2), r3 = f32x4.add(a3, b3);
-      const d = at(rowOut, ox);
       if (ox + 16 <= ow) {
-        if (acc) {
-          r0 = f32x4.add(r0, v128.load(d)); r1 = f32x4.add(r1, v128.load(d, 16));
-          r2 = f32x4.add(r2, v128.load(d, 32)); r3 = f32x4.add(r3, v128.load(d, 48));
-        }
-        v128.store(d, r0); v128.store(d, r1, 16); v128.store(d, r2, 32); v128.store(d, r3, 48);
+        taps16(base, tab, wv, kk, s2, step, at(rowOut, ox), acc);
       } else {
-        v128.store(tail, r0); v128.store(tail, r1, 16); v128.store(tail, r2, 32); v128.store(tail, r3, 48);
+        taps16(base, tab, wv, kk, s2, step, tail, false);
+        const d = at(rowOut, ox);
         for (let j = 0, n = ow - ox; j < n; j++) {
           const v = load<f32>(at(tail, j));
           store<f32>(at(d, j), acc ? load<f32>(at(d, j)) + v : v);
