@@ -44,29 +44,21 @@ const matmulOp: Op<Trans, { shape: readonly number[]; g: MatmulGeometry }> = {
   },
 };
 
-/** NumPy broadcast of two batch shapes, or null. */
-function broadcastShape(a: readonly number[], b: readonly number[]): number[] | null {
-  try {
-    return broadcastShapes('matmul', a, b);
-  } catch {
-    return null;
-  }
-}
-
 function matmulRaw(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {
   // Batch dims that are neither equal nor all-ones are expanded first, so the kernel sees
   // either matching batches or one operand shared by every batch entry.
   const batchA = a.shape.slice(0, -2);
   const batchB = b.shape.slice(0, -2);
   if (a.rank >= 2 && b.rank >= 2) {
-    if (broadcastShape(batchA, batchB) === null) {
+    let batch: number[];
+    try {
+      batch = broadcastShapes('matmul', batchA, batchB);
+    } catch {
       throw new CondgradError('matmul', `batch dims of a ${fmtShape(a.shape)} and b ${fmtShape(b.shape)} cannot be broadcast`);
     }
-    const batch = broadcastShapes('matmul', batchA, batchB);
     const full = sizeOf(batch);
-    // An empty batch is expanded too: the geometry treats a batch of 1 as shared, not as empty.
-    if ((sizeOf(batchA) !== 1 || full === 0) && sizeOf(batchA) !== full) a = expand(a, [...batch, ...a.shape.slice(-2)]);
-    if ((sizeOf(batchB) !== 1 || full === 0) && sizeOf(batchB) !== full) b = expand(b, [...batch, ...b.shape.slice(-2)]);
+    if (sizeOf(batchA) !== 1 && sizeOf(batchA) !== full) a = expand(a, [...batch, ...a.shape.slice(-2)]);
+    if (sizeOf(batchB) !== 1 && sizeOf(batchB) !== full) b = expand(b, [...batch, ...b.shape.slice(-2)]);
   }
   return runOp(matmulOp, [a, b], { transA, transB }, ['a', 'b']);
 }

@@ -121,6 +121,8 @@ export function conv2dGeometry(op: string, xShape: readonly number[], wShape: re
     throw new CondgradError(op, `per-sample weight batch ${wShape[0]} does not match x batch ${batch} (x ${fmtShape(xShape)}, weight ${fmtShape(wShape)})`);
   }
   const [outC, wInC, kH, kW] = w;
+  xShape.forEach((d, i) => checkInt(op, `x.shape[${i}]`, d, 1));
+  w.forEach((d, i) => checkInt(op, `weight.shape[${i + (perSampleWeights ? 1 : 0)}]`, d, 1));
   const groups = opts.groups ?? 1;
   checkInt(op, 'groups', groups, 1);
   if (inC % groups !== 0) throw new CondgradError(op, `groups ${groups} does not divide the input channels ${inC} (x ${fmtShape(xShape)})`);

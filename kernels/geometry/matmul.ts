@@ -27,10 +27,10 @@ export function matmulGeometry(op: string, batchA: number, batchB: number, a: re
   if (batchA !== batchB && batchA !== 1 && batchB !== 1) {
     throw new CondgradError(op, `batch sizes ${batchA} and ${batchB} cannot be broadcast`);
   }
-  const batch = Math.max(batchA, batchB);
+  const batch = batchA === 0 || batchB === 0 ? 0 : Math.max(batchA, batchB);
   return Object.freeze({
     batch, M, N, K: Ka, transA, transB,
-    aBatchStride: batchA === 1 && batch > 1 ? 0 : M * Ka,
-    bBatchStride: batchB === 1 && batch > 1 ? 0 : Ka * N,
+    aBatchStride: batchA === 1 && batch !== 1 ? 0 : M * Ka,
+    bBatchStride: batchB === 1 && batch !== 1 ? 0 : Ka * N,
   });
 }

@@ -173,9 +173,9 @@ function convCase(conv2d: Conv2dFn) {
     const inC = g * randInt(rng, 0, 2) + (rng() < 0.05 ? 1 : 0);
     const outC = g * randInt(rng, 1, 2) + (rng() < 0.05 ? 1 : 0);
     const cg = rng() < 0.05 ? Math.floor(inC / g) + 1 : Math.floor(inC / g);
-    // Kernel sizes start at 1: conv2dGeometry does not reject zero-sized kernels (see the report on conv).
+    // Zero sizes are drawn too: conv2d rejects any empty dim of x or weight.
     const xs = rng() < 0.03 ? randShape(rng, 3, 3) : [randDim(rng, 2), inC, randDim(rng, 6), randDim(rng, 6)];
-    const ws = [outC, cg, randInt(rng, 1, 3), randInt(rng, 1, 3)];
+    const ws = [outC, cg, randInt(rng, rng() < 0.05 ? 0 : 1, 3), randInt(rng, 1, 3)];
     const hx = hostInput(rng, xs, dt);
     const hw = hostInput(rng, ws, dt2);
     const hb = rng() < 0.3 ? hostInput(rng, [outC], dt) : null;
@@ -190,6 +190,7 @@ function convCase(conv2d: Conv2dFn) {
       want: () => {
         if (!hx.arr || !hw.arr || xs.length !== 4 || dt !== dt2 || !isInt(groups) || groups < 1) return null;
         const [B, C, H, W] = xs;
+        if ([...xs, ...ws].some((v) => v < 1)) return null;
         if (C % groups !== 0 || outC % groups !== 0 || cg !== C / groups) return null;
         const s = pairOf(stride);
         const d = pairOf(dilation);
