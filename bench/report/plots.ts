@@ -76,7 +76,9 @@ export function ratioSpec(rows: readonly BenchRow[], mode: Mode): TopLevelSpec {
   const rs = rows.filter((r) => r.mode === mode && r.K !== null && r.path !== 'plain' && r.ratio !== null && r.ratio > 0);
   const order = panels(rs, false);
   const points = rs.map((r) => ({ panel: panelOf(r, false), order: order.get(panelOf(r, false))!, path: r.path, K: r.K!, value: r.ratio! }));
-  return lineSpec(`CondConv time / plain conv vs K (${mode})`, LINE_MARK.ratio, points, 'time / plain conv (log)', { type: 'log' }, 3, true);
+  // One row of panels per backend where it fits: as many columns as (shape, batch) pairs, at most 4.
+  const columns = Math.min(4, new Set(rs.map((r) => `${r.shape}|${r.batch}`)).size);
+  return lineSpec(`CondConv time / plain conv vs K (${mode})`, LINE_MARK.ratio, points, 'time / plain conv (log)', { type: 'log' }, columns, true);
 }
 
 /** Scratch memory (MiB) vs K, one line per path; panels per backend, shape, batch and mode. */
@@ -84,7 +86,13 @@ export function memorySpec(rows: readonly BenchRow[]): TopLevelSpec {
   const rs = rows.filter((r) => r.K !== null && r.path !== 'plain' && r.scratchBytes !== null);
   const order = panels(rs, true);
   const points = rs.map((r) => ({ panel: panelOf(r, true), order: order.get(panelOf(r, true))!, path: r.path, K: r.K!, value: r.scratchBytes! / MIB }));
-  return lineSpec('CondConv scratch memory vs K (bytes allocated per call, minus outputs)', LINE_MARK.memory, points, 'scratch MiB (symlog)', { type: 'symlog' }, 2, false);
+  const spec = lineSpec('CondConv scratch memory vs K (bytes allocated per call, minus outputs)', LINE_MARK.memory, points, 'scratch MiB (symlog)', { type: 'symlog', constant: 0.01 }, 2, false);
+  // symlog's own ticks are sparse: label every decade up to the largest value.
+  const top = Math.max(0, ...points.map((p) => p.value));
+  const ticks = [0, 0.01, 0.1, 1, 10, 100, 1000, 10000].filter((t, i, a) => t <= top || (i > 0 && a[i - 1] < top));
+  const y = (spec as unknown as { spec: { layer: { encoding: { y: Record<string, unknown> } }[] } }).spec.layer[0].encoding.y;
+  y.axis = { values: ticks, labelExpr: "format(datum.value, ',')" };
+  return spec;
 }
 
 /** The three plots the report writes, skipping any without data. */
