@@ -6,21 +6,12 @@ import type { AnyBackend, Storage } from '../kernels/backend.js';
 import { conv2dGeometry, type Conv2dGeometry } from '../kernels/geometry/conv.js';
 import { createWasmBackend } from '../kernels/wasm/backend.js';
 import { mulberry32, randArray } from '../test/helpers/rng.js';
+import { CONV_SHAPES, type ConvShape } from './peers/shapes.js';
 
 const quick = process.argv.includes('--quick');
 const REPS = quick ? 5 : 7;
 
-interface Shape { name: string; x: [number, number, number, number]; outC: number; k: number; depthwise?: boolean }
-
-const SHAPES: Shape[] = [
-  { name: 'N32 C16 28×28 O32 k3', x: [32, 16, 28, 28], outC: 32, k: 3 },
-  { name: 'N8 C64 32×32 O64 k3', x: [8, 64, 32, 32], outC: 64, k: 3 },
-  { name: 'N1 C64 56×56 O64 k3', x: [1, 64, 56, 56], outC: 64, k: 3 },
-  { name: 'N8 C128 16×16 O128 k1', x: [8, 128, 16, 16], outC: 128, k: 1 },
-  { name: 'depthwise N8 C128 32×32 k3', x: [8, 128, 32, 32], outC: 128, k: 3, depthwise: true },
-];
-
-function geometry(s: Shape, perSample: boolean): Conv2dGeometry {
+function geometry(s: ConvShape, perSample: boolean): Conv2dGeometry {
   const cpg = s.depthwise ? 1 : s.x[1];
   const w = [s.outC, cpg, s.k, s.k];
   return conv2dGeometry('conv2d', s.x, perSample ? [s.x[0], ...w] : w, { padding: 'same', groups: s.depthwise ? s.x[1] : 1 }, perSample);
@@ -65,7 +56,7 @@ async function main(): Promise<void> {
   console.log('## forward\n');
   console.log('| shape | cpu | wasm 1 thr | wasm 2 thr | 2 thr / 1 thr | wasm 1 thr per-sample W | wasm 2 thr per-sample W |');
   console.log('|---|---|---|---|---|---|---|');
-  for (const s of SHAPES) {
+  for (const s of CONV_SHAPES) {
     const g = geometry(s, false), gp = geometry(s, true);
     const cpu = quick ? NaN : gflops(cpuBackend, g, 'forward', 1);
     const a = gflops(w1, g, 'forward', 1), b = gflops(w2, g, 'forward', 1);
@@ -76,7 +67,7 @@ async function main(): Promise<void> {
     console.log(`\n## ${op}\n`);
     console.log('| shape | wasm 1 thr | wasm 2 thr | wasm 1 thr per-sample W | wasm 2 thr per-sample W |');
     console.log('|---|---|---|---|---|');
-    for (const s of SHAPES) {
+    for (const s of CONV_SHAPES) {
       const g = geometry(s, false), gp = geometry(s, true);
       console.log(`| ${s.name} | ${f1(gflops(w1, g, op, 2))} | ${f1(gflops(w2, g, op, 2))} | ${f1(gflops(w1, gp, op, 2))} | ${f1(gflops(w2, gp, op, 2))} |`);
     }

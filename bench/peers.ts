@@ -1,0 +1,125 @@
+// Bench: conv2d forward GFLOP/s of the wasm backend against tfjs-wasm, tfjs-cpu and onnxruntime-node, all in one run.
+// Run: npx tsx bench/peers.ts [--quick] [--rounds N]   (--quick skips tfjs-cpu and does one round)
+
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { getThreadsCount, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import * as ort from 'onnxruntime-node';
+import { conv2dGeometry } from '../kernels/geometry/conv.js';
+import { createWasmBackend, type WasmBackend } from '../kernels/wasm/backend.js';
+import { mulberry32, randArray } from '../test/helpers/rng.js';
+import { onnxConvModel } from './peers/onnx_conv.js';
+import { CONV_SHAPES, convMacs, medianMs, type ConvShape } from './peers/shapes.js';
+
+const quick = process.argv.includes('--quick');
+const ri = process.argv.indexOf('--rounds');
+const ROUNDS = ri > 0 ? Number(process.argv[ri + 1]) : quick ? 1 : 3;
+const REPS = 5;
+
+/** Times one engine on one shape; returns ms per call. */
+type Engine = { name: string; time: (s: ConvShape, seed: number) => Promise<number> };
+
+function ours(be: WasmBackend, name: string): Engine {
+  return {
+    name,
+    time: async (s, seed) => {
+      const rng = mulberry32(seed);
+      const w = [s.outC, s.depthwise ? 1 : s.x[1], s.k, s.k];
+      const g = conv2dGeometry('conv2d', s.x, w, { padding: 'same', groups: s.depthwise ? s.x[1] : 1 });
+      const x = be.fromArray(randArray(rng, s.x.reduce((a, b) => a * b, 1), 'float32'));
+      const ws = be.fromArray(randArray(rng, g.weightSize, 'float32'));
+      const ms = await medianMs(() => be.dispose(be.conv2d(x, ws, g)), REPS);
+      be.dispose(x);
+      be.dispose(ws);
+      return ms;
+    },
+  };
+}
+
+function tfjs(backend: 'wasm' | 'cpu'): Engine {
+  return {
+    name: `tfjs-${backend}`,
+    time: async (s, seed) => {
+      await tf.setBackend(backend);
+      await tf.ready();
+      const rng = mulberry32(seed);
+      const [n, c, h, w] = s.x;
+      const x = tf.tensor4d(randArray(rng, n * h * w * c, 'float32') as Float32Array, [n, h, w, c]);
+      const f = s.depthwise
+        ? tf.tensor4d(randArray(rng, s.k * s.k * c, 'float32') as Float32Array, [s.k, s.k, c, 1])
+        : tf.tensor4d(randArray(rng, s.k * s.k * c * s.outC, 'float32') as Float32Array, [s.k, s.k, c, s.outC]);
+      const run = (): void => {
+        const y = s.depthwise ? tf.depthwiseConv2d(x, f, 1, 'same') : tf.conv2d(x, f, 1, 'same');
+        y.dispose();
+      };
+      const ms = await medianMs(run, REPS);
+      x.dispose();
+      f.dispose();
+      return ms;
+    },
+  };
+}
+
+function onnx(threads: number, weightsAsInput: boolean): Engine {
+  return {
+    name: `ORT ${threads} thr${weightsAsInput ? ', W as input' : ''}`,
+    time: async (s, seed) => {
+      const rng = mulberry32(seed);
+      const [n, c, h, wd] = s.x;
+      const wShape = [s.outC, s.depthwise ? 1 : c, s.k, s.k];
+      const wData = randArray(rng, wShape.reduce((a, b) => a * b, 1), 'float32') as Float32Array;
+      const p0 = Math.floor((s.k - 1) / 2), p1 = s.k - 1 - p0;
+      const model = onnxConvModel({ x: s.x, w: wShape, group: s.depthwise ? c : 1, pads: [p0, p0, p1, p1], weights: weightsAsInput ? null : wData },
+        [n, s.outC, h, wd]);
+      const session = await ort.InferenceSession.create(model, {
+        intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all',
+      });
+      const feeds: Record<string, ort.Tensor> = { X: new ort.Tensor('float32', randArray(rng, n * c * h * wd, 'float32') as Float32Array, s.x) };
+      if (weightsAsInput) feeds.W = new ort.Tensor('float32', wData, wShape);
+      const ms = await medianMs(() => session.run(feeds), REPS);
+      await session.release();
+      return ms;
+    },
+  };
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function main(): Promise<void> {
+  // tfjs-wasm picks its threaded build in Node; pin it to the single-threaded SIMD configuration.
+  setThreadsCount(1);
+  await tf.setBackend('wasm');
+  await tf.ready();
+  const w1 = await createWasmBackend({ threads: 1 });
+  const w2 = await createWasmBackend({ threads: 2 });
+  const engines: Engine[] = [ours(w1, 'ours wasm 1 thr'), ours(w2, 'ours wasm 2 thr'), tfjs('wasm'),
+    onnx(1, false), onnx(2, false), onnx(1, true), onnx(2, true)];
+  const slow = quick ? [] : [tfjs('cpu')];
+  const gf = new Map<string, number[]>();
+  for (const s of CONV_SHAPES) {
+    const samples = new Map<string, number[]>();
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const e of engines) {
+        const ms = await e.time(s, r + 1);
+        samples.set(e.name, [...(samples.get(e.name) ?? []), ms]);
+      }
+    }
+    for (const e of slow) samples.set(e.name, [await e.time(s, 1)]);
+    gf.set(s.name, [...engines, ...slow].map((e) => (2 * convMacs(s)) / median(samples.get(e.name)!) / 1e6));
+  }
+  await w1.close();
+  await w2.close();
+  const names = [...engines, ...slow].map((e) => e.name);
+  console.log(`# conv2d forward, float32, GFLOP/s (median of ${ROUNDS} interleaved round(s), each a median of ${REPS} after warm-up)\n`);
+  console.log(`tfjs runs NHWC (tfjs-wasm with ${getThreadsCount()} thread(s)), the others NCHW; 'same' padding, stride 1. "W as input" feeds the kernel at run time as per-sample weights need.\n`);
+  console.log(`| shape | ${names.join(' | ')} | ours 1 thr / tfjs-wasm | ours 2 thr / ours 1 thr | ours 1 thr / ORT 1 thr |`);
+  console.log(`|---|${names.map(() => '---').join('|')}|---|---|---|`);
+  for (const s of CONV_SHAPES) {
+    const v = gf.get(s.name)!;
+    const at = (n: string): number => v[names.indexOf(n)];
+    const r = (a: number, b: number): string => `${(a / b).toFixed(2)}×`;
+    console.log(`| ${s.name} | ${v.map((x) => x.toFixed(1)).join(' | ')} | ${r(at('ours wasm 1 thr'), at('tfjs-wasm'))} | ${r(at('ours wasm 2 thr'), at('ours wasm 1 thr'))} | ${r(at('ours wasm 1 thr'), at('ORT 1 thr'))} |`);
+  }
+}
+
+await main();
