@@ -3,7 +3,7 @@
 import type { Conv2dGeometry } from '../geometry/conv.js';
 import {
   C_BATCH, C_BLK0, C_BLK1, C_DH, C_DW, C_GROUPS, C_INC, C_INCPG, C_INH, C_INW, C_ITEM0, C_ITEM1, C_KH, C_KW,
-  C_NBLK, C_NC, C_OSTRIDE, C_OUTC, C_OUTCPG, C_OUTH, C_OUTW, C_PADL, C_PADT, C_SCRATCH, C_SH, C_SLOTS, C_SW,
+  C_NBLK, C_NC, C_OSTRIDE, C_TROWS, C_OUTC, C_OUTCPG, C_OUTH, C_OUTW, C_PADL, C_PADT, C_SCRATCH, C_SH, C_SLOTS, C_SW,
   C_W, C_WSTRIDE, C_X, C_Y,
 } from './assembly/layout.js';
 import { splitRange, type KernelName, type WasmRuntime } from './runtime.js';
@@ -13,6 +13,10 @@ const MIN_FLOPS_PER_THREAD = 1.5e6;
 /** Bytes of one column block that should stay in L2 next to the packed kernel. */
 const COL_BLOCK_BYTES = 96 * 1024;
 const NR = 16;
+/** Channels per group (in and out) from which 3x3 stride-1 convs use Winograd. */
+const WINOGRAD_MIN_CHANNELS = 8;
+/** Tiles x (in + out channels) per Winograd block: V and M together take 64 bytes per unit (512 KiB). */
+const WINOGRAD_BLOCK_TILES = 8192;
 /** Wide pixels per block of the stride-1 filter gradient. */
 const FILTER_BLOCK = 512;
 /** Zeroed floats past the padded planes (PLANE SLACK in assembly/plane.ts). */
@@ -43,6 +47,33 @@ function isPointwise(g: Conv2dGeometry): boolean {
 /** Stride 1 (not pointwise): the padded-plane kernels, whose wide pixels q = oy*Wp + ox skip im2col. */
 function isWide(g: Conv2dGeometry): boolean {
   return g.strideH === 1 && g.strideW === 1 && !isPointwise(g);
+}
+
+/** Winograd F(2x2, 3x3) pays off for undilated stride-1 3x3 convs with enough channels on both sides. */
+function isWinograd(g: Conv2dGeometry): boolean {
+  return g.kH === 3 && g.kW === 3 && g.strideH === 1 && g.strideW === 1 && g.dilationH === 1 && g.dilationW === 1 &&
+    g.inCPerGroup >= WINOGRAD_MIN_CHANNELS && g.outCPerGroup >= WINOGRAD_MIN_CHANNELS;
+}
+
+/** Columns of the Winograd V/M blocks (winoLd in assembly/winograd.ts). */
+function winoLd(tiles: number): number {
+  const n = roundNR(tiles);
+  return n % 256 === 0 ? n + NR : n;
+}
+
+/** Runs the Winograd forward: items (b, g, block of tile rows) sized so V and M stay near L2. */
+function winogradForward(rt: WasmRuntime, s: Int32Array, g: Conv2dGeometry): void {
+  const cg = g.inCPerGroup, og = g.outCPerGroup;
+  const th = Math.ceil(g.outH / 2), tw4 = Math.ceil(Math.ceil(g.outW / 2) / 4) * 4;
+  const hp = 2 * th + 2, wp = 2 * tw4 + 2;
+  const rows = Math.max(1, Math.min(th, Math.floor(WINOGRAD_BLOCK_TILES / (cg + og) / tw4)));
+  const nBlk = Math.ceil(th / rows);
+  const ld = winoLd(rows * tw4);
+  s[C_TROWS] = rows; s[C_NBLK] = nBlk;
+  const scratch = 256 + 16 * 4 * Math.ceil(og / 2) * 2 * cg + 16 * 4 * og * cg + 4 * (cg * hp * wp + PLANE_SLACK) +
+    16 * 4 * (cg + og) * ld + 64;
+  const items = g.batch * g.groups * nBlk;
+  runItems(rt, 'convForwardWinograd', s, items, rt.slicesFor(items, 2 * g.macs, MIN_FLOPS_PER_THREAD), scratch);
 }
 
 /** Padded plane [hp, wp] of the wide kernels, and the wide pixel count. */
@@ -84,6 +115,10 @@ export function convForward(rt: WasmRuntime, x: number, w: number, y: number, g:
     const hp = (g.outH - 1) * g.strideH + (g.kH - 1) * g.dilationH + 1;
     const wp = (g.outW - 1) * g.strideW + (g.kW - 1) * g.dilationW + 1;
     runItems(rt, 'dwForward', s, items, rt.slicesFor(items, 2 * g.macs, MIN_FLOPS_PER_THREAD), dwScratch(g, hp, wp));
+    return;
+  }
+  if (isWinograd(g)) {
+    winogradForward(rt, s, g);
     return;
   }
   const kg = g.inCPerGroup * g.kH * g.kW;

@@ -9,7 +9,7 @@ import { ThreadPool, type KernelFn } from './threads.js';
 export const KERNELS = [
   'convForward', 'convBackwardInputCol', 'convBackwardFilter', 'dwForward', 'dwBackwardInput', 'dwBackwardFilter',
   'matmul', 'maxPoolForward', 'maxPoolBackward', 'avgPoolForward', 'avgPoolBackward', 'binary', 'unary',
-  'reluBackward', 'reduce', 'convForwardWide', 'convBackwardFilterWide',
+  'reluBackward', 'reduce', 'convForwardWide', 'convBackwardFilterWide', 'convForwardWinograd',
 ] as const;
 export type KernelName = (typeof KERNELS)[number];
 

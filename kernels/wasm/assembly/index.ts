@@ -3,6 +3,7 @@
 export { convForward, convBackwardInputCol, flipWeights } from './conv';
 export { convBackwardFilter } from './convfilter';
 export { convForwardWide, convBackwardFilterWide } from './convwide';
+export { convForwardWinograd } from './winograd';
 export { dwForward, dwBackwardInput, dwBackwardFilter } from './depthwise';
 export { matmul } from './matmul';
 export { maxPoolForward, maxPoolBackward, avgPoolForward, avgPoolBackward } from './pool';

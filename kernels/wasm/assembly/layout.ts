@@ -38,7 +38,9 @@ export const C_OSTRIDE = 27;
 /** Backward-filter: column-block range [BLK0, BLK1) of every sample this thread does. */
 export const C_BLK0 = 28;
 export const C_BLK1 = 29;
-export const C_SLOTS = 30;
+/** Winograd: tile rows per block. */
+export const C_TROWS = 30;
+export const C_SLOTS = 31;
 
 /** Matmul: C[b] = op(A[b]) · op(B[b]). */
 export const M_M = 0;
