@@ -3,12 +3,14 @@
 import { benchCommand } from './bench.js';
 import type { Command } from './command.js';
 import { runCli } from './dispatch.js';
+import { reproduceCommand } from './reproduce.js';
 import { summaryCommand } from './summary.js';
 import { trainCommand } from './train.js';
 
 const COMMANDS: readonly Command[] = [
   trainCommand,
   summaryCommand,
+  reproduceCommand,
   benchCommand,
 ];
 
