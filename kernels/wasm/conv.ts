@@ -70,8 +70,8 @@ function winogradForward(rt: WasmRuntime, s: Int32Array, g: Conv2dGeometry): voi
   const nBlk = Math.ceil(th / rows);
   const ld = winoLd(rows * tw4);
   s[C_TROWS] = rows; s[C_NBLK] = nBlk;
-  const scratch = 256 + 16 * 4 * Math.ceil(og / 2) * 2 * cg + 16 * 4 * og * cg + 4 * (cg * hp * wp + PLANE_SLACK) +
-    16 * 4 * (cg + og) * ld + 64;
+  const scratch = 256 + 16 * 4 * Math.ceil(og / 2) * 2 * cg + 4 * (cg * hp * wp + PLANE_SLACK) +
+    16 * 4 * ((cg + og) * ld + 32) + 64;
   const items = g.batch * g.groups * nBlk;
   runItems(rt, 'convForwardWinograd', s, items, rt.slicesFor(items, 2 * g.macs, MIN_FLOPS_PER_THREAD), scratch);
 }

@@ -1,7 +1,7 @@
 // Winograd F(2x2, 3x3) for stride-1, undilated 3x3 convs: 16 GEMMs over transformed 4x4 tiles, 2.25x fewer multiplies.
 
 import { arg, at, ptr } from './args';
-import { MR, NR, gemmBlock, packA } from './gemm';
+import { MR, NR, gemmBlock } from './gemm';
 import { SLACK, padPlanes } from './plane';
 import {
   C_GROUPS, C_INC, C_INCPG, C_INH, C_INW, C_ITEM0, C_ITEM1, C_NBLK, C_OUTC, C_OUTCPG, C_OUTH, C_OUTW,
@@ -14,13 +14,22 @@ export function winoLd(tiles: i32): i32 {
   return (n & 255) == 0 ? n + NR : n;
 }
 
-/** U[ξ][o][c] = G g G^T for every kernel g = w[o][c] (3x3), G = [[1,0,0],[½,½,½],[½,-½,½],[0,0,1]]. */
-function filterTransform(w: usize, og: i32, cg: i32, u: usize): void {
-  const plane = og * cg;
+/**
+ * U_ξ = (G g G^T)_ξ for every kernel g = w[o][c] (3x3), G = [[1,0,0],[½,½,½],[½,-½,½],[0,0,1]],
+ * written straight into the 2-row packed panels of each U_ξ (og x cg, panels uPanel bytes apart).
+ */
+function filterTransform(w: usize, og: i32, cg: i32, up: usize, uPanel: usize): void {
+  if (og & 1) {
+    // The missing row of the last panel is zero in every U_ξ.
+    const last = <usize>((og >> 1) * 2 * cg) << 2;
+    for (let xi = 0; xi < 16; xi++) {
+      for (let c = 0; c < cg; c++) store<f32>(up + <usize>xi * uPanel + last + (<usize>(2 * c + 1) << 2), 0);
+    }
+  }
   for (let o = 0; o < og; o++) {
     for (let c = 0; c < cg; c++) {
       const g = at(w, (o * cg + c) * 9);
-      const dst = at(u, o * cg + c);
+      const dst = up + (<usize>((o >> 1) * 2 * cg + 2 * c + (o & 1)) << 2);
       for (let i = 0; i < 4; i++) {
         // Row i of G·g (three values).
         let t0: f32, t1: f32, t2: f32;
@@ -33,10 +42,11 @@ function filterTransform(w: usize, og: i32, cg: i32, u: usize): void {
           t1 = 0.5 * (load<f32>(g, 4) + sgn * load<f32>(g, 16) + load<f32>(g, 28));
           t2 = 0.5 * (load<f32>(g, 8) + sgn * load<f32>(g, 20) + load<f32>(g, 32));
         }
-        store<f32>(at(dst, (i * 4) * plane), t0);
-        store<f32>(at(dst, (i * 4 + 1) * plane), 0.5 * (t0 + t1 + t2));
-        store<f32>(at(dst, (i * 4 + 2) * plane), 0.5 * (t0 - t1 + t2));
-        store<f32>(at(dst, (i * 4 + 3) * plane), t2);
+        const d = dst + <usize>(i * 4) * uPanel;
+        store<f32>(d, t0);
+        store<f32>(d + uPanel, 0.5 * (t0 + t1 + t2));
+        store<f32>(d + 2 * uPanel, 0.5 * (t0 - t1 + t2));
+        store<f32>(d + 3 * uPanel, t2);
       }
     }
   }
@@ -112,7 +122,7 @@ function filterTransform(w: usize, og: i32, cg: i32, u: usize): void {
 
 /**
  * Forward for items (b, g, block of TROWS tile rows) in [ITEM0, ITEM1). Scratch: tile, the 16
- * packed U_ξ, U staging, the padded planes, V [16][cg][ld] and M [16][og][ld].
+ * packed U_ξ, the padded planes, V [16][cg][ld] and M [16][og][ld].
  */
 export function convForwardWinograd(g: usize): void {
   const inC = arg(g, C_INC), inH = arg(g, C_INH), inW = arg(g, C_INW);
@@ -126,19 +136,22 @@ export function convForwardWinograd(g: usize): void {
   const tile = ptr(g, C_SCRATCH);
   const uPanel = <usize>(((og + MR - 1) / MR) * MR * cg) << 2;
   const up = tile + 256;
-  const ut = up + 16 * uPanel;
-  const pad = ut + (<usize>(16 * og * cg) << 2);
+  const pad = up + 16 * uPanel;
+  // ξ planes are staggered by one cache line so the 16 planes of a tile do not share cache sets.
+  const vXi = <usize>(cg * ld + 16) << 2, mXi = <usize>(og * ld + 16) << 2;
   const vb = pad + (<usize>(cg * hp * wp + SLACK) << 2);
-  const mb = vb + (<usize>(16 * cg * ld) << 2);
-  const vXi = <usize>(cg * ld) << 2, mXi = <usize>(og * ld) << 2;
+  const mb = vb + 16 * vXi;
   const wpBytes = <usize>wp << 2;
-  let lastBG = -1;
+  let lastBG = -1, lastW = -1;
   for (let item = arg(g, C_ITEM0), end = arg(g, C_ITEM1); item < end; item++) {
     const bg = item / nBlk, blk = item - bg * nBlk;
     const b = bg / groups, gi = bg - b * groups;
+    const wOff = b * wStride + gi * og * cg * 9;
+    if (wOff != lastW) {
+      filterTransform(at(w, wOff), og, cg, up, uPanel);
+      lastW = wOff;
+    }
     if (bg != lastBG) {
-      filterTransform(at(w, b * wStride + gi * og * cg * 9), og, cg, ut);
-      for (let xi = 0; xi < 16; xi++) packA(at(ut, xi * og * cg), cg, 1, og, cg, up + <usize>xi * uPanel);
       padPlanes(at(x, (b * inC + gi * cg) * inH * inW), cg, inH, inW, arg(g, C_PADT), arg(g, C_PADL), pad, hp, wp);
       lastBG = bg;
     }
