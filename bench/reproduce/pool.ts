@@ -1,6 +1,6 @@
 // Runs job files in child processes, at most `jobs` at a time, each child's output going to its own log file.
 
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { CondgradError } from '../../core/errors.js';
 
@@ -41,16 +41,18 @@ function tail(file: string, lines: number): string {
   }
 }
 
-function runOne(task: PoolTask, worker: WorkerCommand): Promise<PoolOutcome> {
+function runOne(task: PoolTask, worker: WorkerCommand, live: Set<ChildProcess>): Promise<PoolOutcome> {
   const t0 = performance.now();
   const fd = openSync(task.logFile, 'w');
   return new Promise<PoolOutcome>((resolve) => {
     const done = (ok: boolean, why: string): void => {
+      live.delete(child);
       closeSync(fd);
       const seconds = (performance.now() - t0) / 1000;
       resolve(ok ? { id: task.id, ok, seconds } : { id: task.id, ok, seconds, error: `${why}\n${tail(task.logFile, 15)}`.trimEnd() });
     };
     const child = spawn(worker.command, [...worker.args, task.jobFile], { stdio: ['ignore', fd, fd] });
+    live.add(child);
     child.once('error', (e) => done(false, `could not start ${worker.command}: ${e.message}`));
     child.once('exit', (code, signal) => done(code === 0, signal !== null ? `killed by ${signal}` : `exit code ${code}`));
   });
@@ -59,20 +61,37 @@ function runOne(task: PoolTask, worker: WorkerCommand): Promise<PoolOutcome> {
 /**
  * Runs every task's job file as `worker.command ...worker.args jobFile`, `jobs` children at a
  * time, in the given order. Resolves when all have ended (a failed child does not stop the
- * others); `onDone` hears of each as it ends.
+ * others); `onDone` hears of each as it ends. SIGINT or SIGTERM to this process stops the
+ * running children first, then this process.
  */
 export async function runPool(tasks: readonly PoolTask[], jobs: number, worker: WorkerCommand, onDone: (o: PoolOutcome, finished: number) => void = () => undefined): Promise<PoolOutcome[]> {
   if (!Number.isInteger(jobs) || jobs < 1) throw new CondgradError('runPool', `jobs must be a positive integer, got ${jobs}`);
   const outcomes: PoolOutcome[] = new Array(tasks.length);
+  const live = new Set<ChildProcess>();
+  const onSignal = (sig: NodeJS.Signals): void => {
+    for (const c of live) c.kill('SIGTERM');
+    stopListening();
+    process.kill(process.pid, sig);
+  };
+  const stopListening = (): void => {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   let nextTask = 0;
   let finished = 0;
   const lane = async (): Promise<void> => {
     while (nextTask < tasks.length) {
       const i = nextTask++;
-      outcomes[i] = await runOne(tasks[i], worker);
+      outcomes[i] = await runOne(tasks[i], worker, live);
       onDone(outcomes[i], ++finished);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(jobs, tasks.length) }, lane));
+  try {
+    await Promise.all(Array.from({ length: Math.min(jobs, tasks.length) }, lane));
+  } finally {
+    stopListening();
+  }
   return outcomes;
 }
