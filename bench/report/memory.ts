@@ -7,6 +7,21 @@ import type { Tensor } from '../../core/tensor.js';
 import type { AnyBackend } from '../../kernels/backend.js';
 
 let gcFn: (() => void) | null | undefined;
+let heldAfterGc = 0;
+
+/** JS heap plus ArrayBuffer bytes in use (typed-array storages live outside the heap). */
+function heldBytes(): number {
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
+}
+
+/**
+ * Forces a full GC unless less than `minGrowth` bytes (heap + ArrayBuffers) were taken since the
+ * last forced one: fast calls leave too little garbage to be worth a collection each time.
+ */
+export function gcIfGrown(minGrowth: number): void {
+  if (heldBytes() - heldAfterGc >= minGrowth) forceGc();
+}
 
 /** Forces a full GC (enabling --expose-gc at run time when node was not started with it); a no-op where neither works. */
 export function forceGc(): void {
@@ -23,6 +38,7 @@ export function forceGc(): void {
     }
   }
   gcFn?.();
+  heldAfterGc = heldBytes();
 }
 
 export interface MemoryDelta {

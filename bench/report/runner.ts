@@ -4,7 +4,7 @@ import { tidy } from '../../core/scope.js';
 import type { Tensor } from '../../core/tensor.js';
 import type { AnyBackend } from '../../kernels/backend.js';
 import { sum } from '../../ops/reduce.js';
-import { forceGc, startMemory, type MemoryDelta } from './memory.js';
+import { forceGc, gcIfGrown, startMemory, type MemoryDelta } from './memory.js';
 import type { BenchRow } from './rows.js';
 import { countMeasurements, nominalFlops, pathApplies, type Mode, type PathName, type ShapeCase, type SweepConfig } from './sweep.js';
 import { median, timeRounds } from './timing.js';
@@ -30,13 +30,19 @@ export async function syncResults(backend: AnyBackend, outs: readonly Tensor[]):
 /** One timed call: its ms and its memory deltas. */
 interface Sample extends MemoryDelta { ms: number }
 
+/** A call runs after a forced GC once this much (heap + ArrayBuffers) was taken since the last one. */
+const GC_AFTER_BYTES = 4 * 2 ** 20;
+
 /**
- * One call of a path after a forced GC: the clock covers the compute and, on the gpu, the wait for
- * the results; the allocation and RSS counters cover the compute. Results are freed afterwards.
+ * One call of a path. A GC is forced first in the first timed round (whose memory the row
+ * reports) and otherwise where earlier calls left garbage (GC_AFTER_BYTES). The clock covers the
+ * compute and, on the gpu, the wait for the results; the allocation and RSS counters cover the
+ * compute. Results are freed afterwards.
  */
-function timedCall(backend: AnyBackend, wl: Workload, path: PathName, mode: Mode): () => Promise<Sample> {
-  return async () => {
-    forceGc();
+function timedCall(backend: AnyBackend, wl: Workload, path: PathName, mode: Mode): (round: number) => Promise<Sample> {
+  return async (round) => {
+    if (round === 0) forceGc();
+    else gcIfGrown(GC_AFTER_BYTES);
     const stop = startMemory(backend);
     const t0 = performance.now();
     const outs = tidy(() => wl.run(path, mode));
@@ -91,8 +97,8 @@ async function warmShape(backend: AnyBackend, s: ShapeCase, batch: number, cfg: 
     if (plain instanceof Error || cond instanceof Error) return;
     const t0 = performance.now();
     for (let i = 0; i < 2 || performance.now() - t0 < budget; i++) {
-      await timedCall(backend, plain, 'plain', 'forward+backward')();
-      await timedCall(backend, cond, 'fused', 'forward+backward')();
+      await timedCall(backend, plain, 'plain', 'forward+backward')(-1);
+      await timedCall(backend, cond, 'fused', 'forward+backward')(-1);
     }
   } catch {
     // The failing path is measured (and its error recorded) below.

@@ -21,21 +21,22 @@ export interface RepPolicy {
  * Times several calls in interleaved rounds, each call once per round in order, so that a slow
  * spell of the machine hits every call alike and ratios between them stay fair. Warm-up rounds
  * come first; then at least minReps rounds, more while they fit in budgetMs, at most maxReps.
- * Each call returns a sample holding its own elapsed `ms` (set-up and clean-up stay off the
- * clock). A call that throws is dropped from later rounds and reported as its Error.
+ * Each call gets the index of the timed round (-1 in warm-up rounds) and returns a sample holding
+ * its own elapsed `ms` (set-up and clean-up stay off the clock). A call that throws is dropped
+ * from later rounds and reported as its Error.
  * @returns per call, its timed samples in order, or the Error it threw
  */
-export async function timeRounds<T extends { ms: number }>(calls: readonly (() => Promise<T>)[], policy: RepPolicy): Promise<(T[] | Error)[]> {
+export async function timeRounds<T extends { ms: number }>(calls: readonly ((round: number) => Promise<T>)[], policy: RepPolicy): Promise<(T[] | Error)[]> {
   const out: (T[] | Error)[] = calls.map(() => []);
-  const round = async (keep: boolean): Promise<number> => {
+  const round = async (index: number): Promise<number> => {
     let ms = 0;
     for (let i = 0; i < calls.length; i++) {
       const o = out[i];
       if (o instanceof Error) continue;
       try {
-        const s = await calls[i]();
+        const s = await calls[i](index);
         ms += s.ms;
-        if (keep) o.push(s);
+        if (index >= 0) o.push(s);
       } catch (e) {
         out[i] = e instanceof Error ? e : new Error(String(e));
       }
@@ -43,12 +44,12 @@ export async function timeRounds<T extends { ms: number }>(calls: readonly (() =
     return ms;
   };
   let warm = 0;
-  for (let i = 0; i < policy.warmup && (i === 0 || warm < policy.budgetMs); i++) warm += await round(false);
+  for (let i = 0; i < policy.warmup && (i === 0 || warm < policy.budgetMs); i++) warm += await round(-1);
   const rounds: number[] = [];
   let total = 0;
   while (rounds.length < policy.maxReps && out.some((o) => !(o instanceof Error))) {
     if (rounds.length >= policy.minReps && total + median(rounds) > policy.budgetMs) break;
-    const ms = await round(true);
+    const ms = await round(rounds.length);
     rounds.push(ms);
     total += ms;
   }

@@ -73,13 +73,15 @@ describe('bench timing rounds', () => {
   it('interleaves the calls, drops one that throws, honours minReps/maxReps', async () => {
     const order: string[] = [];
     let n = 0;
-    const ok = (name: string) => async () => { order.push(name); return { ms: 1 }; };
+    const rounds: number[] = [];
+    const ok = (name: string) => async (round: number) => { order.push(name); if (name === 'a') rounds.push(round); return { ms: 1 }; };
     const bad = async () => { order.push('bad'); if (++n > 1) throw new Error('fails on its 2nd call'); return { ms: 1 }; };
     const out = await timeRounds([ok('a'), bad, ok('b')], { warmup: 1, minReps: 3, maxReps: 3, budgetMs: 1e9 });
     expect(order).to.deep.equal(['a', 'bad', 'b', 'a', 'bad', 'b', 'a', 'b', 'a', 'b']);
     expect((out[0] as unknown[]).length).to.equal(3);
     expect(out[1]).to.be.instanceOf(Error);
     expect((out[2] as unknown[]).length).to.equal(3);
+    expect(rounds).to.deep.equal([-1, 0, 1, 2]);
   });
 });
 
