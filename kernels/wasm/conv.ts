@@ -61,17 +61,21 @@ function winoLd(tiles: number): number {
   return n % 256 === 0 ? n + NR : n;
 }
 
-/** Runs the Winograd forward: items (b, g, block of tile rows) sized so V and M stay near L2. */
-function winogradForward(rt: WasmRuntime, s: Int32Array, g: Conv2dGeometry): void {
+/** Tile grid, padded plane and tile-row blocking of the Winograd kernels (V and M blocks stay near L2). */
+function winoPlan(g: Conv2dGeometry): { th: number; tw4: number; hp: number; wp: number; rows: number; nBlk: number; ld: number; vm: number } {
   const cg = g.inCPerGroup, og = g.outCPerGroup;
   const th = Math.ceil(g.outH / 2), tw4 = Math.ceil(Math.ceil(g.outW / 2) / 4) * 4;
-  const hp = 2 * th + 2, wp = 2 * tw4 + 2;
   const rows = Math.max(1, Math.min(th, Math.floor(WINOGRAD_BLOCK_TILES / (cg + og) / tw4)));
-  const nBlk = Math.ceil(th / rows);
   const ld = winoLd(rows * tw4);
+  return { th, tw4, hp: 2 * th + 2, wp: 2 * tw4 + 2, rows, nBlk: Math.ceil(th / rows), ld, vm: 16 * 4 * ((cg + og) * ld + 32) };
+}
+
+/** Runs the Winograd forward: items (b, g, block of tile rows). */
+function winogradForward(rt: WasmRuntime, s: Int32Array, g: Conv2dGeometry): void {
+  const cg = g.inCPerGroup, og = g.outCPerGroup;
+  const { hp, wp, rows, nBlk, vm } = winoPlan(g);
   s[C_TROWS] = rows; s[C_NBLK] = nBlk;
-  const scratch = 256 + 16 * 4 * Math.ceil(og / 2) * 2 * cg + 4 * (cg * hp * wp + PLANE_SLACK) +
-    16 * 4 * ((cg + og) * ld + 32) + 64;
+  const scratch = 256 + 16 * 4 * Math.ceil(og / 2) * 2 * cg + 4 * (cg * hp * wp + PLANE_SLACK) + vm + 64;
   const items = g.batch * g.groups * nBlk;
   runItems(rt, 'convForwardWinograd', s, items, rt.slicesFor(items, 2 * g.macs, MIN_FLOPS_PER_THREAD), scratch);
 }
@@ -195,18 +199,23 @@ export function convBackwardFilter(rt: WasmRuntime, x: number, dy: number, dw: n
     return;
   }
   const kg = g.inCPerGroup * g.kH * g.kW;
-  const wide = isWide(g);
+  const wino = isWinograd(g);
+  const wide = !wino && isWide(g);
   const { hp, wp, pw } = widePlane(g);
   const P = wide ? pw : g.outH * g.outW;
+  const plan = winoPlan(g);
   // Long blocks amortise the dot tiles' horizontal sums; the wide path reads the planes, not a column buffer.
   const nc = wide ? Math.min(P, FILTER_BLOCK) : blockCols(kg, P, 3 * COL_BLOCK_BYTES);
-  const nBlk = Math.ceil(P / nc);
-  s[C_NC] = nc;
+  const nBlk = wino ? plan.nBlk : Math.ceil(P / nc);
+  s[C_NC] = nc; s[C_TROWS] = plan.rows;
   const bySample = g.batch >= rt.threads || nBlk < 2;
   const slices = rt.slicesFor(bySample ? g.batch : nBlk, 2 * g.macs, MIN_FLOPS_PER_THREAD);
-  const scratchBytes = wide
-    ? 4 * (kg + 4) + 4 * (g.inCPerGroup * hp * wp + PLANE_SLACK) + 4 * g.outCPerGroup * pw + 64
-    : 4 * kg * roundNR(nc) + 64;
+  const scratchBytes = wino
+    ? 4 * (g.inCPerGroup * plan.hp * plan.wp + PLANE_SLACK) + 4 * (g.outCPerGroup * 4 * plan.th * plan.tw4 + PLANE_SLACK) +
+      plan.vm + 16 * 4 * g.outCPerGroup * g.inCPerGroup + 64
+    : wide
+      ? 4 * (kg + 4) + 4 * (g.inCPerGroup * hp * wp + PLANE_SLACK) + 4 * g.outCPerGroup * pw + 64
+      : 4 * kg * roundNR(nc) + 64;
   // Slices that could write the same output kernel get private partial sums, added at the end.
   const private_ = slices > 1 && !(g.perSampleWeights && bySample);
   const partBytes = 4 * ws * (g.perSampleWeights ? g.batch : 1);
@@ -223,7 +232,7 @@ export function convBackwardFilter(rt: WasmRuntime, x: number, dy: number, dw: n
       s[C_SCRATCH] = sc.base + t * sc.stride;
       rt.setArgs(t, s);
     }
-    rt.run(wide ? 'convBackwardFilterWide' : 'convBackwardFilter', slices);
+    rt.run(wino ? 'convBackwardFilterWinograd' : wide ? 'convBackwardFilterWide' : 'convBackwardFilter', slices);
     // A per-sample split by samples leaves untouched samples of no slice; by blocks every slice saw every sample.
     for (const p of parts) rt.addF32(dw, p, partBytes / 4);
   } finally {

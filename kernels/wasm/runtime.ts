@@ -10,6 +10,7 @@ export const KERNELS = [
   'convForward', 'convBackwardInputCol', 'convBackwardFilter', 'dwForward', 'dwBackwardInput', 'dwBackwardFilter',
   'matmul', 'maxPoolForward', 'maxPoolBackward', 'avgPoolForward', 'avgPoolBackward', 'binary', 'unary',
   'reluBackward', 'reduce', 'convForwardWide', 'convBackwardFilterWide', 'convForwardWinograd',
+  'convBackwardFilterWinograd',
 ] as const;
 export type KernelName = (typeof KERNELS)[number];
 

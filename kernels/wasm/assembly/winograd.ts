@@ -64,7 +64,7 @@ function filterTransform(w: usize, og: i32, cg: i32, up: usize, uPanel: usize): 
  * V[ξ][c][t] = (B^T d B)[ξ] for the 4x4 input tiles d of 4 consecutive tiles (lanes), where
  * B^T = [[1,0,-1,0],[0,1,1,0],[0,-1,1,0],[0,1,0,-1]]. row: top-left of the first tile; v: V[0][c] + t.
  */
-@inline function inputTiles(row: usize, wpBytes: usize, v: usize, xi: usize): void {
+@inline export function inputTiles(row: usize, wpBytes: usize, v: usize, xi: usize): void {
   // Column transform of each of the 4 rows: e_r = d_r · B.
   let r = row;
   let e00 = f32x4.splat(0), e01 = e00, e02 = e00, e03 = e00, e10 = e00, e11 = e00, e12 = e00, e13 = e00;
