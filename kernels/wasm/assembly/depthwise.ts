@@ -193,6 +193,41 @@ export function dwBackwardInput(g: usize): void {
   }
 }
 
+@inline function hsum(v: v128): f32 {
+  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
+}
+
+/**
+ * Stride 1: out[t] += Σ_q dyw[q] · pad[q + off_t] over wide pixels q = oy*wp + ox, where dyw is dy
+ * spread to rows of wp with zeros in the pad columns (built in `wide`). Taps go three at a time
+ * so each dy vector feeds three products.
+ */
+function wideFilterTaps(dyc: usize, oh: i32, ow: i32, pad: usize, wp: i32, kH: i32, kW: i32, dH: i32, dW: i32, wide: usize, out: usize): void {
+  const total = (oh - 1) * wp + ow, n8 = (total + 7) & ~7;
+  for (let oy = 0; oy < oh; oy++) {
+    copyF32(at(wide, oy * wp), at(dyc, oy * ow), ow);
+    zeroF32(at(wide, oy * wp + ow), oy + 1 < oh ? wp - ow : n8 - total);
+  }
+  for (let ky = 0; ky < kH; ky++) {
+    for (let kx = 0; kx < kW; kx += 3) {
+      const nt = min(3, kW - kx);
+      const p0 = at(pad, ky * dH * wp + kx * dW);
+      const p1 = nt > 1 ? at(p0, dW) : p0, p2 = nt > 2 ? at(p1, dW) : p1;
+      let a0 = f32x4.splat(0), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0;
+      for (let o: usize = 0, e = <usize>n8 << 2; o < e; o += 32) {
+        const d0 = v128.load(wide + o), d1 = v128.load(wide + o, 16);
+        a0 = f32x4.add(a0, f32x4.mul(d0, v128.load(p0 + o))); a1 = f32x4.add(a1, f32x4.mul(d1, v128.load(p0 + o, 16)));
+        b0 = f32x4.add(b0, f32x4.mul(d0, v128.load(p1 + o))); b1 = f32x4.add(b1, f32x4.mul(d1, v128.load(p1 + o, 16)));
+        c0 = f32x4.add(c0, f32x4.mul(d0, v128.load(p2 + o))); c1 = f32x4.add(c1, f32x4.mul(d1, v128.load(p2 + o, 16)));
+      }
+      const t = at(out, ky * kW + kx);
+      store<f32>(t, load<f32>(t) + hsum(f32x4.add(a0, a1)));
+      if (nt > 1) store<f32>(t, load<f32>(t, 4) + hsum(f32x4.add(b0, b1)), 4);
+      if (nt > 2) store<f32>(t, load<f32>(t, 8) + hsum(f32x4.add(c0, c1)), 8);
+    }
+  }
+}
+
 /**
  * dw for items in [ITEM0, ITEM1): with OSTRIDE 0 an item is a channel oc summed over the batch,
  * else an item is (b, oc) written at b*OSTRIDE. X is x, W is dy, Y is dw.
@@ -213,6 +248,10 @@ export function dwBackwardFilter(g: usize): void {
     for (let b = bFirst; b < bEnd; b++) {
       padPlane(at(x, (b * inC + c) * inH * inW), inH, inW, arg(g, C_PADT), arg(g, C_PADL), pad, hp, wp);
       const dyc = at(dy, (b * outC + oc) * outH * outW);
+      if (sH == 1 && sW == 1) {
+        wideFilterTaps(dyc, outH, outW, pad, wp, kH, kW, dH, dW, at(pad, hp * wp + SLACK), out);
+        continue;
+      }
       for (let t = 0; t < kk; t++) {
         const ky = t / kW, kx = t - ky * kW;
         const off = ky * dH * wp + kx * dW;
