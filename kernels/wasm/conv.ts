@@ -149,7 +149,9 @@ export function convBackwardInput(rt: WasmRuntime, dy: number, w: number, dx: nu
     const hp = (g.outH - 1) * g.strideH + (g.kH - 1) * g.dilationH + 1;
     const wp = (g.outW - 1) * g.strideW + (g.kW - 1) * g.dilationW + 1;
     const hq = g.inH + (g.kH - 1) * g.dilationH, wq = g.inW + (g.kW - 1) * g.dilationW;
-    const scratch = dwScratch(g, Math.max(hp, hq), Math.max(wp, wq));
+    // Strided: each stride phase pads a dy window (bounded generously here) and keeps a wide output plane.
+    const hb = g.outH + g.inH + g.padTop + g.kH * g.dilationH + 2, wb = g.outW + g.inW + g.padLeft + g.kW * g.dilationW + 2;
+    const scratch = Math.max(dwScratch(g, Math.max(hp, hq), Math.max(wp, wq)), dwScratch(g, hb, wb));
     runItems(rt, 'dwBackwardInput', s, items, rt.slicesFor(items, 2 * g.macs, MIN_FLOPS_PER_THREAD), scratch);
     return;
   }

@@ -2,6 +2,7 @@
 
 import { addF32, arg, at, copyF32, ptr, zeroF32 } from './args';
 import { SLACK, padPlane } from './plane';
+import { dwBackwardInputPhases } from './depthwise_phases';
 import {
   C_DH, C_DW, C_INC, C_INH, C_INW, C_ITEM0, C_ITEM1, C_KH, C_KW, C_OSTRIDE, C_OUTC, C_OUTCPG, C_OUTH,
   C_OUTW, C_PADL, C_PADT, C_SCRATCH, C_SH, C_SW, C_W, C_WSTRIDE, C_X, C_Y,
@@ -16,7 +17,7 @@ import {
  * out[0..16) (+)= Σ_t wv[t] · lanes(base + tab[t] + j*step) for the 16 outputs j of one group:
  * taps alternate between two accumulator sets so each chain is half as long.
  */
-@inline function taps16(base: usize, tab: usize, wv: usize, kk: i32, s2: bool, step: usize, out: usize, acc: bool): void {
+@inline export function taps16(base: usize, tab: usize, wv: usize, kk: i32, s2: bool, step: usize, out: usize, acc: bool): void {
   let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
   let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
   let t = 0;
@@ -123,32 +124,9 @@ export function dwForward(g: usize): void {
   }
 }
 
-/** row[ox*s] += w · dy[ox] for ox < n; strides 1 and 2 in f32x4 (stride 2 interleaves zero lanes). */
-function scatterRow(row: usize, dy: usize, n: i32, s: i32, w: f32, wv: v128): void {
-  let ox = 0;
-  if (s == 1) {
-    for (; ox + 4 <= n; ox += 4) {
-      const d = at(row, ox);
-      v128.store(d, f32x4.add(v128.load(d), f32x4.mul(wv, v128.load(at(dy, ox)))));
-    }
-  } else if (s == 2) {
-    const z = f32x4.splat(0);
-    for (; ox + 4 <= n; ox += 4) {
-      const v = f32x4.mul(wv, v128.load(at(dy, ox)));
-      const d = at(row, 2 * ox);
-      v128.store(d, f32x4.add(v128.load(d), v128.shuffle<f32>(v, z, 0, 4, 1, 5)));
-      v128.store(d, f32x4.add(v128.load(d, 16), v128.shuffle<f32>(v, z, 2, 4, 3, 5)), 16);
-    }
-  }
-  for (; ox < n; ox++) {
-    const d = at(row, ox * s);
-    store<f32>(d, load<f32>(d) + w * load<f32>(at(dy, ox)));
-  }
-}
-
 /**
  * dx[b, c] for items (b, c) in [ITEM0, ITEM1): X is dy, Y is dx. Stride 1 runs the flipped kernels
- * over dy; other strides scatter each dy cell into a padded plane and crop it.
+ * over dy; other strides split dx into stride phases, each a stride-1 correlation of dy.
  */
 export function dwBackwardInput(g: usize): void {
   const inC = arg(g, C_INC), inH = arg(g, C_INH), inW = arg(g, C_INW);
@@ -157,7 +135,6 @@ export function dwBackwardInput(g: usize): void {
   const sH = arg(g, C_SH), sW = arg(g, C_SW), dH = arg(g, C_DH), dW = arg(g, C_DW);
   const padT = arg(g, C_PADT), padL = arg(g, C_PADL);
   const dy = ptr(g, C_X), w = ptr(g, C_W), dx = ptr(g, C_Y), scratch = ptr(g, C_SCRATCH);
-  const hp = (outH - 1) * sH + (kH - 1) * dH + 1, wp = (outW - 1) * sW + (kW - 1) * dW + 1;
   for (let item = arg(g, C_ITEM0), end = arg(g, C_ITEM1); item < end; item++) {
     const b = item / inC, c = item - b * inC;
     const dxc = at(dx, item * inH * inW);
@@ -169,27 +146,7 @@ export function dwBackwardInput(g: usize): void {
       }
       continue;
     }
-    zeroF32(scratch, hp * wp);
-    for (let m = 0; m < mult; m++) {
-      const oc = c * mult + m;
-      const wt = at(w, b * wStride + oc * kk), dyc = at(dy, (b * outC + oc) * outH * outW);
-      for (let oy = 0; oy < outH; oy++) {
-        const dyr = at(dyc, oy * outW);
-        for (let t = 0; t < kk; t++) {
-          const ky = t / kW, kx = t - ky * kW;
-          const wsc = load<f32>(at(wt, t)), wv = f32x4.splat(wsc);
-          const row = at(scratch, (oy * sH + ky * dH) * wp + kx * dW);
-          scatterRow(row, dyr, outW, sW, wsc, wv);
-        }
-      }
-    }
-    for (let iy = 0; iy < inH; iy++) {
-      const r = iy + padT;
-      for (let ix = 0; ix < inW; ix++) {
-        const q = ix + padL;
-        store<f32>(at(dxc, iy * inW + ix), r < hp && q < wp ? load<f32>(at(scratch, r * wp + q)) : 0);
-      }
-    }
+    dwBackwardInputPhases(g, b, c, dxc, scratch);
   }
 }
 
