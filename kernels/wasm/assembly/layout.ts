@@ -102,7 +102,6 @@ export const E_SB2 = 11;
 export const E_SB3 = 12;
 export const E_A = 13;
 export const E_B = 14;
-export const E_C = 15;
 export const E_Y = 16;
 export const E_ITEM0 = 17;
 export const E_ITEM1 = 18;
