@@ -47,7 +47,7 @@ export function methodText(cfg: SweepConfig): string {
     'loop = per sample: mix its kernel (mixExperts), then plain conv2d on that sample. GFLOP/s counts the same nominal work for every path (conv + kernel mixing).',
     'Forward runs under noGrad; forward+backward runs backward from a fixed dy of ones and yields dx, dexperts, drouting.',
     'cpu and wasm compute synchronously; on the gpu a call ends when `await sum(result).data()` resolves for each result (one float read back, not the whole output).',
-    'Memory of the first timed call: scratch = backend bytesAllocated delta minus the results; ΔRSS = process RSS delta after a forced GC (noisy: freed buffers and heap growth show too).',
+    'Memory of the first timed call: scratch = backend bytesAllocated delta (all bytes allocated during the call, cumulative, not the peak) minus the results; ΔRSS = process RSS delta after a forced GC (noisy: freed buffers and heap growth show too).',
   ].join('\n');
 }
 

@@ -21,7 +21,7 @@ export interface BenchRow {
   gflops: number | null;
   /** ms / (plain ms on the same backend, shape, batch, K and mode, timed in the same interleaved rounds). */
   ratio: number | null;
-  /** backend.memory().bytesAllocated delta over one call: everything the call allocated, outputs included. */
+  /** backend.memory().bytesAllocated delta over one call: every byte the call allocated (cumulative, not the peak), outputs included. */
   allocBytes: number | null;
   /** allocBytes minus the bytes of what the call returns (y, or the input gradients): the op's scratch. */
   scratchBytes: number | null;
@@ -32,6 +32,8 @@ export interface BenchRow {
   /** For path `auto`: the planner's cost estimate per candidate path, as it reports them. */
   autoCosts?: Record<string, number>;
   error?: string;
+  /** The error's class name: 'CondgradError' for a limit or bad input the library reports, anything else is a bug. */
+  errorType?: string;
 }
 
 /** A backend the run tried: available with its description, or not with the reason. */

@@ -34,6 +34,28 @@ interface Sample extends MemoryDelta { ms: number }
 const GC_AFTER_BYTES = 4 * 2 ** 20;
 
 /**
+ * Runs one call inside tidy(). A throwing call is caught inside the scope, so that tidy() still
+ * frees what it had made (on backends with an explicit heap, a failure must not leak), then its
+ * leftover gradients are dropped and the error is thrown on.
+ */
+function runFreeingOnError(wl: Workload, path: PathName, mode: Mode): Tensor[] {
+  let failure: unknown = null;
+  const outs = tidy(() => {
+    try {
+      return wl.run(path, mode);
+    } catch (e) {
+      failure = e;
+      return [];
+    }
+  });
+  if (failure !== null) {
+    wl.resetGrads();
+    throw failure;
+  }
+  return outs;
+}
+
+/**
  * One call of a path. A GC is forced first in the first timed round (whose memory the row
  * reports) and otherwise where earlier calls left garbage (GC_AFTER_BYTES). The clock covers the
  * compute and, on the gpu, the wait for the results; the allocation and RSS counters cover the
@@ -45,7 +67,7 @@ function timedCall(backend: AnyBackend, wl: Workload, path: PathName, mode: Mode
     else gcIfGrown(GC_AFTER_BYTES);
     const stop = startMemory(backend);
     const t0 = performance.now();
-    const outs = tidy(() => wl.run(path, mode));
+    const outs = runFreeingOnError(wl, path, mode);
     const mem = stop(outs);
     await syncResults(backend, outs);
     const ms = performance.now() - t0;
@@ -76,7 +98,8 @@ function row(backend: string, s: ShapeCase, batch: number, K: number, mode: Mode
   } : {};
   if (m instanceof Error || m.length === 0) {
     const error = m instanceof Error ? m.message : 'no timed call completed';
-    return { ...base, ms: null, times: [], gflops: null, ratio: null, allocBytes: null, scratchBytes: null, rssDeltaBytes: null, ...auto, error };
+    const errorType = m instanceof Error ? m.name : 'Error';
+    return { ...base, ms: null, times: [], gflops: null, ratio: null, allocBytes: null, scratchBytes: null, rssDeltaBytes: null, ...auto, error, errorType };
   }
   const times = m.map((x) => x.ms);
   const ms = median(times);

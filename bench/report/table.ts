@@ -110,6 +110,25 @@ function backendLine(b: BackendStatus): string {
   return `- ${b.name}: measured${info}`;
 }
 
+/** Failed measurements, grouped by backend, shape and message (one line per group with its count and cells). */
+export function failureLines(rows: readonly BenchRow[]): string[] {
+  const groups = new Map<string, BenchRow[]>();
+  for (const r of rows) {
+    if (r.error === undefined) continue;
+    const k = `${r.backend}|${r.shape}|${r.errorType ?? 'Error'}: ${r.error}`;
+    groups.set(k, [...(groups.get(k) ?? []), r]);
+  }
+  if (groups.size === 0) return [];
+  const n = [...groups.values()].reduce((a, g) => a + g.length, 0);
+  const out = ['', `${n} measurement(s) failed:`];
+  for (const g of groups.values()) {
+    const cells = g.map((r) => `B=${r.batch} K=${r.K ?? '-'} ${r.path} ${r.mode === 'forward' ? 'fwd' : 'fwd+bwd'}`);
+    const shown = cells.length > 4 ? [...cells.slice(0, 4), `… ${cells.length - 4} more`] : cells;
+    out.push(`- ${g[0].backend} ${g[0].shape}: ${g[0].errorType ?? 'Error'}: ${g[0].error} (${shown.join('; ')})`);
+  }
+  return out;
+}
+
 /** The whole markdown report: backends, per-section tables, and the rows where auto did not pick the fastest path. */
 export function formatReport(report: BenchReport, tolerance = 0.1): string {
   const verdicts = autoVerdicts(report.rows, tolerance);
@@ -125,5 +144,6 @@ export function formatReport(report: BenchReport, tolerance = 0.1): string {
   const decided = verdicts.filter((v) => v.status !== 'unknown');
   out.push('', `auto picked the fastest path (or one within ${Math.round(tolerance * 100)}%) in ${decided.length - flagged.length} of ${decided.length} rows.`);
   for (const v of flagged) out.push(`- ✗ ${v.backend} ${v.mode} ${v.shape} B=${v.batch} K=${v.K}: ${v.label}`);
+  out.push(...failureLines(report.rows));
   return out.join('\n');
 }

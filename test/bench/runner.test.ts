@@ -93,3 +93,23 @@ describe('bench --backend parsing', () => {
     expect(() => parseBackends('tpu')).to.throw(/--backend must be all or a comma list of cpu, wasm, gpu; got 'tpu'/);
   });
 });
+
+describe('bench runner on a wasm heap of 8 MiB (conv3x3 C16 16x16 O16, B=8, K=16 then K=1)', () => {
+  it('a path that runs out of memory is a CondgradError row, frees what it made, and later cells still run', async function () {
+    this.timeout(60000);
+    const { createWasmBackend } = await import('../../kernels/wasm/backend.js');
+    const b = await createWasmBackend({ threads: 1, maxMemoryBytes: 8 * 2 ** 20 });
+    try {
+      const rows = await runBackend(b, { ...tiny, shapes: [convShape(16, 16, 16)], batches: [8], Ks: [16, 1], warmup: 0, minReps: 1, maxReps: 1 });
+      const failed = rows.filter((r) => r.error !== undefined);
+      expect(failed.length).to.be.greaterThan(0);
+      expect(failed.every((r) => r.errorType === 'CondgradError' && /out of memory/.test(r.error!))).to.equal(true);
+      expect(rows.filter((r) => r.K === 16 && r.path === 'moe').map((r) => r.errorType)).to.deep.equal(['CondgradError', 'CondgradError']);
+      // Nothing leaked: every K=1 forward cell (moe included) ran after the K=16 failures, and the heap ends empty.
+      expect(rows.filter((r) => r.K === 1 && r.mode === 'forward').map((r) => r.error ?? 'ok')).to.deep.equal(['ok', 'ok', 'ok', 'ok', 'ok']);
+      expect(b.memory().liveBytes).to.equal(0);
+    } finally {
+      await b.close();
+    }
+  });
+});

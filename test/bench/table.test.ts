@@ -54,6 +54,15 @@ describe('bench table formatting', () => {
     expect(md).to.include('- ✗ cpu forward dw3x3 C8 8x8 B=8 K=2: auto: moe ✗ (fused 2.1× faster)');
   });
 
+  it('failed measurements are listed once per (backend, shape, message) with their cells', () => {
+    const rows = fixture.rows.map((r): BenchRow => (r.path === 'moe' && r.shape === 'dw3x3 C8 8x8'
+      ? { ...r, ms: null, ratio: null, error: 'gpu.alloc: too big', errorType: 'CondgradError' } : r));
+    const md = formatReport({ ...fixture, rows });
+    expect(md).to.include('6 measurement(s) failed:');
+    expect(md).to.include('- cpu dw3x3 C8 8x8: CondgradError: gpu.alloc: too big (B=8 K=1 moe fwd; B=8 K=2 moe fwd; B=8 K=4 moe fwd; B=8 K=1 moe fwd+bwd; … 2 more)');
+    expect(formatReport(fixture)).to.not.include('failed:');
+  });
+
   it('a failed path shows "error" in its cell', () => {
     const rows = fixture.rows.filter((r) => r.mode === 'forward').map((r): BenchRow => (r.path === 'moe' ? { ...r, ms: null, ratio: null, error: 'out of memory' } : r));
     const { time } = sectionTables(rows, []);
