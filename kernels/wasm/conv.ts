@@ -94,15 +94,14 @@ function blockCols(kg: number, pixels: number, bytes = COL_BLOCK_BYTES): number 
 
 const roundNR = (n: number): number => Math.ceil(n / NR) * NR;
 
-/** Writes the block for each slice (items split evenly), then runs the kernel. */
+/** Writes each slice's block (its own scratch), then runs the kernel with the items claimed dynamically. */
 function runItems(rt: WasmRuntime, kernel: KernelName, s: Int32Array, items: number, slices: number, scratchBytes: number): void {
   const sc = rt.scratch(scratchBytes, slices);
   for (let t = 0; t < slices; t++) {
-    const [lo, hi] = splitRange(items, slices, t);
-    s[C_ITEM0] = lo; s[C_ITEM1] = hi; s[C_SCRATCH] = sc.base + t * sc.stride;
+    s[C_SCRATCH] = sc.base + t * sc.stride;
     rt.setArgs(t, s);
   }
-  rt.run(kernel, slices);
+  rt.runClaimed(kernel, slices, items);
 }
 
 /** Scratch of the depthwise kernels: tap table, tail buffer, a padded plane of hp x wp and a wide output plane. */

@@ -6,14 +6,14 @@ import type { MatmulGeometry } from '../geometry/matmul.js';
 import type { Pool2dGeometry } from '../geometry/pool.js';
 import type { ReduceGeometry } from '../geometry/reduce.js';
 import {
-  E_A, E_B, E_D0, E_D1, E_D2, E_D3, E_F0, E_F1, E_ITEM0, E_ITEM1, E_OP, E_SA0, E_SB0, E_SLOTS, E_Y,
-  M_A, M_ABATCH, M_ACS, M_ARS, M_B, M_BBATCH, M_BCS, M_BRS, M_C, M_ITEM0, M_ITEM1, M_K, M_M, M_N, M_NBLK,
+  E_A, E_B, E_D0, E_D1, E_D2, E_D3, E_F0, E_F1, E_ITEM1, E_OP, E_SA0, E_SB0, E_SLOTS, E_Y,
+  M_A, M_ABATCH, M_ACS, M_ARS, M_B, M_BBATCH, M_BCS, M_BRS, M_C, M_K, M_M, M_N, M_NBLK,
   M_NC, M_SCRATCH, M_SLOTS, OP_ADD, OP_DIV, OP_EQ, OP_GT, OP_MAX, OP_MIN, OP_MUL, OP_SUB,
-  P_DY, P_INCLPAD, P_INH, P_INW, P_ITEM0, P_ITEM1, P_KH, P_KW, P_OUTH, P_OUTW, P_PADL, P_PADT, P_SH, P_SLOTS,
-  P_SW, P_X, P_Y, R_I0, R_ITEM0, R_ITEM1, R_MAX, R_MIN, R_MODE, R_O0, R_OP, R_SI0, R_SLOTS, R_SO0, R_SUM, R_X, R_Y,
+  P_DY, P_INCLPAD, P_INH, P_INW, P_KH, P_KW, P_OUTH, P_OUTW, P_PADL, P_PADT, P_SH, P_SLOTS,
+  P_SW, P_X, P_Y, R_I0, R_MAX, R_MIN, R_MODE, R_O0, R_OP, R_SI0, R_SLOTS, R_SO0, R_SUM, R_X, R_Y,
   U_ABS, U_AFFINE, U_CLAMP, U_NEG, U_RELU, U_RELU6, U_SQRT, U_SQUARE,
 } from './assembly/layout.js';
-import { splitRange, type WasmRuntime } from './runtime.js';
+import type { WasmRuntime } from './runtime.js';
 
 /** Element touches below which an elementwise kernel stays on one thread. */
 const MIN_ELEMS_PER_THREAD = 1 << 17;
@@ -35,11 +35,10 @@ export function matmul(rt: WasmRuntime, a: number, b: number, c: number, g: Matm
   const slices = rt.slicesFor(items, 2 * g.batch * g.M * g.N * g.K, MIN_FLOPS_PER_THREAD);
   const sc = rt.scratch(128 + 64 * 256 * 4 + 256 * nc * 4 + 64, slices);
   for (let t = 0; t < slices; t++) {
-    const [lo, hi] = splitRange(items, slices, t);
-    s[M_ITEM0] = lo; s[M_ITEM1] = hi; s[M_SCRATCH] = sc.base + t * sc.stride;
+    s[M_SCRATCH] = sc.base + t * sc.stride;
     rt.setArgs(t, s);
   }
-  rt.run('matmul', slices);
+  rt.runClaimed('matmul', slices, items);
 }
 
 /** Pooling forward/backward over planes (float32). x/dy/y byte addresses (unused ones 0). */
@@ -52,12 +51,8 @@ export function pool(rt: WasmRuntime, kernel: 'maxPoolForward' | 'maxPoolBackwar
   const planes = g.batch * g.channels;
   const work = planes * g.outH * g.outW * g.kH * g.kW;
   const slices = rt.slicesFor(planes, work, MIN_ELEMS_PER_THREAD);
-  for (let t = 0; t < slices; t++) {
-    const [lo, hi] = splitRange(planes, slices, t);
-    s[P_ITEM0] = lo; s[P_ITEM1] = hi;
-    rt.setArgs(t, s);
-  }
-  rt.run(kernel, slices);
+  for (let t = 0; t < slices; t++) rt.setArgs(t, s);
+  rt.runClaimed(kernel, slices, planes);
 }
 
 const BINARY_CODES: Partial<Record<BinaryOp, number>> = {
@@ -68,12 +63,8 @@ const BINARY_CODES: Partial<Record<BinaryOp, number>> = {
 function binaryRows(rt: WasmRuntime, s: Int32Array): void {
   const rows = s[E_D0] * s[E_D1] * s[E_D2];
   const slices = rt.slicesFor(rows, rows * s[E_D3], MIN_ELEMS_PER_THREAD);
-  for (let t = 0; t < slices; t++) {
-    const [lo, hi] = splitRange(rows, slices, t);
-    s[E_ITEM0] = lo; s[E_ITEM1] = hi;
-    rt.setArgs(t, s);
-  }
-  rt.run('binary', slices);
+  for (let t = 0; t < slices; t++) rt.setArgs(t, s);
+  rt.runClaimed('binary', slices, rows);
 }
 
 /** Same-shape operands run as rows of this many elements, plus one ragged row. */
@@ -128,17 +119,20 @@ function unaryCode(op: UnaryOp): [number, number, number] | null {
   }
 }
 
-/** Runs an element-range kernel over n elements split in 4-aligned slices. */
+/** Elements per work item of the flat kernels (BLOCK in assembly/elementwise.ts). */
+const FLAT_BLOCK = 4096;
+
+/** Runs a flat kernel over n elements, in blocks of FLAT_BLOCK claimed by the threads. */
 function elementRange(rt: WasmRuntime, kernel: 'unary' | 'reluBackward', s: Int32Array, f: [number, number], n: number): void {
-  const slices = rt.slicesFor(Math.ceil(n / 4), n, MIN_ELEMS_PER_THREAD);
+  const blocks = Math.ceil(n / FLAT_BLOCK);
+  const slices = rt.slicesFor(blocks, n, MIN_ELEMS_PER_THREAD);
+  s[E_ITEM1] = n;
   for (let t = 0; t < slices; t++) {
-    const [lo, hi] = splitRange(Math.ceil(n / 4), slices, t);
-    s[E_ITEM0] = lo * 4; s[E_ITEM1] = Math.min(n, hi * 4);
     rt.setArgs(t, s);
     rt.setArgF32(t, E_F0, f[0]);
     rt.setArgF32(t, E_F1, f[1]);
   }
-  rt.run(kernel, slices);
+  rt.runClaimed(kernel, slices, blocks);
 }
 
 /** y = f(x) (float32, n elements). Returns false when the op has no exact wasm path. */
@@ -177,11 +171,7 @@ export function reduce(rt: WasmRuntime, x: number, y: number, op: ReduceOp, g: R
   if (mode === 0 && r.dims.length === 0) s[R_SI0 + 2] = 1;
   const items = mode === 0 ? g.outSize : s[R_O0] * s[R_O0 + 1];
   const slices = rt.slicesFor(items, g.outSize * g.reduceSize, MIN_ELEMS_PER_THREAD);
-  for (let t = 0; t < slices; t++) {
-    const [lo, hi] = splitRange(items, slices, t);
-    s[R_ITEM0] = lo; s[R_ITEM1] = hi;
-    rt.setArgs(t, s);
-  }
-  rt.run('reduce', slices);
+  for (let t = 0; t < slices; t++) rt.setArgs(t, s);
+  rt.runClaimed('reduce', slices, items);
   return true;
 }

@@ -1,7 +1,7 @@
 // The wasm runtime: the compiled module, its instance on the shared heap, argument blocks, scratch and the thread pool.
 
 import { CondgradError } from '../../core/errors.js';
-import { ARG_SLOTS } from './assembly/layout.js';
+import { ARG_SLOTS, S_CHUNK, S_COUNTER, S_END, S_N } from './assembly/layout.js';
 import { WasmHeap } from './heap.js';
 import { ThreadPool, type KernelFn } from './threads.js';
 
@@ -62,6 +62,8 @@ export class WasmRuntime {
   private readonly ex: KernelExports;
   private readonly fns: KernelFn[];
   private readonly argBase: number;
+  /** The shared i32 that threads claim work items from (see nextItem in assembly/args.ts). */
+  private readonly counter: number;
   private i32: Int32Array;
   private f32: Float32Array;
   private readonly minWork: number | undefined;
@@ -76,6 +78,7 @@ export class WasmRuntime {
     this.pool = pool;
     this.threads = pool.threads;
     this.argBase = heap.alloc(BLOCK * pool.threads, 'argument blocks');
+    this.counter = heap.alloc(4, 'work counter');
     this.i32 = new Int32Array(heap.memory.buffer);
     this.f32 = new Float32Array(heap.memory.buffer);
   }
@@ -149,6 +152,23 @@ export class WasmRuntime {
     const args: number[] = [];
     for (let t = 0; t < slices; t++) args.push(this.block(t));
     this.pool.run(kernel, fn, this.fns[fn], args);
+  }
+
+  /**
+   * Runs a kernel whose items [0, n) the threads claim `chunk` at a time (default: about four
+   * chunks per thread), on the first `slices` blocks (already written with setArgs).
+   */
+  runClaimed(kernel: KernelName, slices: number, n: number, chunk = Math.max(1, Math.floor(n / (4 * slices)))): void {
+    this.views();
+    for (let t = 0; t < slices; t++) {
+      const o = this.block(t) >> 2;
+      this.i32[o + S_COUNTER] = this.counter;
+      this.i32[o + S_CHUNK] = chunk;
+      this.i32[o + S_N] = n;
+      this.i32[o + S_END] = 0;
+    }
+    Atomics.store(this.i32, this.counter >> 2, 0);
+    this.run(kernel, slices);
   }
 
   /** Threads worth using for `work` units (flops or element touches), given `items` splittable items. */

@@ -1,4 +1,6 @@
-// Reading kernel arguments from the i32 block the host writes for each call.
+// Reading kernel arguments from the i32 block the host writes for each call, and claiming work items.
+
+import { S_CHUNK, S_COUNTER, S_END, S_N } from './layout';
 
 /** Slot i of the argument block at p, as an i32. */
 @inline export function arg(p: usize, i: i32): i32 {
@@ -48,4 +50,18 @@ export function addF32(dst: usize, src: usize, n: i32): void {
     v128.store(dst + o, f32x4.add(v128.load(dst + o), v128.load(src + o)));
   }
   for (; i < n; i++) store<f32>(dst + (<usize>i << 2), load<f32>(dst + (<usize>i << 2)) + load<f32>(src + (<usize>i << 2)));
+}
+
+/**
+ * The work item after `item` for this thread (pass -1 first), or -1 when none is left. Threads
+ * claim S_CHUNK items at a time from the shared counter, so a thread that is descheduled leaves
+ * its share to the others instead of holding up the call.
+ */
+export function nextItem(g: usize, item: i32): i32 {
+  if (item >= 0 && item + 1 < arg(g, S_END)) return item + 1;
+  const n = arg(g, S_N), chunk = arg(g, S_CHUNK);
+  const c0 = atomic.add<i32>(ptr(g, S_COUNTER), chunk);
+  if (c0 >= n) return -1;
+  store<i32>(g + (<usize>S_END << 2), min(n, c0 + chunk));
+  return c0;
 }

@@ -1,10 +1,10 @@
 // Conv2d forward and backward-input as blocked GEMMs over im2col columns, with groups and per-sample kernels.
 
-import { arg, at, ptr, zeroF32 } from './args';
+import { arg, at, nextItem, ptr, zeroF32 } from './args';
 import { MR, NR, gemmBlock, packA, packB } from './gemm';
 import { col2imBlock, im2colBlock } from './im2col';
 import {
-  C_GROUPS, C_INC, C_INCPG, C_INH, C_INW, C_ITEM0, C_ITEM1, C_KH, C_KW, C_NBLK, C_NC,
+  C_GROUPS, C_INC, C_INCPG, C_INH, C_INW, C_KH, C_KW, C_NBLK, C_NC,
   C_OUTC, C_OUTCPG, C_OUTH, C_OUTW, C_PADL, C_PADT, C_SCRATCH, C_SH, C_SW, C_W, C_WSTRIDE, C_X, C_Y,
 } from './layout';
 
@@ -26,7 +26,7 @@ import {
 
 /**
  * y[b, g*Og + o, p] = Σ_k W_b[g*Og + o, k] · col_bg[k, p], for the work items (b, g, column block)
- * in [ITEM0, ITEM1). Scratch: 128-byte tile, packed W_g, one column block.
+ * claimed with nextItem. Scratch: 128-byte tile, packed W_g, one column block.
  */
 export function convForward(g: usize): void {
   const inC = arg(g, C_INC), inH = arg(g, C_INH), inW = arg(g, C_INW);
@@ -41,7 +41,7 @@ export function convForward(g: usize): void {
   const ldcol = roundNR(NC);
   const direct = isPointwise(g);
   let lastBG = -1;
-  for (let item = arg(g, C_ITEM0), end = arg(g, C_ITEM1); item < end; item++) {
+  for (let item = nextItem(g, -1); item >= 0; item = nextItem(g, item)) {
     const bg = item / nBlk, blk = item - bg * nBlk;
     const b = bg / groups, gi = bg - b * groups;
     if (bg != lastBG) {
@@ -65,7 +65,7 @@ export function convForward(g: usize): void {
 }
 
 /**
- * dx for the work items (b, g) in [ITEM0, ITEM1): per column block, dcol = W_gᵀ · dy_g, then
+ * dx for the work items (b, g) claimed with nextItem: per column block, dcol = W_gᵀ · dy_g, then
  * col2im folds dcol onto dx. X is dy [B, outC, outH, outW]; Y is dx [B, inC, inH, inW].
  */
 export function convBackwardInputCol(g: usize): void {
@@ -79,7 +79,7 @@ export function convBackwardInputCol(g: usize): void {
   const pa = tile + 128;
   const col = pa + packedABytes(Kg, og);
   const ldcol = roundNR(NC);
-  for (let item = arg(g, C_ITEM0), end = arg(g, C_ITEM1); item < end; item++) {
+  for (let item = nextItem(g, -1); item >= 0; item = nextItem(g, item)) {
     const b = item / groups, gi = item - b * groups;
     packA(at(w, b * wStride + gi * og * Kg), 1, Kg, Kg, og, pa);
     const dxg = at(dx, (b * inC + gi * cg) * inH * inW);

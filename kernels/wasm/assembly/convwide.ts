@@ -1,6 +1,6 @@
 // Stride-1 conv on padded planes ("wide" pixels q = oy*Wp + ox): no im2col, B rows are offset views of the planes.
 
-import { arg, at, copyF32, ptr, zeroF32 } from './args';
+import { arg, at, copyF32, nextItem, ptr, zeroF32 } from './args';
 import { MR, NR, gemmBlockOff, packA } from './gemm';
 import { dotTile } from './convfilter';
 import { SLACK, padPlanes } from './plane';
@@ -42,7 +42,7 @@ function padGroup(g: usize, x: usize, b: i32, gi: i32, pad: usize): void {
 }
 
 /**
- * Stride-1 forward for items (b, g, block of wide pixels) in [ITEM0, ITEM1): C_wide = W_g · B with
+ * Stride-1 forward for items (b, g, block of wide pixels) claimed with nextItem: C_wide = W_g · B with
  * B row k = the padded planes shifted by off[k]; valid wide columns are then copied to y.
  * Scratch: tile, packed W_g, offset table, wide C block, padded planes.
  */
@@ -59,7 +59,7 @@ export function convForwardWide(g: usize): void {
   const pad = cw + (<usize>(og * ldw) << 2);
   offsets(g, off);
   let lastBG = -1;
-  for (let item = arg(g, C_ITEM0), end = arg(g, C_ITEM1); item < end; item++) {
+  for (let item = nextItem(g, -1); item >= 0; item = nextItem(g, item)) {
     const bg = item / nBlk, blk = item - bg * nBlk;
     const b = bg / groups, gi = bg - b * groups;
     if (bg != lastBG) {

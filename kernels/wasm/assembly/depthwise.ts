@@ -1,10 +1,10 @@
 // Depthwise conv (groups == inC): padded-plane f32x4 kernels for forward, backward-input and backward-filter.
 
-import { addF32, arg, at, copyF32, ptr, zeroF32 } from './args';
+import { addF32, arg, at, copyF32, nextItem, ptr, zeroF32 } from './args';
 import { SLACK, padPlane } from './plane';
 import { dwBackwardInputPhases } from './depthwise_phases';
 import {
-  C_DH, C_DW, C_INC, C_INH, C_INW, C_ITEM0, C_ITEM1, C_KH, C_KW, C_OSTRIDE, C_OUTC, C_OUTCPG, C_OUTH,
+  C_DH, C_DW, C_INC, C_INH, C_INW, C_KH, C_KW, C_OSTRIDE, C_OUTC, C_OUTCPG, C_OUTH,
   C_OUTW, C_PADL, C_PADT, C_SCRATCH, C_SH, C_SW, C_W, C_WSTRIDE, C_X, C_Y,
 } from './layout';
 
@@ -110,13 +110,13 @@ function dwPlane(src: usize, h: i32, w: i32, padT: i32, padL: i32, dst: usize, o
   }
 }
 
-/** y[b, oc] = depthwise conv of x[b, oc / mult] with kernel oc, for items (b, oc) in [ITEM0, ITEM1). */
+/** y[b, oc] = depthwise conv of x[b, oc / mult] with kernel oc, for items (b, oc) claimed with nextItem. */
 export function dwForward(g: usize): void {
   const inC = arg(g, C_INC), inH = arg(g, C_INH), inW = arg(g, C_INW);
   const outC = arg(g, C_OUTC), outH = arg(g, C_OUTH), outW = arg(g, C_OUTW), mult = arg(g, C_OUTCPG);
   const kH = arg(g, C_KH), kW = arg(g, C_KW), kk = kH * kW, wStride = arg(g, C_WSTRIDE);
   const x = ptr(g, C_X), w = ptr(g, C_W), y = ptr(g, C_Y), scratch = ptr(g, C_SCRATCH);
-  for (let item = arg(g, C_ITEM0), end = arg(g, C_ITEM1); item < end; item++) {
+  for (let item = nextItem(g, -1); item >= 0; item = nextItem(g, item)) {
     const b = item / outC, oc = item - b * outC, c = oc / mult;
     dwPlane(at(x, (b * inC + c) * inH * inW), inH, inW, arg(g, C_PADT), arg(g, C_PADL),
       at(y, item * outH * outW), outH, outW, arg(g, C_SH), arg(g, C_SW), arg(g, C_DH), arg(g, C_DW),
@@ -125,7 +125,7 @@ export function dwForward(g: usize): void {
 }
 
 /**
- * dx[b, c] for items (b, c) in [ITEM0, ITEM1): X is dy, Y is dx. Stride 1 runs the flipped kernels
+ * dx[b, c] for items (b, c) claimed with nextItem: X is dy, Y is dx. Stride 1 runs the flipped kernels
  * over dy; other strides split dx into stride phases, each a stride-1 correlation of dy.
  */
 export function dwBackwardInput(g: usize): void {
@@ -135,7 +135,7 @@ export function dwBackwardInput(g: usize): void {
   const sH = arg(g, C_SH), sW = arg(g, C_SW), dH = arg(g, C_DH), dW = arg(g, C_DW);
   const padT = arg(g, C_PADT), padL = arg(g, C_PADL);
   const dy = ptr(g, C_X), w = ptr(g, C_W), dx = ptr(g, C_Y), scratch = ptr(g, C_SCRATCH);
-  for (let item = arg(g, C_ITEM0), end = arg(g, C_ITEM1); item < end; item++) {
+  for (let item = nextItem(g, -1); item >= 0; item = nextItem(g, item)) {
     const b = item / inC, c = item - b * inC;
     const dxc = at(dx, item * inH * inW);
     if (sH == 1 && sW == 1) {
@@ -186,7 +186,7 @@ function wideFilterTaps(dyc: usize, oh: i32, ow: i32, pad: usize, wp: i32, kH: i
 }
 
 /**
- * dw for items in [ITEM0, ITEM1): with OSTRIDE 0 an item is a channel oc summed over the batch,
+ * dw for items claimed with nextItem: with OSTRIDE 0 an item is a channel oc summed over the batch,
  * else an item is (b, oc) written at b*OSTRIDE. X is x, W is dy, Y is dw.
  */
 export function dwBackwardFilter(g: usize): void {
@@ -196,7 +196,7 @@ export function dwBackwardFilter(g: usize): void {
   const sH = arg(g, C_SH), sW = arg(g, C_SW), dH = arg(g, C_DH), dW = arg(g, C_DW);
   const x = ptr(g, C_X), dy = ptr(g, C_W), dw = ptr(g, C_Y), pad = ptr(g, C_SCRATCH);
   const hp = (outH - 1) * sH + (kH - 1) * dH + 1, wp = (outW - 1) * sW + (kW - 1) * dW + 1;
-  for (let item = arg(g, C_ITEM0), end = arg(g, C_ITEM1); item < end; item++) {
+  for (let item = nextItem(g, -1); item >= 0; item = nextItem(g, item)) {
     const perSample = oStride != 0;
     const bFirst = perSample ? item / outC : 0, oc = perSample ? item - bFirst * outC : item;
     const bEnd = perSample ? bFirst + 1 : batch, c = oc / mult;

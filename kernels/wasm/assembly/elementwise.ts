@@ -1,8 +1,8 @@
 // f32x4 elementwise kernels: broadcast binary ops over 4-dim rows, SIMD-able unary ops, relu backward, reductions.
 
-import { arg, argf, at, ptr } from './args';
+import { arg, argf, at, nextItem, ptr } from './args';
 import {
-  E_A, E_B, E_D1, E_D2, E_D3, E_F0, E_F1, E_ITEM0, E_ITEM1, E_OP, E_SA0, E_SA1, E_SA2, E_SA3, E_SB0, E_SB1,
+  E_A, E_B, E_D1, E_D2, E_D3, E_F0, E_F1, E_ITEM1, E_OP, E_SA0, E_SA1, E_SA2, E_SA3, E_SB0, E_SB1,
   E_SB2, E_SB3, E_Y, OP_ADD, OP_DIV, OP_EQ, OP_GT, OP_MAX, OP_MIN, OP_MUL, OP_SUB,
   U_ABS, U_AFFINE, U_CLAMP, U_NEG, U_RELU, U_RELU6, U_SQRT, U_SQUARE,
 } from './layout';
@@ -50,11 +50,11 @@ function binaryRow(op: i32, a: usize, sa: i32, b: usize, sb: i32, y: usize, n: i
   for (; i < n; i++) store<f32>(at(y, i), bins(op, load<f32>(at(a, i * sa)), load<f32>(at(b, i * sb))));
 }
 
-/** y (contiguous) = a op b over rows [ITEM0, ITEM1) of the [D0, D1, D2] row grid, D3 per row. */
+/** y (contiguous) = a op b over the rows (claimed with nextItem) of the [D0, D1, D2] grid, D3 per row. */
 export function binary(g: usize): void {
   const op = arg(g, E_OP), d1 = arg(g, E_D1), d2 = arg(g, E_D2), d3 = arg(g, E_D3);
   const a = ptr(g, E_A), b = ptr(g, E_B), y = ptr(g, E_Y);
-  for (let r = arg(g, E_ITEM0), end = arg(g, E_ITEM1); r < end; r++) {
+  for (let r = nextItem(g, -1); r >= 0; r = nextItem(g, r)) {
     const i2 = r % d2, q = r / d2, i1 = q % d1, i0 = q / d1;
     const oa = i0 * arg(g, E_SA0) + i1 * arg(g, E_SA1) + i2 * arg(g, E_SA2);
     const ob = i0 * arg(g, E_SB0) + i1 * arg(g, E_SB1) + i2 * arg(g, E_SB2);
@@ -79,25 +79,29 @@ export function binary(g: usize): void {
   }
 }
 
-/** y[i] = f(x[i]) for i in [ITEM0, ITEM1) (multiples of 4 except at the end); A is x. */
+/** Elements per work item of the flat kernels. */
+const BLOCK: i32 = 4096;
+
+/** y[i] = f(x[i]) for i < ITEM1, in blocks of BLOCK elements claimed with nextItem; A is x. */
 export function unary(g: usize): void {
-  const op = arg(g, E_OP), x = ptr(g, E_A), y = ptr(g, E_Y);
+  const op = arg(g, E_OP), x = ptr(g, E_A), y = ptr(g, E_Y), n = arg(g, E_ITEM1);
   const f0 = f32x4.splat(argf(g, E_F0)), f1 = f32x4.splat(argf(g, E_F1));
-  let i = arg(g, E_ITEM0);
-  const end = arg(g, E_ITEM1);
-  for (; i + 4 <= end; i += 4) v128.store(at(y, i), unv(op, v128.load(at(x, i)), f0, f1));
-  for (; i < end; i++) {
-    const v = f32x4.extract_lane(unv(op, v128.load32_splat(at(x, i)), f0, f1), 0);
-    store<f32>(at(y, i), v);
+  for (let blk = nextItem(g, -1); blk >= 0; blk = nextItem(g, blk)) {
+    let i = blk * BLOCK;
+    const end = min(n, i + BLOCK);
+    for (; i + 4 <= end; i += 4) v128.store(at(y, i), unv(op, v128.load(at(x, i)), f0, f1));
+    for (; i < end; i++) store<f32>(at(y, i), f32x4.extract_lane(unv(op, v128.load32_splat(at(x, i)), f0, f1), 0));
   }
 }
 
-/** dx[i] = x[i] > 0 ? dy[i] : 0 for i in [ITEM0, ITEM1); A is x, B is dy. */
+/** dx[i] = x[i] > 0 ? dy[i] : 0 for i < ITEM1, in blocks claimed with nextItem; A is x, B is dy. */
 export function reluBackward(g: usize): void {
-  const x = ptr(g, E_A), dy = ptr(g, E_B), y = ptr(g, E_Y);
+  const x = ptr(g, E_A), dy = ptr(g, E_B), y = ptr(g, E_Y), n = arg(g, E_ITEM1);
   const z = f32x4.splat(0);
-  let i = arg(g, E_ITEM0);
-  const end = arg(g, E_ITEM1);
-  for (; i + 4 <= end; i += 4) v128.store(at(y, i), v128.and(v128.load(at(dy, i)), f32x4.gt(v128.load(at(x, i)), z)));
-  for (; i < end; i++) store<f32>(at(y, i), load<f32>(at(x, i)) > 0 ? load<f32>(at(dy, i)) : 0);
+  for (let blk = nextItem(g, -1); blk >= 0; blk = nextItem(g, blk)) {
+    let i = blk * BLOCK;
+    const end = min(n, i + BLOCK);
+    for (; i + 4 <= end; i += 4) v128.store(at(y, i), v128.and(v128.load(at(dy, i)), f32x4.gt(v128.load(at(x, i)), z)));
+    for (; i < end; i++) store<f32>(at(y, i), load<f32>(at(x, i)) > 0 ? load<f32>(at(dy, i)) : 0);
+  }
 }

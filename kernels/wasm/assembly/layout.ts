@@ -159,5 +159,14 @@ export const R_ITEM0 = 16;
 export const R_ITEM1 = 17;
 export const R_SLOTS = 18;
 
+/**
+ * Scheduling slots, the same in every block: items [0, S_N) are claimed S_CHUNK at a time from the
+ * shared i32 counter at S_COUNTER (see nextItem); S_END is the end of this thread's current chunk.
+ */
+export const S_COUNTER = 36;
+export const S_CHUNK = 37;
+export const S_N = 38;
+export const S_END = 39;
+
 /** Every block has room for this many slots. */
-export const ARG_SLOTS = 32;
+export const ARG_SLOTS = 40;

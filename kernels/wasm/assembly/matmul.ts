@@ -1,9 +1,9 @@
 // Batched matmul C[b] = A[b]·B[b] over arbitrary element strides, as a Goto-style blocked GEMM on packed panels.
 
-import { arg, at, ptr } from './args';
+import { arg, at, nextItem, ptr } from './args';
 import { MR, NR, gemmBlock, packA, packB } from './gemm';
 import {
-  M_A, M_ABATCH, M_ACS, M_ARS, M_B, M_BBATCH, M_BCS, M_BRS, M_C, M_ITEM0, M_ITEM1, M_K, M_M, M_N,
+  M_A, M_ABATCH, M_ACS, M_ARS, M_B, M_BBATCH, M_BCS, M_BRS, M_C, M_K, M_M, M_N,
   M_NBLK, M_NC, M_SCRATCH,
 } from './layout';
 
@@ -13,7 +13,7 @@ export const KC: i32 = 256;
 export const MC: i32 = 64;
 
 /**
- * For the work items (batch entry, column block of NC) in [ITEM0, ITEM1): C = A·B, blocked over
+ * For the work items (batch entry, column block of NC) claimed with nextItem: C = A·B, blocked over
  * K (KC) and M (MC). Scratch: 128-byte tile, packed A block [MC x KC], packed B block [KC x NC].
  */
 export function matmul(g: usize): void {
@@ -26,7 +26,7 @@ export function matmul(g: usize): void {
   const pa = tile + 128;
   const pb = pa + (<usize>(MC * KC) << 2);
   const ldc = <usize>N << 2;
-  for (let item = arg(g, M_ITEM0), end = arg(g, M_ITEM1); item < end; item++) {
+  for (let item = nextItem(g, -1); item >= 0; item = nextItem(g, item)) {
     const bi = item / nBlk, blk = item - bi * nBlk;
     const j0 = blk * NC, nc = min(NC, N - j0);
     const ab = at(a, bi * aBatch), bb = at(b, bi * bBatch), cb = at(c, bi * M * N + j0);

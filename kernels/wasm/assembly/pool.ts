@@ -1,8 +1,8 @@
 // Max and average 2-D pooling, forward and backward, one plane per work item.
 
-import { arg, at, ptr, zeroF32 } from './args';
+import { arg, at, nextItem, ptr, zeroF32 } from './args';
 import {
-  P_DY, P_INCLPAD, P_INH, P_INW, P_ITEM0, P_ITEM1, P_KH, P_KW, P_OUTH, P_OUTW, P_PADL, P_PADT, P_SH,
+  P_DY, P_INCLPAD, P_INH, P_INW, P_KH, P_KW, P_OUTH, P_OUTW, P_PADL, P_PADT, P_SH,
   P_SW, P_X, P_Y,
 } from './layout';
 
@@ -29,11 +29,11 @@ function argmax(x: usize, g: usize, oh: i32, ow: i32): i32 {
   return best;
 }
 
-/** y = max over each window, for planes [ITEM0, ITEM1). */
+/** y = max over each window, for the planes claimed with nextItem. */
 export function maxPoolForward(g: usize): void {
   const inP = arg(g, P_INH) * arg(g, P_INW), outH = arg(g, P_OUTH), outW = arg(g, P_OUTW);
   const x = ptr(g, P_X), y = ptr(g, P_Y);
-  for (let pl = arg(g, P_ITEM0), end = arg(g, P_ITEM1); pl < end; pl++) {
+  for (let pl = nextItem(g, -1); pl >= 0; pl = nextItem(g, pl)) {
     const xp = at(x, pl * inP), yp = at(y, pl * outH * outW);
     for (let oh = 0; oh < outH; oh++) {
       for (let ow = 0; ow < outW; ow++) store<f32>(at(yp, oh * outW + ow), load<f32>(at(xp, argmax(xp, g, oh, ow))));
@@ -41,11 +41,11 @@ export function maxPoolForward(g: usize): void {
   }
 }
 
-/** dx: dy routed to the first maximum of each window, for planes [ITEM0, ITEM1). Y is dx. */
+/** dx: dy routed to the first maximum of each window, for the planes claimed with nextItem. Y is dx. */
 export function maxPoolBackward(g: usize): void {
   const inP = arg(g, P_INH) * arg(g, P_INW), outH = arg(g, P_OUTH), outW = arg(g, P_OUTW);
   const x = ptr(g, P_X), dy = ptr(g, P_DY), dx = ptr(g, P_Y);
-  for (let pl = arg(g, P_ITEM0), end = arg(g, P_ITEM1); pl < end; pl++) {
+  for (let pl = nextItem(g, -1); pl >= 0; pl = nextItem(g, pl)) {
     const xp = at(x, pl * inP), dyp = at(dy, pl * outH * outW), dxp = at(dx, pl * inP);
     zeroF32(dxp, inP);
     for (let oh = 0; oh < outH; oh++) {
@@ -62,13 +62,13 @@ export function maxPoolBackward(g: usize): void {
   return arg(g, P_INCLPAD) != 0 ? <f32>(arg(g, P_KH) * arg(g, P_KW)) : <f32>((h1 - h0) * (w1 - w0));
 }
 
-/** y = window sum / divisor, for planes [ITEM0, ITEM1). */
+/** y = window sum / divisor, for the planes claimed with nextItem. */
 export function avgPoolForward(g: usize): void {
   const inH = arg(g, P_INH), inW = arg(g, P_INW), outH = arg(g, P_OUTH), outW = arg(g, P_OUTW);
   const kH = arg(g, P_KH), kW = arg(g, P_KW), sH = arg(g, P_SH), sW = arg(g, P_SW);
   const padT = arg(g, P_PADT), padL = arg(g, P_PADL);
   const x = ptr(g, P_X), y = ptr(g, P_Y);
-  for (let pl = arg(g, P_ITEM0), end = arg(g, P_ITEM1); pl < end; pl++) {
+  for (let pl = nextItem(g, -1); pl >= 0; pl = nextItem(g, pl)) {
     const xp = at(x, pl * inH * inW), yp = at(y, pl * outH * outW);
     for (let oh = 0; oh < outH; oh++) {
       const hs = oh * sH - padT, h0 = max(hs, 0), h1 = min(hs + kH, inH);
@@ -84,13 +84,13 @@ export function avgPoolForward(g: usize): void {
   }
 }
 
-/** dx[cell] = Σ over windows holding the cell of dy / divisor, for planes [ITEM0, ITEM1). Y is dx. */
+/** dx[cell] = Σ over windows holding the cell of dy / divisor, for the planes claimed with nextItem. Y is dx. */
 export function avgPoolBackward(g: usize): void {
   const inH = arg(g, P_INH), inW = arg(g, P_INW), outH = arg(g, P_OUTH), outW = arg(g, P_OUTW);
   const kH = arg(g, P_KH), kW = arg(g, P_KW), sH = arg(g, P_SH), sW = arg(g, P_SW);
   const padT = arg(g, P_PADT), padL = arg(g, P_PADL);
   const dy = ptr(g, P_DY), dx = ptr(g, P_Y);
-  for (let pl = arg(g, P_ITEM0), end = arg(g, P_ITEM1); pl < end; pl++) {
+  for (let pl = nextItem(g, -1); pl >= 0; pl = nextItem(g, pl)) {
     const dxp = at(dx, pl * inH * inW), dyp = at(dy, pl * outH * outW);
     zeroF32(dxp, inH * inW);
     for (let oh = 0; oh < outH; oh++) {

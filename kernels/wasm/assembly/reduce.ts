@@ -1,8 +1,8 @@
 // f32x4 reductions (sum, max, min) over a ReduceGeometry's outer/inner views, up to 3 dims each.
 
-import { arg, at, ptr } from './args';
+import { arg, at, nextItem, ptr } from './args';
 import {
-  R_I0, R_I1, R_I2, R_ITEM0, R_ITEM1, R_MODE, R_O1, R_O2, R_OP, R_SI0, R_SI1, R_SI2, R_SO0, R_SO1, R_SO2,
+  R_I0, R_I1, R_I2, R_MODE, R_O1, R_O2, R_OP, R_SI0, R_SI1, R_SI2, R_SO0, R_SO1, R_SO2,
   R_SUM, R_MAX, R_X, R_Y,
 } from './layout';
 
@@ -24,7 +24,7 @@ function reduceInner(g: usize): void {
   const i0 = arg(g, R_I0), i1 = arg(g, R_I1), n = arg(g, R_I2);
   const x = ptr(g, R_X), y = ptr(g, R_Y);
   const id = identity(op);
-  for (let o = arg(g, R_ITEM0), end = arg(g, R_ITEM1); o < end; o++) {
+  for (let o = nextItem(g, -1); o >= 0; o = nextItem(g, o)) {
     const c = o % o2, q = o / o2, b = q % o1, a = q / o1;
     const base = a * arg(g, R_SO0) + b * arg(g, R_SO1) + c * arg(g, R_SO2);
     let v0 = f32x4.splat(id), v1 = f32x4.splat(id);
@@ -53,7 +53,7 @@ function reduceOuter(g: usize): void {
   const i0 = arg(g, R_I0), i1 = arg(g, R_I1), i2 = arg(g, R_I2);
   const x = ptr(g, R_X), y = ptr(g, R_Y);
   const id = identity(op);
-  for (let r = arg(g, R_ITEM0), end = arg(g, R_ITEM1); r < end; r++) {
+  for (let r = nextItem(g, -1); r >= 0; r = nextItem(g, r)) {
     const b = r % o1, a = r / o1;
     const base = a * arg(g, R_SO0) + b * arg(g, R_SO1);
     const out = at(y, r * n);

@@ -1,10 +1,10 @@
 // Winograd F(2x2, 3x3) for stride-1, undilated 3x3 convs: 16 GEMMs over transformed 4x4 tiles, 2.25x fewer multiplies.
 
-import { arg, at, ptr } from './args';
+import { arg, at, nextItem, ptr } from './args';
 import { MR, NR, gemmBlock } from './gemm';
 import { SLACK, padPlanes } from './plane';
 import {
-  C_GROUPS, C_INC, C_INCPG, C_INH, C_INW, C_ITEM0, C_ITEM1, C_NBLK, C_OUTC, C_OUTCPG, C_OUTH, C_OUTW,
+  C_GROUPS, C_INC, C_INCPG, C_INH, C_INW, C_NBLK, C_OUTC, C_OUTCPG, C_OUTH, C_OUTW,
   C_PADL, C_PADT, C_SCRATCH, C_TROWS, C_W, C_WSTRIDE, C_X, C_Y,
 } from './layout';
 
@@ -172,7 +172,7 @@ function filterTransform(w: usize, og: i32, cg: i32, up: usize, uPanel: usize): 
 }
 
 /**
- * Forward for items (b, g, block of TROWS tile rows) in [ITEM0, ITEM1). Scratch: tile, the 16
+ * Forward for items (b, g, block of TROWS tile rows) claimed with nextItem. Scratch: tile, the 16
  * packed U_ξ, the padded planes, V [16][cg][ld] and M [16][og][ld].
  */
 export function convForwardWinograd(g: usize): void {
@@ -194,7 +194,7 @@ export function convForwardWinograd(g: usize): void {
   const mb = vb + 16 * vXi;
   const wpBytes = <usize>wp << 2;
   let lastBG = -1, lastW = -1;
-  for (let item = arg(g, C_ITEM0), end = arg(g, C_ITEM1); item < end; item++) {
+  for (let item = nextItem(g, -1); item >= 0; item = nextItem(g, item)) {
     const bg = item / nBlk, blk = item - bg * nBlk;
     const b = bg / groups, gi = bg - b * groups;
     const wOff = b * wStride + gi * og * cg * 9;
