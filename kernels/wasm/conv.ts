@@ -17,6 +17,8 @@ const NR = 16;
 const WINOGRAD_MIN_CHANNELS = 8;
 /** Tiles x (in + out channels) per Winograd block: V and M together take 64 bytes per unit (512 KiB). */
 const WINOGRAD_BLOCK_TILES = 8192;
+/** Fixed partition of the filter gradient's reduction (see convBackwardFilter). */
+const FILTER_SLOTS = 4;
 /** Wide pixels per block of the stride-1 filter gradient. */
 const FILTER_BLOCK = 512;
 /** Zeroed floats past the padded planes (PLANE SLACK in assembly/plane.ts). */
@@ -209,32 +211,41 @@ export function convBackwardFilter(rt: WasmRuntime, x: number, dy: number, dw: n
   const nc = wide ? Math.min(P, FILTER_BLOCK) : blockCols(kg, P, 3 * COL_BLOCK_BYTES);
   const nBlk = wino ? plan.nBlk : Math.ceil(P / nc);
   s[C_NC] = nc; s[C_TROWS] = plan.rows;
-  const bySample = g.batch >= rt.threads || nBlk < 2;
-  const slices = rt.slicesFor(bySample ? g.batch : nBlk, 2 * g.macs, MIN_FLOPS_PER_THREAD);
+  // The work is cut into at most FILTER_SLOTS slots that depend on the problem, never on the thread
+  // count; each slot sums its share in a fixed order and the slots are added in order, so the
+  // gradient is the same number with any number of threads.
+  const bySample = g.batch >= FILTER_SLOTS || nBlk < 2;
+  const nSlots = Math.min(bySample ? g.batch : nBlk, FILTER_SLOTS, Math.max(1, Math.floor(2 * g.macs / rt.minWork(MIN_FLOPS_PER_THREAD))));
+  const slices = Math.min(rt.threads, nSlots);
   const scratchBytes = wino
     ? 4 * (g.inCPerGroup * plan.hp * plan.wp + PLANE_SLACK) + 4 * (g.outCPerGroup * 4 * plan.th * plan.tw4 + PLANE_SLACK) +
       plan.vm + 16 * 4 * g.outCPerGroup * g.inCPerGroup + 64
     : wide
       ? 4 * (kg + 4) + 4 * (g.inCPerGroup * hp * wp + PLANE_SLACK) + 4 * g.outCPerGroup * pw + 64
       : 4 * kg * roundNR(nc) + 64;
-  // Slices that could write the same output kernel get private partial sums, added at the end.
-  const private_ = slices > 1 && !(g.perSampleWeights && bySample);
+  // Slots that could write the same output kernel get private partial sums, added at the end.
+  const private_ = nSlots > 1 && !(g.perSampleWeights && bySample);
   const partBytes = 4 * ws * (g.perSampleWeights ? g.batch : 1);
   const parts: number[] = [];
+  const kernel = wino ? 'convBackwardFilterWinograd' : wide ? 'convBackwardFilterWide' : 'convBackwardFilter';
   try {
-    for (let t = 1; private_ && t < slices; t++) parts.push(rt.heap.alloc(partBytes, 'conv2dBackwardFilter partial sums'));
+    for (let t = 1; private_ && t < nSlots; t++) parts.push(rt.heap.alloc(partBytes, 'conv2dBackwardFilter partial sums'));
     const sc = rt.scratch(scratchBytes, slices);
-    for (let t = 0; t < slices; t++) {
-      const [lo, hi] = splitRange(bySample ? g.batch : nBlk, slices, t);
-      s[C_ITEM0] = bySample ? lo : 0; s[C_ITEM1] = bySample ? hi : g.batch;
-      s[C_BLK0] = bySample ? 0 : lo; s[C_BLK1] = bySample ? nBlk : hi;
-      s[C_OSTRIDE] = g.perSampleWeights ? ws : 0;
-      s[C_Y] = t === 0 || !private_ ? dw : parts[t - 1];
-      s[C_SCRATCH] = sc.base + t * sc.stride;
-      rt.setArgs(t, s);
+    for (let r = 0; r < nSlots; r += slices) {
+      const n = Math.min(slices, nSlots - r);
+      for (let t = 0; t < n; t++) {
+        const slot = r + t;
+        const [lo, hi] = splitRange(bySample ? g.batch : nBlk, nSlots, slot);
+        s[C_ITEM0] = bySample ? lo : 0; s[C_ITEM1] = bySample ? hi : g.batch;
+        s[C_BLK0] = bySample ? 0 : lo; s[C_BLK1] = bySample ? nBlk : hi;
+        s[C_OSTRIDE] = g.perSampleWeights ? ws : 0;
+        s[C_Y] = slot === 0 || !private_ ? dw : parts[slot - 1];
+        s[C_SCRATCH] = sc.base + t * sc.stride;
+        rt.setArgs(t, s);
+      }
+      rt.run(kernel, n);
     }
-    rt.run(wino ? 'convBackwardFilterWinograd' : wide ? 'convBackwardFilterWide' : 'convBackwardFilter', slices);
-    // A per-sample split by samples leaves untouched samples of no slice; by blocks every slice saw every sample.
+    // Slots split by blocks each saw every sample (per-sample parts are whole [B, ...] gradients).
     for (const p of parts) rt.addF32(dw, p, partBytes / 4);
   } finally {
     for (const p of parts) rt.heap.release(p, partBytes);

@@ -66,13 +66,13 @@ export class WasmRuntime {
   private readonly counter: number;
   private i32: Int32Array;
   private f32: Float32Array;
-  private readonly minWork: number | undefined;
+  private readonly minWork_: number | undefined;
   private scratchPtr = 0;
   private scratchBytes = 0;
 
   private constructor(heap: WasmHeap, ex: KernelExports, fns: KernelFn[], pool: ThreadPool, minWork: number | undefined) {
     this.heap = heap;
-    this.minWork = minWork;
+    this.minWork_ = minWork;
     this.ex = ex;
     this.fns = fns;
     this.pool = pool;
@@ -171,9 +171,14 @@ export class WasmRuntime {
     this.run(kernel, slices);
   }
 
+  /** The work a thread needs before a kernel is split: the minWorkPerThread option, else `dflt`. */
+  minWork(dflt: number): number {
+    return this.minWork_ ?? dflt;
+  }
+
   /** Threads worth using for `work` units (flops or element touches), given `items` splittable items. */
   slicesFor(items: number, work: number, minWorkPerThread: number): number {
-    return Math.max(1, Math.min(this.threads, items, Math.floor(work / (this.minWork ?? minWorkPerThread))));
+    return Math.max(1, Math.min(this.threads, items, Math.floor(work / (this.minWork_ ?? minWorkPerThread))));
   }
 
   flipWeights(gBlock: number, count: number, w: number, out: number): void {

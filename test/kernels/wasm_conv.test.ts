@@ -105,3 +105,32 @@ for (const threads of WASM_THREADS) {
     });
   });
 }
+
+describe('wasm conv2d gives the same bits with 1 and 2 threads', () => {
+  const one = useWasmBackend(1);
+  const two = useWasmBackend(2);
+  const cases: ConvCase[] = [
+    { x: [6, 16, 14, 13], w: [24, 16, 3, 3], opts: { padding: 'same' }, perSample: false },
+    { x: [3, 16, 14, 13], w: [24, 16, 3, 3], opts: { padding: 'same' }, perSample: true },
+    { x: [1, 12, 21, 19], w: [10, 12, 3, 3], opts: { padding: 1, stride: 2 }, perSample: false },
+    { x: [5, 8, 17, 15], w: [12, 8, 5, 5], opts: { padding: 2 }, perSample: false },
+    { x: [2, 12, 20, 20], w: [12, 1, 3, 3], opts: { padding: 'same', groups: 12 }, perSample: false },
+  ];
+  for (const c of cases) {
+    it(`forward, input and filter gradients ${describeCase(c)}`, () => {
+      const wShape = c.perSample ? [c.x[0], ...c.w] : c.w;
+      const g = conv2dGeometry('conv2d', c.x, wShape, c.opts, c.perSample);
+      const rng = mulberry32(4242);
+      const x = randArray(rng, c.x.reduce((a, b) => a * b, 1), 'float32');
+      const w = randArray(rng, wShape.reduce((a, b) => a * b, 1), 'float32');
+      const dy = randArray(rng, g.batch * g.outC * g.outH * g.outW, 'float32');
+      const run = (be: ReturnType<typeof one>): Float32Array[] => {
+        const [bx, bw, bdy] = [x, w, dy].map((a) => be.fromArray(a));
+        return [be.conv2d(bx, bw, g), be.conv2dBackwardInput(bdy, bw, g), be.conv2dBackwardFilter(bx, bdy, g)]
+          .map((s) => be.readSync(s) as Float32Array);
+      };
+      const [a, b] = [run(one()), run(two())];
+      for (let k = 0; k < 3; k++) expect(Array.from(b[k]), ['forward', 'input', 'filter'][k]).to.deep.equal(Array.from(a[k]));
+    });
+  }
+});
