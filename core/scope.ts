@@ -35,21 +35,21 @@ function collect(result: unknown, out: Set<Tensor>, isTensor: (v: unknown) => v 
 export function tidy<T>(fn: () => T, isTensor: (v: unknown) => v is Tensor = defaultIsTensor): T {
   const scope = new Set<Tensor>();
   scopes.push(scope);
-  let result: T;
-  try {
-    result = fn();
-  } finally {
-    scopes.pop();
-  }
   const survivors = new Set<Tensor>();
-  collect(result, survivors, isTensor);
-  for (const t of scope) {
-    if (survivors.has(t) || kept.has(t)) continue;
-    if (t.isGradOfOuter()) continue;
-    t.dispose();
+  try {
+    const result = fn();
+    collect(result, survivors, isTensor);
+    return result;
+  } finally {
+    // Runs on a throw too: a failed step must not leak what it allocated.
+    scopes.pop();
+    for (const t of scope) {
+      if (survivors.has(t) || kept.has(t)) continue;
+      if (t.isGradOfOuter()) continue;
+      t.dispose();
+    }
+    if (scopes.length > 0) for (const t of survivors) scopes[scopes.length - 1].add(t);
   }
-  if (scopes.length > 0) for (const t of survivors) if (scope.has(t)) scopes[scopes.length - 1].add(t);
-  return result;
 }
 
 function defaultIsTensor(v: unknown): v is Tensor {

@@ -129,6 +129,15 @@ describe('autograd tape', () => {
     expect(mid!.isDisposed).to.equal(true);
   });
 
+  it('tidy frees what the function allocated when it throws', () => {
+    const made: Tensor[] = [];
+    expect(() => tidy(() => {
+      made.push(mul(leaf([1, 2]), 2));
+      throw new Error('boom');
+    })).to.throw('boom');
+    expect(made[0].isDisposed).to.equal(true);
+  });
+
   it('assign replaces data in place and checks shapes', () => {
     const t = mk([1, 2], [2], 'float64');
     t.assign(mk([7, 8], [2], 'float64'));
