@@ -5,6 +5,8 @@ import { CondgradError } from '../../core/errors.js';
 import type { GpuBackend, GpuStorage } from '../../kernels/gpu/backend.js';
 import { createGpuBackend } from '../../kernels/gpu/device.js';
 import { expectClose } from './close.js';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 let shared: Promise<GpuBackend | CondgradError> | null = null;
 
@@ -79,5 +81,18 @@ export function expectRel(got: ArrayLike<number>, want: ArrayLike<number>, rtol:
     if (!(Math.abs(g - w) <= rtol * Math.abs(w) + atol)) {
       expect.fail(`${label} [${i}]: got ${g}, want ${w} (diff ${Math.abs(g - w)}, rtol ${rtol}, atol ${atol})`);
     }
+  }
+}
+
+/**
+ * Runs full garbage collections and lets finalizers run, so that storages earlier tests dropped
+ * without dispose() are freed before a test counts live buffers.
+ */
+export async function settleGc(): Promise<void> {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  for (let i = 0; i < 3; i++) {
+    gc();
+    await new Promise((r) => setTimeout(r, 10));
   }
 }

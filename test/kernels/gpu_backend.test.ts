@@ -11,7 +11,7 @@ import { GpuStorage as Storage } from '../../kernels/gpu/backend.js';
 import { unarySpec } from '../../kernels/gpu/elementwise.js';
 import { loadGpuJs } from '../../kernels/gpu/gpujs.js';
 import { GpuRuntime } from '../../kernels/gpu/runtime.js';
-import { describeGpu } from '../helpers/gpu.js';
+import { describeGpu, settleGc } from '../helpers/gpu.js';
 
 /** One step of a small training-like loop: every intermediate is freed. */
 function step(g: GpuBackend, x: GpuStorage): GpuStorage {
@@ -84,6 +84,7 @@ describeGpu('gpu backend plumbing', (gpu) => {
     const g = gpu();
     let x = g.fromArray(Float32Array.from({ length: 256 }, (_, i) => (i % 7) / 7));
     await g.flush();
+    await settleGc();
     const before = g.memory();
     for (let i = 0; i < 50; i++) {
       const next = step(g, x);
@@ -103,13 +104,7 @@ describeGpu('gpu backend plumbing', (gpu) => {
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as () => void;
     const g = gpu();
-    const settle = async (): Promise<void> => {
-      for (let i = 0; i < 3; i++) {
-        gc();
-        await new Promise((r) => setTimeout(r, 10));
-      }
-    };
-    await settle(); // earlier tests' unreferenced storages go first
+    await settleGc(); // earlier tests' unreferenced storages go first
     const before = g.memory().liveBuffers as number;
     (() => {
       for (let i = 0; i < 20; i++) g.unary(g.fromArray(new Float32Array(128)), { name: 'neg' });

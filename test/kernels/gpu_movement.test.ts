@@ -7,7 +7,7 @@ import { concatGeometry, type PadGeometry } from '../../kernels/geometry/movemen
 import { reduceGeometry } from '../../kernels/geometry/reduce.js';
 import { contiguousStrides, sizeOf, type StridedView } from '../../kernels/geometry/strided.js';
 import { expectClose } from '../helpers/close.js';
-import { describeGpu, expectRel } from '../helpers/gpu.js';
+import { describeGpu, expectRel, settleGc } from '../helpers/gpu.js';
 import { mulberry32, pick, randInt } from '../helpers/rng.js';
 
 const TOL = 1e-4;
@@ -165,6 +165,7 @@ describeGpu('gpu concat vs cpu', (gpu) => {
       const geo = concatGeometry(shapes, axis);
       const want = cpuBackend.readSync(cpuBackend.concat(xs.map(cpuOf), geo));
       const g = gpu();
+      await settleGc();
       const before = g.memory().liveBuffers as number;
       const gs = xs.map((x) => g.fromArray(x));
       const y = g.concat(gs, geo);
