@@ -1,4 +1,4 @@
-// Bench: GFLOP/s of float32 conv2d on the cpu reference and the wasm backend (1 and 2 threads); prints markdown tables.
+// Bench: ms and GFLOP/s of float32 conv2d forward, input and filter gradients on the cpu reference and the wasm backend (1 and 2 threads); prints markdown tables.
 // Run: npx tsx bench/wasm_kernels.ts [--quick]
 
 import { cpus, loadavg } from 'node:os';
@@ -36,7 +36,7 @@ function timeMs(f: () => void): { median: number; best: number } {
 type Op = 'forward' | 'backwardInput' | 'backwardFilter';
 
 /** GFLOP/s (median and best) of one conv op on one backend (2·MACs per call). */
-function gflops(be: AnyBackend, g: Conv2dGeometry, op: Op, seed: number): { median: number; best: number } {
+function gflops(be: AnyBackend, g: Conv2dGeometry, op: Op, seed: number): { median: number; best: number; ms: number } {
   const rng = mulberry32(seed);
   const xs = be.fromArray(randArray(rng, g.batch * g.inC * g.inH * g.inW, 'float32'));
   const ws = be.fromArray(randArray(rng, g.weightSize * (g.perSampleWeights ? g.batch : 1), 'float32'));
@@ -45,7 +45,7 @@ function gflops(be: AnyBackend, g: Conv2dGeometry, op: Op, seed: number): { medi
     : op === 'backwardInput' ? be.conv2dBackwardInput(dys, ws, g) : be.conv2dBackwardFilter(xs, dys, g);
   const t = timeMs(() => be.dispose(run()));
   for (const s of [xs, ws, dys]) be.dispose(s);
-  return { median: (2 * g.macs) / t.median / 1e6, best: (2 * g.macs) / t.best / 1e6 };
+  return { median: (2 * g.macs) / t.median / 1e6, best: (2 * g.macs) / t.best / 1e6, ms: t.median };
 }
 
 /** "median (best)" GFLOP/s. */
@@ -56,23 +56,17 @@ async function main(): Promise<void> {
   const w2 = await createWasmBackend({ threads: 2 });
   console.log(`# wasm conv2d kernels, float32, GFLOP/s: median (best) of ${REPS} after warm-up; 'same' padding, stride 1\n`);
   console.log(`${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, load average at start ${loadavg().map((v) => v.toFixed(2)).join(' ')}; 3x3 convs with >= 8 channels run Winograd F(2x2,3x3), counted as direct-conv flops\n`);
-  console.log('## forward\n');
-  console.log('| shape | cpu | wasm 1 thr | wasm 2 thr | 2 thr / 1 thr | wasm 1 thr per-sample W | wasm 2 thr per-sample W |');
-  console.log('|---|---|---|---|---|---|---|');
-  for (const s of CONV_SHAPES) {
-    const g = geometry(s, false), gp = geometry(s, true);
-    const cpu = quick ? null : gflops(cpuBackend, g, 'forward', 1);
-    const a = gflops(w1, g, 'forward', 1), b = gflops(w2, g, 'forward', 1);
-    const ap = gflops(w1, gp, 'forward', 1), bp = gflops(w2, gp, 'forward', 1);
-    console.log(`| ${s.name} | ${cpu ? f1(cpu) : '—'} | ${f1(a)} | ${f1(b)} | ${(b.median / a.median).toFixed(2)}× (${(b.best / a.best).toFixed(2)}×) | ${f1(ap)} | ${f1(bp)} |`);
-  }
-  for (const op of ['backwardInput', 'backwardFilter'] as const) {
+  for (const op of ['forward', 'backwardInput', 'backwardFilter'] as const) {
     console.log(`\n## ${op}\n`);
-    console.log('| shape | wasm 1 thr | wasm 2 thr | wasm 1 thr per-sample W | wasm 2 thr per-sample W |');
-    console.log('|---|---|---|---|---|');
+    console.log('| shape | cpu ms | cpu | wasm 1 thr | wasm 2 thr | 2 thr / 1 thr | wasm 1 thr per-sample W | wasm 2 thr per-sample W |');
+    console.log('|---|---|---|---|---|---|---|---|');
     for (const s of CONV_SHAPES) {
       const g = geometry(s, false), gp = geometry(s, true);
-      console.log(`| ${s.name} | ${f1(gflops(w1, g, op, 2))} | ${f1(gflops(w2, g, op, 2))} | ${f1(gflops(w1, gp, op, 2))} | ${f1(gflops(w2, gp, op, 2))} |`);
+      const seed = op === 'forward' ? 1 : 2;
+      const cpu = quick ? null : gflops(cpuBackend, g, op, seed);
+      const a = gflops(w1, g, op, seed), b = gflops(w2, g, op, seed);
+      const ap = gflops(w1, gp, op, seed), bp = gflops(w2, gp, op, seed);
+      console.log(`| ${s.name} | ${cpu ? cpu.ms.toFixed(1) : '—'} | ${cpu ? f1(cpu) : '—'} | ${f1(a)} | ${f1(b)} | ${(b.median / a.median).toFixed(2)}× (${(b.best / a.best).toFixed(2)}×) | ${f1(ap)} | ${f1(bp)} |`);
     }
   }
   await w1.close();
