@@ -23,7 +23,7 @@ export const benchCommand: Command = {
   usage: [
     '  --quick              one regular and one depthwise shape at B=8, K=1..16, few reps (default; under a minute on 2 cores)',
     '  --full               regular 3x3, depthwise 3x3, pointwise 1x1 and linear, B=1,8,32, K=1..16 (long)',
-    '  --backend <list>     all | cpu | wasm | gpu, or a comma list (default all; --quick with all skips a software gpu)',
+    "  --backend <list>     all | cpu | wasm | gpu, or a comma list (default all; 'all' skips a software gpu such as llvmpipe: name gpu to measure it)",
     '  --threads <n>        wasm threads (default: available parallelism)',
     '  --out <dir>          where <timestamp>.json and <timestamp>/*.svg go (default bench-results)',
   ].join('\n'),
@@ -51,7 +51,7 @@ export const benchCommand: Command = {
     }, cliProgress.Presets.shades_classic);
     let lastLabel = '';
     const t0 = performance.now();
-    const result = await runReport({ config, backends, skipSoftwareGpu: config.preset === 'quick' && backendArg === 'all', threads, outDir }, {
+    const result = await runReport({ config, backends, skipSoftwareGpu: backendArg === 'all', threads, outDir }, {
       onStart(total, statuses) {
         for (const s of statuses) if (!s.available) io.err(`bench: ${s.name} not measured: ${s.reason}`);
         bar.start(total, 0, { label: '' });

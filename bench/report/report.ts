@@ -60,7 +60,7 @@ async function startBackends(opts: ReportOptions): Promise<Acquired[]> {
     if (name === 'gpu' && a.backend && opts.skipSoftwareGpu && info && isSoftwareAdapter(info)) {
       await a.close();
       out.push({
-        status: { ...a.status, available: false, reason: `skipped: the adapter '${info.name}' (${info.description}) is a software rasterizer running on the CPU, too slow for --quick; measure it with --backend gpu` },
+        status: { ...a.status, available: false, reason: `skipped: the adapter '${info.name}' (${info.description}) is a software rasterizer running on the CPU, too slow for this sweep; measure it with --backend gpu` },
         backend: null,
         close: async () => undefined,
       });
