@@ -11,8 +11,10 @@ export const CTRL_QUIT = 2;
 export const CTRL_ERROR = 3;
 export const CTRL_SLOTS = 4;
 
+// process.getBuiltinModule rather than require: workers inherit the parent's execArgv, and under
+// --input-type=module the eval'd source is an ES module where require does not exist.
 export const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
+const { parentPort, workerData } = process.getBuiltinModule('node:worker_threads');
 const { module, memory, ctrlBuffer, tid, names } = workerData;
 const inst = new WebAssembly.Instance(module, { env: { memory } });
 const fns = names.map((n) => inst.exports[n]);
