@@ -2,7 +2,8 @@
 
 export { Tensor, type TapeNode } from './core/tensor.js';
 export { tensor, zeros, ones, full, rand, randn, fromNdarray, toNdarray, type CreateOptions, type RandomOptions } from './core/creation.js';
-export { initBackend, closeBackends, getBackend, setBackend, registerBackend, listBackends, noGrad, withGrad, isGradEnabled } from './core/engine.js';
+export { initBackend, closeBackends, getBackend, setBackend, registerBackend, listBackends, noGrad, withGrad, isGradEnabled,
+  initDefaultBackend, chooseDefaultBackend, wasmSimdSupported, BACKEND_ENV, type DefaultBackendProbe } from './core/engine.js';
 export { tidy, keep } from './core/scope.js';
 export { Rng, manualSeed } from './core/random.js';
 export { gradcheck, type GradcheckOptions, type GradcheckReport } from './core/gradcheck.js';
@@ -22,3 +23,8 @@ export * from './ops/softmax.js';
 export * from './ops/conv.js';
 export * from './ops/cond_conv.js';
 export * from './nn/index.js';
+
+import { initDefaultBackend } from './core/engine.js';
+
+// The default backend: CONDGRAD_BACKEND if set, else wasm where WebAssembly SIMD is available, else cpu.
+await initDefaultBackend();
