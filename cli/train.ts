@@ -6,6 +6,7 @@ import cliProgress from 'cli-progress';
 import { readCheckpoint } from '../nn/checkpoint.js';
 import { train, type EpochRecord } from '../nn/train.js';
 import type { BackendName } from '../kernels/backend.js';
+import { initDefaultBackend } from '../core/engine.js';
 import { BACKEND_NAMES, releaseBackends, useBackend } from './backend.js';
 import { choice, given, str, UsageError, type Command, type Io } from './command.js';
 import { buildRun, CONFIG_OPTIONS, CONFIG_USAGE, configFromFlags, type RunConfig } from './train_config.js';
@@ -30,7 +31,9 @@ export function runName(c: RunConfig): string {
 }
 
 async function run(values: Record<string, string | boolean | undefined>, io: Io): Promise<number> {
-  const backend = choice(values, 'backend', BACKEND_NAMES, 'cpu') as BackendName;
+  // Without --backend: the library's default (CONDGRAD_BACKEND, else wasm where WebAssembly SIMD is available, else cpu).
+  const backend: BackendName = given(values, 'backend') ? choice(values, 'backend', BACKEND_NAMES, 'cpu')
+    : (await initDefaultBackend()).name;
   const resume = str(values, 'resume');
   let config: RunConfig;
   let outDir: string;
@@ -99,7 +102,7 @@ export const trainCommand: Command = {
   description: 'Train a model on MNIST (8000 train / 2000 test digits), writing a JSON log and a checkpoint every epoch.',
   usage: [
     CONFIG_USAGE,
-    '  --backend <name>          cpu | wasm | gpu (default cpu)',
+    '  --backend <name>          cpu | wasm | gpu (default: $CONDGRAD_BACKEND, else wasm where WebAssembly SIMD is available, else cpu)',
     '  --out <dir>               parent of the run directory (default runs/; with --resume, the checkpoint\'s directory)',
     '  --resume <file>           continue the run in this checkpoint (settings come from it; only --epochs, --backend, --out may be given;',
     '                            a larger --epochs than the original run stretches its cosine schedule)',

@@ -57,7 +57,7 @@ describe('cli', () => {
   it('train cnn 2 epochs × 2 batches of 32 → log.json and checkpoint; --resume --epochs 3 adds one epoch; a missing checkpoint → exit 1', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'condgrad-cli-'));
     try {
-      const args = ['--model', 'cnn', '--width', '0.25', '--experts', '2', '--epochs', '2', '--max-batches', '2', '--batch-size', '32',
+      const args = ['--backend', 'cpu', '--model', 'cnn', '--width', '0.25', '--experts', '2', '--epochs', '2', '--max-batches', '2', '--batch-size', '32',
         '--train-size', '128', '--test-size', '32', '--out', dir, '--quiet', '--seed', '3'];
       const r = await cli('train', ...args);
       expect(r.code, r.err).to.equal(0);
