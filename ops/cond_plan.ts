@@ -1,4 +1,4 @@
-// CondConv path planning: shape validation and the MAC cost model that picks between the fused, moe and batch1 paths.
+// CondConv path planning: shape validation and the cost model (MACs, memory writes, launches) that picks between the fused, moe and batch1 paths.
 
 import { CondgradError, checkInt, fmtShape } from '../core/errors.js';
 import { conv2dGeometry, type Conv2dGeometry, type Conv2dOptions } from '../kernels/geometry/conv.js';
@@ -55,22 +55,26 @@ export function checkPath(op: string, path: unknown): CondPathOption {
   return path as CondPathOption;
 }
 
+/** MAC-equivalents charged per kernel launch (dispatch, packing and scheduling overhead). */
+export const LAUNCH_COST = 16384;
+
 /**
- * The cost model, in MACs. Mixing the kernels costs B·K·|W|; one conv pass over the batch costs
- * B·|W|·P (P = output pixels); moe runs K such passes and mixes the K outputs (B·K·O·P).
- *   fused  = B·K·|W| + B·|W|·P
- *   batch1 = K·|W| + |W|·P          (B = 1 only)
- *   moe    = K·B·|W|·P + B·K·O·P
- * moe wins only where P is tiny (FC layers, 1×1 outputs) and |W| > K·O; fused wins for any real
- * spatial conv. Ties go to batch1, then fused (they never materialise K activations).
+ * The cost model, in MAC-equivalents. Mixing the kernels costs B·K·|W|; one conv pass over the
+ * batch costs B·|W|·P (P = output pixels); every element a path writes to memory costs 1; every
+ * kernel launch costs LAUNCH_COST (L).
+ *   fused  = B·K·|W| + B·|W|·P + B·|W| + 2L          (mix, write the B mixed kernels, one pass)
+ *   batch1 = K·|W| + |W|·P + |W| + 2L                 (B = 1 only)
+ *   moe    = K·B·|W|·P + B·K·O·P + 2·K·B·O·P + (K+2)L  (K passes, write and stack K outputs, mix)
+ * moe wins only where P is tiny (FC layers, 1×1 outputs) and |W| exceeds the K outputs it
+ * writes; fused wins for any real spatial conv. Ties go to batch1, then fused.
  */
 function choose(op: CondPlan['op'], requested: CondPathOption, B: number, K: number, W: number, O: number, P: number): CondPlan {
   const mix = B * K * W;
   const pass = B * W * P;
   const costs: CondCosts = {
-    fused: mix + pass,
-    moe: K * pass + B * K * O * P,
-    batch1: B === 1 ? K * W + W * P : null,
+    fused: mix + pass + B * W + 2 * LAUNCH_COST,
+    moe: K * pass + B * K * O * P + 2 * K * B * O * P + (K + 2) * LAUNCH_COST,
+    batch1: B === 1 ? K * W + W * P + W + 2 * LAUNCH_COST : null,
   };
   const base = { op, requested, costs, batch: B, experts: K, weightSize: W, outC: O, outPixels: P };
   if (requested === 'batch1' && B !== 1) {
@@ -85,9 +89,9 @@ function choose(op: CondPlan['op'], requested: CondPathOption, B: number, K: num
   }
   const list = order.filter((p) => costs[p] !== null).map((p) => `${p} ${fmtMacs(costs[p] as number)}`).join(', ');
   const why = best === 'moe'
-    ? `K separate passes are cheaper than mixing kernels here (P = ${P} output pixel(s), |W| = ${W} > K·O = ${K * O})`
-    : `mixing kernels costs ${fmtMacs(best === 'batch1' ? K * W : mix)} MACs, less than the ${fmtMacs(costs.moe - pass)} of ${K - 1} extra conv pass(es) and output mixing`;
-  return { ...base, path: best, reason: `auto chose '${best}': ${why} (MACs: ${list})` };
+    ? `K separate passes are cheaper than mixing kernels here (P = ${P} output pixel(s), |W| = ${W}, K·O = ${K * O})`
+    : `mixing kernels costs ${fmtMacs(best === 'batch1' ? K * W : mix)} MACs, less than the ${fmtMacs(costs.moe - pass)} of ${K - 1} extra conv pass(es), their outputs and output mixing`;
+  return { ...base, path: best, reason: `auto chose '${best}': ${why} (cost in MAC-equivalents: ${list})` };
 }
 
 /**

@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import type { Tensor } from '../../core/tensor.js';
 import type { AnyBackend } from '../../kernels/backend.js';
 import { cpuBackend } from '../../kernels/cpu/backend.js';
-import { condConv2d, condLinear, planCondConv, planCondLinear, type CondPath } from '../../ops/cond_conv.js';
+import { condConv2d, condLinear, LAUNCH_COST, planCondConv, planCondLinear, type CondPath } from '../../ops/cond_conv.js';
 import { mulberry32, randInt, pick } from '../helpers/rng.js';
 import { expectError, rnd } from '../helpers/tensors.js';
 
@@ -21,7 +21,12 @@ describe('planCondConv / planCondLinear cost model', () => {
   it('costs follow the formulas: x=[8,64,32,32] experts=[8,64,64,3,3] p=1', () => {
     const p = planCondConv([8, 64, 32, 32], [8, 64, 64, 3, 3], { padding: 1 });
     const [B, K, W, O, P] = [8, 8, 64 * 64 * 9, 64, 32 * 32];
-    expect(p.costs).to.deep.equal({ fused: B * K * W + B * W * P, moe: K * B * W * P + B * K * O * P, batch1: null });
+    const L = LAUNCH_COST;
+    expect(p.costs).to.deep.equal({
+      fused: B * K * W + B * W * P + B * W + 2 * L,
+      moe: K * B * W * P + B * K * O * P + 2 * K * B * O * P + (K + 2) * L,
+      batch1: null,
+    });
     expect(p.path).to.equal('fused');
     expect(p.costs.moe / p.costs.fused).to.be.within(7.5, 8.2);
     expect(p.reason).to.include("auto chose 'fused'").and.include('MACs');
@@ -30,8 +35,8 @@ describe('planCondConv / planCondLinear cost model', () => {
   it('an FC layer with large B, x=[256,1280] experts=[8,1000,1280], picks moe; with in=4 < K=8 it picks fused', () => {
     const fc = planCondLinear([256, 1280], [8, 1000, 1280]);
     expect(fc.path).to.equal('moe');
-    expect(fc.costs.fused).to.equal(256 * 8 * 1280000 + 256 * 1280000);
-    expect(fc.costs.moe).to.equal(8 * 256 * 1280000 + 256 * 8 * 1000);
+    expect(fc.costs.fused).to.equal(256 * 8 * 1280000 + 2 * 256 * 1280000 + 2 * LAUNCH_COST);
+    expect(fc.costs.moe).to.equal(8 * 256 * 1280000 + 3 * 256 * 8 * 1000 + 10 * LAUNCH_COST);
     expect(fc.reason).to.include("'moe'");
     expect(planCondLinear([256, 4], [8, 1000, 4]).path).to.equal('fused');
   });
@@ -59,11 +64,13 @@ describe('planCondConv / planCondLinear cost model', () => {
     const seen = new Set<CondPath>();
     for (let i = 0; i < 40; i++) {
       const B = pick(rng, [1, 2, 6]);
-      const C = randInt(rng, 1, 6);
       const k = pick(rng, [1, 3]);
       const H = k === 1 ? pick(rng, [1, 1, 4]) : randInt(rng, 3, 6);
+      // Wide 1x1 layers on 1x1 maps are where moe can win once launches are charged.
+      const wide = k === 1 && H === 1 && rng() < 0.5;
+      const C = wide ? 256 : randInt(rng, 1, 6);
       const K = pick(rng, [1, 2, 8]);
-      const E = [K, randInt(rng, 1, 4), C, k, k];
+      const E = [K, wide ? 256 : randInt(rng, 1, 4), C, k, k];
       const p = planCondConv([B, C, H, H], E);
       const entries = (Object.entries(p.costs) as [CondPath, number | null][]).filter(([, v]) => v !== null) as [CondPath, number][];
       const min = Math.min(...entries.map(([, v]) => v));
@@ -173,5 +180,13 @@ describe('condConv2d fused memory (backend allocation counters)', () => {
     expect(growth).to.be.at.most(6 * (f2.wSize + O + 3 * B) * 4);
     const [m2, m8] = [fwdBwd(2, 'moe'), fwdBwd(8, 'moe')];
     expect(m8.bytes - m2.bytes).to.be.at.least(6 * 2 * m2.ySize * 4);
+  });
+});
+
+describe('cost model: memory writes and launches', () => {
+  it('K=1 x=[8,32,16,16] experts=[1,32,32,3,3] p=1 picks fused (moe writes and stacks the output again)', () => {
+    const p = planCondConv([8, 32, 16, 16], [1, 32, 32, 3, 3], { padding: 1 });
+    expect(p.path).to.equal('fused');
+    expect(p.costs.moe).to.be.greaterThan(p.costs.fused);
   });
 });
