@@ -1,4 +1,4 @@
-// Max and average 2-D pooling, forward and backward, one plane per work item.
+// Max and average 2-D pooling, forward and backward, one plane per work item; 2×2 stride-2 max pooling is vectorised.
 
 import { arg, at, nextItem, ptr, zeroF32 } from './args';
 import {
@@ -29,12 +29,107 @@ function argmax(x: usize, g: usize, oh: i32, ow: i32): i32 {
   return best;
 }
 
+/** True for 2×2 windows at stride 2 without padding: disjoint windows, all in bounds. */
+@inline function is2x2(g: usize): bool {
+  return arg(g, P_KH) == 2 && arg(g, P_KW) == 2 && arg(g, P_SH) == 2 && arg(g, P_SW) == 2 && arg(g, P_PADT) == 0 && arg(g, P_PADL) == 0;
+}
+
+/** Even float lanes of the 8 floats a|b (window column 0 of four adjacent 2-wide windows). */
+@inline function evens(a: v128, b: v128): v128 {
+  return v128.shuffle<f32>(a, b, 0, 2, 4, 6);
+}
+
+/** Odd float lanes of the 8 floats a|b (window column 1). */
+@inline function odds(a: v128, b: v128): v128 {
+  return v128.shuffle<f32>(a, b, 1, 3, 5, 7);
+}
+
+/** Lanes where cell v replaces the running maximum m by argmax's rule: v is larger, or v is the first NaN. */
+@inline function takes(v: v128, m: v128): v128 {
+  return v128.or(f32x4.gt(v, m), v128.and(f32x4.ne(v, v), f32x4.eq(m, m)));
+}
+
+/** Maxima of four adjacent 2×2 windows whose top-left cells are at r0 and r1 (the next row), cells in row-major order. */
+@inline function max4(r0: usize, r1: usize): v128 {
+  const a = v128.load(r0), b = v128.load(r0, 16), c = v128.load(r1), d = v128.load(r1, 16);
+  let m = evens(a, b);
+  const v1 = odds(a, b), v2 = evens(c, d), v3 = odds(c, d);
+  m = v128.bitselect(v1, m, takes(v1, m));
+  m = v128.bitselect(v2, m, takes(v2, m));
+  return v128.bitselect(v3, m, takes(v3, m));
+}
+
+/** Which cell (0..3, row-major) of each of four adjacent 2×2 windows wins, as max4 decides. */
+@inline function winner4(r0: usize, r1: usize): v128 {
+  const a = v128.load(r0), b = v128.load(r0, 16), c = v128.load(r1), d = v128.load(r1, 16);
+  let m = evens(a, b);
+  let code = i32x4.splat(0);
+  const v1 = odds(a, b), v2 = evens(c, d), v3 = odds(c, d);
+  let t = takes(v1, m);
+  m = v128.bitselect(v1, m, t);
+  code = v128.bitselect(i32x4.splat(1), code, t);
+  t = takes(v2, m);
+  m = v128.bitselect(v2, m, t);
+  code = v128.bitselect(i32x4.splat(2), code, t);
+  t = takes(v3, m);
+  return v128.bitselect(i32x4.splat(3), code, t);
+}
+
+/** 2×2 stride-2 max pooling of one plane: four outputs per step, argmax's scalar loop for the rest of a row. */
+function maxPool2x2Plane(xp: usize, yp: usize, g: usize): void {
+  const inW = arg(g, P_INW), outH = arg(g, P_OUTH), outW = arg(g, P_OUTW);
+  for (let oh = 0; oh < outH; oh++) {
+    const r0 = at(xp, 2 * oh * inW), yr = at(yp, oh * outW);
+    let ow = 0;
+    for (; ow + 4 <= outW; ow += 4) v128.store(at(yr, ow), max4(at(r0, 2 * ow), at(r0, 2 * ow + inW)));
+    for (; ow < outW; ow++) store<f32>(at(yr, ow), load<f32>(at(xp, argmax(xp, g, oh, ow))));
+  }
+}
+
+/** dx of one plane for 2×2 stride-2 max pooling: each window's winner gets 0 + dy, its other cells 0. */
+function maxPool2x2BackwardPlane(xp: usize, dyp: usize, dxp: usize, g: usize): void {
+  const inH = arg(g, P_INH), inW = arg(g, P_INW), outH = arg(g, P_OUTH), outW = arg(g, P_OUTW);
+  // Rows or columns no window covers (odd sizes) stay zero; every covered cell is written below.
+  if (inH != 2 * outH || inW != 2 * outW) zeroF32(dxp, inH * inW);
+  const z = f32x4.splat(0);
+  for (let oh = 0; oh < outH; oh++) {
+    const r0 = 2 * oh * inW, r1 = r0 + inW, dyr = at(dyp, oh * outW);
+    let ow = 0;
+    for (; ow + 4 <= outW; ow += 4) {
+      const c = winner4(at(xp, r0 + 2 * ow), at(xp, r1 + 2 * ow));
+      // 0 + dy, as the scalar path accumulates into zeros (so a -0 gradient lands as +0).
+      const dy = f32x4.add(z, v128.load(at(dyr, ow)));
+      const d0 = v128.and(dy, i32x4.eq(c, i32x4.splat(0))), d1 = v128.and(dy, i32x4.eq(c, i32x4.splat(1)));
+      const d2 = v128.and(dy, i32x4.eq(c, i32x4.splat(2))), d3 = v128.and(dy, i32x4.eq(c, i32x4.splat(3)));
+      const t = at(dxp, r0 + 2 * ow), b = at(dxp, r1 + 2 * ow);
+      v128.store(t, v128.shuffle<f32>(d0, d1, 0, 4, 1, 5));
+      v128.store(t, v128.shuffle<f32>(d0, d1, 2, 6, 3, 7), 16);
+      v128.store(b, v128.shuffle<f32>(d2, d3, 0, 4, 1, 5));
+      v128.store(b, v128.shuffle<f32>(d2, d3, 2, 6, 3, 7), 16);
+    }
+    for (; ow < outW; ow++) {
+      const c0 = r0 + 2 * ow;
+      store<f32>(at(dxp, c0), 0);
+      store<f32>(at(dxp, c0 + 1), 0);
+      store<f32>(at(dxp, c0 + inW), 0);
+      store<f32>(at(dxp, c0 + inW + 1), 0);
+      const d = at(dxp, argmax(xp, g, oh, ow));
+      store<f32>(d, <f32>0 + load<f32>(at(dyr, ow)));
+    }
+  }
+}
+
 /** y = max over each window, for the planes claimed with nextItem. */
 export function maxPoolForward(g: usize): void {
   const inP = arg(g, P_INH) * arg(g, P_INW), outH = arg(g, P_OUTH), outW = arg(g, P_OUTW);
   const x = ptr(g, P_X), y = ptr(g, P_Y);
+  const fast = is2x2(g);
   for (let pl = nextItem(g, -1); pl >= 0; pl = nextItem(g, pl)) {
     const xp = at(x, pl * inP), yp = at(y, pl * outH * outW);
+    if (fast) {
+      maxPool2x2Plane(xp, yp, g);
+      continue;
+    }
     for (let oh = 0; oh < outH; oh++) {
       for (let ow = 0; ow < outW; ow++) store<f32>(at(yp, oh * outW + ow), load<f32>(at(xp, argmax(xp, g, oh, ow))));
     }
@@ -45,8 +140,13 @@ export function maxPoolForward(g: usize): void {
 export function maxPoolBackward(g: usize): void {
   const inP = arg(g, P_INH) * arg(g, P_INW), outH = arg(g, P_OUTH), outW = arg(g, P_OUTW);
   const x = ptr(g, P_X), dy = ptr(g, P_DY), dx = ptr(g, P_Y);
+  const fast = is2x2(g);
   for (let pl = nextItem(g, -1); pl >= 0; pl = nextItem(g, pl)) {
     const xp = at(x, pl * inP), dyp = at(dy, pl * outH * outW), dxp = at(dx, pl * inP);
+    if (fast) {
+      maxPool2x2BackwardPlane(xp, dyp, dxp, g);
+      continue;
+    }
     zeroF32(dxp, inP);
     for (let oh = 0; oh < outH; oh++) {
       for (let ow = 0; ow < outW; ow++) {
