@@ -82,6 +82,12 @@ function maxPool2x2Plane(xp: usize, yp: usize, g: usize): void {
     const r0 = at(xp, 2 * oh * inW), yr = at(yp, oh * outW);
     let ow = 0;
     for (; ow + 4 <= outW; ow += 4) v128.store(at(yr, ow), max4(at(r0, 2 * ow), at(r0, 2 * ow + inW)));
+    // A ragged end reruns the last four windows (the same values again) when the row has four.
+    if (ow < outW && outW >= 4) {
+      ow = outW - 4;
+      v128.store(at(yr, ow), max4(at(r0, 2 * ow), at(r0, 2 * ow + inW)));
+      ow = outW;
+    }
     for (; ow < outW; ow++) store<f32>(at(yr, ow), load<f32>(at(xp, argmax(xp, g, oh, ow))));
   }
 }
@@ -95,7 +101,9 @@ function maxPool2x2BackwardPlane(xp: usize, dyp: usize, dxp: usize, g: usize): v
   for (let oh = 0; oh < outH; oh++) {
     const r0 = 2 * oh * inW, r1 = r0 + inW, dyr = at(dyp, oh * outW);
     let ow = 0;
-    for (; ow + 4 <= outW; ow += 4) {
+    // A ragged end reruns the last four windows (writing the same cells again) when the row has four.
+    for (let next = 0; next < outW && outW >= 4; next += 4) {
+      ow = min(next, outW - 4);
       const c = winner4(at(xp, r0 + 2 * ow), at(xp, r1 + 2 * ow));
       // 0 + dy, as the scalar path accumulates into zeros (so a -0 gradient lands as +0).
       const dy = f32x4.add(z, v128.load(at(dyr, ow)));
@@ -106,6 +114,7 @@ function maxPool2x2BackwardPlane(xp: usize, dyp: usize, dxp: usize, g: usize): v
       v128.store(t, v128.shuffle<f32>(d0, d1, 2, 6, 3, 7), 16);
       v128.store(b, v128.shuffle<f32>(d2, d3, 0, 4, 1, 5));
       v128.store(b, v128.shuffle<f32>(d2, d3, 2, 6, 3, 7), 16);
+      ow += 4;
     }
     for (; ow < outW; ow++) {
       const c0 = r0 + 2 * ow;
