@@ -1,5 +1,5 @@
 // Bench: training images/s of a small MNIST CNN (batch 32, SGD) on our wasm (1 and 2 threads) and cpu backends, tfjs-wasm and tfjs-cpu, in one run.
-// Run: npx tsx bench/train_throughput.ts [--steps N] [--windows W] [--warmup N] [--window-s S]
+// Run: npx tsx bench/train_throughput.ts [--steps N] [--windows W] [--warmup N] [--min-s S] [--max-s S]
 
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -26,10 +26,12 @@ function flag(name: string, dflt: number): number {
   return v;
 }
 
+/** A timed window runs at least STEPS steps and MIN_S seconds, but stops after MAX_S seconds once it has 2 steps (tfjs takes seconds per step). */
 const STEPS = flag('steps', 20);
-const WINDOWS = flag('windows', 5);
+const MIN_S = flag('min-s', 1);
+const MAX_S = flag('max-s', 4);
+const WINDOWS = flag('windows', 7);
 const WARMUP = flag('warmup', 5);
-const WINDOW_S = flag('window-s', 4);
 const BATCH = 32;
 const LR = 0.01;
 const SEED = 1;
@@ -92,7 +94,7 @@ async function main(): Promise<void> {
   }
   const liveAfterWarmup = engines.map((e) => e.live());
 
-  // Timed windows, interleaved across engines: each window runs STEPS steps or stops after WINDOW_S seconds (at least 2 steps).
+  // Timed windows, interleaved across engines (see STEPS).
   for (let w = 0; w < WINDOWS; w++) {
     for (const e of engines) {
       await e.activate();
@@ -100,7 +102,7 @@ async function main(): Promise<void> {
       let n = 0;
       const b0 = e.borrowed?.() ?? 0;
       const t0 = performance.now();
-      while (n < STEPS && (n < 2 || performance.now() - t0 < WINDOW_S * 1000)) {
+      for (let t = 0; n < 2 || (t < MAX_S * 1000 && (n < STEPS || t < MIN_S * 1000)); t = performance.now() - t0) {
         e.step(batches[e.next++ % batches.length]);
         n++;
       }
@@ -129,7 +131,7 @@ async function main(): Promise<void> {
 
   console.log(`# Training throughput: MNIST CNN, batch ${BATCH}, SGD lr ${LR}, float32\n`);
   console.log(`conv3×3(1→16, pad ${CONV_PADDING})+bias+relu, maxpool2, conv3×3(16→32, pad ${CONV_PADDING})+bias+relu, maxpool2, dense(1568→10), softmax cross-entropy; real MNIST batches (loadMnist, normalised), the same batches and initial weights for every engine.`);
-  console.log(`Each step: host batch → tensor, forward, backward, SGD update, loss read back. ${WARMUP} warm-up steps, then ${WINDOWS} timed windows per engine, interleaved (each ${STEPS} steps or ${WINDOW_S} s, at least 2 steps); images/s is the median window.`);
+  console.log(`Each step: host batch → tensor, forward, backward, SGD update, loss read back. ${WARMUP} warm-up steps, then ${WINDOWS} timed windows per engine, interleaved (each at least ${STEPS} steps and ${MIN_S} s, cut at ${MAX_S} s once it has 2 steps); images/s is the median window.`);
   console.log(`tfjs: tfjs-core ${tf.version_core} (tf.variable + tf.train.sgd().minimize, NHWC); tfjs-wasm SIMD with ${tfjsWasmThreads} thread(s). ${bridge.note}.`);
   console.log(`Machine: ${cpu}, ${os.cpus().length} cores, node ${process.version}; load average (1/5/15 min) ${loadStart} at start, ${loadEnd} at end.\n`);
   console.log('| engine | threads | images/s | windows min–max | ms/step | loss step 1 | loss step ' + WARMUP + ' |');
@@ -147,7 +149,7 @@ async function main(): Promise<void> {
   const out = {
     bench: 'train_throughput',
     date: new Date().toISOString(),
-    config: { batch: BATCH, lr: LR, seed: SEED, steps: STEPS, windows: WINDOWS, warmup: WARMUP, windowSeconds: WINDOW_S, convPadding: CONV_PADDING },
+    config: { batch: BATCH, lr: LR, seed: SEED, steps: STEPS, windows: WINDOWS, warmup: WARMUP, minSeconds: MIN_S, maxSeconds: MAX_S, convPadding: CONV_PADDING },
     machine: { cpu, cores: os.cpus().length, node: process.version, loadavgStart: loadStart, loadavgEnd: loadEnd },
     tfjs: { version: tf.version_core, wasmThreads: tfjsWasmThreads, note: bridge.note, ownKernelsImagesPerSecond: twOwn, ownKernelsWindows: tw.ownIps },
     engines: engines.map((e) => ({ name: e.name, threads: e.threads, imagesPerSecond: at(label(e)), windows: e.ips, warmupLosses: e.losses })),
