@@ -1,4 +1,4 @@
-// The wasm linear memory (shared, growable) and its allocator: size-class free lists over a bump pointer.
+// The wasm linear memory (shared, growable) and its allocator: size-class free lists over a bump pointer, coalesced when they hoard memory.
 
 import { CondgradError } from '../../core/errors.js';
 
@@ -18,16 +18,26 @@ export function sizeClass(bytes: number): number {
 }
 
 /**
- * Owns the module's shared WebAssembly.Memory. Blocks come from per-size-class free lists or
- * from the top of the heap, which grows the memory; growth past `maxBytes` raises a CondgradError.
+ * Owns the module's shared WebAssembly.Memory. Blocks come from per-size-class free lists, then
+ * from coalesced free spans (first fit, split), then from the top of the heap, which grows the
+ * memory; growth past `maxBytes` raises a CondgradError. When the free lists hold more bytes than
+ * are in use, or the top cannot grow, every free block is coalesced with its neighbours (and
+ * the last span returned to the top), so a mix of request sizes cannot strand the heap in lists
+ * of the wrong size.
  */
 export class WasmHeap {
   readonly memory: WebAssembly.Memory;
   readonly maxBytes: number;
   private top: number;
   private readonly free = new Map<number, number[]>();
+  /** Coalesced free spans [address, bytes], address-ordered. */
+  private spans: [number, number][] = [];
   /** Bytes in blocks currently handed out (by class size). */
   usedBytes = 0;
+  /** Bytes in the free lists and spans. */
+  freeBytes = 0;
+  /** Bytes in the size-class free lists alone. */
+  private listBytes = 0;
 
   constructor(heapBase: number, initialBytes: number, maxBytes: number) {
     const maxPages = Math.min(65536, Math.max(1, Math.floor(maxBytes / PAGE)));
@@ -49,11 +59,21 @@ export class WasmHeap {
     const list = this.free.get(cls);
     if (list !== undefined && list.length > 0) {
       this.usedBytes += cls;
+      this.freeBytes -= cls;
+      this.listBytes -= cls;
       return list.pop()!;
+    }
+    if (this.listBytes > this.usedBytes) this.coalesce();
+    const fromSpan = this.takeSpan(cls);
+    if (fromSpan >= 0) return fromSpan;
+    if (this.top + cls > this.maxBytes && this.freeBytes > 0) {
+      this.coalesce();
+      const again = this.takeSpan(cls);
+      if (again >= 0) return again;
     }
     const end = this.top + cls;
     if (end > this.maxBytes) {
-      throw new CondgradError('wasm.alloc', `out of memory: ${what} needs ${bytes} bytes but the wasm heap has ${this.maxBytes - this.top} of its ${this.maxBytes} bytes left (${this.usedBytes} in use)`);
+      throw new CondgradError('wasm.alloc', `out of memory: ${what} needs ${bytes} bytes but the wasm heap has ${this.maxBytes - this.top} of its ${this.maxBytes} bytes left at the top and ${this.freeBytes} free in fragments (${this.usedBytes} in use)`);
     }
     const have = this.byteLength;
     if (end > have) {
@@ -75,6 +95,46 @@ export class WasmHeap {
     return p;
   }
 
+  /** First fit of `cls` bytes from the coalesced spans (splitting the span), or -1. */
+  private takeSpan(cls: number): number {
+    for (let i = 0; i < this.spans.length; i++) {
+      const span = this.spans[i];
+      if (span[1] < cls) continue;
+      const p = span[0];
+      if (span[1] === cls) this.spans.splice(i, 1);
+      else {
+        span[0] += cls;
+        span[1] -= cls;
+      }
+      this.usedBytes += cls;
+      this.freeBytes -= cls;
+      return p;
+    }
+    return -1;
+  }
+
+  /** Merges every free block and span with its free neighbours; a span that ends at the top lowers the top. */
+  private coalesce(): void {
+    const blocks: [number, number][] = this.spans;
+    for (const [cls, list] of this.free) for (const p of list) blocks.push([p, cls]);
+    this.free.clear();
+    this.listBytes = 0;
+    blocks.sort((a, b) => a[0] - b[0]);
+    const merged: [number, number][] = [];
+    for (const [p, n] of blocks) {
+      const last = merged[merged.length - 1];
+      if (last !== undefined && last[0] + last[1] === p) last[1] += n;
+      else merged.push([p, n]);
+    }
+    const tail = merged[merged.length - 1];
+    if (tail !== undefined && tail[0] + tail[1] === this.top) {
+      merged.pop();
+      this.top = tail[0];
+      this.freeBytes -= tail[1];
+    }
+    this.spans = merged;
+  }
+
   /** Returns a block of a `bytes` request to its free list. */
   release(ptr: number, bytes: number): void {
     const cls = sizeClass(bytes);
@@ -85,5 +145,7 @@ export class WasmHeap {
     }
     list.push(ptr);
     this.usedBytes -= cls;
+    this.freeBytes += cls;
+    this.listBytes += cls;
   }
 }

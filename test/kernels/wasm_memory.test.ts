@@ -7,7 +7,7 @@ import { CondgradError } from '../../core/errors.js';
 import { conv2dGeometry } from '../../kernels/geometry/conv.js';
 import { buildWasm } from '../../kernels/wasm/build.mjs';
 import { createWasmBackend } from '../../kernels/wasm/backend.js';
-import { sizeClass } from '../../kernels/wasm/heap.js';
+import { sizeClass, WasmHeap } from '../../kernels/wasm/heap.js';
 import { useWasmBackend } from '../helpers/wasm.js';
 
 /** The engine's gc(), exposed for this test only. */
@@ -120,5 +120,29 @@ describe('wasm backend limits and threads', () => {
     await be.close();
     expect(() => be.conv2d(be.zeros('float32', 4), be.zeros('float32', 1), conv2dGeometry('c', [1, 1, 2, 2], [1, 1, 1, 1])))
       .to.throw(CondgradError, /the backend was closed/);
+  });
+});
+
+describe('wasm heap allocator: mixed sizes do not strand memory', () => {
+  it('a 1 MiB heap serves 200 alternating requests of 300-600 KiB, each freed before the next', () => {
+    const heap = new WasmHeap(0, 65536, 1 << 20);
+    for (let i = 0; i < 200; i++) {
+      const bytes = (300 + ((i * 37) % 300)) * 1024;
+      const p = heap.alloc(bytes, `block ${i}`);
+      expect(p + bytes).to.be.at.most(1 << 20);
+      heap.release(p, bytes);
+    }
+    expect(heap.usedBytes).to.equal(0);
+  });
+
+  it('free neighbours coalesce into one block: four 200 KiB blocks freed, then one 700 KiB request fits a 1 MiB heap', () => {
+    const heap = new WasmHeap(0, 65536, 1 << 20);
+    const small = 200 * 1024;
+    const ps = [0, 1, 2, 3].map((i) => heap.alloc(small, `small ${i}`));
+    const keep = heap.alloc(64, 'pinned block above them');
+    ps.forEach((p) => heap.release(p, small));
+    const big = heap.alloc(700 * 1024, 'big');
+    expect(big).to.equal(ps[0]);
+    expect(keep).to.be.greaterThan(big);
   });
 });
