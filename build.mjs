@@ -1,4 +1,4 @@
-// Build: compiles the WebAssembly kernels (when present) and bundles the library and CLI with esbuild into dist/.
+// Build: compiles the WebAssembly kernels, bundles the library and CLI with esbuild into dist/, and emits the type declarations the exports map names.
 import { build } from 'esbuild';
 import { existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -21,3 +21,6 @@ await build({ ...common, entryPoints: ['index.ts'], outfile: 'dist/index.js' });
 if (existsSync('cli/main.ts')) {
   await build({ ...common, entryPoints: ['cli/main.ts'], outfile: 'dist/cli.js' });
 }
+
+// dist/types/index.d.ts and the files it references (tsc also type-checks the library here).
+execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
