@@ -49,7 +49,7 @@ function batches(): { x: Float32Array; labels: Int32Array }[] {
 
 /** MobileNetV1, width 0.25 (stem 4, blocks 8/16/16/32/32 channels), every block CondConv with K=4 sigmoid routers, CondLinear head; built on cpu. */
 function model(): ZooModel {
-  return createModel('mobilenet-v1', { width: 0.25, experts: 4, convert: 'all', routing: 'sigmoid', inputSize: SIZE, seed: 3 });
+  return createModel('mobilenet-v1', { width: 0.25, experts: 4, convert: 'all', routing: 'sigmoid', inputSize: SIZE, seed: 3, backend: cpuBackend });
 }
 
 /** Runs every batch as one tidy()-scoped step in training mode (BatchNorm on batch statistics); returns the losses. */
@@ -74,7 +74,9 @@ async function run(m: ZooModel, backend: AnyBackend): Promise<number[]> {
 describeGpu('nn training on the gpu backend', (gpu) => {
   it(`mobilenet-v1 width 0.25 K=4 convert=all, BN training, Adam lr ${LR}: ${STEPS} steps x=[${BATCH},1,${SIZE},${SIZE}] match the cpu losses within ${LOSS_ATOL} absolute`, async function () {
     this.timeout(120000);
-    const ref = await run(model(), cpuBackend);
+    const onCpu = model();
+    for (const p of onCpu.parameters()) expect(p.backend.name).to.equal('cpu');
+    const ref = await run(onCpu, cpuBackend);
     const onGpu = model().to(gpu());
     for (const p of onGpu.parameters()) expect(p.backend.name).to.equal('gpu');
     const got = await run(onGpu, gpu());
