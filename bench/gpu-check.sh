@@ -83,7 +83,7 @@ run_check() {
 
 main() {
   echo "== condgrad real-GPU check, $(date -u +%FT%TZ), limit $LIMIT s"
-  [ -f "$DEV/gpu_check.mjs" ] || { echo "ERROR: $DEV/gpu_check.mjs missing: run bash bench/gpu-pack.sh first (and carry .device/gpu-check)"; return 1; }
+  [ -f "$DEV/gpu_check.mjs" ] || { echo "ERROR: $DEV/gpu_check.mjs missing: run bash bench/gpu-pack.sh first and copy .device/gpu-check along with the tree"; return 1; }
   cat "$DEV/manifest.json" 2>/dev/null
   setup_drivers
   stage || { echo "ERROR: staging failed"; return 1; }
