@@ -2,11 +2,11 @@
 
 import type { Tensor } from '../../core/tensor.js';
 import { ReLU } from '../layers/activations.js';
-import { Sequential } from '../layers/sequential.js';
 import { Module } from '../module.js';
 import type { Router } from '../router.js';
-import { blockRouter, ClassifierHead, conv, depthwise, resolveModelOptions, scaled, stageIsCond, type ModelConfig, type ModelOptions } from './common.js';
+import { blockRouter, conv, depthwise, scaled, stageIsCond, type ModelConfig, type ModelOptions } from './common.js';
 import { ConvBNAct } from './conv_bn.js';
+import { StemBlocksModel } from './stem_model.js';
 
 /**
  * Depthwise 3×3 (stride s) → BN → ReLU → pointwise 1×1 → BN → ReLU. x: [B, cin, H, W] →
@@ -42,35 +42,18 @@ const STAGES: readonly (readonly [number, number])[][] = [
  * x: [B, inChannels, S, S] → logits [B, numClasses]. Stem 3×3 conv to 16w channels (plain),
  * three stages of depthwise-separable blocks, then GAP → FC.
  */
-export class MobileNetV1 extends Module {
-  readonly config: ModelConfig;
-  readonly inputShape: number[];
-  stem!: ConvBNAct;
-  blocks!: Sequential;
-  head!: ClassifierHead;
-
+export class MobileNetV1 extends StemBlocksModel {
   constructor(opts: ModelOptions = {}) {
-    super();
-    const cfg = resolveModelOptions('mobilenet-v1', opts, 4);
-    this.config = cfg;
-    this.inputShape = [cfg.inChannels, cfg.inputSize, cfg.inputSize];
-    const stemC = scaled(16, cfg);
-    this.registerModule('stem', new ConvBNAct(conv(cfg, null, cfg.inChannels, stemC, 3), stemC, new ReLU(), cfg.init));
-    const blocks = new Sequential();
-    let cin = stemC;
-    STAGES.forEach((stage, i) => {
-      const cond = stageIsCond(cfg, i, STAGES.length);
-      for (const [c, s] of stage) {
-        const cout = scaled(c, cfg);
-        blocks.append(new DepthwiseSeparableBlock(cfg, cin, cout, s, cond));
-        cin = cout;
-      }
+    super('mobilenet-v1', opts, new ReLU(), (cfg, blocks, cin) => {
+      STAGES.forEach((stage, i) => {
+        const cond = stageIsCond(cfg, i, STAGES.length);
+        for (const [c, s] of stage) {
+          const cout = scaled(c, cfg);
+          blocks.append(new DepthwiseSeparableBlock(cfg, cin, cout, s, cond));
+          cin = cout;
+        }
+      });
+      return cin;
     });
-    this.registerModule('blocks', blocks);
-    this.registerModule('head', new ClassifierHead(cfg, cin, cfg.convert !== 'none'));
-  }
-
-  override forward(x: Tensor): Tensor {
-    return this.head.forward(this.blocks.forward(this.stem.forward(x)));
   }
 }

@@ -3,11 +3,11 @@
 import type { Tensor } from '../../core/tensor.js';
 import { add } from '../../ops/arithmetic.js';
 import { ReLU6 } from '../layers/activations.js';
-import { Sequential } from '../layers/sequential.js';
 import { Module } from '../module.js';
 import type { Router } from '../router.js';
-import { blockRouter, ClassifierHead, conv, depthwise, resolveModelOptions, scaled, stageIsCond, type ModelConfig, type ModelOptions } from './common.js';
+import { blockRouter, conv, depthwise, scaled, stageIsCond, type ModelConfig, type ModelOptions } from './common.js';
 import { ConvBNAct } from './conv_bn.js';
+import { StemBlocksModel } from './stem_model.js';
 
 /**
  * Inverted residual: 1×1 expand to cin·t (skipped when t = 1) → BN → ReLU6 → depthwise 3×3
@@ -51,35 +51,18 @@ const STAGES: readonly (readonly [number, number, number, number])[] = [
  * x: [B, inChannels, S, S] → logits [B, numClasses]. Stem 3×3 conv to 16w (plain) → BN → ReLU6,
  * three stages of inverted residual blocks, then GAP → FC.
  */
-export class MobileNetV2 extends Module {
-  readonly config: ModelConfig;
-  readonly inputShape: number[];
-  stem!: ConvBNAct;
-  blocks!: Sequential;
-  head!: ClassifierHead;
-
+export class MobileNetV2 extends StemBlocksModel {
   constructor(opts: ModelOptions = {}) {
-    super();
-    const cfg = resolveModelOptions('mobilenet-v2', opts, 4);
-    this.config = cfg;
-    this.inputShape = [cfg.inChannels, cfg.inputSize, cfg.inputSize];
-    const stemC = scaled(16, cfg);
-    this.registerModule('stem', new ConvBNAct(conv(cfg, null, cfg.inChannels, stemC, 3), stemC, new ReLU6(), cfg.init));
-    const blocks = new Sequential();
-    let cin = stemC;
-    STAGES.forEach(([t, c, n, s], i) => {
-      const cond = stageIsCond(cfg, i, STAGES.length);
-      const cout = scaled(c, cfg);
-      for (let j = 0; j < n; j++) {
-        blocks.append(new InvertedResidualBlock(cfg, cin, cout, j === 0 ? s : 1, t, cond));
-        cin = cout;
-      }
+    super('mobilenet-v2', opts, new ReLU6(), (cfg, blocks, cin) => {
+      STAGES.forEach(([t, c, n, s], i) => {
+        const cond = stageIsCond(cfg, i, STAGES.length);
+        const cout = scaled(c, cfg);
+        for (let j = 0; j < n; j++) {
+          blocks.append(new InvertedResidualBlock(cfg, cin, cout, j === 0 ? s : 1, t, cond));
+          cin = cout;
+        }
+      });
+      return cin;
     });
-    this.registerModule('blocks', blocks);
-    this.registerModule('head', new ClassifierHead(cfg, cin, cfg.convert !== 'none'));
-  }
-
-  override forward(x: Tensor): Tensor {
-    return this.head.forward(this.blocks.forward(this.stem.forward(x)));
   }
 }

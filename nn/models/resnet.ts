@@ -4,11 +4,11 @@ import type { Tensor } from '../../core/tensor.js';
 import { add } from '../../ops/arithmetic.js';
 import { relu } from '../../ops/activations.js';
 import { ReLU } from '../layers/activations.js';
-import { Sequential } from '../layers/sequential.js';
 import { Module } from '../module.js';
 import type { Router } from '../router.js';
-import { blockRouter, ClassifierHead, conv, resolveModelOptions, scaled, stageIsCond, type ModelConfig, type ModelOptions } from './common.js';
+import { blockRouter, conv, scaled, stageIsCond, type ModelConfig, type ModelOptions } from './common.js';
 import { ConvBNAct } from './conv_bn.js';
+import { StemBlocksModel } from './stem_model.js';
 
 /**
  * relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)); conv1 has stride s; the shortcut is a
@@ -48,35 +48,18 @@ const STAGES: readonly (readonly [number, number, number])[] = [
  * x: [B, inChannels, S, S] → logits [B, numClasses]. Stem 3×3 conv to 16w (plain) → BN → ReLU,
  * three stages of basic blocks, then GAP → FC.
  */
-export class ResNet extends Module {
-  readonly config: ModelConfig;
-  readonly inputShape: number[];
-  stem!: ConvBNAct;
-  blocks!: Sequential;
-  head!: ClassifierHead;
-
+export class ResNet extends StemBlocksModel {
   constructor(opts: ModelOptions = {}) {
-    super();
-    const cfg = resolveModelOptions('resnet', opts, 4);
-    this.config = cfg;
-    this.inputShape = [cfg.inChannels, cfg.inputSize, cfg.inputSize];
-    const stemC = scaled(16, cfg);
-    this.registerModule('stem', new ConvBNAct(conv(cfg, null, cfg.inChannels, stemC, 3), stemC, new ReLU(), cfg.init));
-    const blocks = new Sequential();
-    let cin = stemC;
-    STAGES.forEach(([c, n, s], i) => {
-      const cond = stageIsCond(cfg, i, STAGES.length);
-      const cout = scaled(c, cfg);
-      for (let j = 0; j < n; j++) {
-        blocks.append(new BasicBlock(cfg, cin, cout, j === 0 ? s : 1, cond));
-        cin = cout;
-      }
+    super('resnet', opts, new ReLU(), (cfg, blocks, cin) => {
+      STAGES.forEach(([c, n, s], i) => {
+        const cond = stageIsCond(cfg, i, STAGES.length);
+        const cout = scaled(c, cfg);
+        for (let j = 0; j < n; j++) {
+          blocks.append(new BasicBlock(cfg, cin, cout, j === 0 ? s : 1, cond));
+          cin = cout;
+        }
+      });
+      return cin;
     });
-    this.registerModule('blocks', blocks);
-    this.registerModule('head', new ClassifierHead(cfg, cin, cfg.convert !== 'none'));
-  }
-
-  override forward(x: Tensor): Tensor {
-    return this.head.forward(this.blocks.forward(this.stem.forward(x)));
   }
 }
