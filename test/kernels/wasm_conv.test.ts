@@ -50,6 +50,12 @@ const LARGE: ConvCase[] = [
   { x: [2, 40, 9, 9], w: [40, 40, 1, 1], opts: {}, perSample: true },
   { x: [2, 24, 21, 19], w: [48, 1, 3, 3], opts: { padding: 'same', groups: 24 }, perSample: false },
   { x: [2, 24, 21, 19], w: [24, 1, 5, 5], opts: { padding: 'same', groups: 24, stride: 2 }, perSample: true },
+  // Depthwise 3×3 'same' straight from the unpadded plane (width a multiple of 4): leftover rows, multipliers.
+  { x: [2, 4, 5, 8], w: [8, 1, 3, 3], opts: { padding: 'same', groups: 4 }, perSample: false },
+  { x: [1, 3, 1, 12], w: [3, 1, 3, 3], opts: { padding: 1, groups: 3 }, perSample: true },
+  { x: [2, 5, 6, 16], w: [15, 1, 3, 3], opts: { padding: 'same', groups: 5 }, perSample: true },
+  { x: [1, 2, 7, 20], w: [2, 1, 3, 3], opts: { padding: 1, groups: 2 }, perSample: false },
+  { x: [2, 3, 8, 32], w: [6, 1, 3, 3], opts: { padding: 'same', groups: 3 }, perSample: false },
   { x: [1, 8, 40, 40], w: [8, 1, 3, 3], opts: { padding: 2, groups: 8, dilation: 2 }, perSample: false },
   { x: [4, 64, 12, 12], w: [64, 64, 3, 3], opts: { padding: 1 }, perSample: false },
   { x: [2, 20, 16, 16], w: [12, 20, 1, 1], opts: {}, perSample: false },

@@ -3,6 +3,7 @@
 import { addF32, arg, at, copyF32, nextItem, ptr, zeroF32 } from './args';
 import { SLACK, padPlane } from './plane';
 import { dwBackwardInputPhases } from './depthwise_phases';
+import { dw3x3s1, dw3x3same } from './depthwise3x3';
 import {
   C_DH, C_DW, C_INC, C_INH, C_INW, C_KH, C_KW, C_OSTRIDE, C_OUTC, C_OUTCPG, C_OUTH,
   C_OUTW, C_PADL, C_PADT, C_SCRATCH, C_SH, C_SW, C_W, C_WSTRIDE, C_X, C_Y,
@@ -67,7 +68,16 @@ function dwPlane(src: usize, h: i32, w: i32, padT: i32, padL: i32, dst: usize, o
     store<f32>(at(tab, kk + t), load<f32>(at(wt, flip ? kk - 1 - t : t)));
   }
   const wv = at(tab, kk);
+  const k3s1 = sH == 1 && sW == 1 && kH == 3 && kW == 3 && dH == 1 && dW == 1;
+  if (k3s1 && padT == 1 && padL == 1 && h == oh && w == ow && (w & 3) == 0 && w >= 8) {
+    dw3x3same(src, h, w, wv, dst, acc, pad);
+    return;
+  }
   padPlane(src, h, w, padT, padL, pad, hp, wp);
+  if (k3s1) {
+    dw3x3s1(pad, wp, wv, dst, oh, ow, acc);
+    return;
+  }
   if (sH == 1 && sW == 1) {
     // Wide outputs q = oy*wp + ox run contiguously over the padded plane; rows are compacted after.
     const wide = at(pad, hp * wp + SLACK), total = (oh - 1) * wp + ow;

@@ -1,6 +1,6 @@
 // Zero-padded copies of input planes: what the padded-plane conv kernels read instead of bounds-checking.
 
-import { at, copyF32, zeroF32 } from './args';
+import { at, zeroF32 } from './args';
 
 /** Floats past the end of a padded plane that vector loops may read (kept zero). */
 export const SLACK: i32 = 64;
@@ -17,9 +17,12 @@ export function padPlane(src: usize, h: i32, w: i32, padT: i32, padL: i32, pad: 
       zeroF32(row, wp);
       continue;
     }
-    zeroF32(row, c0);
-    copyF32(at(row, c0), at(src, iy * w + c0 - padL), c1 - c0);
-    zeroF32(at(row, c1), wp - c1);
+    for (let i = 0; i < c0; i++) store<f32>(at(row, i), 0);
+    const d = at(row, c0), s = at(src, iy * w + c0 - padL), n = c1 - c0;
+    let i = 0;
+    for (; i + 4 <= n; i += 4) v128.store(at(d, i), v128.load(at(s, i)));
+    for (; i < n; i++) store<f32>(at(d, i), load<f32>(at(s, i)));
+    for (let j = c1; j < wp; j++) store<f32>(at(row, j), 0);
   }
   zeroF32(at(pad, hp * wp), SLACK);
 }
