@@ -12,7 +12,8 @@ import type { Pool2dGeometry } from '../geometry/pool.js';
 import type { ReduceGeometry } from '../geometry/reduce.js';
 import { sizeOf, type StridedView } from '../geometry/strided.js';
 import { conv2dBackwardFilter, conv2dBackwardInput, conv2dForward } from './conv.js';
-import { binaryForward, castInto, unaryBackward, unaryForward, viewRange } from './elementwise.js';
+import { binaryForward, castInto, unaryBackward, unaryForward } from './elementwise.js';
+import { kernelChecks } from '../checks.js';
 import { matmulForward } from './matmul.js';
 import { concatForward, gatherView, padForward } from './movement.js';
 import { avgPool2dBackward, avgPool2dForward, maxPool2dBackward, maxPool2dForward } from './pool.js';
@@ -25,31 +26,9 @@ export interface CpuStorage extends Storage {
   readonly data: FloatArray;
 }
 
+const { sameDtype, checkSize, checkView, checkConvX, checkConvY, checkConvW } = kernelChecks('cpu');
+
 const DTYPES: readonly DType[] = ['float32', 'float64'];
-
-/** Throws unless every storage has the first one's dtype. */
-function sameDtype(kernel: string, names: readonly string[], ss: readonly CpuStorage[]): DType {
-  const d = ss[0].dtype;
-  for (let i = 1; i < ss.length; i++) {
-    if (ss[i].dtype !== d) {
-      throw new CondgradError(`cpu.${kernel}`, `${names[0]} is ${d} but ${names[i]} is ${ss[i].dtype}; the dtypes must match`);
-    }
-  }
-  return d;
-}
-
-function checkSize(kernel: string, arg: string, s: CpuStorage, want: number, what: string): void {
-  if (s.size !== want) {
-    throw new CondgradError(`cpu.${kernel}`, `${arg} has ${s.size} elements but ${what} needs ${want}`);
-  }
-}
-
-function checkView(kernel: string, arg: string, s: CpuStorage, view: StridedView): void {
-  const { lo, hi } = viewRange(view);
-  if (lo < 0 || hi > s.size) {
-    throw new CondgradError(`cpu.${kernel}`, `${arg} view [dims ${view.dims.join(',')}, strides ${view.strides.join(',')}, offset ${view.offset}] reads [${lo}, ${hi}) outside its ${s.size} elements`);
-  }
-}
 
 /** The reference backend. Storages are GC-managed typed arrays; dispose is a no-op. */
 export class CpuBackend implements Backend<CpuStorage> {
@@ -116,8 +95,8 @@ export class CpuBackend implements Backend<CpuStorage> {
       checkSize(k, 'a', a, g.size, 'the output');
       checkSize(k, 'b', b, g.size, 'the output');
     } else {
-      checkView(k, 'a', a, g.a);
-      checkView(k, 'b', b, g.b);
+      checkView(k, 'a', a.size, g.a);
+      checkView(k, 'b', b.size, g.b);
     }
     const out = this.alloc(dtype, g.size);
     binaryForward(a.data, b.data, out.data, op, g);
@@ -132,7 +111,7 @@ export class CpuBackend implements Backend<CpuStorage> {
 
   // ---- movement ----
   gather(x: CpuStorage, view: StridedView): CpuStorage {
-    checkView('gather', 'x', x, view);
+    checkView('gather', 'x', x.size, view);
     const out = this.alloc(x.dtype, sizeOf(view.dims));
     gatherView(x.data, out.data, view);
     return out;
@@ -167,7 +146,7 @@ export class CpuBackend implements Backend<CpuStorage> {
   // ---- convolution ----
   conv2d(x: CpuStorage, w: CpuStorage, g: Conv2dGeometry): CpuStorage {
     const dtype = sameDtype('conv2d', ['x', 'w'], [x, w]);
-    checkConvX('conv2d', 'x', x, g);
+    checkConvX('conv2d', x, g);
     checkConvW('conv2d', w, g);
     const out = this.alloc(dtype, g.batch * g.outC * g.outH * g.outW);
     conv2dForward(x.data, w.data, out.data, g);
@@ -183,7 +162,7 @@ export class CpuBackend implements Backend<CpuStorage> {
   }
   conv2dBackwardFilter(x: CpuStorage, dy: CpuStorage, g: Conv2dGeometry): CpuStorage {
     const dtype = sameDtype('conv2dBackwardFilter', ['x', 'dy'], [x, dy]);
-    checkConvX('conv2dBackwardFilter', 'x', x, g);
+    checkConvX('conv2dBackwardFilter', x, g);
     checkConvY('conv2dBackwardFilter', dy, g);
     const out = this.alloc(dtype, g.weightSize * (g.perSampleWeights ? g.batch : 1));
     conv2dBackwardFilter(x.data, dy.data, out.data, g);
@@ -217,18 +196,6 @@ export class CpuBackend implements Backend<CpuStorage> {
     avgPool2dBackward(dy.data, out.data, g);
     return out;
   }
-}
-
-function checkConvX(kernel: string, arg: string, x: CpuStorage, g: Conv2dGeometry): void {
-  checkSize(kernel, arg, x, g.batch * g.inC * g.inH * g.inW, `x [${g.batch},${g.inC},${g.inH},${g.inW}]`);
-}
-function checkConvY(kernel: string, dy: CpuStorage, g: Conv2dGeometry): void {
-  checkSize(kernel, 'dy', dy, g.batch * g.outC * g.outH * g.outW, `dy [${g.batch},${g.outC},${g.outH},${g.outW}]`);
-}
-function checkConvW(kernel: string, w: CpuStorage, g: Conv2dGeometry): void {
-  const lead = g.perSampleWeights ? `${g.batch},` : '';
-  checkSize(kernel, 'w', w, g.weightSize * (g.perSampleWeights ? g.batch : 1),
-    `w [${lead}${g.outC},${g.inCPerGroup},${g.kH},${g.kW}]`);
 }
 
 /** The shared CPU backend instance. */

@@ -2,7 +2,6 @@
 
 import type { FloatArray } from '../../core/dtype.js';
 import type { BinaryGeometry } from '../geometry/broadcast.js';
-import type { StridedView } from '../geometry/strided.js';
 import { binaryScalar, unaryDerivative, unaryScalar, type BinaryOp, type UnaryOp } from '../elementwise.js';
 
 /**
@@ -114,16 +113,4 @@ export function binaryForward(a: FloatArray, b: FloatArray, out: FloatArray, op:
  */
 export function castInto(x: FloatArray, out: FloatArray): void {
   out.set(x);
-}
-
-/** The offsets a view reads lie in [lo, hi); an empty view gives [0, 0). */
-export function viewRange(view: StridedView): { lo: number; hi: number } {
-  let lo = view.offset;
-  let hi = view.offset;
-  for (let d = 0; d < view.dims.length; d++) {
-    if (view.dims[d] === 0) return { lo: 0, hi: 0 };
-    const span = (view.dims[d] - 1) * view.strides[d];
-    if (span > 0) hi += span; else lo += span;
-  }
-  return { lo, hi: hi + 1 };
 }

@@ -87,3 +87,15 @@ export function offsetAt(view: StridedView, i: number): number {
   }
   return off;
 }
+
+/** The offsets a view reads lie in [lo, hi); an empty view gives [0, 0). */
+export function viewRange(view: StridedView): { lo: number; hi: number } {
+  let lo = view.offset;
+  let hi = view.offset;
+  for (let d = 0; d < view.dims.length; d++) {
+    if (view.dims[d] === 0) return { lo: 0, hi: 0 };
+    const span = (view.dims[d] - 1) * view.strides[d];
+    if (span > 0) hi += span; else lo += span;
+  }
+  return { lo, hi: hi + 1 };
+}

@@ -19,24 +19,14 @@ import { concatPlan, concatSpec, gatherSpec, padSpec } from './movement.js';
 import { avgPoolBackwardSpec, avgPoolSpec, maxPoolBackwardSpec, maxPoolSpec } from './pool.js';
 import { reduceIdentity, reducePlan, reduceSpec } from './reduce.js';
 import { GpuStorage, type GpuRuntime } from './runtime.js';
+import { kernelChecks } from '../checks.js';
 
 export { GpuStorage };
 
 /** Backward-filter sums over the batch through per-sample partials when the weight has fewer elements than this. */
 const SPLIT_FILTER_BELOW = 16384;
 
-/** Throws unless the view reads only inside a buffer of `size` elements. */
-function checkView(kernel: string, arg: string, size: number, v: StridedView): void {
-  let lo = v.offset;
-  let hi = v.offset;
-  v.dims.forEach((d, i) => {
-    const s = v.strides[i] * (d - 1);
-    if (s < 0) lo += s; else hi += s;
-  });
-  if (sizeOf(v.dims) > 0 && (lo < 0 || hi >= size)) {
-    throw new CondgradError(`gpu.${kernel}`, `${arg} view [dims ${v.dims.join(',')}, strides ${v.strides.join(',')}, offset ${v.offset}] reads [${lo}, ${hi}] outside its ${size} elements`);
-  }
-}
+const { checkView } = kernelChecks('gpu');
 
 /**
  * The gpu backend. Storages live on the device; kernels are queued in call order and never block.

@@ -120,8 +120,8 @@ export class WasmBackend implements Backend<WasmStorage> {
       checkSize(k, 'a', a, g.size, 'the output');
       checkSize(k, 'b', b, g.size, 'the output');
     } else {
-      checkView(k, 'a', a, g.a);
-      checkView(k, 'b', b, g.b);
+      checkView(k, 'a', a.size, g.a);
+      checkView(k, 'b', b.size, g.b);
     }
     const out = this.out(k, dtype, g.size);
     if (dtype !== 'float32' || !ops.binary(this.rt, a.ptr, b.ptr, out.ptr, op, g)) cpuEw.binaryForward(a.data, b.data, out.data, op, g);
@@ -139,7 +139,7 @@ export class WasmBackend implements Backend<WasmStorage> {
   // ---- movement (cold: the reference functions on views of the heap) ----
   gather(x: WasmStorage, view: StridedView): WasmStorage {
     checkLive('gather', 'x', x, this.rt.heap);
-    checkView('gather', 'x', x, view);
+    checkView('gather', 'x', x.size, view);
     const n = sizeOf(view.dims);
     const out = this.out('gather', x.dtype, n);
     // A contiguous run (a reshape's copy) is one memcpy.
