@@ -20,6 +20,7 @@ import { concat, slice } from '../ops/shape.js';
 import type { BenchReport, BenchRow } from './report/rows.js';
 import { convShape, depthwiseShape, nominalFlops, type Mode, type PathName, type ShapeCase, type SweepConfig } from './report/sweep.js';
 import { fmtMs, fmtRatio, markdownTable } from './report/table.js';
+import { median } from './report/timing.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const BATCH = 8;
@@ -122,12 +123,6 @@ function callOf(path: Path, mode: Mode, i: Inputs): { call: Call; outputs: () =>
 const gc = (globalThis as { gc?: () => void }).gc;
 
 interface Sample { ms: number; times: number[]; allocBytes: number | null; scratchBytes: number | null }
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 /**
  * Times one row (shape, mode, K) of paths round-robin, so that load from other processes hits

@@ -10,6 +10,7 @@ import { createWasmBackend, type WasmBackend } from '../kernels/wasm/backend.js'
 import { mulberry32, randArray } from '../test/helpers/rng.js';
 import { onnxConvModel } from './peers/onnx_conv.js';
 import { CONV_SHAPES, convMacs, medianMs, type ConvShape } from './peers/shapes.js';
+import { median } from './report/timing.js';
 
 const quick = process.argv.includes('--quick');
 const ri = process.argv.indexOf('--rounds');
@@ -83,7 +84,6 @@ function onnx(threads: number, weightsAsInput: boolean): Engine {
   };
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main(): Promise<void> {
   // tfjs-wasm picks its threaded build in Node; pin it to the single-threaded SIMD configuration.

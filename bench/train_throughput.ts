@@ -14,6 +14,7 @@ import { DataLoader, type Batch } from '../nn/data/loader.js';
 import { loadMnist } from '../nn/data/mnist.js';
 import { buildOursCnn, CONV_PADDING, cnnWeights, oursTrainer } from './throughput/ours_cnn.js';
 import { registerWasmConvFilterGrad, tfjsTrainer } from './throughput/tfjs_cnn.js';
+import { median } from './report/timing.js';
 
 // tfjs-core alone registers no gradients (the @tensorflow/tfjs bundle imports this file for its users); its
 // dist/ imports are extensionless, which only require() resolves.
@@ -53,7 +54,6 @@ interface Engine {
   ownIps: number[];
 }
 
-const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
 const loadavg = (): string => os.loadavg().map((x) => x.toFixed(2)).join(' ');
 
 async function main(): Promise<void> {

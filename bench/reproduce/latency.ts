@@ -6,6 +6,7 @@ import { tidy } from '../../core/scope.js';
 import { tensor } from '../../core/creation.js';
 import type { ImageDataset } from '../../nn/data/dataset.js';
 import type { Module } from '../../nn/module.js';
+import { median } from '../report/timing.js';
 
 export interface LatencyOptions {
   /** Untimed forwards of each model first (JIT and allocator warm-up). */
@@ -62,10 +63,4 @@ export function batch1Latency(models: ReadonlyMap<string, Module>, data: ImageDa
     entries.forEach(([, m], i) => m.train(modes[i]));
   }
   return new Map([...times].map(([k, ts]) => [k, { msPerImage: median(ts), rounds: ts }]));
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
