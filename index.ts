@@ -3,7 +3,10 @@
 export { Tensor, type TapeNode } from './core/tensor.js';
 export { tensor, zeros, ones, full, rand, randn, fromNdarray, toNdarray, type CreateOptions, type RandomOptions } from './core/creation.js';
 export { initBackend, closeBackends, getBackend, setBackend, registerBackend, listBackends, noGrad, withGrad, isGradEnabled,
-  initDefaultBackend, chooseDefaultBackend, wasmSimdSupported, BACKEND_ENV, type DefaultBackendProbe } from './core/engine.js';
+  initDefaultBackend, chooseDefaultBackend, wasmSimdSupported, BACKEND_ENV, type DefaultBackendProbe, type InitBackendOptions,
+  type ThreadedBackend } from './core/engine.js';
+export { chooseThreadCount, availableParallelism, THREADS_ENV, DEFAULT_THREAD_CAP, MAX_THREADS, type ThreadChoice, type ThreadProbe,
+  type ThreadSource } from './kernels/wasm/thread_count.js';
 export { tidy, keep } from './core/scope.js';
 export { Rng, manualSeed } from './core/random.js';
 export { gradcheck, type GradcheckOptions, type GradcheckReport } from './core/gradcheck.js';

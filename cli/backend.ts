@@ -5,9 +5,9 @@ import type { AnyBackend, BackendName } from '../kernels/backend.js';
 
 export const BACKEND_NAMES: readonly BackendName[] = ['cpu', 'wasm', 'gpu'];
 
-/** Makes `name` the default backend, starting it first if it is not registered yet (wasm and gpu start asynchronously). */
-export async function useBackend(name: BackendName): Promise<AnyBackend> {
-  return initBackend(name, true);
+/** Makes `name` the default backend, starting it first if it is not registered yet (wasm and gpu start asynchronously); `threads` for wasm. */
+export async function useBackend(name: BackendName, threads?: number): Promise<AnyBackend> {
+  return initBackend(name, { makeDefault: true, threads });
 }
 
 /** Stops the backends useBackend started (worker threads, GPU device), so the process can exit. */

@@ -8,11 +8,11 @@ import { train, type EpochRecord } from '../nn/train.js';
 import type { BackendName } from '../kernels/backend.js';
 import { initDefaultBackend } from '../core/engine.js';
 import { BACKEND_NAMES, releaseBackends, useBackend } from './backend.js';
-import { choice, given, str, UsageError, type Command, type Io } from './command.js';
+import { choice, given, num, str, UsageError, type Command, type Io } from './command.js';
 import { buildRun, CONFIG_OPTIONS, CONFIG_USAGE, configFromFlags, type RunConfig } from './train_config.js';
 
 /** Flags that may differ from the checkpoint's config when resuming (they do not change the result). */
-const RESUMABLE = new Set(['epochs', 'backend', 'out', 'resume', 'quiet', 'keep-checkpoints']);
+const RESUMABLE = new Set(['epochs', 'backend', 'threads', 'out', 'resume', 'quiet', 'keep-checkpoints']);
 
 function pct(x: number | null): string {
   return x === null ? '-' : `${(100 * x).toFixed(2)}%`;
@@ -34,6 +34,8 @@ async function run(values: Record<string, string | boolean | undefined>, io: Io)
   // Without --backend: the library's default (CONDGRAD_BACKEND, else wasm where WebAssembly SIMD is available, else cpu).
   const backend: BackendName = given(values, 'backend') ? choice(values, 'backend', BACKEND_NAMES, 'cpu')
     : (await initDefaultBackend()).name;
+  const threads = given(values, 'threads') ? num(values, 'threads', 1, { min: 1, max: 64, integer: true }) : undefined;
+  if (threads !== undefined && backend !== 'wasm') throw new UsageError(`--threads applies to the wasm backend, not ${backend}`);
   const resume = str(values, 'resume');
   let config: RunConfig;
   let outDir: string;
@@ -53,13 +55,13 @@ async function run(values: Record<string, string | boolean | undefined>, io: Io)
     config = configFromFlags(values);
     outDir = path.join(str(values, 'out', 'runs'), runName(config));
   }
-  await useBackend(backend);
+  const be = await useBackend(backend, threads);
   const r = buildRun(config);
   fs.mkdirSync(outDir, { recursive: true });
   const logFile = path.join(outDir, 'log.json');
   const checkpointFile = path.join(outDir, 'checkpoint.ckpt');
   const startEpoch = resume !== undefined ? readCheckpoint(resume).epoch : 0;
-  io.err(`${config.model} (${r.model.numParameters().toLocaleString('en-US')} params, K=${config.experts}, ${config.routing}, convert ${config.convert}) on ${backend}; ${config.trainSize}/${config.testSize} digits; writing ${outDir}`);
+  io.err(`${config.model} (${r.model.numParameters().toLocaleString('en-US')} params, K=${config.experts}, ${config.routing}, convert ${config.convert}) on ${backend}${'threads' in be ? ` (${String(be.threads)} threads)` : ''}; ${config.trainSize}/${config.testSize} digits; writing ${outDir}`);
   const quiet = values.quiet === true;
   let bar: cliProgress.SingleBar | null = null;
   const res = await train(r.model, { train: r.train, test: r.test }, {
@@ -103,8 +105,9 @@ export const trainCommand: Command = {
   usage: [
     CONFIG_USAGE,
     '  --backend <name>          cpu | wasm | gpu (default: $CONDGRAD_BACKEND, else wasm where WebAssembly SIMD is available, else cpu)',
+    '  --threads <n>             wasm threads (default: $CONDGRAD_THREADS, else available parallelism, at most 8)',
     '  --out <dir>               parent of the run directory (default runs/; with --resume, the checkpoint\'s directory)',
-    '  --resume <file>           continue the run in this checkpoint (settings come from it; only --epochs, --backend, --out may be given;',
+    '  --resume <file>           continue the run in this checkpoint (settings come from it; only --epochs, --backend, --threads, --out may be given;',
     '                            a larger --epochs than the original run stretches its cosine schedule)',
     '  --keep-checkpoints        also keep every epoch\'s checkpoint as epoch-<n>.ckpt',
     '  --quiet                   no progress bar',
@@ -112,6 +115,7 @@ export const trainCommand: Command = {
   options: {
     ...CONFIG_OPTIONS,
     backend: { type: 'string' },
+    threads: { type: 'string' },
     out: { type: 'string' },
     resume: { type: 'string' },
     quiet: { type: 'boolean' },

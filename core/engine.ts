@@ -3,6 +3,7 @@
 import { CondgradError } from './errors.js';
 import type { AnyBackend, BackendName } from '../kernels/backend.js';
 import { cpuBackend } from '../kernels/cpu/backend.js';
+import { checkThreadCount, chooseThreadCount } from '../kernels/wasm/thread_count.js';
 
 const registry = new Map<BackendName, AnyBackend>([['cpu', cpuBackend]]);
 let current: AnyBackend = cpuBackend;
@@ -30,18 +31,61 @@ export function getBackend(name?: BackendName): AnyBackend {
 type Closable = AnyBackend & { destroy(): Promise<void> };
 const started: Closable[] = [];
 
+/** How initBackend starts a backend. */
+export interface InitBackendOptions {
+  /** Also make it the default backend for new tensors (default false). */
+  makeDefault?: boolean;
+  /**
+   * wasm only: threads in all, the caller's included, an integer in [1, 64]. Default: the
+   * CONDGRAD_THREADS environment variable, else the available parallelism capped at 8 (see
+   * chooseThreadCount).
+   */
+  threads?: number;
+}
+
+/** A backend that runs its kernels on a pool of threads (the wasm backend). */
+export type ThreadedBackend = AnyBackend & { readonly threads: number };
+
+function initOptions(opts: boolean | InitBackendOptions | undefined): InitBackendOptions {
+  if (opts === undefined || typeof opts === 'boolean') return { makeDefault: opts === true };
+  if (typeof opts !== 'object' || opts === null) {
+    throw new CondgradError('initBackend', `options must be a boolean (makeDefault) or { makeDefault?, threads? }, got ${String(opts)}`);
+  }
+  const known = new Set(['makeDefault', 'threads']);
+  for (const k of Object.keys(opts)) {
+    if (!known.has(k)) throw new CondgradError('initBackend', `unknown option '${k}' (expected makeDefault, threads)`);
+  }
+  return opts;
+}
+
 /**
  * Starts a backend that needs asynchronous set-up ('wasm': WebAssembly module and worker threads;
- * 'gpu': a WebGPU device) and registers it; a registered backend is returned as is. With
- * `makeDefault` it also becomes the default for new tensors.
+ * 'gpu': a WebGPU device) and registers it; a registered backend is returned as is. The second
+ * argument is `makeDefault` (it also becomes the default for new tensors) or options.
+ *
+ * `threads` picks the wasm thread count. If the wasm backend is already running with another
+ * count (the package entry starts it on import), it is restarted with the new count, provided it
+ * holds no live tensors; otherwise a CondgradError says so (dispose them, or closeBackends() first).
  */
-export async function initBackend(name: BackendName, makeDefault = false): Promise<AnyBackend> {
+export async function initBackend(name: 'wasm', opts?: boolean | InitBackendOptions): Promise<ThreadedBackend>;
+export async function initBackend(name: BackendName, opts?: boolean | InitBackendOptions): Promise<AnyBackend>;
+export async function initBackend(name: BackendName, options?: boolean | InitBackendOptions): Promise<AnyBackend> {
+  const opts = initOptions(options);
+  if (opts.threads !== undefined) {
+    if (name !== 'wasm') throw new CondgradError('initBackend', `threads applies to the wasm backend only, not '${String(name)}'`);
+    checkThreadCount('initBackend', 'threads', opts.threads);
+  }
   let b = registry.get(name);
+  let makeDefault = opts.makeDefault === true;
+  if (b !== undefined && opts.threads !== undefined && (b as Partial<ThreadedBackend>).threads !== opts.threads) {
+    makeDefault = (await stopForRestart(b, opts.threads)) || makeDefault;
+    b = undefined;
+  }
   if (b === undefined) {
     let created: Closable;
     if (name === 'wasm') {
       const { createWasmBackend } = await import('../kernels/wasm/backend.js');
-      created = await createWasmBackend();
+      created = await createWasmBackend({ threads: opts.threads });
     } else if (name === 'gpu') {
       const { createGpuBackend } = await import('../kernels/gpu/device.js');
       created = await createGpuBackend();
@@ -54,6 +98,23 @@ export async function initBackend(name: BackendName, makeDefault = false): Promi
   }
   if (makeDefault) current = b;
   return b;
+}
+
+/** Stops a running wasm backend so it can start again with `threads`; refuses while it holds tensors. Returns whether it was the default. */
+async function stopForRestart(b: AnyBackend, threads: number): Promise<boolean> {
+  const have = (b as Partial<ThreadedBackend>).threads;
+  const i = started.indexOf(b as Closable);
+  const live = b.memory().liveBuffers ?? 0;
+  if (i < 0 || live > 0) {
+    const why = i < 0 ? 'it was registered from outside initBackend' : `it holds ${live} live tensor buffer${live === 1 ? '' : 's'}`;
+    throw new CondgradError('initBackend', `the wasm backend is running with ${String(have)} threads and cannot restart with ${threads}: ${why}; dispose them or call closeBackends() first`);
+  }
+  started.splice(i, 1);
+  registry.delete(b.name);
+  const wasDefault = current === b;
+  if (wasDefault) current = cpuBackend;
+  await (b as Closable).destroy();
+  return wasDefault;
 }
 
 /** Stops the backends initBackend started (worker threads, GPU device) so the process can exit; the default falls back to cpu. */
@@ -99,6 +160,8 @@ export interface DefaultBackendProbe {
   start?: (name: 'wasm' | 'gpu') => Promise<AnyBackend>;
   /** Reports that wasm could not start although SIMD exists (default: one line on stderr). */
   warn?: (message: string) => void;
+  /** The CONDGRAD_THREADS value (default: the environment's). */
+  threadsEnv?: string;
 }
 
 const NAMES: readonly BackendName[] = ['cpu', 'wasm', 'gpu'];
@@ -110,10 +173,13 @@ const NAMES: readonly BackendName[] = ['cpu', 'wasm', 'gpu'];
  * - otherwise 'wasm' where WebAssembly SIMD is available and the backend starts (its worker threads
  *   do not keep the process alive), else 'cpu'. If wasm fails to start although SIMD exists, the
  *   reason is reported once (stderr) and cpu is used.
+ * A CONDGRAD_THREADS that is not an integer in [1, 64] throws a CondgradError first, whichever
+ * backend is chosen, so a mistyped value is never silently ignored.
  */
 export async function chooseDefaultBackend(probe: DefaultBackendProbe = {}): Promise<AnyBackend> {
   const env = (probe.env ?? (typeof process === 'object' ? process.env?.[BACKEND_ENV] : undefined) ?? '').trim();
   const start = probe.start ?? ((name: 'wasm' | 'gpu') => initBackend(name));
+  chooseThreadCount(undefined, { env: probe.threadsEnv, available: 1 });
   if (env !== '') {
     if (!NAMES.includes(env as BackendName)) {
       throw new CondgradError('initDefaultBackend', `${BACKEND_ENV}='${env}' is not a backend (expected ${NAMES.join(', ')})`);

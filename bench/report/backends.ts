@@ -1,6 +1,5 @@
 // Backends for the bench: start each requested one, or say why it is unavailable (the factory's own error message).
 
-import { availableParallelism } from 'node:os';
 import { cpuBackend } from '../../kernels/cpu/backend.js';
 import type { AnyBackend, BackendName } from '../../kernels/backend.js';
 import { createGpuBackend } from '../../kernels/gpu/device.js';
@@ -25,8 +24,8 @@ export function isSoftwareAdapter(info: { name?: string; description?: string; i
 }
 
 /**
- * Starts one backend. cpu always works; wasm starts `threads` threads (default: the machine's
- * available parallelism); gpu needs a WebGPU adapter. A factory that throws makes the backend
+ * Starts one backend. cpu always works; wasm starts `threads` threads (default: CONDGRAD_THREADS,
+ * else the machine's available parallelism capped at 8); gpu needs a WebGPU adapter. A factory that throws makes the backend
  * unavailable with the factory's message as the reason.
  */
 export async function acquireBackend(name: BackendName, opts: { threads?: number } = {}): Promise<Acquired> {
@@ -35,7 +34,7 @@ export async function acquireBackend(name: BackendName, opts: { threads?: number
       case 'cpu':
         return { status: { name, available: true, info: { threads: 1, dtype: 'float32' } }, backend: cpuBackend, close: async () => undefined };
       case 'wasm': {
-        const b = await createWasmBackend({ threads: opts.threads ?? availableParallelism() });
+        const b = await createWasmBackend({ threads: opts.threads });
         return { status: { name, available: true, info: { threads: b.threads, dtype: 'float32' } }, backend: b, close: () => b.close() };
       }
       case 'gpu': {

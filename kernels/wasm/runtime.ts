@@ -3,6 +3,7 @@
 import { CondgradError } from '../../core/errors.js';
 import { ARG_SLOTS, S_CHUNK, S_COUNTER, S_END, S_N } from './assembly/layout.js';
 import { WasmHeap } from './heap.js';
+import { chooseThreadCount } from './thread_count.js';
 import { ThreadPool, type KernelFn } from './threads.js';
 
 /** Every kernel the host dispatches by name (the index is what workers receive). */
@@ -41,7 +42,7 @@ export function kernelModule(): Promise<WebAssembly.Module> {
 }
 
 export interface RuntimeOptions {
-  /** Threads in all, the caller's included (default 2). */
+  /** Threads in all, the caller's included (default: chooseThreadCount, i.e. CONDGRAD_THREADS, else available parallelism capped at 8). */
   threads?: number;
   /** Upper bound of the wasm heap in bytes (default and maximum 4 GiB). */
   maxMemoryBytes?: number;
@@ -84,10 +85,7 @@ export class WasmRuntime {
   }
 
   static async create(opts: RuntimeOptions = {}): Promise<WasmRuntime> {
-    const threads = opts.threads ?? 2;
-    if (!Number.isInteger(threads) || threads < 1 || threads > 64) {
-      throw new CondgradError('wasm', `threads must be an integer in [1, 64], got ${String(threads)}`);
-    }
+    const { threads } = chooseThreadCount(opts.threads);
     const maxBytes = opts.maxMemoryBytes ?? 4 * 1024 ** 3;
     if (!(maxBytes >= 1 << 20)) throw new CondgradError('wasm', `maxMemoryBytes must be at least 1 MiB, got ${maxBytes}`);
     const module = await kernelModule();

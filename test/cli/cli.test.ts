@@ -40,6 +40,8 @@ describe('cli', () => {
       [['train', '--model', 'vgg'], /--model must be one of cnn, mobilenet-v1, mobilenet-v2, resnet; got 'vgg'/],
       [['summary', '--experts', '0'], /--experts must be an integer >= 1/],
       [['train', '--backend', 'tpu'], /--backend must be one of cpu, wasm, gpu/],
+      [['train', '--backend', 'wasm', '--threads', '0'], /--threads must be an integer >= 1 and <= 64; got '0'/],
+      [['train', '--backend', 'cpu', '--threads', '2'], /--threads applies to the wasm backend, not cpu/],
     ] as [string[], RegExp][]) {
       const r = await cli(...args);
       expect(r.code, args.join(' ')).to.equal(2);
