@@ -1,18 +1,20 @@
 // condgrad's public API: tensors, autograd, ops, CondConv, nn, and backends.
 
+// First: registers the cpu backend (the default until initDefaultBackend below) and the wasm/gpu factories.
+import './kernels/register.js';
 export { Tensor, type TapeNode } from './core/tensor.js';
 export { tensor, zeros, ones, full, rand, randn, fromNdarray, toNdarray, type CreateOptions, type RandomOptions } from './core/creation.js';
 export { initBackend, closeBackends, getBackend, setBackend, registerBackend, listBackends, noGrad, withGrad, isGradEnabled,
   initDefaultBackend, chooseDefaultBackend, wasmSimdSupported, BACKEND_ENV, type DefaultBackendProbe, type InitBackendOptions,
   type ThreadedBackend } from './core/engine.js';
 export { chooseThreadCount, availableParallelism, THREADS_ENV, DEFAULT_THREAD_CAP, MAX_THREADS, type ThreadChoice, type ThreadProbe,
-  type ThreadSource } from './kernels/wasm/thread_count.js';
+  type ThreadSource } from './core/threads.js';
 export { tidy, keep } from './core/scope.js';
 export { Rng, manualSeed } from './core/random.js';
 export { gradcheck, type GradcheckOptions, type GradcheckReport } from './core/gradcheck.js';
 export { CondgradError } from './core/errors.js';
 export type { DType, FloatArray } from './core/dtype.js';
-export type { Backend, BackendName, Storage, MemoryStats } from './kernels/backend.js';
+export type { Backend, BackendName, Storage, MemoryStats } from './core/backend.js';
 
 export * from './ops/arithmetic.js';
 export * from './ops/activations.js';

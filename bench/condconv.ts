@@ -3,6 +3,7 @@
 // Usage: npx tsx bench/condconv.ts [--backend cpu|wasm|gpu] [--quick] [--out FILE]
 // (node --expose-gc --import tsx bench/condconv.ts ... also collects garbage before every timed call)
 
+import '../kernels/register.js';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, platform, release } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -10,7 +11,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { bytesPerElement } from '../core/dtype.js';
 import { noGrad } from '../core/engine.js';
 import type { Tensor } from '../core/tensor.js';
-import type { AnyBackend, BackendName } from '../kernels/backend.js';
+import type { AnyBackend, BackendName } from '../core/backend.js';
 import { cpuBackend } from '../kernels/cpu/backend.js';
 import type { Conv2dOptions } from '../kernels/geometry/conv.js';
 import { randn, rand } from '../core/creation.js';

@@ -2,10 +2,11 @@
 // Run: npx tsx bench/gpu_check.ts [--out gpu-check.json] [--budget-s 420] [--threads 8] [--gpu-backend auto|vulkan|opengles] [--quick]
 // Every phase has a share of the budget and records its errors; the JSON is rewritten after each step, so it exists whenever the run stops.
 
+import '../kernels/register.js';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { AnyBackend } from '../kernels/backend.js';
+import type { AnyBackend } from '../core/backend.js';
 import { cpuBackend } from '../kernels/cpu/backend.js';
 import type { DawnBackend } from '../kernels/gpu/device.js';
 import type { GpuBackend } from '../kernels/gpu/backend.js';

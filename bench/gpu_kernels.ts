@@ -1,7 +1,7 @@
 // Bench: GFLOP/s of float32 conv2d (forward, backward-input, backward-filter) and matmul on the gpu backend, beside the cpu reference; prints markdown.
 // Run: npx tsx bench/gpu_kernels.ts [--quick]   (times include the read-back that waits for the device; compiles are warmed up first)
 
-import type { AnyBackend, Storage } from '../kernels/backend.js';
+import type { AnyBackend, Storage } from '../core/backend.js';
 import { cpuBackend } from '../kernels/cpu/backend.js';
 import { conv2dGeometry, type Conv2dGeometry } from '../kernels/geometry/conv.js';
 import { matmulGeometry } from '../kernels/geometry/matmul.js';

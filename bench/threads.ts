@@ -3,12 +3,13 @@
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import '../kernels/register.js';
 import { tidy } from '../core/scope.js';
 import type { Tensor } from '../core/tensor.js';
 import { randn } from '../core/creation.js';
-import type { AnyBackend } from '../kernels/backend.js';
+import type { AnyBackend } from '../core/backend.js';
 import { createWasmBackend, type WasmBackend } from '../kernels/wasm/backend.js';
-import { availableParallelism, chooseThreadCount } from '../kernels/wasm/thread_count.js';
+import { availableParallelism, chooseThreadCount } from '../core/threads.js';
 import { CondConv2d } from '../nn/cond_conv.js';
 import { Conv2d } from '../nn/layers/conv2d.js';
 import { Flatten } from '../nn/layers/flatten.js';

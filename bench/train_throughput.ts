@@ -1,6 +1,7 @@
 // Bench: training images/s of a small MNIST CNN (batch 32, SGD) on our wasm (1 and 2 threads) and cpu backends, tfjs-wasm and tfjs-cpu, in one run.
 // Run: npx tsx bench/train_throughput.ts [--steps N] [--windows W] [--warmup N] [--min-s S] [--max-s S]
 
+import '../kernels/register.js';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as os from 'node:os';

@@ -3,7 +3,7 @@
 
 import { cpus, loadavg } from 'node:os';
 import { cpuBackend } from '../kernels/cpu/backend.js';
-import type { AnyBackend, Storage } from '../kernels/backend.js';
+import type { AnyBackend, Storage } from '../core/backend.js';
 import { conv2dGeometry, type Conv2dGeometry } from '../kernels/geometry/conv.js';
 import { createWasmBackend } from '../kernels/wasm/backend.js';
 import { mulberry32, randArray } from '../test/helpers/rng.js';

@@ -1,7 +1,7 @@
 // Selects the compute backend for a CLI run: cpu directly; wasm and gpu started through their async factories and closed at the end.
 
 import { closeBackends, initBackend } from '../core/engine.js';
-import type { AnyBackend, BackendName } from '../kernels/backend.js';
+import type { AnyBackend, BackendName } from '../core/backend.js';
 
 export const BACKEND_NAMES: readonly BackendName[] = ['cpu', 'wasm', 'gpu'];
 

@@ -2,7 +2,7 @@
 
 import cliProgress from 'cli-progress';
 import { resolve } from 'node:path';
-import type { BackendName } from '../kernels/backend.js';
+import type { BackendName } from '../core/backend.js';
 import { BENCH_BACKENDS } from '../bench/report/backends.js';
 import { runReport } from '../bench/report/report.js';
 import { FULL, QUICK } from '../bench/report/sweep.js';

@@ -1,5 +1,6 @@
 // The condgrad CLI entry: the subcommand registry (add a command with one line) and the dispatch call.
 
+import '../kernels/register.js';
 import { benchCommand } from './bench.js';
 import type { Command } from './command.js';
 import { runCli } from './dispatch.js';

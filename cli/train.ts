@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import cliProgress from 'cli-progress';
 import { readCheckpoint } from '../nn/checkpoint.js';
 import { train, type EpochRecord } from '../nn/train.js';
-import type { BackendName } from '../kernels/backend.js';
+import type { BackendName } from '../core/backend.js';
 import { initDefaultBackend } from '../core/engine.js';
 import { BACKEND_NAMES, releaseBackends, useBackend } from './backend.js';
 import { choice, given, num, str, UsageError, type Command, type Io } from './command.js';

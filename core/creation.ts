@@ -6,8 +6,8 @@ import { allocArray, dtypeOfArray, isDType, type DType, type FloatArray } from '
 import { defaultRng, Rng } from './random.js';
 import { getBackend } from './engine.js';
 import { Tensor } from './tensor.js';
-import type { AnyBackend, BackendName } from '../kernels/backend.js';
-import { sizeOf } from '../kernels/geometry/strided.js';
+import type { AnyBackend, BackendName } from './backend.js';
+import { sizeOf } from './shape.js';
 
 export interface CreateOptions {
   dtype?: DType;

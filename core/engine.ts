@@ -1,17 +1,28 @@
-// Engine state: the registered backends, the current default backend (and how it is chosen) and the grad-recording switch.
+// Engine state: the registered backends and factories, the current default backend (and how it is chosen) and the grad-recording switch.
 
 import { CondgradError } from './errors.js';
-import type { AnyBackend, BackendName } from '../kernels/backend.js';
-import { cpuBackend } from '../kernels/cpu/backend.js';
-import { checkThreadCount, chooseThreadCount } from '../kernels/wasm/thread_count.js';
+import type { AnyBackend, BackendFactory, BackendName } from './backend.js';
+import { checkThreadCount, chooseThreadCount } from './threads.js';
 
-const registry = new Map<BackendName, AnyBackend>([['cpu', cpuBackend]]);
-let current: AnyBackend = cpuBackend;
+// The engine knows no backend implementation: kernels/register.ts (imported by the package entry)
+// registers the cpu reference backend and the factories of the asynchronous ones.
+const registry = new Map<BackendName, AnyBackend>();
+const factories = new Map<BackendName, BackendFactory>();
+let current: AnyBackend | null = null;
 let gradEnabled = true;
 
-/** Makes a backend available under its name (replacing an earlier one of that name). */
+/**
+ * Makes a backend available under its name (replacing an earlier one of that name). The first
+ * backend registered becomes the default until setBackend or initDefaultBackend changes it.
+ */
 export function registerBackend(b: AnyBackend): void {
   registry.set(b.name, b);
+  current ??= b;
+}
+
+/** Tells initBackend how to start the backend `name` (one that needs asynchronous set-up). */
+export function registerBackendFactory(name: BackendName, factory: BackendFactory): void {
+  factories.set(name, factory);
 }
 
 /**
@@ -20,7 +31,10 @@ export function registerBackend(b: AnyBackend): void {
  * it; `getBackend().name` says which one new tensors land on.
  */
 export function getBackend(name?: BackendName): AnyBackend {
-  if (name === undefined) return current;
+  if (name === undefined) {
+    if (current === null) throw new CondgradError('getBackend', 'no backend is registered; import the package entry (or kernels/register.js) first');
+    return current;
+  }
   const b = registry.get(name);
   if (!b) {
     throw new CondgradError('getBackend', `backend '${name}' is not initialised (registered: ${[...registry.keys()].join(', ')}); call await initBackend('${name}') first`);
@@ -28,8 +42,7 @@ export function getBackend(name?: BackendName): AnyBackend {
   return b;
 }
 
-type Closable = AnyBackend & { destroy(): Promise<void> };
-const started: Closable[] = [];
+const started: AnyBackend[] = [];
 
 /** How initBackend starts a backend. */
 export interface InitBackendOptions {
@@ -82,16 +95,11 @@ export async function initBackend(name: BackendName, options?: boolean | InitBac
     b = undefined;
   }
   if (b === undefined) {
-    let created: Closable;
-    if (name === 'wasm') {
-      const { createWasmBackend } = await import('../kernels/wasm/backend.js');
-      created = await createWasmBackend({ threads: opts.threads });
-    } else if (name === 'gpu') {
-      const { createGpuBackend } = await import('../kernels/gpu/device.js');
-      created = await createGpuBackend();
-    } else {
-      throw new CondgradError('initBackend', `unknown backend '${String(name)}' (expected 'cpu', 'wasm' or 'gpu')`);
+    const factory = factories.get(name);
+    if (factory === undefined) {
+      throw new CondgradError('initBackend', `unknown backend '${String(name)}' (expected one of: ${[...registry.keys(), ...factories.keys()].join(', ')})`);
     }
+    const created = await factory({ threads: opts.threads });
     started.push(created);
     registry.set(name, created);
     b = created;
@@ -103,7 +111,7 @@ export async function initBackend(name: BackendName, options?: boolean | InitBac
 /** Stops a running wasm backend so it can start again with `threads`; refuses while it holds tensors. Returns whether it was the default. */
 async function stopForRestart(b: AnyBackend, threads: number): Promise<boolean> {
   const have = (b as Partial<ThreadedBackend>).threads;
-  const i = started.indexOf(b as Closable);
+  const i = started.indexOf(b);
   const live = b.memory().liveBuffers ?? 0;
   if (i < 0 || live > 0) {
     const why = i < 0 ? 'it was registered from outside initBackend' : `it holds ${live} live tensor buffer${live === 1 ? '' : 's'}`;
@@ -112,8 +120,8 @@ async function stopForRestart(b: AnyBackend, threads: number): Promise<boolean> 
   started.splice(i, 1);
   registry.delete(b.name);
   const wasDefault = current === b;
-  if (wasDefault) current = cpuBackend;
-  await (b as Closable).destroy();
+  if (wasDefault) current = registry.get('cpu') ?? null;
+  await b.destroy();
   return wasDefault;
 }
 
@@ -123,7 +131,7 @@ export async function closeBackends(): Promise<void> {
   while (started.length > 0) {
     const b = started.pop()!;
     registry.delete(b.name);
-    if (current === b) current = cpuBackend;
+    if (current === b) current = registry.get('cpu') ?? null;
     await b.destroy();
   }
 }
@@ -184,20 +192,20 @@ export async function chooseDefaultBackend(probe: DefaultBackendProbe = {}): Pro
     if (!NAMES.includes(env as BackendName)) {
       throw new CondgradError('initDefaultBackend', `${BACKEND_ENV}='${env}' is not a backend (expected ${NAMES.join(', ')})`);
     }
-    if (env === 'cpu') return cpuBackend;
+    if (env === 'cpu') return getBackend('cpu');
     try {
       return await start(env as 'wasm' | 'gpu');
     } catch (e) {
       throw new CondgradError('initDefaultBackend', `${BACKEND_ENV}=${env} was requested but the ${env} backend failed to start: ${(e as Error).message}`);
     }
   }
-  if (!(probe.simd ?? wasmSimdSupported())) return cpuBackend;
+  if (!(probe.simd ?? wasmSimdSupported())) return getBackend('cpu');
   try {
     return await start('wasm');
   } catch (e) {
     const warn = probe.warn ?? warnOnce;
     warn(`condgrad: WebAssembly SIMD is available but the wasm backend failed to start (${(e as Error).message}); using the cpu backend. Set ${BACKEND_ENV}=cpu to choose it explicitly.`);
-    return cpuBackend;
+    return getBackend('cpu');
   }
 }
 

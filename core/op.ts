@@ -1,7 +1,7 @@
 // The op abstraction: one typed object per op (plan = validate + output shape, forward, backward) and the runner that records it on the tape.
 
 import { CondgradError, fmtShape } from './errors.js';
-import type { AnyBackend, Storage } from '../kernels/backend.js';
+import type { AnyBackend, Storage } from './backend.js';
 import { isGradEnabled } from './engine.js';
 import { Tensor } from './tensor.js';
 

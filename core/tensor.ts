@@ -2,8 +2,8 @@
 
 import { CondgradError, fmtShape } from './errors.js';
 import type { DType, FloatArray } from './dtype.js';
-import type { AnyBackend, BackendName, Storage } from '../kernels/backend.js';
-import { sizeOf } from '../kernels/geometry/strided.js';
+import type { AnyBackend, BackendName, Storage } from './backend.js';
+import { sizeOf } from './shape.js';
 import { getBackend } from './engine.js';
 import { track } from './scope.js';
 import { backward as runBackward } from './autograd.js';

@@ -1,4 +1,5 @@
 // Quickstart: a CondConv net built in code, one training step, a float64 gradient check, and the fused-vs-moe plan.
+import '../kernels/register.js';
 import * as cg from '../index.js';
 
 export function quickstart(log: (s: string) => void = console.log): { loss0: number; loss1: number; path: string } {

@@ -2,7 +2,7 @@
 
 import type { DType } from '../core/dtype.js';
 import { CondgradError } from '../core/errors.js';
-import type { Storage } from './backend.js';
+import type { Storage } from '../core/backend.js';
 import type { Conv2dGeometry } from './geometry/conv.js';
 import { viewRange, type StridedView } from './geometry/strided.js';
 

@@ -7,8 +7,8 @@ import { CondgradError, fmtShape } from '../core/errors.js';
 import { allocArray, bytesPerElement, isDType, type DType, type FloatArray } from '../core/dtype.js';
 import { tensor } from '../core/creation.js';
 import { Tensor } from '../core/tensor.js';
-import type { AnyBackend, BackendName } from '../kernels/backend.js';
-import { sizeOf } from '../kernels/geometry/strided.js';
+import type { AnyBackend, BackendName } from '../core/backend.js';
+import { sizeOf } from '../core/shape.js';
 import type { Module } from './module.js';
 import type { Optimizer, OptimizerState } from './optim/optimizer.js';
 

@@ -5,7 +5,7 @@ import { noGrad } from '../core/engine.js';
 import { tidy } from '../core/scope.js';
 import type { DType } from '../core/dtype.js';
 import type { Tensor } from '../core/tensor.js';
-import type { AnyBackend } from '../kernels/backend.js';
+import type { AnyBackend } from '../core/backend.js';
 import { batchImages, type DataLoader } from './data/loader.js';
 import type { Module } from './module.js';
 

@@ -5,8 +5,8 @@ import { allocArray, type DType, type FloatArray } from '../core/dtype.js';
 import { defaultRng, Rng } from '../core/random.js';
 import { tensor } from '../core/creation.js';
 import type { Tensor } from '../core/tensor.js';
-import type { AnyBackend, BackendName } from '../kernels/backend.js';
-import { sizeOf } from '../kernels/geometry/strided.js';
+import type { AnyBackend, BackendName } from '../core/backend.js';
+import { sizeOf } from '../core/shape.js';
 
 /** Options every layer with parameters accepts: where its random init comes from, and its dtype/backend. */
 export interface InitOptions {

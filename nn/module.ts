@@ -4,7 +4,7 @@ import { CondgradError, fmtShape } from '../core/errors.js';
 import { getBackend, noGrad } from '../core/engine.js';
 import { isDType, type DType } from '../core/dtype.js';
 import { Tensor } from '../core/tensor.js';
-import type { AnyBackend, BackendName } from '../kernels/backend.js';
+import type { AnyBackend, BackendName } from '../core/backend.js';
 import { cast } from '../ops/shape.js';
 import { summary, type Summary, type SummaryOptions } from './summary.js';
 

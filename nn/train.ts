@@ -7,7 +7,7 @@ import { tidy } from '../core/scope.js';
 import { manualSeed, Rng } from '../core/random.js';
 import type { DType } from '../core/dtype.js';
 import type { Tensor } from '../core/tensor.js';
-import type { AnyBackend } from '../kernels/backend.js';
+import type { AnyBackend } from '../core/backend.js';
 import { crossEntropy } from '../ops/softmax.js';
 import { loadCheckpoint, saveCheckpoint, writeFileAtomic } from './checkpoint.js';
 import { batchImages, deriveSeed, type Batch, type DataLoader } from './data/loader.js';

@@ -4,7 +4,7 @@ import { CondgradError, fmtShape } from '../core/errors.js';
 import { checkInputs, runOp, type Op } from '../core/op.js';
 import { Tensor } from '../core/tensor.js';
 import { matmulGeometry, type MatmulGeometry } from '../kernels/geometry/matmul.js';
-import { sizeOf } from '../kernels/geometry/strided.js';
+import { sizeOf } from '../core/shape.js';
 
 interface MixPlan {
   readonly shape: readonly number[];

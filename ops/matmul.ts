@@ -5,7 +5,7 @@ import { runOp, type Op } from '../core/op.js';
 import type { Tensor } from '../core/tensor.js';
 import { broadcastShapes } from '../kernels/geometry/broadcast.js';
 import { matmulGeometry, type MatmulGeometry } from '../kernels/geometry/matmul.js';
-import { sizeOf } from '../kernels/geometry/strided.js';
+import { sizeOf } from '../core/shape.js';
 import { sumToShape } from './reduce.js';
 import { expand } from './shape.js';
 

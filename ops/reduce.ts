@@ -5,7 +5,7 @@ import { runOp, type Op } from '../core/op.js';
 import { Tensor } from '../core/tensor.js';
 import type { ReduceOp } from '../kernels/elementwise.js';
 import { reduceGeometry, type ReduceGeometry } from '../kernels/geometry/reduce.js';
-import { sizeOf } from '../kernels/geometry/strided.js';
+import { sizeOf } from '../core/shape.js';
 import { div, eq, mul } from './arithmetic.js';
 import { expand, reshape } from './shape.js';
 

@@ -6,7 +6,8 @@ import { Tensor } from '../core/tensor.js';
 import type { DType } from '../core/dtype.js';
 import { broadcastShapes, broadcastStrides } from '../kernels/geometry/broadcast.js';
 import { concatGeometry, type PadGeometry } from '../kernels/geometry/movement.js';
-import { coalesce, contiguousStrides, sizeOf, type StridedView } from '../kernels/geometry/strided.js';
+import { coalesce, type StridedView } from '../kernels/geometry/strided.js';
+import { contiguousStrides, sizeOf } from '../core/shape.js';
 import { sumToShape } from './reduce.js';
 
 function gatherPlan(shape: readonly number[], view: StridedView): { shape: readonly number[]; view: StridedView } {

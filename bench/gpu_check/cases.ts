@@ -1,6 +1,6 @@
 // The real-GPU check's kernel cases: a few seeded random configs per Backend kernel, each runnable on any backend.
 
-import type { AnyBackend, Storage } from '../../kernels/backend.js';
+import type { AnyBackend, Storage } from '../../core/backend.js';
 import type { BinaryOp, ReduceOp, UnaryOp } from '../../kernels/elementwise.js';
 import { unaryScalar } from '../../kernels/elementwise.js';
 import { binaryGeometry } from '../../kernels/geometry/broadcast.js';
@@ -9,7 +9,8 @@ import { matmulGeometry } from '../../kernels/geometry/matmul.js';
 import { concatGeometry } from '../../kernels/geometry/movement.js';
 import { pool2dGeometry, type Pool2dOptions } from '../../kernels/geometry/pool.js';
 import { reduceGeometry } from '../../kernels/geometry/reduce.js';
-import { contiguousStrides, sizeOf, type StridedView } from '../../kernels/geometry/strided.js';
+import { type StridedView } from '../../kernels/geometry/strided.js';
+import { contiguousStrides, sizeOf } from '../../core/shape.js';
 import { mulberry32, randInt } from '../../test/helpers/rng.js';
 
 /** One kernel call on fixed float32 inputs; `run` uploads nothing, it gets the inputs as storages. */

@@ -1,6 +1,6 @@
 // The real-GPU check's correctness phase: every kernel case on the gpu against the cpu reference, as max relative error.
 
-import type { AnyBackend, Storage } from '../../kernels/backend.js';
+import type { AnyBackend, Storage } from '../../core/backend.js';
 import { cpuBackend } from '../../kernels/cpu/backend.js';
 import { TimeoutError, errText, withTimeout, type Deadline } from './budget.js';
 import type { KernelCase } from './cases.js';

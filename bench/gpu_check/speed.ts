@@ -1,6 +1,6 @@
 // The real-GPU check's speed phase: plain conv2d, fused CondConv and moe per K and mode on one backend, group by group within a deadline.
 
-import type { AnyBackend } from '../../kernels/backend.js';
+import type { AnyBackend } from '../../core/backend.js';
 import type { BenchRow } from '../report/rows.js';
 import { runBackend } from '../report/runner.js';
 import { convShape, depthwiseShape, nominalFlops, type Mode, type PathName, type ShapeCase, type SweepConfig } from '../report/sweep.js';

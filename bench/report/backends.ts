@@ -1,7 +1,7 @@
 // Backends for the bench: start each requested one, or say why it is unavailable (the factory's own error message).
 
 import { cpuBackend } from '../../kernels/cpu/backend.js';
-import type { AnyBackend, BackendName } from '../../kernels/backend.js';
+import type { AnyBackend, BackendName } from '../../core/backend.js';
 import { createGpuBackend } from '../../kernels/gpu/device.js';
 import { createWasmBackend } from '../../kernels/wasm/backend.js';
 import type { BackendStatus } from './rows.js';

@@ -4,7 +4,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { bytesPerElement } from '../../core/dtype.js';
 import type { Tensor } from '../../core/tensor.js';
-import type { AnyBackend } from '../../kernels/backend.js';
+import type { AnyBackend } from '../../core/backend.js';
 
 let gcFn: (() => void) | null | undefined;
 let heldAfterGc = 0;

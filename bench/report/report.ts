@@ -2,7 +2,7 @@
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BackendName } from '../../kernels/backend.js';
+import type { BackendName } from '../../core/backend.js';
 import { acquireBackend, isSoftwareAdapter, type Acquired } from './backends.js';
 import { fileTimestamp, machineInfo, packageVersions, writeReportJson } from './json.js';
 import { plotSpecs, renderSvg } from './plots.js';

@@ -2,7 +2,7 @@
 
 import { tidy } from '../../core/scope.js';
 import type { Tensor } from '../../core/tensor.js';
-import type { AnyBackend } from '../../kernels/backend.js';
+import type { AnyBackend } from '../../core/backend.js';
 import { sum } from '../../ops/reduce.js';
 import { forceGc, gcIfGrown, startMemory, type MemoryDelta } from './memory.js';
 import type { BenchRow } from './rows.js';

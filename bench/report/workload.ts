@@ -3,7 +3,7 @@
 import { noGrad } from '../../core/engine.js';
 import { ones, rand, randn } from '../../core/creation.js';
 import type { Tensor } from '../../core/tensor.js';
-import type { AnyBackend } from '../../kernels/backend.js';
+import type { AnyBackend } from '../../core/backend.js';
 import { matmul } from '../../ops/matmul.js';
 import { concat, slice } from '../../ops/shape.js';
 import { conv2d } from '../../ops/conv.js';

@@ -2,7 +2,7 @@
 
 import type { Tensor } from '../../core/tensor.js';
 import { tidy } from '../../core/scope.js';
-import type { AnyBackend } from '../../kernels/backend.js';
+import type { AnyBackend } from '../../core/backend.js';
 import { Conv2d } from '../../nn/layers/conv2d.js';
 import { Flatten } from '../../nn/layers/flatten.js';
 import { Linear } from '../../nn/layers/linear.js';

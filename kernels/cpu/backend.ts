@@ -2,7 +2,7 @@
 
 import { allocArray, bytesPerElement, dtypeOfArray, type DType, type FloatArray } from '../../core/dtype.js';
 import { CondgradError } from '../../core/errors.js';
-import type { Backend, MemoryStats, Storage } from '../backend.js';
+import type { Backend, MemoryStats, Storage } from '../../core/backend.js';
 import type { BinaryOp, ReduceOp, UnaryOp } from '../elementwise.js';
 import type { BinaryGeometry } from '../geometry/broadcast.js';
 import type { Conv2dGeometry } from '../geometry/conv.js';
@@ -10,7 +10,8 @@ import type { MatmulGeometry } from '../geometry/matmul.js';
 import type { ConcatGeometry, PadGeometry } from '../geometry/movement.js';
 import type { Pool2dGeometry } from '../geometry/pool.js';
 import type { ReduceGeometry } from '../geometry/reduce.js';
-import { sizeOf, type StridedView } from '../geometry/strided.js';
+import { type StridedView } from '../geometry/strided.js';
+import { sizeOf } from '../../core/shape.js';
 import { conv2dBackwardFilter, conv2dBackwardInput, conv2dForward } from './conv.js';
 import { binaryForward, castInto, unaryBackward, unaryForward } from './elementwise.js';
 import { kernelChecks } from '../checks.js';
@@ -66,6 +67,10 @@ export class CpuBackend implements Backend<CpuStorage> {
   }
   memory(): MemoryStats {
     return { allocations: this.allocations, bytesAllocated: this.bytesAllocated, liveBuffers: null, liveBytes: null };
+  }
+  /** Holds no threads or devices: nothing to release. */
+  destroy(): Promise<void> {
+    return Promise.resolve();
   }
 
   // ---- elementwise and reductions ----

@@ -2,7 +2,8 @@
 
 import type { FloatArray } from '../../core/dtype.js';
 import type { ConcatGeometry, PadGeometry } from '../geometry/movement.js';
-import { contiguousStrides, sizeOf, type StridedView } from '../geometry/strided.js';
+import { type StridedView } from '../geometry/strided.js';
+import { contiguousStrides, sizeOf } from '../../core/shape.js';
 
 /**
  * Materialises a strided view: out[i] = x[offset of element i of view], in row-major order.

@@ -1,7 +1,8 @@
 // NumPy broadcasting: the output shape of two operands and the strided views that read them.
 
 import { CondgradError, fmtShape } from '../../core/errors.js';
-import { coalesce, contiguousStrides, sizeOf, type StridedView } from './strided.js';
+import { coalesce, type StridedView } from './strided.js';
+import { contiguousStrides, sizeOf } from '../../core/shape.js';
 
 /** NumPy's broadcast of two shapes, or an Error naming the op and both shapes. */
 export function broadcastShapes(op: string, a: readonly number[], b: readonly number[]): number[] {

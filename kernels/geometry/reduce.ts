@@ -1,7 +1,8 @@
 // Reduction geometry: which input elements fold into each output element.
 
 import { CondgradError, fmtShape } from '../../core/errors.js';
-import { coalesce, contiguousStrides, sizeOf, type StridedView } from './strided.js';
+import { coalesce, type StridedView } from './strided.js';
+import { contiguousStrides, sizeOf } from '../../core/shape.js';
 
 /**
  * out[o] = fold over r of x[outer(o) + inner(r)], where `outer` iterates the kept dims

@@ -1,5 +1,7 @@
 // Strided views: the one place where a multi-index becomes an element offset.
 
+import { sizeOf } from '../../core/shape.js';
+
 /**
  * A view of `dims` (row-major iteration order) onto a flat buffer: element i of the
  * iteration, with multi-index (i_0..i_{n-1}), lives at `offset + Σ i_d * strides[d]`.
@@ -9,23 +11,6 @@ export interface StridedView {
   readonly dims: readonly number[];
   readonly strides: readonly number[];
   readonly offset: number;
-}
-
-/** Row-major strides of a contiguous shape. */
-export function contiguousStrides(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let d = shape.length - 1; d >= 0; d--) {
-    s[d] = acc;
-    acc *= shape[d];
-  }
-  return s;
-}
-
-export function sizeOf(shape: readonly number[]): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
 }
 
 /**

@@ -2,7 +2,7 @@
 
 import type { DType, FloatArray } from '../../core/dtype.js';
 import { CondgradError } from '../../core/errors.js';
-import type { Backend, MemoryStats } from '../backend.js';
+import type { Backend, MemoryStats } from '../../core/backend.js';
 import type { BinaryOp, ReduceOp, UnaryOp } from '../elementwise.js';
 import type { BinaryGeometry } from '../geometry/broadcast.js';
 import type { Conv2dGeometry } from '../geometry/conv.js';
@@ -10,7 +10,8 @@ import type { MatmulGeometry } from '../geometry/matmul.js';
 import type { ConcatGeometry, PadGeometry } from '../geometry/movement.js';
 import type { Pool2dGeometry } from '../geometry/pool.js';
 import { reduceGeometry, type ReduceGeometry } from '../geometry/reduce.js';
-import { sizeOf, type StridedView } from '../geometry/strided.js';
+import { type StridedView } from '../geometry/strided.js';
+import { sizeOf } from '../../core/shape.js';
 import { conv2dBackwardFilterSpec, conv2dBackwardInputSpec, conv2dSpec } from './conv.js';
 import type { AdapterInfo } from './device.js';
 import { binarySpec, copySpec, fillSpec, unaryBackwardSpec, unaryParams, unarySpec } from './elementwise.js';

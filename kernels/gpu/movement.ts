@@ -1,7 +1,8 @@
 // gpu.js sources for the movement kernels: strided gather, constant padding (or cropping), and concatenation.
 
 import type { ConcatGeometry, PadGeometry } from '../geometry/movement.js';
-import { contiguousStrides, sizeOf, type StridedView } from '../geometry/strided.js';
+import { type StridedView } from '../geometry/strided.js';
+import { contiguousStrides, sizeOf } from '../../core/shape.js';
 import { affine, Emitter, viewKey, type KernelSpec } from './codegen.js';
 
 /** out[i] = x[view(i)]; arguments (x). */

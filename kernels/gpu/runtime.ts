@@ -1,7 +1,7 @@
 // The gpu backend's runtime: device-resident storages, one ordered launch queue, and a bounded cache of compiled gpu.js kernels.
 
 import { CondgradError } from '../../core/errors.js';
-import type { MemoryStats, Storage } from '../backend.js';
+import type { MemoryStats, Storage } from '../../core/backend.js';
 import { MAX_EXACT_INDEX, type KernelSpec } from './codegen.js';
 import type { BufferResult, GpuDeviceLike, GpuInstance, GpuJsModule, KernelFunction } from './gpujs.js';
 

@@ -3,7 +3,7 @@
 
 import { dtypeOfArray, type DType, type FloatArray } from '../../core/dtype.js';
 import { CondgradError } from '../../core/errors.js';
-import type { Backend, MemoryStats } from '../backend.js';
+import type { Backend, MemoryStats } from '../../core/backend.js';
 import type { BinaryOp, ReduceOp, UnaryOp } from '../elementwise.js';
 import type { BinaryGeometry } from '../geometry/broadcast.js';
 import type { Conv2dGeometry } from '../geometry/conv.js';
@@ -11,7 +11,8 @@ import type { MatmulGeometry } from '../geometry/matmul.js';
 import type { ConcatGeometry, PadGeometry } from '../geometry/movement.js';
 import type { Pool2dGeometry } from '../geometry/pool.js';
 import type { ReduceGeometry } from '../geometry/reduce.js';
-import { sizeOf, type StridedView } from '../geometry/strided.js';
+import { type StridedView } from '../geometry/strided.js';
+import { sizeOf } from '../../core/shape.js';
 import * as cpuConv from '../cpu/conv.js';
 import * as cpuEw from '../cpu/elementwise.js';
 import { matmulForward } from '../cpu/matmul.js';

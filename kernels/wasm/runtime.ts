@@ -3,7 +3,7 @@
 import { CondgradError } from '../../core/errors.js';
 import { ARG_SLOTS, S_CHUNK, S_COUNTER, S_END, S_N } from './assembly/layout.js';
 import { WasmHeap } from './heap.js';
-import { chooseThreadCount } from './thread_count.js';
+import { chooseThreadCount } from '../../core/threads.js';
 import { ThreadPool, type KernelFn } from './threads.js';
 
 /** Every kernel the host dispatches by name (the index is what workers receive). */

@@ -2,7 +2,7 @@
 
 import { bytesPerElement, type DType, type FloatArray } from '../../core/dtype.js';
 import { CondgradError } from '../../core/errors.js';
-import type { MemoryStats, Storage } from '../backend.js';
+import type { MemoryStats, Storage } from '../../core/backend.js';
 import type { WasmHeap } from './heap.js';
 
 /** A float32 or float64 buffer in the wasm heap: `ptr` is its byte address, `data` a view of exactly `size` elements. */

@@ -1,5 +1,6 @@
 // The real-GPU check's pure pieces: relative error, kernel summaries, the backend comparison, budget shares, group predictions, markdown.
 
+import '../../kernels/register.js';
 import { expect } from 'chai';
 import { cpuBackend } from '../../kernels/cpu/backend.js';
 import { Deadline, shareOf } from '../../bench/gpu_check/budget.js';

@@ -1,5 +1,6 @@
 // Reproduction tests: the quick run through child processes into a temp dir (results.json keys, REPORT.md sections, SVG series), reuse of finished runs, determinism, and the helpers' rules.
 
+import '../../kernels/register.js';
 import { expect } from 'chai';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,5 +1,6 @@
 // Bench runner on the cpu backend with a tiny sweep: row structure, ratios, auto plans, memory bookkeeping (no timing assertions).
 
+import '../../kernels/register.js';
 import { expect } from 'chai';
 import { cpuBackend } from '../../kernels/cpu/backend.js';
 import { runBackend } from '../../bench/report/runner.js';

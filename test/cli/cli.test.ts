@@ -1,5 +1,6 @@
 // CLI tests: dispatch and usage errors (exit 2), summary output, and a tiny train run writing its log and checkpoint, then resuming.
 
+import '../../kernels/register.js';
 import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as os from 'node:os';

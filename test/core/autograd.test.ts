@@ -1,5 +1,6 @@
 // The tape: topological order, accumulation of reused tensors, noGrad, detach, tidy/keep, repeated and zero backward.
 
+import '../../kernels/register.js';
 import { expect } from 'chai';
 import { noGrad } from '../../core/engine.js';
 import { keep, tidy } from '../../core/scope.js';

@@ -1,5 +1,6 @@
 // Tensor creation: nested arrays, typed arrays, constants, seeded random draws and the ndarray round trip.
 
+import '../../kernels/register.js';
 import { expect } from 'chai';
 import ndarray from 'ndarray';
 import { full, fromNdarray, ones, rand, randn, tensor, toNdarray, zeros } from '../../core/creation.js';

@@ -1,12 +1,13 @@
 // The default backend: CONDGRAD_BACKEND wins, else wasm where WebAssembly SIMD is available, else cpu; never silent.
 
+import '../../kernels/register.js';
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chooseDefaultBackend, wasmSimdSupported, BACKEND_ENV } from '../../core/engine.js';
 import { CondgradError } from '../../core/errors.js';
-import type { AnyBackend } from '../../kernels/backend.js';
+import type { AnyBackend } from '../../core/backend.js';
 import { cpuBackend } from '../../kernels/cpu/backend.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');

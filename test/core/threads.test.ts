@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CondgradError } from '../../core/errors.js';
-import { availableParallelism, chooseThreadCount, DEFAULT_THREAD_CAP, THREADS_ENV } from '../../kernels/wasm/thread_count.js';
+import { availableParallelism, chooseThreadCount, DEFAULT_THREAD_CAP, THREADS_ENV } from '../../core/threads.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 

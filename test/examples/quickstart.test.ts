@@ -1,4 +1,5 @@
 // The README's quickstart runs as shown: the loss falls after one step, the gradcheck passes, auto picks fused.
+import '../../kernels/register.js';
 import { expect } from 'chai';
 import { quickstart } from '../../examples/quickstart.js';
 

@@ -1,10 +1,7 @@
-// Test backend registry: cpu always, plus wasm and gpu when their modules exist and initialise here.
+// Test backend registry: cpu always, plus wasm and gpu; a backend the environment requires must start.
 
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { DType } from '../../core/dtype.js';
-import type { AnyBackend, BackendName } from '../../kernels/backend.js';
+import type { AnyBackend, BackendName } from '../../core/backend.js';
 import { cpuBackend } from '../../kernels/cpu/backend.js';
 
 /** A backend under test, with what it can do: float64 storage and synchronous read-back. */
@@ -15,42 +12,20 @@ export interface TestBackend {
   readonly sync: boolean;
 }
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-
 /**
- * Optional backends: the module that provides each (relative to the repo root), first existing one
- * wins. They are created privately (not registered with the engine), so tests that check the
- * engine's registry are unaffected; CONDGRAD_TEST_BACKENDS=wasm,gpu (or 'none') narrows the list.
+ * The optional backends and how to start each. They are created privately (not registered with the
+ * engine), so tests that check the engine's registry are unaffected.
  */
-const OPTIONAL: readonly { name: BackendName; modules: readonly string[] }[] = [
-  { name: 'wasm', modules: ['kernels/wasm/backend.ts'] },
-  { name: 'gpu', modules: ['kernels/gpu/device.ts'] },
+const OPTIONAL: readonly { name: BackendName; start: () => Promise<AnyBackend> }[] = [
+  { name: 'wasm', start: async () => (await import('../../kernels/wasm/backend.js')).createWasmBackend() },
+  { name: 'gpu', start: async () => (await import('../../kernels/gpu/device.js')).createGpuBackend() },
 ];
 
 /** Backends that hold a device get it back after every suite (a root-level hook), so the process can exit. */
 const started: AnyBackend[] = [];
 after(async () => {
-  for (const b of started.splice(0)) {
-    const destroy = (b as { destroy?: () => unknown }).destroy;
-    if (typeof destroy === 'function') await destroy.call(b);
-  }
+  for (const b of started.splice(0)) await b.destroy();
 });
-
-function isBackend(v: unknown, name: BackendName): v is AnyBackend {
-  return typeof v === 'object' && v !== null && (v as AnyBackend).name === name && typeof (v as AnyBackend).conv2d === 'function';
-}
-
-/** Finds the backend in a module: an exported instance, or an exported init/create/load factory (possibly async). */
-async function backendFrom(mod: Record<string, unknown>, name: BackendName): Promise<AnyBackend | null> {
-  for (const v of Object.values(mod)) if (isBackend(v, name)) return v;
-  for (const [k, v] of Object.entries(mod)) {
-    if (typeof v === 'function' && /^(init|create|load)\w*backend$/i.test(k)) {
-      const b: unknown = await (v as () => unknown)();
-      if (isBackend(b, name)) return b;
-    }
-  }
-  return null;
-}
 
 function describeCaps(name: BackendName, backend: AnyBackend): TestBackend {
   let sync = true;
@@ -64,29 +39,35 @@ function describeCaps(name: BackendName, backend: AnyBackend): TestBackend {
   return { name, backend, float64: backend.dtypes.includes('float64'), sync };
 }
 
-async function loadBackends(): Promise<TestBackend[]> {
+/**
+ * The backends the suites run on. CONDGRAD_TEST_BACKENDS=wasm,gpu (or 'none') narrows the optional
+ * list; a backend it names, or gpu under CONDGRAD_REQUIRE_GPU=1, must start or discovery fails.
+ * Otherwise one that cannot start on this machine (no WebGPU adapter) is skipped with the reason.
+ */
+export async function discoverBackends(env: Readonly<Record<string, string | undefined>> = process.env,
+  optional: readonly { name: BackendName; start: () => Promise<AnyBackend> }[] = OPTIONAL): Promise<TestBackend[]> {
   const out = [describeCaps('cpu', cpuBackend)];
-  const only = process.env.CONDGRAD_TEST_BACKENDS?.split(',').map((s) => s.trim());
-  for (const { name, modules } of OPTIONAL) {
+  const only = env.CONDGRAD_TEST_BACKENDS?.split(',').map((s) => s.trim());
+  for (const { name, start } of optional) {
     if (only !== undefined && !only.includes(name)) continue;
-    const file = modules.map((m) => join(root, m)).find((f) => existsSync(f));
-    if (file === undefined) continue;
+    const required = only !== undefined || (name === 'gpu' && env.CONDGRAD_REQUIRE_GPU === '1');
+    let b: AnyBackend;
     try {
-      const b = await backendFrom(await import(pathToFileURL(file).href) as Record<string, unknown>, name);
-      if (b !== null) {
-        started.push(b);
-        out.push(describeCaps(name, b));
-      }
+      b = await start();
     } catch (e) {
-      // A backend that cannot start on this machine (no GPU, no WebAssembly build) is skipped, not failed.
-      console.warn(`test backends: '${name}' did not initialise: ${(e as Error).message}`);
+      const why = `test backends: '${name}' did not start: ${(e as Error).message}`;
+      if (required) throw new Error(`${why} (required by ${only !== undefined ? `CONDGRAD_TEST_BACKENDS=${env.CONDGRAD_TEST_BACKENDS}` : 'CONDGRAD_REQUIRE_GPU=1'})`);
+      console.warn(`${why}; its suites are skipped`);
+      continue;
     }
+    started.push(b);
+    out.push(describeCaps(name, b));
   }
   return out;
 }
 
 /** Every backend available to the tests, cpu first. */
-export const testBackends: readonly TestBackend[] = await loadBackends();
+export const testBackends: readonly TestBackend[] = await discoverBackends();
 
 /** Runs a describe block per available backend, named `backend=<name>`. */
 export function forEachBackend(fn: (tb: TestBackend) => void): void {

@@ -3,7 +3,7 @@
 import type { DType } from '../../core/dtype.js';
 import type { Tensor } from '../../core/tensor.js';
 import type { Conv2dOptions, Padding, Pair } from '../../kernels/geometry/conv.js';
-import type { AnyBackend } from '../../kernels/backend.js';
+import type { AnyBackend } from '../../core/backend.js';
 import { conv2d } from '../../ops/conv.js';
 import { mk, read } from './tensors.js';
 import { mulberry32, pick, randInt } from './rng.js';

@@ -3,7 +3,7 @@
 import { tensor } from '../../core/creation.js';
 import type { DType } from '../../core/dtype.js';
 import type { Tensor } from '../../core/tensor.js';
-import type { AnyBackend } from '../../kernels/backend.js';
+import type { AnyBackend } from '../../core/backend.js';
 import { arr, sizeOf, type Arr } from './naive.js';
 import { pick, randInt } from './rng.js';
 

@@ -6,7 +6,7 @@ import { tensor } from '../../core/creation.js';
 import { gradcheck, type GradcheckOptions } from '../../core/gradcheck.js';
 import type { DType } from '../../core/dtype.js';
 import type { Tensor } from '../../core/tensor.js';
-import type { AnyBackend } from '../../kernels/backend.js';
+import type { AnyBackend } from '../../core/backend.js';
 import { cpuBackend } from '../../kernels/cpu/backend.js';
 import { mulberry32, randArray } from './rng.js';
 import type { TestBackend } from './backends.js';

@@ -3,7 +3,8 @@
 import { expect } from 'chai';
 import { CpuBackend } from '../../kernels/cpu/backend.js';
 import { concatGeometry, type PadGeometry } from '../../kernels/geometry/movement.js';
-import { contiguousStrides, type StridedView } from '../../kernels/geometry/strided.js';
+import { type StridedView } from '../../kernels/geometry/strided.js';
+import { contiguousStrides } from '../../core/shape.js';
 import { mulberry32, randArray } from '../helpers/rng.js';
 
 /** Element i of a view by the definition: decompose i row-major over dims, dot with strides. */

@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { cpuBackend } from '../../kernels/cpu/backend.js';
 import type { BinaryOp, UnaryOp } from '../../kernels/elementwise.js';
 import { binaryGeometry } from '../../kernels/geometry/broadcast.js';
-import { sizeOf } from '../../kernels/geometry/strided.js';
+import { sizeOf } from '../../core/shape.js';
 import { describeGpu, expectRel } from '../helpers/gpu.js';
 import { mulberry32, pick, randInt } from '../helpers/rng.js';
 

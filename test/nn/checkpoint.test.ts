@@ -1,5 +1,6 @@
 // Checkpoint tests: save → load round trip, atomic overwrite, and clear errors for truncated, corrupted and mismatched files.
 
+import '../../kernels/register.js';
 import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as os from 'node:os';

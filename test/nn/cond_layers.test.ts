@@ -1,5 +1,6 @@
 // CondConv layer and router tests: gradcheck (both routers, a shared router), temperature, expert dropout, batch 1, per-expert init.
 
+import '../../kernels/register.js';
 import { expect } from 'chai';
 import { randn, tensor } from '../../core/creation.js';
 import { noGrad } from '../../core/engine.js';

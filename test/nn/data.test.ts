@@ -1,5 +1,6 @@
 // Data tests: the fixed MNIST split, loader determinism and batching, shift augmentation and mixup.
 
+import '../../kernels/register.js';
 import { expect } from 'chai';
 import { Rng } from '../../core/random.js';
 import { CondgradError } from '../../core/errors.js';

@@ -1,5 +1,6 @@
 // 1,000 tidy()-scoped training steps on the gpu backend: live device buffers, bytes, compiled kernels and process memory stay flat.
 
+import '../../kernels/register.js';
 import { expect } from 'chai';
 import { tensor } from '../../core/creation.js';
 import { tidy } from '../../core/scope.js';

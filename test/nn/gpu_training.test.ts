@@ -1,9 +1,10 @@
 // Training a CondConv MobileNetV1 on the gpu backend: 20 optimizer steps from the same weights and batches match the cpu run step by step.
 
+import '../../kernels/register.js';
 import { expect } from 'chai';
 import { tensor } from '../../core/creation.js';
 import { tidy } from '../../core/scope.js';
-import type { AnyBackend } from '../../kernels/backend.js';
+import type { AnyBackend } from '../../core/backend.js';
 import { cpuBackend } from '../../kernels/cpu/backend.js';
 import { loadMnist } from '../../nn/data/mnist.js';
 import { createModel, type ZooModel } from '../../nn/models/index.js';

@@ -1,5 +1,6 @@
 // Layer tests: float64 gradcheck of every layer over its input and parameters, PyTorch default init bounds, and forward values.
 
+import '../../kernels/register.js';
 import { expect } from 'chai';
 import { tensor } from '../../core/creation.js';
 import { Rng } from '../../core/random.js';

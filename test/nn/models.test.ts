@@ -1,5 +1,6 @@
 // Model zoo tests: shapes for every model × convert × routing, CondConv placement, shared block routers, summaries, and overfitting a batch.
 
+import '../../kernels/register.js';
 import { expect } from 'chai';
 import { randn } from '../../core/creation.js';
 import { tidy } from '../../core/scope.js';

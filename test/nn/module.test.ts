@@ -1,5 +1,6 @@
 // Module tests: dotted names and their order, shared submodules, state dicts (round trip, strict errors), modes, moves and counts.
 
+import '../../kernels/register.js';
 import { expect } from 'chai';
 import { randn, tensor, zeros } from '../../core/creation.js';
 import type { Tensor } from '../../core/tensor.js';

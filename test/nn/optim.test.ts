@@ -1,5 +1,6 @@
 // Optimizer and schedule tests: SGD/Adam/AdamW against PyTorch's update formulas for three steps, state dicts, and schedule values.
 
+import '../../kernels/register.js';
 import { expect } from 'chai';
 import { tensor } from '../../core/creation.js';
 import { CondgradError } from '../../core/errors.js';

@@ -1,5 +1,6 @@
 // summary() tests: output shapes, parameters and per-sample MACs against hand-computed values, with and without CondConv.
 
+import '../../kernels/register.js';
 import { expect } from 'chai';
 import type { Tensor } from '../../core/tensor.js';
 import {

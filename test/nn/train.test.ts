@@ -1,5 +1,6 @@
 // Training-loop tests: same seed → identical losses, a resumed run equals the uninterrupted one, log and checkpoint files, temperature hook.
 
+import '../../kernels/register.js';
 import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -22,7 +23,7 @@ import { readCheckpoint } from '../../nn/checkpoint.js';
 import { train, type TrainOptions } from '../../nn/train.js';
 import { evaluate } from '../../nn/evaluate.js';
 import { cpuBackend } from '../../kernels/cpu/backend.js';
-import type { AnyBackend, Storage } from '../../kernels/backend.js';
+import type { AnyBackend, Storage } from '../../core/backend.js';
 
 /** The cpu backend with a count of live storages (every storage a kernel returns, minus disposals). */
 function countingBackend(): { backend: AnyBackend; live: () => number } {

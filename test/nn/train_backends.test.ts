@@ -1,11 +1,12 @@
 // Optimizers, training and checkpoints on every available backend (cpu, wasm, gpu): same results as the cpu reference, no host reads in the step.
 
+import '../../kernels/register.js';
 import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { tensor } from '../../core/creation.js';
-import type { AnyBackend } from '../../kernels/backend.js';
+import type { AnyBackend } from '../../core/backend.js';
 import { cpuBackend } from '../../kernels/cpu/backend.js';
 import { CondConv2d } from '../../nn/cond_conv.js';
 import { BatchNorm2d } from '../../nn/layers/batchnorm2d.js';

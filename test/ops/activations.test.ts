@@ -1,5 +1,6 @@
 // Activations relu, relu6, sigmoid, tanh, silu: hand-computed values, gradchecks away from the kinks.
 
+import '../../kernels/register.js';
 import { relu, relu6, sigmoid, silu, tanh } from '../../ops/activations.js';
 import { forEachBackendDtype } from '../helpers/backends.js';
 import { expectClose } from '../helpers/close.js';

@@ -1,5 +1,6 @@
 // Elementwise arithmetic: broadcast values against the naive reference, gradchecks, and bad-input messages.
 
+import '../../kernels/register.js';
 import { expect } from 'chai';
 import { abs, add, affine, clamp, div, eq, exp, ge, gt, log, maximum, minimum, mul, neg, pow, sign, sqrt, square, sub } from '../../ops/arithmetic.js';
 import type { Tensor } from '../../core/tensor.js';

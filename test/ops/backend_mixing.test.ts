@@ -1,4 +1,5 @@
 // Backends never mix silently: a gpu tensor with a cpu tensor in one op is an error, and a machine without a usable adapter gets a clear message while the cpu backend keeps working.
+import '../../kernels/register.js';
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import { CondgradError } from '../../core/errors.js';
@@ -40,6 +41,7 @@ describe('a machine without a usable adapter', () => {
     if (process.platform === 'win32') this.skip();
     this.timeout(60000);
     const script = `
+      import './kernels/register.ts';
       import { createGpuBackend } from './kernels/gpu/device.ts';
       import { tensor } from './core/creation.ts';
       import { add } from './ops/arithmetic.ts';

@@ -1,5 +1,6 @@
 // CondConv agreement: fused, moe, batch1 and auto against a per-sample loop of plain conv2d with mixed weights, on seeded configurations.
 
+import '../../kernels/register.js';
 import { expect } from 'chai';
 import type { DType } from '../../core/dtype.js';
 import { condConv2d, condLinear, type CondPathOption } from '../../ops/cond_conv.js';

@@ -1,5 +1,6 @@
 // CondConv gradients: float64 gradchecks of x, experts, routing and bias on every path, the fused path's closed-form backward, and K=1 degeneracy.
 
+import '../../kernels/register.js';
 import { expect } from 'chai';
 import type { DType } from '../../core/dtype.js';
 import type { Tensor } from '../../core/tensor.js';

@@ -1,8 +1,9 @@
 // CondConv planning, bad input and memory: auto follows the MAC cost model, errors name op/argument/shapes, fused scratch is O(B·|W|).
 
+import '../../kernels/register.js';
 import { expect } from 'chai';
 import type { Tensor } from '../../core/tensor.js';
-import type { AnyBackend } from '../../kernels/backend.js';
+import type { AnyBackend } from '../../core/backend.js';
 import { cpuBackend } from '../../kernels/cpu/backend.js';
 import { condConv2d, condLinear, LAUNCH_COST, planCondConv, planCondLinear, type CondPath } from '../../ops/cond_conv.js';
 import { mulberry32, randInt, pick } from '../helpers/rng.js';

@@ -1,5 +1,6 @@
 // conv2d, depthwiseConv2d and conv2dPerSample ops: hand-computed forwards, naive-loop agreement, float64 gradchecks and bad input.
 
+import '../../kernels/register.js';
 import { expect } from 'chai';
 import type { DType } from '../../core/dtype.js';
 import type { Tensor } from '../../core/tensor.js';

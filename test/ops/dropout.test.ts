@@ -1,5 +1,6 @@
 // Dropout: seeded, reproducible inverted masks, identity in eval, gradient through the mask, bad p.
 
+import '../../kernels/register.js';
 import { expect } from 'chai';
 import { manualSeed, Rng } from '../../core/random.js';
 import { dropout } from '../../ops/dropout.js';

@@ -1,5 +1,6 @@
 // Seeded fuzz: over a thousand random op calls, valid and invalid; each matches its naive reference or throws a CondgradError.
 
+import '../../kernels/register.js';
 import { expect } from 'chai';
 import { CondgradError, fmtShape } from '../../core/errors.js';
 import type { Tensor } from '../../core/tensor.js';

@@ -1,5 +1,6 @@
 // Batched matmul with broadcast batches and transposed operands: reference values, gradchecks, errors.
 
+import '../../kernels/register.js';
 import { expect } from 'chai';
 import { matmul } from '../../ops/matmul.js';
 import { forEachBackendDtype } from '../helpers/backends.js';

@@ -1,5 +1,6 @@
 // batchNorm2d: training and eval forward against the naive reference, running-stat updates, gradchecks, errors.
 
+import '../../kernels/register.js';
 import { expect } from 'chai';
 import { batchNorm2d } from '../../ops/norm.js';
 import { forEachBackendDtype } from '../helpers/backends.js';

@@ -1,5 +1,6 @@
 // Pooling: max, average (with/without counted padding) and global average, against hand-computed and naive references.
 
+import '../../kernels/register.js';
 import { expect } from 'chai';
 import type { Tensor } from '../../core/tensor.js';
 import type { Pool2dOptions } from '../../kernels/geometry/pool.js';

@@ -1,5 +1,6 @@
 // Reductions sum/mean/max/min over axes with keepDims: naive reference values, tie gradients, gradchecks, errors.
 
+import '../../kernels/register.js';
 import { expect } from 'chai';
 import type { Tensor } from '../../core/tensor.js';
 import { max, mean, min, sum, sumToShape } from '../../ops/reduce.js';

@@ -1,5 +1,6 @@
 // Movement ops reshape, permute/transpose, expand, slice, concat, pad, cast, flatten: values, gradchecks, errors.
 
+import '../../kernels/register.js';
 import { expect } from 'chai';
 import type { Tensor } from '../../core/tensor.js';
 import { mul } from '../../ops/arithmetic.js';

@@ -1,5 +1,6 @@
 // softmax/logSoftmax with temperature, crossEntropy with label smoothing, nllLoss: values, stability, gradchecks, errors.
 
+import '../../kernels/register.js';
 import { expect } from 'chai';
 import type { Tensor } from '../../core/tensor.js';
 import { crossEntropy, logSoftmax, nllLoss, softmax } from '../../ops/softmax.js';

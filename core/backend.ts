@@ -1,14 +1,17 @@
 // The typed backend interface: every op reaches its kernels through these methods, on every backend.
 
-import type { DType, FloatArray } from '../core/dtype.js';
-import type { BinaryGeometry } from './geometry/broadcast.js';
-import type { Conv2dGeometry } from './geometry/conv.js';
-import type { MatmulGeometry } from './geometry/matmul.js';
-import type { ConcatGeometry, PadGeometry } from './geometry/movement.js';
-import type { Pool2dGeometry } from './geometry/pool.js';
-import type { ReduceGeometry } from './geometry/reduce.js';
-import type { StridedView } from './geometry/strided.js';
-import type { BinaryOp, ReduceOp, UnaryOp } from './elementwise.js';
+// core/ names the kernels' argument types (kernels/geometry, kernels/elementwise: plain data and index
+// math) but never imports a backend implementation; backends register themselves with core/engine.
+
+import type { DType, FloatArray } from './dtype.js';
+import type { BinaryGeometry } from '../kernels/geometry/broadcast.js';
+import type { Conv2dGeometry } from '../kernels/geometry/conv.js';
+import type { MatmulGeometry } from '../kernels/geometry/matmul.js';
+import type { ConcatGeometry, PadGeometry } from '../kernels/geometry/movement.js';
+import type { Pool2dGeometry } from '../kernels/geometry/pool.js';
+import type { ReduceGeometry } from '../kernels/geometry/reduce.js';
+import type { StridedView } from '../kernels/geometry/strided.js';
+import type { BinaryOp, ReduceOp, UnaryOp } from '../kernels/elementwise.js';
 
 export type BackendName = 'cpu' | 'wasm' | 'gpu';
 
@@ -50,6 +53,11 @@ export interface Backend<S extends Storage = Storage> {
   /** Frees the storage now (GC-managed backends may make this a no-op). Idempotent. */
   dispose(s: S): void;
   memory(): MemoryStats;
+  /**
+   * Releases what the backend holds (worker threads, a GPU device) so the process can exit; its
+   * storages are invalid afterwards. Backends that hold nothing resolve at once. Idempotent.
+   */
+  destroy(): Promise<void>;
 
   // ---- elementwise and reductions ----
   cast(x: S, dtype: DType): S;
@@ -87,3 +95,11 @@ export interface Backend<S extends Storage = Storage> {
 
 /** Any backend, with its storage type erased: what tensors and ops hold. */
 export type AnyBackend = Backend<Storage>;
+
+/** What initBackend passes a backend factory (only the wasm backend reads `threads`, already checked). */
+export interface BackendStartOptions {
+  readonly threads?: number;
+}
+
+/** Starts a backend that needs asynchronous set-up; registered with core/engine by the module that provides it. */
+export type BackendFactory = (opts: BackendStartOptions) => Promise<AnyBackend>;

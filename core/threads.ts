@@ -1,6 +1,6 @@
-// How many threads the wasm backend starts: an explicit option, else CONDGRAD_THREADS, else the machine's parallelism capped at 8.
+// How many threads a threaded backend (wasm) starts: an explicit option, else CONDGRAD_THREADS, else the machine's parallelism capped at 8.
 
-import { CondgradError } from '../../core/errors.js';
+import { CondgradError } from './errors.js';
 
 /** The environment variable that sets the wasm backend's thread count (unset or empty: automatic). */
 export const THREADS_ENV = 'CONDGRAD_THREADS';
