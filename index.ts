@@ -18,6 +18,7 @@ export type { Backend, BackendName, Storage, MemoryStats } from './core/backend.
 
 export * from './ops/arithmetic.js';
 export * from './ops/activations.js';
+export * from './ops/broadcast.js';
 export * from './ops/reduce.js';
 export * from './ops/shape.js';
 export * from './ops/matmul.js';

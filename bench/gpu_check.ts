@@ -8,7 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { AnyBackend } from '../core/backend.js';
 import { cpuBackend } from '../kernels/cpu/backend.js';
-import type { DawnBackend } from '../kernels/gpu/device.js';
+import type { DawnBackend } from '../kernels/gpu/adapter.js';
 import type { GpuBackend } from '../kernels/gpu/backend.js';
 import { createWasmBackend, type WasmBackend } from '../kernels/wasm/backend.js';
 import { machineInfo } from './report/json.js';

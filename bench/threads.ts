@@ -21,7 +21,7 @@ import { relu } from '../ops/activations.js';
 import { conv2d } from '../ops/conv.js';
 import { condConv2d } from '../ops/cond_conv.js';
 import { matmul } from '../ops/matmul.js';
-import { sum } from '../ops/reduce.js';
+import { sum } from '../ops/broadcast.js';
 import { crossEntropy } from '../ops/softmax.js';
 import { median, timeRounds } from './report/timing.js';
 

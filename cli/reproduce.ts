@@ -1,10 +1,10 @@
 // `condgrad reproduce`: trains the CondConv / DyConv / baseline variants on MNIST in parallel child processes and writes the report.
 
 import { resolve } from 'node:path';
-import { runReproduction } from '../bench/reproduce/experiment.js';
-import { FULL, QUICK } from '../bench/reproduce/plan.js';
-import { selfWorkerCommand } from '../bench/reproduce/pool.js';
-import { runJobFile } from '../bench/reproduce/worker.js';
+import { runReproduction } from './reproduce/experiment.js';
+import { FULL, QUICK } from './reproduce/plan.js';
+import { selfWorkerCommand } from './reproduce/pool.js';
+import { runJobFile } from './reproduce/worker.js';
 import { num, str, type Command } from './command.js';
 
 export const reproduceCommand: Command = {

@@ -1,21 +1,32 @@
 // Reverse-mode autodiff: walks the tape in reverse topological order and accumulates gradients.
+// Written against the small structural interface below, so this file does not import the Tensor class.
 
 import { CondgradError, fmtShape } from './errors.js';
 import { noGrad } from './engine.js';
-import { Tensor } from './tensor.js';
-import { binaryGeometry } from '../kernels/geometry/broadcast.js';
-import { allocArray } from './dtype.js';
 
-function addTensors(a: Tensor, b: Tensor): Tensor {
-  const g = binaryGeometry('backward', a.shape, b.shape);
-  return new Tensor(a.backend.binary(a.storage, b.storage, 'add', g), a.shape, a.backend);
+/** How a tensor was made: the op, its inputs and what its backward needs. */
+export interface TapeNodeOf<T> {
+  readonly opName: string;
+  readonly inputs: readonly T[];
+  /** Gradients for each input (null where none flows), given the output's gradient. */
+  readonly backward: (dy: T) => readonly (T | null)[];
+}
+
+/** What the backward pass reads and writes on a tensor (the Tensor class implements it). */
+export interface TapeTensor<T extends TapeTensor<T>> {
+  readonly shape: readonly number[];
+  readonly requiresGrad: boolean;
+  readonly node: TapeNodeOf<T> | null;
+  grad: T | null;
+  gradOwner: T | null;
+  detach(): T;
 }
 
 /** Inputs before outputs, over every node reachable from root that requires grad. */
-function topoOrder(root: Tensor): Tensor[] {
-  const order: Tensor[] = [];
-  const seen = new Set<Tensor>();
-  const stack: [Tensor, number][] = [[root, 0]];
+function topoOrder<T extends TapeTensor<T>>(root: T): T[] {
+  const order: T[] = [];
+  const seen = new Set<T>();
+  const stack: [T, number][] = [[root, 0]];
   seen.add(root);
   while (stack.length > 0) {
     const top = stack[stack.length - 1];
@@ -37,22 +48,13 @@ function topoOrder(root: Tensor): Tensor[] {
 }
 
 /**
- * Backpropagates from `root`. `grad` defaults to 1 for a one-element root. Leaf tensors with
- * requiresGrad accumulate into `.grad`; the tape is kept, so backward can run again.
+ * Backpropagates `seed` (the gradient of `root`, already checked against it) through the tape.
+ * Leaf tensors with requiresGrad accumulate into `.grad` with `add`; the tape is kept, so backward
+ * can run again. Runs with gradient recording off: the gradients themselves are not taped.
  */
-export function backward(root: Tensor, grad?: Tensor): void {
-  if (!root.requiresGrad) throw new CondgradError('backward', `tensor ${fmtShape(root.shape)} does not require grad (no input had requiresGrad, or it was made under noGrad)`);
-  let seed = grad;
-  if (seed === undefined) {
-    if (root.size !== 1) throw new CondgradError('backward', `grad must be given for a non-scalar root of shape ${fmtShape(root.shape)}`);
-    const one = allocArray(root.dtype, 1);
-    one[0] = 1;
-    seed = new Tensor(root.backend.fromArray(one), root.shape, root.backend);
-  } else if (fmtShape(seed.shape) !== fmtShape(root.shape) || seed.dtype !== root.dtype || seed.backend !== root.backend) {
-    throw new CondgradError('backward', `grad ${fmtShape(seed.shape)} ${seed.dtype} does not match root ${fmtShape(root.shape)} ${root.dtype}`);
-  }
+export function backpropagate<T extends TapeTensor<T>>(root: T, seed: T, add: (a: T, b: T) => T): void {
   const order = topoOrder(root);
-  const grads = new Map<Tensor, Tensor>([[root, seed]]);
+  const grads = new Map<T, T>([[root, seed]]);
   noGrad(() => {
     for (let i = order.length - 1; i >= 0; i--) {
       const t = order[i];
@@ -61,20 +63,21 @@ export function backward(root: Tensor, grad?: Tensor): void {
       grads.delete(t);
       if (t.node === null) {
         let leafGrad = g.gradOwner !== null || g === seed ? g.detach() : g;
-        if (t.grad !== null) leafGrad = addTensors(t.grad, leafGrad);
+        if (t.grad !== null) leafGrad = add(t.grad, leafGrad);
         leafGrad.gradOwner = t;
         t.grad = leafGrad;
         continue;
       }
-      const inputGrads = t.node.backward(g);
-      t.node.inputs.forEach((x, j) => {
+      const node = t.node;
+      const inputGrads = node.backward(g);
+      node.inputs.forEach((x, j) => {
         const gx = inputGrads[j];
         if (!x.requiresGrad || gx === null || gx === undefined) return;
         if (fmtShape(gx.shape) !== fmtShape(x.shape)) {
-          throw new CondgradError(t.node!.opName, `backward produced a gradient of shape ${fmtShape(gx.shape)} for input ${j} of shape ${fmtShape(x.shape)}`);
+          throw new CondgradError(node.opName, `backward produced a gradient of shape ${fmtShape(gx.shape)} for input ${j} of shape ${fmtShape(x.shape)}`);
         }
         const prev = grads.get(x);
-        grads.set(x, prev === undefined ? gx : addTensors(prev, gx));
+        grads.set(x, prev === undefined ? gx : add(prev, gx));
       });
     }
   });

@@ -1,23 +1,28 @@
 // Memory scopes: tidy() frees every tensor a function created except those it returns or keeps.
 
-import type { Tensor } from './tensor.js';
+/** What a scope manages (the Tensor class implements it; structural, so this file does not import it). */
+export interface Scoped {
+  dispose(): void;
+  /** True while this tensor is the `.grad` of a live tensor: tidy() leaves it alone. */
+  isGradOfOuter(): boolean;
+}
 
-const scopes: Set<Tensor>[] = [];
-const kept = new WeakSet<Tensor>();
+const scopes: Set<Scoped>[] = [];
+const kept = new WeakSet<Scoped>();
 
 /** Called by the Tensor constructor: records the tensor in the innermost open scope. */
-export function track(t: Tensor): void {
+export function track(t: Scoped): void {
   if (scopes.length > 0) scopes[scopes.length - 1].add(t);
 }
 
 /** Exempts a tensor from the enclosing tidy() scopes. */
-export function keep<T extends Tensor>(t: T): T {
+export function keep<T extends Scoped>(t: T): T {
   kept.add(t);
   for (const s of scopes) s.delete(t);
   return t;
 }
 
-function collect(result: unknown, out: Set<Tensor>, isTensor: (v: unknown) => v is Tensor, depth = 0): void {
+function collect(result: unknown, out: Set<Scoped>, isTensor: (v: unknown) => v is Scoped, depth = 0): void {
   if (depth > 4 || result === null || typeof result !== 'object') return;
   if (isTensor(result)) {
     out.add(result);
@@ -32,10 +37,10 @@ function collect(result: unknown, out: Set<Tensor>, isTensor: (v: unknown) => v 
  * arrays or plain objects), tensors passed to keep(), and leaf gradients of tensors created
  * outside the scope. Returned tensors move to the enclosing scope. Not for async functions.
  */
-export function tidy<T>(fn: () => T, isTensor: (v: unknown) => v is Tensor = defaultIsTensor): T {
-  const scope = new Set<Tensor>();
+export function tidy<T>(fn: () => T, isTensor: (v: unknown) => v is Scoped = defaultIsTensor): T {
+  const scope = new Set<Scoped>();
   scopes.push(scope);
-  const survivors = new Set<Tensor>();
+  const survivors = new Set<Scoped>();
   try {
     const result = fn();
     collect(result, survivors, isTensor);
@@ -52,6 +57,7 @@ export function tidy<T>(fn: () => T, isTensor: (v: unknown) => v is Tensor = def
   }
 }
 
-function defaultIsTensor(v: unknown): v is Tensor {
+/** A Tensor (marked by its `__isTensor` brand). */
+function defaultIsTensor(v: unknown): v is Scoped {
   return typeof v === 'object' && v !== null && (v as { __isTensor?: boolean }).__isTensor === true;
 }

@@ -6,20 +6,23 @@ import type { AnyBackend, BackendName, Storage } from './backend.js';
 import { sizeOf } from './shape.js';
 import { getBackend } from './engine.js';
 import { track } from './scope.js';
-import { backward as runBackward } from './autograd.js';
+import { backpropagate, type TapeNodeOf, type TapeTensor } from './autograd.js';
+import { allocArray } from './dtype.js';
+import { binaryGeometry } from '../kernels/geometry/broadcast.js';
 
 /** How a tensor was made: the op, its inputs and what its backward needs. */
-export interface TapeNode {
-  readonly opName: string;
-  readonly inputs: readonly Tensor[];
-  /** Gradients for each input (null where none flows), given the output's gradient. */
-  readonly backward: (dy: Tensor) => readonly (Tensor | null)[];
+export type TapeNode = TapeNodeOf<Tensor>;
+
+/** Gradient accumulation: a + b of one shape, straight on the backend (never recorded). */
+function addGrads(a: Tensor, b: Tensor): Tensor {
+  const g = binaryGeometry('backward', a.shape, b.shape);
+  return new Tensor(a.backend.binary(a.storage, b.storage, 'add', g), a.shape, a.backend);
 }
 
 let nextId = 0;
 
 /** An n-dimensional array of float32 or float64 on one backend, optionally recorded for autograd. */
-export class Tensor {
+export class Tensor implements TapeTensor<Tensor> {
   readonly __isTensor = true;
   readonly id: number;
   readonly shape: readonly number[];
@@ -109,9 +112,22 @@ export class Tensor {
     return this.gradOwner !== null && this.gradOwner.grad === this;
   }
 
-  /** Backpropagates from this tensor (a one-element tensor unless `grad` is given). */
+  /**
+   * Backpropagates from this tensor: `grad` defaults to 1 for a one-element tensor. Leaf tensors
+   * with requiresGrad accumulate into `.grad`; the tape is kept, so backward can run again.
+   */
   backward(grad?: Tensor): void {
-    runBackward(this, grad);
+    if (!this.requiresGrad) throw new CondgradError('backward', `tensor ${fmtShape(this.shape)} does not require grad (no input had requiresGrad, or it was made under noGrad)`);
+    let seed = grad;
+    if (seed === undefined) {
+      if (this.size !== 1) throw new CondgradError('backward', `grad must be given for a non-scalar root of shape ${fmtShape(this.shape)}`);
+      const one = allocArray(this.dtype, 1);
+      one[0] = 1;
+      seed = new Tensor(this.backend.fromArray(one), this.shape, this.backend);
+    } else if (fmtShape(seed.shape) !== fmtShape(this.shape) || seed.dtype !== this.dtype || seed.backend !== this.backend) {
+      throw new CondgradError('backward', `grad ${fmtShape(seed.shape)} ${seed.dtype} does not match root ${fmtShape(this.shape)} ${this.dtype}`);
+    }
+    backpropagate<Tensor>(this, seed, addGrads);
   }
 
   /** Marks this leaf as requiring gradients; returns this. */

@@ -1,6 +1,6 @@
 // The nn API: Module, layers, CondConv layers and routers, models, init and summary.
 
-export { Module, type Macs, type LoadResult } from './module.js';
+export { Module, type LoadResult } from './module.js';
 export * from './init.js';
 export { Sequential } from './layers/sequential.js';
 export { Linear, type LinearOptions } from './layers/linear.js';
@@ -15,7 +15,7 @@ export { Router, SigmoidRouter, SoftmaxRouter, createRouter, type RouterKind, ty
 export { TemperatureSchedule, type TemperatureScheduleOptions } from './temperature.js';
 export { CondConv2d, DepthwiseCondConv2d, type CondLayerOptions, type CondConv2dOptions as CondConv2dLayerOptions, type DepthwiseCondConv2dOptions } from './cond_conv.js';
 export { CondLinear, type CondLinearOptions } from './cond_linear.js';
-export { summary, type Summary, type SummaryRow, type SummaryOptions } from './summary.js';
+export { summary, type Macs, type Summary, type SummaryRow, type SummaryOptions } from './summary.js';
 export * from './models/index.js';
 export { Optimizer, type OptimizerState, type Hyper } from './optim/optimizer.js';
 export { SGD, type SGDOptions } from './optim/sgd.js';

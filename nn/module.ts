@@ -6,12 +6,9 @@ import { isDType, type DType } from '../core/dtype.js';
 import { Tensor } from '../core/tensor.js';
 import type { AnyBackend, BackendName } from '../core/backend.js';
 import { cast } from '../ops/shape.js';
-import { summary, type Summary, type SummaryOptions } from './summary.js';
+import { summary, type Macs, type Summary, type SummaryOptions } from './summary.js';
 
 type Kind = 'param' | 'buffer' | 'module';
-
-/** What a module's forward pass costs, for summary(): a total, or named parts (e.g. `{ mixing, conv }`). */
-export type Macs = number | Readonly<Record<string, number>>;
 
 /** The result of a non-strict loadStateDict. */
 export interface LoadResult {

@@ -6,7 +6,23 @@ import { zeros } from '../core/creation.js';
 import { tidy } from '../core/scope.js';
 import type { Tensor } from '../core/tensor.js';
 import type { DType } from '../core/dtype.js';
-import type { Macs, Module } from './module.js';
+
+/** What a module's forward pass costs, for summary(): a total, or named parts (e.g. `{ mixing, conv }`). */
+export type Macs = number | Readonly<Record<string, number>>;
+
+/** What summary() uses of a module (Module implements it; structural, so this file does not import the class). */
+export interface SummaryModule {
+  training: boolean;
+  readonly typeName: string;
+  readonly macsGroup: string | null;
+  forward(x: Tensor): Tensor;
+  macs(inputShape: readonly number[], outputShape: readonly number[]): Macs;
+  namedModules(): [string, SummaryModule][];
+  parameters(): Tensor[];
+  ownParameters(): Tensor[];
+  numParameters(onlyTrainable?: boolean): number;
+  eval(): unknown;
+}
 
 /**
  * What counts as a MAC: conv and linear multiply-accumulates ('conv', 'linear'); CondConv's
@@ -87,7 +103,7 @@ function formatTable(rows: readonly SummaryRow[], s: Omit<Summary, 'table' | 'ro
  * hooked to record its output shape, own parameters and MACs (`Module.macs`). A router shared by
  * several layers is counted once per call, where it is called. Training flags are restored after.
  */
-export function summary(model: Module, inputShape: readonly number[], opts: SummaryOptions = {}): Summary {
+export function summary(model: SummaryModule, inputShape: readonly number[], opts: SummaryOptions = {}): Summary {
   checkShape('summary', 'inputShape', inputShape);
   const batch = opts.batch ?? 1;
   if (!Number.isInteger(batch) || batch < 1) throw new CondgradError('summary', `batch must be a positive integer, got ${String(batch)}`);
@@ -96,7 +112,7 @@ export function summary(model: Module, inputShape: readonly number[], opts: Summ
   const dtype = opts.dtype ?? firstParam?.dtype ?? 'float32';
   const rows: SummaryRow[] = [];
   const groups: (string | null)[] = [];
-  const counted = new Set<Module>();
+  const counted = new Set<SummaryModule>();
   const modes = mods.map(([, m]) => m.training);
   const saved = mods.map(([, m]) => Object.getOwnPropertyDescriptor(m, 'forward'));
   let outputShape: number[] = [];

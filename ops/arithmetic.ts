@@ -6,7 +6,7 @@ import { runOp, type Op } from '../core/op.js';
 import { Tensor } from '../core/tensor.js';
 import type { BinaryOp, UnaryOp } from '../kernels/elementwise.js';
 import { binaryGeometry, type BinaryGeometry } from '../kernels/geometry/broadcast.js';
-import { sumToShape } from './reduce.js';
+import { sumToShape } from './broadcast.js';
 
 export type Operand = Tensor | number;
 

@@ -6,8 +6,8 @@ import type { Tensor } from '../core/tensor.js';
 import { broadcastShapes } from '../kernels/geometry/broadcast.js';
 import { matmulGeometry, type MatmulGeometry } from '../kernels/geometry/matmul.js';
 import { sizeOf } from '../core/shape.js';
-import { sumToShape } from './reduce.js';
-import { expand } from './shape.js';
+import { sumToShape } from './broadcast.js';
+import { expand } from './broadcast.js';
 
 export interface MatmulOptions {
   transA?: boolean;

@@ -1,16 +1,15 @@
-// Movement ops: reshape, permute/transpose, expand (broadcastTo), slice, concat, pad, and cast.
+// Movement ops: reshape, permute/transpose, slice, concat, pad, and cast (expand lives with its adjoint, sum, in ops/broadcast.ts).
 
 import { CondgradError, checkInt, checkShape, fmtShape } from '../core/errors.js';
 import { runOp, type Op } from '../core/op.js';
 import { Tensor } from '../core/tensor.js';
 import type { DType } from '../core/dtype.js';
-import { broadcastShapes, broadcastStrides } from '../kernels/geometry/broadcast.js';
 import { concatGeometry, type PadGeometry } from '../kernels/geometry/movement.js';
 import { coalesce, type StridedView } from '../kernels/geometry/strided.js';
 import { contiguousStrides, sizeOf } from '../core/shape.js';
-import { sumToShape } from './reduce.js';
 
-function gatherPlan(shape: readonly number[], view: StridedView): { shape: readonly number[]; view: StridedView } {
+/** The plan of a view op: its output shape and the coalesced strided view to gather. */
+export function gatherPlan(shape: readonly number[], view: StridedView): { shape: readonly number[]; view: StridedView } {
   const c = coalesce(view.dims, [view.strides]);
   return { shape, view: { dims: c.dims, strides: c.strides[0], offset: view.offset } };
 }
@@ -82,23 +81,6 @@ export function transpose(x: Tensor, dim0 = -2, dim1 = -1): Tensor {
   perm[a] = b;
   perm[b] = a;
   return permute(x, perm);
-}
-
-const expandOp: Op<{ shape: readonly number[] }, { shape: readonly number[]; view: StridedView }> = {
-  name: 'expand',
-  plan([x], { shape }) {
-    const out = broadcastShapes('expand', x.shape, shape);
-    if (fmtShape(out) !== fmtShape(shape)) throw new CondgradError('expand', `x ${fmtShape(x.shape)} cannot be expanded to ${fmtShape(shape)}`);
-    return gatherPlan(out, { dims: out, strides: broadcastStrides(x.shape, out), offset: 0 });
-  },
-  forward: (backend, [x], plan) => backend.gather(x, plan.view),
-  backward: (dy, { inputs: [x] }) => [sumToShape(dy, x.shape)],
-};
-
-/** Broadcasts x to `shape` (NumPy rules), materialising the copy. */
-export function expand(x: Tensor, shape: readonly number[]): Tensor {
-  checkShape('expand', 'shape', shape, false);
-  return runOp(expandOp, [x], { shape }, ['x']);
 }
 
 interface SliceAttrs { begin: readonly number[]; size: readonly number[] }

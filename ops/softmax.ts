@@ -5,7 +5,8 @@ import { allocArray } from '../core/dtype.js';
 import { noGrad } from '../core/engine.js';
 import { Tensor } from '../core/tensor.js';
 import { div, exp, log, mul, neg, sub } from './arithmetic.js';
-import { max, sum } from './reduce.js';
+import { max } from './reduce.js';
+import { sum } from './broadcast.js';
 
 function checkSoftmaxArgs(op: string, x: Tensor, axis: number, temperature: number): number {
   if (!(x instanceof Tensor)) throw new CondgradError(op, `x must be a Tensor, got ${x === null ? 'null' : typeof x}`);

@@ -1,6 +1,7 @@
 // The real-GPU check's adapter phase: what each Dawn backend offers, and starting the gpu backend on a hardware adapter where one exists.
 
-import { createGpuBackend, type DawnBackend } from '../../kernels/gpu/device.js';
+import { createGpuBackend } from '../../kernels/gpu/device.js';
+import { type DawnBackend } from '../../kernels/gpu/adapter.js';
 import type { GpuBackend } from '../../kernels/gpu/backend.js';
 import { isSoftwareAdapter } from '../report/backends.js';
 import { errText, withTimeout } from './budget.js';

@@ -3,7 +3,7 @@
 import { tidy } from '../../core/scope.js';
 import type { Tensor } from '../../core/tensor.js';
 import type { AnyBackend } from '../../core/backend.js';
-import { sum } from '../../ops/reduce.js';
+import { sum } from '../../ops/broadcast.js';
 import { forceGc, gcIfGrown, startMemory, type MemoryDelta } from './memory.js';
 import type { BenchRow } from './rows.js';
 import { countMeasurements, nominalFlops, pathApplies, type Mode, type PathName, type ShapeCase, type SweepConfig } from './sweep.js';

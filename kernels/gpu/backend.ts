@@ -13,7 +13,7 @@ import { reduceGeometry, type ReduceGeometry } from '../geometry/reduce.js';
 import { type StridedView } from '../geometry/strided.js';
 import { sizeOf } from '../../core/shape.js';
 import { conv2dBackwardFilterSpec, conv2dBackwardInputSpec, conv2dSpec } from './conv.js';
-import type { AdapterInfo } from './device.js';
+import type { AdapterInfo } from './adapter.js';
 import { binarySpec, copySpec, fillSpec, unaryBackwardSpec, unaryParams, unarySpec } from './elementwise.js';
 import { matmulSpec } from './matmul.js';
 import { concatPlan, concatSpec, gatherSpec, padSpec } from './movement.js';

@@ -1,12 +1,10 @@
 // Dawn (WebGPU for Node) setup for the gpu backend: picks a Dawn backend, installs navigator.gpu for gpu.js, reports the adapter.
 
 import { CondgradError } from '../../core/errors.js';
+import type { AdapterInfo, DawnBackend } from './adapter.js';
 import { GpuBackend } from './backend.js';
 import { loadGpuJs } from './gpujs.js';
 import { GpuRuntime } from './runtime.js';
-
-/** A Dawn backend name, as `create(['backend=…'])` spells it. */
-export type DawnBackend = 'vulkan' | 'opengles' | 'opengl' | 'metal' | 'd3d12' | 'd3d11';
 
 export interface GpuBackendOptions {
   /**
@@ -19,17 +17,6 @@ export interface GpuBackendOptions {
   featureLevel?: 'core' | 'compatibility';
   /** Bound on the compiled-kernel cache (default 256). */
   maxKernels?: number;
-}
-
-/** What the adapter says about itself, plus the Dawn backend and feature level in use. */
-export interface AdapterInfo {
-  readonly name: string;
-  readonly vendor: string;
-  readonly architecture: string;
-  readonly description: string;
-  readonly backendType: DawnBackend;
-  readonly featureLevel: 'core' | 'compatibility';
-  readonly isFallbackAdapter: boolean;
 }
 
 interface DawnAdapter {

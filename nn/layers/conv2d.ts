@@ -5,7 +5,8 @@ import type { Tensor } from '../../core/tensor.js';
 import { pair, type Pair, type Padding } from '../../kernels/geometry/conv.js';
 import { conv2d } from '../../ops/conv.js';
 import { biasParam, fanIn, initRng, kaimingUniformParam, type InitOptions } from '../init.js';
-import { Module, type Macs } from '../module.js';
+import { Module } from '../module.js';
+import { type Macs } from '../summary.js';
 
 /** Conv hyper-parameters shared by Conv2d, DepthwiseConv2d and the CondConv layers. */
 export interface ConvLayerOptions extends InitOptions {

@@ -5,7 +5,8 @@ import type { Tensor } from '../../core/tensor.js';
 import type { Pair } from '../../kernels/geometry/conv.js';
 import { depthwiseConv2d } from '../../ops/conv.js';
 import { biasParam, fanIn, initRng, kaimingUniformParam } from '../init.js';
-import { Module, type Macs } from '../module.js';
+import { Module } from '../module.js';
+import { type Macs } from '../summary.js';
 import { convMacs, convRepr, kernelPair, type ConvGeometryOptions, type ConvLayerOptions } from './conv2d.js';
 
 export interface DepthwiseConv2dOptions extends ConvLayerOptions {

@@ -6,7 +6,8 @@ import { add } from '../../ops/arithmetic.js';
 import { matmul } from '../../ops/matmul.js';
 import { reshape } from '../../ops/shape.js';
 import { biasParam, initRng, kaimingUniformParam, type InitOptions } from '../init.js';
-import { Module, type Macs } from '../module.js';
+import { Module } from '../module.js';
+import { type Macs } from '../summary.js';
 
 export interface LinearOptions extends InitOptions {
   /** Learn an additive bias (default true). */

@@ -3,7 +3,8 @@
 import type { Tensor } from '../../core/tensor.js';
 import type { Pair, Padding } from '../../kernels/geometry/conv.js';
 import { avgPool2d, globalAvgPool2d, maxPool2d } from '../../ops/pool.js';
-import { Module, type Macs } from '../module.js';
+import { Module } from '../module.js';
+import { type Macs } from '../summary.js';
 import { kernelPair } from './conv2d.js';
 
 export interface PoolLayerOptions {

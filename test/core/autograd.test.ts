@@ -6,7 +6,7 @@ import { noGrad } from '../../core/engine.js';
 import { keep, tidy } from '../../core/scope.js';
 import type { Tensor } from '../../core/tensor.js';
 import { add, exp, mul, sub } from '../../ops/arithmetic.js';
-import { sum } from '../../ops/reduce.js';
+import { sum } from '../../ops/broadcast.js';
 import { expectClose } from '../helpers/close.js';
 import { expectError, mk } from '../helpers/tensors.js';
 

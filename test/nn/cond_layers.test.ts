@@ -7,7 +7,7 @@ import { noGrad } from '../../core/engine.js';
 import { Rng } from '../../core/random.js';
 import type { Tensor } from '../../core/tensor.js';
 import { conv2d } from '../../ops/conv.js';
-import { sum } from '../../ops/reduce.js';
+import { sum } from '../../ops/broadcast.js';
 import { reshape, slice } from '../../ops/shape.js';
 import {
   CondConv2d, CondLinear, DepthwiseCondConv2d, Module, Sequential, SigmoidRouter, SoftmaxRouter, TemperatureSchedule,

@@ -4,7 +4,7 @@ import '../../kernels/register.js';
 import { expect } from 'chai';
 import { randn, tensor, zeros } from '../../core/creation.js';
 import type { Tensor } from '../../core/tensor.js';
-import { sum } from '../../ops/reduce.js';
+import { sum } from '../../ops/broadcast.js';
 import {
   BatchNorm2d, CondConv2d, Conv2d, Linear, Module, ReLU, Sequential, SigmoidRouter,
 } from '../../nn/index.js';

@@ -6,7 +6,7 @@ import { tensor } from '../../core/creation.js';
 import { CondgradError } from '../../core/errors.js';
 import type { Tensor } from '../../core/tensor.js';
 import { square } from '../../ops/arithmetic.js';
-import { sum } from '../../ops/reduce.js';
+import { sum } from '../../ops/broadcast.js';
 import { Adam, AdamW } from '../../nn/optim/adam.js';
 import { SGD } from '../../nn/optim/sgd.js';
 import type { Optimizer } from '../../nn/optim/optimizer.js';

@@ -4,7 +4,7 @@ import '../../kernels/register.js';
 import { expect } from 'chai';
 import { manualSeed, Rng } from '../../core/random.js';
 import { dropout } from '../../ops/dropout.js';
-import { sum } from '../../ops/reduce.js';
+import { sum } from '../../ops/broadcast.js';
 import { forEachBackendDtype } from '../helpers/backends.js';
 import { expectClose } from '../helpers/close.js';
 import { checkGrad, expectError, mk, read, rnd } from '../helpers/tensors.js';

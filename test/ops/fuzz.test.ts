@@ -10,7 +10,7 @@ import { nnGenerators } from '../helpers/fuzz_nn_ops.js';
 import { TENSOR_GENERATORS } from '../helpers/fuzz_tensor_ops.js';
 import { mulberry32 } from '../helpers/rng.js';
 import { mul } from '../../ops/arithmetic.js';
-import { sum } from '../../ops/reduce.js';
+import { sum } from '../../ops/broadcast.js';
 
 /** FUZZ_SEED explores other streams locally; the suite's default is fixed. */
 const SEED = Number(process.env.FUZZ_SEED ?? 20240607);

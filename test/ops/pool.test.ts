@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import type { Tensor } from '../../core/tensor.js';
 import type { Pool2dOptions } from '../../kernels/geometry/pool.js';
 import { avgPool2d, globalAvgPool2d, maxPool2d } from '../../ops/pool.js';
-import { sum } from '../../ops/reduce.js';
+import { sum } from '../../ops/broadcast.js';
 import { forEachBackendDtype } from '../helpers/backends.js';
 import { expectClose } from '../helpers/close.js';
 import { tfSamePads } from '../helpers/naive_conv.js';

@@ -3,7 +3,8 @@
 import '../../kernels/register.js';
 import { expect } from 'chai';
 import type { Tensor } from '../../core/tensor.js';
-import { max, mean, min, sum, sumToShape } from '../../ops/reduce.js';
+import { max, mean, min } from '../../ops/reduce.js';
+import { sum, sumToShape } from '../../ops/broadcast.js';
 import { forEachBackendDtype } from '../helpers/backends.js';
 import { expectClose } from '../helpers/close.js';
 import { arr, naiveReduce, type NaiveReduce } from '../helpers/naive.js';

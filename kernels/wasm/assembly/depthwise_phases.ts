@@ -2,7 +2,7 @@
 
 import { at, arg, copyF32, ptr, zeroF32 } from './args';
 import { SLACK, padPlane } from './plane';
-import { taps16 } from './depthwise';
+import { taps16 } from './depthwise_taps';
 import {
   C_DH, C_DW, C_INH, C_INW, C_KH, C_KW, C_OUTC, C_OUTCPG, C_OUTH, C_OUTW, C_PADL, C_PADT, C_SH, C_SW, C_W, C_WSTRIDE, C_X,
 } from './layout';

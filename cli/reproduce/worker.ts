@@ -2,7 +2,7 @@
 
 import { readFileSync } from 'node:fs';
 import { setBackend, getBackend } from '../../core/engine.js';
-import { buildRun, type RunConfig } from '../../cli/train_config.js';
+import { buildRun, type RunConfig } from '../train_config.js';
 import { createWasmBackend } from '../../kernels/wasm/backend.js';
 import { writeFileAtomic } from '../../nn/checkpoint.js';
 import { loadMnist } from '../../nn/data/mnist.js';

@@ -9,16 +9,16 @@ import { fileURLToPath } from 'node:url';
 import { getBackend, setBackend } from '../../core/engine.js';
 import { createWasmBackend } from '../../kernels/wasm/backend.js';
 import { buildWasm } from '../../kernels/wasm/build.mjs';
-import { earlyLate, judge } from '../../bench/reproduce/claims.js';
-import { matchWidth, modelCost } from '../../bench/reproduce/cost.js';
-import { runReproduction } from '../../bench/reproduce/experiment.js';
-import { SECTIONS } from '../../bench/reproduce/markdown.js';
-import { QUICK, runSpecs, variants, FULL } from '../../bench/reproduce/plan.js';
-import { MARK } from '../../bench/reproduce/plots.js';
-import { runPool, type WorkerCommand } from '../../bench/reproduce/pool.js';
-import { FILES, type Results } from '../../bench/reproduce/results.js';
-import { meanStd } from '../../bench/reproduce/stats.js';
-import { executeRun, type RunResult } from '../../bench/reproduce/worker.js';
+import { earlyLate, judge } from '../../cli/reproduce/claims.js';
+import { matchWidth, modelCost } from '../../cli/reproduce/cost.js';
+import { runReproduction } from '../../cli/reproduce/experiment.js';
+import { SECTIONS } from '../../cli/reproduce/markdown.js';
+import { QUICK, runSpecs, variants, FULL } from '../../cli/reproduce/plan.js';
+import { MARK } from '../../cli/reproduce/plots.js';
+import { runPool, type WorkerCommand } from '../../cli/reproduce/pool.js';
+import { FILES, type Results } from '../../cli/reproduce/results.js';
+import { meanStd } from '../../cli/reproduce/stats.js';
+import { executeRun, type RunResult } from '../../cli/reproduce/worker.js';
 
 const CLI = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
 /** Children run the TypeScript CLI through tsx, as this test process does. */

@@ -1,7 +1,7 @@
 // The reproduction experiment's plan: the full and quick settings, the model variants, and one run spec per variant and seed.
 
 import { CondgradError } from '../../core/errors.js';
-import { configFromFlags, type RunConfig } from '../../cli/train_config.js';
+import { configFromFlags, type RunConfig } from '../train_config.js';
 import type { ModelOptions } from '../../nn/models/index.js';
 
 /** What kind of model a variant is: the paper's baseline, CondConv, DyConv, the MAC-matched wider baseline, CondConv with expert dropout. */

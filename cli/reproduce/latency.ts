@@ -6,7 +6,7 @@ import { tidy } from '../../core/scope.js';
 import { tensor } from '../../core/creation.js';
 import type { ImageDataset } from '../../nn/data/dataset.js';
 import type { Module } from '../../nn/module.js';
-import { median } from '../report/timing.js';
+import { median } from '../../bench/report/timing.js';
 
 export interface LatencyOptions {
   /** Untimed forwards of each model first (JIT and allocator warm-up). */

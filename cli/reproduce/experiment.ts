@@ -3,7 +3,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CondgradError } from '../../core/errors.js';
-import { renderSvg } from '../report/plots.js';
+import { renderSvg } from '../../bench/report/plots.js';
 import { earlyLate, evaluateClaims, headlineK } from './claims.js';
 import { matchWidth, modelCost, type ModelCost } from './cost.js';
 import { reportMarkdown } from './markdown.js';

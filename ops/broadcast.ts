@@ -1,0 +1,68 @@
+// Broadcasting and its adjoint: expand (broadcastTo) and the sum reduction are each other's backward; sumToShape undoes a broadcast.
+
+import { CondgradError, checkShape, fmtShape } from '../core/errors.js';
+import { runOp, type Op } from '../core/op.js';
+import type { Tensor } from '../core/tensor.js';
+import { sizeOf } from '../core/shape.js';
+import type { ReduceOp } from '../kernels/elementwise.js';
+import { broadcastShapes, broadcastStrides } from '../kernels/geometry/broadcast.js';
+import { reduceGeometry, type ReduceGeometry } from '../kernels/geometry/reduce.js';
+import type { StridedView } from '../kernels/geometry/strided.js';
+import { gatherPlan, reshape } from './shape.js';
+
+/** The axes a reduction runs over: one, several, or (undefined) all. */
+export type Axes = number | readonly number[] | undefined;
+export interface ReduceAttrs { op: ReduceOp; axes: Axes; keepDims: boolean }
+export interface ReducePlan { shape: readonly number[]; g: ReduceGeometry }
+
+/** Plan and forward of every reduction op (sum here; max and min in ops/reduce.ts add their own backward). */
+export const reduceKernel: Pick<Op<ReduceAttrs, ReducePlan>, 'plan' | 'forward'> = {
+  plan([x], { op, axes, keepDims }) {
+    const g = reduceGeometry(op, x.shape, axes);
+    if (op !== 'sum' && g.reduceSize === 0) throw new CondgradError(op, `cannot take the ${op} of an empty axis (x ${fmtShape(x.shape)})`);
+    const shape = keepDims ? g.keptShape : x.shape.filter((_, i) => !g.axes.includes(i));
+    return { shape, g };
+  },
+  forward: (backend, [x], { g }, { op }) => backend.reduce(x, op, g),
+};
+
+const sumOp: Op<ReduceAttrs, ReducePlan> = {
+  name: 'reduce',
+  ...reduceKernel,
+  backward: (dy, { inputs: [x], plan: { g } }) => [expand(reshape(dy, g.keptShape), x.shape)],
+};
+
+/** Sum over `axes` (all by default). x: any shape; keepDims keeps the summed dims as size 1. */
+export function sum(x: Tensor, axes?: Axes, keepDims = false): Tensor {
+  return runOp(sumOp, [x], { op: 'sum', axes, keepDims }, ['x']);
+}
+
+const expandOp: Op<{ shape: readonly number[] }, { shape: readonly number[]; view: StridedView }> = {
+  name: 'expand',
+  plan([x], { shape }) {
+    const out = broadcastShapes('expand', x.shape, shape);
+    if (fmtShape(out) !== fmtShape(shape)) throw new CondgradError('expand', `x ${fmtShape(x.shape)} cannot be expanded to ${fmtShape(shape)}`);
+    return gatherPlan(out, { dims: out, strides: broadcastStrides(x.shape, out), offset: 0 });
+  },
+  forward: (backend, [x], plan) => backend.gather(x, plan.view),
+  backward: (dy, { inputs: [x] }) => [sumToShape(dy, x.shape)],
+};
+
+/** Broadcasts x to `shape` (NumPy rules), materialising the copy. */
+export function expand(x: Tensor, shape: readonly number[]): Tensor {
+  checkShape('expand', 'shape', shape, false);
+  return runOp(expandOp, [x], { shape }, ['x']);
+}
+
+/** Sums a broadcast gradient back to `shape` (the inverse of NumPy broadcasting). g: a shape `shape` broadcasts to. */
+export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
+  if (fmtShape(g.shape) === fmtShape(shape)) return g;
+  const lead = g.rank - shape.length;
+  const axes: number[] = [];
+  g.shape.forEach((d, i) => {
+    if (i < lead || (shape[i - lead] === 1 && d !== 1)) axes.push(i);
+  });
+  const s = axes.length > 0 ? sum(g, axes, true) : g;
+  if (sizeOf(s.shape) !== sizeOf(shape)) throw new CondgradError('sumToShape', `cannot reduce ${fmtShape(g.shape)} to ${fmtShape(shape)}`);
+  return reshape(s, shape);
+}
