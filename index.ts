@@ -1,12 +1,15 @@
-// condgrad's public API: tensors, autograd, ops, CondConv, nn, and backends.
+// condgrad's public API, name by name: tensors, autograd, ops, CondConv, nn, and backends (test/api.test.ts lists it).
 
 // First: registers the cpu backend (the default until initDefaultBackend below) and the wasm/gpu factories.
 import './kernels/register.js';
+import { initDefaultBackend } from './core/engine.js';
+
+// ---- core ----
 export { Tensor, type TapeNode } from './core/tensor.js';
 export { tensor, zeros, ones, full, rand, randn, fromNdarray, toNdarray, type CreateOptions, type RandomOptions } from './core/creation.js';
-export { initBackend, closeBackends, getBackend, setBackend, registerBackend, listBackends, noGrad, withGrad, isGradEnabled,
-  initDefaultBackend, chooseDefaultBackend, wasmSimdSupported, BACKEND_ENV, type DefaultBackendProbe, type InitBackendOptions,
-  type ThreadedBackend } from './core/engine.js';
+export { initBackend, closeBackends, getBackend, setBackend, registerBackend, registerBackendFactory, listBackends, noGrad, withGrad,
+  isGradEnabled, initDefaultBackend, chooseDefaultBackend, wasmSimdSupported, BACKEND_ENV, type DefaultBackendProbe,
+  type InitBackendOptions, type ThreadedBackend } from './core/engine.js';
 export { chooseThreadCount, availableParallelism, THREADS_ENV, DEFAULT_THREAD_CAP, MAX_THREADS, type ThreadChoice, type ThreadProbe,
   type ThreadSource } from './core/threads.js';
 export { tidy, keep } from './core/scope.js';
@@ -14,23 +17,56 @@ export { Rng, manualSeed } from './core/random.js';
 export { gradcheck, type GradcheckOptions, type GradcheckReport } from './core/gradcheck.js';
 export { CondgradError } from './core/errors.js';
 export type { DType, FloatArray } from './core/dtype.js';
-export type { Backend, BackendName, Storage, MemoryStats } from './core/backend.js';
+export type { AnyBackend, Backend, BackendFactory, BackendName, BackendStartOptions, Storage, MemoryStats } from './core/backend.js';
 
-export * from './ops/arithmetic.js';
-export * from './ops/activations.js';
-export * from './ops/broadcast.js';
-export * from './ops/reduce.js';
-export * from './ops/shape.js';
-export * from './ops/matmul.js';
-export * from './ops/pool.js';
-export * from './ops/norm.js';
-export * from './ops/dropout.js';
-export * from './ops/softmax.js';
-export * from './ops/conv.js';
-export * from './ops/cond_conv.js';
-export * from './nn/index.js';
+// ---- ops ----
+export { add, sub, mul, div, pow, maximum, minimum, eq, gt, ge, neg, exp, log, sqrt, abs, square, sign, clamp, affine,
+  type Operand } from './ops/arithmetic.js';
+export { relu, relu6, sigmoid, tanh, silu } from './ops/activations.js';
+export { sum, expand, sumToShape, type Axes } from './ops/broadcast.js';
+export { mean, max, min } from './ops/reduce.js';
+export { reshape, permute, transpose, slice, pad, concat, cast, flatten } from './ops/shape.js';
+export { matmul, type MatmulOptions } from './ops/matmul.js';
+export { maxPool2d, avgPool2d, globalAvgPool2d, type Pool2dOptions } from './ops/pool.js';
+export { batchNorm2d, type BatchNorm2dOptions } from './ops/norm.js';
+export { dropout, type DropoutOptions } from './ops/dropout.js';
+export { softmax, logSoftmax, crossEntropy, nllLoss, type Reduction, type CrossEntropyOptions } from './ops/softmax.js';
+export { conv2d, depthwiseConv2d, conv2dPerSample, type Conv2dOptions, type Padding, type Pair } from './ops/conv.js';
+export { condConv2d, condLinear } from './ops/cond_conv.js';
+export { mixExperts } from './ops/cond_mix.js';
+export { planCondConv, planCondLinear, COND_PATHS, type CondPath, type CondPathOption, type CondPathOptions, type CondConv2dOptions,
+  type CondCosts, type CondPlan } from './ops/cond_plan.js';
 
-import { initDefaultBackend } from './core/engine.js';
+// ---- nn ----
+export { Module, type LoadResult } from './nn/module.js';
+export { initRng, fanIn, kaimingUniformBound, uniformParam, kaimingUniformParam, biasParam, expertsParam, constantParam, type InitOptions } from './nn/init.js';
+export { Sequential } from './nn/layers/sequential.js';
+export { Linear, type LinearOptions } from './nn/layers/linear.js';
+export { Conv2d, type Conv2dLayerOptions, type ConvLayerOptions } from './nn/layers/conv2d.js';
+export { DepthwiseConv2d, type DepthwiseConv2dOptions } from './nn/layers/depthwise_conv2d.js';
+export { BatchNorm2d, type BatchNorm2dLayerOptions } from './nn/layers/batchnorm2d.js';
+export { Dropout, type DropoutLayerOptions } from './nn/layers/dropout.js';
+export { ReLU, ReLU6, Sigmoid, Tanh, SiLU } from './nn/layers/activations.js';
+export { Flatten } from './nn/layers/flatten.js';
+export { MaxPool2d, AvgPool2d, GlobalAvgPool2d, type PoolLayerOptions, type AvgPoolLayerOptions } from './nn/layers/pool.js';
+export { Router, SigmoidRouter, SoftmaxRouter, createRouter, type RouterKind, type RouterOptions } from './nn/router.js';
+export { TemperatureSchedule, type TemperatureScheduleOptions } from './nn/temperature.js';
+export { CondConv2d, DepthwiseCondConv2d, type CondLayerOptions, type CondConv2dLayerOptions, type DepthwiseCondConv2dOptions } from './nn/cond_conv.js';
+export { CondLinear, type CondLinearOptions } from './nn/cond_linear.js';
+export { summary, type Macs, type Summary, type SummaryRow, type SummaryOptions } from './nn/summary.js';
+export { SmallCNN, MobileNetV1, DepthwiseSeparableBlock, MobileNetV2, InvertedResidualBlock, ResNet, BasicBlock, ConvBNAct, ClassifierHead,
+  MODEL_NAMES, createModel, type ModelOptions, type ModelConfig, type ConvertMode, type ModelName, type ZooModel } from './nn/models/index.js';
+export { Optimizer, type OptimizerState, type Hyper } from './nn/optim/optimizer.js';
+export { SGD, type SGDOptions } from './nn/optim/sgd.js';
+export { Adam, AdamW, type AdamOptions } from './nn/optim/adam.js';
+export { constantLR, stepLR, cosineLR, linearWarmupLR, sequentialLR, warmupCosineLR, applySchedule, scheduleIndex, type LrSchedule, type ScheduleUnit } from './nn/optim/schedule.js';
+export { subset, normalize as normalizeDataset, checkDataset, type ImageDataset } from './nn/data/dataset.js';
+export { loadMnist, mnistAll, mnistSplitIndices, MNIST_SPLIT_SEED, MNIST_MEAN, MNIST_STD, type MnistOptions, type MnistSplit } from './nn/data/mnist.js';
+export { DataLoader, batchImages, deriveSeed, shiftImage, type Batch, type DataLoaderOptions } from './nn/data/loader.js';
+export { sampleGamma, sampleBeta, mixBatch, mixupCrossEntropy } from './nn/data/mixup.js';
+export { saveCheckpoint, readCheckpoint, restoreCheckpoint, loadCheckpoint, writeFileAtomic, CHECKPOINT_MAGIC, CHECKPOINT_VERSION, type CheckpointData, type LoadedCheckpoint, type TensorEntry } from './nn/checkpoint.js';
+export { evaluate, scoreLogits, type EvalResult, type EvaluateOptions } from './nn/evaluate.js';
+export { train, reseedEpoch, type TrainOptions, type TrainLoaders, type TrainResult, type EpochRecord, type StepInfo } from './nn/train.js';
 
 // The default backend: CONDGRAD_BACKEND if set, else wasm where WebAssembly SIMD is available, else cpu.
 await initDefaultBackend();

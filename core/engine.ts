@@ -236,17 +236,6 @@ export function isGradEnabled(): boolean {
   return gradEnabled;
 }
 
-/** Runs fn with gradient recording off (no tape is built). */
-export function noGrad<T>(fn: () => T): T {
-  const prev = gradEnabled;
-  gradEnabled = false;
-  try {
-    return fn();
-  } finally {
-    gradEnabled = prev;
-  }
-}
-
 /** Runs fn with gradient recording set to `enabled`. */
 export function withGrad<T>(enabled: boolean, fn: () => T): T {
   const prev = gradEnabled;
@@ -256,4 +245,9 @@ export function withGrad<T>(enabled: boolean, fn: () => T): T {
   } finally {
     gradEnabled = prev;
   }
+}
+
+/** Runs fn with gradient recording off (no tape is built). */
+export function noGrad<T>(fn: () => T): T {
+  return withGrad(false, fn);
 }

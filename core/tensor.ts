@@ -171,6 +171,7 @@ export class Tensor implements TapeTensor<Tensor> {
   async toAsync(target: BackendName | AnyBackend): Promise<Tensor> {
     const b = typeof target === 'string' ? getBackend(target) : target;
     if (b === this.backend) return this;
+    if (!b.dtypes.includes(this.dtype)) throw new CondgradError('toAsync', `backend '${b.name}' does not store ${this.dtype} (tensor ${fmtShape(this.shape)})`);
     return new Tensor(b.fromArray(await this.data()), this.shape, b, this.requiresGrad && this.node === null);
   }
 

@@ -8,8 +8,6 @@ export type UnaryOp =
   /** y = scale * x + shift */
   | { readonly name: 'affine'; readonly scale: number; readonly shift: number };
 
-export type UnaryName = UnaryOp['name'];
-
 /** Binary ops over broadcast operands. Comparisons return 1 or 0. */
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum' | 'eq' | 'gt';
 

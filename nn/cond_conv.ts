@@ -2,10 +2,11 @@
 
 import { CondgradError, checkInt } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
-import type { Pair } from '../kernels/geometry/conv.js';
-import { condConv2d, checkPath, type CondPathOption } from '../ops/cond_conv.js';
+import type { Conv2dOptions, Pair } from '../kernels/geometry/conv.js';
+import { condConv2d } from '../ops/cond_conv.js';
+import { checkPath, type CondPathOption } from '../ops/cond_plan.js';
 import { biasParam, expertsParam, fanIn, initRng, type InitOptions } from './init.js';
-import { convMacs, convRepr, kernelPair, type ConvGeometryOptions, type ConvLayerOptions } from './layers/conv2d.js';
+import { convMacs, convRepr, kernelPair, type ConvLayerOptions } from './layers/conv2d.js';
 import { Module } from './module.js';
 import { createRouter, Router, type RouterOptions } from './router.js';
 
@@ -49,13 +50,13 @@ abstract class CondConvBase extends Module {
   readonly numExperts: number;
   readonly kernelSize: [number, number];
   readonly path: CondPathOption;
-  readonly opts: Readonly<ConvGeometryOptions>;
+  readonly opts: Readonly<Conv2dOptions>;
   experts!: Tensor;
   bias!: Tensor | null;
   router!: Router;
 
   protected constructor(op: string, inChannels: number, expertShape: readonly number[], kernelSize: [number, number],
-    geometry: ConvGeometryOptions, opts: ConvLayerOptions & CondLayerOptions) {
+    geometry: Conv2dOptions, opts: ConvLayerOptions & CondLayerOptions) {
     super();
     this.numExperts = checkInt(op, 'numExperts', opts.numExperts ?? 4, 1);
     this.kernelSize = kernelSize;
@@ -83,7 +84,7 @@ abstract class CondConvBase extends Module {
   }
 }
 
-export interface CondConv2dOptions extends ConvLayerOptions, CondLayerOptions {
+export interface CondConv2dLayerOptions extends ConvLayerOptions, CondLayerOptions {
   /** Must divide inChannels and outChannels (default 1). */
   groups?: number;
 }
@@ -97,7 +98,7 @@ export class CondConv2d extends CondConvBase {
   readonly inChannels: number;
   readonly outChannels: number;
 
-  constructor(inChannels: number, outChannels: number, kernelSize: Pair, opts: CondConv2dOptions = {}) {
+  constructor(inChannels: number, outChannels: number, kernelSize: Pair, opts: CondConv2dLayerOptions = {}) {
     const op = 'CondConv2d';
     checkInt(op, 'inChannels', inChannels, 1);
     checkInt(op, 'outChannels', outChannels, 1);

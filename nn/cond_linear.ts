@@ -2,7 +2,8 @@
 
 import { CondgradError, checkInt, fmtShape } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
-import { checkPath, condLinear, type CondPathOption } from '../ops/cond_conv.js';
+import { condLinear } from '../ops/cond_conv.js';
+import { checkPath, type CondPathOption } from '../ops/cond_plan.js';
 import { biasParam, expertsParam, initRng } from './init.js';
 import { condMacs, resolveRouter, type CondLayerOptions } from './cond_conv.js';
 import { Module } from './module.js';

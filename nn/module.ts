@@ -62,6 +62,15 @@ export abstract class Module {
     return '';
   }
 
+  /**
+   * Replaces the module's own random generators (not its submodules') with fresh ones seeded by
+   * `seedOf(stream)`; a module with more than one generator asks for a different small `stream`
+   * constant for each. reseedEpoch calls this on every module; the default has none to replace.
+   */
+  reseed(_seedOf: (stream: number) => number): void {
+    // No generator of its own.
+  }
+
   // ---- registration ----
 
   /** Registers a parameter (a leaf tensor; it is marked requiresGrad) or null (absent, e.g. bias: false). */

@@ -72,6 +72,11 @@ export abstract class Router extends Module {
     return dropout(alpha, this.expertDropout, { training: this.training, rng: this.dropoutRng });
   }
 
+  /** A fresh expert-dropout generator (stream 4). */
+  override reseed(seedOf: (stream: number) => number): void {
+    this.dropoutRng = new Rng(seedOf(4));
+  }
+
   /** Same as forward: α [B, K] for the block input x. */
   route(x: Tensor): Tensor {
     return this.forward(x);

@@ -109,18 +109,14 @@ function clearGrads(params: readonly Tensor[]): void {
 }
 
 /**
- * Re-seeds every random stream the model draws from for epoch e: the global generator and each
- * module's own generator (a Router's `dropoutRng`, a Dropout layer's `rng`; module i of
- * namedModules() gets the stream (seed, e, 4, i)). A run resumed at an epoch boundary then draws
- * exactly what the uninterrupted run drew.
+ * Re-seeds every random stream the model draws from for epoch e: the global generator and, through
+ * Module.reseed, each module's own generators (a Router's `dropoutRng` asks for stream 4, a Dropout
+ * layer's `rng` for stream 5; module i of namedModules() gets the seed (seed, e, stream, i)). A run
+ * resumed at an epoch boundary then draws exactly what the uninterrupted run drew.
  */
 export function reseedEpoch(model: Module, seed: number, epoch: number): void {
   manualSeed(deriveSeed(seed, epoch, 3));
-  model.namedModules().forEach(([, m], i) => {
-    const r = m as unknown as { dropoutRng?: unknown; rng?: unknown };
-    if (r.dropoutRng instanceof Rng) r.dropoutRng = new Rng(deriveSeed(seed, epoch, 4, i));
-    if (r.rng instanceof Rng) r.rng = new Rng(deriveSeed(seed, epoch, 5, i));
-  });
+  model.namedModules().forEach(([, m], i) => m.reseed((stream) => deriveSeed(seed, epoch, stream, i)));
 }
 
 /** One optimizer step on one batch inside tidy(); returns the loss and logits (to be read and disposed). */

@@ -10,9 +10,6 @@ import { conv2d, conv2dPerSample } from './conv.js';
 import { matmul } from './matmul.js';
 import { concat, reshape, slice } from './shape.js';
 
-export * from './cond_plan.js';
-export { mixExperts } from './cond_mix.js';
-
 /** Checks the tensors CondConv and CondLinear share: routing [B, K] against x and experts, bias [K, O]. */
 function checkCommon(op: string, x: Tensor, experts: Tensor, routing: Tensor, bias: Tensor | null, outAxis: number): void {
   const ts = bias ? [x, experts, routing, bias] : [x, experts, routing];

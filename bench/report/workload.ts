@@ -7,7 +7,9 @@ import type { AnyBackend } from '../../core/backend.js';
 import { matmul } from '../../ops/matmul.js';
 import { concat, slice } from '../../ops/shape.js';
 import { conv2d } from '../../ops/conv.js';
-import { condConv2d, condLinear, mixExperts, planCondConv, planCondLinear, type CondPlan } from '../../ops/cond_conv.js';
+import { condConv2d, condLinear } from '../../ops/cond_conv.js';
+import { mixExperts } from '../../ops/cond_mix.js';
+import { planCondConv, planCondLinear, type CondPlan } from '../../ops/cond_plan.js';
 import type { Mode, PathName, ShapeCase } from './sweep.js';
 
 /** One case's tensors and the calls the bench times. */

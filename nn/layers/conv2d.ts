@@ -2,7 +2,7 @@
 
 import { CondgradError, checkInt } from '../../core/errors.js';
 import type { Tensor } from '../../core/tensor.js';
-import { pair, type Pair, type Padding } from '../../kernels/geometry/conv.js';
+import { pair, type Conv2dOptions, type Pair, type Padding } from '../../kernels/geometry/conv.js';
 import { conv2d } from '../../ops/conv.js';
 import { biasParam, fanIn, initRng, kaimingUniformParam, type InitOptions } from '../init.js';
 import { Module } from '../module.js';
@@ -30,21 +30,13 @@ export function convMacs(outputShape: readonly number[], perOutput: number): num
 }
 
 /** A short description of stride/padding/dilation/groups for extraRepr. */
-export function convRepr(o: ConvGeometryOptions): string {
+export function convRepr(o: Conv2dOptions): string {
   const parts: string[] = [];
   if (o.stride !== undefined) parts.push(`stride=${JSON.stringify(o.stride)}`);
   if (o.padding !== undefined) parts.push(`padding=${JSON.stringify(o.padding)}`);
   if (o.dilation !== undefined) parts.push(`dilation=${JSON.stringify(o.dilation)}`);
   if (o.groups !== undefined && o.groups !== 1) parts.push(`groups=${o.groups}`);
   return parts.join(', ');
-}
-
-/** The conv geometry a layer keeps. */
-export interface ConvGeometryOptions {
-  stride?: Pair;
-  padding?: Padding;
-  dilation?: Pair;
-  groups?: number;
 }
 
 export interface Conv2dLayerOptions extends ConvLayerOptions {
@@ -57,7 +49,7 @@ export class Conv2d extends Module {
   readonly inChannels: number;
   readonly outChannels: number;
   readonly kernelSize: [number, number];
-  readonly opts: Readonly<ConvGeometryOptions>;
+  readonly opts: Readonly<Conv2dOptions>;
   weight!: Tensor;
   bias!: Tensor | null;
 

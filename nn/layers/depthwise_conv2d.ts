@@ -2,12 +2,12 @@
 
 import { checkInt } from '../../core/errors.js';
 import type { Tensor } from '../../core/tensor.js';
-import type { Pair } from '../../kernels/geometry/conv.js';
+import type { Conv2dOptions, Pair } from '../../kernels/geometry/conv.js';
 import { depthwiseConv2d } from '../../ops/conv.js';
 import { biasParam, fanIn, initRng, kaimingUniformParam } from '../init.js';
 import { Module } from '../module.js';
 import { type Macs } from '../summary.js';
-import { convMacs, convRepr, kernelPair, type ConvGeometryOptions, type ConvLayerOptions } from './conv2d.js';
+import { convMacs, convRepr, kernelPair, type ConvLayerOptions } from './conv2d.js';
 
 export interface DepthwiseConv2dOptions extends ConvLayerOptions {
   /** Filters per input channel (default 1). */
@@ -22,7 +22,7 @@ export class DepthwiseConv2d extends Module {
   readonly channels: number;
   readonly multiplier: number;
   readonly kernelSize: [number, number];
-  readonly opts: Readonly<ConvGeometryOptions>;
+  readonly opts: Readonly<Conv2dOptions>;
   weight!: Tensor;
   bias!: Tensor | null;
 

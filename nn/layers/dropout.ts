@@ -31,4 +31,9 @@ export class Dropout extends Module {
   override extraRepr(): string {
     return `p=${this.p}`;
   }
+
+  /** A fresh mask generator (stream 5). */
+  override reseed(seedOf: (stream: number) => number): void {
+    this.rng = new Rng(seedOf(5));
+  }
 }

@@ -3,7 +3,7 @@
 import { CondgradError, checkInt, checkFinite } from '../../core/errors.js';
 import { Rng } from '../../core/random.js';
 import type { Tensor } from '../../core/tensor.js';
-import type { CondPathOption } from '../../ops/cond_conv.js';
+import type { CondPathOption } from '../../ops/cond_plan.js';
 import { CondConv2d, DepthwiseCondConv2d } from '../cond_conv.js';
 import { CondLinear } from '../cond_linear.js';
 import { initRng, type InitOptions } from '../init.js';

@@ -9,10 +9,13 @@ import type { Tensor } from '../../core/tensor.js';
 import { conv2d } from '../../ops/conv.js';
 import { sum } from '../../ops/broadcast.js';
 import { reshape, slice } from '../../ops/shape.js';
-import {
-  CondConv2d, CondLinear, DepthwiseCondConv2d, Module, Sequential, SigmoidRouter, SoftmaxRouter, TemperatureSchedule,
-  createModel, type RouterOptions,
-} from '../../nn/index.js';
+import { CondConv2d, DepthwiseCondConv2d } from '../../nn/cond_conv.js';
+import { CondLinear } from '../../nn/cond_linear.js';
+import { Module } from '../../nn/module.js';
+import { Sequential } from '../../nn/layers/sequential.js';
+import { SigmoidRouter, SoftmaxRouter, type RouterOptions } from '../../nn/router.js';
+import { TemperatureSchedule } from '../../nn/temperature.js';
+import { createModel } from '../../nn/models/index.js';
 import { expectClose } from '../helpers/close.js';
 import { gradcheckModule, rowEntropy, std } from '../helpers/nn.js';
 import { expectError, rnd } from '../helpers/tensors.js';

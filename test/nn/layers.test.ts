@@ -4,10 +4,15 @@ import '../../kernels/register.js';
 import { expect } from 'chai';
 import { tensor } from '../../core/creation.js';
 import { Rng } from '../../core/random.js';
-import {
-  AvgPool2d, BatchNorm2d, Conv2d, DepthwiseConv2d, Dropout, Flatten, GlobalAvgPool2d, Linear, MaxPool2d,
-  ReLU, ReLU6, Sequential, SiLU, Sigmoid, Tanh,
-} from '../../nn/index.js';
+import { AvgPool2d, GlobalAvgPool2d, MaxPool2d } from '../../nn/layers/pool.js';
+import { BatchNorm2d } from '../../nn/layers/batchnorm2d.js';
+import { Conv2d } from '../../nn/layers/conv2d.js';
+import { DepthwiseConv2d } from '../../nn/layers/depthwise_conv2d.js';
+import { Dropout } from '../../nn/layers/dropout.js';
+import { Flatten } from '../../nn/layers/flatten.js';
+import { Linear } from '../../nn/layers/linear.js';
+import { ReLU, ReLU6, SiLU, Sigmoid, Tanh } from '../../nn/layers/activations.js';
+import { Sequential } from '../../nn/layers/sequential.js';
 import type { Module } from '../../nn/module.js';
 import { expectClose } from '../helpers/close.js';
 import { gradcheckModule, std } from '../helpers/nn.js';

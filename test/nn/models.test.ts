@@ -6,9 +6,12 @@ import { randn } from '../../core/creation.js';
 import { tidy } from '../../core/scope.js';
 import type { Tensor } from '../../core/tensor.js';
 import { crossEntropy } from '../../ops/softmax.js';
-import {
-  CondConv2d, CondLinear, Conv2d, DepthwiseCondConv2d, Linear, MODEL_NAMES, Router, createModel, type ModelName,
-} from '../../nn/index.js';
+import { CondConv2d, DepthwiseCondConv2d } from '../../nn/cond_conv.js';
+import { CondLinear } from '../../nn/cond_linear.js';
+import { Conv2d } from '../../nn/layers/conv2d.js';
+import { Linear } from '../../nn/layers/linear.js';
+import { MODEL_NAMES, createModel, type ModelName } from '../../nn/models/index.js';
+import { Router } from '../../nn/router.js';
 import type { Module } from '../../nn/module.js';
 import { Adam } from '../../nn/optim/adam.js';
 import { expectError } from '../helpers/tensors.js';

@@ -5,9 +5,14 @@ import { expect } from 'chai';
 import { randn, tensor, zeros } from '../../core/creation.js';
 import type { Tensor } from '../../core/tensor.js';
 import { sum } from '../../ops/broadcast.js';
-import {
-  BatchNorm2d, CondConv2d, Conv2d, Linear, Module, ReLU, Sequential, SigmoidRouter,
-} from '../../nn/index.js';
+import { BatchNorm2d } from '../../nn/layers/batchnorm2d.js';
+import { CondConv2d } from '../../nn/cond_conv.js';
+import { Conv2d } from '../../nn/layers/conv2d.js';
+import { Linear } from '../../nn/layers/linear.js';
+import { Module } from '../../nn/module.js';
+import { ReLU } from '../../nn/layers/activations.js';
+import { Sequential } from '../../nn/layers/sequential.js';
+import { SigmoidRouter } from '../../nn/router.js';
 import { expectClose } from '../helpers/close.js';
 import { expectError } from '../helpers/tensors.js';
 

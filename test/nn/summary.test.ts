@@ -3,10 +3,17 @@
 import '../../kernels/register.js';
 import { expect } from 'chai';
 import type { Tensor } from '../../core/tensor.js';
-import {
-  CondConv2d, CondLinear, Conv2d, DepthwiseCondConv2d, Flatten, GlobalAvgPool2d, Linear, MaxPool2d, Module, ReLU, Sequential,
-  SigmoidRouter, SoftmaxRouter, summary,
-} from '../../nn/index.js';
+import { CondConv2d, DepthwiseCondConv2d } from '../../nn/cond_conv.js';
+import { CondLinear } from '../../nn/cond_linear.js';
+import { Conv2d } from '../../nn/layers/conv2d.js';
+import { Flatten } from '../../nn/layers/flatten.js';
+import { GlobalAvgPool2d, MaxPool2d } from '../../nn/layers/pool.js';
+import { Linear } from '../../nn/layers/linear.js';
+import { Module } from '../../nn/module.js';
+import { ReLU } from '../../nn/layers/activations.js';
+import { Sequential } from '../../nn/layers/sequential.js';
+import { SigmoidRouter, SoftmaxRouter } from '../../nn/router.js';
+import { summary } from '../../nn/summary.js';
 
 class SharedBlock extends Module {
   router = new SigmoidRouter(2, 3, { seed: 1 });

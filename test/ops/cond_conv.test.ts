@@ -3,7 +3,8 @@
 import '../../kernels/register.js';
 import { expect } from 'chai';
 import type { DType } from '../../core/dtype.js';
-import { condConv2d, condLinear, type CondPathOption } from '../../ops/cond_conv.js';
+import { condConv2d, condLinear } from '../../ops/cond_conv.js';
+import { type CondPathOption } from '../../ops/cond_plan.js';
 import { forEachBackend } from '../helpers/backends.js';
 import { condCases, condLabel, expertsShape, loopOracle, xShape } from '../helpers/cond.js';
 import { expectClose } from '../helpers/close.js';

@@ -5,7 +5,8 @@ import { expect } from 'chai';
 import type { Tensor } from '../../core/tensor.js';
 import type { AnyBackend } from '../../core/backend.js';
 import { cpuBackend } from '../../kernels/cpu/backend.js';
-import { condConv2d, condLinear, LAUNCH_COST, planCondConv, planCondLinear, type CondPath } from '../../ops/cond_conv.js';
+import { condConv2d, condLinear } from '../../ops/cond_conv.js';
+import { LAUNCH_COST, planCondConv, planCondLinear, type CondPath } from '../../ops/cond_plan.js';
 import { mulberry32, randInt, pick } from '../helpers/rng.js';
 import { expectError, rnd } from '../helpers/tensors.js';
 

@@ -1,0 +1,59 @@
+// The public API, name by name: a change to what `import * as cg from 'condgrad'` offers shows up as a diff of this list.
+
+import { expect } from 'chai';
+import * as cg from '../index.js';
+
+/** Every runtime name the package entry exports, sorted (types are checked by the compiler, not here). */
+const PUBLIC = [
+    'Adam', 'AdamW', 'AvgPool2d', 'BACKEND_ENV', 'BasicBlock', 'BatchNorm2d', 'CHECKPOINT_MAGIC',
+    'CHECKPOINT_VERSION', 'COND_PATHS', 'ClassifierHead', 'CondConv2d', 'CondLinear', 'CondgradError', 'Conv2d',
+    'ConvBNAct', 'DEFAULT_THREAD_CAP', 'DataLoader', 'DepthwiseCondConv2d', 'DepthwiseConv2d',
+    'DepthwiseSeparableBlock', 'Dropout', 'Flatten', 'GlobalAvgPool2d', 'InvertedResidualBlock', 'Linear',
+    'MAX_THREADS', 'MNIST_MEAN', 'MNIST_SPLIT_SEED', 'MNIST_STD', 'MODEL_NAMES', 'MaxPool2d', 'MobileNetV1',
+    'MobileNetV2', 'Module', 'Optimizer', 'ReLU', 'ReLU6', 'ResNet', 'Rng', 'Router', 'SGD', 'Sequential',
+    'SiLU', 'Sigmoid', 'SigmoidRouter', 'SmallCNN', 'SoftmaxRouter', 'THREADS_ENV', 'Tanh',
+    'TemperatureSchedule', 'Tensor', 'abs', 'add', 'affine', 'applySchedule', 'availableParallelism',
+    'avgPool2d', 'batchImages', 'batchNorm2d', 'biasParam', 'cast', 'checkDataset', 'chooseDefaultBackend',
+    'chooseThreadCount', 'clamp', 'closeBackends', 'concat', 'condConv2d', 'condLinear', 'constantLR',
+    'constantParam', 'conv2d', 'conv2dPerSample', 'cosineLR', 'createModel', 'createRouter', 'crossEntropy',
+    'depthwiseConv2d', 'deriveSeed', 'div', 'dropout', 'eq', 'evaluate', 'exp', 'expand', 'expertsParam',
+    'fanIn', 'flatten', 'fromNdarray', 'full', 'ge', 'getBackend', 'globalAvgPool2d', 'gradcheck', 'gt',
+    'initBackend', 'initDefaultBackend', 'initRng', 'isGradEnabled', 'kaimingUniformBound',
+    'kaimingUniformParam', 'keep', 'linearWarmupLR', 'listBackends', 'loadCheckpoint', 'loadMnist', 'log',
+    'logSoftmax', 'manualSeed', 'matmul', 'max', 'maxPool2d', 'maximum', 'mean', 'min', 'minimum', 'mixBatch',
+    'mixExperts', 'mixupCrossEntropy', 'mnistAll', 'mnistSplitIndices', 'mul', 'neg', 'nllLoss', 'noGrad',
+    'normalizeDataset', 'ones', 'pad', 'permute', 'planCondConv', 'planCondLinear', 'pow', 'rand', 'randn',
+    'readCheckpoint', 'registerBackend', 'registerBackendFactory', 'relu', 'relu6', 'reseedEpoch', 'reshape',
+    'restoreCheckpoint', 'sampleBeta', 'sampleGamma', 'saveCheckpoint', 'scheduleIndex', 'scoreLogits',
+    'sequentialLR', 'setBackend', 'shiftImage', 'sigmoid', 'sign', 'silu', 'slice', 'softmax', 'sqrt', 'square',
+    'stepLR', 'sub', 'subset', 'sum', 'sumToShape', 'summary', 'tanh', 'tensor', 'tidy', 'toNdarray', 'train',
+    'transpose', 'uniformParam', 'warmupCosineLR', 'wasmSimdSupported', 'withGrad', 'writeFileAtomic', 'zeros',
+];
+
+describe('public API (index.ts)', () => {
+  it('exports exactly the listed names', () => {
+    expect(Object.keys(cg).sort()).to.deep.equal(PUBLIC);
+  });
+
+  it('keeps the internals internal', () => {
+    for (const name of ['checkPath', 'LAUNCH_COST', 'fmtMacs', 'condConvGeometry', 'unary', 'gatherPlan', 'reduceKernel', 'cpuBackend', 'registerDefault']) {
+      expect(Object.keys(cg), name).to.not.include(name);
+    }
+  });
+
+  it('every exported value is defined (no name re-exported from a module that lacks it)', () => {
+    for (const [name, v] of Object.entries(cg)) expect(v, name).to.not.equal(undefined);
+  });
+
+  it('noGrad is withGrad(false, …): nothing is taped inside, the previous state comes back after', () => {
+    const x = cg.tensor([1, 2, 3], [3], { requiresGrad: true });
+    const y = cg.noGrad(() => cg.mul(x, x));
+    expect(y.requiresGrad).to.equal(false);
+    expect(y.node).to.equal(null);
+    expect(cg.isGradEnabled()).to.equal(true);
+    const z = cg.withGrad(false, () => cg.withGrad(true, () => cg.mul(x, x)));
+    expect(z.node?.opName).to.equal('mul');
+    expect(() => cg.noGrad(() => { throw new Error('inside'); })).to.throw('inside');
+    expect(cg.isGradEnabled()).to.equal(true);
+  });
+});
