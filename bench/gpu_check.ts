@@ -157,7 +157,7 @@ async function main(): Promise<void> {
     });
   } else skip('start gpu backend', 'gpu not in --backends');
 
-  const g = gpu as GpuBackend | null;
+  const g = gpu;
   if (g !== null) {
     await phase('cross-check gpu vs cpu', shareOf(total, [2, ...weightsFrom('gpu')], RESERVE_S), async (d) => {
       const cases = kernelCases(Number(args.seed), args.quick);
@@ -179,7 +179,7 @@ async function main(): Promise<void> {
       report.wasmThreads = wasm.threads;
       return { status: 'ok', note: `${wasm.threads} threads` };
     });
-    const w = wasm as WasmBackend | null;
+    const w = wasm;
     if (w !== null) await speedPhase('wasm', w, weightsFrom('wasm'));
   } else skip('speed wasm', 'wasm not in --backends');
   if (wanted.has('cpu')) await speedPhase('cpu', cpuBackend, weightsFrom('cpu'));
@@ -197,8 +197,8 @@ async function finish(code: number): Promise<never> {
   }
   process.stdout.write(md);
   const closes: Promise<unknown>[] = [];
-  const w = wasm as WasmBackend | null;
-  const g = gpu as GpuBackend | null;
+  const w = wasm;
+  const g = gpu;
   if (w !== null) closes.push(w.close());
   if (g !== null && !gpuStuck) closes.push(g.destroy());
   await withTimeout(Promise.allSettled(closes), 10_000, 'closing the backends').catch(() => undefined);

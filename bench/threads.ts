@@ -116,10 +116,10 @@ async function main(): Promise<void> {
   const rows: unknown[] = [];
   for (const w of WORKLOADS) {
     const fns = backends.map((be) => w.make(be));
-    const calls = fns.map((f) => async () => {
+    const calls = fns.map((f) => () => {
       const t = performance.now();
       f();
-      return { ms: performance.now() - t };
+      return Promise.resolve({ ms: performance.now() - t });
     });
     const res = await timeRounds(calls, { warmup: 3, minReps: 7, maxReps: 41, budgetMs: BUDGET_MS });
     const samples = res.map((r, i) => {

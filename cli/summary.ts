@@ -28,7 +28,7 @@ export const summaryCommand: Command = {
     batch: { type: 'string' },
   },
   async run(values, _positionals, io) {
-    const name = choice(values, 'model', MODEL_NAMES, 'cnn') as ModelName;
+    const name = choice<ModelName>(values, 'model', MODEL_NAMES, 'cnn');
     const inputSize = num(values, 'input-size', 28, { min: 1, integer: true });
     const model = createModel(name, {
       experts: num(values, 'experts', 4, { min: 1, integer: true }),

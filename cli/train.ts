@@ -76,7 +76,7 @@ async function run(values: Record<string, string | boolean | undefined>, io: Io)
     checkpointFile,
     keepEpochCheckpoints: values['keep-checkpoints'] === true,
     resume,
-    config: { ...config, backend } as unknown as Record<string, unknown>,
+    config: { ...config, backend },
     onEpochStart: (epoch) => {
       if (quiet) return;
       bar = new cliProgress.SingleBar({

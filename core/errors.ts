@@ -45,3 +45,8 @@ export function checkShape(op: string, arg: string, shape: unknown, positive = t
   }
   return shape as number[];
 }
+
+/** Array.isArray that keeps a readonly array's element type (the built-in narrows it to any[]). */
+export function isList(v: unknown): v is readonly unknown[] {
+  return Array.isArray(v);
+}

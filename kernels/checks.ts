@@ -6,19 +6,22 @@ import type { Storage } from '../core/backend.js';
 import type { Conv2dGeometry } from './geometry/conv.js';
 import { viewRange, type StridedView } from './geometry/strided.js';
 
-/** The checks of one backend; every message starts `<backend>.<kernel>:` and names the argument and sizes. */
+/**
+ * The checks of one backend; every message starts `<backend>.<kernel>:` and names the argument and
+ * sizes. Plain functions (no `this`), so backends destructure them.
+ */
 export interface KernelChecks {
   /** Throws unless every storage has the first one's dtype; returns that dtype. */
-  sameDtype(kernel: string, names: readonly string[], ss: readonly Storage[]): DType;
-  checkSize(kernel: string, arg: string, s: Storage, want: number, what: string): void;
+  readonly sameDtype: (kernel: string, names: readonly string[], ss: readonly Storage[]) => DType;
+  readonly checkSize: (kernel: string, arg: string, s: Storage, want: number, what: string) => void;
   /** Throws unless `view` reads only inside a buffer of `size` elements. */
-  checkView(kernel: string, arg: string, size: number, view: StridedView): void;
+  readonly checkView: (kernel: string, arg: string, size: number, view: StridedView) => void;
   /** x: [batch, inC, inH, inW]. */
-  checkConvX(kernel: string, x: Storage, g: Conv2dGeometry, arg?: string): void;
+  readonly checkConvX: (kernel: string, x: Storage, g: Conv2dGeometry, arg?: string) => void;
   /** dy: [batch, outC, outH, outW]. */
-  checkConvY(kernel: string, dy: Storage, g: Conv2dGeometry): void;
+  readonly checkConvY: (kernel: string, dy: Storage, g: Conv2dGeometry) => void;
   /** w: [outC, inCPerGroup, kH, kW], with a leading batch dim when g.perSampleWeights. */
-  checkConvW(kernel: string, w: Storage, g: Conv2dGeometry): void;
+  readonly checkConvW: (kernel: string, w: Storage, g: Conv2dGeometry) => void;
 }
 
 export function kernelChecks(backend: string): KernelChecks {

@@ -188,7 +188,7 @@ export function readCheckpoint(file: string): LoadedCheckpoint {
   }
   let h: { version: number; config: Record<string, unknown>; state: Record<string, unknown>; tensors: TensorEntry[]; payloadBytes: number };
   try {
-    h = JSON.parse(buf.toString('utf8', PRELUDE, PRELUDE + headerLen));
+    h = JSON.parse(buf.toString('utf8', PRELUDE, PRELUDE + headerLen)) as typeof h;
   } catch (e) {
     throw bad(`header is not valid JSON: ${(e as Error).message}`);
   }

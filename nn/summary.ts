@@ -118,6 +118,7 @@ export function summary(model: SummaryModule, inputShape: readonly number[], opt
   let outputShape: number[] = [];
   try {
     for (const [name, m] of mods) {
+      // eslint-disable-next-line @typescript-eslint/unbound-method -- called below as orig.apply(m, args)
       const orig = m.forward;
       const hooked = (...args: unknown[]): Tensor => {
         const x = args[0] as Tensor;

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CondgradError } from '../core/errors.js';
 import { tidy } from '../core/scope.js';
-import { manualSeed, Rng } from '../core/random.js';
+import { manualSeed } from '../core/random.js';
 import type { DType } from '../core/dtype.js';
 import type { Tensor } from '../core/tensor.js';
 import type { AnyBackend } from '../core/backend.js';

@@ -1,6 +1,6 @@
 // Movement ops: reshape, permute/transpose, slice, concat, pad, and cast (expand lives with its adjoint, sum, in ops/broadcast.ts).
 
-import { CondgradError, checkInt, checkShape, fmtShape } from '../core/errors.js';
+import { CondgradError, checkInt, fmtShape, isList } from '../core/errors.js';
 import { runOp, type Op } from '../core/op.js';
 import { Tensor } from '../core/tensor.js';
 import type { DType } from '../core/dtype.js';
@@ -49,7 +49,7 @@ const permuteOp: Op<{ perm: readonly number[] }, { shape: readonly number[]; vie
   name: 'permute',
   plan([x], { perm }) {
     const r = x.rank;
-    if (!Array.isArray(perm) || perm.length !== r || [...perm].sort((a, b) => a - b).some((p, i) => p !== i)) {
+    if (!isList(perm) || perm.length !== r || [...perm].sort((a, b) => a - b).some((p, i) => p !== i)) {
       throw new CondgradError('permute', `perm ${JSON.stringify(perm)} is not a permutation of the ${r} dims of x ${fmtShape(x.shape)}`);
     }
     const s = contiguousStrides(x.shape);
@@ -123,9 +123,9 @@ function padTo(x: Tensor, g: PadGeometry): Tensor {
 
 /** Constant padding: `pads[d] = [before, after]` for each dim. */
 export function pad(x: Tensor, pads: readonly (readonly [number, number])[], value = 0): Tensor {
-  if (!Array.isArray(pads) || pads.length !== x.rank) throw new CondgradError('pad', `pads must have one [before, after] pair per dim of x ${fmtShape(x.shape)}, got ${JSON.stringify(pads)}`);
+  if (!isList(pads) || pads.length !== x.rank) throw new CondgradError('pad', `pads must have one [before, after] pair per dim of x ${fmtShape(x.shape)}, got ${JSON.stringify(pads)}`);
   pads.forEach((p, d) => {
-    if (!Array.isArray(p) || p.length !== 2) throw new CondgradError('pad', `pads[${d}] must be a [before, after] pair, got ${JSON.stringify(p)} (x ${fmtShape(x.shape)})`);
+    if (!isList(p) || p.length !== 2) throw new CondgradError('pad', `pads[${d}] must be a [before, after] pair, got ${JSON.stringify(p)} (x ${fmtShape(x.shape)})`);
     const [b, a] = p;
     checkInt('pad', `pads[${d}][0]`, b, 0);
     checkInt('pad', `pads[${d}][1]`, a, 0);

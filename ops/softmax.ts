@@ -1,6 +1,6 @@
 // Softmax, log-softmax (with temperature) and the classification losses built on them: crossEntropy and nllLoss.
 
-import { CondgradError, fmtShape } from '../core/errors.js';
+import { CondgradError, fmtShape, isList } from '../core/errors.js';
 import { allocArray } from '../core/dtype.js';
 import { noGrad } from '../core/engine.js';
 import { Tensor } from '../core/tensor.js';
@@ -58,7 +58,7 @@ export interface CrossEntropyOptions {
 function checkLabels(op: string, arg: string, x: Tensor, labels: Int32Array | readonly number[]): ArrayLike<number> {
   if (!(x instanceof Tensor)) throw new CondgradError(op, `${arg} must be a Tensor, got ${x === null ? 'null' : typeof x}`);
   if (x.rank !== 2) throw new CondgradError(op, `${arg} must be [B, C], got ${fmtShape(x.shape)}`);
-  if (!(labels instanceof Int32Array) && !Array.isArray(labels)) {
+  if (!(labels instanceof Int32Array) && !isList(labels)) {
     throw new CondgradError(op, `labels must be an Int32Array or a number array, got ${labels === null ? 'null' : typeof labels} (${arg} ${fmtShape(x.shape)})`);
   }
   const [B, C] = x.shape;

@@ -47,7 +47,7 @@ export async function probeAdapters(backends: readonly DawnBackend[], timeoutMs:
       }
       const info = { name: a.info.device || a.info.description, vendor: a.info.vendor, architecture: a.info.architecture, description: a.info.description, isFallbackAdapter: a.info.isFallbackAdapter ?? false };
       const limits: Record<string, number> = {};
-      for (const k of LIMITS) if (typeof a.limits[k] === 'number') limits[k] = a.limits[k] as number;
+      for (const k of LIMITS) if (typeof a.limits[k] === 'number') limits[k] = a.limits[k];
       out.push({ backend, featureLevel, ok: true, ...info, software: isSoftwareAdapter(info), limits, ms: performance.now() - t });
     } catch (e) {
       out.push({ backend, featureLevel, ok: false, error: errText(e), ms: performance.now() - t });

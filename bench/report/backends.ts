@@ -15,7 +15,7 @@ export interface Acquired {
   close(): Promise<void>;
 }
 
-const unavailable = (name: string, reason: string): Acquired => ({ status: { name, available: false, reason }, backend: null, close: async () => undefined });
+const unavailable = (name: string, reason: string): Acquired => ({ status: { name, available: false, reason }, backend: null, close: () => Promise.resolve() });
 
 /** Whether a gpu adapter is a software rasterizer running on the CPU (Mesa llvmpipe/softpipe, SwiftShader, WARP). */
 export function isSoftwareAdapter(info: { name?: string; description?: string; isFallbackAdapter?: boolean }): boolean {
@@ -32,7 +32,7 @@ export async function acquireBackend(name: BackendName, opts: { threads?: number
   try {
     switch (name) {
       case 'cpu':
-        return { status: { name, available: true, info: { threads: 1, dtype: 'float32' } }, backend: cpuBackend, close: async () => undefined };
+        return { status: { name, available: true, info: { threads: 1, dtype: 'float32' } }, backend: cpuBackend, close: () => Promise.resolve() };
       case 'wasm': {
         const b = await createWasmBackend({ threads: opts.threads });
         return { status: { name, available: true, info: { threads: b.threads, dtype: 'float32' } }, backend: b, close: () => b.close() };

@@ -54,7 +54,8 @@ export function packageVersions(): Record<string, string> {
   out.condgrad ??= 'unknown';
   for (const name of REPORTED_PACKAGES) {
     const dir = dirs.map((d) => join(d, 'node_modules', name)).find((p) => existsSync(join(p, 'package.json')));
-    out[name] = dir ? String(readJson(join(dir, 'package.json'))?.version ?? 'unknown') : 'not installed';
+    const version = dir ? readJson(join(dir, 'package.json'))?.version : undefined;
+    out[name] = dir ? (typeof version === 'string' ? version : 'unknown') : 'not installed';
   }
   return out;
 }

@@ -62,7 +62,7 @@ async function startBackends(opts: ReportOptions): Promise<Acquired[]> {
       out.push({
         status: { ...a.status, available: false, reason: `skipped: the adapter '${info.name}' (${info.description}) is a software rasterizer running on the CPU, too slow for this sweep; measure it with --backend gpu` },
         backend: null,
-        close: async () => undefined,
+        close: () => Promise.resolve(),
       });
       continue;
     }

@@ -39,18 +39,18 @@ const GC_AFTER_BYTES = 4 * 2 ** 20;
  * leftover gradients are dropped and the error is thrown on.
  */
 function runFreeingOnError(wl: Workload, path: PathName, mode: Mode): Tensor[] {
-  let failure: unknown = null;
+  const failures: unknown[] = [];
   const outs = tidy(() => {
     try {
       return wl.run(path, mode);
     } catch (e) {
-      failure = e;
+      failures.push(e);
       return [];
     }
   });
-  if (failure !== null) {
+  if (failures.length > 0) {
     wl.resetGrads();
-    throw failure;
+    throw failures[0];
   }
   return outs;
 }

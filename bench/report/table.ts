@@ -106,7 +106,7 @@ export function sectionTables(rows: readonly BenchRow[], verdicts: readonly Auto
 
 function backendLine(b: BackendStatus): string {
   if (!b.available) return `- ${b.name}: unavailable — ${b.reason ?? 'no reason given'}`;
-  const info = b.info && Object.keys(b.info).length > 0 ? ` (${Object.entries(b.info).map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(', ')})` : '';
+  const info = b.info && Object.keys(b.info).length > 0 ? ` (${Object.entries(b.info).map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v as string | number | boolean)}`).join(', ')})` : '';
   return `- ${b.name}: measured${info}`;
 }
 

@@ -31,7 +31,7 @@ export function registerWasmConvFilterGrad(): { note: string; borrowedMs: () => 
         makeTensorInfo: (shape: number[], dtype: tf.DataType, values: tf.TypedArray) => w.makeOutput(shape, dtype, undefined, values),
       };
       const t0 = performance.now();
-      const out = cpu.kernelFunc({ inputs, attrs, backend: bridge as unknown as tf.KernelBackend });
+      const out = cpu.kernelFunc({ inputs, attrs, backend: bridge });
       ms += performance.now() - t0;
       return out;
     },
@@ -82,7 +82,7 @@ export function tfjsTrainer(init: CnnWeights, lr: number): { step: (batch: Batch
           tf.maxPool(tf.relu(tf.add(tf.conv2d(t, w as tf.Tensor4D, 1, 'same'), b)) as tf.Tensor4D, 2, 2, 'valid');
         const h = block(block(x, v.w1, v.b1), v.w2, v.b2);
         const logits = tf.add(tf.matMul(tf.reshape(h, [B, 32 * 49]), v.w3), v.b3);
-        return tf.losses.softmaxCrossEntropy(y, logits) as tf.Scalar;
+        return tf.losses.softmaxCrossEntropy<tf.Tensor, tf.Scalar>(y, logits);
       }, true)!;
     });
     const l = cost.dataSync()[0];

@@ -66,7 +66,7 @@ function runOne(task: PoolTask, worker: WorkerCommand, live: Set<ChildProcess>):
  */
 export async function runPool(tasks: readonly PoolTask[], jobs: number, worker: WorkerCommand, onDone: (o: PoolOutcome, finished: number) => void = () => undefined): Promise<PoolOutcome[]> {
   if (!Number.isInteger(jobs) || jobs < 1) throw new CondgradError('runPool', `jobs must be a positive integer, got ${jobs}`);
-  const outcomes: PoolOutcome[] = new Array(tasks.length);
+  const outcomes = new Array<PoolOutcome>(tasks.length);
   const live = new Set<ChildProcess>();
   const onSignal = (sig: NodeJS.Signals): void => {
     for (const c of live) c.kill('SIGTERM');

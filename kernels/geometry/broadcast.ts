@@ -23,7 +23,7 @@ export function broadcastShapes(op: string, a: readonly number[], b: readonly nu
 export function broadcastStrides(shape: readonly number[], outShape: readonly number[]): number[] {
   const cs = contiguousStrides(shape);
   const lead = outShape.length - shape.length;
-  return outShape.map((d, i) => (i < lead || shape[i - lead] === 1 ? 0 : cs[i - lead]));
+  return outShape.map((_d, i) => (i < lead || shape[i - lead] === 1 ? 0 : cs[i - lead]));
 }
 
 /**

@@ -48,7 +48,7 @@ export class GpuRuntime {
   private readonly registry = new FinalizationRegistry<{ ready: Promise<BufferResult | null>; size: number }>((held) => {
     if (this.destroyed) return;
     this.release(held.size);
-    this.enqueue(() => held.ready.then((h) => h?.delete(), noop));
+    void this.enqueue(() => held.ready.then((h) => h?.delete(), noop));
   });
 
   constructor(
@@ -174,13 +174,13 @@ export class GpuRuntime {
     if (!entry.checked) {
       const src = fn.kernel.compiledSource;
       if (src && /\bLOOP_MAX\b/.test(src)) {
-        (out as BufferResult).delete();
+        out.delete();
         this.evict(spec.key);
         throw new CondgradError(`gpu.${spec.name}`, 'gpu.js emitted a LOOP_MAX-bounded loop; every loop bound must be a literal');
       }
       entry.checked = true;
     }
-    const h = out as BufferResult;
+    const h = out;
     const k = fn.kernel;
     // The handle, not the kernel, owns the buffer: freeing the storage frees the device memory.
     if (k.outputBuffer === h.buffer) {
@@ -258,7 +258,7 @@ export class GpuRuntime {
     this.registry.unregister(s);
     this.release(s.size);
     const ready = s.ready;
-    this.enqueue(() => ready.then((h) => h?.delete(), noop));
+    void this.enqueue(() => ready.then((h) => h?.delete(), noop));
   }
 
   memory(): MemoryStats {
@@ -291,5 +291,5 @@ export class GpuRuntime {
 
 function describe(v: unknown): string {
   if (v === null || v === undefined) return String(v);
-  return (v as object).constructor?.name ?? typeof v;
+  return v.constructor?.name ?? typeof v;
 }

@@ -52,7 +52,7 @@ export abstract class Optimizer {
     this.params = ps;
     this.lr = checkHyper(op, 'lr', lr);
     this.steps = ps.map(() => 0);
-    this.state = ps.map(() => new Map());
+    this.state = ps.map(() => new Map<string, Tensor>());
   }
 
   /** Hyperparameters other than lr, for stateDict. */
@@ -137,7 +137,7 @@ export abstract class Optimizer {
     if (!Array.isArray(meta.steps) || meta.steps.length !== this.params.length) {
       throw new CondgradError(op, `state has ${meta.steps?.length} parameters, this optimizer has ${this.params.length}`);
     }
-    const incoming: Map<string, Tensor>[] = this.params.map(() => new Map());
+    const incoming: Map<string, Tensor>[] = this.params.map(() => new Map<string, Tensor>());
     for (const [key, t] of Object.entries(sd.tensors)) {
       const m = /^(\d+)\.(\w+)$/.exec(key);
       const i = m ? Number(m[1]) : -1;

@@ -64,9 +64,9 @@ describe('cli', () => {
         '--train-size', '128', '--test-size', '32', '--out', dir, '--quiet', '--seed', '3'];
       const r = await cli('train', ...args);
       expect(r.code, r.err).to.equal(0);
-      expect(r.out).to.match(/epoch 1\/2 {2}train loss \d\.\d{4} acc [\d.]+%  test loss \d\.\d{4} acc [\d.]+%/);
+      expect(r.out).to.match(/epoch 1\/2 {2}train loss \d\.\d{4} acc [\d.]+% {2}test loss \d\.\d{4} acc [\d.]+%/);
       const run = path.join(dir, 'cnn-w0.25-k2-sigmoid-last-s3');
-      const log = JSON.parse(fs.readFileSync(path.join(run, 'log.json'), 'utf8'));
+      const log = JSON.parse(fs.readFileSync(path.join(run, 'log.json'), 'utf8')) as { epochs: unknown[]; config: Record<string, unknown> };
       expect(log.epochs).to.have.length(2);
       expect(log.config).to.include({ model: 'cnn', experts: 2, seed: 3, backend: 'cpu' });
       const ck = path.join(run, 'checkpoint.ckpt');

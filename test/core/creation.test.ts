@@ -39,7 +39,7 @@ describe('creation', () => {
 
   it('rejects ragged arrays, wrong lengths, bad sizes and bad dtypes, naming the op', () => {
     expectError(() => tensor([[1, 2], [3]]), 'tensor', 'ragged');
-    expectError(() => tensor([1, [2]] as unknown as number[]), 'tensor', 'ragged');
+    expectError(() => tensor([1, [2]]), 'tensor', 'ragged');
     expectError(() => tensor([1, 2, 3], [2, 2]), 'tensor', '[2,2]', '3');
     expectError(() => tensor([1, 2], [-1, -2]), 'tensor', '[-1,-2]');
     expectError(() => tensor([1, 2], [NaN, 2]), 'tensor', 'shape');

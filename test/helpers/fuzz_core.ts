@@ -80,4 +80,4 @@ export function randInt2(rng: () => number, lo: number, hi: number, bad = 0.05):
   return randInt(rng, lo, hi);
 }
 
-export const fmt = (v: unknown): string => JSON.stringify(v, (_k, x) => (typeof x === 'number' && !Number.isFinite(x) ? String(x) : x));
+export const fmt = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) => (typeof x === 'number' && !Number.isFinite(x) ? String(x) : x));

@@ -48,7 +48,7 @@ export function describeGpu(title: string, body: (gpu: () => GpuBackend) => void
         console.log(`      skipping '${title}': ${b.message}`);
         this.skip();
       }
-      backend = b as GpuBackend;
+      backend = b;
       expect(backend.mode).to.equal('webgpu');
     });
     body(() => {

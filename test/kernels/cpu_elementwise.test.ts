@@ -64,8 +64,8 @@ describe('cpu unary and unaryBackward vs unaryScalar / unaryDerivative', () => {
 /** a op b over broadcast shapes by the definition: right-align shapes, index 0 on size-1 dims. */
 function naiveBinary(a: ArrayLike<number>, aShape: number[], b: ArrayLike<number>, bShape: number[], op: BinaryOp): { shape: number[]; out: number[] } {
   const n = Math.max(aShape.length, bShape.length);
-  const A = [...Array(n - aShape.length).fill(1), ...aShape];
-  const B = [...Array(n - bShape.length).fill(1), ...bShape];
+  const A = [...Array<number>(n - aShape.length).fill(1), ...aShape];
+  const B = [...Array<number>(n - bShape.length).fill(1), ...bShape];
   const shape = A.map((d, i) => Math.max(d, B[i]));
   const size = shape.reduce((p, d) => p * d, 1);
   const f = binaryScalar(op);

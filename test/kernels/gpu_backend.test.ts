@@ -140,7 +140,7 @@ describe('gpu runtime refuses a silent fallback (fake gpu.js kernel, no device n
       setOutput() { return fakeKernel; },
     });
     const fakeGpu = { createKernel: () => fakeKernel, destroy: () => undefined };
-    const rt = new GpuRuntime(gj, fakeGpu as never, 4);
+    const rt = new GpuRuntime(gj, fakeGpu, 4);
     const s = rt.upload({ name: 'fromArray', key: 'fromArray', source: '', outSize: 2, dynamic: true }, new Float32Array([1, 2]));
     let err: unknown = null;
     await rt.read(s).catch((e: unknown) => { err = e; });

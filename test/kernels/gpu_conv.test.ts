@@ -84,7 +84,7 @@ describeGpu('gpu conv2d kernels vs cpu', (gpu) => {
 
   it('covers depthwise, grouped, per-sample, even-kernel same, stride 3 and dilation 2', () => {
     expect(all.length).to.be.at.least(30);
-    expect(all.some((c) => c.opts.groups === c.xShape[1] && (c.opts.groups as number) > 1)).to.equal(true);
+    expect(all.some((c) => c.opts.groups === c.xShape[1] && c.opts.groups > 1)).to.equal(true);
     expect(all.some((c) => (c.opts.groups as number) > 1 && c.opts.groups !== c.xShape[1])).to.equal(true);
     expect(all.some((c) => c.perSample)).to.equal(true);
     expect(all.some((c) => c.opts.padding === 'same' && (c.wShape.at(-1)! % 2 === 0 || c.wShape.at(-2)! % 2 === 0))).to.equal(true);

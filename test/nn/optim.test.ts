@@ -117,7 +117,7 @@ describe('nn/optim', () => {
       const q = tensor(p.dataSync(), [1], { dtype: 'float64' });
       const fresh = make([q]);
       fresh.lr = 123;
-      fresh.loadStateDict({ meta: JSON.parse(JSON.stringify(sd.meta)), tensors: sd.tensors });
+      fresh.loadStateDict({ meta: JSON.parse(JSON.stringify(sd.meta)) as typeof sd.meta, tensors: sd.tensors });
       opt.disposeState();
       q.grad = tensor([GRADS[2]], [1], { dtype: 'float64' });
       fresh.step();

@@ -29,14 +29,15 @@ import type { AnyBackend, Storage } from '../../core/backend.js';
 function countingBackend(): { backend: AnyBackend; live: () => number } {
   const live = new Set<Storage>();
   const passive = new Set(['read', 'readSync', 'dispose', 'memory', 'name', 'dtypes']);
-  const backend = new Proxy(cpuBackend as unknown as AnyBackend, {
+  const backend = new Proxy(cpuBackend, {
     get(target, prop, receiver) {
-      const v = Reflect.get(target, prop, receiver);
+      const v: unknown = Reflect.get(target, prop, receiver);
       if (typeof v !== 'function') return v;
-      if (prop === 'dispose') return (st: Storage) => { live.delete(st); return v.call(target, st); };
-      if (passive.has(String(prop))) return v.bind(target);
+      const fn = v as (...args: unknown[]) => unknown;
+      if (prop === 'dispose') return (st: Storage) => { live.delete(st); return fn.call(target, st); };
+      if (passive.has(String(prop))) return fn.bind(target);
       return (...args: unknown[]) => {
-        const out = v.apply(target, args) as Storage;
+        const out = fn.apply(target, args) as Storage;
         live.add(out);
         return out;
       };
@@ -103,7 +104,7 @@ describe('nn/train', () => {
     const sdA = straight.model.stateDict();
     const sdB = model.stateDict();
     for (const k of Object.keys(sdA)) expect(sdB[k].dataSync(), k).to.deep.equal(sdA[k].dataSync());
-    const json = JSON.parse(fs.readFileSync(log, 'utf8'));
+    const json = JSON.parse(fs.readFileSync(log, 'utf8')) as { epochs: { epoch: number; temperature: number }[] };
     expect(json.epochs.map((e: { epoch: number }) => e.epoch)).to.deep.equal([1, 2]);
     expect(json.epochs[1].temperature).to.equal(5.5);
     expect(readCheckpoint(ckpt).epoch).to.equal(2);
