@@ -199,7 +199,7 @@ async function finish(code: number): Promise<never> {
   const closes: Promise<unknown>[] = [];
   const w = wasm;
   const g = gpu;
-  if (w !== null) closes.push(w.close());
+  if (w !== null) closes.push(w.destroy());
   if (g !== null && !gpuStuck) closes.push(g.destroy());
   await withTimeout(Promise.allSettled(closes), 10_000, 'closing the backends').catch(() => undefined);
   process.stderr.write(`wrote ${outPath}\n`, () => process.exit(code));

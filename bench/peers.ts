@@ -107,8 +107,8 @@ async function main(): Promise<void> {
     for (const e of slow) samples.set(e.name, [await e.time(s, 1)]);
     gf.set(s.name, [...engines, ...slow].map((e) => (2 * convMacs(s)) / median(samples.get(e.name)!) / 1e6));
   }
-  await w1.close();
-  await w2.close();
+  await w1.destroy();
+  await w2.destroy();
   const names = [...engines, ...slow].map((e) => e.name);
   console.log(`# conv2d forward, float32, GFLOP/s (median of ${ROUNDS} interleaved round(s), each a median of ${REPS} after warm-up)\n`);
   console.log(`tfjs runs NHWC (tfjs-wasm with ${getThreadsCount()} thread(s)), the others NCHW; 'same' padding, stride 1. "W as input" feeds the kernel at run time as per-sample weights need.\n`);

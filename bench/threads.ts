@@ -132,7 +132,7 @@ async function main(): Promise<void> {
     console.log(`| ${w.name} | ${ms.map((v) => v.toFixed(2)).join(' | ')} | ${speedups.filter((s): s is number => s !== null).map((s) => `${s.toFixed(2)}×`).join(' | ')} |`);
     rows.push({ workload: w.name, threads: COUNTS, medianMs: ms, speedupOver1: speedups, rounds: samples[0].length });
   }
-  for (const be of backends) await be.close();
+  for (const be of backends) await be.destroy();
   const load1 = os.loadavg().map((v) => v.toFixed(2)).join(' ');
   console.log(`\nload average at end ${load1}`);
   const out = arg('json');

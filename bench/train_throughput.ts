@@ -114,8 +114,8 @@ async function main(): Promise<void> {
     process.stderr.write(`window ${w + 1}/${WINDOWS}: ${engines.map((e) => `${label(e)} ${e.ips[w].toFixed(0)}`).join(', ')}\n`);
   }
   const leaks = engines.filter((e, i) => e.live() !== liveAfterWarmup[i]).map(label);
-  await w1.close();
-  await w2.close();
+  await w1.destroy();
+  await w2.destroy();
 
   const med = new Map(engines.map((e) => [label(e), median(e.ips)]));
   const at = (n: string): number => med.get(n)!;

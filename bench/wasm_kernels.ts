@@ -69,8 +69,8 @@ async function main(): Promise<void> {
       console.log(`| ${s.name} | ${cpu ? cpu.ms.toFixed(1) : '—'} | ${cpu ? f1(cpu) : '—'} | ${f1(a)} | ${f1(b)} | ${(b.median / a.median).toFixed(2)}× (${(b.best / a.best).toFixed(2)}×) | ${f1(ap)} | ${f1(bp)} |`);
     }
   }
-  await w1.close();
-  await w2.close();
+  await w1.destroy();
+  await w2.destroy();
   console.log(`\nload average at end ${loadavg().map((v) => v.toFixed(2)).join(' ')}`);
 }
 

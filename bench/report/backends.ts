@@ -35,7 +35,7 @@ export async function acquireBackend(name: BackendName, opts: { threads?: number
         return { status: { name, available: true, info: { threads: 1, dtype: 'float32' } }, backend: cpuBackend, close: () => Promise.resolve() };
       case 'wasm': {
         const b = await createWasmBackend({ threads: opts.threads });
-        return { status: { name, available: true, info: { threads: b.threads, dtype: 'float32' } }, backend: b, close: () => b.close() };
+        return { status: { name, available: true, info: { threads: b.threads, dtype: 'float32' } }, backend: b, close: () => b.destroy() };
       }
       case 'gpu': {
         const b = await createGpuBackend();

@@ -51,13 +51,8 @@ export class WasmBackend implements Backend<WasmStorage> {
   }
 
   /** Stops the worker threads; the backend must not be used afterwards. */
-  close(): Promise<void> {
-    return this.rt.close();
-  }
-
-  /** Same as close (the name the test registry looks for). */
   destroy(): Promise<void> {
-    return this.close();
+    return this.rt.close();
   }
 
   private out(kernel: string, dtype: DType, size: number): WasmStorage {

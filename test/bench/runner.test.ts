@@ -110,7 +110,7 @@ describe('bench runner on a wasm heap of 8 MiB (conv3x3 C16 16x16 O16, B=8, K=16
       expect(rows.filter((r) => r.K === 1 && r.mode === 'forward').map((r) => r.error ?? 'ok')).to.deep.equal(['ok', 'ok', 'ok', 'ok', 'ok']);
       expect(b.memory().liveBytes).to.equal(0);
     } finally {
-      await b.close();
+      await b.destroy();
     }
   });
 });

@@ -18,7 +18,7 @@ export function useWasmBackend(threads: number): () => WasmBackend {
     be = await createWasmBackend({ threads, minWorkPerThread: 1 });
   });
   after(async () => {
-    await be?.close();
+    await be?.destroy();
     be = null;
   });
   return () => {

@@ -100,7 +100,7 @@ describe('wasm backend limits and threads', () => {
       expect(be.readSync(ok).length).to.equal(1 << 20);
       expect(() => be.zeros('float64', 1 << 23)).to.throw(CondgradError, /out of memory/);
     } finally {
-      await be.close();
+      await be.destroy();
     }
   });
 
@@ -116,8 +116,8 @@ describe('wasm backend limits and threads', () => {
     expect(err).to.be.instanceOf(CondgradError);
     const be = await createWasmBackend({ threads: 3 });
     expect(be.threads).to.equal(3);
-    await be.close();
-    await be.close();
+    await be.destroy();
+    await be.destroy();
     expect(() => be.conv2d(be.zeros('float32', 4), be.zeros('float32', 1), conv2dGeometry('c', [1, 1, 2, 2], [1, 1, 1, 1])))
       .to.throw(CondgradError, /the backend was closed/);
   });
