@@ -9,31 +9,10 @@ import { getBackend } from '../../../core/engine.js';
 import { CondgradError } from '../../../core/errors.js';
 import { decodeSafetensors, encodeSafetensors } from '../../../nn/io/safetensors.js';
 import { loadSafetensors, saveSafetensors } from '../../../nn/io/safetensors_file.js';
+import { f32le, f64le, handFile, u64le } from '../../helpers/safetensors.js';
 import { parseSafetensorsHeader, SafetensorsError, type SafetensorsFault } from '../../../nn/io/safetensors_header.js';
 
 const ascii = (s: string): number[] => [...s].map((c) => c.charCodeAt(0));
-
-/** The 8 bytes of n as an unsigned little-endian 64-bit integer, by arithmetic (no DataView). */
-function u64le(n: number): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < 8; i++) out.push(Math.floor(n / 2 ** (8 * i)) % 256);
-  return out;
-}
-
-/** A file straight from the spec: length, header text (padded with `pad` spaces), data bytes. */
-function handFile(header: string, data: number[], pad = 0): Uint8Array {
-  const h = ascii(header + ' '.repeat(pad));
-  return Uint8Array.from([...u64le(h.length), ...h, ...data]);
-}
-
-/** Little-endian bytes of float32 / float64 values, via a typed array and an explicit byte order check. */
-function f32le(vals: number[]): number[] {
-  const b = new Uint8Array(Float32Array.from(vals).buffer);
-  return [...b];
-}
-function f64le(vals: number[]): number[] {
-  return [...new Uint8Array(Float64Array.from(vals).buffer)];
-}
 
 function expectFault(fn: () => unknown, reason: SafetensorsFault, pattern: RegExp): void {
   let err: unknown = null;
@@ -218,7 +197,7 @@ describe('safetensors: every malformed file is a named error and nothing is load
   });
 
   it('the byte codec imports no Node built-ins (so the browser build can use it)', () => {
-    for (const f of ['safetensors.ts', 'safetensors_header.ts', 'safetensors_model.ts']) {
+    for (const f of ['safetensors.ts', 'safetensors_header.ts', 'safetensors_model.ts', 'timm.ts']) {
       const src = fs.readFileSync(new URL(`../../../nn/io/${f}`, import.meta.url), 'utf8');
       expect(src, f).not.to.match(/from 'node:|require\(|\bBuffer\b|checkpoint\.js/);
     }
