@@ -1,4 +1,4 @@
-// timm ↔ condgrad: tensor names and layouts of timm's CondConvResidual / InvertedResidual / DepthwiseSeparableConv blocks and CondConv2d.
+// timm ↔ condgrad: tensor names and layouts of timm's CondConvResidual / InvertedResidual / DepthwiseSeparableConv / BasicBlock and CondConv2d.
 
 import { CondgradError, fmtShape } from '../../core/errors.js';
 import { noGrad } from '../../core/engine.js';
@@ -11,6 +11,7 @@ import { DepthwiseConv2d } from '../layers/depthwise_conv2d.js';
 import { Linear } from '../layers/linear.js';
 import { DepthwiseSeparableBlock } from '../models/mobilenet_v1.js';
 import { InvertedResidualBlock } from '../models/mobilenet_v2.js';
+import { BasicBlock } from '../models/resnet.js';
 import type { LoadResult, Module } from '../module.js';
 import { SigmoidRouter } from '../router.js';
 import { namedEntries, type NamedTensors } from './safetensors.js';
@@ -47,6 +48,11 @@ function blockParts(op: string, m: Module, path: string): [string, string][] | n
     if (m.router !== null) throw new CondgradError(op, `'${path}' is a CondConv depthwise-separable block; timm's DepthwiseSeparableConv has no CondConv form`);
     return [['dw.conv', 'conv_dw'], ['dw.bn', 'bn1'], ['pw.conv', 'conv_pw'], ['pw.bn', 'bn2']];
   }
+  if (m instanceof BasicBlock) {
+    if (m.router !== null) throw new CondgradError(op, `'${path}' is a CondConv basic block; timm's ResNet BasicBlock has no CondConv form`);
+    const parts: [string, string][] = [['conv1.conv', 'conv1'], ['conv1.bn', 'bn1'], ['conv2.conv', 'conv2'], ['conv2.bn', 'bn2']];
+    return m.shortcut === null ? parts : [...parts, ['shortcut.conv', 'downsample.0'], ['shortcut.bn', 'downsample.1']];
+  }
   return null;
 }
 
@@ -74,7 +80,7 @@ function collect(op: string, m: Module, cPath: string, tPath: string, out: TimmK
     if (m.fc2 !== null) throw new CondgradError(op, `'${cPath}' is a sigmoid router with a hidden layer; timm's routing_fn is a single Linear`);
     collect(op, m.fc1, join(cPath, 'fc1'), tPath, out);
   } else {
-    throw new CondgradError(op, `'${cPath}' is a ${m.typeName}, which has no timm counterpart here (supported: InvertedResidualBlock, DepthwiseSeparableBlock, CondConv2d, DepthwiseCondConv2d, Conv2d, DepthwiseConv2d, Linear, BatchNorm2d, SigmoidRouter)`);
+    throw new CondgradError(op, `'${cPath}' is a ${m.typeName}, which has no timm counterpart here (supported: InvertedResidualBlock, DepthwiseSeparableBlock, BasicBlock, CondConv2d, DepthwiseCondConv2d, Conv2d, DepthwiseConv2d, Linear, BatchNorm2d, SigmoidRouter)`);
   }
 }
 
@@ -82,7 +88,9 @@ function collect(op: string, m: Module, cPath: string, tPath: string, out: TimmK
  * The tensor-by-tensor correspondence for `mapping` (default [['', '']]: `model` itself is one
  * block, timm names without a prefix). An InvertedResidualBlock is timm's CondConvResidual
  * (router.fc1 ↔ routing_fn, expand ↔ conv_pw/bn1, dw ↔ conv_dw/bn2, project ↔ conv_pwl/bn3), or
- * its plain InvertedResidual without a router; BatchNorm's runningMean/runningVar ↔
+ * its plain InvertedResidual without a router; a DepthwiseSeparableBlock (or an InvertedResidualBlock
+ * with expansion 1) is timm's DepthwiseSeparableConv (conv_dw, bn1, conv_pw, bn2); a plain ResNet
+ * BasicBlock is timm's (conv1, bn1, conv2, bn2, downsample.0/1). BatchNorm's runningMean/runningVar ↔
  * running_mean/running_var (timm's num_batches_tracked has no counterpart and is ignored).
  */
 export function timmKeys(model: Module, mapping: TimmMapping = [['', '']], op = 'timmKeys'): TimmKey[] {

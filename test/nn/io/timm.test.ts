@@ -13,6 +13,7 @@ import { loadTimmState, timmKeys, toTimmState } from '../../../nn/io/timm.js';
 import { resolveModelOptions } from '../../../nn/models/common.js';
 import { DepthwiseSeparableBlock } from '../../../nn/models/mobilenet_v1.js';
 import { InvertedResidualBlock, MobileNetV2 } from '../../../nn/models/mobilenet_v2.js';
+import { BasicBlock } from '../../../nn/models/resnet.js';
 import { expectRel } from '../../helpers/gpu.js';
 import { naiveConv2d, type NaiveConvParams } from '../../helpers/naive_conv.js';
 import { mulberry32 } from '../../helpers/rng.js';
@@ -182,5 +183,8 @@ describe('timm interop: CondConvResidual ↔ InvertedResidualBlock', () => {
     const cfg = resolveModelOptions('t', { experts: 2 }, 1);
     expect(() => timmKeys(new DepthwiseSeparableBlock(cfg, 4, 8, 1, true))).to.throw(/timm's DepthwiseSeparableConv has no CondConv form/);
     expect(timmKeys(new DepthwiseSeparableBlock(cfg, 4, 8, 1, false)).map((k) => k.timm)).to.include.members(['conv_dw.weight', 'bn1.running_mean', 'conv_pw.weight', 'bn2.bias']);
+    const basic = timmKeys(new BasicBlock(cfg, 4, 8, 2, false)).map((k) => `${k.condgrad}=${k.timm}`);
+    expect(basic).to.include.members(['conv1.conv.weight=conv1.weight', 'conv1.bn.runningVar=bn1.running_var', 'conv2.conv.weight=conv2.weight', 'shortcut.conv.weight=downsample.0.weight', 'shortcut.bn.bias=downsample.1.bias']);
+    expect(() => timmKeys(new BasicBlock(cfg, 4, 4, 1, true))).to.throw(/ResNet BasicBlock has no CondConv form/);
   });
 });
