@@ -164,10 +164,17 @@ export class Tensor implements TapeTensor<Tensor> {
     const b = typeof target === 'string' ? getBackend(target) : target;
     if (b === this.backend) return this;
     if (!b.dtypes.includes(this.dtype)) throw new CondgradError('to', `backend '${b.name}' does not store ${this.dtype} (tensor ${fmtShape(this.shape)})`);
-    return new Tensor(b.fromArray(this.dataSync()), this.shape, b, this.requiresGrad && this.node === null);
+    let data: FloatArray;
+    try {
+      data = this.dataSync();
+    } catch (e) {
+      if (!(e instanceof CondgradError)) throw e;
+      throw new CondgradError('to', `tensor ${fmtShape(this.shape)} on '${this.backend.name}' cannot be read synchronously (${e.message}); use \`await t.toAsync(target)\` (for a module, \`await model.toAsync(target)\`)`);
+    }
+    return new Tensor(b.fromArray(data), this.shape, b, this.requiresGrad && this.node === null);
   }
 
-  /** Async variant of to(), for moving off a backend that reads asynchronously. */
+  /** A copy on another backend, read asynchronously: works off every backend, the gpu included. */
   async toAsync(target: BackendName | AnyBackend): Promise<Tensor> {
     const b = typeof target === 'string' ? getBackend(target) : target;
     if (b === this.backend) return this;

@@ -244,7 +244,32 @@ export abstract class Module {
    * unexpected keys are an error; otherwise they are returned. Nothing is copied if any check fails.
    */
   loadStateDict(sd: Record<string, Tensor>, strict = true): LoadResult {
-    if (sd === null || typeof sd !== 'object') throw new CondgradError('loadStateDict', `state dict must be an object of tensors, got ${String(sd)}`);
+    const { pairs, result } = this.checkStateDict('loadStateDict', sd, strict);
+    const moved = pairs.map(([dst, src]) => [dst, src.backend === dst.backend ? src : src.to(dst.backend)] as const);
+    noGrad(() => {
+      for (const [dst, src] of moved) dst.assign(src.detach());
+    });
+    return result;
+  }
+
+  /**
+   * loadStateDict for tensors on a backend that reads asynchronously (a gpu state dict loaded
+   * into a cpu model): the same checks, then each tensor is moved with toAsync. Nothing is copied
+   * if any check or move fails.
+   */
+  async loadStateDictAsync(sd: Record<string, Tensor>, strict = true): Promise<LoadResult> {
+    const { pairs, result } = this.checkStateDict('loadStateDictAsync', sd, strict);
+    const moved: (readonly [Tensor, Tensor])[] = [];
+    for (const [dst, src] of pairs) moved.push([dst, await src.toAsync(dst.backend)]);
+    noGrad(() => {
+      for (const [dst, src] of moved) dst.assign(src.detach());
+    });
+    return result;
+  }
+
+  /** Validates a state dict against this module: [destination, source] pairs and the key report. */
+  private checkStateDict(op: string, sd: Record<string, Tensor>, strict: boolean): { pairs: [Tensor, Tensor][]; result: LoadResult } {
+    if (sd === null || typeof sd !== 'object') throw new CondgradError(op, `state dict must be an object of tensors, got ${String(sd)}`);
     const own = this.stateDict();
     const missingKeys = Object.keys(own).filter((k) => !(k in sd));
     const unexpectedKeys = Object.keys(sd).filter((k) => !(k in own));
@@ -252,25 +277,19 @@ export abstract class Module {
       const parts: string[] = [];
       if (missingKeys.length > 0) parts.push(`missing keys: ${missingKeys.join(', ')}`);
       if (unexpectedKeys.length > 0) parts.push(`unexpected keys: ${unexpectedKeys.join(', ')}`);
-      throw new CondgradError('loadStateDict', `state dict does not match ${this.typeName}: ${parts.join('; ')}`);
+      throw new CondgradError(op, `state dict does not match ${this.typeName}: ${parts.join('; ')}`);
     }
     const pairs: [Tensor, Tensor][] = [];
     for (const [key, dst] of Object.entries(own)) {
       if (!(key in sd)) continue;
       const src = sd[key];
-      if (!(src instanceof Tensor)) throw new CondgradError('loadStateDict', `'${key}' must be a Tensor, got ${src === null ? 'null' : typeof src}`);
+      if (!(src instanceof Tensor)) throw new CondgradError(op, `'${key}' must be a Tensor, got ${src === null ? 'null' : typeof src}`);
       if (fmtShape(src.shape) !== fmtShape(dst.shape) || src.dtype !== dst.dtype) {
-        throw new CondgradError('loadStateDict', `'${key}': state dict has ${fmtShape(src.shape)} ${src.dtype} but the model has ${fmtShape(dst.shape)} ${dst.dtype}`);
+        throw new CondgradError(op, `'${key}': state dict has ${fmtShape(src.shape)} ${src.dtype} but the model has ${fmtShape(dst.shape)} ${dst.dtype}`);
       }
       pairs.push([dst, src]);
     }
-    noGrad(() => {
-      for (const [dst, src] of pairs) {
-        const moved = src.backend === dst.backend ? src : src.to(dst.backend);
-        dst.assign(moved.detach());
-      }
-    });
-    return { missingKeys, unexpectedKeys };
+    return { pairs, result: { missingKeys, unexpectedKeys } };
   }
 
   // ---- modes and moves ----
@@ -301,7 +320,7 @@ export abstract class Module {
    */
   to(target: BackendName | AnyBackend | DType): this {
     const done = new Map<Tensor, Tensor>();
-    const convert = (t: Tensor): Tensor => {
+    return this.replaceTensors((t) => {
       let c = done.get(t);
       if (c === undefined) {
         if (typeof target === 'string' && isDType(target)) {
@@ -314,7 +333,27 @@ export abstract class Module {
         done.set(t, c);
       }
       return c;
-    };
+    });
+  }
+
+  /**
+   * to() for moves off a backend that reads asynchronously (`await model.toAsync('cpu')` for a
+   * model on the gpu): every tensor is read with toAsync first, then all are replaced at once.
+   */
+  async toAsync(target: BackendName | AnyBackend | DType): Promise<this> {
+    if (typeof target === 'string' && isDType(target)) return this.to(target);
+    const b = typeof target === 'string' ? getBackend(target) : target;
+    const done = new Map<Tensor, Tensor>();
+    for (const [, t] of this.collect('both')) {
+      const c = await t.toAsync(b);
+      c.requiresGrad = t.requiresGrad;
+      done.set(t, c);
+    }
+    return this.replaceTensors((t) => done.get(t) ?? t);
+  }
+
+  /** Replaces every parameter and buffer field by convert(tensor) (convert sees shared tensors once per path). */
+  private replaceTensors(convert: (t: Tensor) => Tensor): this {
     for (const m of this.modules()) {
       const e = m.ownEntries();
       const self = m as unknown as Record<string, unknown>;

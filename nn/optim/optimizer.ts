@@ -130,13 +130,37 @@ export abstract class Optimizer {
    * kind, parameter count and every buffer shape must match; hyperparameters are taken from `sd`.
    */
   loadStateDict(sd: OptimizerState): void {
-    const op = `${this.kind}.loadStateDict`;
+    const incoming = this.checkState(`${this.kind}.loadStateDict`, sd);
+    this.installState(sd, incoming.map((m, i) => new Map([...m].map(([name, t]) => [name, t.backend === this.params[i].backend ? t : t.to(this.params[i].backend)]))));
+  }
+
+  /**
+   * loadStateDict for buffers on a backend that reads asynchronously (a gpu optimizer's state
+   * loaded into a cpu one): the same checks, then each buffer is moved with toAsync.
+   */
+  async loadStateDictAsync(sd: OptimizerState): Promise<void> {
+    const incoming = this.checkState(`${this.kind}.loadStateDictAsync`, sd);
+    const moved: Map<string, Tensor>[] = [];
+    for (const [i, m] of incoming.entries()) {
+      const out = new Map<string, Tensor>();
+      for (const [name, t] of m) out.set(name, await t.toAsync(this.params[i].backend));
+      moved.push(out);
+    }
+    this.installState(sd, moved);
+  }
+
+  /** Validates a state against this optimizer; returns the buffers by parameter index and name. */
+  private checkState(op: string, sd: OptimizerState): Map<string, Tensor>[] {
     if (sd === null || typeof sd !== 'object' || sd.meta === undefined) throw new CondgradError(op, 'state must be an object from stateDict()');
     const { meta } = sd;
     if (meta.kind !== this.kind) throw new CondgradError(op, `state is for optimizer '${meta.kind}', this is '${this.kind}'`);
     if (!Array.isArray(meta.steps) || meta.steps.length !== this.params.length) {
       throw new CondgradError(op, `state has ${meta.steps?.length} parameters, this optimizer has ${this.params.length}`);
     }
+    meta.steps.forEach((s, i) => {
+      if (!Number.isInteger(s) || s < 0) throw new CondgradError(op, `steps[${i}] must be a non-negative integer, got ${s}`);
+    });
+    checkHyper(op, 'lr', meta.lr);
     const incoming: Map<string, Tensor>[] = this.params.map(() => new Map<string, Tensor>());
     for (const [key, t] of Object.entries(sd.tensors)) {
       const m = /^(\d+)\.(\w+)$/.exec(key);
@@ -149,21 +173,22 @@ export abstract class Optimizer {
       if (t.dtype !== p.dtype) throw new CondgradError(op, `state tensor '${key}' is ${t.dtype} but params[${i}] is ${p.dtype}`);
       incoming[i].set(m[2], t);
     }
-    this.applyHyper(meta.hyper);
-    this.lr = checkHyper(op, 'lr', meta.lr);
+    return incoming;
+  }
+
+  /** Installs checked buffers already on the parameters' backends (copies them; temporary moves are freed). */
+  private installState(sd: OptimizerState, onBackend: Map<string, Tensor>[]): void {
+    this.applyHyper(sd.meta.hyper);
+    this.lr = sd.meta.lr;
     this.disposeState();
-    incoming.forEach((m, i) => {
+    onBackend.forEach((m, i) => {
       for (const [name, t] of m) {
-        const onBackend = t.backend === this.params[i].backend ? t : t.to(this.params[i].backend);
-        const copy = keep(onBackend.detach());
-        if (onBackend !== t) onBackend.dispose();
+        const copy = keep(t.detach());
+        if (t !== sd.tensors[`${i}.${name}`]) t.dispose();
         this.state[i].set(name, copy);
       }
     });
-    this.steps = meta.steps.map((s, i) => {
-      if (!Number.isInteger(s) || s < 0) throw new CondgradError(op, `steps[${i}] must be a non-negative integer, got ${s}`);
-      return s;
-    });
+    this.steps = [...sd.meta.steps];
   }
 
   /** Sets hyperparameters from a state dict (validated by the subclass). */
