@@ -15,37 +15,41 @@ import { DepthwiseSeparableBlock } from '../../../nn/models/mobilenet_v1.js';
 import { InvertedResidualBlock, MobileNetV2 } from '../../../nn/models/mobilenet_v2.js';
 import { BasicBlock } from '../../../nn/models/resnet.js';
 import { expectRel } from '../../helpers/gpu.js';
-import { naiveConv2d, type NaiveConvParams } from '../../helpers/naive_conv.js';
+import { naiveConv2d, naiveOutSize, type NaiveConvParams } from '../../helpers/naive_conv.js';
 import { mulberry32 } from '../../helpers/rng.js';
 import { f32le, handFileOf, u64le, type HandTensor } from '../../helpers/safetensors.js';
 
-// The block: C_in = C_out = 4, expansion 2 (hidden 8), stride 1 (so a residual), K = 3 experts.
-const C = 4, HID = 8, K = 3, B = 2, S = 5;
+// Block geometries: C_in, C_out, hidden width, stride (the first has a residual, the second does not); K = 3 experts.
+interface Geo { cin: number; cout: number; hid: number; stride: number }
+const G1: Geo = { cin: 4, cout: 4, hid: 8, stride: 1 };
+const G2: Geo = { cin: 3, cout: 5, hid: 6, stride: 2 };
+const C = G1.cin, HID = G1.hid, K = 3, B = 2, S = 5;
+type Values = Map<string, { shape: number[]; data: number[] }>;
 
 /** timm's tensors for one CondConvResidual block, as PyTorch would name and shape them (values from a seeded generator). */
-function timmBlockValues(seed: number): Map<string, { shape: number[]; data: number[] }> {
+function timmBlockValues(seed: number, g: Geo = G1): Values {
   const rng = mulberry32(seed);
   const r = (n: number, lo = -0.5, hi = 0.5): number[] => Array.from({ length: n }, () => lo + (hi - lo) * rng());
-  const m = new Map<string, { shape: number[]; data: number[] }>();
+  const m: Values = new Map();
   const bn = (name: string, c: number): void => {
     m.set(`${name}.weight`, { shape: [c], data: r(c, 0.5, 1.5) });
     m.set(`${name}.bias`, { shape: [c], data: r(c) });
     m.set(`${name}.running_mean`, { shape: [c], data: r(c) });
     m.set(`${name}.running_var`, { shape: [c], data: r(c, 0.5, 2) });
   };
-  m.set('conv_pw.weight', { shape: [K, HID * C * 1 * 1], data: r(K * HID * C) });
-  bn('bn1', HID);
-  m.set('conv_dw.weight', { shape: [K, HID * 1 * 3 * 3], data: r(K * HID * 9) });
-  bn('bn2', HID);
-  m.set('conv_pwl.weight', { shape: [K, C * HID * 1 * 1], data: r(K * C * HID) });
-  bn('bn3', C);
-  m.set('routing_fn.weight', { shape: [K, C], data: r(K * C, -2, 2) });
+  m.set('conv_pw.weight', { shape: [K, g.hid * g.cin * 1 * 1], data: r(K * g.hid * g.cin) });
+  bn('bn1', g.hid);
+  m.set('conv_dw.weight', { shape: [K, g.hid * 1 * 3 * 3], data: r(K * g.hid * 9) });
+  bn('bn2', g.hid);
+  m.set('conv_pwl.weight', { shape: [K, g.cout * g.hid * 1 * 1], data: r(K * g.cout * g.hid) });
+  bn('bn3', g.cout);
+  m.set('routing_fn.weight', { shape: [K, g.cin], data: r(K * g.cin, -2, 2) });
   m.set('routing_fn.bias', { shape: [K], data: r(K) });
   return m;
 }
 
 /** The file PyTorch's safetensors writer would give for that state dict, with each BatchNorm's I64 num_batches_tracked. */
-function timmFile(values: Map<string, { shape: number[]; data: number[] }>): Uint8Array {
+function timmFile(values: Values): Uint8Array {
   const list: [string, HandTensor][] = [];
   for (const [name, v] of values) {
     list.push([name, { dtype: 'F32', shape: v.shape, bytes: f32le(v.data) }]);
@@ -54,38 +58,45 @@ function timmFile(values: Map<string, { shape: number[]; data: number[] }>): Uin
   return handFileOf(list);
 }
 
-/** timm's CondConvResidual forward (with ReLU6, no SE), written from timm's layout: flat expert rows mixed by a matmul, then a per-sample conv. */
-function timmForward(v: Map<string, { shape: number[]; data: number[] }>, x: Float32Array): Float64Array {
-  const g = (k: string): number[] => v.get(k)!.data;
-  const pooled = Array.from({ length: B * C }, (_, i) => { let s = 0; for (let j = 0; j < S * S; j++) s += x[i * S * S + j]; return s / (S * S); });
+/**
+ * timm's CondConvResidual forward (with ReLU6, no SE, symmetric padding), written from timm's
+ * layout: flat expert rows mixed by a matmul, then a per-sample conv. x: [B, cin, S, S].
+ */
+function timmForward(v: Values, x: Float32Array, g: Geo = G1): Float64Array {
+  const w = (k: string): number[] => v.get(k)!.data;
+  const pooled = Array.from({ length: B * g.cin }, (_, i) => { let s = 0; for (let j = 0; j < S * S; j++) s += x[i * S * S + j]; return s / (S * S); });
   const routing = Array.from({ length: B * K }, (_, i) => {
     const b = Math.floor(i / K), e = i % K;
-    let z = g('routing_fn.bias')[e];
-    for (let c = 0; c < C; c++) z += g('routing_fn.weight')[e * C + c] * pooled[b * C + c];
+    let z = w('routing_fn.bias')[e];
+    for (let c = 0; c < g.cin; c++) z += w('routing_fn.weight')[e * g.cin + c] * pooled[b * g.cin + c];
     return 1 / (1 + Math.exp(-z));
   });
-  const condConv = (h: ArrayLike<number>, name: string, inC: number, outC: number, k: number, groups: number): Float64Array => {
-    const w = g(`${name}.weight`);
-    const per = w.length / K;
+  let size = S;
+  const condConv = (h: ArrayLike<number>, name: string, inC: number, outC: number, k: number, groups: number, stride: number): Float64Array => {
+    const flat = w(`${name}.weight`);
+    const per = flat.length / K;
     const mixed = new Float64Array(B * per);
-    for (let b = 0; b < B; b++) for (let j = 0; j < per; j++) for (let e = 0; e < K; e++) mixed[b * per + j] += routing[b * K + e] * w[e * per + j];
-    const pad = (k - 1) >> 1;
-    const p: NaiveConvParams = { batch: B, inC, inH: S, inW: S, outC, kH: k, kW: k, stride: [1, 1], dilation: [1, 1], pad: [pad, pad, pad, pad], groups, perSampleWeights: true };
-    return naiveConv2d(h, mixed, p);
+    for (let b = 0; b < B; b++) for (let j = 0; j < per; j++) for (let e = 0; e < K; e++) mixed[b * per + j] += routing[b * K + e] * flat[e * per + j];
+    const pad = ((stride - 1) + (k - 1)) >> 1; // timm's symmetric padding for pad_type ''
+    const p: NaiveConvParams = { batch: B, inC, inH: size, inW: size, outC, kH: k, kW: k, stride: [stride, stride], dilation: [1, 1], pad: [pad, pad, pad, pad], groups, perSampleWeights: true };
+    const y = naiveConv2d(h, mixed, p);
+    size = naiveOutSize(p)[0];
+    return y;
   };
   const bn = (h: Float64Array, name: string, c: number, relu6: boolean): Float64Array => h.map((val, i) => {
-    const ch = Math.floor(i / (S * S)) % c;
-    const y = (val - g(`${name}.running_mean`)[ch]) / Math.sqrt(g(`${name}.running_var`)[ch] + 1e-5) * g(`${name}.weight`)[ch] + g(`${name}.bias`)[ch];
+    const ch = Math.floor(i / (size * size)) % c;
+    const y = (val - w(`${name}.running_mean`)[ch]) / Math.sqrt(w(`${name}.running_var`)[ch] + 1e-5) * w(`${name}.weight`)[ch] + w(`${name}.bias`)[ch];
     return relu6 ? Math.min(6, Math.max(0, y)) : y;
   });
-  let h = bn(condConv(x, 'conv_pw', C, HID, 1, 1), 'bn1', HID, true);
-  h = bn(condConv(h, 'conv_dw', HID, HID, 3, HID), 'bn2', HID, true);
-  h = bn(condConv(h, 'conv_pwl', HID, C, 1, 1), 'bn3', C, false);
-  return h.map((val, i) => val + x[i]);
+  let h = bn(condConv(x, 'conv_pw', g.cin, g.hid, 1, 1, 1), 'bn1', g.hid, true);
+  h = bn(condConv(h, 'conv_dw', g.hid, g.hid, 3, g.hid, g.stride), 'bn2', g.hid, true);
+  h = bn(condConv(h, 'conv_pwl', g.hid, g.cout, 1, 1, 1), 'bn3', g.cout, false);
+  const skip = g.stride === 1 && g.cin === g.cout;
+  return skip ? h.map((val, i) => val + x[i]) : h;
 }
 
-function block(seed: number): InvertedResidualBlock {
-  return new InvertedResidualBlock(resolveModelOptions('test', { experts: K, seed }, 1), C, C, 1, 2, true);
+function block(seed: number, g: Geo = G1): InvertedResidualBlock {
+  return new InvertedResidualBlock(resolveModelOptions('test', { experts: K, seed }, 1), g.cin, g.cout, g.stride, g.hid / g.cin, true);
 }
 
 const snapshot = (m: { stateDict(): Record<string, Tensor> }): Record<string, number[]> =>
@@ -94,20 +105,24 @@ const snapshot = (m: { stateDict(): Record<string, Tensor> }): Record<string, nu
 describe('timm interop: CondConvResidual ↔ InvertedResidualBlock', () => {
   const values = timmBlockValues(7);
   const file = timmFile(values);
-  const x = Float32Array.from({ length: B * C * S * S }, (_, i) => Math.sin(i * 0.37) * 2);
 
-  it('a hand-made timm file loads and the block computes what timm computes from its layout', () => {
-    const state = decodeSafetensors(file, { integers: 'skip', backend: 'cpu' });
-    const blk = block(1).eval();
-    const res = loadTimmState(blk, state);
-    expect(res).to.deep.equal({ missingKeys: [], unexpectedKeys: [] });
-    const y = blk.forward(tensor(x, [B, C, S, S]));
-    expect(y.shape).to.deep.equal([B, C, S, S]);
-    expectRel(y.dataSync(), timmForward(values, x), 1e-4, 1e-5, 'block vs timm by hand');
-    // The routing differs across the batch, so a wrong mixing or transposed expert layout would show.
-    const experts = Array.from((blk.dw.conv as unknown as { experts: Tensor }).experts.dataSync());
-    expect(experts).to.deep.equal(Array.from(Float32Array.from(values.get('conv_dw.weight')!.data)));
-  });
+  for (const [label, g] of [['4 → 4, stride 1, residual', G1], ['3 → 5, stride 2, no residual', G2]] as const) {
+    it(`a hand-made timm file loads and the block computes what timm computes from its layout (${label})`, () => {
+      const vals = g === G1 ? values : timmBlockValues(8, g);
+      const state = decodeSafetensors(timmFile(vals), { integers: 'skip', backend: 'cpu' });
+      const blk = block(1, g).eval();
+      expect(blk.residual).to.equal(g === G1);
+      expect(loadTimmState(blk, state)).to.deep.equal({ missingKeys: [], unexpectedKeys: [] });
+      const xg = Float32Array.from({ length: B * g.cin * S * S }, (_, i) => Math.sin(i * 0.37) * 2);
+      const y = blk.forward(tensor(xg, [B, g.cin, S, S]));
+      const out = g.stride === 1 ? S : 3;
+      expect(y.shape).to.deep.equal([B, g.cout, out, out]);
+      expectRel(y.dataSync(), timmForward(vals, xg, g), 1e-4, 1e-5, 'block vs timm by hand');
+      // The routing differs across the batch, so a wrong mixing or transposed expert layout would show.
+      const experts = Array.from((blk.dw.conv as unknown as { experts: Tensor }).experts.dataSync());
+      expect(experts).to.deep.equal(Array.from(Float32Array.from(vals.get('conv_dw.weight')!.data)));
+    });
+  }
 
   it('the mapping: every timm name of the block, with its shape', () => {
     const keys = timmKeys(block(1)).map((k) => [k.condgrad, k.timm, k.timmShape.join('x')]);
