@@ -244,32 +244,7 @@ export abstract class Module {
    * unexpected keys are an error; otherwise they are returned. Nothing is copied if any check fails.
    */
   loadStateDict(sd: Record<string, Tensor>, strict = true): LoadResult {
-    const { pairs, result } = this.checkStateDict('loadStateDict', sd, strict);
-    const moved = pairs.map(([dst, src]) => [dst, src.backend === dst.backend ? src : src.to(dst.backend)] as const);
-    noGrad(() => {
-      for (const [dst, src] of moved) dst.assign(src.detach());
-    });
-    return result;
-  }
-
-  /**
-   * loadStateDict for tensors on a backend that reads asynchronously (a gpu state dict loaded
-   * into a cpu model): the same checks, then each tensor is moved with toAsync. Nothing is copied
-   * if any check or move fails.
-   */
-  async loadStateDictAsync(sd: Record<string, Tensor>, strict = true): Promise<LoadResult> {
-    const { pairs, result } = this.checkStateDict('loadStateDictAsync', sd, strict);
-    const moved: (readonly [Tensor, Tensor])[] = [];
-    for (const [dst, src] of pairs) moved.push([dst, await src.toAsync(dst.backend)]);
-    noGrad(() => {
-      for (const [dst, src] of moved) dst.assign(src.detach());
-    });
-    return result;
-  }
-
-  /** Validates a state dict against this module: [destination, source] pairs and the key report. */
-  private checkStateDict(op: string, sd: Record<string, Tensor>, strict: boolean): { pairs: [Tensor, Tensor][]; result: LoadResult } {
-    if (sd === null || typeof sd !== 'object') throw new CondgradError(op, `state dict must be an object of tensors, got ${String(sd)}`);
+    if (sd === null || typeof sd !== 'object') throw new CondgradError('loadStateDict', `state dict must be an object of tensors, got ${String(sd)}`);
     const own = this.stateDict();
     const missingKeys = Object.keys(own).filter((k) => !(k in sd));
     const unexpectedKeys = Object.keys(sd).filter((k) => !(k in own));
@@ -277,19 +252,48 @@ export abstract class Module {
       const parts: string[] = [];
       if (missingKeys.length > 0) parts.push(`missing keys: ${missingKeys.join(', ')}`);
       if (unexpectedKeys.length > 0) parts.push(`unexpected keys: ${unexpectedKeys.join(', ')}`);
-      throw new CondgradError(op, `state dict does not match ${this.typeName}: ${parts.join('; ')}`);
+      throw new CondgradError('loadStateDict', `state dict does not match ${this.typeName}: ${parts.join('; ')}`);
     }
     const pairs: [Tensor, Tensor][] = [];
     for (const [key, dst] of Object.entries(own)) {
       if (!(key in sd)) continue;
       const src = sd[key];
-      if (!(src instanceof Tensor)) throw new CondgradError(op, `'${key}' must be a Tensor, got ${src === null ? 'null' : typeof src}`);
+      if (!(src instanceof Tensor)) throw new CondgradError('loadStateDict', `'${key}' must be a Tensor, got ${src === null ? 'null' : typeof src}`);
       if (fmtShape(src.shape) !== fmtShape(dst.shape) || src.dtype !== dst.dtype) {
-        throw new CondgradError(op, `'${key}': state dict has ${fmtShape(src.shape)} ${src.dtype} but the model has ${fmtShape(dst.shape)} ${dst.dtype}`);
+        throw new CondgradError('loadStateDict', `'${key}': state dict has ${fmtShape(src.shape)} ${src.dtype} but the model has ${fmtShape(dst.shape)} ${dst.dtype}`);
       }
       pairs.push([dst, src]);
     }
-    return { pairs, result: { missingKeys, unexpectedKeys } };
+    noGrad(() => {
+      for (const [dst, src] of pairs) {
+        const moved = src.backend === dst.backend ? src : src.to(dst.backend);
+        dst.assign(moved.detach());
+      }
+    });
+    return { missingKeys, unexpectedKeys };
+  }
+
+  /**
+   * loadStateDict for a state dict on a backend that reads asynchronously (gpu state into a cpu
+   * model): each tensor is first moved to its destination's backend with toAsync, then
+   * loadStateDict runs its checks and copies. Nothing is copied if a move or a check fails.
+   */
+  async loadStateDictAsync(sd: Record<string, Tensor>, strict = true): Promise<LoadResult> {
+    if (sd === null || typeof sd !== 'object') return this.loadStateDict(sd, strict);
+    const own = this.stateDict();
+    const moved: Record<string, Tensor> = { ...sd };
+    const temps: Tensor[] = [];
+    try {
+      for (const [key, src] of Object.entries(sd)) {
+        const dst = Object.hasOwn(own, key) ? own[key] : undefined;
+        if (dst === undefined || !(src instanceof Tensor) || src.backend === dst.backend) continue;
+        moved[key] = await src.toAsync(dst.backend);
+        temps.push(moved[key]);
+      }
+      return this.loadStateDict(moved, strict);
+    } finally {
+      for (const t of temps) t.dispose();
+    }
   }
 
   // ---- modes and moves ----

@@ -130,37 +130,13 @@ export abstract class Optimizer {
    * kind, parameter count and every buffer shape must match; hyperparameters are taken from `sd`.
    */
   loadStateDict(sd: OptimizerState): void {
-    const incoming = this.checkState(`${this.kind}.loadStateDict`, sd);
-    this.installState(sd, incoming.map((m, i) => new Map([...m].map(([name, t]) => [name, t.backend === this.params[i].backend ? t : t.to(this.params[i].backend)]))));
-  }
-
-  /**
-   * loadStateDict for buffers on a backend that reads asynchronously (a gpu optimizer's state
-   * loaded into a cpu one): the same checks, then each buffer is moved with toAsync.
-   */
-  async loadStateDictAsync(sd: OptimizerState): Promise<void> {
-    const incoming = this.checkState(`${this.kind}.loadStateDictAsync`, sd);
-    const moved: Map<string, Tensor>[] = [];
-    for (const [i, m] of incoming.entries()) {
-      const out = new Map<string, Tensor>();
-      for (const [name, t] of m) out.set(name, await t.toAsync(this.params[i].backend));
-      moved.push(out);
-    }
-    this.installState(sd, moved);
-  }
-
-  /** Validates a state against this optimizer; returns the buffers by parameter index and name. */
-  private checkState(op: string, sd: OptimizerState): Map<string, Tensor>[] {
+    const op = `${this.kind}.loadStateDict`;
     if (sd === null || typeof sd !== 'object' || sd.meta === undefined) throw new CondgradError(op, 'state must be an object from stateDict()');
     const { meta } = sd;
     if (meta.kind !== this.kind) throw new CondgradError(op, `state is for optimizer '${meta.kind}', this is '${this.kind}'`);
     if (!Array.isArray(meta.steps) || meta.steps.length !== this.params.length) {
       throw new CondgradError(op, `state has ${meta.steps?.length} parameters, this optimizer has ${this.params.length}`);
     }
-    meta.steps.forEach((s, i) => {
-      if (!Number.isInteger(s) || s < 0) throw new CondgradError(op, `steps[${i}] must be a non-negative integer, got ${s}`);
-    });
-    checkHyper(op, 'lr', meta.lr);
     const incoming: Map<string, Tensor>[] = this.params.map(() => new Map<string, Tensor>());
     for (const [key, t] of Object.entries(sd.tensors)) {
       const m = /^(\d+)\.(\w+)$/.exec(key);
@@ -173,22 +149,43 @@ export abstract class Optimizer {
       if (t.dtype !== p.dtype) throw new CondgradError(op, `state tensor '${key}' is ${t.dtype} but params[${i}] is ${p.dtype}`);
       incoming[i].set(m[2], t);
     }
-    return incoming;
-  }
-
-  /** Installs checked buffers already on the parameters' backends (copies them; temporary moves are freed). */
-  private installState(sd: OptimizerState, onBackend: Map<string, Tensor>[]): void {
-    this.applyHyper(sd.meta.hyper);
-    this.lr = sd.meta.lr;
+    // Moved first, so a backend that cannot be read synchronously fails before anything changes.
+    const onBackend = incoming.map((m, i) => [...m].map(([name, t]) => [name, t, t.backend === this.params[i].backend ? t : t.to(this.params[i].backend)] as const));
+    this.applyHyper(meta.hyper);
+    this.lr = checkHyper(op, 'lr', meta.lr);
     this.disposeState();
-    onBackend.forEach((m, i) => {
-      for (const [name, t] of m) {
-        const copy = keep(t.detach());
-        if (t !== sd.tensors[`${i}.${name}`]) t.dispose();
-        this.state[i].set(name, copy);
+    onBackend.forEach((list, i) => {
+      for (const [name, t, moved] of list) {
+        this.state[i].set(name, keep(moved.detach()));
+        if (moved !== t) moved.dispose();
       }
     });
-    this.steps = [...sd.meta.steps];
+    this.steps = meta.steps.map((s, i) => {
+      if (!Number.isInteger(s) || s < 0) throw new CondgradError(op, `steps[${i}] must be a non-negative integer, got ${s}`);
+      return s;
+    });
+  }
+
+  /**
+   * loadStateDict for buffers on a backend that reads asynchronously (a gpu optimizer's state
+   * loaded into a cpu one): each buffer is first moved to its parameter's backend with toAsync,
+   * then loadStateDict runs its checks and copies.
+   */
+  async loadStateDictAsync(sd: OptimizerState): Promise<void> {
+    if (sd === null || typeof sd !== 'object' || sd.tensors === null || typeof sd.tensors !== 'object') return this.loadStateDict(sd);
+    const tensors: Record<string, Tensor> = { ...sd.tensors };
+    const temps: Tensor[] = [];
+    try {
+      for (const [key, t] of Object.entries(sd.tensors)) {
+        const p = this.params[Number(/^(\d+)\./.exec(key)?.[1] ?? -1)];
+        if (p === undefined || !(t instanceof Tensor) || t.isDisposed || t.backend === p.backend || t.dtype !== p.dtype) continue;
+        tensors[key] = await t.toAsync(p.backend);
+        temps.push(tensors[key]);
+      }
+      this.loadStateDict({ ...sd, tensors });
+    } finally {
+      for (const t of temps) t.dispose();
+    }
   }
 
   /** Sets hyperparameters from a state dict (validated by the subclass). */

@@ -88,7 +88,9 @@ describeGpu('moves off the gpu backend', (gpu) => {
     expect(() => c.loadStateDict(g.stateDict())).to.throw(CondgradError, /toAsync/);
     expect(await values(c), 'the failed sync load changed nothing').to.deep.equal(before);
     const cOpt = new Adam(c.parameters(), { lr: 5 });
+    const lrBefore = cOpt.lr;
     expect(() => cOpt.loadStateDict(gOpt.stateDict())).to.throw(CondgradError, /toAsync/);
+    expect(cOpt.lr, 'the failed sync load changed nothing').to.equal(lrBefore);
     expect(await c.loadStateDictAsync(g.stateDict())).to.deep.equal({ missingKeys: [], unexpectedKeys: [] });
     await cOpt.loadStateDictAsync(gOpt.stateDict());
     expect(cOpt.lr).to.equal(1e-3);
@@ -100,7 +102,7 @@ describeGpu('moves off the gpu backend', (gpu) => {
     const { [Object.keys(g.stateDict())[0]]: _drop, ...partial } = g.stateDict();
     let err: unknown = null;
     try { await c.loadStateDictAsync(partial); } catch (e) { err = e; }
-    expect((err as Error).message).to.match(/loadStateDictAsync: .*missing keys/);
+    expect((err as Error).message).to.match(/loadStateDict: .*missing keys/);
     // Two more steps on each side: the losses agree (parameters of tiny-gradient BN biases may not, as Adam scales noise to ~lr).
     const gl = await train(g, gOpt, gpu());
     const cl = await train(c, cOpt, c.parameters()[0].backend);
