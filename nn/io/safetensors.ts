@@ -3,7 +3,7 @@
 import { allocArray, type DType, type FloatArray } from '../../core/dtype.js';
 import { tensor } from '../../core/creation.js';
 import { Tensor } from '../../core/tensor.js';
-import type { AnyBackend, BackendName } from '../../kernels/backend.js';
+import type { AnyBackend, BackendName } from '../../core/backend.js';
 import { parseSafetensorsHeader, SafetensorsError, type SafetensorsEntry } from './safetensors_header.js';
 
 /** Tensors by name: a Map (kept in its order) or a plain object such as a state dict. */
@@ -113,7 +113,7 @@ function readEntry(op: string, source: string, e: SafetensorsEntry, raw: Uint8Ar
 export function decodeSafetensorsHost(bytes: Uint8Array, opts: DecodeSafetensorsOptions = {}, op = 'decodeSafetensors', source = 'safetensors data'): { tensors: Map<string, HostTensor>; metadata: Record<string, string> } {
   for (const [k, allowed] of [['integers', ['error', 'float64', 'skip']], ['unsupported', ['error', 'skip']]] as const) {
     const v = (opts as Record<string, unknown>)[k];
-    if (v !== undefined && !(allowed as readonly unknown[]).includes(v)) throw new SafetensorsError(op, 'argument', `${k} must be one of ${allowed.join(', ')}, got ${String(v)}`);
+    if (v !== undefined && !(allowed as readonly unknown[]).includes(v)) throw new SafetensorsError(op, 'argument', `${k} must be one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`);
   }
   const h = parseSafetensorsHeader(bytes, op, source);
   const data = bytes.subarray(h.dataStart);
@@ -161,7 +161,7 @@ function toLittleEndian(a: FloatArray): Uint8Array {
 /** Tensors in a NamedTensors, in order, checked (names, disposed tensors). */
 export function namedEntries(op: string, tensors: NamedTensors): [string, Tensor][] {
   if (tensors === null || typeof tensors !== 'object') throw new SafetensorsError(op, 'argument', `tensors must be a Map or an object of tensors, got ${String(tensors)}`);
-  const list: [string, Tensor][] = tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors as Record<string, Tensor>);
+  const list: [string, Tensor][] = tensors instanceof Map ? [...(tensors as ReadonlyMap<string, Tensor>).entries()] : Object.entries(tensors as Record<string, Tensor>);
   for (const [name, t] of list) {
     if (typeof name !== 'string') throw new SafetensorsError(op, 'argument', `tensor names must be strings, got ${String(name)}`);
     if (name === '__metadata__') throw new SafetensorsError(op, 'argument', "'__metadata__' is reserved by the format and cannot name a tensor");

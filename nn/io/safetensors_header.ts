@@ -105,15 +105,15 @@ export function parseSafetensorsHeader(bytes: Uint8Array, op = 'parseSafetensors
     if (bits === undefined) throw fail('dtype-unknown', `tensor '${name}' has unknown dtype ${JSON.stringify(dtype)}`);
     if (!Array.isArray(shape) || !shape.every(nonNegInt)) throw fail('shape', `tensor '${name}' shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
     if (!Array.isArray(off) || off.length !== 2 || !off.every(nonNegInt)) throw fail('entry', `tensor '${name}' data_offsets must be [begin, end] non-negative integers, got ${JSON.stringify(off)}`);
-    const [begin, end] = off as number[];
+    const [begin, end] = off;
     if (begin > end) throw fail('offsets', `tensor '${name}' data_offsets [${begin}, ${end}] end before they begin`);
     if (end > dataLength) throw fail('offsets', `tensor '${name}' data_offsets [${begin}, ${end}] run past the ${dataLength}-byte data section`);
-    const elements = (shape as number[]).reduce((a, b) => a * b, 1);
+    const elements = shape.reduce((a, b) => a * b, 1);
     if (!Number.isSafeInteger(elements * bits)) throw fail('shape', `tensor '${name}' shape ${JSON.stringify(shape)} is too large`);
     if (elements * bits !== (end - begin) * 8) {
       throw fail('size-mismatch', `tensor '${name}' ${dtype} ${JSON.stringify(shape)} needs ${(elements * bits) / 8} bytes but data_offsets [${begin}, ${end}] span ${end - begin}`);
     }
-    entries.push({ name, dtype, shape: shape as number[], begin, end });
+    entries.push({ name, dtype, shape, begin, end });
   }
   // File order; zero-byte entries keep header order among equal offsets.
   const order = entries.map((e, i) => [e, i] as const).sort((a, b) => a[0].begin - b[0].begin || a[0].end - b[0].end || a[1] - b[1]).map(([e]) => e);

@@ -94,7 +94,8 @@ function collect(op: string, m: Module, cPath: string, tPath: string, out: TimmK
  * running_mean/running_var (timm's num_batches_tracked has no counterpart and is ignored).
  */
 export function timmKeys(model: Module, mapping: TimmMapping = [['', '']], op = 'timmKeys'): TimmKey[] {
-  if (!Array.isArray(mapping) || !mapping.every((p) => Array.isArray(p) && p.length === 2 && p.every((s) => typeof s === 'string'))) {
+  const pairs: unknown = mapping;
+  if (!Array.isArray(pairs) || !pairs.every((p: unknown) => Array.isArray(p) && p.length === 2 && p.every((s: unknown) => typeof s === 'string'))) {
     throw new CondgradError(op, `mapping must be an array of [condgradPath, timmPrefix] string pairs, got ${JSON.stringify(mapping)}`);
   }
   const out: TimmKey[] = [];

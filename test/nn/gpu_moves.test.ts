@@ -1,5 +1,6 @@
 // Moves off the gpu: tensors, modules, state dicts, optimizer state, checkpoints and safetensors files of gpu models, read back asynchronously.
 
+import '../../kernels/register.js';
 import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -8,7 +9,7 @@ import { randn, tensor } from '../../core/creation.js';
 import { CondgradError } from '../../core/errors.js';
 import { tidy } from '../../core/scope.js';
 import type { Tensor } from '../../core/tensor.js';
-import type { AnyBackend } from '../../kernels/backend.js';
+import type { AnyBackend } from '../../core/backend.js';
 import { loadCheckpoint, saveCheckpoint } from '../../nn/checkpoint.js';
 import { loadModelSafetensors, saveModelSafetensors } from '../../nn/io/safetensors_file.js';
 import { createModel, type ZooModel } from '../../nn/models/index.js';

@@ -1,5 +1,6 @@
 // Model state dicts through safetensors: round trip by name, and missing/unexpected/mismatched keys as named errors that load nothing.
 
+import '../../../kernels/register.js';
 import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as os from 'node:os';

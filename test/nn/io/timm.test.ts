@@ -1,5 +1,6 @@
 // timm interop tests: a hand-made timm CondConvResidual file loads into an InvertedResidualBlock whose forward equals timm's computation done by hand.
 
+import '../../../kernels/register.js';
 import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -23,7 +24,7 @@ import { f32le, handFileOf, u64le, type HandTensor } from '../../helpers/safeten
 interface Geo { cin: number; cout: number; hid: number; stride: number }
 const G1: Geo = { cin: 4, cout: 4, hid: 8, stride: 1 };
 const G2: Geo = { cin: 3, cout: 5, hid: 6, stride: 2 };
-const C = G1.cin, HID = G1.hid, K = 3, B = 2, S = 5;
+const HID = G1.hid, K = 3, B = 2, S = 5;
 type Values = Map<string, { shape: number[]; data: number[] }>;
 
 /** timm's tensors for one CondConvResidual block, as PyTorch would name and shape them (values from a seeded generator). */
