@@ -59,8 +59,8 @@ export function pair(op: string, arg: string, v: Pair | undefined, dflt: number,
   return [v[0], v[1]];
 }
 
-/** Resolves padding for one spatial dim to [before, after]. */
-function resolvePad(size: number, k: number, stride: number, dilation: number, mode: 'same' | 'valid'): [number, number] {
+/** Resolves 'same' or 'valid' padding for one spatial dim to [before, after]. */
+export function resolvePad(size: number, k: number, stride: number, dilation: number, mode: 'same' | 'valid'): [number, number] {
   if (mode === 'valid') return [0, 0];
   const out = Math.ceil(size / stride);
   const total = Math.max((out - 1) * stride + (k - 1) * dilation + 1 - size, 0);
