@@ -4,31 +4,12 @@ import { CondgradError, fmtShape } from '../core/errors.js';
 import { checkInputs } from '../core/op.js';
 import type { Tensor } from '../core/tensor.js';
 import { add } from './arithmetic.js';
+import { checkCondCommon } from './cond_checks.js';
 import { mixExperts } from './cond_mix.js';
 import { planCondConv, planCondLinear, type CondConv2dOptions, type CondPathOptions } from './cond_plan.js';
 import { conv2d, conv2dPerSample } from './conv.js';
 import { matmul } from './matmul.js';
 import { concat, reshape, slice } from './shape.js';
-
-/** Checks the tensors CondConv and CondLinear share: routing [B, K] against x and experts, bias [K, O]. */
-function checkCommon(op: string, x: Tensor, experts: Tensor, routing: Tensor, bias: Tensor | null, outAxis: number): void {
-  const ts = bias ? [x, experts, routing, bias] : [x, experts, routing];
-  checkInputs(op, ts, ['x', 'experts', 'routing', 'bias']);
-  const B = x.shape[0];
-  const K = experts.shape[0];
-  const shapes = `(x ${fmtShape(x.shape)}, experts ${fmtShape(experts.shape)})`;
-  if (routing.rank !== 2 || routing.shape[0] !== B) {
-    throw new CondgradError(op, `routing must be [B, K] = [${B}, ${K}], got ${fmtShape(routing.shape)} ${shapes}`);
-  }
-  if (routing.shape[1] !== K) {
-    throw new CondgradError(op, `experts has K = ${K} but routing has K = ${routing.shape[1]}: routing ${fmtShape(routing.shape)} ${shapes}`);
-  }
-  if (K < 1) throw new CondgradError(op, `needs at least one expert, got K = 0 ${shapes}`);
-  const O = experts.shape[outAxis];
-  if (bias && (bias.rank !== 2 || bias.shape[0] !== K || bias.shape[1] !== O)) {
-    throw new CondgradError(op, `bias must be [K, O] = [${K}, ${O}], got ${fmtShape(bias.shape)} ${shapes}`);
-  }
-}
 
 /**
  * Conditionally parameterized convolution (CondConv, timm layout):
@@ -59,7 +40,7 @@ export function condConv2d(x: Tensor, experts: Tensor, routing: Tensor, bias: Te
   checkInputs(op, [x, experts, routing], ['x', 'experts', 'routing']);
   if (x.rank !== 4) throw new CondgradError(op, `x must be [B, C, H, W], got ${fmtShape(x.shape)}`);
   if (experts.rank !== 5) throw new CondgradError(op, `experts must be [K, O, C/groups, kH, kW], got ${fmtShape(experts.shape)} (x ${fmtShape(x.shape)})`);
-  checkCommon(op, x, experts, routing, bias, 1);
+  checkCondCommon(op, x, experts, routing, bias, 1);
   const plan = planCondConv(x.shape, experts.shape, opts);
   const { path: _path, ...convOpts } = opts;
   const B = x.shape[0];
@@ -108,7 +89,7 @@ export function condLinear(x: Tensor, experts: Tensor, routing: Tensor, bias: Te
   if (experts.rank !== 3 || experts.shape[2] !== x.shape[1]) {
     throw new CondgradError(op, `experts must be [K, out, in] with in = ${x.shape[1]}, got ${fmtShape(experts.shape)} (x ${fmtShape(x.shape)})`);
   }
-  checkCommon(op, x, experts, routing, bias, 1);
+  checkCondCommon(op, x, experts, routing, bias, 1);
   const plan = planCondLinear(x.shape, experts.shape, opts);
   const [B, inF] = x.shape;
   const [K, out] = experts.shape;

@@ -2,6 +2,7 @@
 
 import { CondgradError, checkInt, fmtShape } from '../core/errors.js';
 import { conv2dGeometry, type Conv2dGeometry, type Conv2dOptions } from '../kernels/geometry/conv.js';
+import { conv1dGeometry, type Conv1dOptions } from '../kernels/geometry/conv1d.js';
 
 /** The ways to compute a CondConv (all give the same numbers up to rounding). */
 export type CondPath = 'fused' | 'moe' | 'batch1';
@@ -15,6 +16,7 @@ export interface CondPathOptions {
 }
 
 export type CondConv2dOptions = Conv2dOptions & CondPathOptions;
+export type CondConv1dOptions = Conv1dOptions & CondPathOptions;
 
 /** Multiply-accumulates of each path; batch1 is null unless the batch is 1. */
 export interface CondCosts {
@@ -25,7 +27,7 @@ export interface CondCosts {
 
 /** What planCondConv / planCondLinear decided, and why. */
 export interface CondPlan {
-  readonly op: 'condConv2d' | 'condLinear';
+  readonly op: 'condConv2d' | 'condConv1d' | 'condLinear';
   readonly path: CondPath;
   readonly requested: CondPathOption;
   readonly costs: CondCosts;
@@ -125,6 +127,40 @@ export function planCondConv(xShape: readonly number[], expertsShape: readonly n
   const requested = checkPath(op, opts.path);
   const g = condConvGeometry(op, xShape, expertsShape, opts);
   return choose(op, requested, g.batch, expertsShape[0], g.weightSize, g.outC, g.outH * g.outW);
+}
+
+/**
+ * Validates 1-D CondConv shapes (in 1-D terms) and returns the geometry of one kernel on a 1×L image.
+ * @param xShape [B, C, L] @param expertsShape [K, O, C/groups, k]
+ */
+export function condConv1dGeometry(op: string, xShape: readonly number[], expertsShape: readonly number[], opts: Conv1dOptions): Conv2dGeometry {
+  if (xShape.length !== 3) throw new CondgradError(op, `x must be [B, C, L], got ${fmtShape(xShape)}`);
+  if (expertsShape.length !== 4) {
+    throw new CondgradError(op, `experts must be [K, O, C/groups, k], got ${fmtShape(expertsShape)} (x ${fmtShape(xShape)})`);
+  }
+  const C = xShape[1];
+  const [, O, Cg] = expertsShape;
+  const groups = checkInt(op, 'groups', opts.groups ?? 1, 1);
+  if (C % groups !== 0) throw new CondgradError(op, `groups ${groups} does not divide the input channels ${C} (x ${fmtShape(xShape)})`);
+  if (O % groups !== 0) throw new CondgradError(op, `groups ${groups} does not divide the output channels ${O} (experts ${fmtShape(expertsShape)})`);
+  if (Cg !== C / groups) {
+    throw new CondgradError(op, `experts must be [K, O, C/groups, k] with C/groups = ${C}/${groups} = ${C / groups}, got ${fmtShape(expertsShape)} (x ${fmtShape(xShape)})`);
+  }
+  return conv1dGeometry(op, xShape, expertsShape.slice(1), opts);
+}
+
+/**
+ * Picks the 1-D CondConv path by the same cost model as planCondConv (P = output length).
+ * @param xShape [B, C, L]
+ * @param expertsShape [K, O, C/groups, k]
+ * @param opts 1-D conv options plus `path` ('auto' by default)
+ */
+export function planCondConv1d(xShape: readonly number[], expertsShape: readonly number[], opts: CondConv1dOptions = {}): CondPlan {
+  const op = 'condConv1d';
+  if (opts === null || typeof opts !== 'object') throw new CondgradError(op, `opts must be an object, got ${String(opts)}`);
+  const requested = checkPath(op, opts.path);
+  const g = condConv1dGeometry(op, xShape, expertsShape, opts);
+  return choose(op, requested, g.batch, expertsShape[0], g.weightSize, g.outC, g.outW);
 }
 
 /**
