@@ -32,10 +32,13 @@ export { batchNorm2d, type BatchNorm2dOptions } from './ops/norm.js';
 export { dropout, type DropoutOptions } from './ops/dropout.js';
 export { softmax, logSoftmax, crossEntropy, nllLoss, type Reduction, type CrossEntropyOptions } from './ops/softmax.js';
 export { conv2d, depthwiseConv2d, conv2dPerSample, type Conv2dOptions, type Padding, type Pair } from './ops/conv.js';
+export { conv1d, depthwiseConv1d, conv1dPerSample, type Conv1dOptions, type Padding1d } from './ops/conv1d.js';
+export { maxPool1d, avgPool1d, globalAvgPool1d, adaptiveAvgPool1d, type Pool1dOptions } from './ops/pool1d.js';
 export { condConv2d, condLinear } from './ops/cond_conv.js';
+export { condConv1d } from './ops/cond_conv1d.js';
 export { mixExperts } from './ops/cond_mix.js';
-export { planCondConv, planCondLinear, COND_PATHS, type CondPath, type CondPathOption, type CondPathOptions, type CondConv2dOptions,
-  type CondCosts, type CondPlan } from './ops/cond_plan.js';
+export { planCondConv, planCondConv1d, planCondLinear, COND_PATHS, type CondPath, type CondPathOption, type CondPathOptions, type CondConv2dOptions,
+  type CondConv1dOptions, type CondCosts, type CondPlan } from './ops/cond_plan.js';
 
 // ---- nn ----
 export { Module, type LoadResult } from './nn/module.js';
@@ -44,14 +47,17 @@ export { Sequential } from './nn/layers/sequential.js';
 export { Linear, type LinearOptions } from './nn/layers/linear.js';
 export { Conv2d, type Conv2dLayerOptions, type ConvLayerOptions } from './nn/layers/conv2d.js';
 export { DepthwiseConv2d, type DepthwiseConv2dOptions } from './nn/layers/depthwise_conv2d.js';
+export { Conv1d, DepthwiseConv1d, type Conv1dLayerOptions, type Conv1dGeometryOptions, type DepthwiseConv1dOptions } from './nn/layers/conv1d.js';
 export { BatchNorm2d, type BatchNorm2dLayerOptions } from './nn/layers/batchnorm2d.js';
 export { Dropout, type DropoutLayerOptions } from './nn/layers/dropout.js';
 export { ReLU, ReLU6, Sigmoid, Tanh, SiLU } from './nn/layers/activations.js';
 export { Flatten } from './nn/layers/flatten.js';
 export { MaxPool2d, AvgPool2d, GlobalAvgPool2d, type PoolLayerOptions, type AvgPoolLayerOptions } from './nn/layers/pool.js';
+export { MaxPool1d, AvgPool1d, AdaptiveAvgPool1d, GlobalAvgPool1d, type Pool1dLayerOptions, type AvgPool1dLayerOptions } from './nn/layers/pool1d.js';
 export { Router, SigmoidRouter, SoftmaxRouter, createRouter, type RouterKind, type RouterOptions } from './nn/router.js';
 export { TemperatureSchedule, type TemperatureScheduleOptions } from './nn/temperature.js';
 export { CondConv2d, DepthwiseCondConv2d, type CondLayerOptions, type CondConv2dLayerOptions, type DepthwiseCondConv2dOptions } from './nn/cond_conv.js';
+export { CondConv1d, DepthwiseCondConv1d, type CondConv1dLayerOptions, type DepthwiseCondConv1dOptions } from './nn/cond_conv1d.js';
 export { CondLinear, type CondLinearOptions } from './nn/cond_linear.js';
 export { summary, type Macs, type Summary, type SummaryRow, type SummaryOptions } from './nn/summary.js';
 export { SmallCNN, MobileNetV1, DepthwiseSeparableBlock, MobileNetV2, InvertedResidualBlock, ResNet, BasicBlock, ConvBNAct, ClassifierHead,

@@ -46,17 +46,21 @@ export function condMacs(experts: Tensor, bias: Tensor | null, outputShape: read
   return { mixing, [mainKey]: convMacs(outputShape, fanIn(experts.shape.slice(1))) };
 }
 
-abstract class CondConvBase extends Module {
+/**
+ * What every CondConv layer shares: K experts, a bias [K, O], a (possibly shared) router and the
+ * path; the subclasses (2-D and 1-D) say how to convolve with the routing weights.
+ */
+export abstract class CondConvBase<KS extends number | readonly number[] = [number, number], G extends object = Conv2dOptions> extends Module {
   readonly numExperts: number;
-  readonly kernelSize: [number, number];
+  readonly kernelSize: KS;
   readonly path: CondPathOption;
-  readonly opts: Readonly<Conv2dOptions>;
+  readonly opts: Readonly<G>;
   experts!: Tensor;
   bias!: Tensor | null;
   router!: Router;
 
-  protected constructor(op: string, inChannels: number, expertShape: readonly number[], kernelSize: [number, number],
-    geometry: Conv2dOptions, opts: ConvLayerOptions & CondLayerOptions) {
+  protected constructor(op: string, inChannels: number, expertShape: readonly number[], kernelSize: KS,
+    geometry: G, opts: CondLayerOptions & { bias?: boolean }) {
     super();
     this.numExperts = checkInt(op, 'numExperts', opts.numExperts ?? 4, 1);
     this.kernelSize = kernelSize;
@@ -69,13 +73,15 @@ abstract class CondConvBase extends Module {
     this.registerModule('router', resolveRouter(op, inChannels, this.numExperts, opts, { ...init, rng }));
   }
 
+  /** The CondConv op of this layer's dimensionality, with α [B, K]. */
+  protected abstract convolve(x: Tensor, alpha: Tensor): Tensor;
+
   /**
-   * x: [B, C, H, W] → [B, O, oH, oW]. `routing` [B, K] is the α of a shared router computed on
-   * the block input; without it this layer's router routes x.
+   * x: [B, C, H, W] → [B, O, oH, oW] (1-D layers: [B, C, L] → [B, O, oL]). `routing` [B, K] is
+   * the α of a shared router computed on the block input; without it this layer's router routes x.
    */
   override forward(x: Tensor, routing?: Tensor): Tensor {
-    const alpha = routing ?? this.router.forward(x);
-    return condConv2d(x, this.experts, alpha, this.bias, { ...this.opts, path: this.path });
+    return this.convolve(x, routing ?? this.router.forward(x));
   }
 
   /** Kernel mixing and conv counted apart; the router's MACs are its own row. */
@@ -113,6 +119,10 @@ export class CondConv2d extends CondConvBase {
     this.outChannels = outChannels;
   }
 
+  protected override convolve(x: Tensor, alpha: Tensor): Tensor {
+    return condConv2d(x, this.experts, alpha, this.bias, { ...this.opts, path: this.path });
+  }
+
   override extraRepr(): string {
     const extra = convRepr(this.opts);
     return `${this.inChannels}, ${this.outChannels}, kernelSize=${JSON.stringify(this.kernelSize)}, numExperts=${this.numExperts}${extra ? `, ${extra}` : ''}, bias=${this.bias !== null}`;
@@ -141,6 +151,10 @@ export class DepthwiseCondConv2d extends CondConvBase {
       { stride: opts.stride, padding: opts.padding, dilation: opts.dilation, groups: channels }, opts);
     this.channels = channels;
     this.multiplier = m;
+  }
+
+  protected override convolve(x: Tensor, alpha: Tensor): Tensor {
+    return condConv2d(x, this.experts, alpha, this.bias, { ...this.opts, path: this.path });
   }
 
   override extraRepr(): string {

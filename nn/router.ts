@@ -6,6 +6,7 @@ import type { Tensor } from '../core/tensor.js';
 import { relu, sigmoid } from '../ops/activations.js';
 import { dropout } from '../ops/dropout.js';
 import { globalAvgPool2d } from '../ops/pool.js';
+import { globalAvgPool1d } from '../ops/pool1d.js';
 import { softmax } from '../ops/softmax.js';
 import { initRng, type InitOptions } from './init.js';
 import { Linear } from './layers/linear.js';
@@ -33,9 +34,9 @@ export interface RouterOptions extends InitOptions {
 }
 
 /**
- * A routing function: x [B, C, H, W] (or pooled [B, C]) → routing weights α [B, K], computed
- * from the global average pool of x by FC layers (no BatchNorm, so batch 1 works in training
- * and eval). One router may feed several CondConv layers of a block: call `route(x)` once on
+ * A routing function: x [B, C, H, W] or [B, C, L] (or pooled [B, C]) → routing weights α [B, K],
+ * computed from the global average pool of x (over H×W, or over the length) by FC layers (no
+ * BatchNorm, so batch 1 works in training and eval). One router may feed several CondConv layers of a block: call `route(x)` once on
  * the block input and pass α to each layer; every layer's gradient then reaches the router.
  * In training, each α_bk is dropped with probability `expertDropout` (inverted dropout, a
  * seeded mask from `dropoutRng`); never in eval.
@@ -62,12 +63,12 @@ export abstract class Router extends Module {
   /** α from the logits. */
   protected abstract gate(z: Tensor): Tensor;
 
-  /** α [B, K] for x [B, C, H, W] or [B, C]. */
+  /** α [B, K] for x [B, C, H, W], a sequence [B, C, L] (averaged over its length) or pooled [B, C]. */
   override forward(x: Tensor): Tensor {
-    if ((x.rank !== 4 && x.rank !== 2) || x.shape[1] !== this.inChannels) {
-      throw new CondgradError(this.typeName, `x must be [B, ${this.inChannels}, H, W] or [B, ${this.inChannels}], got ${fmtShape(x.shape)}`);
+    if ((x.rank !== 4 && x.rank !== 3 && x.rank !== 2) || x.shape[1] !== this.inChannels) {
+      throw new CondgradError(this.typeName, `x must be [B, ${this.inChannels}, H, W], [B, ${this.inChannels}, L] or [B, ${this.inChannels}], got ${fmtShape(x.shape)}`);
     }
-    const pooled = x.rank === 4 ? globalAvgPool2d(x) : x;
+    const pooled = x.rank === 4 ? globalAvgPool2d(x) : x.rank === 3 ? globalAvgPool1d(x) : x;
     const alpha = this.gate(this.logits(pooled));
     return dropout(alpha, this.expertDropout, { training: this.training, rng: this.dropoutRng });
   }
@@ -86,9 +87,9 @@ export abstract class Router extends Module {
     return 'routing';
   }
 
-  /** The global average pool: one MAC per input element (the FC layers count themselves). */
+  /** The global average pool (over H×W or L): one MAC per input element (the FC layers count themselves). */
   override macs(inputShape: readonly number[]): number {
-    return inputShape.length === 4 ? inputShape.reduce((a, b) => a * b, 1) : 0;
+    return inputShape.length >= 3 ? inputShape.reduce((a, b) => a * b, 1) : 0;
   }
 
   override extraRepr(): string {
