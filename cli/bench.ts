@@ -21,8 +21,8 @@ export const benchCommand: Command = {
   name: 'bench',
   description: 'Benchmark CondConv paths (fused, moe, per-sample loop, batch1, auto) against plain conv over K; tables, JSON and plots.',
   usage: [
-    '  --quick              one regular and one depthwise shape at B=8, K=1..16, few reps (default; under a minute on 2 cores)',
-    '  --full               regular 3x3, depthwise 3x3, pointwise 1x1 and linear, B=1,8,32, K=1..16 (long)',
+    '  --quick              one regular, one depthwise and one 1-D shape at B=8, K=1..16, few reps (default; under a minute on 2 cores)',
+    '  --full               regular 3x3, depthwise 3x3, pointwise 1x1, 1-D k3 and linear, B=1,8,32, K=1..16 (long)',
     "  --backend <list>     all | cpu | wasm | gpu, or a comma list (default all; 'all' skips a software gpu such as llvmpipe: name gpu to measure it)",
     '  --threads <n>        wasm threads (default: $CONDGRAD_THREADS, else available parallelism, at most 8)',
     '  --out <dir>          where <timestamp>.json and <timestamp>/*.svg go (default bench-results)',

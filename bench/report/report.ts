@@ -43,8 +43,8 @@ export function methodText(cfg: SweepConfig): string {
   return [
     `Method: float32, no bias, stride 1, padding k/2; routing uniform in [0, 1). Per shape, the JIT is warmed first (plain and fused, forward+backward, ≥ ${cfg.jitWarmupMs ?? 0} ms).`,
     `Per (shape, B, K, mode), plain and every path run in interleaved rounds (plain, fused, moe, …; ${cfg.warmup} warm-up round(s), then ${cfg.minReps}–${cfg.maxReps} timed rounds, more while they fit in ${cfg.budgetMs} ms), a GC forced before the first timed round and before any call once 4 MiB of garbage built up; each cell is its median.`,
-    'plain = one conv2d (matmul for linear) with a single kernel on the same backend and batch, timed in the same rounds; ratio = path ms / plain ms.',
-    'loop = per sample: mix its kernel (mixExperts), then plain conv2d on that sample. GFLOP/s counts the same nominal work for every path (conv + kernel mixing).',
+    'plain = one conv2d (conv1d for 1-D shapes, matmul for linear) with a single kernel on the same backend and batch, timed in the same rounds; ratio = path ms / plain ms.',
+    'loop = per sample: mix its kernel (mixExperts), then the plain layer on that sample. GFLOP/s counts the same nominal work for every path (conv + kernel mixing).',
     'Forward runs under noGrad; forward+backward runs backward from a fixed dy of ones and yields dx, dexperts, drouting.',
     'cpu and wasm compute synchronously; on the gpu a call ends when `await sum(result).data()` resolves for each result (one float read back, not the whole output).',
     'Memory of the first timed call: scratch = backend bytesAllocated delta (all bytes allocated during the call, cumulative, not the peak) minus the results; ΔRSS = process RSS delta after a forced GC (noisy: freed buffers and heap growth show too).',

@@ -7,10 +7,12 @@ import type { AnyBackend } from '../../core/backend.js';
 import { matmul } from '../../ops/matmul.js';
 import { concat, slice } from '../../ops/shape.js';
 import { conv2d } from '../../ops/conv.js';
+import { conv1d } from '../../ops/conv1d.js';
 import { condConv2d, condLinear } from '../../ops/cond_conv.js';
+import { condConv1d } from '../../ops/cond_conv1d.js';
 import { mixExperts } from '../../ops/cond_mix.js';
-import { planCondConv, planCondLinear, type CondPlan } from '../../ops/cond_plan.js';
-import type { Mode, PathName, ShapeCase } from './sweep.js';
+import { planCondConv, planCondConv1d, planCondLinear, type CondPlan } from '../../ops/cond_plan.js';
+import { taps, type Mode, type PathName, type ShapeCase } from './sweep.js';
 
 /** One case's tensors and the calls the bench times. */
 export interface Workload {
@@ -30,15 +32,17 @@ function convOpts(s: ShapeCase): { padding: number; groups: number } {
 
 /**
  * The tensors of one case, float32 on `backend`, drawn from `seed`. With K null, the plain layer:
- * x and one weight [O, C/groups, k, k] (linear: [O, C]). Otherwise x, experts
- * [K, O, C/groups, k, k] (linear: [K, O, C]) and routing [B, K] uniform in [0, 1).
+ * x and one weight [O, C/groups, k, k] (1-D: [O, C/groups, k]; linear: [O, C]). Otherwise x,
+ * experts [K, O, C/groups, k, k] (1-D: [K, O, C/groups, k]; linear: [K, O, C]) and routing
+ * [B, K] uniform in [0, 1).
  */
 export function makeWorkload(backend: AnyBackend, s: ShapeCase, batch: number, K: number | null, seed: number): Workload {
   const lin = s.kind === 'linear';
-  const xShape = lin ? [batch, s.C] : [batch, s.C, s.H, s.W];
-  const kernelShape = lin ? [s.O, s.C] : [s.O, s.C / s.groups, s.k, s.k];
-  const yShape = lin ? [batch, s.O] : [batch, s.O, s.H, s.W];
-  const fanIn = (s.C / s.groups) * s.k * s.k;
+  const seq = s.kind === 'conv1d';
+  const xShape = lin ? [batch, s.C] : seq ? [batch, s.C, s.W] : [batch, s.C, s.H, s.W];
+  const kernelShape = lin ? [s.O, s.C] : seq ? [s.O, s.C / s.groups, s.k] : [s.O, s.C / s.groups, s.k, s.k];
+  const yShape = lin ? [batch, s.O] : seq ? [batch, s.O, s.W] : [batch, s.O, s.H, s.W];
+  const fanIn = (s.C / s.groups) * taps(s);
   const opts = { backend, dtype: 'float32' as const, requiresGrad: true };
   const x = randn(xShape, { ...opts, seed });
   const w = randn(K === null ? kernelShape : [K, ...kernelShape], { ...opts, seed: seed + 1, std: 1 / Math.sqrt(fanIn) });
@@ -46,7 +50,10 @@ export function makeWorkload(backend: AnyBackend, s: ShapeCase, batch: number, K
   const dy = ones(yShape, { backend, dtype: 'float32' });
   const leaves = routing === null ? [x, w] : [x, w, routing];
   const copts = convOpts(s);
-  const plan = K === null ? null : lin ? planCondLinear(xShape, w.shape) : planCondConv(xShape, w.shape, copts);
+  const plan = K === null ? null : lin ? planCondLinear(xShape, w.shape) : seq ? planCondConv1d(xShape, w.shape, copts) : planCondConv(xShape, w.shape, copts);
+  /** The plain layer on x or one sample of it. */
+  const plainLayer = (xb: Tensor, kernel: Tensor): Tensor =>
+    (lin ? matmul(xb, kernel, { transB: true }) : seq ? conv1d(xb, kernel, null, copts) : conv2d(xb, kernel, null, copts));
 
   /** Per-sample loop of the plain layer: mix sample b's kernel, run it on x[b], concatenate. */
   const loop = (): Tensor => {
@@ -55,7 +62,7 @@ export function makeWorkload(backend: AnyBackend, s: ShapeCase, batch: number, K
     for (let b = 0; b < batch; b++) {
       const kernel = mixExperts(slice(r, [b, 0], [1, K!]), w, kernelShape);
       const xb = slice(x, [b, ...xShape.slice(1).map(() => 0)], [1, ...xShape.slice(1)]);
-      ys.push(lin ? matmul(xb, kernel, { transB: true }) : conv2d(xb, kernel, null, copts));
+      ys.push(plainLayer(xb, kernel));
     }
     return ys.length === 1 ? ys[0] : concat(ys, 0);
   };
@@ -63,11 +70,12 @@ export function makeWorkload(backend: AnyBackend, s: ShapeCase, batch: number, K
   const forward = (path: PathName): Tensor => {
     if (path === 'plain') {
       if (K !== null) throw new Error(`workload: path plain needs the plain workload (K = null), got K = ${K}`);
-      return lin ? matmul(x, w, { transB: true }) : conv2d(x, w, null, copts);
+      return plainLayer(x, w);
     }
     if (routing === null) throw new Error(`workload: path ${path} needs experts (K), got the plain workload`);
     if (path === 'loop') return loop();
-    return lin ? condLinear(x, w, routing, null, { path }) : condConv2d(x, w, routing, null, { ...copts, path });
+    if (lin) return condLinear(x, w, routing, null, { path });
+    return seq ? condConv1d(x, w, routing, null, { ...copts, path }) : condConv2d(x, w, routing, null, { ...copts, path });
   };
 
   return {

@@ -4,13 +4,13 @@ import '../../kernels/register.js';
 import { expect } from 'chai';
 import { cpuBackend } from '../../kernels/cpu/backend.js';
 import { runBackend } from '../../bench/report/runner.js';
-import { convShape, countMeasurements, depthwiseShape, linearShape, MODES, ALL_PATHS, type SweepConfig } from '../../bench/report/sweep.js';
+import { conv1dShape, convShape, countMeasurements, depthwiseShape, layerMacs, linearShape, MODES, ALL_PATHS, QUICK, FULL, weightSize, type SweepConfig } from '../../bench/report/sweep.js';
 import { timeRounds, median } from '../../bench/report/timing.js';
 import { parseBackends } from '../../cli/bench.js';
 
 const tiny: SweepConfig = {
   preset: 'custom',
-  shapes: [convShape(4, 6, 6), depthwiseShape(4, 6), linearShape(8, 6)],
+  shapes: [convShape(4, 6, 6), depthwiseShape(4, 6), conv1dShape(4, 36, 6), linearShape(8, 6)],
   batches: [1, 2],
   Ks: [3],
   modes: MODES,
@@ -22,7 +22,7 @@ const tiny: SweepConfig = {
   budgetMs: 0,
 };
 
-describe('bench runner (cpu; conv3x3 C4 6x6 O6, dw3x3 C4 6x6, linear 8→6; B=1,2; K=3)', () => {
+describe('bench runner (cpu; conv3x3 C4 6x6 O6, dw3x3 C4 6x6, conv1d k3 C4 L36 O6, linear 8→6; B=1,2; K=3)', () => {
   let rows: Awaited<ReturnType<typeof runBackend>>;
   const progress: [number, number][] = [];
   before(async function () {
@@ -32,7 +32,7 @@ describe('bench runner (cpu; conv3x3 C4 6x6 O6, dw3x3 C4 6x6, linear 8→6; B=1,
 
   it('one row per (shape, B, K, mode, path), batch1 only at B=1, no errors', () => {
     expect(rows).to.have.length(countMeasurements(tiny));
-    expect(rows.length).to.equal(3 * 2 * (6 + 5));
+    expect(rows.length).to.equal(4 * 2 * (6 + 5));
     expect(rows.filter((r) => r.error !== undefined).map((r) => r.error)).to.deep.equal([]);
     expect(rows.filter((r) => r.path === 'batch1').every((r) => r.batch === 1)).to.equal(true);
     expect(progress[progress.length - 1]).to.deep.equal([rows.length, rows.length]);
@@ -50,20 +50,35 @@ describe('bench runner (cpu; conv3x3 C4 6x6 O6, dw3x3 C4 6x6, linear 8→6; B=1,
 
   it('auto rows carry the planner choice and its costs (batch1 costed only at B=1)', () => {
     const autos = rows.filter((r) => r.path === 'auto');
-    expect(autos).to.have.length(3 * 2 * 2);
+    expect(autos).to.have.length(4 * 2 * 2);
     for (const a of autos) {
       expect(['fused', 'moe', 'batch1']).to.include(a.autoChoice);
       expect(a.autoCosts).to.have.keys(a.batch === 1 ? ['fused', 'moe', 'batch1'] : ['fused', 'moe']);
     }
   });
 
+  it('the 1-D shape runs condConv1d against conv1d: x [B,4,36], experts [3,6,4,3], outputs [B,6,36], 1-D MACs', () => {
+    const s = conv1dShape(4, 36, 6);
+    expect([s.kind, s.name, weightSize(s), layerMacs(s, 2)]).to.deep.equal(['conv1d', 'conv1d k3 C4 L36 O6', 6 * 4 * 3, 2 * 6 * 36 * 4 * 3]);
+    const r1d = rows.filter((r) => r.kind === 'conv1d');
+    expect(r1d).to.have.length(2 * (6 + 5));
+    expect(r1d.every((r) => r.shape === s.name && r.ms !== null && r.error === undefined)).to.equal(true);
+    const auto = r1d.find((r) => r.path === 'auto' && r.batch === 2)!;
+    expect(auto.autoChoice).to.equal('fused');
+  });
+
+  it('the quick and full presets hold a 1-D shape', () => {
+    expect(QUICK.shapes.filter((s) => s.kind === 'conv1d').map((s) => s.name)).to.deep.equal(['conv1d k3 C32 L256 O32']);
+    expect(FULL.shapes.filter((s) => s.kind === 'conv1d').map((s) => s.name)).to.deep.equal(['conv1d k3 C64 L1024 O64']);
+  });
+
   it('forward memory: allocated − scratch = the output y; moe allocates K outputs, fused does not', () => {
     const fwd = rows.filter((r) => r.mode === 'forward');
     for (const r of fwd) {
-      const [O, HW] = r.shape.startsWith('linear') ? [6, 1] : [r.shape.startsWith('dw') ? 4 : 6, 36];
+      const [O, HW] = r.shape.startsWith('linear') ? [6, 1] : [r.shape.startsWith('dw') ? 4 : 6, 36];  // 6x6 maps and L = 36
       expect(r.allocBytes! - r.scratchBytes!, `${r.shape} ${r.path}`).to.equal(r.batch * O * HW * 4);
     }
-    const conv = (path: string) => fwd.find((r) => r.shape.startsWith('conv') && r.batch === 2 && r.K === 3 && r.path === path)!;
+    const conv = (path: string) => fwd.find((r) => r.shape.startsWith('conv3x3') && r.batch === 2 && r.K === 3 && r.path === path)!;
     expect(conv('moe').scratchBytes!).to.be.at.least(3 * 2 * 6 * 36 * 4);
     // fused: the mixed per-sample kernels [2, 6, 4, 3, 3], nothing K-sized.
     expect(conv('fused').scratchBytes!).to.be.below(conv('moe').scratchBytes!);
