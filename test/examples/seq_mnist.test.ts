@@ -28,6 +28,8 @@ describe('examples/seq_mnist (README: sequential MNIST)', () => {
       expect(r.testAccuracy, r.kind).to.be.within(0, 1);
     }
     expect(rs[0].params).to.be.greaterThan(rs[1].params);
-    expect(lines.join('\n')).to.match(/CondConv1d K=4: \d+ parameters, test accuracy \d+\.\d+% \(untrained \d+\.\d+%\)/);
+    expect(rs[0].macs).to.be.greaterThan(rs[1].macs);
+    expect(rs.map((r) => r.label)).to.deep.equal(['CondConv1d K=4 w=32', 'plain w=32']);
+    expect(lines.join('\n')).to.match(/CondConv1d K=4 w=32: \d+ parameters, \d+ MACs\/sample, test accuracy \d+\.\d+% \(untrained \d+\.\d+%\)/);
   });
 });
