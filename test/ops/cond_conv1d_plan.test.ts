@@ -1,7 +1,8 @@
-// planCondConv1d and condConv1d bad input: the cost model in 1-D (P = output length), auto runs its argmin, and every 2-D bad-input case has a 1-D twin naming condConv1d and the 3-D shapes.
+// planCondConv1d, condConv1d bad input and memory: the cost model in 1-D (P = output length), auto runs its argmin, every 2-D bad-input case has a 1-D twin naming condConv1d and the 3-D shapes, fused scratch is O(B·|W|).
 
 import { expect } from 'chai';
 import type { Tensor } from '../../core/tensor.js';
+import type { AnyBackend } from '../../kernels/backend.js';
 import { cpuBackend } from '../../kernels/cpu/backend.js';
 import { condConv1d } from '../../ops/cond_conv1d.js';
 import { LAUNCH_COST, planCondConv, planCondConv1d, type CondPath } from '../../ops/cond_plan.js';
@@ -100,5 +101,48 @@ describe('condConv1d bad input (twins of the condConv2d cases)', () => {
     expectError(() => condConv1d(x(), E(), r(), null, { dilation: [1, 2] as unknown as number }), 'condConv1d', 'dilation must be one integer for a 1-D op');
     expectError(() => condConv1d(x(), E(), r(), null, { padding: [1, 1, 1, 1] as unknown as number }), 'condConv1d', "padding must be a number, [left, right], 'same' or 'valid'");
     expectError(() => condConv1d(x(), E(), r(), null, null as unknown as object), 'condConv1d', 'opts must be an object');
+  });
+});
+
+/** cpuBackend seen through a proxy that records the element count of every storage a kernel returns. */
+function recordingBackend(): { backend: AnyBackend; sizes: number[] } {
+  const sizes: number[] = [];
+  const backend = new Proxy(cpuBackend, {
+    get(target, prop) {
+      const v: unknown = Reflect.get(target, prop, target);
+      if (typeof v !== 'function') return v;
+      return (...args: unknown[]): unknown => {
+        const out: unknown = (v as (...a: unknown[]) => unknown).apply(target, args);
+        if (out !== null && typeof out === 'object' && 'size' in out && 'dtype' in out) sizes.push((out as { size: number }).size);
+        return out;
+      };
+    },
+  }) as AnyBackend;
+  return { backend, sizes };
+}
+
+describe('condConv1d fused memory (backend allocation counters)', () => {
+  /** Element counts of every buffer one forward + backward allocates. */
+  function fwdBwd(K: number, path: CondPath): { sizes: number[]; wSize: number; ySize: number; xSize: number } {
+    const { backend, sizes } = recordingBackend();
+    const [B, C, O, L] = [4, 8, 16, 40];
+    const x = rnd(1, [B, C, L], 'float32', backend, -1, 1, true);
+    const E = rnd(2, [K, O, C, 3], 'float32', backend, -1, 1, true);
+    const r = rnd(3, [B, K], 'float32', backend, 0, 1, true);
+    const bias = rnd(4, [K, O], 'float32', backend, -1, 1, true);
+    const dy = rnd(5, [B, O, L], 'float32', backend);
+    sizes.length = 0;
+    condConv1d(x, E, r, bias, { padding: 1, path }).backward(dy);
+    return { sizes: [...sizes], wSize: O * C * 3, ySize: dy.size, xSize: x.size };
+  }
+  it('x=[4,8,40] experts=[K,16,8,3] p=1: fused allocates nothing above max(B·|W|, activations) but the K·|W| experts grad; moe K outputs', () => {
+    for (const K of [2, 8]) {
+      const m = fwdBwd(K, 'fused');
+      const cap = Math.max(4 * m.wSize, m.xSize, m.ySize);
+      const over = m.sizes.filter((s) => s > cap);
+      expect(over.every((s) => s === K * m.wSize) && over.length <= 1, `K=${K} sizes ${m.sizes.join(',')}`).to.equal(true);
+      const moe = fwdBwd(K, 'moe');
+      expect(moe.sizes.some((s) => s >= K * moe.ySize), `moe K=${K} stacks K outputs`).to.equal(true);
+    }
   });
 });
