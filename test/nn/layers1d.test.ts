@@ -15,9 +15,12 @@ import {
   AdaptiveAvgPool1d, AvgPool1d, Conv1d, CondConv1d, DepthwiseConv1d, DepthwiseCondConv1d, Flatten, GlobalAvgPool1d, Linear,
   MaxPool1d, Module, ReLU, Sequential, SigmoidRouter, SoftmaxRouter, summary, type RouterOptions,
 } from '../../nn/index.js';
+import type { AnyBackend } from '../../kernels/backend.js';
+import { cpuBackend } from '../../kernels/cpu/backend.js';
+import { forEachBackend } from '../helpers/backends.js';
 import { expectClose } from '../helpers/close.js';
 import { gradcheckModule, rowEntropy, std } from '../helpers/nn.js';
-import { expectError, rnd } from '../helpers/tensors.js';
+import { expectError, mk, read, rnd } from '../helpers/tensors.js';
 
 const f64 = { dtype: 'float64' as const };
 
@@ -192,6 +195,37 @@ describe('1-D pooling layers and a whole sequence net', () => {
     expect(rows.SigmoidRouter.macsByKind.routing).to.equal(8 * 16);
     expect(rows.MaxPool1d.outputShape).to.deep.equal([1, 8, 8]);
     expect(s.outputShape).to.deep.equal([1, 10]);
+  });
+});
+
+describe('a 1-D CondConv net on every backend matches the cpu run', () => {
+  /** Conv1d → DepthwiseCondConv1d + CondConv1d sharing a softmax router → MaxPool1d → GlobalAvgPool1d → Linear, float32. */
+  function net(backend: AnyBackend): Sequential {
+    const router = new SoftmaxRouter(6, 3, { seed: 1, hidden: 4, temperature: 2, backend });
+    class Block extends Module {
+      r = router;
+      dw = new DepthwiseCondConv1d(6, 3, { seed: 2, numExperts: 3, padding: 'same', router, backend });
+      pw = new CondConv1d(6, 8, 1, { seed: 3, numExperts: 3, router, backend });
+      forward(x: Tensor): Tensor {
+        const a = this.r.route(x);
+        return this.pw.forward(this.dw.forward(x, a), a);
+      }
+    }
+    return new Sequential(new Conv1d(4, 6, 3, { seed: 0, padding: 1, backend }), new ReLU(), new Block(), new ReLU(),
+      new MaxPool1d(2), new GlobalAvgPool1d(), new Linear(8, 5, { seed: 4, backend }));
+  }
+  async function run(backend: AnyBackend): Promise<Float64Array[]> {
+    const m = net(backend);
+    const y = m.forward(mk(await read(rnd(9, [3, 4, 12], 'float32')), [3, 4, 12], 'float32', backend));
+    sum(y).backward();
+    return [await read(y), ...await Promise.all(m.parameters().map((p) => read(p.grad!)))];
+  }
+  forEachBackend((tb) => {
+    it(`x=[3,4,12]: output and every parameter gradient within 1e-5 of cpu (backend ${tb.name})`, async () => {
+      const [want, got] = [await run(cpuBackend), await run(tb.backend)];
+      expect(got.length).to.equal(want.length);
+      got.forEach((g, i) => expectClose(g, want[i], 1e-5, i === 0 ? 'y' : `grad ${i - 1}`));
+    });
   });
 });
 
