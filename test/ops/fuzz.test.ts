@@ -6,6 +6,7 @@ import { CondgradError, fmtShape } from '../../core/errors.js';
 import type { Tensor } from '../../core/tensor.js';
 import { forEachBackend } from '../helpers/backends.js';
 import { type FuzzCase, type FuzzContext } from '../helpers/fuzz_core.js';
+import { CONV1D_GENERATORS } from '../helpers/fuzz_conv1d.js';
 import { nnGenerators } from '../helpers/fuzz_nn_ops.js';
 import { TENSOR_GENERATORS } from '../helpers/fuzz_tensor_ops.js';
 import { mulberry32 } from '../helpers/rng.js';
@@ -14,7 +15,7 @@ import { sum } from '../../ops/broadcast.js';
 
 /** FUZZ_SEED explores other streams locally; the suite's default is fixed. */
 const SEED = Number(process.env.FUZZ_SEED ?? 20240607);
-const GENERATORS = [...TENSOR_GENERATORS, ...(await nnGenerators())];
+const GENERATORS = [...TENSOR_GENERATORS, ...(await nnGenerators()), ...CONV1D_GENERATORS];
 const TOTAL_WEIGHT = GENERATORS.reduce((s, [w]) => s + w, 0);
 
 function nextCase(ctx: FuzzContext): FuzzCase {
