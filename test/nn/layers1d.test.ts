@@ -22,7 +22,8 @@ import { expectClose } from '../helpers/close.js';
 import { gradcheckModule, rowEntropy, std } from '../helpers/nn.js';
 import { expectError, mk, read, rnd } from '../helpers/tensors.js';
 
-const f64 = { dtype: 'float64' as const };
+// Float64 layers on the cpu reference, where rnd() puts the inputs (whatever the default backend is).
+const f64 = { dtype: 'float64' as const, backend: 'cpu' as const };
 
 function check(m: Module, shape: number[], seed = 3, forward?: (m: Module, x: Tensor) => Tensor): void {
   const report = gradcheckModule(m, rnd(seed, shape, 'float64', undefined, -1, 1, true), { forward });
