@@ -3,14 +3,6 @@
 import { parseArgs } from 'node:util';
 import * as cg from '../index.js';
 
-/** [B, 1, 28, 28] images → [B, 28, 28] sequences: channel c is pixel column c, step t is row t. */
-export class RowsAsSteps extends cg.Module {
-  override forward(x: cg.Tensor): cg.Tensor {
-    const [B, , H, W] = x.shape;
-    return cg.transpose(cg.reshape(x, [B, H, W]), 1, 2);
-  }
-}
-
 export interface SeqNetOptions {
   /** 'cond': the two inner convolutions are CondConv1d (K experts, sigmoid routers); 'plain': Conv1d. */
   kind: 'cond' | 'plain';
@@ -22,9 +14,10 @@ export interface SeqNetOptions {
 }
 
 /**
- * RowsAsSteps → Conv1d(28, w, 3) → ReLU → [(Cond)Conv1d(w, 2w, 3) → ReLU → MaxPool1d(2)] →
+ * ImageToSequence ([B, 1, 28, 28] → [B, 28, 28]: channel c is pixel column c, step t is row t) → Conv1d(28, w, 3) → ReLU → [(Cond)Conv1d(w, 2w, 3) → ReLU → MaxPool1d(2)] →
  * [(Cond)Conv1d(2w, 2w, 3) → ReLU → MaxPool1d(2)] → GlobalAvgPool1d → Linear(2w, 10). The twins
- * differ only in the two block convolutions (CondConv keeps the stem and the head plain).
+ * differ only in the two block convolutions (CondConv keeps the stem and the head plain). The zoo's
+ * 'seq-cnn' (condgrad train --model seq-cnn) is the same net, with a CondLinear head when converted.
  */
 export function seqNet(o: SeqNetOptions): cg.Sequential {
   const w = o.width ?? 32;
@@ -34,7 +27,7 @@ export function seqNet(o: SeqNetOptions): cg.Sequential {
     ? new cg.CondConv1d(cin, cout, 3, { padding: 'same', numExperts: K, seed: seed + i })
     : new cg.Conv1d(cin, cout, 3, { padding: 'same', seed: seed + i }));
   return new cg.Sequential(
-    new RowsAsSteps(),
+    new cg.ImageToSequence(),
     new cg.Conv1d(28, w, 3, { padding: 'same', seed }), new cg.ReLU(),
     conv(w, 2 * w, 1), new cg.ReLU(), new cg.MaxPool1d(2),
     conv(2 * w, 2 * w, 2), new cg.ReLU(), new cg.MaxPool1d(2),

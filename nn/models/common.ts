@@ -123,15 +123,18 @@ export function depthwise(cfg: ModelConfig, router: Router | null, c: number, k:
   return new DepthwiseCondConv2d(c, k, { ...o, numExperts: cfg.experts, router, path: cfg.path });
 }
 
-/** GAP → dropout → Linear, or CondLinear with its own router on the pooled features. x: [B, C, H, W] → [B, numClasses]. */
+/**
+ * GAP → dropout → Linear, or CondLinear with its own router on the pooled features.
+ * x: [B, C, H, W] → [B, numClasses] (or [B, C, L] with `pool` a GlobalAvgPool1d).
+ */
 export class ClassifierHead extends Module {
-  pool!: GlobalAvgPool2d;
+  pool!: Module;
   drop!: Dropout | null;
   fc!: RoutedLayer;
 
-  constructor(cfg: ModelConfig, inFeatures: number, cond: boolean) {
+  constructor(cfg: ModelConfig, inFeatures: number, cond: boolean, pool: Module = new GlobalAvgPool2d()) {
     super();
-    this.registerModule('pool', new GlobalAvgPool2d());
+    this.registerModule('pool', pool);
     this.registerModule('drop', cfg.dropout > 0 ? new Dropout(cfg.dropout, { rng: cfg.rng.fork() }) : null);
     this.registerModule('fc', cond
       ? new CondLinear(inFeatures, cfg.numClasses, { ...cfg.init, numExperts: cfg.experts, path: cfg.path, router: { kind: cfg.routing, expertDropout: cfg.expertDropout } })

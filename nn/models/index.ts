@@ -1,4 +1,4 @@
-// The model zoo and its factory: createModel('cnn' | 'mobilenet-v1' | 'mobilenet-v2' | 'resnet', options).
+// The model zoo and its factory: createModel('cnn' | 'mobilenet-v1' | 'mobilenet-v2' | 'resnet' | 'seq-cnn', options).
 
 import { CondgradError } from '../../core/errors.js';
 import type { Module } from '../module.js';
@@ -7,16 +7,18 @@ import type { ModelConfig, ModelOptions } from './common.js';
 import { MobileNetV1 } from './mobilenet_v1.js';
 import { MobileNetV2 } from './mobilenet_v2.js';
 import { ResNet } from './resnet.js';
+import { SeqCNN } from './seq_cnn.js';
 
 export { SmallCNN } from './cnn.js';
 export { MobileNetV1, DepthwiseSeparableBlock } from './mobilenet_v1.js';
 export { MobileNetV2, InvertedResidualBlock } from './mobilenet_v2.js';
 export { ResNet, BasicBlock } from './resnet.js';
+export { SeqCNN } from './seq_cnn.js';
 export { ConvBNAct } from './conv_bn.js';
 export { ClassifierHead, type ModelOptions, type ModelConfig, type ConvertMode } from './common.js';
 
-export type ModelName = 'cnn' | 'mobilenet-v1' | 'mobilenet-v2' | 'resnet';
-export const MODEL_NAMES: readonly ModelName[] = ['cnn', 'mobilenet-v1', 'mobilenet-v2', 'resnet'];
+export type ModelName = 'cnn' | 'mobilenet-v1' | 'mobilenet-v2' | 'resnet' | 'seq-cnn';
+export const MODEL_NAMES: readonly ModelName[] = ['cnn', 'mobilenet-v1', 'mobilenet-v2', 'resnet', 'seq-cnn'];
 
 /** A model of the zoo, with its per-sample input shape and resolved options. */
 export type ZooModel = Module & { readonly inputShape: number[]; readonly config: ModelConfig };
@@ -24,7 +26,8 @@ export type ZooModel = Module & { readonly inputShape: number[]; readonly config
 /**
  * Builds a model by name. Options: { width, experts (K), convert: 'none' | 'last' | 'all',
  * routing: 'sigmoid' | 'softmax', inChannels, numClasses, inputSize, expertDropout, path,
- * dropout, seed | rng, dtype, backend }. Defaults suit 28×28 MNIST.
+ * dropout, seed | rng, dtype, backend }. Defaults suit 28×28 MNIST ('seq-cnn' reads it as 28 steps of
+ * 28 features with 1-D convolutions).
  */
 export function createModel(name: ModelName, opts: ModelOptions = {}): ZooModel {
   switch (name) {
@@ -32,6 +35,7 @@ export function createModel(name: ModelName, opts: ModelOptions = {}): ZooModel 
     case 'mobilenet-v1': return new MobileNetV1(opts);
     case 'mobilenet-v2': return new MobileNetV2(opts);
     case 'resnet': return new ResNet(opts);
+    case 'seq-cnn': return new SeqCNN(opts);
     default:
       throw new CondgradError('createModel', `unknown model '${String(name)}'; choose one of ${MODEL_NAMES.join(', ')}`);
   }

@@ -2,17 +2,9 @@
 import { expect } from 'chai';
 import { randn } from '../../core/creation.js';
 import { CondConv1d, Conv1d } from '../../nn/index.js';
-import { RowsAsSteps, seqMnist, seqNet } from '../../examples/seq_mnist.js';
+import { seqMnist, seqNet } from '../../examples/seq_mnist.js';
 
 describe('examples/seq_mnist (README: sequential MNIST)', () => {
-  it('RowsAsSteps reads [B,1,28,28] as [B,28,28] with channel = pixel column and step = row', () => {
-    const x = randn([2, 1, 28, 28], { seed: 1 });
-    const s = new RowsAsSteps().forward(x);
-    expect(s.shape).to.deep.equal([2, 28, 28]);
-    const [xv, sv] = [x.dataSync(), s.dataSync()];
-    // image (row 3, column 5) of sample 1 is step 3 of feature 5.
-    expect(sv[(1 * 28 + 5) * 28 + 3]).to.equal(xv[1 * 784 + 3 * 28 + 5]);
-  });
   it('the twins differ only in their two block convolutions (CondConv1d vs Conv1d)', () => {
     const kinds = (k: 'cond' | 'plain'): string[] => seqNet({ kind: k }).modules().filter((m) => m instanceof Conv1d || m instanceof CondConv1d).map((m) => m.typeName);
     expect(kinds('cond')).to.deep.equal(['Conv1d', 'CondConv1d', 'CondConv1d']);

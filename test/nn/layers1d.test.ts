@@ -12,7 +12,7 @@ import { matmul } from '../../ops/matmul.js';
 import { mean, sum } from '../../ops/reduce.js';
 import { reshape, slice } from '../../ops/shape.js';
 import {
-  AdaptiveAvgPool1d, AvgPool1d, Conv1d, CondConv1d, DepthwiseConv1d, DepthwiseCondConv1d, Flatten, GlobalAvgPool1d, Linear,
+  AdaptiveAvgPool1d, AvgPool1d, Conv1d, CondConv1d, DepthwiseConv1d, DepthwiseCondConv1d, Flatten, GlobalAvgPool1d, ImageToSequence, Linear,
   MaxPool1d, Module, ReLU, Sequential, SigmoidRouter, SoftmaxRouter, summary, type RouterOptions,
 } from '../../nn/index.js';
 import type { AnyBackend } from '../../kernels/backend.js';
@@ -176,7 +176,17 @@ describe('CondConv1d and DepthwiseCondConv1d layers', () => {
   });
 });
 
-describe('1-D pooling layers and a whole sequence net', () => {
+describe('1-D pooling layers, ImageToSequence and a whole sequence net', () => {
+  it('ImageToSequence reads [B,C,H,W] as [B, C·W, H]: step t is row t, feature c·W + w is pixel (c, t, w)', () => {
+    const x = randn([2, 3, 4, 5], { seed: 1 });
+    const s = new ImageToSequence().forward(x);
+    expect(s.shape).to.deep.equal([2, 15, 4]);
+    const [xv, sv] = [x.dataSync(), s.dataSync()];
+    for (const [b, c, t, w] of [[1, 2, 3, 4], [0, 1, 0, 2], [1, 0, 2, 0]]) {
+      expect(sv[(b * 15 + c * 5 + w) * 4 + t]).to.equal(xv[((b * 3 + c) * 4 + t) * 5 + w]);
+    }
+    expectError(() => new ImageToSequence().forward(randn([2, 3, 4])), 'ImageToSequence', 'x must be [B, C, H, W]', '[2,3,4]');
+  });
   it('MaxPool1d(2) / AvgPool1d(3, stride 1, padding 1) / AdaptiveAvgPool1d(4) / GlobalAvgPool1d shapes; stride defaults to the kernel', () => {
     const x = randn([2, 3, 11], { seed: 1 });
     expect(new MaxPool1d(2).forward(x).shape).to.deep.equal([2, 3, 5]);

@@ -7,7 +7,9 @@ import { tidy } from '../../core/scope.js';
 import type { Tensor } from '../../core/tensor.js';
 import { crossEntropy } from '../../ops/softmax.js';
 import { CondConv2d, DepthwiseCondConv2d } from '../../nn/cond_conv.js';
+import { CondConv1d } from '../../nn/cond_conv1d.js';
 import { CondLinear } from '../../nn/cond_linear.js';
+import { Conv1d } from '../../nn/layers/conv1d.js';
 import { Conv2d } from '../../nn/layers/conv2d.js';
 import { Linear } from '../../nn/layers/linear.js';
 import { MODEL_NAMES, createModel, type ModelName } from '../../nn/models/index.js';
@@ -16,7 +18,7 @@ import type { Module } from '../../nn/module.js';
 import { Adam } from '../../nn/optim/adam.js';
 import { expectError } from '../helpers/tensors.js';
 
-const isCond = (m: Module): boolean => m instanceof CondConv2d || m instanceof DepthwiseCondConv2d || m instanceof CondLinear;
+const isCond = (m: Module): boolean => m instanceof CondConv2d || m instanceof DepthwiseCondConv2d || m instanceof CondConv1d || m instanceof CondLinear;
 
 function condNames(m: Module): string[] {
   return m.namedModules().filter(([, mod]) => isCond(mod)).map(([n]) => n);
@@ -62,6 +64,16 @@ describe('models: where CondConv goes', () => {
     expect(plain.getSubmodule('features.0.conv')).to.be.instanceOf(Conv2d);
     expect((plain.getSubmodule('features.0.conv') as Conv2d).outChannels).to.equal(8);
     expect(plain.getSubmodule('head.fc')).to.be.instanceOf(Linear);
+  });
+  it("seq-cnn: reads x [B,1,28,28] as 28 steps of 28 features; 'last' converts the second stage's Conv1d, 'all' both; the stem stays plain", () => {
+    expect(condNames(createModel('seq-cnn', { convert: 'last' }))).to.deep.equal(['features.3', 'head.fc']);
+    expect(condNames(createModel('seq-cnn', { convert: 'all' }))).to.deep.equal(['features.0', 'features.3', 'head.fc']);
+    const plain = createModel('seq-cnn', { convert: 'none', width: 0.5 });
+    expect((plain.getSubmodule('stem.0') as Conv1d).inChannels).to.equal(28);
+    expect((plain.getSubmodule('stem.0') as Conv1d).outChannels).to.equal(16);
+    const s = createModel('seq-cnn', { convert: 'all', experts: 3 }).summary([1, 28, 28]);
+    expect(s.rows.find((r) => r.name === 'features.0')!.inputShape).to.deep.equal([1, 32, 28]);
+    expect(s.rows.find((r) => r.name === 'head')!.inputShape).to.deep.equal([1, 64, 7]);
   });
   it("mobilenet-v1 'last': the last stage's two blocks share one router between depthwise and pointwise", () => {
     const m = createModel('mobilenet-v1', { convert: 'last', experts: 3 });
