@@ -52,6 +52,7 @@ export { BatchNorm2d, type BatchNorm2dLayerOptions } from './nn/layers/batchnorm
 export { Dropout, type DropoutLayerOptions } from './nn/layers/dropout.js';
 export { ReLU, ReLU6, Sigmoid, Tanh, SiLU } from './nn/layers/activations.js';
 export { Flatten } from './nn/layers/flatten.js';
+export { ImageToSequence } from './nn/layers/sequence.js';
 export { MaxPool2d, AvgPool2d, GlobalAvgPool2d, type PoolLayerOptions, type AvgPoolLayerOptions } from './nn/layers/pool.js';
 export { MaxPool1d, AvgPool1d, AdaptiveAvgPool1d, GlobalAvgPool1d, type Pool1dLayerOptions, type AvgPool1dLayerOptions } from './nn/layers/pool1d.js';
 export { Router, SigmoidRouter, SoftmaxRouter, createRouter, type RouterKind, type RouterOptions } from './nn/router.js';
@@ -60,7 +61,7 @@ export { CondConv2d, DepthwiseCondConv2d, type CondLayerOptions, type CondConv2d
 export { CondConv1d, DepthwiseCondConv1d, type CondConv1dLayerOptions, type DepthwiseCondConv1dOptions } from './nn/cond_conv1d.js';
 export { CondLinear, type CondLinearOptions } from './nn/cond_linear.js';
 export { summary, type Macs, type Summary, type SummaryRow, type SummaryOptions } from './nn/summary.js';
-export { SmallCNN, MobileNetV1, DepthwiseSeparableBlock, MobileNetV2, InvertedResidualBlock, ResNet, BasicBlock, ConvBNAct, ClassifierHead,
+export { SmallCNN, MobileNetV1, DepthwiseSeparableBlock, MobileNetV2, InvertedResidualBlock, ResNet, BasicBlock, SeqCNN, ConvBNAct, ClassifierHead,
   MODEL_NAMES, createModel, type ModelOptions, type ModelConfig, type ConvertMode, type ModelName, type ZooModel } from './nn/models/index.js';
 export { Optimizer, type OptimizerState, type Hyper } from './nn/optim/optimizer.js';
 export { SGD, type SGDOptions } from './nn/optim/sgd.js';

@@ -5,7 +5,8 @@ import type { Tensor } from '../../core/tensor.js';
 import type { Padding1d } from '../../kernels/geometry/conv1d.js';
 import { conv1d, depthwiseConv1d } from '../../ops/conv1d.js';
 import { biasParam, fanIn, initRng, kaimingUniformParam, type InitOptions } from '../init.js';
-import { Module, type Macs } from '../module.js';
+import { Module } from '../module.js';
+import { type Macs } from '../summary.js';
 import { convMacs, convRepr } from './conv2d.js';
 
 /** 1-D conv hyper-parameters shared by Conv1d, DepthwiseConv1d and the 1-D CondConv layers. */

@@ -4,7 +4,8 @@ import { checkInt } from '../../core/errors.js';
 import type { Tensor } from '../../core/tensor.js';
 import type { Padding1d } from '../../kernels/geometry/conv1d.js';
 import { adaptiveAvgPool1d, avgPool1d, globalAvgPool1d, maxPool1d } from '../../ops/pool1d.js';
-import { Module, type Macs } from '../module.js';
+import { Module } from '../module.js';
+import { type Macs } from '../summary.js';
 import { kernelSize1d } from './conv1d.js';
 
 export interface Pool1dLayerOptions {

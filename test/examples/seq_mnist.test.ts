@@ -1,7 +1,8 @@
 // examples/seq_mnist (its accuracies are in the README): a few steps of both twins on real digits, so the example keeps running and learning.
 import { expect } from 'chai';
 import { randn } from '../../core/creation.js';
-import { CondConv1d, Conv1d } from '../../nn/index.js';
+import { CondConv1d } from '../../nn/cond_conv1d.js';
+import { Conv1d } from '../../nn/layers/conv1d.js';
 import { seqMnist, seqNet } from '../../examples/seq_mnist.js';
 
 describe('examples/seq_mnist (README: sequential MNIST)', () => {

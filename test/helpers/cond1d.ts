@@ -2,7 +2,7 @@
 
 import type { DType } from '../../core/dtype.js';
 import type { Tensor } from '../../core/tensor.js';
-import type { AnyBackend } from '../../kernels/backend.js';
+import type { AnyBackend } from '../../core/backend.js';
 import type { Conv1dOptions, Padding1d } from '../../kernels/geometry/conv1d.js';
 import { conv1d } from '../../ops/conv1d.js';
 import { tfSamePads } from './naive_conv.js';

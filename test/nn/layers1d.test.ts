@@ -1,5 +1,6 @@
 // 1-D layers: Conv1d, DepthwiseConv1d, CondConv1d, DepthwiseCondConv1d with every router (sigmoid, softmax and temperature, shared, expert dropout), the 1-D pools, summary, and bad input.
 
+import '../../kernels/register.js';
 import { expect } from 'chai';
 import { randn, tensor } from '../../core/creation.js';
 import { noGrad } from '../../core/engine.js';
@@ -9,13 +10,21 @@ import { add } from '../../ops/arithmetic.js';
 import { condConv1d } from '../../ops/cond_conv1d.js';
 import { conv1d, depthwiseConv1d } from '../../ops/conv1d.js';
 import { matmul } from '../../ops/matmul.js';
-import { mean, sum } from '../../ops/reduce.js';
+import { sum } from '../../ops/broadcast.js';
+import { mean } from '../../ops/reduce.js';
 import { reshape, slice } from '../../ops/shape.js';
-import {
-  AdaptiveAvgPool1d, AvgPool1d, Conv1d, CondConv1d, DepthwiseConv1d, DepthwiseCondConv1d, Flatten, GlobalAvgPool1d, ImageToSequence, Linear,
-  MaxPool1d, Module, ReLU, Sequential, SigmoidRouter, SoftmaxRouter, summary, type RouterOptions,
-} from '../../nn/index.js';
-import type { AnyBackend } from '../../kernels/backend.js';
+import { CondConv1d, DepthwiseCondConv1d } from '../../nn/cond_conv1d.js';
+import { ReLU } from '../../nn/layers/activations.js';
+import { Conv1d, DepthwiseConv1d } from '../../nn/layers/conv1d.js';
+import { Flatten } from '../../nn/layers/flatten.js';
+import { Linear } from '../../nn/layers/linear.js';
+import { AdaptiveAvgPool1d, AvgPool1d, GlobalAvgPool1d, MaxPool1d } from '../../nn/layers/pool1d.js';
+import { ImageToSequence } from '../../nn/layers/sequence.js';
+import { Sequential } from '../../nn/layers/sequential.js';
+import { Module } from '../../nn/module.js';
+import { SigmoidRouter, SoftmaxRouter, type RouterOptions } from '../../nn/router.js';
+import { summary } from '../../nn/summary.js';
+import type { AnyBackend } from '../../core/backend.js';
 import { cpuBackend } from '../../kernels/cpu/backend.js';
 import { forEachBackend } from '../helpers/backends.js';
 import { expectClose } from '../helpers/close.js';

@@ -1,5 +1,6 @@
 // condConv1d agreement: fused, moe, batch1 and auto against a per-sample loop of plain conv1d with mixed weights, on 60 seeded configurations per backend and dtype.
 
+import '../../kernels/register.js';
 import { expect } from 'chai';
 import type { DType } from '../../core/dtype.js';
 import { condConv1d } from '../../ops/cond_conv1d.js';

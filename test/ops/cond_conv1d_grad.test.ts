@@ -1,5 +1,6 @@
 // condConv1d gradients: float64 gradchecks of x, experts, routing and bias on every path and float64 backend, float32 backends against the cpu float64 gradients, the fused closed form, and K = 1 degeneracy.
 
+import '../../kernels/register.js';
 import { expect } from 'chai';
 import type { DType } from '../../core/dtype.js';
 import type { Tensor } from '../../core/tensor.js';

@@ -1,8 +1,9 @@
 // planCondConv1d, condConv1d bad input and memory: the cost model in 1-D (P = output length), auto runs its argmin, every 2-D bad-input case has a 1-D twin naming condConv1d and the 3-D shapes, fused scratch is O(B·|W|).
 
+import '../../kernels/register.js';
 import { expect } from 'chai';
 import type { Tensor } from '../../core/tensor.js';
-import type { AnyBackend } from '../../kernels/backend.js';
+import type { AnyBackend } from '../../core/backend.js';
 import { cpuBackend } from '../../kernels/cpu/backend.js';
 import { condConv1d } from '../../ops/cond_conv1d.js';
 import { LAUNCH_COST, planCondConv, planCondConv1d, type CondPath } from '../../ops/cond_plan.js';

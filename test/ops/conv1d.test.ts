@@ -1,5 +1,6 @@
 // conv1d, depthwiseConv1d and conv1dPerSample ops: hand-computed forwards, naive-loop agreement, bitwise equality with conv2d at H = 1, float64 gradchecks and bad input.
 
+import '../../kernels/register.js';
 import { expect } from 'chai';
 import type { DType } from '../../core/dtype.js';
 import type { Tensor } from '../../core/tensor.js';

@@ -1,5 +1,6 @@
 // maxPool1d, avgPool1d, globalAvgPool1d and adaptiveAvgPool1d: hand-computed values, equality with the 2-D pools at H = 1 on every backend, float64 gradchecks and bad input.
 
+import '../../kernels/register.js';
 import { expect } from 'chai';
 import type { DType } from '../../core/dtype.js';
 import type { Pool1dOptions } from '../../kernels/geometry/pool1d.js';
