@@ -38,7 +38,7 @@ describe('cli', () => {
   it('bad flag values → exit 2 naming the flag', async () => {
     for (const [args, re] of [
       [['train', '--epochs', 'two'], /--epochs must be an integer >= 1; got 'two'/],
-      [['train', '--model', 'vgg'], /--model must be one of cnn, mobilenet-v1, mobilenet-v2, resnet; got 'vgg'/],
+      [['train', '--model', 'vgg'], /--model must be one of cnn, mobilenet-v1, mobilenet-v2, resnet, seq-cnn; got 'vgg'/],
       [['summary', '--experts', '0'], /--experts must be an integer >= 1/],
       [['train', '--backend', 'tpu'], /--backend must be one of cpu, wasm, gpu/],
       [['train', '--backend', 'wasm', '--threads', '0'], /--threads must be an integer >= 1 and <= 64; got '0'/],
