@@ -1,7 +1,9 @@
-// Build: compiles the WebAssembly kernels, bundles the library and CLI with esbuild into dist/, and emits the type declarations the exports map names.
+// Build: compiles the WebAssembly kernels, bundles the library and CLI with esbuild into dist/ (Node) and dist/browser/ (browsers), and emits the type declarations the exports map names.
 import { build } from 'esbuild';
 import { existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { buildBrowser } from './build.browser.mjs';
 
 if (existsSync('kernels/wasm/build.mjs')) {
   execFileSync(process.execPath, ['kernels/wasm/build.mjs'], { stdio: 'inherit' });
@@ -21,6 +23,10 @@ await build({ ...common, entryPoints: ['index.ts'], outfile: 'dist/index.js' });
 if (existsSync('cli/main.ts')) {
   await build({ ...common, entryPoints: ['cli/main.ts'], outfile: 'dist/cli.js' });
 }
+
+// dist/browser/condgrad.js: the same API for browsers (see build.browser.mjs).
+rmSync('dist/browser', { recursive: true, force: true });
+await buildBrowser();
 
 // dist/types/index.d.ts and the files it references (tsc also type-checks the library here).
 execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });

@@ -3,6 +3,7 @@
 import { CondgradError } from './errors.js';
 import type { AnyBackend, BackendFactory, BackendName } from './backend.js';
 import { checkThreadCount, chooseThreadCount } from './threads.js';
+import { readEnv } from './platform/env.js';
 
 // The engine knows no backend implementation: kernels/register.ts (imported by the package entry)
 // registers the cpu reference backend and the factories of the asynchronous ones.
@@ -185,7 +186,7 @@ const NAMES: readonly BackendName[] = ['cpu', 'wasm', 'gpu'];
  * backend is chosen, so a mistyped value is never silently ignored.
  */
 export async function chooseDefaultBackend(probe: DefaultBackendProbe = {}): Promise<AnyBackend> {
-  const env = (probe.env ?? (typeof process === 'object' ? process.env?.[BACKEND_ENV] : undefined) ?? '').trim();
+  const env = (probe.env ?? readEnv(BACKEND_ENV) ?? '').trim();
   const start = probe.start ?? ((name: 'wasm' | 'gpu') => initBackend(name));
   chooseThreadCount(undefined, { env: probe.threadsEnv, available: 1 });
   if (env !== '') {

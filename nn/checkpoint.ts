@@ -1,217 +1,36 @@
-// Checkpoints: a versioned, checksummed binary file of model and optimizer tensors plus JSON run state, written atomically and verified on load.
+// Checkpoints on disk: saveCheckpoint writes the checksummed bytes of checkpoint_codec atomically; readCheckpoint and loadCheckpoint verify and restore them.
 
-import { createHash, randomBytes } from 'node:crypto';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { CondgradError, fmtShape } from '../core/errors.js';
-import { allocArray, bytesPerElement, isDType, type DType, type FloatArray } from '../core/dtype.js';
 import { tensor } from '../core/creation.js';
-import { Tensor } from '../core/tensor.js';
+import { readFileBytes, writeFileAtomic } from '../core/platform/files.js';
+import type { Tensor } from '../core/tensor.js';
 import type { AnyBackend, BackendName } from '../core/backend.js';
-import { sizeOf } from '../core/shape.js';
+import { decodeCheckpoint, encodeCheckpoint, type CheckpointData, type LoadedCheckpoint } from './checkpoint_codec.js';
 import type { Module } from './module.js';
 import type { Optimizer, OptimizerState } from './optim/optimizer.js';
 
-/**
- * File layout (all integers little-endian):
- *   0  magic "CONDGRAD" (8 bytes)
- *   8  format version (u32)
- *  12  header length H in bytes (u32)
- *  16  SHA-256 of header ‖ payload (32 bytes)
- *  48  header: UTF-8 JSON {version, config, state, tensors: [{name, dtype, shape, offset, byteLength}], payloadBytes}
- *  48+H payload: each tensor's raw little-endian elements at its offset (8-byte aligned)
- */
-export const CHECKPOINT_MAGIC = 'CONDGRAD';
-export const CHECKPOINT_VERSION = 1;
-const PRELUDE = 48;
-
-/** What a checkpoint holds. Tensors are read back from any backend (async, so gpu works too). */
-export interface CheckpointData {
-  /** Model and run configuration (plain JSON), enough to rebuild the model. */
-  config: Record<string, unknown>;
-  /** Epochs completed. */
-  epoch: number;
-  /** Optimizer steps completed. */
-  step: number;
-  /** The run seed; every random stream of epoch e derives from (seed, e). */
-  seed: number;
-  model: Record<string, Tensor>;
-  optimizer?: OptimizerState;
-  /** Any other JSON state (e.g. the epoch log so far). */
-  extra?: Record<string, unknown>;
-}
-
-export interface TensorEntry {
-  name: string;
-  dtype: DType;
-  shape: number[];
-  offset: number;
-  byteLength: number;
-}
-
-/** A verified checkpoint on the host: JSON state plus tensor data by name (`model.*`, `optimizer.*`). */
-export interface LoadedCheckpoint {
-  version: number;
-  config: Record<string, unknown>;
-  epoch: number;
-  step: number;
-  seed: number;
-  optimizerMeta: OptimizerState['meta'] | null;
-  extra: Record<string, unknown>;
-  tensors: Map<string, { dtype: DType; shape: number[]; data: FloatArray }>;
-}
-
-const LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
-function toBytes(a: FloatArray): Uint8Array {
-  if (LE) return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-  const out = new Uint8Array(a.byteLength);
-  const dv = new DataView(out.buffer);
-  a.forEach((v, i) => (a instanceof Float32Array ? dv.setFloat32(i * 4, v, true) : dv.setFloat64(i * 8, v, true)));
-  return out;
-}
-
-function fromBytes(bytes: Uint8Array, dtype: DType): FloatArray {
-  const n = bytes.byteLength / bytesPerElement(dtype);
-  const out = allocArray(dtype, n);
-  if (LE) {
-    new Uint8Array(out.buffer).set(bytes);
-  } else {
-    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    for (let i = 0; i < n; i++) out[i] = dtype === 'float32' ? dv.getFloat32(i * 4, true) : dv.getFloat64(i * 8, true);
-  }
-  return out;
-}
-
-function checkCount(op: string, name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new CondgradError(op, `${name} must be a non-negative integer, got ${String(v)}`);
-  return v;
-}
-
-/**
- * Writes `chunks` to `file` atomically: a temp file in the same directory, fsync, rename over
- * `file`, then fsync of the directory. On failure `file` keeps its previous contents, the temp
- * file is removed, and a CondgradError naming `op` is thrown.
- */
-export function writeFileAtomic(op: string, file: string, chunks: readonly Uint8Array[]): void {
-  const dir = path.dirname(path.resolve(file));
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  let fd: number | null = null;
-  try {
-    fs.mkdirSync(dir, { recursive: true });
-    fd = fs.openSync(tmp, 'wx');
-    for (const c of chunks) fs.writeSync(fd, c);
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
-    fd = null;
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    if (fd !== null) fs.closeSync(fd);
-    fs.rmSync(tmp, { force: true });
-    throw new CondgradError(op, `could not write ${file}: ${(e as Error).message}`);
-  }
-  try {
-    const dfd = fs.openSync(dir, 'r');
-    try { fs.fsyncSync(dfd); } finally { fs.closeSync(dfd); }
-  } catch {
-    // Directory fsync is not supported everywhere (e.g. some network file systems); the rename is done.
-  }
-}
+export { CHECKPOINT_MAGIC, CHECKPOINT_VERSION, encodeCheckpoint, decodeCheckpoint, type CheckpointData, type LoadedCheckpoint, type TensorEntry } from './checkpoint_codec.js';
+export { writeFileAtomic } from '../core/platform/files.js';
 
 /**
  * Writes a checkpoint atomically: to a temp file in the same directory, fsync, then rename over
  * `file` (then fsync of the directory). If anything fails, `file` keeps its previous contents and
- * the temp file is removed. Returns the file size and checksum.
+ * the temp file is removed. Returns the file size and checksum. (The browser build has no files:
+ * there encodeCheckpoint gives the bytes.)
  */
 export async function saveCheckpoint(file: string, data: CheckpointData): Promise<{ bytes: number; sha256: string }> {
-  const op = 'saveCheckpoint';
-  checkCount(op, 'epoch', data.epoch);
-  checkCount(op, 'step', data.step);
-  if (typeof data.seed !== 'number' || !Number.isFinite(data.seed)) throw new CondgradError(op, `seed must be a finite number, got ${String(data.seed)}`);
-  const named: [string, Tensor][] = [
-    ...Object.entries(data.model).map(([k, t]) => [`model.${k}`, t] as [string, Tensor]),
-    ...Object.entries(data.optimizer?.tensors ?? {}).map(([k, t]) => [`optimizer.${k}`, t] as [string, Tensor]),
-  ];
-  const entries: TensorEntry[] = [];
-  const chunks: Uint8Array[] = [];
-  let offset = 0;
-  for (const [name, t] of named) {
-    if (!(t instanceof Tensor)) throw new CondgradError(op, `'${name}' must be a Tensor, got ${t === null ? 'null' : typeof t}`);
-    if (t.isDisposed) throw new CondgradError(op, `'${name}' ${fmtShape(t.shape)} was disposed`);
-    const bytes = toBytes(await t.data());
-    const pad = (8 - (offset % 8)) % 8;
-    if (pad > 0) chunks.push(new Uint8Array(pad));
-    offset += pad;
-    entries.push({ name, dtype: t.dtype, shape: [...t.shape], offset, byteLength: bytes.byteLength });
-    chunks.push(bytes);
-    offset += bytes.byteLength;
-  }
-  const header = Buffer.from(JSON.stringify({
-    version: CHECKPOINT_VERSION,
-    config: data.config,
-    state: { epoch: data.epoch, step: data.step, seed: data.seed, optimizer: data.optimizer?.meta ?? null, extra: data.extra ?? {} },
-    tensors: entries,
-    payloadBytes: offset,
-  }), 'utf8');
-  const hash = createHash('sha256').update(header);
-  for (const c of chunks) hash.update(c);
-  const digest = hash.digest();
-  const prelude = Buffer.alloc(PRELUDE);
-  prelude.write(CHECKPOINT_MAGIC, 0, 'latin1');
-  prelude.writeUInt32LE(CHECKPOINT_VERSION, 8);
-  prelude.writeUInt32LE(header.byteLength, 12);
-  digest.copy(prelude, 16);
-
-  writeFileAtomic(op, file, [prelude, header, ...chunks]);
-  return { bytes: PRELUDE + header.byteLength + offset, sha256: digest.toString('hex') };
+  const { bytes, sha256 } = await encodeCheckpoint(data, 'saveCheckpoint');
+  writeFileAtomic('saveCheckpoint', file, [bytes]);
+  return { bytes: bytes.byteLength, sha256 };
 }
 
-/** Reads and verifies a checkpoint (magic, version, sizes, checksum, tensor index); data stays on the host. */
-export function readCheckpoint(file: string): LoadedCheckpoint {
-  const op = 'loadCheckpoint';
-  let buf: Buffer;
-  try {
-    buf = fs.readFileSync(file);
-  } catch (e) {
-    throw new CondgradError(op, `cannot read ${file}: ${(e as Error).message}`);
-  }
-  const bad = (msg: string): CondgradError => new CondgradError(op, `${file}: ${msg}`);
-  if (buf.byteLength < PRELUDE) throw bad(`truncated: ${buf.byteLength} bytes is shorter than the ${PRELUDE}-byte prelude`);
-  if (buf.toString('latin1', 0, 8) !== CHECKPOINT_MAGIC) throw bad('not a condgrad checkpoint (bad magic)');
-  const version = buf.readUInt32LE(8);
-  if (version !== CHECKPOINT_VERSION) throw bad(`unsupported format version ${version} (this build reads version ${CHECKPOINT_VERSION})`);
-  const headerLen = buf.readUInt32LE(12);
-  if (PRELUDE + headerLen > buf.byteLength) throw bad(`truncated: header needs ${PRELUDE + headerLen} bytes, file has ${buf.byteLength}`);
-  const digest = createHash('sha256').update(buf.subarray(PRELUDE)).digest();
-  if (!digest.equals(buf.subarray(16, 48))) {
-    throw bad(`checksum mismatch (stored ${buf.subarray(16, 48).toString('hex').slice(0, 16)}…, computed ${digest.toString('hex').slice(0, 16)}…): the file is corrupted or truncated`);
-  }
-  let h: { version: number; config: Record<string, unknown>; state: Record<string, unknown>; tensors: TensorEntry[]; payloadBytes: number };
-  try {
-    h = JSON.parse(buf.toString('utf8', PRELUDE, PRELUDE + headerLen)) as typeof h;
-  } catch (e) {
-    throw bad(`header is not valid JSON: ${(e as Error).message}`);
-  }
-  const payload = buf.subarray(PRELUDE + headerLen);
-  if (h.payloadBytes !== payload.byteLength) throw bad(`payload is ${payload.byteLength} bytes, header says ${h.payloadBytes}`);
-  const tensors: LoadedCheckpoint['tensors'] = new Map();
-  for (const e of h.tensors) {
-    if (!isDType(e.dtype) || !Array.isArray(e.shape) || e.byteLength !== sizeOf(e.shape) * bytesPerElement(e.dtype) || e.offset % 8 !== 0 || e.offset + e.byteLength > payload.byteLength) {
-      throw bad(`tensor '${e.name}' ${e.dtype} ${fmtShape(e.shape ?? [])} has an inconsistent entry (offset ${e.offset}, ${e.byteLength} bytes, payload ${payload.byteLength})`);
-    }
-    tensors.set(e.name, { dtype: e.dtype, shape: e.shape, data: fromBytes(payload.subarray(e.offset, e.offset + e.byteLength), e.dtype) });
-  }
-  const s = h.state;
-  return {
-    version,
-    config: h.config,
-    epoch: checkCount(op, 'epoch', s.epoch),
-    step: checkCount(op, 'step', s.step),
-    seed: s.seed as number,
-    optimizerMeta: (s.optimizer as OptimizerState['meta'] | null) ?? null,
-    extra: (s.extra as Record<string, unknown>) ?? {},
-    tensors,
-  };
+/**
+ * Reads and verifies a checkpoint (magic, version, sizes, checksum, tensor index) from a file, or
+ * from its bytes (a Uint8Array: the way in the browser); data stays on the host.
+ */
+export function readCheckpoint(file: string | Uint8Array): LoadedCheckpoint {
+  if (typeof file !== 'string') return decodeCheckpoint(file, 'checkpoint bytes');
+  return decodeCheckpoint(readFileBytes('loadCheckpoint', file), file);
 }
 
 /**
@@ -260,9 +79,9 @@ export function restoreCheckpoint(ck: LoadedCheckpoint, model: Module, optimizer
   }
 }
 
-/** readCheckpoint + restoreCheckpoint: verifies `file` and loads it into the model (and optimizer). */
-export function loadCheckpoint(file: string, model: Module, optimizer?: Optimizer): LoadedCheckpoint {
+/** readCheckpoint + restoreCheckpoint: verifies `file` (a path, or the bytes) and loads it into the model (and optimizer). */
+export function loadCheckpoint(file: string | Uint8Array, model: Module, optimizer?: Optimizer): LoadedCheckpoint {
   const ck = readCheckpoint(file);
-  restoreCheckpoint(ck, model, optimizer, file);
+  restoreCheckpoint(ck, model, optimizer, typeof file === 'string' ? file : 'checkpoint bytes');
   return ck;
 }

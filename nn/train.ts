@@ -1,7 +1,5 @@
 // The training loop: epochs of tidy()-scoped steps with lr and router-temperature schedules, mixup, per-epoch eval, JSON log and checkpoints.
 
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { CondgradError } from '../core/errors.js';
 import { tidy } from '../core/scope.js';
 import { manualSeed } from '../core/random.js';
@@ -9,7 +7,8 @@ import type { DType } from '../core/dtype.js';
 import type { Tensor } from '../core/tensor.js';
 import type { AnyBackend } from '../core/backend.js';
 import { crossEntropy } from '../ops/softmax.js';
-import { loadCheckpoint, saveCheckpoint, writeFileAtomic } from './checkpoint.js';
+import { readFileBytes, siblingPath, writeFileAtomic } from '../core/platform/files.js';
+import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { batchImages, deriveSeed, type Batch, type DataLoader } from './data/loader.js';
 import { mixupCrossEntropy } from './data/mixup.js';
 import { evaluate, scoreLogits } from './evaluate.js';
@@ -211,7 +210,7 @@ export async function train(model: Module, loaders: TrainLoaders, opts: TrainOpt
     history.push(rec);
     if (opts.logFile !== undefined) {
       const log = { format: 'condgrad-train-log', version: 1, config: opts.config ?? {}, seed, backend: p0?.backend.name ?? null, epochs: history };
-      writeFileAtomic('train', opts.logFile, [Buffer.from(`${JSON.stringify(log, null, 2)}\n`, 'utf8')]);
+      writeFileAtomic('train', opts.logFile, [new TextEncoder().encode(`${JSON.stringify(log, null, 2)}\n`)]);
     }
     if (opts.checkpointFile !== undefined) {
       await saveCheckpoint(opts.checkpointFile, {
@@ -219,7 +218,7 @@ export async function train(model: Module, loaders: TrainLoaders, opts: TrainOpt
         model: model.stateDict(), optimizer: opts.optimizer.stateDict(), extra: { history },
       });
       if (opts.keepEpochCheckpoints) {
-        writeFileAtomic('train', path.join(path.dirname(opts.checkpointFile), `epoch-${epoch + 1}.ckpt`), [fs.readFileSync(opts.checkpointFile)]);
+        writeFileAtomic('train', siblingPath(opts.checkpointFile, `epoch-${epoch + 1}.ckpt`), [readFileBytes('train', opts.checkpointFile)]);
       }
     }
     opts.onEpoch?.(rec);

@@ -2,9 +2,18 @@
 
 import { CondgradError } from '../../core/errors.js';
 import { ARG_SLOTS, S_CHUNK, S_COUNTER, S_END, S_N } from './assembly/layout.js';
+import { sharedMemoryThreads } from '../../core/platform/env.js';
 import { WasmHeap } from './heap.js';
 import { chooseThreadCount } from '../../core/threads.js';
 import { ThreadPool, type KernelFn } from './threads.js';
+
+/** Base64 to bytes with atob (a global in Node and in browsers). */
+function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
+  const s = atob(b64);
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
+}
 
 /** Every kernel the host dispatches by name (the index is what workers receive). */
 export const KERNELS = [
@@ -37,7 +46,7 @@ export function kernelModule(): Promise<WebAssembly.Module> {
       modulePromise = null;
       throw new CondgradError('wasm', `the wasm kernels are not built; run \`node kernels/wasm/build.mjs\` (${(e as Error).message})`);
     }
-    return WebAssembly.compile(Buffer.from(b64, 'base64'));
+    return WebAssembly.compile(decodeBase64(b64));
   })();
   return modulePromise;
 }
@@ -52,6 +61,23 @@ export interface RuntimeOptions {
    * ops on one thread. Tests set 1 to exercise the threaded paths on small shapes.
    */
   minWorkPerThread?: number;
+}
+
+let statedOneThread = false;
+
+/**
+ * `requested`, or 1 where workers cannot share the wasm memory (a browser page that is not
+ * cross-origin isolated); that fallback is stated once on the console.
+ */
+function usableThreads(requested: number): number {
+  if (requested === 1) return 1;
+  const support = sharedMemoryThreads();
+  if (support.ok) return requested;
+  if (!statedOneThread) {
+    statedOneThread = true;
+    console.info(`condgrad: the wasm backend runs on 1 thread instead of ${requested}: ${support.reason}`);
+  }
+  return 1;
 }
 
 /** Bytes per argument block. */
@@ -86,7 +112,7 @@ export class WasmRuntime {
   }
 
   static async create(opts: RuntimeOptions = {}): Promise<WasmRuntime> {
-    const { threads } = chooseThreadCount(opts.threads);
+    const threads = usableThreads(chooseThreadCount(opts.threads).threads);
     const maxBytes = opts.maxMemoryBytes ?? 4 * 1024 ** 3;
     if (!(maxBytes >= 1 << 20)) throw new CondgradError('wasm', `maxMemoryBytes must be at least 1 MiB, got ${maxBytes}`);
     const module = await kernelModule();

@@ -1,8 +1,8 @@
 // Worker threads that share the wasm memory: one synchronous fork-join call runs a kernel's slices on every thread.
 
-import { Worker } from 'node:worker_threads';
 import { CondgradError } from '../../core/errors.js';
-import { CTRL_DONE, CTRL_ERROR, CTRL_GEN, CTRL_QUIT, CTRL_SLOTS, WORKER_SOURCE } from './worker_source.js';
+import { controlBuffer, spawnKernelWorker, waitAtLeast, type KernelWorker } from './spawn.js';
+import { CTRL_DONE, CTRL_ERROR, CTRL_GEN, CTRL_QUIT, CTRL_SLOTS } from './worker_source.js';
 
 /** A kernel entry point: takes the byte address of its argument block. */
 export type KernelFn = (args: number) => void;
@@ -10,11 +10,12 @@ export type KernelFn = (args: number) => void;
 /**
  * `threads` threads in all: the caller's plus threads-1 workers, each with its own instance of the
  * kernel module over the same shared memory. `run` is synchronous: the main thread runs slice 0,
- * then sleeps (Atomics.wait) until every worker has reported.
+ * then waits until every worker has reported (Atomics.wait; a browser page's main thread, which
+ * may not block, spins on Atomics.load instead: see spawn.browser.ts).
  */
 export class ThreadPool {
   readonly threads: number;
-  private readonly workers: Worker[] = [];
+  private readonly workers: KernelWorker[] = [];
   private readonly ctrl: Int32Array;
   private closed = false;
 
@@ -25,24 +26,17 @@ export class ThreadPool {
 
   /** Starts threads-1 workers and waits until each has instantiated the module. */
   static async create(threads: number, module: WebAssembly.Module, memory: WebAssembly.Memory, names: readonly string[]): Promise<ThreadPool> {
-    const ctrl = new Int32Array(new SharedArrayBuffer(4 * (CTRL_SLOTS + 2 * threads)));
+    const ctrl = new Int32Array(controlBuffer(4 * (CTRL_SLOTS + 2 * threads)));
     const pool = new ThreadPool(threads, ctrl);
-    const ready: Promise<void>[] = [];
-    for (let t = 1; t < threads; t++) {
-      const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, ctrlBuffer: ctrl.buffer, tid: t, names: [...names] } });
-      pool.workers.push(w);
-      ready.push(new Promise<void>((resolve, reject) => {
-        w.once('message', () => resolve());
-        w.once('error', (e) => reject(new CondgradError('wasm.threads', `worker ${t} failed to start: ${e.message}`)));
-      }));
-    }
     try {
-      await Promise.all(ready);
+      for (let t = 1; t < threads; t++) {
+        pool.workers.push(spawnKernelWorker({ module, memory, ctrlBuffer: ctrl.buffer, tid: t, names: [...names] }));
+      }
+      await Promise.all(pool.workers.map((w) => w.ready));
     } catch (e) {
       await pool.close();
       throw e;
     }
-    for (const w of pool.workers) w.unref();
     return pool;
   }
 
@@ -74,7 +68,7 @@ export class ThreadPool {
       failure = e;
     }
     const want = this.threads - 1;
-    for (let d = Atomics.load(c, CTRL_DONE); d < want; d = Atomics.load(c, CTRL_DONE)) Atomics.wait(c, CTRL_DONE, d);
+    waitAtLeast(c, CTRL_DONE, want);
     if (failure !== null) throw new CondgradError('wasm.threads', `${kernel} trapped on the main thread: ${(failure as Error).message}`);
     const bad = Atomics.load(c, CTRL_ERROR);
     if (bad !== 0) throw new CondgradError('wasm.threads', `${kernel} trapped on worker ${bad - 1}`);

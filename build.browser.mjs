@@ -1,0 +1,40 @@
+// The browser build: dist/browser/condgrad.js (ES module, no Node built-ins). Each module with a `<name>.browser.ts`
+// sibling is replaced by it at build time; any Node built-in left is a build error.
+import { build } from 'esbuild';
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+
+/** Resolves `./x.js` to `./x.browser.ts` where that file exists, and refuses every Node built-in. */
+export const browserPlatform = {
+  name: 'condgrad-browser-platform',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.?\// }, (args) => {
+      if (args.importer.includes('node_modules')) return undefined;
+      const file = resolve(dirname(args.importer), args.path).replace(/\.js$/, '');
+      const swap = `${file}.browser.ts`;
+      return existsSync(swap) ? { path: swap } : undefined;
+    });
+    b.onResolve({ filter: /^node:|^(fs|path|os|crypto|module|url|worker_threads|child_process)$/ }, (args) => ({
+      errors: [{ text: `${args.importer} imports the Node built-in '${args.path}': give it a .browser.ts sibling` }],
+    }));
+  },
+};
+
+/** Builds the library for browsers into `outdir` (condgrad.js plus lazily loaded chunks: the wasm and gpu backends). */
+export async function buildBrowser({ outdir = 'dist/browser', minify = false } = {}) {
+  return build({
+    entryPoints: { condgrad: 'index.ts' },
+    outdir,
+    bundle: true,
+    splitting: true,
+    platform: 'browser',
+    format: 'esm',
+    target: 'es2022',
+    sourcemap: true,
+    minify,
+    chunkNames: 'chunks/[name]-[hash]',
+    plugins: [browserPlatform],
+    logLevel: 'warning',
+    metafile: true,
+  });
+}

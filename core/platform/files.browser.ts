@@ -1,0 +1,23 @@
+// Files in the browser build: there is no file system, so every path-taking call is a named error that points at the byte-level API.
+
+import { CondgradError } from '../errors.js';
+
+function noFiles(op: string, file: string): CondgradError {
+  return new CondgradError(op, `cannot use the file '${file}': the browser build has no file system; pass bytes instead (encodeCheckpoint(data) gives a Uint8Array, new Blob([bytes]) a download; readCheckpoint and loadCheckpoint take a Uint8Array, e.g. new Uint8Array(await blob.arrayBuffer()))`);
+}
+
+/** Always throws: the browser build has no file system. */
+export function writeFileAtomic(op: string, file: string, _chunks: readonly Uint8Array[]): void {
+  throw noFiles(op, file);
+}
+
+/** Always throws: the browser build has no file system. */
+export function readFileBytes(op: string, file: string): Uint8Array {
+  throw noFiles(op, file);
+}
+
+/** `name` beside `file` (plain string arithmetic: the browser build has no paths to resolve). */
+export function siblingPath(file: string, name: string): string {
+  const i = file.lastIndexOf('/');
+  return i < 0 ? name : `${file.slice(0, i + 1)}${name}`;
+}
