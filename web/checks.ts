@@ -1,0 +1,102 @@
+// Checks that run the same code in Node and in the page (the browser test compares the two): a fixed-seed condConv2d forward and backward, and bad input.
+
+type Cg = typeof import('../index.js');
+
+/** A condConv2d problem, as plain arrays so that Node and the page start from the same numbers. */
+export interface ParityInputs {
+  x: number[]; xShape: number[];
+  experts: number[]; expertsShape: number[];
+  routing: number[]; routingShape: number[];
+  bias: number[]; biasShape: number[];
+  /** Upstream gradient of y. */
+  dy: number[];
+  opts: { stride?: number; padding?: number; path: 'fused' | 'moe' };
+  backends: ('cpu' | 'wasm' | 'gpu')[];
+}
+
+/** y and the gradients of x, experts, routing and bias. */
+export interface ParityResult {
+  y: number[]; dx: number[]; dexperts: number[]; drouting: number[]; dbias: number[];
+}
+
+/** Seeded inputs (from condgrad's own generator) for a small CondConv layer with K = 3. */
+export function parityInputs(cg: Cg, backends: ParityInputs['backends'], path: 'fused' | 'moe' = 'fused'): ParityInputs {
+  const arr = (t: { dataSync(): ArrayLike<number> }): number[] => Array.from(t.dataSync());
+  const [B, C, H, O, K] = [2, 3, 7, 4, 3];
+  const x = cg.randn([B, C, H, H], { seed: 11 });
+  const experts = cg.randn([K, O, C, 3, 3], { seed: 12 });
+  const routing = cg.rand([B, K], { seed: 13 });
+  const bias = cg.randn([K, O], { seed: 14 });
+  const dy = cg.randn([B, O, H, H], { seed: 15 });
+  return {
+    x: arr(x), xShape: [...x.shape], experts: arr(experts), expertsShape: [...experts.shape],
+    routing: arr(routing), routingShape: [...routing.shape], bias: arr(bias), biasShape: [...bias.shape],
+    dy: arr(dy), opts: { padding: 1, path }, backends,
+  };
+}
+
+/** Runs condConv2d forward and backward on `backend` (float32). */
+export async function condConvOn(cg: Cg, inp: ParityInputs, backend: 'cpu' | 'wasm' | 'gpu'): Promise<ParityResult> {
+  const b = backend === 'cpu' ? cg.getBackend('cpu') : await cg.initBackend(backend);
+  const t = (data: number[], shape: number[], requiresGrad = true) => cg.tensor(Float32Array.from(data), shape, { backend: b, requiresGrad });
+  const x = t(inp.x, inp.xShape);
+  const experts = t(inp.experts, inp.expertsShape);
+  const routing = t(inp.routing, inp.routingShape);
+  const bias = t(inp.bias, inp.biasShape);
+  const y = cg.condConv2d(x, experts, routing, bias, inp.opts);
+  y.backward(t(inp.dy, [...y.shape], false));
+  const read = async (v: { data(): Promise<ArrayLike<number>> } | null): Promise<number[]> => (v === null ? [] : Array.from(await v.data()));
+  const out = { y: await read(y), dx: await read(x.grad), dexperts: await read(experts.grad), drouting: await read(routing.grad), dbias: await read(bias.grad) };
+  for (const v of [x, experts, routing, bias, y]) v.dispose();
+  return out;
+}
+
+/** condConvOn for every backend in inp.backends; a backend that fails gives its error message. */
+export async function parityAll(cg: Cg, inp: ParityInputs): Promise<Record<string, ParityResult | { error: string }>> {
+  const out: Record<string, ParityResult | { error: string }> = {};
+  for (const b of inp.backends) {
+    try {
+      out[b] = await condConvOn(cg, inp, b);
+    } catch (e) {
+      out[b] = { error: `${(e as Error).name}: ${(e as Error).message}` };
+    }
+  }
+  return out;
+}
+
+/** Calls that must fail, each with a CondgradError; returns [label, error name, message]. */
+export async function badInputCases(cg: Cg): Promise<[string, string, string][]> {
+  const cases: [string, () => unknown][] = [
+    ['condConv2d routing batch', () => cg.condConv2d(cg.zeros([2, 3, 5, 5]), cg.zeros([4, 6, 3, 3, 3]), cg.zeros([3, 4]))],
+    ['condConv2d experts rank', () => cg.condConv2d(cg.zeros([2, 3, 5, 5]), cg.zeros([4, 6, 3, 3]), cg.zeros([2, 4]))],
+    ['matmul inner size', () => cg.matmul(cg.zeros([2, 3]), cg.zeros([4, 5]))],
+    ['tensor size', () => cg.tensor([1, 2, 3], [2, 2])],
+    ['add broadcast', () => cg.add(cg.zeros([2, 3]), cg.zeros([4, 3]))],
+    ['CondConv2d groups', () => new cg.CondConv2d(6, 4, 3, { groups: 4 })],
+    ['checkpoint bytes', () => cg.readCheckpoint(new Uint8Array(12))],
+    ['unknown backend', () => cg.initBackend('tpu' as 'cpu')],
+  ];
+  const out: [string, string, string][] = [];
+  for (const [label, f] of cases) {
+    try {
+      await f();
+      out.push([label, 'no error', '']);
+    } catch (e) {
+      out.push([label, (e as Error).name, (e as Error).message]);
+    }
+  }
+  return out;
+}
+
+/** The page's entry points: the library loaded on the page's main thread (where the wasm fork-join spins). */
+export async function parity(inp: ParityInputs): Promise<Record<string, ParityResult | { error: string }>> {
+  return parityAll(await import('../index.js'), inp);
+}
+export async function badInput(): Promise<[string, string, string][]> {
+  return badInputCases(await import('../index.js'));
+}
+/** Threads of the wasm backend on the page's main thread. */
+export async function wasmThreads(): Promise<number> {
+  const cg = await import('../index.js');
+  return (cg.getBackend('wasm') as unknown as { threads: number }).threads;
+}
