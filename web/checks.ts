@@ -100,3 +100,47 @@ export async function wasmThreads(): Promise<number> {
   const cg = await import('../index.js');
   return (cg.getBackend('wasm') as unknown as { threads: number }).threads;
 }
+
+/** What checkpointRoundTrip saw: the bytes' checksum, whether the restored net computes the same, and what a file path gives. */
+export interface CheckpointTrip {
+  bytes: number;
+  sha256: string;
+  restoredMatches: boolean;
+  blobBytes: number;
+  saveToPath: string;
+}
+
+/**
+ * A seeded CondConv net and one Adam step → encodeCheckpoint → Blob → bytes → loadCheckpoint into
+ * a fresh net: the same outputs; and what saveCheckpoint to a path does on this platform.
+ */
+export async function checkpointRoundTrip(cg: Cg): Promise<CheckpointTrip> {
+  const make = (seed: number) => new cg.Sequential(
+    new cg.CondConv2d(1, 4, 3, { numExperts: 2, padding: 1, seed }), new cg.ReLU(), new cg.Flatten(), new cg.Linear(4 * 6 * 6, 3, { seed: seed + 1 }));
+  const x = cg.randn([2, 1, 6, 6], { seed: 21 });
+  const net = make(1);
+  const opt = new cg.Adam(net.parameters(), { lr: 0.01 });
+  cg.crossEntropy(net.forward(x), [0, 2]).backward();
+  opt.step();
+  const data = { config: { model: 'trip' }, epoch: 1, step: 1, seed: 3, model: net.stateDict(), optimizer: opt.stateDict() };
+  const { bytes, sha256 } = await cg.encodeCheckpoint(data);
+  const blob = new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' });
+  const back = new Uint8Array(await blob.arrayBuffer());
+  const fresh = make(9);
+  cg.loadCheckpoint(back, fresh, new cg.Adam(fresh.parameters(), { lr: 0.5 }));
+  const a = Array.from(net.forward(x).dataSync());
+  const b = Array.from(fresh.forward(x).dataSync());
+  let saveToPath = 'saved';
+  try {
+    if (typeof process === 'object') throw new Error('Node: not tried (it writes files)');
+    await cg.saveCheckpoint('run/a.ckpt', data);
+  } catch (e) {
+    saveToPath = `${(e as Error).name}: ${(e as Error).message}`;
+  }
+  return { bytes: bytes.byteLength, sha256, restoredMatches: a.length > 0 && a.every((v, i) => v === b[i]), blobBytes: blob.size, saveToPath };
+}
+
+/** The page's entry point for checkpointRoundTrip (main thread). */
+export async function checkpoints(): Promise<CheckpointTrip> {
+  return checkpointRoundTrip(await import('../index.js'));
+}

@@ -8,7 +8,7 @@ import { delimiter, dirname, join } from 'node:path';
 import type { Server } from 'node:http';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import * as cg from '../../index.js';
-import { badInputCases, condConvOn, parityInputs, type ParityResult } from '../../web/checks.js';
+import { badInputCases, checkpointRoundTrip, condConvOn, parityInputs, type CheckpointTrip, type ParityResult } from '../../web/checks.js';
 // @ts-expect-error: a plain ES module without types
 import { serve } from '../../web/serve.mjs';
 
@@ -144,6 +144,18 @@ describe('browser build in Chromium (demo page)', function () {
     const page = await demo.page.evaluate(() => (window as unknown as { demo: { badInput(): Promise<[string, string, string][]> } }).demo.badInput());
     for (const [label, name] of node) expect(name, label).to.equal('CondgradError');
     expect(page).to.deep.equal(node);
+  });
+
+  it('checkpoints go out and back in as bytes (Uint8Array, Blob) with the same SHA-256 as Node; a file path is a named error', async () => {
+    const node = await checkpointRoundTrip(cg);
+    const page = await demo.page.evaluate(() => (window as unknown as { demo: { checkpoints(): Promise<CheckpointTrip> } }).demo.checkpoints());
+    console.log(`      checkpoint: ${page.bytes} bytes, sha256 ${page.sha256.slice(0, 16)}… (Node ${node.sha256.slice(0, 16)}…)`);
+    expect(node.restoredMatches).to.equal(true);
+    expect(page.restoredMatches).to.equal(true);
+    expect(page.bytes).to.equal(node.bytes);
+    expect(page.blobBytes).to.equal(page.bytes);
+    expect(page.sha256).to.equal(node.sha256);
+    expect(page.saveToPath).to.match(/^CondgradError: saveCheckpoint: cannot use the file 'run\/a\.ckpt': the browser build has no file system/);
   });
 
   it('a page served without the isolation headers works on one thread and says so once', async () => {
