@@ -85,37 +85,46 @@ function drawCurve(): void {
   g.fillStyle = '#f58518'; g.fillText('■ test accuracy, 500 digits (right)', L + 140, T + 14);
 }
 
-function drawHeatmap(h: number[][] | null): void {
+function drawHeatmaps(hs: number[][][] | null): void {
   const c = $<HTMLCanvasElement>('heatmap');
   const g = c.getContext('2d')!;
   g.fillStyle = '#fff';
   g.fillRect(0, 0, c.width, c.height);
   g.font = '11px system-ui';
   g.fillStyle = '#6b7489';
-  if (h === null) { g.fillText('train the network to see its routing', 20, 30); return; }
-  const K = h[0].length;
-  const [L, T] = [50, 24];
-  const cw = Math.min(60, (c.width - L - 10) / K);
-  const ch = (c.height - T - 30) / 10;
-  // Colour spans this matrix's own range, so that small differences between classes show.
-  const all = h.flat();
-  const lo = Math.min(...all);
-  const hi = Math.max(...all);
-  g.textAlign = 'center';
-  for (let k = 0; k < K; k++) g.fillText(`expert ${k}`, L + cw * (k + 0.5), T - 8);
+  if (hs === null) { g.fillText('train the network to see its routing', 20, 30); return; }
+  const K = hs[0][0].length;
+  const [L, T, gap] = [50, 40, 14];
+  const panel = (c.width - L - gap - 6) / 2;
+  const cw = Math.min(44, panel / K);
+  const ch = (c.height - T - 26) / 10;
   for (let d = 0; d < 10; d++) {
     g.textAlign = 'right'; g.fillStyle = '#6b7489'; g.fillText(`digit ${d}`, L - 6, T + ch * (d + 0.6));
-    for (let k = 0; k < K; k++) {
-      const v = h[d][k];
-      const t = hi > lo ? (v - lo) / (hi - lo) : 0.5;
-      g.fillStyle = `rgb(${Math.round(247 - 214 * t)}, ${Math.round(251 - 150 * t)}, ${Math.round(255 - 75 * t)})`;
-      g.fillRect(L + cw * k, T + ch * d, cw - 1, ch - 1);
-      g.fillStyle = t > 0.6 ? '#fff' : '#1d2330'; g.textAlign = 'center';
-      g.fillText(v.toFixed(3), L + cw * (k + 0.5), T + ch * (d + 0.6));
-    }
   }
+  hs.forEach((h, l) => {
+    const x0 = L + l * (K * cw + gap);
+    // Colour spans each layer's own range, so that small differences between classes show.
+    const lo = Math.min(...h.flat());
+    const hi = Math.max(...h.flat());
+    g.textAlign = 'center'; g.fillStyle = '#1d2330';
+    g.fillText(`layer ${l + 1}: ${lo.toFixed(2)}–${hi.toFixed(2)}`, x0 + (K * cw) / 2, T - 24);
+    g.fillStyle = '#6b7489';
+    for (let k = 0; k < K; k++) g.fillText(`e${k}`, x0 + cw * (k + 0.5), T - 8);
+    for (let d = 0; d < 10; d++) {
+      for (let k = 0; k < K; k++) {
+        const v = h[d][k];
+        const t = hi > lo ? (v - lo) / (hi - lo) : 0.5;
+        g.fillStyle = `rgb(${Math.round(247 - 214 * t)}, ${Math.round(251 - 150 * t)}, ${Math.round(255 - 75 * t)})`;
+        g.fillRect(x0 + cw * k, T + ch * d, cw - 1, ch - 1);
+        if (cw >= 30) {
+          g.fillStyle = t > 0.6 ? '#fff' : '#1d2330'; g.textAlign = 'center';
+          g.fillText(v.toFixed(2), x0 + cw * (k + 0.5), T + ch * (d + 0.6));
+        }
+      }
+    }
+  });
   g.textAlign = 'left'; g.fillStyle = '#6b7489';
-  g.fillText(`colour: ${lo.toFixed(3)} (light) to ${hi.toFixed(3)} (dark)`, L, c.height - 8);
+  g.fillText('e0…: experts; light: the layer\'s smallest mean α, dark: its largest', L, c.height - 8);
 }
 
 // ---- actions ----
@@ -143,7 +152,7 @@ async function train(req: TrainRequest): Promise<TrainResult> {
   try {
     const r = await call<TrainResult>('train', req);
     $('progressText').textContent += ` · ${r.msPerStep.toFixed(1)} ms/step on ${r.backend}${r.backend === 'wasm' ? ` (${r.threads} threads)` : ''}, K=${r.K}`;
-    drawHeatmap(r.heatmap);
+    drawHeatmaps(r.heatmaps);
     return r;
   } finally {
     setBusy(false);
@@ -157,7 +166,7 @@ async function bench(req: { backend: string; K: number }): Promise<BenchRow[]> {
     const rows = await call<BenchRow[]>('bench', req);
     const max = Math.max(...rows.map((r) => r.ms));
     $('benchTable').querySelector('tbody')!.innerHTML = rows.map((r) =>
-      `<tr><td>${r.path}</td><td>${r.ms.toFixed(2)}</td><td><span class="bar" style="width:${Math.round((160 * r.ms) / max)}px"></span></td></tr>`).join('') +
+      `<tr><td>${r.path}</td><td>${r.ms.toFixed(2)}</td><td><span class="bar" style="width:${Math.round((110 * r.ms) / max)}px"></span></td></tr>`).join('') +
       `<tr><td colspan="3" class="note">${req.backend}, K=${req.K}</td></tr>`;
     return rows;
   } finally {
@@ -193,7 +202,7 @@ const ready = (async () => {
   }
   $('status').textContent = `wasm backend: ${info.wasmThreads} thread${info.wasmThreads === 1 ? '' : 's'} (${info.crossOriginIsolated ? 'cross-origin isolated' : 'not cross-origin isolated: one thread'}; ${info.hardwareConcurrency} hardware threads) · WebGPU ${info.webgpu ? 'available' : 'not available'}`;
   drawCurve();
-  drawHeatmap(null);
+  drawHeatmaps(null);
   return info;
 })();
 

@@ -22,8 +22,8 @@ export interface TrainResult {
   K: number;
   losses: number[];
   evals: { step: number; accuracy: number }[];
-  /** Mean routing weight α of the second CondConv layer's router per true class: [10][K]. */
-  heatmap: number[][];
+  /** Per CondConv layer (first, second): the mean routing weight α of each expert per true class, [10][K]. */
+  heatmaps: number[][][];
   msPerStep: number;
 }
 
@@ -32,15 +32,15 @@ export interface BenchRow {
   ms: number;
 }
 
-/** Two CondConv layers (softmax routers) and a linear classifier: [B, 1, 28, 28] → [B, 10]. */
+/** Two CondConv layers (softmax routers with 16 hidden units) and a linear classifier: [B, 1, 28, 28] → [B, 10]. */
 class DigitNet extends cg.Module {
   c1: cg.CondConv2d;
   c2: cg.CondConv2d;
   fc: cg.Linear;
   constructor(K: number, seed: number) {
     super();
-    this.c1 = new cg.CondConv2d(1, 8, 3, { numExperts: K, stride: 2, padding: 1, router: { kind: 'softmax' }, seed });
-    this.c2 = new cg.CondConv2d(8, 16, 3, { numExperts: K, stride: 2, padding: 1, router: { kind: 'softmax' }, seed: seed + 1 });
+    this.c1 = new cg.CondConv2d(1, 8, 3, { numExperts: K, stride: 2, padding: 1, router: { kind: 'softmax', hidden: 16 }, seed });
+    this.c2 = new cg.CondConv2d(8, 16, 3, { numExperts: K, stride: 2, padding: 1, router: { kind: 'softmax', hidden: 16 }, seed: seed + 1 });
     this.fc = new cg.Linear(16 * 7 * 7, 10, { seed: seed + 2 });
   }
   hidden(x: cg.Tensor): cg.Tensor {
@@ -105,24 +105,24 @@ async function accuracy(net: DigitNet, d: Digits, n: number): Promise<number> {
   return correct / n;
 }
 
-async function routingHeatmap(net: DigitNet, d: Digits, n: number, K: number): Promise<number[][]> {
-  const sums = Array.from({ length: 10 }, () => new Array<number>(K).fill(0));
+async function routingHeatmaps(net: DigitNet, d: Digits, n: number, K: number): Promise<number[][][]> {
+  const sums = [0, 1].map(() => Array.from({ length: 10 }, () => new Array<number>(K).fill(0)));
   const counts = new Array<number>(10).fill(0);
   const B = 250;
   for (let s = 0; s < n; s += B) {
     const b = Math.min(B, n - s);
     const x = cg.tensor(d.test.images.subarray(s * 784, (s + b) * 784), [b, 1, 28, 28]);
-    const alpha = cg.noGrad(() => cg.tidy(() => net.c2.router.forward(net.hidden(x))));
-    const a = await alpha.data();
+    const alphas = cg.noGrad(() => cg.tidy(() => [net.c1.router.forward(x), net.c2.router.forward(net.hidden(x))]));
+    const a = [await alphas[0].data(), await alphas[1].data()];
     x.dispose();
-    alpha.dispose();
+    for (const t of alphas) t.dispose();
     for (let i = 0; i < b; i++) {
       const c = d.test.labels[s + i];
       counts[c]++;
-      for (let k = 0; k < K; k++) sums[c][k] += a[i * K + k];
+      for (let l = 0; l < 2; l++) for (let k = 0; k < K; k++) sums[l][c][k] += a[l][i * K + k];
     }
   }
-  return sums.map((row, c) => row.map((v) => v / Math.max(1, counts[c])));
+  return sums.map((m) => m.map((row, c) => row.map((v) => v / Math.max(1, counts[c]))));
 }
 
 async function train(req: TrainRequest): Promise<TrainResult> {
@@ -160,8 +160,8 @@ async function train(req: TrainRequest): Promise<TrainResult> {
     }
     post({ type: 'progress', step: step + 1, steps, loss: v, accuracy: acc, seconds: (performance.now() - t0) / 1000 });
   }
-  const heatmap = await routingHeatmap(net, d, d.test.length, K);
-  return { backend: req.backend, threads: threadsOf(b), K, losses, evals, heatmap, msPerStep: trainMs / steps };
+  const heatmaps = await routingHeatmaps(net, d, d.test.length, K);
+  return { backend: req.backend, threads: threadsOf(b), K, losses, evals, heatmaps, msPerStep: trainMs / steps };
 }
 
 /** One CondConv layer, forward + backward, on the three paths: fused, moe, and a plain conv2d of the same shape. */

@@ -28,7 +28,7 @@ interface Watched { page: Page; problems: string[]; console: string[] }
 
 /** A page whose page errors, failed requests, HTTP errors and console errors are collected. */
 async function open(browser: Browser, url: string): Promise<Watched> {
-  const page = await browser.newPage({ viewport: { width: 1200, height: 720 } });
+  const page = await browser.newPage({ viewport: { width: 1180, height: 760 } });
   const w: Watched = { page, problems: [], console: [] };
   page.on('pageerror', (e) => w.problems.push(`page error: ${e.message}`));
   page.on('requestfailed', (r) => w.problems.push(`request failed: ${r.url()} (${r.failure()?.errorText})`));
@@ -42,7 +42,7 @@ async function open(browser: Browser, url: string): Promise<Watched> {
 }
 
 interface Info { crossOriginIsolated: boolean; wasmThreads: number; webgpu: boolean; hardwareConcurrency: number }
-interface Trained { losses: number[]; evals: { step: number; accuracy: number }[]; heatmap: number[][]; threads: number; msPerStep: number }
+interface Trained { losses: number[]; evals: { step: number; accuracy: number }[]; heatmaps: number[][][]; threads: number; msPerStep: number }
 
 const mean = (a: number[]): number => a.reduce((s, v) => s + v, 0) / a.length;
 
@@ -104,10 +104,13 @@ describe('browser build in Chromium (demo page)', function () {
     expect(r.threads).to.be.at.least(2);
     expect(last).to.be.at.most(0.7 * first);
     expect(acc).to.be.greaterThan(0.5);
-    expect(r.heatmap).to.have.length(10);
-    for (const row of r.heatmap) {
-      expect(row).to.have.length(4);
-      expect(row.reduce((s, v) => s + v, 0)).to.be.closeTo(1, 1e-4); // softmax routing: each class's mean α sums to 1
+    expect(r.heatmaps).to.have.length(2);
+    for (const h of r.heatmaps) {
+      expect(h).to.have.length(10);
+      for (const row of h) {
+        expect(row).to.have.length(4);
+        expect(row.reduce((s, v) => s + v, 0)).to.be.closeTo(1, 1e-4); // softmax routing: each class's mean α sums to 1
+      }
     }
     const rows = await demo.page.evaluate(() => (window as unknown as { demo: { bench(o: object): Promise<{ path: string; ms: number }[]> } }).demo.bench({ backend: 'wasm', K: 4 }));
     expect(rows.map((x) => x.path)).to.deep.equal(['fused', 'moe', 'plain conv2d']);
