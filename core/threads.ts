@@ -1,6 +1,7 @@
 // How many threads a threaded backend (wasm) starts: an explicit option, else CONDGRAD_THREADS, else the machine's parallelism capped at 8.
 
 import { CondgradError } from './errors.js';
+import { hardwareThreads, readEnv } from './platform/env.js';
 
 /** The environment variable that sets the wasm backend's thread count (unset or empty: automatic). */
 export const THREADS_ENV = 'CONDGRAD_THREADS';
@@ -28,29 +29,22 @@ export interface ThreadChoice {
 
 /** What chooseThreadCount looks at; each field defaults to this runtime's (tests inject their own). */
 export interface ThreadProbe {
-  /** The CONDGRAD_THREADS value (default: the environment's, where there is a `process`). */
+  /** The CONDGRAD_THREADS value (default: the environment's; the browser build has none). */
   env?: string;
   /** Logical processors available (default: availableParallelism()). */
   available?: number;
 }
 
 /**
- * Logical processors this runtime may use: os.availableParallelism() in Node (looked up through
- * process.getBuiltinModule, so this module imports nothing Node-only), navigator.hardwareConcurrency
- * elsewhere, 1 if neither says.
+ * Logical processors this runtime may use: os.availableParallelism() in Node,
+ * navigator.hardwareConcurrency in the browser build (core/platform/env), 1 if it says nothing.
  */
 export function availableParallelism(): number {
-  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  const os = typeof proc?.getBuiltinModule === 'function' ? proc.getBuiltinModule('node:os') as { availableParallelism?: () => number } | undefined : undefined;
-  const fromOs = os?.availableParallelism?.();
-  if (typeof fromOs === 'number' && fromOs >= 1) return Math.floor(fromOs);
-  const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency;
-  return typeof nav === 'number' && nav >= 1 ? Math.floor(nav) : 1;
+  return hardwareThreads();
 }
 
 function envValue(): string | undefined {
-  const proc = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process;
-  return proc?.env?.[THREADS_ENV];
+  return readEnv(THREADS_ENV);
 }
 
 /** Throws unless `threads` is an integer in [1, MAX_THREADS]; `op` and `arg` name it in the message. */

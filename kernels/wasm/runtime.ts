@@ -52,7 +52,10 @@ export function kernelModule(): Promise<WebAssembly.Module> {
 }
 
 export interface RuntimeOptions {
-  /** Threads in all, the caller's included (default: chooseThreadCount, i.e. CONDGRAD_THREADS, else available parallelism capped at 8). */
+  /**
+   * Threads in all, the caller's included (default: chooseThreadCount, i.e. CONDGRAD_THREADS, else
+   * available parallelism capped at 8). A browser page that is not cross-origin isolated gets 1.
+   */
   threads?: number;
   /** Upper bound of the wasm heap in bytes (default and maximum 4 GiB). */
   maxMemoryBytes?: number;
