@@ -1,7 +1,7 @@
 // The browser build: dist/browser/condgrad.js (ES module, no Node built-ins). Each module with a `<name>.browser.ts`
 // sibling is replaced by it at build time; any Node built-in left is a build error.
 import { build } from 'esbuild';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 
 /** Resolves `./x.js` to `./x.browser.ts` where that file exists, and refuses every Node built-in. */
@@ -21,7 +21,8 @@ export const browserPlatform = {
 };
 
 /** Builds the library for browsers into `outdir` (condgrad.js plus lazily loaded chunks: the wasm and gpu backends). */
-export async function buildBrowser({ outdir = 'dist/browser', minify = false } = {}) {
+export async function buildBrowser({ outdir = 'dist/browser', minify = true } = {}) {
+  rmSync(outdir, { recursive: true, force: true });
   return build({
     entryPoints: { condgrad: 'index.ts' },
     outdir,
@@ -32,7 +33,10 @@ export async function buildBrowser({ outdir = 'dist/browser', minify = false } =
     target: 'es2022',
     sourcemap: true,
     minify,
+    keepNames: true,
     chunkNames: 'chunks/[name]-[hash]',
+    // gpu.js's browser build (its .min.js: the smaller source to start from); it loads only when the gpu backend starts.
+    alias: { 'gpu.js': 'gpu.js/dist/gpu-browser.min.js' },
     plugins: [browserPlatform],
     logLevel: 'warning',
     metafile: true,

@@ -2,7 +2,6 @@
 import { build } from 'esbuild';
 import { existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
 import { buildBrowser } from './build.browser.mjs';
 
 if (existsSync('kernels/wasm/build.mjs')) {
@@ -25,7 +24,6 @@ if (existsSync('cli/main.ts')) {
 }
 
 // dist/browser/condgrad.js: the same API for browsers (see build.browser.mjs).
-rmSync('dist/browser', { recursive: true, force: true });
 await buildBrowser();
 
 // dist/types/index.d.ts and the files it references (tsc also type-checks the library here).
