@@ -144,3 +144,33 @@ export async function checkpointRoundTrip(cg: Cg): Promise<CheckpointTrip> {
 export async function checkpoints(): Promise<CheckpointTrip> {
   return checkpointRoundTrip(await import('../index.js'));
 }
+
+/**
+ * The library's own training loop (train + DataLoader) for 2 steps on 64 seeded random images,
+ * then once more with a logFile: the step losses, and what the logFile run did.
+ */
+export async function trainLoop(cg: Cg): Promise<{ stepLosses: number[]; epochs: number; logFile: string }> {
+  const n = 64;
+  const images = cg.randn([n, 1, 8, 8], { seed: 31 }).dataSync() as Float32Array;
+  const labels = Int32Array.from({ length: n }, (_, i) => i % 3);
+  const data = { images, labels, imageShape: [1, 8, 8] as [number, number, number], numClasses: 3, background: 0, length: n };
+  const make = () => new cg.Sequential(new cg.CondConv2d(1, 4, 3, { numExperts: 2, padding: 1, seed: 5 }), new cg.ReLU(), new cg.Flatten(), new cg.Linear(4 * 64, 3, { seed: 6 }));
+  const net = make();
+  const loader = new cg.DataLoader(data, { batchSize: 16, seed: 2 });
+  const r = await cg.train(net, { train: loader }, { epochs: 1, optimizer: new cg.Adam(net.parameters(), { lr: 0.01 }), maxBatches: 2 });
+  let logFile = 'written';
+  if (typeof process !== 'object') {
+    const net2 = make();
+    try {
+      await cg.train(net2, { train: loader }, { epochs: 1, optimizer: new cg.Adam(net2.parameters(), { lr: 0.01 }), maxBatches: 1, logFile: 'run/log.json' });
+    } catch (e) {
+      logFile = `${(e as Error).name}: ${(e as Error).message}`;
+    }
+  }
+  return { stepLosses: r.stepLosses, epochs: r.history.length, logFile };
+}
+
+/** The page's entry point for trainLoop (main thread). */
+export async function trainApi(): Promise<{ stepLosses: number[]; epochs: number; logFile: string }> {
+  return trainLoop(await import('../index.js'));
+}

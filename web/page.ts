@@ -2,7 +2,7 @@
 // window.demo exposes the same actions to scripts (the browser test drives the page through it).
 
 import type { BenchRow, TrainRequest, TrainResult } from './worker.js';
-import { parity, badInput, wasmThreads, checkpoints, type ParityInputs } from './checks.js';
+import { parity, badInput, wasmThreads, checkpoints, trainApi, type ParityInputs } from './checks.js';
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 
@@ -206,4 +206,4 @@ const ready = (async () => {
   return info;
 })();
 
-(window as unknown as { demo: unknown }).demo = { ready, train, bench, ink, parity: (i: ParityInputs) => parity(i), badInput, wasmThreads, checkpoints };
+(window as unknown as { demo: unknown }).demo = { ready, train, bench, ink, parity: (i: ParityInputs) => parity(i), badInput, wasmThreads, checkpoints, trainApi };

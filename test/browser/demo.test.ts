@@ -8,7 +8,7 @@ import { delimiter, dirname, join } from 'node:path';
 import type { Server } from 'node:http';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import * as cg from '../../index.js';
-import { badInputCases, checkpointRoundTrip, condConvOn, parityInputs, type CheckpointTrip, type ParityResult } from '../../web/checks.js';
+import { badInputCases, checkpointRoundTrip, condConvOn, parityInputs, trainLoop, type CheckpointTrip, type ParityResult } from '../../web/checks.js';
 // @ts-expect-error: a plain ES module without types
 import { serve } from '../../web/serve.mjs';
 
@@ -159,6 +159,16 @@ describe('browser build in Chromium (demo page)', function () {
     expect(page.blobBytes).to.equal(page.bytes);
     expect(page.sha256).to.equal(node.sha256);
     expect(page.saveToPath).to.match(/^CondgradError: saveCheckpoint: cannot use the file 'run\/a\.ckpt': the browser build has no file system/);
+  });
+
+  it('the library\'s train() loop runs in the page with the same step losses as Node; a logFile is a named error', async () => {
+    const node = await trainLoop(cg);
+    const page = await demo.page.evaluate(() => (window as unknown as { demo: { trainApi(): Promise<{ stepLosses: number[]; epochs: number; logFile: string }> } }).demo.trainApi());
+    console.log(`      train(): step losses ${page.stepLosses.map((v) => v.toFixed(4)).join(', ')} (Node ${node.stepLosses.map((v) => v.toFixed(4)).join(', ')})`);
+    expect(page.epochs).to.equal(1);
+    expect(page.stepLosses).to.have.length(2);
+    for (let i = 0; i < 2; i++) expect(page.stepLosses[i]).to.be.closeTo(node.stepLosses[i], 1e-5 * Math.abs(node.stepLosses[i]));
+    expect(page.logFile).to.match(/^CondgradError: train: cannot use the file 'run\/log\.json': the browser build has no file system/);
   });
 
   it('a page served without the isolation headers works on one thread and says so once', async () => {
