@@ -2,5 +2,7 @@
 
 /** The asc command-line flags the kernels are compiled with. */
 export declare const ASC_FLAGS: string[];
+/** The same flags without --sharedMemory (the module for an unshared memory). */
+export declare const ASC_FLAGS_UNSHARED: string[];
 /** Builds the kernels unless the generated module is newer than every source; resolves true if it compiled. */
 export declare function buildWasm(opts?: { force?: boolean; quiet?: boolean }): Promise<boolean>;

@@ -1,4 +1,4 @@
-// The wasm linear memory (shared, growable) and its allocator: size-class free lists over a bump pointer, coalesced when they hoard memory.
+// The wasm linear memory (growable; shared where threads use it) and its allocator: size-class free lists over a bump pointer, coalesced when they hoard memory.
 
 import { CondgradError } from '../../core/errors.js';
 
@@ -39,10 +39,14 @@ export class WasmHeap {
   /** Bytes in the size-class free lists alone. */
   private listBytes = 0;
 
-  constructor(heapBase: number, initialBytes: number, maxBytes: number) {
+  /** Whether the memory is shared (its buffer then never detaches when it grows). */
+  readonly shared: boolean;
+
+  constructor(heapBase: number, initialBytes: number, maxBytes: number, shared = true) {
     const maxPages = Math.min(65536, Math.max(1, Math.floor(maxBytes / PAGE)));
     const initial = Math.min(maxPages, Math.max(1, Math.ceil(initialBytes / PAGE)));
-    this.memory = new WebAssembly.Memory({ initial, maximum: maxPages, shared: true });
+    this.memory = new WebAssembly.Memory({ initial, maximum: maxPages, shared });
+    this.shared = shared;
     this.maxBytes = maxPages * PAGE;
     this.top = Math.ceil(heapBase / ALIGN) * ALIGN;
   }

@@ -10,20 +10,33 @@ export class WasmStorage implements Storage {
   readonly dtype: DType;
   readonly size: number;
   readonly ptr: number;
-  /** Valid while the storage is alive and not disposed. */
-  readonly data: FloatArray;
   /** @internal the heap that owns the block */
   readonly heap: WasmHeap;
   /** Set by dispose; a disposed storage must not be used. */
   disposed = false;
+  private view: FloatArray;
 
   constructor(heap: WasmHeap, dtype: DType, size: number, ptr: number) {
     this.heap = heap;
     this.dtype = dtype;
     this.size = size;
     this.ptr = ptr;
-    const buf = heap.memory.buffer;
-    this.data = dtype === 'float32' ? new Float32Array(buf, ptr, size) : new Float64Array(buf, ptr, size);
+    this.view = this.makeView();
+  }
+
+  private makeView(): FloatArray {
+    const buf = this.heap.memory.buffer;
+    return this.dtype === 'float32' ? new Float32Array(buf, this.ptr, this.size) : new Float64Array(buf, this.ptr, this.size);
+  }
+
+  /**
+   * A view of the elements, valid while the storage is alive and not disposed, until the heap next
+   * grows: an unshared memory's old buffer is detached then, so read `data` again after any
+   * allocation rather than keeping the view.
+   */
+  get data(): FloatArray {
+    if (this.view.buffer !== this.heap.memory.buffer) this.view = this.makeView();
+    return this.view;
   }
 }
 

@@ -171,7 +171,7 @@ describe('browser build in Chromium (demo page)', function () {
     expect(page.logFile).to.match(/^CondgradError: train: cannot use the file 'run\/log\.json': the browser build has no file system/);
   });
 
-  it('a page served without the isolation headers works on one thread and says so once', async () => {
+  it('a page served without the isolation headers works on one thread over an unshared memory and says so once per context', async () => {
     const w = await open(browser, `${plain.url}demo/`);
     try {
       const info = await w.page.evaluate(() => (window as unknown as { demo: { ready: Promise<Info> } }).demo.ready);
@@ -183,8 +183,15 @@ describe('browser build in Chromium (demo page)', function () {
       console.log(`      not isolated: wasm ${r.threads} thread, loss ${first.toFixed(3)} -> ${last.toFixed(3)} in 40 steps`);
       expect(r.threads).to.equal(1);
       expect(last).to.be.lessThan(0.85 * first);
+      // The page's main thread too: wasm over an unshared memory (no SharedArrayBuffer here) matches Node.
+      const inp = parityInputs(cg, ['wasm']);
+      const node = await condConvOn(cg, inp, 'cpu');
+      const got = await w.page.evaluate((i) => (window as unknown as { demo: { parity(i: unknown): Promise<Record<string, ParityResult | { error: string }>> } }).demo.parity(i), inp);
+      expect(got.wasm).to.not.have.property('error');
+      for (const k of ['y', 'dx', 'dexperts', 'drouting', 'dbias'] as const) expect(relErr((got.wasm as ParityResult)[k], node[k]), k).to.be.at.most(1e-5);
+      expect(await w.page.evaluate(() => (window as unknown as { demo: { wasmThreads(): Promise<number> } }).demo.wasmThreads())).to.equal(1);
       const notes = w.console.filter((m) => m.includes('wasm backend runs on 1 thread'));
-      expect(notes).to.have.length(1);
+      expect(notes).to.have.length(2); // once in the training worker, once on the page's main thread
       expect(notes[0]).to.match(/not cross-origin isolated \(serve it with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp\)/);
       expect(w.problems).to.deep.equal([]);
     } finally {
