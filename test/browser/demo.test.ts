@@ -142,6 +142,17 @@ describe('browser build in Chromium (demo page)', function () {
     expect(demo.problems).to.deep.equal([]);
   });
 
+  it('the gpu backend (WebGPU on SwiftShader) trains in the page\'s worker too: 6 steps, finite losses, the heatmaps', async () => {
+    const t0 = Date.now();
+    const r = await demo.page.evaluate(() => (window as unknown as { demo: { train(o: object): Promise<Trained> } }).demo.train({ backend: 'gpu', K: 2, steps: 6, evalEvery: 6 }));
+    console.log(`      gpu in the worker: loss ${r.losses.map((v) => v.toFixed(3)).join(', ')}; ${((Date.now() - t0) / 1000).toFixed(1)} s with kernel compilation`);
+    expect(r.losses).to.have.length(6);
+    for (const v of r.losses) expect(Number.isFinite(v)).to.equal(true);
+    expect(mean(r.losses.slice(-2))).to.be.lessThan(mean(r.losses.slice(0, 2)));
+    expect(r.heatmaps[1]).to.have.length(10);
+    expect(demo.problems).to.deep.equal([]);
+  });
+
   it('bad input gets the same CondgradError messages as in Node', async () => {
     const node = await badInputCases(cg);
     const page = await demo.page.evaluate(() => (window as unknown as { demo: { badInput(): Promise<[string, string, string][]> } }).demo.badInput());
