@@ -98,7 +98,7 @@ export async function initBackend(name: BackendName, options?: boolean | InitBac
   if (b === undefined) {
     const factory = factories.get(name);
     if (factory === undefined) {
-      throw new CondgradError('initBackend', `unknown backend '${String(name)}' (expected one of: ${[...registry.keys(), ...factories.keys()].join(', ')})`);
+      throw new CondgradError('initBackend', `unknown backend '${String(name)}' (expected one of: ${[...new Set([...registry.keys(), ...factories.keys()])].join(', ')})`);
     }
     const created = await factory({ threads: opts.threads });
     started.push(created);
