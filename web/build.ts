@@ -8,7 +8,6 @@ import { execFileSync } from 'node:child_process';
 import { mnistAll, mnistSplitIndices } from '../nn/data/mnist.js';
 import { subset } from '../nn/data/dataset.js';
 import { encodeDigits } from './digits.js';
-// @ts-expect-error: a plain ES module without types
 import { buildBrowser } from '../build.browser.mjs';
 
 /** Digits shipped to the page: the first 3000 of the fixed split for training, its last 1000 for testing. */

@@ -15,7 +15,13 @@ const workerLoaded = new Promise<void>((ok) => { loaded = ok; });
 
 interface Progress { step: number; steps: number; loss: number; accuracy?: number; seconds: number }
 
-worker.onmessage = (e: MessageEvent) => {
+type FromWorker =
+  | { type: 'loaded' }
+  | ({ type: 'progress' } & Progress)
+  | { type: 'result'; id: number; value: unknown }
+  | { type: 'error'; id: number; error: { name: string; message: string } };
+
+worker.onmessage = (e: MessageEvent<FromWorker>) => {
   const m = e.data;
   if (m.type === 'loaded') loaded();
   else if (m.type === 'progress') onProgress(m);

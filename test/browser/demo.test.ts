@@ -9,7 +9,6 @@ import type { Server } from 'node:http';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import * as cg from '../../index.js';
 import { badInputCases, checkpointRoundTrip, condConvOn, parityInputs, trainLoop, type CheckpointTrip, type ParityResult } from '../../web/checks.js';
-// @ts-expect-error: a plain ES module without types
 import { serve } from '../../web/serve.mjs';
 
 const FLAGS = ['--headless=new', '--no-sandbox', '--enable-unsafe-webgpu', '--enable-features=Vulkan,WebGPUService', '--use-webgpu-adapter=swiftshader'];

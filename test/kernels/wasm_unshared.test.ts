@@ -1,5 +1,6 @@
 // The wasm backend over an unshared memory (what a browser page that is not cross-origin isolated gets): one thread, the same results, and views that survive heap growth.
 
+import '../../kernels/register.js';
 import { expect } from 'chai';
 import { tensor } from '../../core/creation.js';
 import { cpuBackend } from '../../kernels/cpu/backend.js';
@@ -7,7 +8,7 @@ import { buildWasm } from '../../kernels/wasm/build.mjs';
 import { createWasmBackend, WasmStorage, type WasmBackend } from '../../kernels/wasm/backend.js';
 import { condConv2d } from '../../ops/cond_conv.js';
 import { matmul } from '../../ops/matmul.js';
-import { sum } from '../../ops/reduce.js';
+import { sum } from '../../ops/broadcast.js';
 import { Rng } from '../../core/random.js';
 import { expectClose } from '../helpers/close.js';
 
@@ -30,11 +31,11 @@ describe('wasm backend over an unshared memory', function () {
       console.info = info;
     }
   });
-  after(async () => { await be?.close(); });
+  after(async () => { await be?.destroy(); });
 
   it('runs on one thread over a plain ArrayBuffer, and says why once', () => {
     expect(be.threads).to.equal(1);
-    const s = be.fromArray(new Float32Array([1, 2, 3])) as WasmStorage;
+    const s = be.fromArray(new Float32Array([1, 2, 3]));
     expect(s.data.buffer).to.be.instanceOf(ArrayBuffer);
     expect(s.data.buffer).not.to.be.instanceOf(SharedArrayBuffer);
     expect(notes).to.deep.equal(['condgrad: the wasm backend runs on 1 thread instead of 2: sharedMemory is false']);

@@ -1,5 +1,6 @@
 // The checkpoint bytes codec: encodeCheckpoint gives exactly the bytes saveCheckpoint writes, decodeCheckpoint/readCheckpoint/loadCheckpoint take them back, and bad bytes are named errors.
 
+import '../../kernels/register.js';
 import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
