@@ -74,6 +74,7 @@ export async function badInputCases(cg: Cg): Promise<[string, string, string][]>
     ['add broadcast', () => cg.add(cg.zeros([2, 3]), cg.zeros([4, 3]))],
     ['CondConv2d groups', () => new cg.CondConv2d(6, 4, 3, { groups: 4 })],
     ['checkpoint bytes', () => cg.readCheckpoint(new Uint8Array(12))],
+    ['safetensors bytes', () => cg.decodeSafetensors(new Uint8Array([200, 0, 0, 0, 0, 0, 0, 0, 123]))],
     ['unknown backend', () => cg.initBackend('tpu' as 'cpu')],
   ];
   const out: [string, string, string][] = [];

@@ -16,6 +16,11 @@ export function readFileBytes(op: string, file: string): Uint8Array {
   throw noFiles(op, file);
 }
 
+/** Always throws a plain Error (callers wrap it in their own named error): the browser build has no file system. */
+export function readFileRaw(_file: string): Uint8Array {
+  throw new Error('the browser build has no file system; decode the bytes instead (e.g. new Uint8Array(await blob.arrayBuffer()))');
+}
+
 /** `name` beside `file` (plain string arithmetic: the browser build has no paths to resolve). */
 export function siblingPath(file: string, name: string): string {
   const i = file.lastIndexOf('/');

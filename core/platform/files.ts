@@ -44,6 +44,11 @@ export function readFileBytes(op: string, file: string): Uint8Array {
   }
 }
 
+/** The whole of `file`, or the file system's own error (for callers that wrap it in their own error). */
+export function readFileRaw(file: string): Uint8Array {
+  return fs.readFileSync(file);
+}
+
 /** `name` in the directory that holds `file`. */
 export function siblingPath(file: string, name: string): string {
   return path.join(path.dirname(file), name);

@@ -1,6 +1,6 @@
-// safetensors files on disk (Node only): save/load named tensors and model state dicts; the byte codec lives in safetensors.ts.
+// safetensors files on disk (Node; in the browser build these calls are named errors): save/load named tensors and model state dicts; the byte codec lives in safetensors.ts.
 
-import * as fs from 'node:fs';
+import { readFileRaw } from '../../core/platform/files.js';
 import type { Tensor } from '../../core/tensor.js';
 import { writeFileAtomic } from '../checkpoint.js';
 import type { LoadResult, Module } from '../module.js';
@@ -10,7 +10,7 @@ import { loadStateDictFromSafetensors, stateDictToSafetensors, type LoadModelSaf
 
 function readBytes(op: string, file: string): Uint8Array {
   try {
-    return fs.readFileSync(file);
+    return readFileRaw(file);
   } catch (e) {
     throw new SafetensorsError(op, 'argument', `cannot read ${file}: ${(e as Error).message}`);
   }

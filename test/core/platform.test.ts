@@ -32,6 +32,7 @@ describe('platform modules', () => {
   it('the browser build names the op and points at the byte-level API instead of touching files', () => {
     expect(() => webFiles.writeFileAtomic('saveCheckpoint', 'run/a.ckpt', [new Uint8Array(1)])).to.throw(CondgradError, /^saveCheckpoint: cannot use the file 'run\/a\.ckpt': the browser build has no file system; pass bytes instead \(encodeCheckpoint/);
     expect(() => webFiles.readFileBytes('loadCheckpoint', 'a.ckpt')).to.throw(CondgradError, /^loadCheckpoint: cannot use the file 'a\.ckpt'/);
+    expect(() => webFiles.readFileRaw('w.safetensors')).to.throw(Error, /^the browser build has no file system/);
     for (const [f, n] of [['run/a.ckpt', 'epoch-1.ckpt'], ['a.ckpt', 'x'], ['/abs/dir/a', 'b']]) {
       expect(webFiles.siblingPath(f, n)).to.equal(nodeFiles.siblingPath(f, n));
     }
