@@ -10,6 +10,8 @@ import { GpuRuntime } from './runtime.js';
 export type { AdapterInfo, DawnBackend, GpuBackendOptions } from './adapter.js';
 
 let active: { backend: GpuBackend; opts: string } | null = null;
+/** What live gpu backends keep from being collected (see FoundAdapter.retain). */
+const retained = new Set<readonly unknown[]>();
 let starting: Promise<GpuBackend> | null = null;
 
 /**
@@ -34,8 +36,9 @@ export async function createGpuBackend(opts: GpuBackendOptions = {}): Promise<Gp
 }
 
 async function start(opts: GpuBackendOptions, key: string): Promise<GpuBackend> {
-  const { info, install } = await findAdapter(opts);
-  const uninstall = install();
+  const found = await findAdapter(opts);
+  const { info } = found;
+  const uninstall = found.install();
   const gpujs = await loadGpuJs();
   const gpu = new gpujs.GPU({ mode: 'webgpu' });
   const runtime = new GpuRuntime(gpujs, gpu, opts.maxKernels ?? 256);
@@ -43,9 +46,11 @@ async function start(opts: GpuBackendOptions, key: string): Promise<GpuBackend> 
     await runtime.destroy();
     await gpujs.WebGPUContext.destroy();
     uninstall();
+    retained.delete(found.retain);
     if (active?.backend === backendObj) active = null;
   };
   const backendObj = new GpuBackend(runtime, info, teardown);
+  retained.add(found.retain);
   try {
     const ctx = await gpujs.WebGPUContext.acquire();
     runtime.watchDevice(ctx.device);

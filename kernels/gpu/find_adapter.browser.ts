@@ -13,6 +13,8 @@ export interface FoundAdapter {
   readonly info: AdapterInfo;
   /** gpu.js calls navigator.gpu itself in a browser: nothing to install. */
   readonly install: () => () => void;
+  /** Native objects the backend must keep alive while it lives. */
+  readonly retain: readonly unknown[];
 }
 
 /** The options that make a gpu backend different from another (the Dawn choice has no meaning here). */
@@ -44,5 +46,5 @@ export async function findAdapter(opts: GpuBackendOptions): Promise<FoundAdapter
     featureLevel: opts.featureLevel ?? 'core',
     isFallbackAdapter: i.isFallbackAdapter ?? adapter.isFallbackAdapter ?? false,
   });
-  return { info, install: () => () => undefined };
+  return { info, install: () => () => undefined, retain: [adapter] };
 }

@@ -19,6 +19,8 @@ export interface FoundAdapter {
   readonly info: AdapterInfo;
   /** Makes gpu.js's parameterless navigator.gpu.requestAdapter() reach this adapter; returns the undo. */
   readonly install: () => () => void;
+  /** Native objects the backend must keep alive while it lives (Dawn's instance and first adapter). */
+  readonly retain: readonly unknown[];
 }
 
 /** The options that make a gpu backend different from another (the live-backend check compares these). */
@@ -94,6 +96,7 @@ export async function findAdapter(opts: GpuBackendOptions): Promise<FoundAdapter
     const dawn = instance;
     return {
       info,
+      retain: [dawn, adapter],
       install: () => installNavigatorGpu({
         requestAdapter: (o: Record<string, unknown> = {}) => dawn.requestAdapter({ featureLevel, ...o }),
         getPreferredCanvasFormat: () => 'rgba8unorm',
