@@ -51,6 +51,38 @@ export function checkInputs(op: string, inputs: readonly unknown[], names?: read
   return ts;
 }
 
+/** Sees every op run while installed with setOpTracer (ONNX export records a forward pass this way). */
+export interface OpTracer {
+  record(name: string, inputs: readonly (Tensor | null)[], attrs: unknown, plan: OpPlan, output: Tensor): void;
+}
+
+let tracer: OpTracer | null = null;
+
+/** Installs (or, with null, removes) the op tracer; returns the previous one. */
+export function setOpTracer(t: OpTracer | null): OpTracer | null {
+  const prev = tracer;
+  tracer = t;
+  return prev;
+}
+
+/**
+ * Runs `fn` as one composite op: while a tracer is installed it is recorded once under `name`
+ * (with `inputs` and `attrs`) and the ops inside it are not; `fn` learns whether it is traced.
+ */
+export function traceComposite(name: string, inputs: readonly (Tensor | null)[], attrs: unknown, fn: (tracing: boolean) => Tensor): Tensor {
+  const t = tracer;
+  if (t === null) return fn(false);
+  tracer = null;
+  let out: Tensor;
+  try {
+    out = fn(true);
+  } finally {
+    tracer = t;
+  }
+  t.record(name, inputs, attrs, { shape: out.shape }, out);
+  return out;
+}
+
 /** Runs an op: validates, plans, computes on the inputs' backend and records the tape node. */
 export function runOp<A, P extends OpPlan>(op: Op<A, P>, inputs: readonly Tensor[], attrs: A, names?: readonly string[]): Tensor {
   if (inputs.length === 0) throw new CondgradError(op.name, 'needs at least one tensor input');
@@ -60,6 +92,7 @@ export function runOp<A, P extends OpPlan>(op: Op<A, P>, inputs: readonly Tensor
   const storage = op.forward(backend, inputs.map((t) => t.storage), plan, attrs);
   const record = isGradEnabled() && op.backward !== undefined && inputs.some((t) => t.requiresGrad);
   const out = new Tensor(storage, plan.shape, backend, record);
+  tracer?.record(op.name, inputs, attrs, plan, out);
   if (record) {
     const backward = op.backward!.bind(op);
     out.node = {
