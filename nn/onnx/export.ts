@@ -68,7 +68,7 @@ export function exportOnnx(model: Module, opts: ExportOnnxOptions): Uint8Array {
   for (const t of trace.ops) {
     if (MAPPERS[t.name] === undefined) {
       const shapes = missing.get(t.name) ?? [];
-      shapes.push(`op ${t.index} → ${fmtShape(t.shape.map((d) => (isBatch(d) ? 2 * d.b : d)))}`);
+      shapes.push(`op ${t.index} in ${t.module} → ${fmtShape(t.shape.map((d) => (isBatch(d) ? 2 * d.b : d)))}`);
       missing.set(t.name, shapes);
     }
   }

@@ -30,6 +30,8 @@ export interface TracedOp {
   /** Concrete input shapes of the batch-2 pass. */
   readonly inConcrete: readonly (readonly number[] | null)[];
   readonly shape: readonly Dim[];
+  /** The innermost module whose forward ran the op: its path in the model ('' for the root) and class. */
+  readonly module: string;
 }
 
 export interface Trace {
@@ -41,12 +43,44 @@ export interface Trace {
   readonly batch: number;
 }
 
-interface Pass { ops: { name: string; inputs: (Ref | null)[]; inShapes: (readonly number[] | null)[]; attrs: unknown; plan: OpPlan; shape: readonly number[] }[]; output: Ref; outShape: readonly number[] }
+interface Pass { ops: { module: string; name: string; inputs: (Ref | null)[]; inShapes: (readonly number[] | null)[]; attrs: unknown; plan: OpPlan; shape: readonly number[] }[]; output: Ref; outShape: readonly number[] }
 
 const copy = (t: Tensor): Float64Array => Float64Array.from(t.dataSync());
 
+/** Wraps each module's forward (on the instance, removed afterwards) so ops know which module ran them. */
+function withModuleStack<T>(model: Module, stack: string[], fn: () => T): T {
+  const mods = model.namedModules();
+  const own = mods.map(([, m]) => Object.getOwnPropertyDescriptor(m, 'forward'));
+  for (const [path, m] of mods) {
+    const inner = m.forward;
+    const label = `${path === '' ? '(root)' : `'${path}'`} ${m.constructor.name}`;
+    Object.defineProperty(m, 'forward', {
+      configurable: true, writable: true,
+      value: (...args: unknown[]) => {
+        stack.push(label);
+        try {
+          return (inner as (...a: unknown[]) => unknown).apply(m, args);
+        } finally {
+          stack.pop();
+        }
+      },
+    });
+  }
+  try {
+    return fn();
+  } finally {
+    for (let i = mods.length - 1; i >= 0; i--) {
+      const m = mods[i][1];
+      const d = own[i];
+      if (d === undefined) delete (m as { forward?: unknown }).forward;
+      else Object.defineProperty(m, 'forward', d);
+    }
+  }
+}
+
 function runPass(model: Module, inputShape: readonly number[], batch: number, params: Map<Tensor, string>, like: Tensor | undefined): Pass {
-  return tidy(() => {
+  const stack: string[] = [];
+  return tidy(() => withModuleStack(model, stack, () => {
     const x = randn([batch, ...inputShape], { seed: 7 + batch, dtype: like?.dtype, backend: like?.backend });
     const made = new Map<Tensor, number>();
     const ref = (t: Tensor): Ref => {
@@ -60,7 +94,7 @@ function runPass(model: Module, inputShape: readonly number[], batch: number, pa
     const pass: Pass = { ops: [], output: { kind: 'input' }, outShape: [] };
     const prev = setOpTracer({
       record(name, inputs, attrs, plan, output) {
-        pass.ops.push({ name, inputs: inputs.map((t) => (t === null ? null : ref(t))), inShapes: inputs.map((t) => t?.shape ?? null), attrs, plan, shape: output.shape });
+        pass.ops.push({ module: stack[stack.length - 1] ?? '(root)', name, inputs: inputs.map((t) => (t === null ? null : ref(t))), inShapes: inputs.map((t) => t?.shape ?? null), attrs, plan, shape: output.shape });
         made.set(output, pass.ops.length - 1);
       },
     });
@@ -76,7 +110,7 @@ function runPass(model: Module, inputShape: readonly number[], batch: number, pa
     pass.outShape = out.shape;
     if (pass.output.kind !== 'op') throw new CondgradError('exportOnnx', `the model's forward returns its ${pass.output.kind} ${fmtShape(out.shape)} unchanged; there is nothing to export`);
     return pass;
-  });
+  }));
 }
 
 /** Symbolic dims from the same value's shape at batch 2 (a) and batch 3 (b). */
@@ -135,7 +169,7 @@ export function traceModel(model: Module, inputShape: readonly number[]): Trace 
     });
     const what = `op ${i} (${o.name})`;
     return {
-      index: i, name: o.name, inputs: o.inputs, attrs: o.attrs, plan: o.plan, inConcrete: o.inShapes,
+      index: i, name: o.name, module: o.module, inputs: o.inputs, attrs: o.attrs, plan: o.plan, inConcrete: o.inShapes,
       inShapes: o.inShapes.map((s, j) => (s === null ? null : symbolic(`${what} input ${j}`, s, ob.inShapes[j]!))),
       shape: symbolic(`${what} output`, o.shape, ob.shape),
     };
