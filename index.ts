@@ -80,5 +80,8 @@ export { stateDictToSafetensors, loadStateDictFromSafetensors, type LoadModelSaf
 export { saveSafetensors, loadSafetensors, saveModelSafetensors, loadModelSafetensors } from './nn/io/safetensors_file.js';
 export { timmKeys, toTimmState, loadTimmState, type TimmMapping, type TimmKey } from './nn/io/timm.js';
 
+// ---- interop ----
+export { exportOnnx, ONNX_EXPORTABLE_OPS, decodeOnnx, type ExportOnnxOptions, type CondConvFormulation } from './nn/onnx/index.js';
+
 // The default backend: CONDGRAD_BACKEND if set, else wasm where WebAssembly SIMD is available, else cpu.
 await initDefaultBackend();

@@ -122,12 +122,22 @@ export interface Run {
   temperature?: TemperatureSchedule;
 }
 
-export function buildRun(c: RunConfig): Run {
-  manualSeed(c.seed);
-  const model = createModel(c.model, {
+/** The run's model, freshly initialised from config.seed (what a checkpoint of the run is loaded into). */
+export function buildModel(c: RunConfig): ZooModel {
+  return createModel(c.model, {
     width: c.width, experts: c.experts, convert: c.convert, routing: c.routing, expertDropout: c.expertDropout,
     inChannels: 1, numClasses: 10, inputSize: 28, seed: c.seed,
   });
+}
+
+/** The run's softmax-router temperature schedule (30 → 1, per epoch); none for sigmoid routing. */
+export function temperatureSchedule(c: RunConfig): TemperatureSchedule | undefined {
+  return c.routing === 'softmax' ? new TemperatureSchedule({ from: 30, to: 1, duration: c.temperatureEpochs }) : undefined;
+}
+
+export function buildRun(c: RunConfig): Run {
+  manualSeed(c.seed);
+  const model = buildModel(c);
   const data = loadMnist({ train: c.trainSize, test: c.testSize, normalize: c.normalize });
   const train = new DataLoader(data.train, { batchSize: c.batchSize, seed: c.seed, shift: c.shift, mixup: c.mixup });
   const test = new DataLoader(data.test, { batchSize: 256, shuffle: false });
@@ -141,6 +151,6 @@ export function buildRun(c: RunConfig): Run {
     : c.schedule === 'step' ? stepLR(c.lr, { stepSize: Math.max(1, Math.floor(c.epochs / 3)), gamma: 0.1 })
     : c.warmup > 0 && c.warmup < steps ? warmupCosineLR(c.lr, { warmup: c.warmup, total: steps })
     : cosineLR(c.lr, { total: steps });
-  const temperature = c.routing === 'softmax' ? new TemperatureSchedule({ from: 30, to: 1, duration: c.temperatureEpochs }) : undefined;
+  const temperature = temperatureSchedule(c);
   return { model, train, test, optimizer, schedule, temperature };
 }
