@@ -40,8 +40,15 @@ function cases(): Case[] {
   return out;
 }
 
+/**
+ * onnxruntime's intra-op threads spin-wait after each run by default, which on a shared 2-core
+ * machine starves whatever runs next (condgrad's workers, or the next session); spinning is off.
+ */
 async function session(bytes: Uint8Array): Promise<ort.InferenceSession> {
-  return ort.InferenceSession.create(bytes, { intraOpNumThreads: THREADS, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' });
+  return ort.InferenceSession.create(bytes, {
+    intraOpNumThreads: THREADS, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all',
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
+  });
 }
 
 async function bench(c: Case): Promise<string[]> {
