@@ -1,5 +1,6 @@
 // Bench: exported CondConv models in onnxruntime-node (scan, loop, unfold, moe formulations) next to condgrad's wasm inference, one run.
-// Run: npm run build && npx tsx bench/onnx.ts [--quick] [--threads N]   (--quick: the three layer rows only, fewer rounds)
+// Run: npm run build && CONDGRAD_THREADS=2 npx tsx bench/onnx.ts [--quick] [--threads N]   (--threads: onnxruntime's intra-op threads, default 2; --only <text>: rows whose name has it;
+//      CONDGRAD_THREADS: condgrad's wasm threads; --quick: the three layer rows only, fewer rounds)
 
 import * as ort from 'onnxruntime-node';
 import * as cg from '../index.js';
@@ -11,6 +12,8 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const ti = args.indexOf('--threads');
 const THREADS = ti >= 0 ? Number(args[ti + 1]) : 2;
+const oi = args.indexOf('--only');
+const ONLY = oi >= 0 ? args[oi + 1] : '';
 const FORMS: readonly CondConvFormulation[] = ['scan', 'loop', 'unfold', 'moe'];
 const POLICY = { warmup: 2, minReps: quick ? 5 : 9, maxReps: quick ? 9 : 25, budgetMs: quick ? 1500 : 4000 };
 
@@ -57,8 +60,10 @@ async function bench(c: Case): Promise<string[]> {
   const feeds = { input: new ort.Tensor('float32', Float32Array.from(x.dataSync()), x.shape as number[]) };
   const labels: string[] = [];
   const calls: ((r: number) => Promise<{ ms: number }>)[] = [];
+  const sessions: ort.InferenceSession[] = [];
   const timeOrt = async (label: string, bytes: Uint8Array): Promise<void> => {
     const s = await session(bytes);
+    sessions.push(s);
     labels.push(label);
     calls.push(async () => {
       const t0 = performance.now();
@@ -75,6 +80,7 @@ async function bench(c: Case): Promise<string[]> {
     return { ms: performance.now() - t0 };
   });
   const res = await timeRounds(calls, POLICY);
+  for (const s of sessions) await s.release();
   const ms = res.map((r) => (r instanceof Error ? NaN : median(r.map((s) => s.ms))));
   const byLabel = new Map(labels.map((l, i) => [l, ms[i]]));
   const scan = byLabel.get('ORT scan')!;
@@ -87,11 +93,12 @@ async function bench(c: Case): Promise<string[]> {
 
 async function main(): Promise<void> {
   const rows: string[][] = [];
-  for (const c of cases()) {
+  for (const c of cases().filter((k) => k.name.includes(ONLY))) {
     rows.push(await bench(c));
     process.stderr.write(`${rows[rows.length - 1].join(' | ')}\n`);
   }
-  console.log(`onnxruntime-node ${ort.env.versions?.node ?? ''} (${THREADS} intra-op threads) vs condgrad ${cg.getBackend().name}; forward ms, median of interleaved rounds (× the Scan formulation)\n`);
+  const be = cg.getBackend() as { name: string; threads?: number };
+  console.log(`onnxruntime-node ${ort.env.versions?.node ?? ''} (${THREADS} intra-op threads) vs condgrad ${be.name} (${be.threads ?? 1} threads); forward ms, median of interleaved rounds (× the Scan formulation)\n`);
   console.log(markdownTable(['model', 'B', 'ORT plain conv', 'ORT scan', 'ORT loop', 'ORT unfold', 'ORT moe', 'condgrad wasm'], rows, ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r']));
 }
 
