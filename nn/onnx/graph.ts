@@ -11,7 +11,7 @@ export const BOOL = 9;
 export const OPSET = 17;
 const IR_VERSION = 8;
 
-/** An attribute value: a number (INT when an integer and `int` is set, else FLOAT), int lists, a graph. */
+/** An attribute value: an INT (i), a FLOAT (f), INTS, a GRAPH (g) or a STRING (s). */
 export type Attr = { i: number } | { f: number } | { ints: readonly number[] } | { g: Graph } | { s: string };
 
 interface NodeRec { opType: string; inputs: string[]; outputs: string[]; attrs: Record<string, Attr>; name: string }

@@ -88,6 +88,32 @@ describe('exportOnnx: user modules', () => {
       await expectOnnxMatches(m, exportOnnx(m, { inputShape: [3, 19, 17], condConv: how }), [3, 19, 17], BATCHES);
     });
   }
+  it('a parameter expanded to the batch, and a reshape folding the batch into another dim, stay batch-symbolic; float64 models export as float32', async () => {
+    class Folding extends cg.Module {
+      lin = new cg.Linear(6, 4, { seed: 1, dtype: 'float64' });
+      offset = cg.randn([1, 4], { seed: 2, dtype: 'float64', requiresGrad: true });
+      constructor() {
+        super();
+        this.registerParameter('offset', this.offset);
+      }
+      forward(x: cg.Tensor): cg.Tensor {
+        const y = cg.add(this.lin.forward(x), cg.expand(this.offset, [x.shape[0], 4]));   // [B, 4]
+        const folded = cg.reshape(y, [x.shape[0] * 2, 2]);                                  // [2B, 2]
+        return cg.reshape(cg.softmax(folded, -1, 3), [-1, 4]);
+      }
+    }
+    const m = new Folding();
+    const bytes = exportOnnx(m, { inputShape: [6] });
+    const ort = await import('onnxruntime-node');
+    const session = await ort.InferenceSession.create(bytes);
+    for (const B of BATCHES) {
+      const x = cg.randn([B, 6], { seed: B, dtype: 'float64' });
+      const want = cg.noGrad(() => m.forward(x)).dataSync();
+      const got = (await session.run({ input: new ort.Tensor('float32', Float32Array.from(x.dataSync()), [B, 6]) })).output;
+      expect(got.dims).to.deep.equal([B, 4]);
+      for (let i = 0; i < want.length; i++) expect(Math.abs((got.data as Float32Array)[i] - want[i])).to.be.lessThan(1e-5);
+    }
+  });
   for (const path of ['fused', 'moe', 'batch1', 'auto'] as const) {
     it(`CondConv2d and CondLinear layers on path '${path}' export (and run at any batch)`, async () => {
       const net = new cg.Sequential(

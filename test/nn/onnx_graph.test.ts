@@ -108,6 +108,14 @@ describe('exportOnnx: named errors', () => {
     }
     expectError(() => exportOnnx(new Branchy(), { inputShape: [3] }), 'exportOnnx', 'different ops at batch 2 and batch 3', 'relu vs sigmoid');
   });
+  it('a dim that is not a multiple of the batch (the flattened B×B outer product)', () => {
+    class Outer extends cg.Module {
+      forward(x: cg.Tensor): cg.Tensor {
+        return cg.reshape(cg.matmul(x, x, { transB: true }), [-1]); // [B·B]
+      }
+    }
+    expectError(() => exportOnnx(new Outer(), { inputShape: [3] }), 'exportOnnx', 'op 1 (reshape) output dim 0 is 4 at batch 2 and 9 at batch 3: not a multiple of the batch');
+  });
   it('a forward that fails on the input shape names it', () => {
     expectError(() => exportOnnx(condNet(), { inputShape: [3, 6, 6] }), 'exportOnnx', 'fails on input [2,3,6,6]');
   });
