@@ -8,7 +8,6 @@ import { convAttrs } from './map_layers.js';
 import type { OpMapper } from './map_elementwise.js';
 import type { TracedOp } from './trace.js';
 
-
 /** The conv of one sample ([C, H, W] in, kernel [S] flat) as a body graph: Unsqueeze, Reshape the kernel, Conv, Squeeze. */
 function sampleBody(e: Emitter, g: Conv2dGeometry, name: string, head: (body: Emitter['g']) => [string, string]): Emitter['g'] {
   const body = e.g.sub(name);
