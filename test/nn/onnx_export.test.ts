@@ -2,7 +2,7 @@
 
 import { expect } from 'chai';
 import * as cg from '../../index.js';
-import { createModel, MODEL_NAMES } from '../../nn/index.js';
+import { createModel, MODEL_NAMES } from '../../nn/models/index.js';
 import { exportOnnx, decodeOnnx, type CondConvFormulation } from '../../nn/onnx/index.js';
 import { expectOnnxMatches } from '../helpers/onnx.js';
 
