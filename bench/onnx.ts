@@ -72,7 +72,7 @@ const COLUMNS = ['ORT plain conv', ...FORMS.map((f) => `ORT ${f}`), 'condgrad wa
 async function bench(c: Case): Promise<Map<string, Sample>> {
   c.model.eval();
   const x = cg.randn([c.batch, ...c.inputShape], { seed: 3 });
-  const feeds = { input: new ort.Tensor('float32', Float32Array.from(x.dataSync()), x.shape as number[]) };
+  const feeds = { input: new ort.Tensor('float32', Float32Array.from(x.dataSync()), [...x.shape]) };
   const labels: string[] = [];
   const calls: ((r: number) => Promise<Sample>)[] = [];
   const sessions: ort.InferenceSession[] = [];

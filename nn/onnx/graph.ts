@@ -81,7 +81,7 @@ let modelType: protobuf.Type | null = null;
 
 /** The onnx.ModelProto message type, built once from the vendored official onnx.proto's descriptor. */
 export function onnxTypes(): { model: protobuf.Type } {
-  if (modelType === null) modelType = protobuf.Root.fromJSON(onnxDescriptor as protobuf.INamespace).lookupType('onnx.ModelProto');
+  if (modelType === null) modelType = protobuf.Root.fromJSON(onnxDescriptor).lookupType('onnx.ModelProto');
   return { model: modelType };
 }
 
@@ -126,5 +126,5 @@ export function encodeModel(g: Graph, docString: string): Uint8Array {
 /** Decodes an ONNX model into a plain object (for inspection and tests). */
 export function decodeModel(bytes: Uint8Array): Record<string, unknown> {
   const { model } = onnxTypes();
-  return model.toObject(model.decode(bytes), { longs: Number, bytes: Array, defaults: false }) as Record<string, unknown>;
+  return model.toObject(model.decode(bytes), { longs: Number, bytes: Array, defaults: false });
 }

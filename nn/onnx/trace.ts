@@ -52,14 +52,15 @@ function withModuleStack<T>(model: Module, stack: string[], fn: () => T): T {
   const mods = model.namedModules();
   const own = mods.map(([, m]) => Object.getOwnPropertyDescriptor(m, 'forward'));
   for (const [path, m] of mods) {
-    const inner = m.forward;
+    // The forward as the instance sees it (own field or prototype method), called with the instance as `this`.
+    const inner = Reflect.get(m, 'forward', m) as (...a: unknown[]) => unknown;
     const label = `${path === '' ? '(root)' : `'${path}'`} ${m.constructor.name}`;
     Object.defineProperty(m, 'forward', {
       configurable: true, writable: true,
       value: (...args: unknown[]) => {
         stack.push(label);
         try {
-          return (inner as (...a: unknown[]) => unknown).apply(m, args);
+          return Reflect.apply(inner, m, args);
         } finally {
           stack.pop();
         }
@@ -144,7 +145,7 @@ function sameRef(a: Ref | null, b: Ref | null): boolean {
 export function traceModel(model: Module, inputShape: readonly number[]): Trace {
   const params = new Map<Tensor, string>();
   for (const [n, t] of [...model.namedParameters(), ...model.namedBuffers()]) if (!params.has(t)) params.set(t, n);
-  const like = params.keys().next().value as Tensor | undefined;
+  const like = params.keys().next().value;
   const modes = model.modules().map((m) => [m, m.training] as const);
   model.eval();
   let a: Pass;

@@ -1,5 +1,6 @@
 // `condgrad export`: a trained checkpoint (softmax routing, so the temperature matters) written as ONNX and checked in onnxruntime-node; flag errors.
 
+import '../../kernels/register.js';
 import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
