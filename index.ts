@@ -74,13 +74,13 @@ export { sampleGamma, sampleBeta, mixBatch, mixupCrossEntropy } from './nn/data/
 export { saveCheckpoint, readCheckpoint, restoreCheckpoint, loadCheckpoint, writeFileAtomic, CHECKPOINT_MAGIC, CHECKPOINT_VERSION, type CheckpointData, type LoadedCheckpoint, type TensorEntry } from './nn/checkpoint.js';
 export { evaluate, scoreLogits, type EvalResult, type EvaluateOptions } from './nn/evaluate.js';
 export { train, reseedEpoch, type TrainOptions, type TrainLoaders, type TrainResult, type EpochRecord, type StepInfo } from './nn/train.js';
+
+// ---- interop: safetensors, timm, ONNX ----
 export { encodeSafetensors, decodeSafetensors, type NamedTensors, type DecodeSafetensorsOptions } from './nn/io/safetensors.js';
 export { parseSafetensorsHeader, SafetensorsError, type SafetensorsFault, type SafetensorsEntry, type SafetensorsHeader } from './nn/io/safetensors_header.js';
 export { stateDictToSafetensors, loadStateDictFromSafetensors, type LoadModelSafetensorsOptions } from './nn/io/safetensors_model.js';
 export { saveSafetensors, loadSafetensors, saveModelSafetensors, loadModelSafetensors } from './nn/io/safetensors_file.js';
 export { timmKeys, toTimmState, loadTimmState, type TimmMapping, type TimmKey } from './nn/io/timm.js';
-
-// ---- interop ----
 export { exportOnnx, ONNX_EXPORTABLE_OPS, decodeOnnx, type ExportOnnxOptions, type CondConvFormulation } from './nn/onnx/index.js';
 
 // The default backend: CONDGRAD_BACKEND if set, else wasm where WebAssembly SIMD is available, else cpu.
