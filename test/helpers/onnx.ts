@@ -23,7 +23,7 @@ export async function expectOnnxMatches(model: Module, bytes: Uint8Array, inputS
   let worst = 0;
   try {
     for (const B of batches) {
-      const x = randn([B, ...inputShape], { seed: 100 + B });
+      const x = randn([B, ...inputShape], { seed: 100 + B, backend: model.parameters()[0]?.backend });
       const ref = noGrad(() => model.forward(x));
       const want = ref.dataSync();
       const got = await runOnnx(session, Float32Array.from(x.dataSync()), x.shape);
