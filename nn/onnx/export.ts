@@ -4,6 +4,7 @@ import { CondgradError, checkShape, fmtShape } from '../../core/errors.js';
 import { Module } from '../module.js';
 import { COND_CONV_FORMULATIONS, Emitter, INPUT, OUTPUT, isBatch, type CondConvFormulation } from './emitter.js';
 import { encodeModel, type ValueDim } from './graph.js';
+import { ONE_D } from './map_1d.js';
 import { COND } from './map_cond.js';
 import { ELEMENTWISE, type OpMapper } from './map_elementwise.js';
 import { LAYERS } from './map_layers.js';
@@ -25,7 +26,7 @@ export interface ExportOnnxOptions {
 }
 
 /** Every condgrad op the exporter writes, by the name the op runner records. */
-const MAPPERS: Record<string, OpMapper> = { ...ELEMENTWISE, ...LAYERS, ...SHAPE, ...COND };
+const MAPPERS: Record<string, OpMapper> = { ...ELEMENTWISE, ...LAYERS, ...SHAPE, ...COND, ...ONE_D };
 
 /** The op names exportOnnx can write. */
 export const ONNX_EXPORTABLE_OPS: readonly string[] = Object.keys(MAPPERS);

@@ -72,8 +72,8 @@ function addMixedBias(e: Emitter, y: string, routing: string, bias: string, O: n
  * experts reordered at export so each group's K·O/g channels are contiguous), then the K
  * outputs mixed per sample by α with a broadcast MatMul.
  */
-function moe(e: Emitter, op: TracedOp, g: Conv2dGeometry): string {
-  const [K, O, Cg, kH, kW] = fixed('condConv2d experts', op.inShapes[1]);
+function moe(e: Emitter, op: TracedOp, g: Conv2dGeometry, x: string, dims: readonly [number, number, number, number, number]): string {
+  const [K, O, Cg, kH, kW] = dims;
   const src = e.data(op.inputs[1]);
   const G = g.groups;
   const Og = O / G;
@@ -90,26 +90,33 @@ function moe(e: Emitter, op: TracedOp, g: Conv2dGeometry): string {
     const t = e.g.node('Transpose', [e.g.node('Reshape', [e.value(op.inputs[1]), e.g.ints([K, G, Og, per])])], { perm: { ints: [1, 0, 2, 3] } });
     w = e.g.node('Reshape', [t, e.g.ints([G * K * Og, Cg, kH, kW])]);
   }
-  const z = e.reshape(e.g.node('Conv', [e.value(op.inputs[0]), w], convAttrs(g)), [{ b: 1 }, G, K, Og * g.outH * g.outW]);
+  const z = e.reshape(e.g.node('Conv', [x, w], convAttrs(g)), [{ b: 1 }, G, K, Og * g.outH * g.outW]);
   const alpha = e.reshape(e.value(op.inputs[2]), [{ b: 1 }, 1, 1, K]);
   return e.reshape(e.g.node('MatMul', [alpha, z]), [{ b: 1 }, O, g.outH, g.outW]);
 }
 
-const condConv2d: OpMapper = (e, op) => {
-  const [, O, Cg, kH, kW] = fixed('condConv2d experts', op.inShapes[1]);
-  const { path: _p, ...convOpts } = op.attrs as Conv2dOptions & { path?: string };
-  const g = conv2dGeometry('condConv2d', op.inConcrete[0]!, [O, Cg, kH, kW], convOpts);
+/**
+ * A traced condConv2d / condConv1d on x [B, C, H, W] (a 1-D one as 1×L) with experts read as
+ * `dims` = [K, O, C/g, kH, kW]: per-sample kernels then the chosen formulation, plus mixed bias.
+ */
+export function condConvNodes(e: Emitter, op: TracedOp, g: Conv2dGeometry, x: string, dims: readonly [number, number, number, number, number]): string {
+  const [K, O] = dims;
   const routing = e.value(op.inputs[2]);
   let y: string;
   if (e.condConv === 'moe') {
-    y = moe(e, op, g);
+    y = moe(e, op, g, x, dims);
   } else {
-    const K = fixed('condConv2d experts', op.inShapes[1])[0];
     const flat = e.g.node('Reshape', [e.value(op.inputs[1]), e.g.ints([K, g.weightSize])]);
-    const kernels = e.g.node('MatMul', [routing, flat]);
-    y = perSampleConv(e, e.value(op.inputs[0]), kernels, g, e.condConv);
+    y = perSampleConv(e, x, e.g.node('MatMul', [routing, flat]), g, e.condConv);
   }
   return op.inputs[3] ? addMixedBias(e, y, routing, e.value(op.inputs[3]), O) : y;
+}
+
+const condConv2d: OpMapper = (e, op) => {
+  const [K, O, Cg, kH, kW] = fixed('condConv2d experts', op.inShapes[1]);
+  const { path: _p, ...convOpts } = op.attrs as Conv2dOptions & { path?: string };
+  const g = conv2dGeometry('condConv2d', op.inConcrete[0]!, [O, Cg, kH, kW], convOpts);
+  return condConvNodes(e, op, g, e.value(op.inputs[0]), [K, O, Cg, kH, kW]);
 };
 
 const conv2dPerSample: OpMapper = (e, op) => {

@@ -55,6 +55,21 @@ class Everything extends cg.Module {
   }
 }
 
+/** The 1-D layers: strided, dilated, grouped, asymmetrically padded conv1d, depthwise with a multiplier, CondConv 1-D, pools. */
+class Everything1d extends cg.Module {
+  conv = new cg.Conv1d(3, 8, 3, { stride: 2, padding: [1, 2], dilation: 2, seed: 1 });
+  dw = new cg.DepthwiseConv1d(8, 3, { multiplier: 2, padding: 'same', seed: 2 });
+  cc = new cg.CondConv1d(16, 8, 3, { numExperts: 3, groups: 2, stride: 2, padding: 2, dilation: 2, seed: 3 });
+  dcc = new cg.DepthwiseCondConv1d(8, 5, { numExperts: 2, multiplier: 2, padding: 'same', seed: 4, router: { kind: 'softmax', temperature: 3, seed: 5 } });
+  forward(x: cg.Tensor): cg.Tensor {
+    let h = cg.relu(this.dw.forward(this.conv.forward(x)));
+    h = cg.maxPool1d(h, { kernelSize: 3, stride: 1, padding: 1 });
+    h = cg.tanh(this.dcc.forward(this.cc.forward(h)));
+    h = cg.avgPool1d(h, { kernelSize: 3, stride: 2, padding: 1, countIncludePad: false });
+    return cg.adaptiveAvgPool1d(h, 3);
+  }
+}
+
 describe('exportOnnx: the zoo in onnxruntime-node, one file at batch 1, 3 and 17 within 1e-4', () => {
   for (const name of MODEL_NAMES) {
     it(`${name} convert=all routing=sigmoid width=0.25 input 16×16`, async () => {
@@ -114,6 +129,18 @@ describe('exportOnnx: user modules', () => {
       for (let i = 0; i < want.length; i++) expect(Math.abs((got.data as Float32Array)[i] - want[i])).to.be.lessThan(1e-5);
     }
   });
+  for (const how of ['scan', 'loop', 'unfold', 'moe'] as CondConvFormulation[]) {
+    it(`every 1-D layer in one module, x=[B,3,41], condConv '${how}'`, async () => {
+      const m = new Everything1d();
+      await expectOnnxMatches(m, exportOnnx(m, { inputShape: [3, 41], condConv: how }), [3, 41], BATCHES);
+    });
+  }
+  for (const path of ['moe', 'batch1'] as const) {
+    it(`CondConv1d layers on path '${path}' export`, async () => {
+      const net = new cg.Sequential(new cg.CondConv1d(2, 4, 3, { numExperts: 3, padding: 1, path, seed: 1 }), new cg.GlobalAvgPool1d());
+      await expectOnnxMatches(net, exportOnnx(net, { inputShape: [2, 12] }), [2, 12], path === 'batch1' ? [1] : BATCHES);
+    });
+  }
   for (const path of ['fused', 'moe', 'batch1', 'auto'] as const) {
     it(`CondConv2d and CondLinear layers on path '${path}' export (and run at any batch)`, async () => {
       const net = new cg.Sequential(
