@@ -71,7 +71,8 @@ export { subset, normalize as normalizeDataset, checkDataset, type ImageDataset 
 export { loadMnist, mnistAll, mnistSplitIndices, MNIST_SPLIT_SEED, MNIST_MEAN, MNIST_STD, type MnistOptions, type MnistSplit } from './nn/data/mnist.js';
 export { DataLoader, batchImages, deriveSeed, shiftImage, type Batch, type DataLoaderOptions } from './nn/data/loader.js';
 export { sampleGamma, sampleBeta, mixBatch, mixupCrossEntropy } from './nn/data/mixup.js';
-export { saveCheckpoint, readCheckpoint, restoreCheckpoint, loadCheckpoint, writeFileAtomic, CHECKPOINT_MAGIC, CHECKPOINT_VERSION, type CheckpointData, type LoadedCheckpoint, type TensorEntry } from './nn/checkpoint.js';
+export { saveCheckpoint, readCheckpoint, restoreCheckpoint, loadCheckpoint, encodeCheckpoint, CHECKPOINT_MAGIC, CHECKPOINT_VERSION, type CheckpointData, type LoadedCheckpoint, type TensorEntry } from './nn/checkpoint.js';
+export { writeFileAtomic, reapStaleTempFiles, STALE_TEMP_MS, type ReapOptions } from './nn/atomic_write.js';
 export { evaluate, scoreLogits, type EvalResult, type EvaluateOptions } from './nn/evaluate.js';
 export { train, reseedEpoch, type TrainOptions, type TrainLoaders, type TrainResult, type EpochRecord, type StepInfo } from './nn/train.js';
 

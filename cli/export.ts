@@ -2,7 +2,8 @@
 
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { readCheckpoint, restoreCheckpoint, writeFileAtomic } from '../nn/checkpoint.js';
+import { readCheckpoint, restoreCheckpoint } from '../nn/checkpoint.js';
+import { writeFileAtomic } from '../nn/atomic_write.js';
 import { MODEL_NAMES } from '../nn/models/index.js';
 import { COND_CONV_FORMULATIONS } from '../nn/onnx/emitter.js';
 import { exportOnnx } from '../nn/onnx/export.js';

@@ -1,16 +1,18 @@
 // Checkpoints: a versioned, checksummed binary file of model and optimizer tensors plus JSON run state, written atomically and verified on load.
 
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { CondgradError, fmtShape } from '../core/errors.js';
-import { allocArray, bytesPerElement, isDType, type DType, type FloatArray } from '../core/dtype.js';
+import { allocArray, bytesPerElement, type DType, type FloatArray } from '../core/dtype.js';
 import { tensor } from '../core/creation.js';
 import { Tensor } from '../core/tensor.js';
 import type { AnyBackend, BackendName } from '../core/backend.js';
-import { sizeOf } from '../core/shape.js';
+import { writeFileAtomic } from './atomic_write.js';
+import { checkJsonValue, isPlainObject, validateHeader, type CheckpointHeader, type TensorEntry } from './checkpoint_schema.js';
 import type { Module } from './module.js';
 import type { Optimizer, OptimizerState } from './optim/optimizer.js';
+
+export type { TensorEntry } from './checkpoint_schema.js';
 
 /**
  * File layout (all integers little-endian):
@@ -39,14 +41,6 @@ export interface CheckpointData {
   optimizer?: OptimizerState;
   /** Any other JSON state (e.g. the epoch log so far). */
   extra?: Record<string, unknown>;
-}
-
-export interface TensorEntry {
-  name: string;
-  dtype: DType;
-  shape: number[];
-  offset: number;
-  byteLength: number;
 }
 
 /** A verified checkpoint on the host: JSON state plus tensor data by name (`model.*`, `optimizer.*`). */
@@ -84,50 +78,48 @@ function fromBytes(bytes: Uint8Array, dtype: DType): FloatArray {
 }
 
 function checkCount(op: string, name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new CondgradError(op, `${name} must be a non-negative integer, got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new CondgradError(op, `${name} must be a non-negative integer, got ${String(v)}`);
   return v;
 }
 
 /**
- * Writes `chunks` to `file` atomically: a temp file in the same directory, fsync, rename over
- * `file`, then fsync of the directory. On failure `file` keeps its previous contents, the temp
- * file is removed, and a CondgradError naming `op` is thrown.
+ * The bytes of a checkpoint file for `header` and the payload `chunks` (already laid out at the
+ * header's offsets): prelude with magic, version, header length and the SHA-256 of header ‖
+ * payload, then the header and the payload. Returns the chunks and the hex checksum.
  */
-export function writeFileAtomic(op: string, file: string, chunks: readonly Uint8Array[]): void {
-  const dir = path.dirname(path.resolve(file));
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  let fd: number | null = null;
-  try {
-    fs.mkdirSync(dir, { recursive: true });
-    fd = fs.openSync(tmp, 'wx');
-    for (const c of chunks) fs.writeSync(fd, c);
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
-    fd = null;
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    if (fd !== null) fs.closeSync(fd);
-    fs.rmSync(tmp, { force: true });
-    throw new CondgradError(op, `could not write ${file}: ${(e as Error).message}`);
-  }
-  try {
-    const dfd = fs.openSync(dir, 'r');
-    try { fs.fsyncSync(dfd); } finally { fs.closeSync(dfd); }
-  } catch {
-    // Directory fsync is not supported everywhere (e.g. some network file systems); the rename is done.
-  }
+export function encodeCheckpoint(header: unknown, chunks: readonly Uint8Array[]): { chunks: Uint8Array[]; sha256: string } {
+  const json = Buffer.from(JSON.stringify(header), 'utf8');
+  const hash = createHash('sha256').update(json);
+  for (const c of chunks) hash.update(c);
+  const digest = hash.digest();
+  const prelude = Buffer.alloc(PRELUDE);
+  prelude.write(CHECKPOINT_MAGIC, 0, 'latin1');
+  prelude.writeUInt32LE(CHECKPOINT_VERSION, 8);
+  prelude.writeUInt32LE(json.byteLength, 12);
+  digest.copy(prelude, 16);
+  return { chunks: [prelude, json, ...chunks], sha256: digest.toString('hex') };
 }
 
 /**
  * Writes a checkpoint atomically: to a temp file in the same directory, fsync, then rename over
  * `file` (then fsync of the directory). If anything fails, `file` keeps its previous contents and
- * the temp file is removed. Returns the file size and checksum.
+ * the temp file is removed. Config, extra and optimizer meta must be plain JSON (a cycle, a
+ * BigInt, NaN, a function or a class instance is a CondgradError naming the field). Returns the
+ * file size and checksum.
  */
 export async function saveCheckpoint(file: string, data: CheckpointData): Promise<{ bytes: number; sha256: string }> {
   const op = 'saveCheckpoint';
+  if (typeof file !== 'string' || file === '') throw new CondgradError(op, `file must be a non-empty path, got ${String(file)}`);
+  if (data === null || typeof data !== 'object') throw new CondgradError(op, `data must be an object, got ${String(data)}`);
   checkCount(op, 'epoch', data.epoch);
   checkCount(op, 'step', data.step);
   if (typeof data.seed !== 'number' || !Number.isFinite(data.seed)) throw new CondgradError(op, `seed must be a finite number, got ${String(data.seed)}`);
+  if (!isPlainObject(data.config)) throw new CondgradError(op, `config must be a plain object, got ${data.config === null ? 'null' : typeof data.config}`);
+  checkJsonValue(op, 'config', data.config);
+  if (data.extra !== undefined && !isPlainObject(data.extra)) throw new CondgradError(op, `extra must be a plain object, got ${data.extra === null ? 'null' : typeof data.extra}`);
+  if (data.extra !== undefined) checkJsonValue(op, 'extra', data.extra);
+  if (data.model === null || typeof data.model !== 'object') throw new CondgradError(op, 'model must be an object of tensors (model.stateDict())');
+  if (data.optimizer !== undefined) checkJsonValue(op, 'optimizer.meta', data.optimizer.meta);
   const named: [string, Tensor][] = [
     ...Object.entries(data.model).map(([k, t]) => [`model.${k}`, t] as [string, Tensor]),
     ...Object.entries(data.optimizer?.tensors ?? {}).map(([k, t]) => [`optimizer.${k}`, t] as [string, Tensor]),
@@ -146,27 +138,23 @@ export async function saveCheckpoint(file: string, data: CheckpointData): Promis
     chunks.push(bytes);
     offset += bytes.byteLength;
   }
-  const header = Buffer.from(JSON.stringify({
+  const header: CheckpointHeader = {
     version: CHECKPOINT_VERSION,
     config: data.config,
     state: { epoch: data.epoch, step: data.step, seed: data.seed, optimizer: data.optimizer?.meta ?? null, extra: data.extra ?? {} },
     tensors: entries,
     payloadBytes: offset,
-  }), 'utf8');
-  const hash = createHash('sha256').update(header);
-  for (const c of chunks) hash.update(c);
-  const digest = hash.digest();
-  const prelude = Buffer.alloc(PRELUDE);
-  prelude.write(CHECKPOINT_MAGIC, 0, 'latin1');
-  prelude.writeUInt32LE(CHECKPOINT_VERSION, 8);
-  prelude.writeUInt32LE(header.byteLength, 12);
-  digest.copy(prelude, 16);
-
-  writeFileAtomic(op, file, [prelude, header, ...chunks]);
-  return { bytes: PRELUDE + header.byteLength + offset, sha256: digest.toString('hex') };
+  };
+  const encoded = encodeCheckpoint(header, chunks);
+  writeFileAtomic(op, file, encoded.chunks);
+  return { bytes: encoded.chunks.reduce((n, c) => n + c.byteLength, 0), sha256: encoded.sha256 };
 }
 
-/** Reads and verifies a checkpoint (magic, version, sizes, checksum, tensor index); data stays on the host. */
+/**
+ * Reads and verifies a checkpoint: magic, version, sizes, checksum, then the header's whole
+ * schema (run state, optimizer meta, every tensor's name, dtype, shape, offset and extent, no
+ * overlaps). Data stays on the host.
+ */
 export function readCheckpoint(file: string): LoadedCheckpoint {
   const op = 'loadCheckpoint';
   let buf: Buffer;
@@ -186,50 +174,40 @@ export function readCheckpoint(file: string): LoadedCheckpoint {
   if (!digest.equals(buf.subarray(16, 48))) {
     throw bad(`checksum mismatch (stored ${buf.subarray(16, 48).toString('hex').slice(0, 16)}…, computed ${digest.toString('hex').slice(0, 16)}…): the file is corrupted or truncated`);
   }
-  let h: { version: number; config: Record<string, unknown>; state: Record<string, unknown>; tensors: TensorEntry[]; payloadBytes: number };
+  let parsed: unknown;
   try {
-    h = JSON.parse(buf.toString('utf8', PRELUDE, PRELUDE + headerLen)) as typeof h;
+    parsed = JSON.parse(buf.toString('utf8', PRELUDE, PRELUDE + headerLen));
   } catch (e) {
     throw bad(`header is not valid JSON: ${(e as Error).message}`);
   }
   const payload = buf.subarray(PRELUDE + headerLen);
-  if (h.payloadBytes !== payload.byteLength) throw bad(`payload is ${payload.byteLength} bytes, header says ${h.payloadBytes}`);
+  const h = validateHeader(parsed, payload.byteLength, bad);
+  if (h.version !== version) throw bad(`header says format version ${String(h.version)}, the prelude ${version}`);
   const tensors: LoadedCheckpoint['tensors'] = new Map();
   for (const e of h.tensors) {
-    if (!isDType(e.dtype) || !Array.isArray(e.shape) || e.byteLength !== sizeOf(e.shape) * bytesPerElement(e.dtype) || e.offset % 8 !== 0 || e.offset + e.byteLength > payload.byteLength) {
-      throw bad(`tensor '${e.name}' ${e.dtype} ${fmtShape(e.shape ?? [])} has an inconsistent entry (offset ${e.offset}, ${e.byteLength} bytes, payload ${payload.byteLength})`);
-    }
     tensors.set(e.name, { dtype: e.dtype, shape: e.shape, data: fromBytes(payload.subarray(e.offset, e.offset + e.byteLength), e.dtype) });
   }
   const s = h.state;
-  return {
-    version,
-    config: h.config,
-    epoch: checkCount(op, 'epoch', s.epoch),
-    step: checkCount(op, 'step', s.step),
-    seed: s.seed as number,
-    optimizerMeta: (s.optimizer as OptimizerState['meta'] | null) ?? null,
-    extra: (s.extra as Record<string, unknown>) ?? {},
-    tensors,
-  };
+  return { version, config: h.config, epoch: s.epoch, step: s.step, seed: s.seed, optimizerMeta: s.optimizer, extra: s.extra, tensors };
 }
 
 /**
  * Restores a verified checkpoint into a model (and optimizer): every model tensor must be present
- * with the same shape and dtype, and no others; nothing is changed if any check fails.
+ * with the same shape and dtype, and no others; the optimizer state must fit the optimizer. All
+ * of it is checked before anything is written, so a failed restore leaves the model and the
+ * optimizer as they were.
  */
 export function restoreCheckpoint(ck: LoadedCheckpoint, model: Module, optimizer?: Optimizer, file = 'checkpoint'): void {
   const op = 'loadCheckpoint';
-  const own = model.stateDict();
-  const backendOf = (name: string): AnyBackend | BackendName => own[name]?.backend ?? 'cpu';
+  const own = new Map(Object.entries(model.stateDict()));
   const problems: string[] = [];
-  for (const [k, t] of Object.entries(own)) {
+  for (const [k, t] of own) {
     const e = ck.tensors.get(`model.${k}`);
     if (e === undefined) problems.push(`missing '${k}' ${fmtShape(t.shape)}`);
     else if (fmtShape(e.shape) !== fmtShape(t.shape) || e.dtype !== t.dtype) problems.push(`'${k}' is ${fmtShape(e.shape)} ${e.dtype} in the file but ${fmtShape(t.shape)} ${t.dtype} in the model`);
   }
   for (const name of ck.tensors.keys()) {
-    if (name.startsWith('model.') && !(name.slice(6) in own)) problems.push(`unexpected '${name.slice(6)}'`);
+    if (name.startsWith('model.') && !own.has(name.slice(6))) problems.push(`unexpected '${name.slice(6)}'`);
   }
   if (problems.length > 0) throw new CondgradError(op, `${file} does not match the model: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? `; and ${problems.length - 5} more` : ''}`);
   if (optimizer !== undefined && ck.optimizerMeta === null) throw new CondgradError(op, `${file} holds no optimizer state`);
@@ -241,20 +219,23 @@ export function restoreCheckpoint(ck: LoadedCheckpoint, model: Module, optimizer
     return t;
   };
   try {
-    let optState: OptimizerState | null = null;
+    const sd = Object.create(null) as Record<string, Tensor>;
+    for (const [k, t] of own) sd[k] = mk(`model.${k}`, t.backend);
     if (optimizer !== undefined) {
-      const tensors: Record<string, Tensor> = {};
+      const tensors = Object.create(null) as Record<string, Tensor>;
       for (const name of ck.tensors.keys()) {
         if (!name.startsWith('optimizer.')) continue;
         const i = Number(name.slice(10).split('.')[0]);
         tensors[name.slice(10)] = mk(name, optimizer.params[i]?.backend ?? 'cpu');
       }
-      optState = { meta: ck.optimizerMeta!, tensors };
+      // loadStateDict checks everything before it changes anything; the model's tensors were
+      // all checked above, so once the optimizer is loaded the model load cannot fail.
+      optimizer.loadStateDict({ meta: ck.optimizerMeta!, tensors });
     }
-    const sd: Record<string, Tensor> = {};
-    for (const k of Object.keys(own)) sd[k] = mk(`model.${k}`, backendOf(k));
-    if (optState !== null) optimizer!.loadStateDict(optState);
     model.loadStateDict(sd, true);
+  } catch (e) {
+    if (e instanceof CondgradError) throw new CondgradError(op, `${file}: ${e.message}`);
+    throw e;
   } finally {
     for (const t of made) t.dispose();
   }

@@ -2,7 +2,7 @@
 
 import * as fs from 'node:fs';
 import type { Tensor } from '../../core/tensor.js';
-import { writeFileAtomic } from '../checkpoint.js';
+import { writeFileAtomic } from '../atomic_write.js';
 import type { LoadResult, Module } from '../module.js';
 import { decodeSafetensorsHost, encodeSafetensors, hostToTensors, type DecodeSafetensorsOptions, type NamedTensors } from './safetensors.js';
 import { SafetensorsError } from './safetensors_header.js';
