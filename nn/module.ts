@@ -246,8 +246,9 @@ export abstract class Module {
   loadStateDict(sd: Record<string, Tensor>, strict = true): LoadResult {
     if (sd === null || typeof sd !== 'object') throw new CondgradError('loadStateDict', `state dict must be an object of tensors, got ${String(sd)}`);
     const own = this.stateDict();
-    const missingKeys = Object.keys(own).filter((k) => !(k in sd));
-    const unexpectedKeys = Object.keys(sd).filter((k) => !(k in own));
+    // Own keys only: a name such as '__proto__' or 'constructor' is never taken for a model tensor.
+    const missingKeys = Object.keys(own).filter((k) => !Object.hasOwn(sd, k));
+    const unexpectedKeys = Object.keys(sd).filter((k) => !Object.hasOwn(own, k));
     if (strict && (missingKeys.length > 0 || unexpectedKeys.length > 0)) {
       const parts: string[] = [];
       if (missingKeys.length > 0) parts.push(`missing keys: ${missingKeys.join(', ')}`);
@@ -256,7 +257,7 @@ export abstract class Module {
     }
     const pairs: [Tensor, Tensor][] = [];
     for (const [key, dst] of Object.entries(own)) {
-      if (!(key in sd)) continue;
+      if (!Object.hasOwn(sd, key)) continue;
       const src = sd[key];
       if (!(src instanceof Tensor)) throw new CondgradError('loadStateDict', `'${key}' must be a Tensor, got ${src === null ? 'null' : typeof src}`);
       if (fmtShape(src.shape) !== fmtShape(dst.shape) || src.dtype !== dst.dtype) {
