@@ -38,13 +38,15 @@ const MAX_DEPTH = 256;
 export const OPTIMIZER_TENSOR_RE = /^optimizer\.(\d+)\.(\w+)$/;
 
 function kindOf(v: unknown): string {
+  if (v === undefined) return 'nothing (the field is missing)';
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
   if (typeof v === 'object') {
     const ctor = (Object.getPrototypeOf(v) as { constructor?: { name?: string } } | null)?.constructor?.name;
     return ctor !== undefined && ctor !== 'Object' ? `a ${ctor}` : 'an object';
   }
-  return `a ${typeof v} (${String(v)})`;
+  if (typeof v === 'function') return `a function (${v.name || 'anonymous'})`;
+  return typeof v === 'string' ? `a string (${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)})` : `a ${typeof v} (${String(v)})`;
 }
 
 /** Whether v is a plain object (prototype Object.prototype or null). */
