@@ -196,6 +196,10 @@ export async function train(model: Module, loaders: TrainLoaders, opts: TrainOpt
     }
     const trainSeconds = (performance.now() - t0) / 1000;
     const ev = loaders.test ? await evaluate(model, loaders.test, { maxBatches: opts.maxEvalBatches }) : null;
+    // Stop before this epoch's log and checkpoint replace the previous (finite) ones.
+    if (ev !== null && !Number.isFinite(ev.loss)) {
+      throw new CondgradError('train', `test loss became ${ev.loss} after epoch ${epoch + 1}, step ${globalStep} (lr ${opts.optimizer.lr}); lower the learning rate`);
+    }
     const rec: EpochRecord = {
       epoch: epoch + 1,
       steps,

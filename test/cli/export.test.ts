@@ -44,7 +44,7 @@ describe('cli export', () => {
 
       const wrong = await cli('export', '--checkpoint', ck, '--model', 'resnet', '--out', file);
       expect(wrong.code).to.equal(2);
-      expect(wrong.err).to.match(/^condgrad export: --model resnet does not match .*checkpoint\.ckpt, which holds a cnn\n/);
+      expect(wrong.err).to.match(/^condgrad export: --model resnet does not match .*checkpoint\.ckpt, which holds a cnn \(see condgrad export --help\)\n$/);
       const gone = await cli('export', '--checkpoint', path.join(dir, 'none.ckpt'), '--out', file);
       expect(gone.code).to.equal(1);
       expect(gone.err.trim().split('\n')).to.have.length(1);
