@@ -66,7 +66,9 @@ export async function runCli(argv: readonly string[], commands: readonly Command
       return 2;
     }
     if (e instanceof CondgradError) {
-      io.err(`condgrad ${name}: ${oneLine(e.message)}`);
+      // "condgrad train: train: …" says the command twice: drop the op when it is the command.
+      const msg = e.op === name && e.message.startsWith(`${name}: `) ? e.message.slice(name.length + 2) : e.message;
+      io.err(`condgrad ${name}: ${oneLine(msg)}`);
       return 1;
     }
     const err = e instanceof Error ? e : new Error(String(e));

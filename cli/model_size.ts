@@ -40,7 +40,8 @@ function describe(name: ModelName, opts: ModelOptions): string {
 }
 
 function refuse(op: string, name: ModelName, opts: ModelOptions, count: number, exact: boolean, maxParams: number): CondgradError {
-  const n = Math.round(count).toLocaleString('en-US');
+  // Past 2^53 the estimate's last digits are rounding noise: give 4 significant digits.
+  const n = count > Number.MAX_SAFE_INTEGER ? count.toPrecision(4) : Math.round(count).toLocaleString('en-US');
   return new CondgradError(op, `${describe(name, opts)} has ${exact ? '' : 'about '}${n} parameters, more than the limit of ${maxParams.toLocaleString('en-US')}; use a smaller --width or --experts, or raise the limit with --max-params`);
 }
 

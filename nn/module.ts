@@ -246,7 +246,6 @@ export abstract class Module {
   loadStateDict(sd: Record<string, Tensor>, strict = true): LoadResult {
     if (sd === null || typeof sd !== 'object') throw new CondgradError('loadStateDict', `state dict must be an object of tensors, got ${String(sd)}`);
     const own = this.stateDict();
-    // Own keys only: a name such as '__proto__' or 'constructor' is never taken for a model tensor.
     const missingKeys = Object.keys(own).filter((k) => !Object.hasOwn(sd, k));
     const unexpectedKeys = Object.keys(sd).filter((k) => !Object.hasOwn(own, k));
     if (strict && (missingKeys.length > 0 || unexpectedKeys.length > 0)) {
