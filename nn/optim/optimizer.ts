@@ -136,7 +136,7 @@ export abstract class Optimizer {
     const { meta } = sd;
     if (meta.kind !== this.kind) throw new CondgradError(op, `state is for optimizer '${String(meta.kind)}', this is '${this.kind}'`);
     if (!Array.isArray(meta.steps) || meta.steps.length !== this.params.length) {
-      throw new CondgradError(op, `state has ${Array.isArray(meta.steps) ? meta.steps.length : 'no'} parameter step counts, this optimizer has ${this.params.length} parameters`);
+      throw new CondgradError(op, `state has step counts for ${Array.isArray(meta.steps) ? meta.steps.length : 'no'} parameters, this optimizer has ${this.params.length}`);
     }
     meta.steps.forEach((s, i) => {
       if (!Number.isSafeInteger(s) || s < 0) throw new CondgradError(op, `steps[${i}] must be a non-negative integer, got ${String(s)}`);
