@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randn } from '../../core/creation.js';
+import { Rng } from '../../core/random.js';
 import { CondgradError } from '../../core/errors.js';
 import { crossEntropy } from '../../ops/softmax.js';
 import { Conv2d } from '../../nn/layers/conv2d.js';
@@ -161,5 +162,44 @@ describe('nn/checkpoint contents', () => {
     loadCheckpoint(file, m, opt);
     expect(opt.stateDict().meta.hyper.betas).to.deep.equal([0.9, 0.999]);
     expect(snapshot(m, opt)).to.not.equal(before);
+  });
+
+  it('fuzz: 300 random edits of the header (valid checksum) either load or fail with a CondgradError, changing nothing', () => {
+    const rng = new Rng(12);
+    const values: unknown[] = [null, -1, 1.5, 0, 1e300, 'x', '', true, [], {}, [-1, -3], [2, 'a'], '__proto__', 'model.constructor', { kind: 'adam' }];
+    const good = JSON.parse(fs.readFileSync(file).toString('utf8', 48, 48 + fs.readFileSync(file).readUInt32LE(12)));
+    /** Every path to a value in the header, e.g. ['tensors', 2, 'shape', 0]. */
+    const paths: (string | number)[][] = [];
+    const walk = (v: unknown, at: (string | number)[]): void => {
+      paths.push(at);
+      if (v !== null && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, [...at, Array.isArray(v) ? Number(k) : k]);
+    };
+    walk(good, []);
+    const { m, opt } = trained(6);
+    loadCheckpoint(file, m, opt);
+    const good0 = snapshot(m, opt);
+    let loaded = 0;
+    for (let i = 0; i < 300; i++) {
+      const at = paths[1 + Math.floor(rng.next() * (paths.length - 1))];
+      const v = values[Math.floor(rng.next() * values.length)];
+      const bad = path.join(dir, 'fuzz.ckpt');
+      fs.copyFileSync(file, bad);
+      rewrite(bad, (h) => {
+        let o = h;
+        for (const k of at.slice(0, -1)) o = o[k];
+        if (rng.next() < 0.15) delete o[at[at.length - 1]];
+        else o[at[at.length - 1]] = v;
+      });
+      try {
+        loadCheckpoint(bad, m, opt);
+        loaded++;
+        loadCheckpoint(file, m, opt);
+      } catch (e) {
+        expect(e, `${at.join('.')} = ${JSON.stringify(v)}: ${String(e)}`).to.be.instanceOf(CondgradError);
+        expect(snapshot(m, opt), `${at.join('.')} = ${JSON.stringify(v)} changed the model or optimizer`).to.equal(good0);
+      }
+    }
+    // Most edits break the schema; some (config, extra, a hyperparameter in range) are valid files.
+    expect(loaded).to.be.within(1, 299);
   });
 });
