@@ -39,7 +39,8 @@ export interface ReapOptions {
  * those of live writers (another process saving right now) are left alone. A writer killed
  * between creating its temp file and the rename (kill -9, power loss) leaves such a file; the
  * next write to the same directory calls this. Returns the names removed. Never throws: a file
- * that cannot be inspected or removed is skipped.
+ * that cannot be inspected or removed is skipped. The pid test is about this machine: in a
+ * directory that writers on several machines share, only the age test is meaningful.
  */
 export function reapStaleTempFiles(dir: string, opts: ReapOptions = {}): string[] {
   const maxAge = opts.maxAgeMs ?? STALE_TEMP_MS;

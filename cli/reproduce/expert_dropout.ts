@@ -124,7 +124,7 @@ function configure(model: Module, v: Variant): void {
 async function score(model: Module, loader: DataLoader, routerTraining: boolean, bnBatchStats: boolean): Promise<number> {
   const bn = model.modules().filter((m) => m instanceof BatchNorm2d);
   const saved = bn.map((m) => (m as BatchNorm2d).stateDict());
-  const copies = Object.fromEntries(bn.flatMap((m, i) => Object.entries(saved[i]).map(([k, t]) => [`${i}.${k}`, Float32Array.from(t.dataSync())])));
+  const copies = Object.fromEntries(bn.flatMap((_, i) => Object.entries(saved[i]).map(([k, t]) => [`${i}.${k}`, Float32Array.from(t.dataSync())])));
   model.eval();
   for (const { r } of routers(model)) r.training = routerTraining;
   for (const m of bn) m.training = bnBatchStats;
@@ -137,7 +137,7 @@ async function score(model: Module, loader: DataLoader, routerTraining: boolean,
     logits.dispose();
   }
   // Batch-statistics mode moved the running statistics: put them back.
-  noGrad(() => bn.forEach((m, i) => Object.entries(saved[i]).forEach(([k, t]) => t.assign(tensor(copies[`${i}.${k}`], t.shape, { backend: t.backend })))));
+  noGrad(() => bn.forEach((_, i) => Object.entries(saved[i]).forEach(([k, t]) => t.assign(tensor(copies[`${i}.${k}`], t.shape, { backend: t.backend })))));
   model.train();
   return correct / n;
 }
