@@ -157,7 +157,7 @@ async function run(values: Record<string, string | boolean | undefined>, io: Io)
       bar = null;
       io.out(formatEpoch(rec, config.epochs));
     },
-  }).finally(() => (bar as cliProgress.SingleBar | null)?.stop());
+  }).finally(() => bar?.stop());
   const last = res.history[res.history.length - 1];
   io.out(`done: test accuracy ${pct(last.testAccuracy)}; log ${logFile}; checkpoint ${checkpointFile}`);
   return 0;

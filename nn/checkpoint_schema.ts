@@ -46,13 +46,15 @@ function kindOf(v: unknown): string {
     return ctor !== undefined && ctor !== 'Object' ? `a ${ctor}` : 'an object';
   }
   if (typeof v === 'function') return `a function (${v.name || 'anonymous'})`;
-  return typeof v === 'string' ? `a string (${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)})` : `a ${typeof v} (${String(v)})`;
+  if (typeof v === 'string') return `a string (${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)})`;
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return `a ${typeof v} (${v.toString()})`;
+  return typeof v === 'symbol' ? `a symbol (${v.description ?? ''})` : `a ${typeof v}`;
 }
 
 /** Whether v is a plain object (prototype Object.prototype or null). */
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
-  const proto = Object.getPrototypeOf(v);
+  const proto: unknown = Object.getPrototypeOf(v);
   return proto === Object.prototype || proto === null;
 }
 

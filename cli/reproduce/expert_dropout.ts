@@ -123,7 +123,7 @@ function configure(model: Module, v: Variant): void {
 /** Test accuracy with routers and BatchNorm layers in the given modes. */
 async function score(model: Module, loader: DataLoader, routerTraining: boolean, bnBatchStats: boolean): Promise<number> {
   const bn = model.modules().filter((m) => m instanceof BatchNorm2d);
-  const saved = bn.map((m) => (m as BatchNorm2d).stateDict());
+  const saved = bn.map((m) => m.stateDict());
   const copies = Object.fromEntries(bn.flatMap((_, i) => Object.entries(saved[i]).map(([k, t]) => [`${i}.${k}`, Float32Array.from(t.dataSync())])));
   model.eval();
   for (const { r } of routers(model)) r.training = routerTraining;

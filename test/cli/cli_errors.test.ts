@@ -1,5 +1,7 @@
 // CLI failures: one line on stderr and a non-zero exit for every failure; oversized models refused with their count; runs never overwritten by another configuration; CONDGRAD_BACKEND alike everywhere; NaN test loss stops.
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-argument -- these tests edit raw checkpoint headers (parsed JSON) into malformed shapes on purpose */
 
+import '../../kernels/register.js';
 import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as os from 'node:os';

@@ -22,9 +22,9 @@ function deadPid(): number {
 async function hungWriter(file: string): Promise<{ child: ChildProcess; tmp: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', HUNG_WRITER, file], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
-  child.stdout!.setEncoding('utf8');
+  child.stdout.setEncoding('utf8');
   const tmp = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', (s: string) => {
+    child.stdout.on('data', (s: string) => {
       out += s;
       const m = /writing (\S+)\n/.exec(out);
       if (m) resolve(m[1]);

@@ -1,5 +1,7 @@
 // Checkpoint contents: bad JSON values refused at save naming the field; bad headers with a valid checksum refused at load; a failed load changes nothing.
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call -- these tests edit raw checkpoint headers (parsed JSON) into malformed shapes on purpose */
 
+import '../../kernels/register.js';
 import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -70,7 +72,7 @@ describe('nn/checkpoint contents', () => {
     const shared = { a: 1 };
     const cases: [Partial<CheckpointData>, RegExp][] = [
       [{ config: cyclic }, /saveCheckpoint: config\.nested\.back is a cycle/],
-      [{ config: { model: 'tiny', total: 10n as unknown } }, /saveCheckpoint: config\.total is a bigint \(10\), which JSON cannot hold/],
+      [{ config: { model: 'tiny', total: 10n } }, /saveCheckpoint: config\.total is a bigint \(10\), which JSON cannot hold/],
       [{ config: { lr: NaN } }, /config\.lr is NaN, which JSON cannot hold/],
       [{ config: { sizes: [1, undefined] } }, /config\.sizes\[1\] is undefined/],
       [{ config: { f: () => 1 } }, /config\.f is a function/],
