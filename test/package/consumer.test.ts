@@ -168,12 +168,34 @@ describe('the packed package in a fresh project', function () {
     if (dir !== '') fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('the tarball holds dist/ (ESM, source maps, .d.ts), bin/, README and LICENSE, and nothing else', () => {
+  it('the tarball holds dist/ (ESM, source maps, .d.ts), bin/, README and LICENSE, and nothing else; every exports target is in it', () => {
     const files = packed.files.map((f) => f.path).sort();
     for (const f of files) expect(f).to.match(/^(dist\/.+\.(js|js\.map|d\.ts)|bin\/condgrad\.js|README\.md|LICENSE|package\.json)$/);
     expect(files).to.include.members(['dist/index.js', 'dist/index.js.map', 'dist/cli.js', 'dist/types/index.d.ts', 'bin/condgrad.js', 'README.md', 'LICENSE', 'package.json']);
-    console.log(`      tarball ${(packed.size / 1024).toFixed(1)} KiB packed, ${(packed.unpackedSize / 1024 / 1024).toFixed(2)} MiB unpacked, ${files.length} files`);
-    expect(packed.size).to.be.below(1.5 * 1024 * 1024);
+    console.log(`      tarball ${(packed.size / 1000).toFixed(1)} kB packed, ${(packed.unpackedSize / 1e6).toFixed(2)} MB unpacked, ${files.length} files`);
+    expect(packed.size).to.be.below(1.5e6);
+    const installed = JSON.parse(fs.readFileSync(path.join(app, 'node_modules', 'condgrad', 'package.json'), 'utf8')) as { exports: Record<string, string | Record<string, string>> };
+    const main = installed.exports['.'] as Record<string, string>;
+    expect(Object.keys(main)).to.deep.equal(['types', 'browser', 'node', 'default']);
+    // The browser target is produced by the browser build (build.browser.mjs); checked wherever the repository has one.
+    const hasBrowserBuild = fs.existsSync(path.join(root, 'build.browser.mjs'));
+    for (const [cond, target] of Object.entries(main)) {
+      if (cond === 'browser' && !hasBrowserBuild) continue;
+      expect(files, `exports['.'].${cond}`).to.include(target.replace(/^\.\//, ''));
+    }
+  });
+
+  it('the bundles import no optional or CLI-only package at their top level (those load lazily)', () => {
+    const topLevel = (file: string): string[] => {
+      const src = fs.readFileSync(path.join(app, 'node_modules', 'condgrad', 'dist', file), 'utf8');
+      return [...src.matchAll(/^import\s*(?:[^;'"]*?\bfrom\s*)?["']([^"']+)["']/gm)].map((m) => m[1]).filter((x) => !x.startsWith('node:'));
+    };
+    expect([...new Set(topLevel('index.js'))]).to.deep.equal(['ndarray']);
+    expect([...new Set(topLevel('cli.js'))].sort()).to.deep.equal(['cli-progress', 'ndarray']);
+    for (const file of ['index.js', 'cli.js']) {
+      const src = fs.readFileSync(path.join(app, 'node_modules', 'condgrad', 'dist', file), 'utf8');
+      for (const lazy of ['gpu.js', 'webgpu']) expect(src, `${file}: import("${lazy}")`).to.include(`import("${lazy}")`);
+    }
   });
 
   it('imports from ESM, picks wasm, trains a CondConv net on real digits (the loss falls), runs cpu, and gpu from the installed gpu packages', () => {
