@@ -18,6 +18,8 @@ function childEnv(): NodeJS.ProcessEnv {
   const e: NodeJS.ProcessEnv = { ...process.env, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' };
   delete e.CONDGRAD_BACKEND;
   delete e.CONDGRAD_THREADS;
+  // Under `npm test` npm describes this checkout to its children; the consumer is another project.
+  for (const k of Object.keys(e)) if (k === 'npm_config_local_prefix' || k.startsWith('npm_package_') || k.startsWith('npm_lifecycle_')) delete e[k];
   return e;
 }
 
