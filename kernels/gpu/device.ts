@@ -4,6 +4,7 @@ import { CondgradError } from '../../core/errors.js';
 import type { AdapterInfo, DawnBackend } from './adapter.js';
 import { GpuBackend } from './backend.js';
 import { loadGpuJs } from './gpujs.js';
+import { loadGpuPackage } from './packages.js';
 import { GpuRuntime } from './runtime.js';
 
 export interface GpuBackendOptions {
@@ -81,12 +82,9 @@ export async function createGpuBackend(opts: GpuBackendOptions = {}): Promise<Gp
 async function start(opts: GpuBackendOptions, key: string): Promise<GpuBackend> {
   // Dawn's GLES backend needs a display; headless Linux has none, so ask EGL for a surfaceless one.
   if (process.platform === 'linux') process.env.EGL_PLATFORM ??= 'surfaceless';
-  let webgpu: WebGpuModule;
-  try {
-    webgpu = (await import('webgpu')) as unknown as WebGpuModule;
-  } catch (e) {
-    throw new CondgradError('gpu', `no WebGPU adapter: the Dawn bindings (npm 'webgpu') failed to load: ${(e as Error).message}`);
-  }
+  // Both optional packages load first, so a missing one is named before any adapter is probed.
+  const webgpu = await loadGpuPackage<WebGpuModule>('webgpu', () => import('webgpu'));
+  const gpujs = await loadGpuJs();
   for (const [k, v] of Object.entries(webgpu.globals)) {
     if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
   }
@@ -122,7 +120,6 @@ async function start(opts: GpuBackendOptions, key: string): Promise<GpuBackend> 
       wgslLanguageFeatures: new Set<string>(),
     });
     instance = null;
-    const gpujs = await loadGpuJs();
     const gpu = new gpujs.GPU({ mode: 'webgpu' });
     const runtime = new GpuRuntime(gpujs, gpu, opts.maxKernels ?? 256);
     const teardown = async (): Promise<void> => {

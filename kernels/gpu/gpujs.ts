@@ -1,5 +1,7 @@
 // The slice of gpu.js (webgpu mode) and Dawn that the gpu backend uses, typed locally.
 
+import { loadGpuPackage } from './packages.js';
+
 /** A GPU-resident kernel result (gpu.js `WebGPUBufferResult`): a device buffer with a refcount. */
 export interface BufferResult {
   readonly buffer: DeviceBuffer;
@@ -62,8 +64,8 @@ export interface GpuDeviceLike {
   popErrorScope(): Promise<{ message: string } | null>;
 }
 
-/** Loads gpu.js (CommonJS) lazily, so CPU-only users never load it. */
+/** Loads gpu.js (CommonJS) lazily, so CPU-only users never load it; absent, a CondgradError names it. */
 export async function loadGpuJs(): Promise<GpuJsModule> {
-  const mod = (await import('gpu.js')) as unknown as { default?: GpuJsModule } & GpuJsModule;
+  const mod = await loadGpuPackage<{ default?: GpuJsModule } & GpuJsModule>('gpu.js', () => import('gpu.js'));
   return mod.default ?? mod;
 }
