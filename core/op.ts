@@ -28,6 +28,12 @@ export interface Op<A, P extends OpPlan> {
   plan(inputs: readonly Tensor[], attrs: A): P;
   forward(backend: AnyBackend, inputs: readonly Storage[], plan: P, attrs: A): Storage;
   backward?(dy: Tensor, ctx: OpContext<A, P>): readonly (Tensor | null)[];
+  /**
+   * Whether backward reads the data of the inputs or the output (default true). Ops whose
+   * backward needs only dy and shapes (add, reshape, sum, ...) say false, so that an in-place
+   * write to their inputs between forward and backward is not reported as an error.
+   */
+  savesData?(attrs: A): boolean;
 }
 
 /** Checks that every input is a live tensor, all on one backend, all of one dtype. */
@@ -95,10 +101,13 @@ export function runOp<A, P extends OpPlan>(op: Op<A, P>, inputs: readonly Tensor
   tracer?.record(op.name, inputs, attrs, plan, out);
   if (record) {
     const backward = op.backward!.bind(op);
+    const saved = op.savesData === undefined || op.savesData(attrs) ? [...inputs, out] : [];
     out.node = {
       opName: op.name,
       inputs,
       backward: (dy) => backward(dy, { inputs, output: out, attrs, plan }),
+      saved,
+      savedVersions: saved.map((t) => t.version),
     };
   }
   return out;

@@ -29,6 +29,7 @@ export class Tensor implements TapeTensor<Tensor> {
   readonly dtype: DType;
   readonly backend: AnyBackend;
   private _storage: Storage | null;
+  private _version = 0;
   /** Whether gradients flow to (and, for leaves, accumulate in) this tensor. */
   requiresGrad: boolean;
   /** Accumulated gradient of a leaf after backward(). */
@@ -59,6 +60,11 @@ export class Tensor implements TapeTensor<Tensor> {
 
   get rank(): number {
     return this.shape.length;
+  }
+
+  /** Bumped by every in-place write of the data (assign, optimizer steps); backward() compares it with the tape's record. */
+  get version(): number {
+    return this._version;
   }
 
   get isDisposed(): boolean {
@@ -156,6 +162,7 @@ export class Tensor implements TapeTensor<Tensor> {
     if (this._storage !== null && this._storage !== s) this.backend.dispose(this._storage);
     this._storage = s;
     src._storage = null;
+    this._version++;
     return this;
   }
 

@@ -20,6 +20,7 @@ function scalarLike(op: string, v: number, like: Tensor): Tensor {
 
 const binaryOp: Op<{ op: BinaryOp }, { shape: readonly number[]; g: BinaryGeometry }> = {
   name: 'binary',
+  savesData: ({ op }) => op !== 'add' && op !== 'sub',
   plan([a, b], { op }) {
     const g = binaryGeometry(op, a.shape, b.shape);
     return { shape: g.outShape, g };

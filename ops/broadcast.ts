@@ -28,6 +28,7 @@ export const reduceKernel: Pick<Op<ReduceAttrs, ReducePlan>, 'plan' | 'forward'>
 
 const sumOp: Op<ReduceAttrs, ReducePlan> = {
   name: 'reduce',
+  savesData: () => false,
   ...reduceKernel,
   backward: (dy, { inputs: [x], plan: { g } }) => [expand(reshape(dy, g.keptShape), x.shape)],
 };
@@ -39,6 +40,7 @@ export function sum(x: Tensor, axes?: Axes, keepDims = false): Tensor {
 
 const expandOp: Op<{ shape: readonly number[] }, { shape: readonly number[]; view: StridedView }> = {
   name: 'expand',
+  savesData: () => false,
   plan([x], { shape }) {
     const out = broadcastShapes('expand', x.shape, shape);
     if (fmtShape(out) !== fmtShape(shape)) throw new CondgradError('expand', `x ${fmtShape(x.shape)} cannot be expanded to ${fmtShape(shape)}`);
