@@ -4,7 +4,7 @@ import { CondgradError, fmtShape, isList } from '../core/errors.js';
 import { allocArray } from '../core/dtype.js';
 import { noGrad } from '../core/engine.js';
 import { Tensor } from '../core/tensor.js';
-import { div, exp, log, mul, neg, sub } from './arithmetic.js';
+import { add, div, exp, log, mul, neg, sub } from './arithmetic.js';
 import { max } from './reduce.js';
 import { sum } from './broadcast.js';
 
@@ -79,16 +79,22 @@ function checkReduction(op: string, reduction: unknown): Reduction {
   return reduction;
 }
 
-/** −Σ target · logp, divided by B for 'mean'; target built on the host from labels. */
-function targetLoss(op: string, logp: Tensor, labels: ArrayLike<number>, smoothing: number, reduction: Reduction): Tensor {
-  const [B, C] = logp.shape;
-  if (reduction === 'mean' && B === 0) throw new CondgradError(op, `the mean over an empty batch is undefined (${fmtShape(logp.shape)}); use reduction 'sum'`);
-  const t = allocArray(logp.dtype, B * C);
+/** The target distribution [B, C]: (1 − ε)·onehot(labels) + ε / C, on logp's backend. */
+function targetOf(like: Tensor, labels: ArrayLike<number>, smoothing: number): Tensor {
+  const [B, C] = like.shape;
+  const t = allocArray(like.dtype, B * C);
   if (smoothing > 0) t.fill(smoothing / C);
   for (let b = 0; b < B; b++) t[b * C + labels[b]] += 1 - smoothing;
-  const target = new Tensor(logp.backend.fromArray(t), [B, C], logp.backend);
-  const total = neg(sum(mul(logp, target)));
+  return new Tensor(like.backend.fromArray(t), [B, C], like.backend);
+}
+
+function reduceLoss(perRow: Tensor, B: number, reduction: Reduction): Tensor {
+  const total = sum(perRow);
   return reduction === 'mean' ? div(total, B) : total;
+}
+
+function checkBatch(op: string, x: Tensor, reduction: Reduction): void {
+  if (reduction === 'mean' && x.shape[0] === 0) throw new CondgradError(op, `the mean over an empty batch is undefined (${fmtShape(x.shape)}); use reduction 'sum'`);
 }
 
 /**
@@ -104,12 +110,22 @@ export function crossEntropy(logits: Tensor, labels: Int32Array | readonly numbe
     throw new CondgradError(op, `labelSmoothing must be a number in [0, 1], got ${String(eps)} (logits ${fmtShape(logits.shape)})`);
   }
   if (logits.shape[1] === 0) throw new CondgradError(op, `logits ${fmtShape(logits.shape)} has no classes`);
-  return targetLoss(op, logSoftmax(logits, 1), ls, eps, reduction);
+  checkBatch(op, logits, reduction);
+  // −Σ_c t_c·log softmax(x)_c = m + log Σ_c exp(x_c − m) − Σ_c t_c·x_c (Σ t = 1, m = max x). The
+  // last term is a convex combination of finite logits, so it never overflows, and no −∞
+  // log-probability is ever multiplied by a zero target (which made extreme logits NaN).
+  const m = noGrad(() => max(logits, 1, true));
+  const lse = log(sum(exp(sub(logits, m)), 1, true));
+  const target = targetOf(logits, ls, eps);
+  const tx = sum(mul(logits, target), 1, true);
+  return reduceLoss(add(lse, sub(m, tx)), logits.shape[0], reduction);
 }
 
 /** Negative log-likelihood of log-probabilities. logProbs: [B, C]; labels: B integers in [0, C) → scalar. */
 export function nllLoss(logProbs: Tensor, labels: Int32Array | readonly number[], opts: { reduction?: Reduction } = {}): Tensor {
   const op = 'nllLoss';
   const ls = checkLabels(op, 'logProbs', logProbs, labels);
-  return targetLoss(op, logProbs, ls, 0, checkReduction(op, opts.reduction ?? 'mean'));
+  const reduction = checkReduction(op, opts.reduction ?? 'mean');
+  checkBatch(op, logProbs, reduction);
+  return reduceLoss(neg(sum(mul(logProbs, targetOf(logProbs, ls, 0)), 1, true)), logProbs.shape[0], reduction);
 }
