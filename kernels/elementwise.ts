@@ -11,7 +11,8 @@ export type UnaryOp =
 /** Binary ops over broadcast operands. Comparisons return 1 or 0. */
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum' | 'eq' | 'gt';
 
-export type ReduceOp = 'sum' | 'max' | 'min';
+/** 'mean' is the sum divided by the reduced count before rounding to the storage dtype (no overflow of finite inputs). */
+export type ReduceOp = 'sum' | 'mean' | 'max' | 'min';
 
 /** Scalar definition of a unary op: the reference every backend is tested against. */
 export function unaryScalar(op: UnaryOp): (x: number) => number {

@@ -3,8 +3,8 @@
 import { CondgradError, fmtShape } from '../core/errors.js';
 import { noGrad } from '../core/engine.js';
 import { Tensor } from '../core/tensor.js';
-import { add, affine, div, mul, sqrt, square, sub } from './arithmetic.js';
-import { mean } from './reduce.js';
+import { add, affine, div, maximum, mul, neg, sqrt, square, sub } from './arithmetic.js';
+import { max, mean, min } from './reduce.js';
 import { reshape } from './shape.js';
 
 export interface BatchNorm2dOptions {
@@ -83,8 +83,14 @@ export function batchNorm2d(x: Tensor, opts: BatchNorm2dOptions): Tensor {
     }
     const mu = mean(x, [0, 2, 3], true);
     const xc = sub(x, mu);
-    const variance = mean(square(xc), [0, 2, 3], true);
-    xhat = div(xc, sqrt(affine(variance, 1, eps)));
+    // Normalise xc / s with s = max(1, max |xc|) per channel (a constant: the result does not
+    // depend on it): (xc/s) / √(mean((xc/s)²) + eps/s²) equals xc / √(var + eps), but the squares
+    // of finite values near the dtype's limit cannot overflow, so finite inputs stay finite.
+    const s = noGrad(() => maximum(maximum(max(xc, [0, 2, 3], true), neg(min(xc, [0, 2, 3], true))), 1));
+    const xs = div(xc, s);
+    const varScaled = mean(square(xs), [0, 2, 3], true);
+    xhat = div(xs, sqrt(add(varScaled, div(eps, square(s)))));
+    const variance = noGrad(() => mul(varScaled, square(s)));
     if (runningMean !== null) updateRunning(runningMean, mu, momentum, 1);
     if (runningVar !== null) updateRunning(runningVar, variance, momentum, n / (n - 1));
   } else {

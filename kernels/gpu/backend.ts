@@ -138,12 +138,13 @@ export class GpuBackend implements Backend<GpuStorage> {
   }
   reduce(x: GpuStorage, op: ReduceOp, g: ReduceGeometry): GpuStorage {
     this.s(`reduce(${op})`, 'x', x, sizeOf(g.inShape), `shape [${g.inShape.join(',')}]`);
-    const p = new Float32Array([reduceIdentity(op)]);
+    const p = new Float32Array([reduceIdentity(op), 1 / Math.max(1, g.reduceSize)]);
     if (g.reduceSize === 0 || x.size === 0) return this.fill(g.outSize, reduceIdentity(op));
     const plan = reducePlan(op, g);
     const first = this.rt.launch(plan.first, [x], p);
     if (plan.second === null) return first;
-    const out = this.rt.launch(reduceSpec(op, plan.second), [first], p);
+    // A mean's chunks are partial sums of x/count already: the second pass adds them.
+    const out = this.rt.launch(reduceSpec(op === 'mean' ? 'sum' : op, plan.second), [first], p);
     this.rt.dispose(first);
     return out;
   }
