@@ -27,6 +27,7 @@ export interface TapeTensor<T extends TapeTensor<T>> {
   grad: T | null;
   gradOwner: T | null;
   detach(): T;
+  dispose(): void;
 }
 
 /** Throws if a tensor the node's backward reads was written in place after the node was recorded. */
@@ -83,7 +84,12 @@ export function backpropagate<T extends TapeTensor<T>>(root: T, seed: T, add: (a
       grads.delete(t);
       if (t.node === null) {
         let leafGrad = g.gradOwner !== null || g === seed ? g.detach() : g;
-        if (t.grad !== null) leafGrad = add(t.grad, leafGrad);
+        const old = t.grad;
+        if (old !== null) {
+          leafGrad = add(old, leafGrad);
+          // The sum replaces the old gradient, which nothing else owns: free it now.
+          if (old.gradOwner === t) old.dispose();
+        }
         leafGrad.gradOwner = t;
         t.grad = leafGrad;
         continue;

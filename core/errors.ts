@@ -50,3 +50,23 @@ export function checkShape(op: string, arg: string, shape: unknown, positive = t
 export function isList(v: unknown): v is readonly unknown[] {
   return Array.isArray(v);
 }
+
+/** A short description of a value for error messages: `null`, `number 5`, `the string 'no'`, `an object (Object)`. */
+export function describeValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return `an array of length ${v.length}`;
+  if (typeof v === 'string') return `the string '${v.length > 40 ? `${v.slice(0, 40)}…` : v}'`;
+  if (typeof v === 'object') return `an object (${(v as object).constructor?.name ?? 'no prototype'})`;
+  return `${typeof v} ${String(v)}`;
+}
+
+/** Throws unless `v` is a boolean. */
+export function checkBool(op: string, arg: string, v: unknown): boolean {
+  if (typeof v !== 'boolean') throw new CondgradError(op, `${arg} must be true or false, got ${describeValue(v)}`);
+  return v;
+}
+
+/** Throws unless `fn` is a function. */
+export function checkFunction(op: string, arg: string, fn: unknown): void {
+  if (typeof fn !== 'function') throw new CondgradError(op, `${arg} must be a function, got ${describeValue(fn)}`);
+}

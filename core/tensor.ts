@@ -32,7 +32,7 @@ export class Tensor implements TapeTensor<Tensor> {
   private _version = 0;
   /** Whether gradients flow to (and, for leaves, accumulate in) this tensor. */
   requiresGrad: boolean;
-  /** Accumulated gradient of a leaf after backward(). */
+  /** Accumulated gradient of a leaf after backward(); freed with the leaf, replaced (and freed) when backward accumulates. */
   grad: Tensor | null = null;
   /** The op that produced this tensor while recording; null for leaves. */
   node: TapeNode | null;
@@ -106,11 +106,17 @@ export class Tensor implements TapeTensor<Tensor> {
     return build(0, 0);
   }
 
-  /** Frees the storage now. Later use of the tensor throws. */
+  /** Frees the storage now, and the gradient this tensor owns. Later use of the tensor throws. */
   dispose(): void {
     if (this._storage === null) return;
     this.backend.dispose(this._storage);
     this._storage = null;
+    // A leaf's grad belongs to the leaf: it goes with it (whichever scope made it).
+    const g = this.grad;
+    if (g !== null && g.gradOwner === this) {
+      this.grad = null;
+      g.dispose();
+    }
   }
 
   /** True while this tensor is the `.grad` of a live tensor (tidy() then leaves it alone). */
