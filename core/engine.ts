@@ -1,6 +1,6 @@
 // Engine state: the registered backends and factories, the current default backend (and how it is chosen) and the grad-recording switch.
 
-import { CondgradError, checkBool, checkFunction } from './errors.js';
+import { CondgradError, checkBool, checkFunction, describeValue } from './errors.js';
 import type { AnyBackend, BackendFactory, BackendName } from './backend.js';
 import { checkThreadCount, chooseThreadCount } from './threads.js';
 
@@ -138,6 +138,9 @@ export async function closeBackends(): Promise<void> {
 
 /** Sets the default backend for new tensors. */
 export function setBackend(name: BackendName | AnyBackend): AnyBackend {
+  if (typeof name !== 'string' && (name === null || typeof name !== 'object' || typeof (name as AnyBackend).conv2d !== 'function' || !NAMES.includes((name as AnyBackend).name))) {
+    throw new CondgradError('setBackend', `expected a backend name ('cpu', 'wasm', 'gpu') or a backend object, got ${describeValue(name)}`);
+  }
   current = typeof name === 'string' ? getBackend(name) : name;
   if (typeof name !== 'string') registry.set(name.name, name);
   return current;

@@ -70,3 +70,10 @@ export function checkBool(op: string, arg: string, v: unknown): boolean {
 export function checkFunction(op: string, arg: string, fn: unknown): void {
   if (typeof fn !== 'function') throw new CondgradError(op, `${arg} must be a function, got ${describeValue(fn)}`);
 }
+
+/** An options argument: undefined gives {}, anything but a plain object throws. */
+export function checkOptions<T extends object>(op: string, opts: T | undefined): T {
+  if (opts === undefined) return {} as T;
+  if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) throw new CondgradError(op, `options must be an object, got ${describeValue(opts)}`);
+  return opts;
+}

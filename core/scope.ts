@@ -19,6 +19,7 @@ export function track(t: Scoped): void {
 
 /** Exempts a tensor from the enclosing tidy() scopes. */
 export function keep<T extends Scoped>(t: T): T {
+  if (typeof t !== 'object' || t === null || (t as { __isTensor?: boolean }).__isTensor !== true) throw new CondgradError('keep', `t must be a Tensor, got ${describeValue(t)}`);
   kept.add(t);
   for (const s of scopes) s.delete(t);
   return t;

@@ -1,6 +1,6 @@
 // The Tensor: shape, dtype, backend storage, and its place on the autograd tape.
 
-import { CondgradError, fmtShape } from './errors.js';
+import { CondgradError, checkBool, describeValue, fmtShape } from './errors.js';
 import type { DType, FloatArray } from './dtype.js';
 import type { AnyBackend, BackendName, Storage } from './backend.js';
 import { sizeOf } from './shape.js';
@@ -129,6 +129,9 @@ export class Tensor implements TapeTensor<Tensor> {
    * with requiresGrad accumulate into `.grad`; the tape is kept, so backward can run again.
    */
   backward(grad?: Tensor): void {
+    if (grad !== undefined && !(grad instanceof Tensor)) throw new CondgradError('backward', `grad must be a Tensor, got ${describeValue(grad)} (root ${fmtShape(this.shape)})`);
+    if (grad !== undefined && grad.isDisposed) throw new CondgradError('backward', `grad ${fmtShape(grad.shape)} was disposed`);
+    if (this.isDisposed) throw new CondgradError('backward', `tensor #${this.id} ${fmtShape(this.shape)} was disposed`);
     if (!this.requiresGrad) throw new CondgradError('backward', `tensor ${fmtShape(this.shape)} does not require grad (no input had requiresGrad, or it was made under noGrad)`);
     let seed = grad;
     if (seed === undefined) {
@@ -144,6 +147,7 @@ export class Tensor implements TapeTensor<Tensor> {
 
   /** Marks this leaf as requiring gradients; returns this. */
   requiresGrad_(flag = true): this {
+    checkBool('requiresGrad_', 'flag', flag);
     if (this.node !== null && !flag) throw new CondgradError('requiresGrad_', 'cannot turn off gradients of a non-leaf tensor; use detach()');
     this.requiresGrad = flag;
     return this;
@@ -160,6 +164,8 @@ export class Tensor implements TapeTensor<Tensor> {
    * src's storage; src is left disposed. Used by optimizers; not recorded on the tape.
    */
   assign(src: Tensor): this {
+    if (!(src instanceof Tensor)) throw new CondgradError('assign', `source must be a Tensor, got ${describeValue(src)} (target ${fmtShape(this.shape)})`);
+    if (src.isDisposed) throw new CondgradError('assign', `source ${fmtShape(src.shape)} was disposed`);
     if (src.backend !== this.backend || src.dtype !== this.dtype || fmtShape(src.shape) !== fmtShape(this.shape)) {
       throw new CondgradError('assign', `source ${fmtShape(src.shape)} ${src.dtype} on ${src.backend.name} does not match target ${fmtShape(this.shape)} ${this.dtype} on ${this.backend.name}`);
     }

@@ -1,6 +1,6 @@
 // Movement ops: reshape, permute/transpose, slice, concat, pad, and cast (expand lives with its adjoint, sum, in ops/broadcast.ts).
 
-import { CondgradError, checkInt, fmtShape, isList } from '../core/errors.js';
+import { CondgradError, checkInt, describeValue, fmtShape, isList } from '../core/errors.js';
 import { runOp, type Op } from '../core/op.js';
 import { Tensor } from '../core/tensor.js';
 import type { DType } from '../core/dtype.js';
@@ -110,6 +110,7 @@ const sliceOp: Op<SliceAttrs, { shape: readonly number[]; view: StridedView; pad
 
 /** x[begin[d] : begin[d] + size[d]] on every dim (size -1 = to the end). */
 export function slice(x: Tensor, begin: readonly number[], size: readonly number[]): Tensor {
+  if (!Array.isArray(begin) || !Array.isArray(size)) throw new CondgradError('slice', `begin and size must be arrays, got ${describeValue(begin)} and ${describeValue(size)}`);
   return runOp(sliceOp, [x], { begin, size }, ['x']);
 }
 

@@ -1,6 +1,6 @@
 // Softmax, log-softmax (with temperature) and the classification losses built on them: crossEntropy and nllLoss.
 
-import { CondgradError, fmtShape, isList } from '../core/errors.js';
+import { CondgradError, checkOptions, fmtShape, isList } from '../core/errors.js';
 import { allocArray } from '../core/dtype.js';
 import { noGrad } from '../core/engine.js';
 import { Tensor } from '../core/tensor.js';
@@ -103,6 +103,7 @@ function checkBatch(op: string, x: Tensor, reduction: Reduction): void {
  */
 export function crossEntropy(logits: Tensor, labels: Int32Array | readonly number[], opts: CrossEntropyOptions = {}): Tensor {
   const op = 'crossEntropy';
+  checkOptions(op, opts);
   const ls = checkLabels(op, 'logits', logits, labels);
   const reduction = checkReduction(op, opts.reduction ?? 'mean');
   const eps = opts.labelSmoothing ?? 0;
@@ -124,6 +125,7 @@ export function crossEntropy(logits: Tensor, labels: Int32Array | readonly numbe
 /** Negative log-likelihood of log-probabilities. logProbs: [B, C]; labels: B integers in [0, C) → scalar. */
 export function nllLoss(logProbs: Tensor, labels: Int32Array | readonly number[], opts: { reduction?: Reduction } = {}): Tensor {
   const op = 'nllLoss';
+  checkOptions(op, opts);
   const ls = checkLabels(op, 'logProbs', logProbs, labels);
   const reduction = checkReduction(op, opts.reduction ?? 'mean');
   checkBatch(op, logProbs, reduction);

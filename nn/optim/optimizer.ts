@@ -1,6 +1,6 @@
 // The optimizer base: parameter list, per-parameter state tensors kept on the parameters' backend, zeroGrad, and state dicts.
 
-import { CondgradError, fmtShape } from '../../core/errors.js';
+import { CondgradError, fmtShape, describeValue } from '../../core/errors.js';
 import { noGrad } from '../../core/engine.js';
 import { keep, tidy } from '../../core/scope.js';
 import { Tensor } from '../../core/tensor.js';
@@ -41,12 +41,19 @@ export abstract class Optimizer {
   abstract readonly kind: string;
 
   constructor(op: string, params: Iterable<Tensor>, lr: number) {
+    if (params === null || typeof params !== 'object' || typeof (params as { [Symbol.iterator]?: unknown })[Symbol.iterator] !== 'function') {
+      throw new CondgradError(op, `params must be an iterable of tensors (model.parameters()), got ${describeValue(params)}`);
+    }
     const ps = [...params];
     if (ps.length === 0) throw new CondgradError(op, 'params is empty: pass model.parameters()');
     const seen = new Set<Tensor>();
     ps.forEach((p, i) => {
       if (!(p instanceof Tensor)) throw new CondgradError(op, `params[${i}] must be a Tensor, got ${typeof p}`);
       if (seen.has(p)) throw new CondgradError(op, `params[${i}] ${fmtShape(p.shape)} appears twice`);
+      if (p.node !== null) {
+        throw new CondgradError(op, `params[${i}] ${fmtShape(p.shape)} is not a leaf (it was computed by '${p.node.opName}'): an optimizer updates leaf tensors; pass model.parameters() or a detach()ed copy`);
+      }
+      if (p.isDisposed) throw new CondgradError(op, `params[${i}] ${fmtShape(p.shape)} was disposed`);
       seen.add(p);
     });
     this.params = ps;
