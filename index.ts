@@ -16,6 +16,7 @@ export { tidy, keep } from './core/scope.js';
 export { Rng, manualSeed } from './core/random.js';
 export { gradcheck, type GradcheckOptions, type GradcheckReport } from './core/gradcheck.js';
 export { CondgradError } from './core/errors.js';
+export { setAllocationLimit, getAllocationLimit, ALLOCATION_LIMIT_ENV, DEFAULT_ALLOCATION_LIMIT } from './core/limits.js';
 export type { DType, FloatArray } from './core/dtype.js';
 export type { AnyBackend, Backend, BackendFactory, BackendName, BackendStartOptions, Storage, MemoryStats } from './core/backend.js';
 

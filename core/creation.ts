@@ -5,6 +5,7 @@ import { CondgradError, checkBool, checkFinite, checkShape, describeValue, fmtSh
 import { allocArray, dtypeOfArray, isDType, type DType, type FloatArray } from './dtype.js';
 import { defaultRng, Rng } from './random.js';
 import { getBackend } from './engine.js';
+import { checkAllocation } from './limits.js';
 import { Tensor } from './tensor.js';
 import type { AnyBackend, BackendName } from './backend.js';
 import { sizeOf } from './shape.js';
@@ -91,7 +92,9 @@ export function full(shape: readonly number[], value: number, opts: CreateOption
   checkOptions('full', opts);
   checkShape('full', 'shape', shape, false);
   checkFinite('full', 'value', value);
-  const a = allocArray(checkDType('full', opts.dtype ?? 'float32'), sizeOf(shape));
+  const dtype = checkDType('full', opts.dtype ?? 'float32');
+  checkAllocation('full', shape, dtype);
+  const a = allocArray(dtype, sizeOf(shape));
   if (value !== 0) a.fill(value);
   return fromArray('full', a, shape, opts);
 }
@@ -123,7 +126,9 @@ export function rand(shape: readonly number[], opts: RandomOptions & { low?: num
   const hi = checkFinite('rand', 'high', opts.high ?? 1);
   if (!(lo < hi)) throw new CondgradError('rand', `low must be < high, got low=${lo} high=${hi} (shape ${fmtShape(shape)})`);
   if (!Number.isFinite(hi - lo)) throw new CondgradError('rand', `high − low overflows: low=${lo} high=${hi}`);
-  const a = allocArray(checkDType('rand', opts.dtype ?? 'float32'), sizeOf(shape));
+  const dtype = checkDType('rand', opts.dtype ?? 'float32');
+  checkAllocation('rand', shape, dtype);
+  const a = allocArray(dtype, sizeOf(shape));
   for (let i = 0; i < a.length; i++) a[i] = rng.uniform(lo, hi);
   return fromArray('rand', a, shape, opts);
 }
@@ -136,7 +141,9 @@ export function randn(shape: readonly number[], opts: RandomOptions & { mean?: n
   const mean = checkFinite('randn', 'mean', opts.mean ?? 0);
   const std = checkFinite('randn', 'std', opts.std ?? 1);
   if (std < 0) throw new CondgradError('randn', `std must be >= 0, got ${std} (shape ${fmtShape(shape)})`);
-  const a = allocArray(checkDType('randn', opts.dtype ?? 'float32'), sizeOf(shape));
+  const dtype = checkDType('randn', opts.dtype ?? 'float32');
+  checkAllocation('randn', shape, dtype);
+  const a = allocArray(dtype, sizeOf(shape));
   for (let i = 0; i < a.length; i++) a[i] = mean + std * rng.normal();
   return fromArray('randn', a, shape, opts);
 }
@@ -150,7 +157,8 @@ export function fromNdarray(nd: ndarray.NdArray<FloatArray | number[]>, opts: Cr
   checkOptions('fromNdarray', opts);
   const shape = [...checkShape('fromNdarray', 'nd.shape', o.shape, false)];
   const dtype = opts.dtype ?? (nd.data instanceof Float64Array ? 'float64' : 'float32');
-  const out = allocArray(checkDType('fromNdarray', dtype), sizeOf(shape));
+  checkAllocation('fromNdarray', shape, checkDType('fromNdarray', dtype));
+  const out = allocArray(dtype, sizeOf(shape));
   const idx = new Array<number>(shape.length).fill(0);
   for (let i = 0; i < out.length; i++) {
     const v = nd.get(...idx);

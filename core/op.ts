@@ -3,6 +3,7 @@
 import { CondgradError, fmtShape } from './errors.js';
 import type { AnyBackend, Storage } from './backend.js';
 import { isGradEnabled } from './engine.js';
+import { checkAllocation } from './limits.js';
 import { Tensor } from './tensor.js';
 
 /** What an op's plan must provide: the output shape (plus whatever forward/backward need). */
@@ -94,6 +95,7 @@ export function runOp<A, P extends OpPlan>(op: Op<A, P>, inputs: readonly Tensor
   if (inputs.length === 0) throw new CondgradError(op.name, 'needs at least one tensor input');
   checkInputs(op.name, inputs, names);
   const plan = op.plan(inputs, attrs);
+  checkAllocation(op.name, plan.shape, inputs[0].dtype, inputs.length > 4 ? `${inputs.length} inputs` : inputs.map((t, i) => `${names?.[i] ?? `input ${i}`} ${fmtShape(t.shape)}`).join(', '));
   const backend = inputs[0].backend;
   const storage = op.forward(backend, inputs.map((t) => t.storage), plan, attrs);
   const record = isGradEnabled() && op.backward !== undefined && inputs.some((t) => t.requiresGrad);
