@@ -81,15 +81,16 @@ export function batchNorm2d(x: Tensor, opts: BatchNorm2dOptions): Tensor {
     if (n <= 1) {
       throw new CondgradError(OP, `training needs more than one value per channel, got x ${fmtShape(x.shape)} (B·H·W = ${n})`);
     }
-    const mu = mean(x, [0, 2, 3], true);
-    const xc = sub(x, mu);
-    // Normalise xc / s with s = max(1, max |xc|) per channel (a constant: the result does not
-    // depend on it): (xc/s) / √(mean((xc/s)²) + eps/s²) equals xc / √(var + eps), but the squares
-    // of finite values near the dtype's limit cannot overflow, so finite inputs stay finite.
-    const s = noGrad(() => maximum(maximum(max(xc, [0, 2, 3], true), neg(min(xc, [0, 2, 3], true))), 1));
-    const xs = div(xc, s);
-    const varScaled = mean(square(xs), [0, 2, 3], true);
-    xhat = div(xs, sqrt(add(varScaled, div(eps, square(s)))));
+    // Normalise x / s with s = max(1, max |x|) per channel (a constant: the result does not depend
+    // on it): with xs = x/s, (xs − mean xs) / √(var xs + eps/s²) equals (x − μ) / √(σ² + eps), but
+    // neither x − μ nor the squares can overflow for finite x near the dtype's limit.
+    const red = [0, 2, 3];
+    const s = noGrad(() => maximum(maximum(max(x, red, true), neg(min(x, red, true))), 1));
+    const xs = div(x, s);
+    const xc = sub(xs, mean(xs, red, true));
+    const varScaled = mean(square(xc), red, true);
+    xhat = div(xc, sqrt(add(varScaled, div(eps, square(s)))));
+    const mu = noGrad(() => mul(mean(xs, red, true), s));
     const variance = noGrad(() => mul(varScaled, square(s)));
     if (runningMean !== null) updateRunning(runningMean, mu, momentum, 1);
     if (runningVar !== null) updateRunning(runningVar, variance, momentum, n / (n - 1));
