@@ -52,14 +52,14 @@ function fmtBytes(b: number): string {
 
 /**
  * Throws unless a tensor of `shape` and `dtype` fits the allocation limit. `context` (e.g.
- * "x [2,3], w [4,3]") names the inputs the shape came from.
+ * "x [2,3], w [4,3]", built only when the check fails) names the inputs the shape came from.
  */
-export function checkAllocation(op: string, shape: readonly number[], dtype: DType, context = ''): void {
+export function checkAllocation(op: string, shape: readonly number[], dtype: DType, context?: () => string): void {
   let n = 1;
-  for (const d of shape) n *= d;
+  for (let i = 0; i < shape.length; i++) n *= shape[i];
   const bytes = n * bytesPerElement(dtype);
   if (bytes <= limitBytes) return;
-  const from = context === '' ? '' : ` (from ${context})`;
+  const from = context === undefined ? '' : ` (from ${context()})`;
   throw new CondgradError(op, `the result ${fmtShape(shape)}${from} would hold ${n.toExponential(3)} ${dtype} elements (${fmtBytes(bytes)}), `
     + `over the ${fmtBytes(limitBytes)} allocation limit (setAllocationLimit() or ${ALLOCATION_LIMIT_ENV} raises it)`);
 }

@@ -95,7 +95,8 @@ export function runOp<A, P extends OpPlan>(op: Op<A, P>, inputs: readonly Tensor
   if (inputs.length === 0) throw new CondgradError(op.name, 'needs at least one tensor input');
   checkInputs(op.name, inputs, names);
   const plan = op.plan(inputs, attrs);
-  checkAllocation(op.name, plan.shape, inputs[0].dtype, inputs.length > 4 ? `${inputs.length} inputs` : inputs.map((t, i) => `${names?.[i] ?? `input ${i}`} ${fmtShape(t.shape)}`).join(', '));
+  checkAllocation(op.name, plan.shape, inputs[0].dtype,
+    () => (inputs.length > 4 ? `${inputs.length} inputs` : inputs.map((t, i) => `${names?.[i] ?? `input ${i}`} ${fmtShape(t.shape)}`).join(', ')));
   const backend = inputs[0].backend;
   const storage = op.forward(backend, inputs.map((t) => t.storage), plan, attrs);
   const record = isGradEnabled() && op.backward !== undefined && inputs.some((t) => t.requiresGrad);
