@@ -93,3 +93,23 @@ forEachBackendDtype((tb, dtype) => {
     });
   });
 });
+
+forEachBackendDtype((tb, dtype) => {
+  describe('long sums with cancellation: 8000 copies of [1e8, 1, −1e8] (24000 elements)', () => {
+    const v = Array.from({ length: 8000 }, () => [1e8, 1, -1e8]).flat();
+    it(tb.name === 'gpu'
+      ? 'gpu: within the documented bound Σ_chunks 2⁻²⁴·|partial| + 2⁻²⁴·|sum| (chunks of ⌈n / ⌈n/1024⌉⌉ elements)'
+      : 'exactly 8000 (float64 accumulation)', async () => {
+      const got = (await read(sum(tensor(v, undefined, { backend: tb.backend, dtype }))))[0];
+      if (tb.name !== 'gpu') {
+        expect(got).to.equal(8000);
+        return;
+      }
+      const chunks = Math.ceil(v.length / 1024);
+      const len = Math.ceil(v.length / chunks);
+      let bound = 2 ** -24 * 8000;
+      for (let c = 0; c < chunks; c++) bound += 2 ** -24 * Math.abs(v.slice(c * len, (c + 1) * len).reduce((a, b) => a + b, 0));
+      expect(Math.abs(got - 8000), `got ${got}, bound ${bound}`).to.be.at.most(bound);
+    });
+  });
+});
