@@ -7,6 +7,7 @@ import { Tensor } from '../core/tensor.js';
 import { add, div, exp, log, mul, neg, sub } from './arithmetic.js';
 import { max } from './reduce.js';
 import { sum } from './broadcast.js';
+import { concat, reshape, slice } from './shape.js';
 
 function checkSoftmaxArgs(op: string, x: Tensor, axis: number, temperature: number): number {
   if (!(x instanceof Tensor)) throw new CondgradError(op, `x must be a Tensor, got ${x === null ? 'null' : typeof x}`);
@@ -122,12 +123,23 @@ export function crossEntropy(logits: Tensor, labels: Int32Array | readonly numbe
   return reduceLoss(add(lse, sub(m, tx)), logits.shape[0], reduction);
 }
 
-/** Negative log-likelihood of log-probabilities. logProbs: [B, C]; labels: B integers in [0, C) → scalar. */
+/**
+ * Negative log-likelihood of log-probabilities. logProbs: [B, C]; labels: B integers in [0, C) →
+ * scalar: −Σ_b logProbs[b, labels[b]] (divided by B for 'mean'). A −∞ at another class is ignored.
+ */
 export function nllLoss(logProbs: Tensor, labels: Int32Array | readonly number[], opts: { reduction?: Reduction } = {}): Tensor {
   const op = 'nllLoss';
   checkOptions(op, opts);
   const ls = checkLabels(op, 'logProbs', logProbs, labels);
   const reduction = checkReduction(op, opts.reduction ?? 'mean');
   checkBatch(op, logProbs, reduction);
-  return reduceLoss(neg(sum(mul(logProbs, targetOf(logProbs, ls, 0)), 1, true)), logProbs.shape[0], reduction);
+  const B = logProbs.shape[0];
+  if (logProbs.backend.name !== 'gpu') {
+    // One pass with a one-hot target; −∞ at a class that is not the label (the log-probability
+    // of an extreme logit) times its 0 is NaN, so then pick the label entries one by one.
+    const fast = reduceLoss(neg(sum(mul(logProbs, targetOf(logProbs, ls, 0)), 1, true)), B, reduction);
+    if (!Number.isNaN(fast.dataSync()[0])) return fast;
+  }
+  const picked = B === 0 ? sum(logProbs, 1) : concat(Array.from({ length: B }, (_, b) => reshape(slice(logProbs, [b, ls[b]], [1, 1]), [1])), 0);
+  return reduceLoss(neg(picked), B, reduction);
 }

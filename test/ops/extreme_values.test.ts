@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import { tensor } from '../../core/creation.js';
 import type { DType } from '../../core/dtype.js';
-import { crossEntropy } from '../../ops/softmax.js';
+import { crossEntropy, logSoftmax, nllLoss } from '../../ops/softmax.js';
 import { mean } from '../../ops/reduce.js';
 import { sum } from '../../ops/broadcast.js';
 import { batchNorm2d } from '../../ops/norm.js';
@@ -110,6 +110,22 @@ forEachBackendDtype((tb, dtype) => {
       let bound = 2 ** -24 * 8000;
       for (let c = 0; c < chunks; c++) bound += 2 ** -24 * Math.abs(v.slice(c * len, (c + 1) * len).reduce((a, b) => a + b, 0));
       expect(Math.abs(got - 8000), `got ${got}, bound ${bound}`).to.be.at.most(bound);
+    });
+  });
+});
+
+forEachBackendDtype((tb, dtype) => {
+  describe('nllLoss with −∞ log-probabilities at other classes', () => {
+    it('nllLoss(logSoftmax([[big, −big], [1, 2]]), [0, 1]) is finite with gradient −1/B at the labels', async () => {
+      const big = BIG[dtype];
+      const lp = tensor([[0, -Infinity], [-Infinity, -0.5]], undefined, { backend: tb.backend, dtype, requiresGrad: true });
+      const loss = nllLoss(lp, [0, 1]);
+      expect([...await read(loss)]).to.deep.equal([0.25]);
+      loss.backward();
+      expect([...await read(lp.grad!)]).to.deep.equal([-0.5, 0, 0, -0.5]);
+      const x = tensor([[big, -big], [1, 2]], undefined, { backend: tb.backend, dtype });
+      const l2 = (await read(nllLoss(logSoftmax(x, 1), [0, 1], { reduction: 'sum' })))[0];
+      expect(Math.abs(l2 - Math.log(1 + Math.exp(-1)))).to.be.lessThan(1e-6);
     });
   });
 });
