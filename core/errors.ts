@@ -77,3 +77,11 @@ export function checkOptions<T extends object>(op: string, opts: T | undefined):
   if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) throw new CondgradError(op, `options must be an object, got ${describeValue(opts)}`);
   return opts;
 }
+
+/** Throws unless `v` is a live Tensor (checked by its brand, so this module needs no Tensor import). */
+export function checkTensor(op: string, arg: string, v: unknown): void {
+  if (typeof v !== 'object' || v === null || (v as { __isTensor?: unknown }).__isTensor !== true) {
+    throw new CondgradError(op, `${arg} must be a Tensor, got ${describeValue(v)}`);
+  }
+  if ((v as { isDisposed: boolean }).isDisposed) throw new CondgradError(op, `${arg} ${fmtShape((v as { shape: number[] }).shape)} was disposed`);
+}

@@ -1,6 +1,6 @@
 // Module: the base class of layers and models — parameter, buffer and submodule registration, state dicts, train/eval mode.
 
-import { CondgradError, fmtShape } from '../core/errors.js';
+import { CondgradError, checkBool, describeValue, fmtShape } from '../core/errors.js';
 import { getBackend, noGrad } from '../core/engine.js';
 import { isDType, type DType } from '../core/dtype.js';
 import { Tensor } from '../core/tensor.js';
@@ -300,6 +300,7 @@ export abstract class Module {
 
   /** Sets training mode on this module and every submodule; returns this. */
   train(mode = true): this {
+    checkBool(`${this.typeName}.train`, 'mode', mode);
     for (const m of this.modules()) m.training = mode;
     return this;
   }
@@ -323,6 +324,10 @@ export abstract class Module {
    * must be created after this. Returns this.
    */
   to(target: BackendName | AnyBackend | DType): this {
+    const okName = target === 'cpu' || target === 'wasm' || target === 'gpu' || target === 'float32' || target === 'float64';
+    if (!okName && (target === null || typeof target !== 'object' || typeof (target as AnyBackend).conv2d !== 'function')) {
+      throw new CondgradError(`${this.typeName}.to`, `target must be 'cpu', 'wasm', 'gpu', 'float32', 'float64' or a backend, got ${describeValue(target)}`);
+    }
     const done = new Map<Tensor, Tensor>();
     return this.replaceTensors((t) => {
       let c = done.get(t);

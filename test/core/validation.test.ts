@@ -16,6 +16,15 @@ import { crossEntropy } from '../../ops/softmax.js';
 import { SGD } from '../../nn/optim/sgd.js';
 import { Adam } from '../../nn/optim/adam.js';
 import type { UnaryOp } from '../../kernels/elementwise.js';
+import { Linear } from '../../nn/layers/linear.js';
+import { Conv2d } from '../../nn/layers/conv2d.js';
+import { BatchNorm2d } from '../../nn/layers/batchnorm2d.js';
+import { CondConv2d } from '../../nn/cond_conv.js';
+import { DataLoader } from '../../nn/data/loader.js';
+import { subset } from '../../nn/data/dataset.js';
+import { evaluate } from '../../nn/evaluate.js';
+import { applySchedule, cosineLR, sequentialLR } from '../../nn/optim/schedule.js';
+import { uniformParam } from '../../nn/init.js';
 import { expectError } from '../helpers/tensors.js';
 
 const bad = <T>(v: unknown): T => v as T;
@@ -82,5 +91,26 @@ describe('argument validation of public entry points', () => {
     expectError(() => crossEntropy(ones([1, 2]), [0], bad(null)), 'crossEntropy', 'options');
     expectError(() => ones([1], { requiresGrad: true }).backward(bad(5)), 'backward', 'grad must be a Tensor');
     expectError(() => ones([1]).assign(bad(5)), 'assign', 'source must be a Tensor');
+  });
+
+  it('nn entry points: null layer options, non-tensor inputs, Module.to/train, datasets, schedules, initialisers, evaluate', async () => {
+    expectError(() => new Linear(2, 2, bad(null)), 'Linear', 'options must be an object');
+    expectError(() => new Linear(2, 2).forward(bad(null)), 'Linear', 'x must be a Tensor');
+    expectError(() => new Conv2d(1, 1, 3, bad(null)), 'Conv2d', 'options');
+    expectError(() => new BatchNorm2d(2, bad(null)), 'BatchNorm2d', 'options');
+    expectError(() => new CondConv2d(1, 2, 3, bad(null)), 'CondConv2d', 'options');
+    expectError(() => new CondConv2d(1, 2, 3).forward(bad(5)), 'CondConv2d', 'x must be a Tensor', 'number 5');
+    expectError(() => new Linear(2, 2).to(bad(null)), 'Linear.to', 'target');
+    expectError(() => new Linear(2, 2).train(bad('yes')), 'Linear.train', 'mode');
+    expectError(() => new DataLoader(bad(null)), 'DataLoader', 'dataset must be');
+    expectError(() => subset(bad(null), [1]), 'subset', 'dataset must be');
+    expectError(() => cosineLR(0.1, bad(null)), 'cosineLR', 'options');
+    expectError(() => sequentialLR(bad(null), []), 'sequentialLR', 'arrays');
+    expectError(() => applySchedule(new SGD([ones([1], { requiresGrad: true })]), bad(null), 0, 0), 'applySchedule', 'LrSchedule');
+    expectError(() => uniformParam([2, -1], 1, new Rng(1)), 'uniformParam', 'shape');
+    expectError(() => uniformParam([2], 1, bad({})), 'uniformParam', 'rng must be an Rng');
+    let err: unknown = null;
+    await evaluate(bad(null), bad(null)).catch((e: unknown) => { err = e; });
+    expect((err as Error).message).to.match(/^evaluate: model must be a Module/);
   });
 });
