@@ -61,9 +61,10 @@ function plainStats(x: Tensor, eps: number): { xhat: Tensor; mu: Tensor; varianc
 /**
  * The same, on x / s with s = max(1, max |x|) per channel (a constant the result does not depend
  * on): with xs = x/s, (xs − mean xs) / √(var xs + eps/s²) equals (x − μ) / √(σ² + eps), but
- * neither x − μ nor the squares can overflow for finite x near the dtype's limit.
+ * neither x − μ nor the squares can overflow for finite x near the dtype's limit. Exported for
+ * its tests; batchNorm2d chooses it.
  */
-function scaledStats(x: Tensor, eps: number): { xhat: Tensor; mu: Tensor; variance: Tensor } {
+export function scaledStats(x: Tensor, eps: number): { xhat: Tensor; mu: Tensor; variance: Tensor } {
   const s = noGrad(() => maximum(maximum(max(x, RED, true), neg(min(x, RED, true))), 1));
   const xs = div(x, s);
   const muScaled = mean(xs, RED, true);
