@@ -35,7 +35,7 @@ describeGpu('gpu reduce vs cpu', (gpu) => {
     cases.push([shape, rng() < 0.15 ? undefined : axes]);
   }
   cases.forEach(([shape, axes], c) => {
-    const op = (['sum', 'max', 'min'] as const)[c % 3];
+    const op = (['sum', 'max', 'min', 'mean'] as const)[c % 4];
     it(`${op} x=[${shape}] axes=${axes === undefined ? 'all' : `[${axes}]`}`, async () => {
       const geo = reduceGeometry(`reduce(${op})`, shape, axes);
       const x = rand32(rng, sizeOf(shape));
@@ -44,7 +44,7 @@ describeGpu('gpu reduce vs cpu', (gpu) => {
       const xs = g.fromArray(x);
       const y = g.reduce(xs, op, geo);
       const got = await g.read(y);
-      if (op === 'sum') expectClose(got, want, TOL, 'sum');
+      if (op === 'sum' || op === 'mean') expectClose(got, want, TOL, op);
       else expectRel(got, want, 0, 0, op);
       g.dispose(xs);
       g.dispose(y);
