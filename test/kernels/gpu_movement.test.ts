@@ -50,6 +50,18 @@ describeGpu('gpu reduce vs cpu', (gpu) => {
       g.dispose(y);
     });
   });
+  it('mean through the chunked two-pass path x=[3000] and x=[5,2000] axes=[1]: partial means then a sum', async () => {
+    for (const [shape, axes] of [[[3000], undefined], [[5, 2000], [1]]] as [number[], number[] | undefined][]) {
+      const geo = reduceGeometry('reduce(mean)', shape, axes);
+      const x = rand32(rng, sizeOf(shape));
+      const g = gpu();
+      const xs = g.fromArray(x);
+      const y = g.reduce(xs, 'mean', geo);
+      expectClose(await g.read(y), cpuBackend.readSync(cpuBackend.reduce(cpuOf(x), 'mean', geo)), TOL, 'mean');
+      g.dispose(xs);
+      g.dispose(y);
+    }
+  });
   it('empty reduction x=[3,0] axes=[1]: identities 0, -Infinity, Infinity', async () => {
     const g = gpu();
     const xs = g.fromArray(new Float32Array(0));
