@@ -138,7 +138,8 @@ export async function closeBackends(): Promise<void> {
 
 /** Sets the default backend for new tensors. */
 export function setBackend(name: BackendName | AnyBackend): AnyBackend {
-  if (typeof name !== 'string' && (name === null || typeof name !== 'object' || typeof (name as AnyBackend).conv2d !== 'function' || !NAMES.includes((name as AnyBackend).name))) {
+  const b = name as unknown as { conv2d?: unknown; name?: unknown } | null;
+  if (typeof name !== 'string' && (b === null || typeof b !== 'object' || typeof b.conv2d !== 'function' || !NAMES.includes(b.name as BackendName))) {
     throw new CondgradError('setBackend', `expected a backend name ('cpu', 'wasm', 'gpu') or a backend object, got ${describeValue(name)}`);
   }
   current = typeof name === 'string' ? getBackend(name) : name;

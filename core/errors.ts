@@ -56,8 +56,11 @@ export function describeValue(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return `an array of length ${v.length}`;
   if (typeof v === 'string') return `the string '${v.length > 40 ? `${v.slice(0, 40)}…` : v}'`;
-  if (typeof v === 'object') return `an object (${(v as object).constructor?.name ?? 'no prototype'})`;
-  return `${typeof v} ${String(v)}`;
+  if (typeof v === 'object') return `an object (${(v as { constructor?: { name?: string } }).constructor?.name ?? 'no prototype'})`;
+  if (typeof v === 'function') return 'a function';
+  if (typeof v === 'symbol') return 'a symbol';
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return `${typeof v} ${String(v)}`;
+  return 'undefined';
 }
 
 /** Throws unless `v` is a boolean. */

@@ -1,6 +1,6 @@
 // gradcheck: float64 central differences against the analytic gradient, for every input that requires grad.
 
-import { CondgradError, fmtShape, checkFunction, checkOptions, describeValue } from './errors.js';
+import { CondgradError, fmtShape, checkFunction, checkOptions, describeValue, isList } from './errors.js';
 import { noGrad } from './engine.js';
 import { Rng } from './random.js';
 import { Tensor } from './tensor.js';
@@ -41,7 +41,7 @@ function leaf(t: Tensor, data: Float64Array): Tensor {
  */
 export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: readonly Tensor[], opts: GradcheckOptions = {}): GradcheckReport {
   checkFunction('gradcheck', 'fn', fn);
-  if (!Array.isArray(inputs)) throw new CondgradError('gradcheck', `inputs must be an array of tensors, got ${describeValue(inputs)}`);
+  if (!isList(inputs)) throw new CondgradError('gradcheck', `inputs must be an array of tensors, got ${describeValue(inputs)}`);
   checkOptions('gradcheck', opts);
   inputs.forEach((t, i) => {
     if (!(t instanceof Tensor)) throw new CondgradError('gradcheck', `inputs[${i}] must be a Tensor, got ${describeValue(t)}`);

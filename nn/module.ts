@@ -325,7 +325,7 @@ export abstract class Module {
    */
   to(target: BackendName | AnyBackend | DType): this {
     const okName = target === 'cpu' || target === 'wasm' || target === 'gpu' || target === 'float32' || target === 'float64';
-    if (!okName && (target === null || typeof target !== 'object' || typeof (target as AnyBackend).conv2d !== 'function')) {
+    if (!okName && (target === null || typeof target !== 'object' || typeof (target as unknown as { conv2d?: unknown }).conv2d !== 'function')) {
       throw new CondgradError(`${this.typeName}.to`, `target must be 'cpu', 'wasm', 'gpu', 'float32', 'float64' or a backend, got ${describeValue(target)}`);
     }
     const done = new Map<Tensor, Tensor>();

@@ -1,6 +1,6 @@
 // Learning-rate schedules: constant, step decay, cosine, linear warmup and their composition, applied per step or per epoch.
 
-import { CondgradError, checkOptions, describeValue } from '../../core/errors.js';
+import { CondgradError, checkOptions, describeValue, isList } from '../../core/errors.js';
 import type { Optimizer } from './optimizer.js';
 
 export type ScheduleUnit = 'step' | 'epoch';
@@ -82,7 +82,7 @@ export function linearWarmupLR(lr: number, opts: { warmup: number; startFactor?:
  */
 export function sequentialLR(schedules: readonly LrSchedule[], milestones: readonly number[]): LrSchedule {
   const op = 'sequentialLR';
-  if (!Array.isArray(schedules) || !Array.isArray(milestones)) throw new CondgradError(op, `schedules and milestones must be arrays, got ${describeValue(schedules)} and ${describeValue(milestones)}`);
+  if (!isList(schedules) || !isList(milestones)) throw new CondgradError(op, `schedules and milestones must be arrays, got ${describeValue(schedules)} and ${describeValue(milestones)}`);
   if (schedules.length === 0 || milestones.length !== schedules.length - 1) {
     throw new CondgradError(op, `needs k schedules and k−1 milestones, got ${schedules.length} and ${milestones.length}`);
   }

@@ -1,5 +1,6 @@
 // Absurd shapes: element counts are checked against the allocation limit before anything is allocated, with a named error.
 
+import '../../kernels/register.js';
 import { execFileSync } from 'node:child_process';
 import { expect } from 'chai';
 import { ones, rand, zeros } from '../../core/creation.js';
@@ -7,7 +8,7 @@ import { ALLOCATION_LIMIT_ENV, DEFAULT_ALLOCATION_LIMIT, getAllocationLimit, set
 import { add } from '../../ops/arithmetic.js';
 import { conv2d } from '../../ops/conv.js';
 import { matmul } from '../../ops/matmul.js';
-import { expand } from '../../ops/shape.js';
+import { expand } from '../../ops/broadcast.js';
 import { forEachBackend } from '../helpers/backends.js';
 import { expectError } from '../helpers/tensors.js';
 

@@ -1,5 +1,6 @@
 // In-place writes between forward and backward: the version counter makes backward() refuse instead of returning a wrong gradient.
 
+import '../../kernels/register.js';
 import { expect } from 'chai';
 import { tensor } from '../../core/creation.js';
 import type { Tensor } from '../../core/tensor.js';

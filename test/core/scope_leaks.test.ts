@@ -1,5 +1,6 @@
 // Memory ownership: leaf gradients go with their leaf, accumulation frees what it replaces, tidy() walks any structure and refuses async functions.
 
+import '../../kernels/register.js';
 import { expect } from 'chai';
 import { ones, tensor } from '../../core/creation.js';
 import { noGrad, withGrad } from '../../core/engine.js';
@@ -73,16 +74,16 @@ forEachBackend((tb) => {
   describe('tidy() / noGrad() with async functions and bad arguments', () => {
     it('tidy(async fn) raises a CondgradError saying to use a synchronous function; the tensors made before await stay usable', async () => {
       let a: Tensor | null = null;
-      let finished: Promise<number[]> | null = null;
+      const pending: { finished?: Promise<number[]> } = {};
       expectError(() => tidy(() => {
-        finished = (async () => {
+        pending.finished = (async () => {
           a = mul(ones([2], on), 3);
-          await null;
+          await Promise.resolve();
           return [...await read(mul(a, 2))];
         })();
-        return finished;
+        return pending.finished;
       }), 'tidy', 'synchronous');
-      expect(await finished!).to.deep.equal([6, 6]);
+      expect(await pending.finished).to.deep.equal([6, 6]);
       expect(a!.isDisposed).to.equal(false);
       expectError(() => tidy(async () => keep(ones([1], on))), 'tidy', 'Promise');
       expectError(() => tidy(() => ({ then: () => undefined })), 'tidy', 'synchronous');

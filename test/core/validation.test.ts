@@ -1,5 +1,6 @@
 // Misuse of public entry points: every bad argument gets a CondgradError naming the op and the argument, never a TypeError or a silent result.
 
+import '../../kernels/register.js';
 import { expect } from 'chai';
 import ndarray from 'ndarray';
 import { fromNdarray, ones, rand, randn, tensor, zeros } from '../../core/creation.js';

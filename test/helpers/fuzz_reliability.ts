@@ -11,8 +11,9 @@ import { conv2d } from '../../ops/conv.js';
 import { matmul } from '../../ops/matmul.js';
 import { batchNorm2d } from '../../ops/norm.js';
 import { maxPool2d } from '../../ops/pool.js';
-import { max, mean, min, sum } from '../../ops/reduce.js';
-import { expand, pad } from '../../ops/shape.js';
+import { max, mean, min } from '../../ops/reduce.js';
+import { expand, sum } from '../../ops/broadcast.js';
+import { pad } from '../../ops/shape.js';
 import { crossEntropy } from '../../ops/softmax.js';
 import { fmt, type FuzzCase, type FuzzContext } from './fuzz_core.js';
 import { arr, naiveBinary, naiveReduce, naiveUnary, ravel, type Arr } from './naive.js';
@@ -182,7 +183,7 @@ function thenableCase(ctx: FuzzContext): FuzzCase {
     ['tidy(async fn)', () => tidy(async () => ones([2], o)) as unknown as Tensor],
     ['tidy(fn returning a thenable)', () => tidy(() => ({ then: () => undefined })) as unknown as Tensor],
     ['noGrad(async fn)', () => noGrad(async () => ones([2], o)) as unknown as Tensor],
-    ['tidy(async fn awaiting first)', () => tidy(async () => { await null; return exp(ones([2], o)); }) as unknown as Tensor],
+    ['tidy(async fn awaiting first)', () => tidy(async () => { await Promise.resolve(); return exp(ones([2], o)); }) as unknown as Tensor],
   ];
   const [desc, run] = pick(rng, calls);
   return { desc, tol: 0, leaves: [], run, want: () => null };

@@ -1,13 +1,14 @@
 // 32-bit limits of the wasm kernels: strides, dilations and paddings past them run the reference loops and match cpu.
 
+import '../../kernels/register.js';
 import { expect } from 'chai';
 import { rand } from '../../core/creation.js';
 import { conv2d, depthwiseConv2d } from '../../ops/conv.js';
 import { maxPool2d } from '../../ops/pool.js';
-import { sum } from '../../ops/reduce.js';
+import { sum } from '../../ops/broadcast.js';
 import { convOutsideWasm } from '../../kernels/wasm/checks.js';
 import { conv2dGeometry } from '../../kernels/geometry/conv.js';
-import type { AnyBackend } from '../../kernels/backend.js';
+import type { AnyBackend } from '../../core/backend.js';
 import { cpuBackend } from '../../kernels/cpu/backend.js';
 import { testBackends } from '../helpers/backends.js';
 import { expectClose } from '../helpers/close.js';

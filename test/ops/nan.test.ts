@@ -1,5 +1,6 @@
 // NaN in, NaN out on every backend: activations, maximum/minimum in either order, max/min reductions and max pooling.
 
+import '../../kernels/register.js';
 import { expect } from 'chai';
 import { tensor } from '../../core/creation.js';
 import type { Tensor } from '../../core/tensor.js';
