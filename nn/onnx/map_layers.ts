@@ -64,15 +64,15 @@ function pool(onnx: 'MaxPool' | 'AveragePool'): OpMapper {
   };
 }
 
-/** ReduceSum takes its axes as an input (opset 13); ReduceMax/Min as an attribute (until opset 18). */
+/** ReduceSum takes its axes as an input (opset 13); ReduceMean/Max/Min as an attribute (until opset 18). */
 const reduce: OpMapper = (e: Emitter, op) => {
   const { g } = op.plan as unknown as { g: ReduceGeometry };
-  const { op: kind, keepDims } = op.attrs as { op: 'sum' | 'max' | 'min'; keepDims: boolean };
+  const { op: kind, keepDims } = op.attrs as { op: 'sum' | 'mean' | 'max' | 'min'; keepDims: boolean };
   const x = e.value(op.inputs[0]);
   const keepdims = { i: keepDims ? 1 : 0 };
   if (g.axes.length === 0) return e.g.node('Identity', [x]);
   if (kind === 'sum') return e.g.node('ReduceSum', [x, e.g.ints([...g.axes])], { keepdims });
-  return e.g.node(kind === 'max' ? 'ReduceMax' : 'ReduceMin', [x], { axes: { ints: [...g.axes] }, keepdims });
+  return e.g.node(kind === 'mean' ? 'ReduceMean' : kind === 'max' ? 'ReduceMax' : 'ReduceMin', [x], { axes: { ints: [...g.axes] }, keepdims });
 };
 
 export const LAYERS: Record<string, OpMapper> = {
