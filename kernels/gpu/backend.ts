@@ -19,6 +19,7 @@ import { matmulSpec } from './matmul.js';
 import { concatPlan, concatSpec, gatherSpec, padSpec } from './movement.js';
 import { avgPoolBackwardSpec, avgPoolSpec, maxPoolBackwardSpec, maxPoolSpec } from './pool.js';
 import { reduceIdentity, reducePlan, reduceSpec } from './reduce.js';
+import type { KernelTime } from './queue.js';
 import { GpuStorage, type GpuRuntime } from './runtime.js';
 import { kernelChecks } from '../checks.js';
 
@@ -69,7 +70,7 @@ export class GpuBackend implements Backend<GpuStorage> {
   // ---- memory ----
   fromArray(data: FloatArray): GpuStorage {
     if (!(data instanceof Float32Array)) this.f32('fromArray', data instanceof Float64Array ? 'float64' : (typeof data as DType));
-    return this.rt.upload(copySpec(data.length, true), data as Float32Array);
+    return this.rt.upload(data as Float32Array);
   }
   zeros(dtype: DType, size: number): GpuStorage {
     this.f32('zeros', dtype);
@@ -94,6 +95,21 @@ export class GpuBackend implements Backend<GpuStorage> {
   /** Resolves once every queued launch has been submitted to the device. */
   flush(): Promise<void> {
     return this.rt.flush();
+  }
+  /** Whether the device offers 'timestamp-query', so `profile` can measure per-kernel device time. */
+  get timestampQueries(): boolean {
+    return this.rt.timestampQueries;
+  }
+  /**
+   * Device time per kernel family (ms summed, calls) of the kernels `run` launches, from timestamp
+   * queries (one compute pass per dispatch while profiling); null where the device offers none.
+   */
+  profile(run: () => unknown): Promise<Map<string, KernelTime> | null> {
+    return this.rt.profile(run);
+  }
+  /** Command buffers submitted and dispatches recorded so far (the launch queue batches dispatches). */
+  launchStats(): { submits: number; dispatches: number } {
+    return this.rt.launchStats();
   }
   /** Compiled kernels currently cached, and kernels compiled so far. */
   kernelCache(): { cached: number; compiled: number; modes: string[] } {
