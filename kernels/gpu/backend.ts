@@ -14,6 +14,8 @@ import { type StridedView } from '../geometry/strided.js';
 import { sizeOf } from '../../core/shape.js';
 import { conv2dBackwardFilterSpec, conv2dBackwardInputSpec, conv2dSpec } from './conv.js';
 import type { AdapterInfo } from './adapter.js';
+import { conv2dBackwardFilterPartialSpec, filterBlocks } from './conv_filter.js';
+import { backwardInputTile, conv2dBackwardInputTiledSpec, conv2dTiledSpec, forwardTile } from './conv_tiled.js';
 import { binarySpec, copySpec, fillSpec, unaryBackwardSpec, unaryParams, unarySpec } from './elementwise.js';
 import { matmulSpec } from './matmul.js';
 import { concatPlan, concatSpec, gatherSpec, padSpec } from './movement.js';
@@ -24,9 +26,6 @@ import { GpuStorage, type GpuRuntime } from './runtime.js';
 import { kernelChecks } from '../checks.js';
 
 export { GpuStorage };
-
-/** Backward-filter sums over the batch through per-sample partials when the weight has fewer elements than this. */
-const SPLIT_FILTER_BELOW = 16384;
 
 const { checkView } = kernelChecks('gpu');
 
@@ -204,23 +203,26 @@ export class GpuBackend implements Backend<GpuStorage> {
     this.convX('conv2d', x, g);
     this.convW('conv2d', w, g);
     if (x.size === 0 || w.size === 0) return this.fill(g.batch * g.outC * g.outH * g.outW, 0);
-    return this.rt.launch(conv2dSpec(g), [x, w]);
+    const t = forwardTile(g);
+    return this.rt.launch(t === 1 ? conv2dSpec(g) : conv2dTiledSpec(g, t), [x, w]);
   }
   conv2dBackwardInput(dy: GpuStorage, w: GpuStorage, g: Conv2dGeometry): GpuStorage {
     this.convY('conv2dBackwardInput', dy, g);
     this.convW('conv2dBackwardInput', w, g);
     if (dy.size === 0 || w.size === 0) return this.fill(g.batch * g.inC * g.inH * g.inW, 0);
-    return this.rt.launch(conv2dBackwardInputSpec(g), [dy, w]);
+    const t = backwardInputTile(g);
+    return this.rt.launch(t === 1 ? conv2dBackwardInputSpec(g) : conv2dBackwardInputTiledSpec(g, t), [dy, w]);
   }
   conv2dBackwardFilter(x: GpuStorage, dy: GpuStorage, g: Conv2dGeometry): GpuStorage {
     this.convX('conv2dBackwardFilter', x, g);
     this.convY('conv2dBackwardFilter', dy, g);
     if (x.size === 0 || dy.size === 0) return this.fill(g.weightSize * (g.perSampleWeights ? g.batch : 1), 0);
-    if (g.perSampleWeights) return this.rt.launch(conv2dBackwardFilterSpec(g, true), [x, dy]);
-    if (g.batch === 1 || g.weightSize >= SPLIT_FILTER_BELOW) return this.rt.launch(conv2dBackwardFilterSpec(g, false), [x, dy]);
-    // Few weights: one thread per (sample, weight), then a sum over the batch.
-    const partial = this.rt.launch(conv2dBackwardFilterSpec(g, true), [x, dy]);
-    const sum = reduceGeometry('conv2dBackwardFilter', [g.batch, g.weightSize], 0);
+    const perSample = g.perSampleWeights;
+    const { blocks, rowsPerBlock } = filterBlocks(g, perSample);
+    if (blocks === 1) return this.rt.launch(conv2dBackwardFilterSpec(g, perSample), [x, dy]);
+    // Split reduction: partial sums over blocks of output rows in parallel, then a sum over the blocks.
+    const partial = this.rt.launch(conv2dBackwardFilterPartialSpec(g, perSample, blocks, rowsPerBlock), [x, dy]);
+    const sum = reduceGeometry('conv2dBackwardFilter', [perSample ? g.batch : 1, blocks, g.weightSize], 1);
     const out = this.rt.launch(reduceSpec('sum', sum), [partial], new Float32Array([0]));
     this.rt.dispose(partial);
     return out;

@@ -46,6 +46,8 @@ export interface KernelInstance {
   bindGroupDirty: boolean;
   compiledSource: string | null;
   readonly output: readonly number[];
+  /** Values each invocation writes (Array(n) returns). */
+  readonly componentCount: number;
   readonly paramsLayout: ParamsLayout | null;
   readonly computePipeline: unknown;
   readonly bindGroupLayout: unknown;

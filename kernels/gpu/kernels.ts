@@ -64,7 +64,7 @@ export class KernelCache {
    */
   async compile(spec: KernelSpec, args: readonly unknown[]): Promise<Compiled> {
     const fn = this.gpu.createKernel(spec.source, {
-      output: [Math.max(1, spec.outSize)], pipeline: true, immutable: true, strictIntegers: true,
+      output: [Math.max(1, spec.outSize / (spec.components ?? 1))], pipeline: true, immutable: true, strictIntegers: true,
       dynamicOutput: spec.dynamic, dynamicArguments: true, tactic: 'precision',
     });
     this.compiled++;
@@ -87,7 +87,7 @@ export class KernelCache {
     else if (!k.computePipeline || !layout) why = 'gpu.js built no compute pipeline';
     else if (layout.scalarArgs.length > 0 || layout.bufferConstants.length > 0 || layout.randomSeedOffset !== null || k.output.length !== 1) {
       why = 'the kernel has scalar arguments, constants, randomness or a multi-dimensional output, which the launch queue does not bind';
-    }
+    } else if (k.componentCount !== (spec.components ?? 1)) why = `the kernel returns ${k.componentCount} values per invocation, not ${spec.components ?? 1}`;
     if (why !== null) {
       k.destroy();
       throw new CondgradError(`gpu.${spec.name}`, why);

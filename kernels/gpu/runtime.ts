@@ -163,8 +163,9 @@ export class GpuRuntime {
       return;
     }
     const device = this.device!;
-    const groups = dispatchShape(spec.outSize, device.limits.maxComputeWorkgroupsPerDimension);
-    const uniform = this.kernels.uniform(device, c, spec.outSize, sizes, groups.width);
+    const threads = spec.outSize / (spec.components ?? 1);
+    const groups = dispatchShape(threads, device.limits.maxComputeWorkgroupsPerDimension);
+    const uniform = this.kernels.uniform(device, c, threads, sizes, groups.width);
     const out = this.queue.buffer(spec.outSize);
     this.queue.dispatch(c, spec.name, uniform, bufs, out, groups);
     cell.buffer = out;

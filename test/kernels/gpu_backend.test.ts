@@ -138,7 +138,7 @@ describe('gpu runtime refuses a silent fallback (fake gpu.js kernel, no device n
     let destroyed = 0;
     const fakeKernel = Object.assign(async () => new Float32Array([1, 2]), {
       kernel: {
-        constructor: { mode: 'cpu' }, outputBuffer: null, bindGroupDirty: false, compiledSource: null, output: [2],
+        constructor: { mode: 'cpu' }, outputBuffer: null, bindGroupDirty: false, compiledSource: null, output: [2], componentCount: 1,
         paramsLayout: null, computePipeline: null, bindGroupLayout: null, build: async () => undefined, destroy: () => { destroyed++; },
       },
       setOutput() { return fakeKernel; },
