@@ -1,5 +1,5 @@
 // Bench: the gpu backend's per-op CPU-side overhead: a chain of tiny adds through condgrad against raw Dawn dispatches of the same WGSL, interleaved.
-// Run: npx tsx bench/gpu_overhead.ts [--ops 400] [--reps 9]   (on llvmpipe these are CPU figures, not GPU figures)
+// Run: npx tsx bench/gpu_overhead.ts [--ops 400] [--reps 11]   (on llvmpipe these are CPU figures, not GPU figures)
 //
 // Both chains run `y = y + x` on 16 float32 elements `ops` times on the same Dawn device and read y once at the end.
 // condgrad: GpuBackend.binary (+ dispose of the previous y). raw: the WGSL gpu.js generated for that kernel, a fresh
@@ -7,149 +7,20 @@
 // a dispatch costs through Dawn. 'raw, one submit' records all ops into one compute pass: the floor batching reaches.
 
 import { parseArgs } from 'node:util';
-import { binaryGeometry } from '../kernels/geometry/broadcast.js';
 import { createGpuBackend } from '../kernels/gpu/device.js';
-import { binarySpec } from '../kernels/gpu/elementwise.js';
-import { loadGpuJs, MAP_READ, USAGE, type GpuDevice, type RawBuffer } from '../kernels/gpu/gpujs.js';
+import { measureOverhead } from './gpu_check/overhead.js';
 
-const { values: args } = parseArgs({ options: { ops: { type: 'string', default: '400' }, reps: { type: 'string', default: '9' } } });
-const OPS = Number(args.ops);
-const REPS = Number(args.reps);
-const N = 16;
-
-/** The Dawn device calls the raw path makes besides the launch queue's. */
-interface Dev extends GpuDevice {
-  createShaderModule(desc: { code: string }): unknown;
-  createBindGroupLayout(desc: { entries: Record<string, unknown>[] }): unknown;
-  createPipelineLayout(desc: { bindGroupLayouts: unknown[] }): unknown;
-  createComputePipeline(desc: { layout: unknown; compute: { module: unknown; entryPoint: string } }): unknown;
-  readonly queue: { submit(cmds: unknown[]): void; writeBuffer(b: RawBuffer, offset: number, data: ArrayBufferView): void };
-}
-const COMPUTE = 0x4;
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-async function readRaw(device: Dev, buf: RawBuffer): Promise<Float32Array> {
-  const staging = device.createBuffer({ size: N * 4, usage: USAGE.MAP_READ | USAGE.COPY_DST });
-  const enc = device.createCommandEncoder();
-  enc.copyBufferToBuffer(buf, 0, staging, 0, N * 4);
-  device.queue.submit([enc.finish()]);
-  await staging.mapAsync(MAP_READ);
-  const out = new Float32Array(staging.getMappedRange().slice(0));
-  staging.destroy();
-  return out;
-}
-
-async function main(): Promise<void> {
-  const gpu = await createGpuBackend();
-  const g = binaryGeometry('add', [N], [N]);
-  const ones = new Float32Array(N).fill(1);
-
-  // The WGSL of condgrad's add kernel, as gpu.js generates it, compiled once more for the raw path.
-  const gj = await loadGpuJs();
-  const spec = binarySpec('add', g);
-  const probe = new gj.GPU({ mode: 'webgpu' });
-  const k = probe.createKernel(spec.source, { output: [N], pipeline: true, immutable: true, strictIntegers: true, dynamicOutput: true, dynamicArguments: true, tactic: 'precision' });
-  const a0 = gpu.fromArray(ones);
-  ((await k(ones, ones)) as { delete(): void }).delete();
-  const wgsl = k.kernel.compiledSource!;
-  const device = (await gj.WebGPUContext.acquire()).device as Dev;
-  const module = device.createShaderModule({ code: wgsl });
-  const layout = device.createBindGroupLayout({ entries: [
-    { binding: 0, visibility: COMPUTE, buffer: { type: 'uniform' } },
-    { binding: 1, visibility: COMPUTE, buffer: { type: 'read-only-storage' } },
-    { binding: 2, visibility: COMPUTE, buffer: { type: 'read-only-storage' } },
-    { binding: 3, visibility: COMPUTE, buffer: { type: 'storage' } },
-  ] });
-  const pipeline = device.createComputePipeline({ layout: device.createPipelineLayout({ bindGroupLayouts: [layout] }), compute: { module, entryPoint: 'main' } });
-  const params = device.createBuffer({ size: 48, usage: USAGE.UNIFORM | USAGE.COPY_DST });
-  device.queue.writeBuffer(params, 0, new Uint32Array([N, 1, 1, 64, N, 1, 1, N, N, 1, 1, N]));
-  const newBuf = (): RawBuffer => device.createBuffer({ size: N * 4, usage: USAGE.STORAGE | USAGE.COPY_SRC | USAGE.COPY_DST });
-  const xr = newBuf();
-  device.queue.writeBuffer(xr, 0, ones);
-
-  const condgrad = async (): Promise<[number, number]> => {
-    const t = performance.now();
-    let y = gpu.zeros('float32', N);
-    for (let i = 0; i < OPS; i++) {
-      const next = gpu.binary(y, a0, 'add', g);
-      gpu.dispose(y);
-      y = next;
-    }
-    const v = (await gpu.read(y))[0];
-    gpu.dispose(y);
-    return [(performance.now() - t) / OPS, v];
-  };
-  const raw = async (oneSubmit: boolean): Promise<[number, number]> => {
-    const t = performance.now();
-    let y = newBuf();
-    device.queue.writeBuffer(y, 0, new Float32Array(N));
-    const enc0 = oneSubmit ? device.createCommandEncoder() : null;
-    const pass0 = enc0?.beginComputePass();
-    const dead: RawBuffer[] = [];
-    for (let i = 0; i < OPS; i++) {
-      const out = newBuf();
-      const bg = device.createBindGroup({ layout, entries: [
-        { binding: 0, resource: { buffer: params } }, { binding: 1, resource: { buffer: y } },
-        { binding: 2, resource: { buffer: xr } }, { binding: 3, resource: { buffer: out } }] });
-      if (pass0) {
-        pass0.setPipeline(pipeline);
-        pass0.setBindGroup(0, bg);
-        pass0.dispatchWorkgroups(1);
-        dead.push(y);
-      } else {
-        const enc = device.createCommandEncoder();
-        const pass = enc.beginComputePass();
-        pass.setPipeline(pipeline);
-        pass.setBindGroup(0, bg);
-        pass.dispatchWorkgroups(1);
-        pass.end();
-        device.queue.submit([enc.finish()]);
-        y.destroy();
-      }
-      y = out;
-    }
-    if (pass0) {
-      pass0.end();
-      device.queue.submit([enc0!.finish()]);
-      for (const d of dead) d.destroy();
-    }
-    const v = (await readRaw(device, y))[0];
-    y.destroy();
-    return [(performance.now() - t) / OPS, v];
-  };
-
-  const runs = { condgrad: [] as number[], raw: [] as number[], rawOne: [] as number[] };
-  await condgrad();
-  await raw(false);
-  await raw(true);
-  for (let r = 0; r < REPS; r++) {
-    for (const [name, f] of [['condgrad', condgrad], ['raw', () => raw(false)], ['rawOne', () => raw(true)]] as const) {
-      const [us, v] = await f();
-      if (v !== OPS) throw new Error(`${name} chain computed ${v}, expected ${OPS}`);
-      runs[name].push(us * 1000);
-    }
-  }
-  const a = gpu.adapterInfo;
-  const c = median(runs.condgrad);
-  const rw = median(runs.raw);
-  const r1 = median(runs.rawOne);
-  console.log(`# gpu per-op overhead: ${OPS} chained adds of ${N} float32, one read at the end; median of ${REPS} interleaved reps`);
-  console.log(`adapter: ${a.name} (${a.description}), dawn backend ${a.backendType}, ${a.featureLevel}${/llvmpipe|swiftshader/i.test(`${a.name} ${a.description}`) ? ' (a CPU rasteriser: these are CPU figures, not GPU figures)' : ''}\n`);
-  // Differences within each rep (the three chains ran back to back), so slow drift of a busy machine cancels.
-  const dRaw = median(runs.condgrad.map((v, i) => v - runs.raw[i]));
-  const dOne = median(runs.condgrad.map((v, i) => v - runs.rawOne[i]));
-  console.log('| path | µs per op (median) | condgrad minus this (median of per-rep differences) |');
-  console.log('|---|---|---|');
-  console.log(`| condgrad gpu backend | ${c.toFixed(1)} | |`);
-  console.log(`| raw Dawn, one submit per op | ${rw.toFixed(1)} | ${dRaw.toFixed(1)} |`);
-  console.log(`| raw Dawn, all ops in one submit | ${r1.toFixed(1)} | ${dOne.toFixed(1)} |`);
-  console.log(`\nJSON ${JSON.stringify({ ops: OPS, reps: REPS, adapter: a, usPerOp: { condgrad: c, raw: rw, rawOneSubmit: r1 }, minus: { raw: dRaw, rawOneSubmit: dOne }, all: runs })}`);
-  gpu.dispose(a0);
-  xr.destroy();
-  params.destroy();
-  k.kernel.destroy();
-  await gpu.destroy();
-}
-
-await main();
+const { values: args } = parseArgs({ options: { ops: { type: 'string', default: '400' }, reps: { type: 'string', default: '11' } } });
+const gpu = await createGpuBackend();
+const r = await measureOverhead(gpu, Number(args.ops), Number(args.reps));
+const a = gpu.adapterInfo;
+const soft = /llvmpipe|swiftshader|softpipe/i.test(`${a.name} ${a.description}`);
+console.log(`# gpu per-op overhead: ${r.ops} chained adds of 16 float32, one read at the end; median of ${r.reps} interleaved reps`);
+console.log(`adapter: ${a.name} (${a.description}), dawn backend ${a.backendType}, ${a.featureLevel}${soft ? ' (a CPU rasteriser: these are CPU figures, not GPU figures)' : ''}\n`);
+console.log('| path | µs per op (median) | condgrad minus this (median of per-rep differences) |');
+console.log('|---|---|---|');
+console.log(`| condgrad gpu backend | ${r.usPerOp.condgrad.toFixed(1)} | |`);
+console.log(`| raw Dawn, one submit per op | ${r.usPerOp.raw.toFixed(1)} | ${r.minus.raw.toFixed(1)} |`);
+console.log(`| raw Dawn, all ops in one submit | ${r.usPerOp.rawOneSubmit.toFixed(1)} | ${r.minus.rawOneSubmit.toFixed(1)} |`);
+console.log(`\nJSON ${JSON.stringify({ adapter: a, ...r })}`);
+await gpu.destroy();
