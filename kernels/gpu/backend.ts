@@ -14,7 +14,7 @@ import { type StridedView } from '../geometry/strided.js';
 import { sizeOf } from '../../core/shape.js';
 import { conv2dBackwardFilterSpec, conv2dBackwardInputSpec, conv2dSpec } from './conv.js';
 import type { AdapterInfo } from './adapter.js';
-import { conv2dBackwardFilterPartialSpec, filterBlocks } from './conv_filter.js';
+import { conv2dBackwardFilterPartialSpec, filterBlocks, filterTile } from './conv_filter.js';
 import { backwardInputTile, conv2dBackwardInputTiledSpec, conv2dTiledSpec, forwardTile } from './conv_tiled.js';
 import { binarySpec, copySpec, fillSpec, unaryBackwardSpec, unaryParams, unarySpec } from './elementwise.js';
 import { matmulSpec } from './matmul.js';
@@ -219,7 +219,8 @@ export class GpuBackend implements Backend<GpuStorage> {
     if (x.size === 0 || dy.size === 0) return this.fill(g.weightSize * (g.perSampleWeights ? g.batch : 1), 0);
     const perSample = g.perSampleWeights;
     const { blocks, rowsPerBlock } = filterBlocks(g, perSample);
-    if (blocks === 1) return this.rt.launch(conv2dBackwardFilterSpec(g, perSample), [x, dy]);
+    if (blocks === 1 && filterTile(g) === 1) return this.rt.launch(conv2dBackwardFilterSpec(g, perSample), [x, dy]);
+    if (blocks === 1) return this.rt.launch(conv2dBackwardFilterPartialSpec(g, perSample, 1, g.outH * (perSample ? 1 : g.batch)), [x, dy]);
     // Split reduction: partial sums over blocks of output rows in parallel, then a sum over the blocks.
     const partial = this.rt.launch(conv2dBackwardFilterPartialSpec(g, perSample, blocks, rowsPerBlock), [x, dy]);
     const sum = reduceGeometry('conv2dBackwardFilter', [perSample ? g.batch : 1, blocks, g.weightSize], 1);

@@ -1,9 +1,9 @@
-// gpu conv2d kernels with several outputs per invocation (forward, input gradient) and the split-reduction filter gradient, against the cpu reference.
+// gpu conv2d kernels with several outputs per invocation (forward, input gradient, filter-gradient rows) and the split-reduction filter gradient, against the cpu reference.
 
 import { expect } from 'chai';
 import { cpuBackend } from '../../kernels/cpu/backend.js';
 import { conv2dGeometry, type Conv2dGeometry, type Conv2dOptions } from '../../kernels/geometry/conv.js';
-import { filterBlocks } from '../../kernels/gpu/conv_filter.js';
+import { filterBlocks, filterTile } from '../../kernels/gpu/conv_filter.js';
 import { backwardInputTile, forwardTile } from '../../kernels/gpu/conv_tiled.js';
 import { expectClose } from '../helpers/close.js';
 import { describeGpu } from '../helpers/gpu.js';
@@ -26,6 +26,7 @@ function cases(): Case[] {
     { x: [3, 4, 8, 8], w: [8, 1, 3, 3], opts: { padding: 'same', groups: 4 }, perSample: false },       // depthwise with multiplier 2
     { x: [1, 2, 5, 8], w: [1, 2, 2, 1, 5], opts: { padding: [0, 0, 2, 2] }, perSample: true },          // batch 1, per-sample, wide kernel
     { x: [4, 3, 12, 12], w: [6, 3, 3, 3], opts: { padding: 1 }, perSample: false },                     // filter gradient split over blocks
+    { x: [1, 1, 1, 6], w: [2, 1, 1, 5], opts: { padding: 'same' }, perSample: false },                  // kW > 4, one row: the one-pass filter gradient
   ];
   const rng = mulberry32(4242);
   while (out.length < 36) {
@@ -67,6 +68,9 @@ describeGpu('gpu tiled conv2d and split filter gradient vs cpu', (gpu) => {
     expect(s.filter((x, i) => x.blocks > 1 && !geos[i].perSampleWeights).length, 'split, shared weights').to.be.at.least(3);
     expect(s.filter((x, i) => x.blocks > 1 && geos[i].perSampleWeights).length, 'split, per-sample weights').to.be.at.least(3);
     expect(s.some((x, i) => x.blocks > 1 && x.blocks * x.rowsPerBlock > (geos[i].perSampleWeights ? 1 : geos[i].batch) * geos[i].outH), 'a ragged last block').to.equal(true);
+    for (const t of [1, 2, 3, 4]) expect(geos.some((g) => filterTile(g) === t), `filter tile ${t}`).to.equal(true);
+    expect(geos.some((g, i) => filterTile(g) === 1 && s[i].blocks === 1 && g.kW > 4), 'the one-pass, one-output filter gradient').to.equal(true);
+    expect(geos.some((g, i) => filterTile(g) > 1 && s[i].blocks === 1 && g.perSampleWeights), 'a tiled one-block per-sample filter gradient').to.equal(true);
     expect(geos.some((g, i) => f[i] > 1 && g.strideW > 1)).to.equal(true);
     expect(geos.some((g, i) => f[i] > 1 && g.dilationW > 1)).to.equal(true);
     expect(geos.some((g, i) => b[i] > 1 && g.groups > 1)).to.equal(true);
