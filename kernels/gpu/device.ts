@@ -22,6 +22,24 @@ export interface GpuBackendOptions {
 
 interface DawnAdapter {
   readonly info: { vendor: string; architecture: string; device: string; description: string; isFallbackAdapter?: boolean };
+  readonly features: ReadonlySet<string>;
+  readonly limits: Record<string, number>;
+  requestDevice(desc?: { requiredFeatures?: string[]; requiredLimits?: Record<string, number> }): Promise<unknown>;
+}
+
+/**
+ * The adapter as gpu.js sees it: its device also asks for 'timestamp-query' where the adapter offers
+ * it, so the launch queue can time kernels (GpuBackend.profile).
+ */
+function withTimestamps(a: DawnAdapter | null): object | null {
+  if (a === null || !a.features.has('timestamp-query')) return a;
+  return {
+    get info() { return a.info; },
+    get features() { return a.features; },
+    get limits() { return a.limits; },
+    requestDevice: (desc: Parameters<DawnAdapter['requestDevice']>[0] = {}) =>
+      a.requestDevice({ ...desc, requiredFeatures: [...(desc.requiredFeatures ?? []), 'timestamp-query'] }),
+  };
 }
 interface DawnInstance {
   requestAdapter(opts?: Record<string, unknown>): Promise<DawnAdapter | null>;
@@ -115,7 +133,7 @@ async function start(opts: GpuBackendOptions, key: string): Promise<GpuBackend> 
     });
     const dawn = instance;
     const uninstall = installNavigatorGpu({
-      requestAdapter: (o: Record<string, unknown> = {}) => dawn.requestAdapter({ featureLevel, ...o }),
+      requestAdapter: async (o: Record<string, unknown> = {}) => withTimestamps(await dawn.requestAdapter({ featureLevel, ...o })),
       getPreferredCanvasFormat: () => 'rgba8unorm',
       wgslLanguageFeatures: new Set<string>(),
     });

@@ -4,13 +4,9 @@ import type { BinaryOp, UnaryOp } from '../elementwise.js';
 import type { BinaryGeometry } from '../geometry/broadcast.js';
 import { Emitter, viewKey, type KernelSpec } from './codegen.js';
 
-/**
- * out[i] = a[i]: copies a storage, or with `upload` host data (a Float32Array argument). The two
- * are separate kernels because gpu.js compiles a kernel for one argument type.
- */
-export function copySpec(size: number, upload = false): KernelSpec {
-  const name = upload ? 'fromArray' : 'copy';
-  return { name, key: name, source: 'function (a) {\nreturn a[this.thread.x];\n}', outSize: size, dynamic: true };
+/** out[i] = a[i]: copies a storage. (Host data goes up without a kernel: see LaunchQueue.upload.) */
+export function copySpec(size: number): KernelSpec {
+  return { name: 'copy', key: 'copy', source: 'function (a) {\nreturn a[this.thread.x];\n}', outSize: size, dynamic: true };
 }
 
 /** out[i] = p[0]. */
