@@ -1,12 +1,15 @@
 // Build: compiles the WebAssembly kernels, bundles the library and CLI with esbuild into dist/ (Node) and dist/browser/ (browsers), and emits the type declarations the exports map names.
 import { build } from 'esbuild';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { buildBrowser } from './build.browser.mjs';
 
 if (existsSync('kernels/wasm/build.mjs')) {
   execFileSync(process.execPath, ['kernels/wasm/build.mjs'], { stdio: 'inherit' });
 }
+
+// A clean dist/ each time: `npm pack` ships all of it, so nothing stale may linger there.
+rmSync('dist', { recursive: true, force: true });
 
 const common = {
   bundle: true,

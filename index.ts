@@ -16,6 +16,7 @@ export { tidy, keep } from './core/scope.js';
 export { Rng, manualSeed } from './core/random.js';
 export { gradcheck, type GradcheckOptions, type GradcheckReport } from './core/gradcheck.js';
 export { CondgradError } from './core/errors.js';
+export { setAllocationLimit, getAllocationLimit, ALLOCATION_LIMIT_ENV, DEFAULT_ALLOCATION_LIMIT } from './core/limits.js';
 export type { DType, FloatArray } from './core/dtype.js';
 export type { AnyBackend, Backend, BackendFactory, BackendName, BackendStartOptions, Storage, MemoryStats } from './core/backend.js';
 
@@ -71,14 +72,18 @@ export { subset, normalize as normalizeDataset, checkDataset, type ImageDataset 
 export { loadMnist, mnistAll, mnistSplitIndices, MNIST_SPLIT_SEED, MNIST_MEAN, MNIST_STD, type MnistOptions, type MnistSplit } from './nn/data/mnist.js';
 export { DataLoader, batchImages, deriveSeed, shiftImage, type Batch, type DataLoaderOptions } from './nn/data/loader.js';
 export { sampleGamma, sampleBeta, mixBatch, mixupCrossEntropy } from './nn/data/mixup.js';
-export { saveCheckpoint, readCheckpoint, encodeCheckpoint, decodeCheckpoint, restoreCheckpoint, loadCheckpoint, writeFileAtomic, CHECKPOINT_MAGIC, CHECKPOINT_VERSION, type CheckpointData, type LoadedCheckpoint, type TensorEntry } from './nn/checkpoint.js';
+export { saveCheckpoint, readCheckpoint, encodeCheckpoint, decodeCheckpoint, restoreCheckpoint, loadCheckpoint, CHECKPOINT_MAGIC, CHECKPOINT_VERSION, type CheckpointData, type LoadedCheckpoint, type TensorEntry } from './nn/checkpoint.js';
+export { writeFileAtomic, reapStaleTempFiles, STALE_TEMP_MS, type ReapOptions } from './nn/atomic_write.js';
 export { evaluate, scoreLogits, type EvalResult, type EvaluateOptions } from './nn/evaluate.js';
 export { train, reseedEpoch, type TrainOptions, type TrainLoaders, type TrainResult, type EpochRecord, type StepInfo } from './nn/train.js';
+
+// ---- interop: safetensors, timm, ONNX ----
 export { encodeSafetensors, decodeSafetensors, type NamedTensors, type DecodeSafetensorsOptions } from './nn/io/safetensors.js';
 export { parseSafetensorsHeader, SafetensorsError, type SafetensorsFault, type SafetensorsEntry, type SafetensorsHeader } from './nn/io/safetensors_header.js';
 export { stateDictToSafetensors, loadStateDictFromSafetensors, type LoadModelSafetensorsOptions } from './nn/io/safetensors_model.js';
 export { saveSafetensors, loadSafetensors, saveModelSafetensors, loadModelSafetensors } from './nn/io/safetensors_file.js';
 export { timmKeys, toTimmState, loadTimmState, type TimmMapping, type TimmKey } from './nn/io/timm.js';
+export { exportOnnx, ONNX_EXPORTABLE_OPS, decodeOnnx, type ExportOnnxOptions, type CondConvFormulation } from './nn/onnx/index.js';
 
 // The default backend: CONDGRAD_BACKEND if set, else wasm where WebAssembly SIMD is available, else cpu.
 await initDefaultBackend();

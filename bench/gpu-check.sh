@@ -2,14 +2,15 @@
 # Runs the real-GPU check packed by bench/gpu-pack.sh on a machine without Node.js or network, from the repo root:
 #   CONDGRAD_DEVICE_UNPACK=1 bash bench/gpu-check.sh [extra gpu_check args]
 # CONDGRAD_DEVICE_UNPACK=1 unpacks the Vulkan/EGL loader .debs into / (only on a throwaway machine). Writes
-# ${OUT:-.}/gpu-check.json, .md and .log, and finishes within CONDGRAD_CHECK_LIMIT_S (default 570) seconds.
+# ${OUT:-.}/gpu-check.json, .md and .log (and torch-condconv.json where PyTorch with CUDA is installed: the same CondConv
+# shapes in PyTorch), and finishes within CONDGRAD_CHECK_LIMIT_S (default 570) seconds.
 set -u
 cd "$(dirname "$0")/.."
 
 DEV=.device/gpu-check
 OUTDIR=${OUT:-.}
 LIMIT=${CONDGRAD_CHECK_LIMIT_S:-570}
-BUDGET=${CONDGRAD_CHECK_BUDGET_S:-420}
+BUDGET=${CONDGRAD_CHECK_BUDGET_S:-400}
 THREADS=${CONDGRAD_CHECK_THREADS:-8}
 mkdir -p "$OUTDIR"
 LOG="$OUTDIR/gpu-check.log"
@@ -95,6 +96,14 @@ main() {
     run_check "$OUTDIR/gpu-check-retry.json" $((LIMIT - SECONDS - 60)) --gpu-backend opengles "$@"
   fi
   rm -rf "$RUN"
+  # The same CondConv shapes in PyTorch/cuDNN on the same card, where the image has PyTorch with CUDA.
+  if [ $((LIMIT - SECONDS)) -ge 60 ] && python3 -c 'import torch; assert torch.cuda.is_available()' 2>/dev/null; then
+    echo "== PyTorch comparison ($((LIMIT - SECONDS - 15)) s left)"
+    timeout -k 5 $((LIMIT - SECONDS - 15)) python3 bench/gpu_check/torch_condconv.py --out "$OUTDIR/torch-condconv.json" --manifest "$DEV/manifest.json" \
+      || echo "== PyTorch comparison exited with $?"
+  else
+    echo "== no PyTorch comparison (no time left, or no PyTorch with CUDA)"
+  fi
   return $rc
 }
 

@@ -18,6 +18,7 @@ import { Deadline, errText, shareOf, withTimeout } from './gpu_check/budget.js';
 import { kernelCases } from './gpu_check/cases.js';
 import { crossCheck } from './gpu_check/crosscheck.js';
 import { compareBackends, formatMarkdown, summarizeChecks, type GpuCheckReport, type PhaseRecord, type SkipRecord } from './gpu_check/format.js';
+import { measureOverhead } from './gpu_check/overhead.js';
 import { POLICIES, benchBackend, speedCases } from './gpu_check/speed.js';
 
 const { values: args } = parseArgs({
@@ -169,7 +170,15 @@ async function main(): Promise<void> {
       log(`  ${r.rows.length} cases, ${failed} failed, ${r.skipped.length} skipped`);
       return { status: failed > 0 || r.skipped.length > 0 ? 'partial' : 'ok', note: `${r.rows.length} cases (${cases.length} planned), ${failed} failed` };
     });
-    if (!gpuStuck) await speedPhase('gpu', g, weightsFrom('gpu'));
+    if (!gpuStuck) {
+      await phase('per-op overhead gpu', Deadline.in(30).min(total), async () => {
+        report.overhead = await withTimeout(measureOverhead(g, 400, 9), 30_000, 'the overhead bench');
+        const o = report.overhead;
+        log(`  condgrad ${o.usPerOp.condgrad.toFixed(1)} µs/op; minus raw per-op submit ${o.minus.raw.toFixed(1)}, minus raw one submit ${o.minus.rawOneSubmit.toFixed(1)}`);
+        return 'ok';
+      });
+      await speedPhase('gpu', g, weightsFrom('gpu'));
+    }
     else skip('speed gpu', 'a gpu call never finished in the cross-check');
   } else skip('cross-check gpu vs cpu', 'no gpu backend');
 

@@ -1,5 +1,10 @@
-// Bench: GFLOP/s of float32 conv2d (forward, backward-input, backward-filter) and matmul on the gpu backend, beside the cpu reference; prints markdown.
-// Run: npx tsx bench/gpu_kernels.ts [--quick]   (times include the read-back that waits for the device; compiles are warmed up first)
+// Bench: throughput (GFLOP/s) of float32 conv2d (forward, backward-input, backward-filter) and matmul on the gpu backend, beside the cpu reference; prints markdown.
+// Run: npx tsx bench/gpu_kernels.ts [--quick] [--calls 4]
+// Each rep queues `calls` launches and synchronises once (one read of the last output), so the figure is the
+// device's work, not round trips; the read-back latency of an idle device is reported apart. Compiles are warmed
+// up first; gpu and cpu reps are interleaved and the median is kept. Per-kernel GPU time from timestamp queries
+// is reported where the adapter offers 'timestamp-query' (llvmpipe does not). On llvmpipe (Mesa's CPU
+// rasteriser) the gpu figures are CPU figures, not GPU figures.
 
 import type { AnyBackend, Storage } from '../core/backend.js';
 import { cpuBackend } from '../kernels/cpu/backend.js';
@@ -9,7 +14,9 @@ import { createGpuBackend } from '../kernels/gpu/device.js';
 import { mulberry32, randArray } from '../test/helpers/rng.js';
 
 const quick = process.argv.includes('--quick');
-const REPS = quick ? 3 : 7;
+const REPS = quick ? 3 : 5;
+const callsAt = process.argv.indexOf('--calls');
+const CALLS = callsAt > 0 ? Number(process.argv[callsAt + 1]) : 4;
 
 interface Shape { name: string; x: [number, number, number, number]; outC: number; k: number; depthwise?: boolean; perSample?: boolean }
 
@@ -27,33 +34,59 @@ function geometry(s: Shape): Conv2dGeometry {
   return conv2dGeometry('conv2d', s.x, s.perSample ? [s.x[0], ...w] : w, { padding: 'same', groups: s.depthwise ? s.x[1] : 1 }, s.perSample ?? false);
 }
 
-/** Median milliseconds of one call plus its read-back, after a warm-up call (which compiles). */
-async function timeMs(be: AnyBackend, run: () => Storage): Promise<number> {
-  const once = async (): Promise<number> => {
-    const t = performance.now();
-    const s = run();
-    await be.read(s);
-    be.dispose(s);
-    return performance.now() - t;
-  };
-  await once();
-  const ts: number[] = [];
-  for (let r = 0; r < REPS; r++) ts.push(await once());
-  ts.sort((a, b) => a - b);
-  return ts[Math.floor(ts.length / 2)];
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** Milliseconds per call of `calls` queued calls and one synchronising read of the last output. */
+async function burstMs(be: AnyBackend, run: () => Storage): Promise<number> {
+  const t = performance.now();
+  const outs: Storage[] = [];
+  for (let c = 0; c < CALLS; c++) outs.push(run());
+  await be.read(outs[outs.length - 1]);
+  const ms = (performance.now() - t) / CALLS;
+  for (const s of outs) be.dispose(s);
+  return ms;
+}
+
+/** Median ms per call on each backend, reps interleaved, after one warm-up burst each (which compiles). */
+async function timeMs(bes: readonly AnyBackend[], runs: readonly (() => Storage)[]): Promise<number[]> {
+  const ts: number[][] = bes.map(() => []);
+  for (let i = 0; i < bes.length; i++) await burstMs(bes[i], runs[i]);
+  for (let r = 0; r < REPS; r++) for (let i = 0; i < bes.length; i++) ts[i].push(await burstMs(bes[i], runs[i]));
+  return ts.map(median);
 }
 
 type Op = 'forward' | 'backwardInput' | 'backwardFilter';
 
-async function gflops(be: AnyBackend, g: Conv2dGeometry, op: Op): Promise<number> {
-  const rng = mulberry32(7);
-  const xs = be.fromArray(randArray(rng, g.batch * g.inC * g.inH * g.inW, 'float32'));
-  const ws = be.fromArray(randArray(rng, g.weightSize * (g.perSampleWeights ? g.batch : 1), 'float32'));
-  const dys = be.fromArray(randArray(rng, g.batch * g.outC * g.outH * g.outW, 'float32'));
-  const ms = await timeMs(be, () => (op === 'forward' ? be.conv2d(xs, ws, g)
-    : op === 'backwardInput' ? be.conv2dBackwardInput(dys, ws, g) : be.conv2dBackwardFilter(xs, dys, g)));
-  for (const s of [xs, ws, dys]) be.dispose(s);
-  return (2 * g.macs) / ms / 1e6;
+/** GFLOP/s of `op` on each backend, measured interleaved. */
+async function gflops(bes: readonly AnyBackend[], g: Conv2dGeometry, op: Op): Promise<number[]> {
+  const inputs = bes.map((be) => {
+    const rng = mulberry32(7);
+    return [be.fromArray(randArray(rng, g.batch * g.inC * g.inH * g.inW, 'float32')),
+      be.fromArray(randArray(rng, g.weightSize * (g.perSampleWeights ? g.batch : 1), 'float32')),
+      be.fromArray(randArray(rng, g.batch * g.outC * g.outH * g.outW, 'float32'))];
+  });
+  const runs = bes.map((be, i) => {
+    const [xs, ws, dys] = inputs[i];
+    return () => (op === 'forward' ? be.conv2d(xs, ws, g)
+      : op === 'backwardInput' ? be.conv2dBackwardInput(dys, ws, g) : be.conv2dBackwardFilter(xs, dys, g));
+  });
+  const ms = await timeMs(bes, runs);
+  bes.forEach((be, i) => inputs[i].forEach((s) => be.dispose(s)));
+  return ms.map((m) => (2 * g.macs) / m / 1e6);
+}
+
+/** Median ms of reading `size` floats back from an idle device (the storage was computed and flushed first). */
+async function readBackMs(gpu: AnyBackend, size: number): Promise<number> {
+  const s = gpu.fromArray(new Float32Array(size));
+  await gpu.read(s);
+  const ts: number[] = [];
+  for (let r = 0; r < REPS + 2; r++) {
+    const t = performance.now();
+    await gpu.read(s);
+    ts.push(performance.now() - t);
+  }
+  gpu.dispose(s);
+  return median(ts);
 }
 
 const f2 = (v: number): string => v.toFixed(2);
@@ -61,27 +94,38 @@ const f2 = (v: number): string => v.toFixed(2);
 async function main(): Promise<void> {
   const gpu = await createGpuBackend();
   const a = gpu.adapterInfo;
-  console.log(`# gpu kernels, float32, GFLOP/s (median of ${REPS}, read-back included), 'same' padding, stride 1`);
-  console.log(`adapter: ${a.name} (${a.description}), dawn backend ${a.backendType}, ${a.featureLevel}\n`);
-  console.log('| shape | cpu forward | gpu forward | gpu backward-input | gpu backward-filter |');
-  console.log('|---|---|---|---|---|');
+  const soft = /llvmpipe|swiftshader|softpipe/i.test(`${a.name} ${a.description}`);
+  console.log(`# gpu kernels, float32, GFLOP/s: ${CALLS} calls queued per synchronisation, median of ${REPS} interleaved reps, 'same' padding, stride 1`);
+  console.log(`adapter: ${a.name} (${a.description}), dawn backend ${a.backendType}, ${a.featureLevel}${soft ? ': a CPU rasteriser, so the gpu columns are CPU figures, not GPU figures' : ''}`);
+  console.log(`timestamp queries: ${gpu.timestampQueries ? 'offered by the adapter' : "not offered by this adapter (no 'timestamp-query' feature): no per-kernel device time"}\n`);
+  const bes: AnyBackend[] = [cpuBackend, gpu];
+  console.log('| shape | cpu forward | gpu forward | cpu backward-input | gpu backward-input | cpu backward-filter | gpu backward-filter |');
+  console.log('|---|---|---|---|---|---|---|');
   for (const s of SHAPES) {
     const g = geometry(s);
-    const cells = [await gflops(cpuBackend, g, 'forward')];
-    for (const op of ['forward', 'backwardInput', 'backwardFilter'] as const) cells.push(await gflops(gpu, g, op));
+    const cells: number[] = [];
+    for (const op of ['forward', 'backwardInput', 'backwardFilter'] as const) cells.push(...(await gflops(bes, g, op)));
     console.log(`| ${s.name} | ${cells.map(f2).join(' | ')} |`);
   }
   console.log('\n| matmul | cpu | gpu |\n|---|---|---|');
   for (const n of quick ? [128] : [128, 256]) {
     const mg = matmulGeometry('matmul', 1, 1, [n, n], [n, n], false, false);
-    const cells: number[] = [];
-    for (const be of [cpuBackend, gpu] as AnyBackend[]) {
+    const ins = bes.map((be) => {
       const rng = mulberry32(3);
-      const [x, y] = [be.fromArray(randArray(rng, n * n, 'float32')), be.fromArray(randArray(rng, n * n, 'float32'))];
-      cells.push((2 * n ** 3) / (await timeMs(be, () => be.matmul(x, y, mg))) / 1e6);
-    }
-    console.log(`| ${n}×${n}×${n} | ${cells.map(f2).join(' | ')} |`);
+      return [be.fromArray(randArray(rng, n * n, 'float32')), be.fromArray(randArray(rng, n * n, 'float32'))];
+    });
+    const ms = await timeMs(bes, bes.map((be, i) => () => be.matmul(ins[i][0], ins[i][1], mg)));
+    console.log(`| ${n}×${n}×${n} | ${ms.map((m) => f2((2 * n ** 3) / m / 1e6)).join(' | ')} |`);
   }
+  if (gpu.timestampQueries) {
+    console.log('\n| kernel (timestamp queries, one burst of each shape) | calls | device ms per call |\n|---|---|---|');
+    const times = await gpu.profile(async () => {
+      for (const s of SHAPES) await gflops([gpu], geometry(s), 'forward');
+    });
+    for (const [name, t] of times ?? []) console.log(`| ${name} | ${t.calls} | ${(t.ms / t.calls).toFixed(3)} |`);
+  }
+  console.log('\n| read-back from an idle device | ms (median) |\n|---|---|');
+  for (const n of [16, 65536, 1 << 20]) console.log(`| ${n} float32 | ${(await readBackMs(gpu, n)).toFixed(3)} |`);
   await gpu.destroy();
 }
 

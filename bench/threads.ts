@@ -111,26 +111,32 @@ async function main(): Promise<void> {
   const dflt = chooseThreadCount(undefined, { env: '' }).threads;
   console.log(`# wasm thread scaling, float32: median of interleaved rounds (each thread count once per round), speed-up = median over rounds of t(1 thread) / t(n)\n`);
   console.log(`${os.cpus()[0]?.model ?? 'cpu'}, available parallelism ${available} (default thread count ${dflt}), Node ${process.version}, load average at start ${load0}\n`);
-  console.log(`| workload | ${COUNTS.map((n) => `${n} thr ms`).join(' | ')} | ${COUNTS.filter((n) => n > 1).map((n) => `${n} thr speed-up`).join(' | ')} |`);
-  console.log(`|---|${COUNTS.map(() => '---').join('|')}|${COUNTS.filter((n) => n > 1).map(() => '---').join('|')}|`);
+  console.log(`| workload | ${COUNTS.map((n) => `${n} thr ms`).join(' | ')} | ${COUNTS.filter((n) => n > 1).map((n) => `${n} thr speed-up`).join(' | ')} | CPU/wall ${COUNTS.join(' / ')} thr |`);
+  console.log(`|---|${COUNTS.map(() => '---').join('|')}|${COUNTS.filter((n) => n > 1).map(() => '---').join('|')}|---|`);
   const rows: unknown[] = [];
   for (const w of WORKLOADS) {
     const fns = backends.map((be) => w.make(be));
     const calls = fns.map((f) => () => {
+      const c = process.cpuUsage();
       const t = performance.now();
       f();
-      return Promise.resolve({ ms: performance.now() - t });
+      const ms = performance.now() - t;
+      const used = process.cpuUsage(c);
+      return Promise.resolve({ ms, cpuMs: (used.user + used.system) / 1000 });
     });
     const res = await timeRounds(calls, { warmup: 3, minReps: 7, maxReps: 41, budgetMs: BUDGET_MS });
-    const samples = res.map((r, i) => {
+    const ok = res.map((r, i) => {
       if (r instanceof Error) throw new Error(`${w.name} on ${COUNTS[i]} threads: ${r.message}`);
-      return r.map((s) => s.ms);
+      return r;
     });
+    const samples = ok.map((r) => r.map((s) => s.ms));
+    // Process CPU time over wall time: about n when n threads really ran at once, about 1 when they took turns.
+    const busy = ok.map((r) => median(r.map((s) => s.cpuMs / s.ms)));
     const ms = samples.map(median);
     const base = COUNTS.indexOf(1);
     const speedups = COUNTS.map((n, i) => (n === 1 || base < 0 ? null : median(samples[i].map((t, r) => samples[base][r] / t))));
-    console.log(`| ${w.name} | ${ms.map((v) => v.toFixed(2)).join(' | ')} | ${speedups.filter((s): s is number => s !== null).map((s) => `${s.toFixed(2)}×`).join(' | ')} |`);
-    rows.push({ workload: w.name, threads: COUNTS, medianMs: ms, speedupOver1: speedups, rounds: samples[0].length });
+    console.log(`| ${w.name} | ${ms.map((v) => v.toFixed(2)).join(' | ')} | ${speedups.filter((s): s is number => s !== null).map((s) => `${s.toFixed(2)}×`).join(' | ')} | ${busy.map((b) => b.toFixed(2)).join(' / ')} |`);
+    rows.push({ workload: w.name, threads: COUNTS, medianMs: ms, speedupOver1: speedups, cpuPerWall: busy, rounds: samples[0].length });
   }
   for (const be of backends) await be.destroy();
   const load1 = os.loadavg().map((v) => v.toFixed(2)).join(' ');

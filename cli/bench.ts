@@ -6,6 +6,7 @@ import type { BackendName } from '../core/backend.js';
 import { BENCH_BACKENDS } from '../bench/report/backends.js';
 import { runReport } from '../bench/report/report.js';
 import { FULL, QUICK } from '../bench/report/sweep.js';
+import { backendFromEnv } from './backend.js';
 import { num, str, UsageError, type Command } from './command.js';
 
 /** Parses --backend: 'all' or a comma list of backend names. */
@@ -23,7 +24,7 @@ export const benchCommand: Command = {
   usage: [
     '  --quick              one regular, one depthwise and one 1-D shape at B=8, K=1..16, few reps (default; under a minute on 2 cores)',
     '  --full               regular 3x3, depthwise 3x3, pointwise 1x1, 1-D k3 and linear, B=1,8,32, K=1..16 (long)',
-    "  --backend <list>     all | cpu | wasm | gpu, or a comma list (default all; 'all' skips a software gpu such as llvmpipe: name gpu to measure it)",
+    "  --backend <list>     all | cpu | wasm | gpu, or a comma list (default $CONDGRAD_BACKEND, else all; 'all' skips a software gpu such as llvmpipe: name gpu to measure it)",
     '  --threads <n>        wasm threads (default: $CONDGRAD_THREADS, else available parallelism, at most 8)',
     '  --out <dir>          where <timestamp>.json and <timestamp>/*.svg go (default bench-results)',
   ].join('\n'),
@@ -37,7 +38,7 @@ export const benchCommand: Command = {
   async run(values, _positionals, io) {
     if (values.quick && values.full) throw new UsageError('--quick and --full exclude each other');
     const config = values.full ? FULL : QUICK;
-    const backendArg = str(values, 'backend', 'all');
+    const backendArg = str(values, 'backend') ?? backendFromEnv() ?? 'all';
     const backends = parseBackends(backendArg);
     const threads = values.threads === undefined ? undefined : num(values, 'threads', 1, { min: 1, max: 64, integer: true });
     const outDir = resolve(str(values, 'out', 'bench-results'));

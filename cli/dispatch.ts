@@ -1,7 +1,8 @@
-// Parses argv with util.parseArgs and runs one subcommand: usage on unknown commands or flags (exit 2), errors (exit 1).
+// Parses argv with util.parseArgs and runs one subcommand; every failure is one line on stderr: bad usage exits 2, any other error 1.
 
 import { parseArgs } from 'node:util';
 import { CondgradError } from '../core/errors.js';
+import { backendFromEnv } from './backend.js';
 import { UsageError, type Command, type Io } from './command.js';
 
 const defaultIo: Io = {
@@ -26,7 +27,19 @@ export function commandUsage(c: Command): string {
   return `Usage: condgrad ${c.name} [flags]\n\n${c.description}\n\n${c.usage}`;
 }
 
-/** Runs argv (without node and the script) against `commands`; returns the exit code. */
+/** One line: newlines inside a message are folded. */
+function oneLine(s: string): string {
+  return s.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+/** Set CONDGRAD_DEBUG=1 to get the stack of an unexpected error (a bug) after its one-line message. */
+const DEBUG_ENV = 'CONDGRAD_DEBUG';
+
+/**
+ * Runs argv (without node and the script) against `commands`; returns the exit code. A usage
+ * error (unknown command or flag, bad flag value, bad $CONDGRAD_BACKEND) is one line and exit 2;
+ * any other failure one line and exit 1, with no stack trace (unless $CONDGRAD_DEBUG is set).
+ */
 export async function runCli(argv: readonly string[], commands: readonly Command[], io: Io = defaultIo): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
@@ -35,7 +48,7 @@ export async function runCli(argv: readonly string[], commands: readonly Command
   }
   const cmd = commands.find((c) => c.name === name);
   if (cmd === undefined) {
-    io.err(`condgrad: unknown command '${name}'\n\n${topUsage(commands)}`);
+    io.err(`condgrad: unknown command '${name}' (commands: ${commands.map((c) => c.name).join(', ')}; see condgrad --help)`);
     return 2;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
@@ -43,18 +56,24 @@ export async function runCli(argv: readonly string[], commands: readonly Command
     return 0;
   }
   try {
+    backendFromEnv();
     const { values, positionals } = parseArgs({ args: [...rest], options: cmd.options, strict: true, allowPositionals: cmd.positionals ?? false });
     return (await cmd.run(values as Record<string, string | boolean | undefined>, positionals, io)) ?? 0;
   } catch (e) {
     const code = (e as { code?: string }).code ?? '';
     if (e instanceof UsageError || code.startsWith('ERR_PARSE_ARGS')) {
-      io.err(`condgrad ${name}: ${(e as Error).message}\n\n${commandUsage(cmd)}`);
+      io.err(`condgrad ${name}: ${oneLine((e as Error).message)} (see condgrad ${name} --help)`);
       return 2;
     }
     if (e instanceof CondgradError) {
-      io.err(`condgrad ${name}: ${e.message}`);
+      // "condgrad train: train: …" says the command twice: drop the op when it is the command.
+      const msg = e.op === name && e.message.startsWith(`${name}: `) ? e.message.slice(name.length + 2) : e.message;
+      io.err(`condgrad ${name}: ${oneLine(msg)}`);
       return 1;
     }
-    throw e;
+    const err = e instanceof Error ? e : new Error(String(e));
+    io.err(`condgrad ${name}: unexpected ${err.name}: ${oneLine(err.message)}${process.env[DEBUG_ENV] ? '' : ` (set ${DEBUG_ENV}=1 for the stack trace)`}`);
+    if (process.env[DEBUG_ENV]) io.err(err.stack ?? '');
+    return 1;
   }
 }

@@ -4,6 +4,7 @@ import '../kernels/register.js';
 import { benchCommand } from './bench.js';
 import type { Command } from './command.js';
 import { runCli } from './dispatch.js';
+import { exportCommand } from './export.js';
 import { reproduceCommand } from './reproduce.js';
 import { summaryCommand } from './summary.js';
 import { trainCommand } from './train.js';
@@ -13,6 +14,7 @@ const COMMANDS: readonly Command[] = [
   summaryCommand,
   reproduceCommand,
   benchCommand,
+  exportCommand,
 ];
 
 process.exitCode = await runCli(process.argv.slice(2), COMMANDS);

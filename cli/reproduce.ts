@@ -5,7 +5,8 @@ import { runReproduction } from './reproduce/experiment.js';
 import { FULL, QUICK } from './reproduce/plan.js';
 import { selfWorkerCommand } from './reproduce/pool.js';
 import { runJobFile } from './reproduce/worker.js';
-import { num, str, type Command } from './command.js';
+import { backendFromEnv } from './backend.js';
+import { num, str, UsageError, type Command } from './command.js';
 
 export const reproduceCommand: Command = {
   name: 'reproduce',
@@ -17,6 +18,7 @@ export const reproduceCommand: Command = {
     '  --out <dir>          output directory (default reproduction)',
     '  --fresh              rerun every run, even those whose runs/<id>.json already holds the same config',
     '  --worker <job.json>  internal: run one job file (what each child process does)',
+    'Every run trains on the wasm backend (its numbers are the report\'s); $CONDGRAD_BACKEND, if set, must say wasm.',
   ].join('\n'),
   options: {
     quick: { type: 'boolean' },
@@ -32,6 +34,8 @@ export const reproduceCommand: Command = {
       await runJobFile(job);
       return 0;
     }
+    const env = backendFromEnv();
+    if (env !== null && env !== 'wasm') throw new UsageError(`CONDGRAD_BACKEND=${env}, but the reproduction runs on the wasm backend only; unset it or set it to wasm`);
     const jobs = num(values, 'jobs', 2, { min: 1, max: 256, integer: true });
     const threads = values.threads === undefined ? undefined : num(values, 'threads', 1, { min: 1, max: 64, integer: true });
     const outDir = resolve(str(values, 'out', 'reproduction'));

@@ -3,13 +3,15 @@
 import { manualSeed } from '../core/random.js';
 import { DataLoader } from '../nn/data/loader.js';
 import { loadMnist } from '../nn/data/mnist.js';
-import { createModel, MODEL_NAMES, type ModelName, type ZooModel } from '../nn/models/index.js';
+import { MODEL_NAMES, type ModelName, type ZooModel } from '../nn/models/index.js';
 import { Adam, AdamW } from '../nn/optim/adam.js';
 import type { Optimizer } from '../nn/optim/optimizer.js';
 import { constantLR, cosineLR, stepLR, warmupCosineLR, type LrSchedule } from '../nn/optim/schedule.js';
 import { SGD } from '../nn/optim/sgd.js';
 import { TemperatureSchedule } from '../nn/temperature.js';
-import { choice, num, type OptionSpec, type Values } from './command.js';
+import { CondgradError } from '../core/errors.js';
+import { choice, num, UsageError, type OptionSpec, type Values } from './command.js';
+import { createCheckedModel } from './model_size.js';
 
 export const OPTIMIZERS = ['sgd', 'adam', 'adamw'] as const;
 export const SCHEDULES = ['cosine', 'step', 'none'] as const;
@@ -112,6 +114,47 @@ export function configFromFlags(v: Values, base?: RunConfig): RunConfig {
   };
 }
 
+/** The RunConfig field behind each config flag (`batch-size` → batchSize). */
+const FIELD_OF_FLAG: Record<string, keyof RunConfig> = Object.fromEntries(
+  Object.keys(CONFIG_OPTIONS).map((f) => [f, f.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()) as keyof RunConfig]),
+);
+
+/**
+ * A stored configuration (a checkpoint's or a log's), validated exactly as the same flags would
+ * be: every RunConfig field must be present and pass its flag's checks. Throws a CondgradError
+ * that names `source` and the field.
+ */
+export function configFromStored(stored: unknown, source: string): RunConfig {
+  const op = 'train';
+  if (stored === null || typeof stored !== 'object' || Array.isArray(stored)) throw new CondgradError(op, `${source}: the stored configuration is not an object`);
+  const c = stored as Record<string, unknown>;
+  const flags: Values = {};
+  for (const [flag, field] of Object.entries(FIELD_OF_FLAG)) {
+    const v = c[field];
+    if (v === undefined) throw new CondgradError(op, `${source}: the stored configuration has no ${field}`);
+    if (v === null && (field === 'weightDecay' || field === 'maxBatches')) continue;
+    if (field === 'normalize') {
+      if (typeof v !== 'boolean') throw new CondgradError(op, `${source}: the stored configuration's normalize must be a boolean, got ${JSON.stringify(v)}`);
+      if (v) flags.normalize = true;
+      continue;
+    }
+    if (typeof v !== 'string' && typeof v !== 'number') throw new CondgradError(op, `${source}: the stored configuration's ${field} is ${JSON.stringify(v)}`);
+    flags[flag] = String(v);
+  }
+  try {
+    return configFromFlags(flags);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    const msg = e.message.replace(/^--([\w-]+)/, (_, f: string) => FIELD_OF_FLAG[f] ?? f);
+    throw new CondgradError(op, `${source}: the stored configuration is invalid: ${msg}`);
+  }
+}
+
+/** The fields in which two configurations differ, as `name a → b`. */
+export function configDiff(a: RunConfig, b: RunConfig): string[] {
+  return (Object.keys(a) as (keyof RunConfig)[]).filter((k) => a[k] !== b[k]).map((k) => `${k} ${String(a[k])} → ${String(b[k])}`);
+}
+
 /** The pieces of a run, built deterministically from its config (the model's init is seeded by config.seed). */
 export interface Run {
   model: ZooModel;
@@ -122,12 +165,26 @@ export interface Run {
   temperature?: TemperatureSchedule;
 }
 
-export function buildRun(c: RunConfig): Run {
-  manualSeed(c.seed);
-  const model = createModel(c.model, {
+/**
+ * The run's model, freshly initialised from config.seed (what a checkpoint of the run is loaded
+ * into); a model over `maxParams` parameters is refused with its count (see createCheckedModel).
+ */
+export function buildModel(c: RunConfig, maxParams = Infinity): ZooModel {
+  return createCheckedModel('train', c.model, {
     width: c.width, experts: c.experts, convert: c.convert, routing: c.routing, expertDropout: c.expertDropout,
     inChannels: 1, numClasses: 10, inputSize: 28, seed: c.seed,
-  });
+  }, maxParams);
+}
+
+/** The run's softmax-router temperature schedule (30 → 1, per epoch); none for sigmoid routing. */
+export function temperatureSchedule(c: RunConfig): TemperatureSchedule | undefined {
+  return c.routing === 'softmax' ? new TemperatureSchedule({ from: 30, to: 1, duration: c.temperatureEpochs }) : undefined;
+}
+
+/** Builds the run; a model over `maxParams` parameters is refused with its count. */
+export function buildRun(c: RunConfig, maxParams = Infinity): Run {
+  manualSeed(c.seed);
+  const model = buildModel(c, maxParams);
   const data = loadMnist({ train: c.trainSize, test: c.testSize, normalize: c.normalize });
   const train = new DataLoader(data.train, { batchSize: c.batchSize, seed: c.seed, shift: c.shift, mixup: c.mixup });
   const test = new DataLoader(data.test, { batchSize: 256, shuffle: false });
@@ -141,6 +198,6 @@ export function buildRun(c: RunConfig): Run {
     : c.schedule === 'step' ? stepLR(c.lr, { stepSize: Math.max(1, Math.floor(c.epochs / 3)), gamma: 0.1 })
     : c.warmup > 0 && c.warmup < steps ? warmupCosineLR(c.lr, { warmup: c.warmup, total: steps })
     : cosineLR(c.lr, { total: steps });
-  const temperature = c.routing === 'softmax' ? new TemperatureSchedule({ from: 30, to: 1, duration: c.temperatureEpochs }) : undefined;
+  const temperature = temperatureSchedule(c);
   return { model, train, test, optimizer, schedule, temperature };
 }

@@ -10,16 +10,37 @@ export interface TapeNodeOf<T> {
   readonly inputs: readonly T[];
   /** Gradients for each input (null where none flows), given the output's gradient. */
   readonly backward: (dy: T) => readonly (T | null)[];
+  /** The tensors whose data backward reads, and their versions when the node was recorded. */
+  readonly saved: readonly T[];
+  readonly savedVersions: readonly number[];
 }
 
 /** What the backward pass reads and writes on a tensor (the Tensor class implements it). */
 export interface TapeTensor<T extends TapeTensor<T>> {
+  readonly id: number;
+  readonly name?: string;
+  /** Bumped by every in-place write of the data. */
+  readonly version: number;
   readonly shape: readonly number[];
   readonly requiresGrad: boolean;
   readonly node: TapeNodeOf<T> | null;
   grad: T | null;
   gradOwner: T | null;
   detach(): T;
+  dispose(): void;
+}
+
+/** Throws if a tensor the node's backward reads was written in place after the node was recorded. */
+function checkVersions<T extends TapeTensor<T>>(node: TapeNodeOf<T>): void {
+  const { saved, savedVersions } = node;
+  for (let k = 0; k < saved.length; k++) {
+    if (saved[k].version === savedVersions[k]) continue;
+    const s = saved[k];
+    const what = s.node === node ? 'its output' : `input ${node.inputs.indexOf(s)}`;
+    throw new CondgradError('backward', `${s.name !== undefined ? `'${s.name}' ` : ''}tensor #${s.id} ${fmtShape(s.shape)} (${what} of '${node.opName}') was modified in place `
+      + `(version ${savedVersions[k]} when '${node.opName}' ran, now ${s.version}: assign() or an optimizer step) after the forward pass; `
+      + `its gradient would be computed from the new values. Run backward() before changing it, or compute on a copy (detach()).`);
+  }
 }
 
 /** Inputs before outputs, over every node reachable from root that requires grad. */
@@ -63,12 +84,18 @@ export function backpropagate<T extends TapeTensor<T>>(root: T, seed: T, add: (a
       grads.delete(t);
       if (t.node === null) {
         let leafGrad = g.gradOwner !== null || g === seed ? g.detach() : g;
-        if (t.grad !== null) leafGrad = add(t.grad, leafGrad);
+        const old = t.grad;
+        if (old !== null) {
+          leafGrad = add(old, leafGrad);
+          // The sum replaces the old gradient, which nothing else owns: free it now.
+          if (old.gradOwner === t) old.dispose();
+        }
         leafGrad.gradOwner = t;
         t.grad = leafGrad;
         continue;
       }
       const node = t.node;
+      checkVersions(node);
       const inputGrads = node.backward(g);
       node.inputs.forEach((x, j) => {
         const gx = inputGrads[j];

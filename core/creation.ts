@@ -1,10 +1,11 @@
 // Tensor creation: from arrays and typed arrays, constants, seeded random draws, and ndarray views.
 
 import ndarray from 'ndarray';
-import { CondgradError, checkFinite, checkShape, fmtShape } from './errors.js';
+import { CondgradError, checkBool, checkFinite, checkShape, describeValue, fmtShape, checkOptions } from './errors.js';
 import { allocArray, dtypeOfArray, isDType, type DType, type FloatArray } from './dtype.js';
 import { defaultRng, Rng } from './random.js';
 import { getBackend } from './engine.js';
+import { checkAllocation } from './limits.js';
 import { Tensor } from './tensor.js';
 import type { AnyBackend, BackendName } from './backend.js';
 import { sizeOf } from './shape.js';
@@ -22,6 +23,9 @@ export interface RandomOptions extends CreateOptions {
 }
 
 function resolveBackend(op: string, b: BackendName | AnyBackend | undefined, dtype: DType): AnyBackend {
+  if (b !== undefined && typeof b !== 'string' && (b === null || typeof b !== 'object' || !Array.isArray((b as { dtypes?: unknown }).dtypes))) {
+    throw new CondgradError(op, `backend must be 'cpu', 'wasm', 'gpu' or a backend object, got ${describeValue(b)}`);
+  }
   const backend = b === undefined ? getBackend() : typeof b === 'string' ? getBackend(b) : b;
   if (!backend.dtypes.includes(dtype)) throw new CondgradError(op, `backend '${backend.name}' does not store ${dtype}`);
   return backend;
@@ -34,8 +38,10 @@ function checkDType(op: string, dtype: unknown): DType {
 
 /** Wraps host data (copied) as a tensor. */
 export function fromArray(op: string, data: FloatArray, shape: readonly number[], opts: CreateOptions): Tensor {
+  if (opts === null || typeof opts !== 'object') throw new CondgradError(op, `options must be an object, got ${describeValue(opts)}`);
+  const requiresGrad = checkBool(op, 'requiresGrad', opts.requiresGrad ?? false);
   const backend = resolveBackend(op, opts.backend, dtypeOfArray(data));
-  return new Tensor(backend.fromArray(data), shape, backend, opts.requiresGrad ?? false);
+  return new Tensor(backend.fromArray(data), shape, backend, requiresGrad);
 }
 
 function flatten(op: string, v: unknown, shape: number[], out: number[], depth: number): void {
@@ -59,6 +65,7 @@ function flatten(op: string, v: unknown, shape: number[], out: number[], depth: 
  */
 export function tensor(data: number | number[] | unknown[] | FloatArray, shape?: readonly number[], opts: CreateOptions = {}): Tensor {
   const op = 'tensor';
+  checkOptions(op, opts);
   let values: FloatArray;
   let inferred: number[];
   const dtype = checkDType(op, opts.dtype ?? (data instanceof Float64Array ? 'float64' : 'float32'));
@@ -82,55 +89,81 @@ export function tensor(data: number | number[] | unknown[] | FloatArray, shape?:
 
 /** A tensor filled with `value`. */
 export function full(shape: readonly number[], value: number, opts: CreateOptions = {}): Tensor {
+  checkOptions('full', opts);
   checkShape('full', 'shape', shape, false);
   checkFinite('full', 'value', value);
-  const a = allocArray(checkDType('full', opts.dtype ?? 'float32'), sizeOf(shape));
+  const dtype = checkDType('full', opts.dtype ?? 'float32');
+  checkAllocation('full', shape, dtype);
+  const a = allocArray(dtype, sizeOf(shape));
   if (value !== 0) a.fill(value);
   return fromArray('full', a, shape, opts);
 }
 
+/** A tensor of zeros. */
 export function zeros(shape: readonly number[], opts: CreateOptions = {}): Tensor {
   return full(shape, 0, opts);
 }
 
+/** A tensor of ones. */
 export function ones(shape: readonly number[], opts: CreateOptions = {}): Tensor {
   return full(shape, 1, opts);
 }
 
-function rngOf(opts: RandomOptions): Rng {
+function rngOf(op: string, opts: RandomOptions): Rng {
+  if (opts === null || typeof opts !== 'object') throw new CondgradError(op, `options must be an object, got ${describeValue(opts)}`);
+  if (opts.rng !== undefined && !(opts.rng instanceof Rng)) throw new CondgradError(op, `rng must be an Rng, got ${describeValue(opts.rng)}`);
+  if (opts.seed !== undefined && opts.rng !== undefined) throw new CondgradError(op, 'give seed or rng, not both');
+  if (opts.seed !== undefined) checkFinite(op, 'seed', opts.seed);
   return opts.rng ?? (opts.seed !== undefined ? new Rng(opts.seed) : defaultRng());
 }
 
 /** Uniform draws in [low, high). */
 export function rand(shape: readonly number[], opts: RandomOptions & { low?: number; high?: number } = {}): Tensor {
+  checkOptions('rand', opts);
   checkShape('rand', 'shape', shape, false);
-  const rng = rngOf(opts);
-  const lo = opts.low ?? 0;
-  const hi = opts.high ?? 1;
-  const a = allocArray(checkDType('rand', opts.dtype ?? 'float32'), sizeOf(shape));
+  const rng = rngOf('rand', opts);
+  const lo = checkFinite('rand', 'low', opts.low ?? 0);
+  const hi = checkFinite('rand', 'high', opts.high ?? 1);
+  if (!(lo < hi)) throw new CondgradError('rand', `low must be < high, got low=${lo} high=${hi} (shape ${fmtShape(shape)})`);
+  if (!Number.isFinite(hi - lo)) throw new CondgradError('rand', `high − low overflows: low=${lo} high=${hi}`);
+  const dtype = checkDType('rand', opts.dtype ?? 'float32');
+  checkAllocation('rand', shape, dtype);
+  const a = allocArray(dtype, sizeOf(shape));
   for (let i = 0; i < a.length; i++) a[i] = rng.uniform(lo, hi);
   return fromArray('rand', a, shape, opts);
 }
 
 /** Normal draws with the given mean and standard deviation. */
 export function randn(shape: readonly number[], opts: RandomOptions & { mean?: number; std?: number } = {}): Tensor {
+  checkOptions('randn', opts);
   checkShape('randn', 'shape', shape, false);
-  const rng = rngOf(opts);
-  const mean = opts.mean ?? 0;
-  const std = opts.std ?? 1;
-  const a = allocArray(checkDType('randn', opts.dtype ?? 'float32'), sizeOf(shape));
+  const rng = rngOf('randn', opts);
+  const mean = checkFinite('randn', 'mean', opts.mean ?? 0);
+  const std = checkFinite('randn', 'std', opts.std ?? 1);
+  if (std < 0) throw new CondgradError('randn', `std must be >= 0, got ${std} (shape ${fmtShape(shape)})`);
+  const dtype = checkDType('randn', opts.dtype ?? 'float32');
+  checkAllocation('randn', shape, dtype);
+  const a = allocArray(dtype, sizeOf(shape));
   for (let i = 0; i < a.length; i++) a[i] = mean + std * rng.normal();
   return fromArray('randn', a, shape, opts);
 }
 
 /** Copies an ndarray view (any strides/offset) into a new tensor. */
 export function fromNdarray(nd: ndarray.NdArray<FloatArray | number[]>, opts: CreateOptions = {}): Tensor {
-  const shape = [...nd.shape];
+  const o = nd as unknown as { shape?: unknown; get?: unknown; data?: unknown } | null;
+  if (o === null || typeof o !== 'object' || !Array.isArray(o.shape) || typeof o.get !== 'function') {
+    throw new CondgradError('fromNdarray', `nd must be an ndarray (with shape and get), got ${describeValue(nd)}`);
+  }
+  checkOptions('fromNdarray', opts);
+  const shape = [...checkShape('fromNdarray', 'nd.shape', o.shape, false)];
   const dtype = opts.dtype ?? (nd.data instanceof Float64Array ? 'float64' : 'float32');
-  const out = allocArray(checkDType('fromNdarray', dtype), sizeOf(shape));
+  checkAllocation('fromNdarray', shape, checkDType('fromNdarray', dtype));
+  const out = allocArray(dtype, sizeOf(shape));
   const idx = new Array<number>(shape.length).fill(0);
   for (let i = 0; i < out.length; i++) {
-    out[i] = nd.get(...idx);
+    const v = nd.get(...idx);
+    if (typeof v !== 'number') throw new CondgradError('fromNdarray', `entry at [${idx.join(',')}] is ${describeValue(v)}, not a number (shape ${fmtShape(shape)})`);
+    out[i] = v;
     for (let d = shape.length - 1; d >= 0; d--) {
       if (++idx[d] < shape[d]) break;
       idx[d] = 0;

@@ -1,6 +1,6 @@
 // Engine state: the registered backends and factories, the current default backend (and how it is chosen) and the grad-recording switch.
 
-import { CondgradError } from './errors.js';
+import { CondgradError, checkBool, checkFunction, describeValue } from './errors.js';
 import type { AnyBackend, BackendFactory, BackendName } from './backend.js';
 import { checkThreadCount, chooseThreadCount } from './threads.js';
 import { readEnv } from './platform/env.js';
@@ -139,6 +139,10 @@ export async function closeBackends(): Promise<void> {
 
 /** Sets the default backend for new tensors. */
 export function setBackend(name: BackendName | AnyBackend): AnyBackend {
+  const b = name as unknown as { conv2d?: unknown; name?: unknown } | null;
+  if (typeof name !== 'string' && (b === null || typeof b !== 'object' || typeof b.conv2d !== 'function' || !NAMES.includes(b.name as BackendName))) {
+    throw new CondgradError('setBackend', `expected a backend name ('cpu', 'wasm', 'gpu') or a backend object, got ${describeValue(name)}`);
+  }
   current = typeof name === 'string' ? getBackend(name) : name;
   if (typeof name !== 'string') registry.set(name.name, name);
   return current;
@@ -237,18 +241,30 @@ export function isGradEnabled(): boolean {
   return gradEnabled;
 }
 
-/** Runs fn with gradient recording set to `enabled`. */
+/** Runs fn (synchronous) with gradient recording off (no tape is built). */
+export function noGrad<T>(fn: () => T): T {
+  return runWithGrad('noGrad', false, fn);
+}
+
+/** Runs fn (synchronous) with gradient recording set to `enabled`. */
 export function withGrad<T>(enabled: boolean, fn: () => T): T {
+  checkBool('withGrad', 'enabled', enabled);
+  return runWithGrad('withGrad', enabled, fn);
+}
+
+function runWithGrad<T>(op: string, enabled: boolean, fn: () => T): T {
+  checkFunction(op, 'fn', fn);
   const prev = gradEnabled;
   gradEnabled = enabled;
+  let result: T;
   try {
-    return fn();
+    result = fn();
   } finally {
     gradEnabled = prev;
   }
-}
-
-/** Runs fn with gradient recording off (no tape is built). */
-export function noGrad<T>(fn: () => T): T {
-  return withGrad(false, fn);
+  if (typeof (result as { then?: unknown } | null)?.then === 'function') {
+    // The setting was restored when fn returned: the code after its first await ran with the other one.
+    throw new CondgradError(op, `fn returned a Promise: ${op}() applies only while a synchronous fn runs (after an await, recording would silently be ${prev ? 'on' : 'off'} again)`);
+  }
+  return result;
 }

@@ -1,6 +1,6 @@
 // gradcheck: float64 central differences against the analytic gradient, for every input that requires grad.
 
-import { CondgradError, fmtShape } from './errors.js';
+import { CondgradError, fmtShape, checkFunction, checkOptions, describeValue, isList } from './errors.js';
 import { noGrad } from './engine.js';
 import { Rng } from './random.js';
 import { Tensor } from './tensor.js';
@@ -40,6 +40,12 @@ function leaf(t: Tensor, data: Float64Array): Tensor {
  * CondgradError naming the worst element (input, index, analytic vs numeric) on failure.
  */
 export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: readonly Tensor[], opts: GradcheckOptions = {}): GradcheckReport {
+  checkFunction('gradcheck', 'fn', fn);
+  if (!isList(inputs)) throw new CondgradError('gradcheck', `inputs must be an array of tensors, got ${describeValue(inputs)}`);
+  checkOptions('gradcheck', opts);
+  inputs.forEach((t, i) => {
+    if (!(t instanceof Tensor)) throw new CondgradError('gradcheck', `inputs[${i}] must be a Tensor, got ${describeValue(t)}`);
+  });
   const eps = opts.eps ?? 1e-6;
   const atol = opts.atol ?? 1e-5;
   const rtol = opts.rtol ?? 1e-3;

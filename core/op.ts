@@ -3,6 +3,7 @@
 import { CondgradError, fmtShape } from './errors.js';
 import type { AnyBackend, Storage } from './backend.js';
 import { isGradEnabled } from './engine.js';
+import { checkAllocation } from './limits.js';
 import { Tensor } from './tensor.js';
 
 /** What an op's plan must provide: the output shape (plus whatever forward/backward need). */
@@ -28,6 +29,12 @@ export interface Op<A, P extends OpPlan> {
   plan(inputs: readonly Tensor[], attrs: A): P;
   forward(backend: AnyBackend, inputs: readonly Storage[], plan: P, attrs: A): Storage;
   backward?(dy: Tensor, ctx: OpContext<A, P>): readonly (Tensor | null)[];
+  /**
+   * Whether backward reads the data of the inputs or the output (default true). Ops whose
+   * backward needs only dy and shapes (add, reshape, sum, ...) say false, so that an in-place
+   * write to their inputs between forward and backward is not reported as an error.
+   */
+  savesData?(attrs: A): boolean;
 }
 
 /** Checks that every input is a live tensor, all on one backend, all of one dtype. */
@@ -51,21 +58,59 @@ export function checkInputs(op: string, inputs: readonly unknown[], names?: read
   return ts;
 }
 
+/** Sees every op run while installed with setOpTracer (ONNX export records a forward pass this way). */
+export interface OpTracer {
+  record(name: string, inputs: readonly (Tensor | null)[], attrs: unknown, plan: OpPlan, output: Tensor): void;
+}
+
+let tracer: OpTracer | null = null;
+
+/** Installs (or, with null, removes) the op tracer; returns the previous one. */
+export function setOpTracer(t: OpTracer | null): OpTracer | null {
+  const prev = tracer;
+  tracer = t;
+  return prev;
+}
+
+/**
+ * Runs `fn` as one composite op: while a tracer is installed it is recorded once under `name`
+ * (with `inputs` and `attrs`) and the ops inside it are not; `fn` learns whether it is traced.
+ */
+export function traceComposite(name: string, inputs: readonly (Tensor | null)[], attrs: unknown, fn: (tracing: boolean) => Tensor): Tensor {
+  const t = tracer;
+  if (t === null) return fn(false);
+  tracer = null;
+  let out: Tensor;
+  try {
+    out = fn(true);
+  } finally {
+    tracer = t;
+  }
+  t.record(name, inputs, attrs, { shape: out.shape }, out);
+  return out;
+}
+
 /** Runs an op: validates, plans, computes on the inputs' backend and records the tape node. */
 export function runOp<A, P extends OpPlan>(op: Op<A, P>, inputs: readonly Tensor[], attrs: A, names?: readonly string[]): Tensor {
   if (inputs.length === 0) throw new CondgradError(op.name, 'needs at least one tensor input');
   checkInputs(op.name, inputs, names);
   const plan = op.plan(inputs, attrs);
+  checkAllocation(op.name, plan.shape, inputs[0].dtype,
+    () => (inputs.length > 4 ? `${inputs.length} inputs` : inputs.map((t, i) => `${names?.[i] ?? `input ${i}`} ${fmtShape(t.shape)}`).join(', ')));
   const backend = inputs[0].backend;
   const storage = op.forward(backend, inputs.map((t) => t.storage), plan, attrs);
   const record = isGradEnabled() && op.backward !== undefined && inputs.some((t) => t.requiresGrad);
   const out = new Tensor(storage, plan.shape, backend, record);
+  tracer?.record(op.name, inputs, attrs, plan, out);
   if (record) {
     const backward = op.backward!.bind(op);
+    const saved = op.savesData === undefined || op.savesData(attrs) ? [...inputs, out] : [];
     out.node = {
       opName: op.name,
       inputs,
       backward: (dy) => backward(dy, { inputs, output: out, attrs, plan }),
+      saved,
+      savedVersions: saved.map((t) => t.version),
     };
   }
   return out;

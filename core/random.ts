@@ -1,12 +1,14 @@
 // Seeded random numbers: a small, fast generator (mulberry32) with uniform, normal and integer draws.
 
+import { CondgradError, describeValue } from './errors.js';
+
 /** A seeded pseudo-random generator. The same seed gives the same sequence on every machine. */
 export class Rng {
   private state: number;
   private spare: number | null = null;
 
   constructor(seed: number) {
-    if (!Number.isFinite(seed)) throw new Error(`Rng: seed must be a finite number, got ${seed}`);
+    if (typeof seed !== 'number' || !Number.isFinite(seed)) throw new CondgradError('Rng', `seed must be a finite number, got ${describeValue(seed)}`);
     this.state = (Math.floor(seed) ^ 0x9e3779b9) >>> 0;
   }
 
@@ -75,6 +77,7 @@ let globalRng = new Rng(0);
 
 /** Re-seeds the global generator used when no `seed`/`rng` is given. */
 export function manualSeed(seed: number): void {
+  if (typeof seed !== 'number' || !Number.isFinite(seed)) throw new CondgradError('manualSeed', `seed must be a finite number, got ${describeValue(seed)}`);
   globalRng = new Rng(seed);
 }
 

@@ -1,6 +1,6 @@
 // The Tensor: shape, dtype, backend storage, and its place on the autograd tape.
 
-import { CondgradError, fmtShape } from './errors.js';
+import { CondgradError, checkBool, describeValue, fmtShape } from './errors.js';
 import type { DType, FloatArray } from './dtype.js';
 import type { AnyBackend, BackendName, Storage } from './backend.js';
 import { sizeOf } from './shape.js';
@@ -29,9 +29,10 @@ export class Tensor implements TapeTensor<Tensor> {
   readonly dtype: DType;
   readonly backend: AnyBackend;
   private _storage: Storage | null;
+  private _version = 0;
   /** Whether gradients flow to (and, for leaves, accumulate in) this tensor. */
   requiresGrad: boolean;
-  /** Accumulated gradient of a leaf after backward(). */
+  /** Accumulated gradient of a leaf after backward(); freed with the leaf, replaced (and freed) when backward accumulates. */
   grad: Tensor | null = null;
   /** The op that produced this tensor while recording; null for leaves. */
   node: TapeNode | null;
@@ -59,6 +60,11 @@ export class Tensor implements TapeTensor<Tensor> {
 
   get rank(): number {
     return this.shape.length;
+  }
+
+  /** Bumped by every in-place write of the data (assign, optimizer steps); backward() compares it with the tape's record. */
+  get version(): number {
+    return this._version;
   }
 
   get isDisposed(): boolean {
@@ -100,11 +106,17 @@ export class Tensor implements TapeTensor<Tensor> {
     return build(0, 0);
   }
 
-  /** Frees the storage now. Later use of the tensor throws. */
+  /** Frees the storage now, and the gradient this tensor owns. Later use of the tensor throws. */
   dispose(): void {
     if (this._storage === null) return;
     this.backend.dispose(this._storage);
     this._storage = null;
+    // A leaf's grad belongs to the leaf: it goes with it (whichever scope made it).
+    const g = this.grad;
+    if (g !== null && g.gradOwner === this) {
+      this.grad = null;
+      g.dispose();
+    }
   }
 
   /** True while this tensor is the `.grad` of a live tensor (tidy() then leaves it alone). */
@@ -117,6 +129,9 @@ export class Tensor implements TapeTensor<Tensor> {
    * with requiresGrad accumulate into `.grad`; the tape is kept, so backward can run again.
    */
   backward(grad?: Tensor): void {
+    if (grad !== undefined && !(grad instanceof Tensor)) throw new CondgradError('backward', `grad must be a Tensor, got ${describeValue(grad)} (root ${fmtShape(this.shape)})`);
+    if (grad !== undefined && grad.isDisposed) throw new CondgradError('backward', `grad ${fmtShape(grad.shape)} was disposed`);
+    if (this.isDisposed) throw new CondgradError('backward', `tensor #${this.id} ${fmtShape(this.shape)} was disposed`);
     if (!this.requiresGrad) throw new CondgradError('backward', `tensor ${fmtShape(this.shape)} does not require grad (no input had requiresGrad, or it was made under noGrad)`);
     let seed = grad;
     if (seed === undefined) {
@@ -132,6 +147,7 @@ export class Tensor implements TapeTensor<Tensor> {
 
   /** Marks this leaf as requiring gradients; returns this. */
   requiresGrad_(flag = true): this {
+    checkBool('requiresGrad_', 'flag', flag);
     if (this.node !== null && !flag) throw new CondgradError('requiresGrad_', 'cannot turn off gradients of a non-leaf tensor; use detach()');
     this.requiresGrad = flag;
     return this;
@@ -148,6 +164,8 @@ export class Tensor implements TapeTensor<Tensor> {
    * src's storage; src is left disposed. Used by optimizers; not recorded on the tape.
    */
   assign(src: Tensor): this {
+    if (!(src instanceof Tensor)) throw new CondgradError('assign', `source must be a Tensor, got ${describeValue(src)} (target ${fmtShape(this.shape)})`);
+    if (src.isDisposed) throw new CondgradError('assign', `source ${fmtShape(src.shape)} was disposed`);
     if (src.backend !== this.backend || src.dtype !== this.dtype || fmtShape(src.shape) !== fmtShape(this.shape)) {
       throw new CondgradError('assign', `source ${fmtShape(src.shape)} ${src.dtype} on ${src.backend.name} does not match target ${fmtShape(this.shape)} ${this.dtype} on ${this.backend.name}`);
     }
@@ -156,6 +174,7 @@ export class Tensor implements TapeTensor<Tensor> {
     if (this._storage !== null && this._storage !== s) this.backend.dispose(this._storage);
     this._storage = s;
     src._storage = null;
+    this._version++;
     return this;
   }
 

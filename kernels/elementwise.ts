@@ -11,7 +11,8 @@ export type UnaryOp =
 /** Binary ops over broadcast operands. Comparisons return 1 or 0. */
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum' | 'eq' | 'gt';
 
-export type ReduceOp = 'sum' | 'max' | 'min';
+/** 'mean' is the sum divided by the reduced count before rounding to the storage dtype (no overflow of finite inputs). */
+export type ReduceOp = 'sum' | 'mean' | 'max' | 'min';
 
 /** Scalar definition of a unary op: the reference every backend is tested against. */
 export function unaryScalar(op: UnaryOp): (x: number) => number {
@@ -21,13 +22,14 @@ export function unaryScalar(op: UnaryOp): (x: number) => number {
     case 'log': return Math.log;
     case 'sqrt': return Math.sqrt;
     case 'abs': return Math.abs;
-    case 'relu': return (x) => (x > 0 ? x : 0);
-    case 'relu6': return (x) => (x > 0 ? (x < 6 ? x : 6) : 0);
+    // NaN in, NaN out (IEEE and PyTorch): every comparison with NaN is false, so NaN falls through.
+    case 'relu': return (x) => (x <= 0 ? 0 : x);
+    case 'relu6': return (x) => (x <= 0 ? 0 : x >= 6 ? 6 : x);
     case 'sigmoid': return (x) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
     case 'tanh': return Math.tanh;
     case 'silu': return (x) => x * (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
     case 'square': return (x) => x * x;
-    case 'sign': return (x) => (x > 0 ? 1 : x < 0 ? -1 : 0);
+    case 'sign': return (x) => (x > 0 ? 1 : x < 0 ? -1 : x === 0 ? 0 : x);
     case 'clamp': { const { min, max } = op; return (x) => (x < min ? min : x > max ? max : x); }
     case 'powScalar': { const p = op.exponent; return (x) => Math.pow(x, p); }
     case 'affine': { const { scale, shift } = op; return (x) => scale * x + shift; }
@@ -69,8 +71,9 @@ export function binaryScalar(op: BinaryOp): (a: number, b: number) => number {
     case 'mul': return (a, b) => a * b;
     case 'div': return (a, b) => a / b;
     case 'pow': return Math.pow;
-    case 'maximum': return (a, b) => (a >= b ? a : b);
-    case 'minimum': return (a, b) => (a <= b ? a : b);
+    // NaN in either operand gives NaN, whatever the order (ties give a).
+    case 'maximum': return (a, b) => (a >= b || a !== a ? a : b);
+    case 'minimum': return (a, b) => (a <= b || a !== a ? a : b);
     case 'eq': return (a, b) => (a === b ? 1 : 0);
     case 'gt': return (a, b) => (a > b ? 1 : 0);
   }

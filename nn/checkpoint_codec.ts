@@ -1,11 +1,13 @@
 // Checkpoint bytes: encodes tensors and JSON run state into the versioned, checksummed format and decodes and verifies it (no file system, so the browser build uses it as is).
 
 import { CondgradError, fmtShape } from '../core/errors.js';
-import { allocArray, bytesPerElement, isDType, type DType, type FloatArray } from '../core/dtype.js';
+import { allocArray, bytesPerElement, type DType, type FloatArray } from '../core/dtype.js';
 import { sha256 } from '../core/platform/sha256.js';
 import { Tensor } from '../core/tensor.js';
-import { sizeOf } from '../core/shape.js';
+import { checkJsonValue, isPlainObject, validateHeader, type CheckpointHeader, type TensorEntry } from './checkpoint_schema.js';
 import type { OptimizerState } from './optim/optimizer.js';
+
+export type { TensorEntry } from './checkpoint_schema.js';
 
 /**
  * File layout (all integers little-endian):
@@ -34,14 +36,6 @@ export interface CheckpointData {
   optimizer?: OptimizerState;
   /** Any other JSON state (e.g. the epoch log so far). */
   extra?: Record<string, unknown>;
-}
-
-export interface TensorEntry {
-  name: string;
-  dtype: DType;
-  shape: number[];
-  offset: number;
-  byteLength: number;
 }
 
 /** A verified checkpoint on the host: JSON state plus tensor data by name (`model.*`, `optimizer.*`). */
@@ -79,20 +73,47 @@ function fromBytes(bytes: Uint8Array, dtype: DType): FloatArray {
 }
 
 export function checkCount(op: string, name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new CondgradError(op, `${name} must be a non-negative integer, got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new CondgradError(op, `${name} must be a non-negative integer, got ${String(v)}`);
   return v;
 }
 
 const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 
 /**
- * The checkpoint as bytes (see the file layout above), with its SHA-256 (hex). `op` names the
- * caller in errors. In the browser, `new Blob([bytes])` makes a download of it.
+ * The frame of a checkpoint for `header` (any JSON value) and the payload `chunks` (already laid
+ * out at the header's offsets): the prelude with magic, version, header length and the SHA-256 of
+ * header ‖ payload, then the header and the payload. Returns the chunks and the hex checksum.
+ * encodeCheckpoint builds on it; tests use it to write headers encodeCheckpoint never would.
+ */
+export function encodeCheckpointFrame(header: unknown, chunks: readonly Uint8Array[]): { chunks: Uint8Array[]; sha256: string } {
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const digest = sha256([json, ...chunks]);
+  const prelude = new Uint8Array(PRELUDE);
+  const dv = new DataView(prelude.buffer);
+  for (let i = 0; i < 8; i++) prelude[i] = CHECKPOINT_MAGIC.charCodeAt(i);
+  dv.setUint32(8, CHECKPOINT_VERSION, true);
+  dv.setUint32(12, json.byteLength, true);
+  prelude.set(digest, 16);
+  return { chunks: [prelude, json, ...chunks], sha256: hex(digest) };
+}
+
+/**
+ * The checkpoint as bytes (see the file layout above), with its SHA-256 (hex). Config, extra and
+ * optimizer meta must be plain JSON (a cycle, a BigInt, NaN, a function or a class instance is a
+ * CondgradError naming the field). `op` names the caller in errors. In the browser,
+ * `new Blob([bytes])` makes a download of it.
  */
 export async function encodeCheckpoint(data: CheckpointData, op = 'encodeCheckpoint'): Promise<{ bytes: Uint8Array; sha256: string }> {
+  if (data === null || typeof data !== 'object') throw new CondgradError(op, `data must be an object, got ${String(data)}`);
   checkCount(op, 'epoch', data.epoch);
   checkCount(op, 'step', data.step);
   if (typeof data.seed !== 'number' || !Number.isFinite(data.seed)) throw new CondgradError(op, `seed must be a finite number, got ${String(data.seed)}`);
+  if (!isPlainObject(data.config)) throw new CondgradError(op, `config must be a plain object, got ${data.config === null ? 'null' : typeof data.config}`);
+  checkJsonValue(op, 'config', data.config);
+  if (data.extra !== undefined && !isPlainObject(data.extra)) throw new CondgradError(op, `extra must be a plain object, got ${data.extra === null ? 'null' : typeof data.extra}`);
+  if (data.extra !== undefined) checkJsonValue(op, 'extra', data.extra);
+  if (data.model === null || typeof data.model !== 'object') throw new CondgradError(op, 'model must be an object of tensors (model.stateDict())');
+  if (data.optimizer !== undefined) checkJsonValue(op, 'optimizer.meta', data.optimizer.meta);
   const named: [string, Tensor][] = [
     ...Object.entries(data.model).map(([k, t]) => [`model.${k}`, t] as [string, Tensor]),
     ...Object.entries(data.optimizer?.tensors ?? {}).map(([k, t]) => [`optimizer.${k}`, t] as [string, Tensor]),
@@ -111,30 +132,25 @@ export async function encodeCheckpoint(data: CheckpointData, op = 'encodeCheckpo
     chunks.push(bytes);
     offset += bytes.byteLength;
   }
-  const header = new TextEncoder().encode(JSON.stringify({
+  const header: CheckpointHeader = {
     version: CHECKPOINT_VERSION,
     config: data.config,
     state: { epoch: data.epoch, step: data.step, seed: data.seed, optimizer: data.optimizer?.meta ?? null, extra: data.extra ?? {} },
     tensors: entries,
     payloadBytes: offset,
-  }));
-  const digest = sha256([header, ...chunks]);
-  const out = new Uint8Array(PRELUDE + header.byteLength + offset);
-  const dv = new DataView(out.buffer);
-  for (let i = 0; i < 8; i++) out[i] = CHECKPOINT_MAGIC.charCodeAt(i);
-  dv.setUint32(8, CHECKPOINT_VERSION, true);
-  dv.setUint32(12, header.byteLength, true);
-  out.set(digest, 16);
-  let at = PRELUDE;
-  for (const c of [header, ...chunks]) {
+  };
+  const frame = encodeCheckpointFrame(header, chunks);
+  const out = new Uint8Array(frame.chunks.reduce((n, c) => n + c.byteLength, 0));
+  let at = 0;
+  for (const c of frame.chunks) {
     out.set(c, at);
     at += c.byteLength;
   }
-  return { bytes: out, sha256: hex(digest) };
+  return { bytes: out, sha256: frame.sha256 };
 }
 
 /**
- * Verifies and decodes checkpoint bytes (magic, version, sizes, checksum, tensor index); `name`
+ * Verifies and decodes checkpoint bytes (magic, version, sizes, checksum, then the header's whole schema: run state, optimizer meta, every tensor's name, dtype, shape, offset and extent, no overlaps); `name`
  * (a file name, say) prefixes every error. Data stays on the host.
  */
 export function decodeCheckpoint(bytes: Uint8Array | ArrayBuffer, name = 'checkpoint', op = 'loadCheckpoint'): LoadedCheckpoint {
@@ -152,30 +168,19 @@ export function decodeCheckpoint(bytes: Uint8Array | ArrayBuffer, name = 'checkp
   if (digest !== stored) {
     throw bad(`checksum mismatch (stored ${stored.slice(0, 16)}…, computed ${digest.slice(0, 16)}…): the file is corrupted or truncated`);
   }
-  let h: { version: number; config: Record<string, unknown>; state: Record<string, unknown>; tensors: TensorEntry[]; payloadBytes: number };
+  let parsed: unknown;
   try {
-    h = JSON.parse(new TextDecoder().decode(buf.subarray(PRELUDE, PRELUDE + headerLen))) as typeof h;
+    parsed = JSON.parse(new TextDecoder().decode(buf.subarray(PRELUDE, PRELUDE + headerLen)));
   } catch (e) {
     throw bad(`header is not valid JSON: ${(e as Error).message}`);
   }
   const payload = buf.subarray(PRELUDE + headerLen);
-  if (h.payloadBytes !== payload.byteLength) throw bad(`payload is ${payload.byteLength} bytes, header says ${h.payloadBytes}`);
+  const h = validateHeader(parsed, payload.byteLength, bad);
+  if (h.version !== version) throw bad(`header says format version ${String(h.version)}, the prelude ${version}`);
   const tensors: LoadedCheckpoint['tensors'] = new Map();
   for (const e of h.tensors) {
-    if (!isDType(e.dtype) || !Array.isArray(e.shape) || e.byteLength !== sizeOf(e.shape) * bytesPerElement(e.dtype) || e.offset % 8 !== 0 || e.offset + e.byteLength > payload.byteLength) {
-      throw bad(`tensor '${e.name}' ${e.dtype} ${fmtShape(e.shape ?? [])} has an inconsistent entry (offset ${e.offset}, ${e.byteLength} bytes, payload ${payload.byteLength})`);
-    }
     tensors.set(e.name, { dtype: e.dtype, shape: e.shape, data: fromBytes(payload.subarray(e.offset, e.offset + e.byteLength), e.dtype) });
   }
   const s = h.state;
-  return {
-    version,
-    config: h.config,
-    epoch: checkCount(op, 'epoch', s.epoch),
-    step: checkCount(op, 'step', s.step),
-    seed: s.seed as number,
-    optimizerMeta: (s.optimizer as OptimizerState['meta'] | null) ?? null,
-    extra: (s.extra as Record<string, unknown>) ?? {},
-    tensors,
-  };
+  return { version, config: h.config, epoch: s.epoch, step: s.step, seed: s.seed, optimizerMeta: s.optimizer, extra: s.extra, tensors };
 }

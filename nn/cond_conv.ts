@@ -1,6 +1,6 @@
 // CondConv layers: CondConv2d and DepthwiseCondConv2d — K expert kernels mixed per sample by a (possibly shared) router.
 
-import { CondgradError, checkInt } from '../core/errors.js';
+import { CondgradError, checkInt, checkOptions, checkTensor } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
 import type { Conv2dOptions, Pair } from '../kernels/geometry/conv.js';
 import { condConv2d } from '../ops/cond_conv.js';
@@ -81,6 +81,7 @@ export abstract class CondConvBase<KS extends number | readonly number[] = [numb
    * the α of a shared router computed on the block input; without it this layer's router routes x.
    */
   override forward(x: Tensor, routing?: Tensor): Tensor {
+    checkTensor(this.typeName, 'x', x);
     return this.convolve(x, routing ?? this.router.forward(x));
   }
 
@@ -106,6 +107,7 @@ export class CondConv2d extends CondConvBase {
 
   constructor(inChannels: number, outChannels: number, kernelSize: Pair, opts: CondConv2dLayerOptions = {}) {
     const op = 'CondConv2d';
+    opts = checkOptions(op, opts);
     checkInt(op, 'inChannels', inChannels, 1);
     checkInt(op, 'outChannels', outChannels, 1);
     const groups = checkInt(op, 'groups', opts.groups ?? 1, 1);
@@ -144,6 +146,7 @@ export class DepthwiseCondConv2d extends CondConvBase {
 
   constructor(channels: number, kernelSize: Pair, opts: DepthwiseCondConv2dOptions = {}) {
     const op = 'DepthwiseCondConv2d';
+    opts = checkOptions(op, opts);
     checkInt(op, 'channels', channels, 1);
     const m = checkInt(op, 'multiplier', opts.multiplier ?? 1, 1);
     const k = kernelPair(op, kernelSize);

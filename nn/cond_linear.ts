@@ -1,6 +1,6 @@
 // CondLinear: the conditionally parameterized fully connected layer (K expert matrices mixed per sample).
 
-import { CondgradError, checkInt, fmtShape } from '../core/errors.js';
+import { CondgradError, checkInt, fmtShape, checkOptions, checkTensor } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
 import { condLinear } from '../ops/cond_conv.js';
 import { checkPath, type CondPathOption } from '../ops/cond_plan.js';
@@ -30,6 +30,7 @@ export class CondLinear extends Module {
   constructor(inFeatures: number, outFeatures: number, opts: CondLinearOptions = {}) {
     super();
     const op = 'CondLinear';
+    opts = checkOptions(op, opts);
     this.inFeatures = checkInt(op, 'inFeatures', inFeatures, 1);
     this.outFeatures = checkInt(op, 'outFeatures', outFeatures, 1);
     this.numExperts = checkInt(op, 'numExperts', opts.numExperts ?? 4, 1);
@@ -43,6 +44,7 @@ export class CondLinear extends Module {
 
   /** x: [B, in] → [B, out]; `routing` [B, K] from a shared router, else this layer's router routes x. */
   override forward(x: Tensor, routing?: Tensor): Tensor {
+    checkTensor('CondLinear', 'x', x);
     if (x.rank !== 2 || x.shape[1] !== this.inFeatures) throw new CondgradError('CondLinear', `x must be [B, ${this.inFeatures}], got ${fmtShape(x.shape)}`);
     const alpha = routing ?? this.router.forward(x);
     return condLinear(x, this.experts, alpha, this.bias, { path: this.path });

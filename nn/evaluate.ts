@@ -1,6 +1,6 @@
 // Evaluation: loss and accuracy of a model over a DataLoader in eval mode, reading only the logits back to the host.
 
-import { CondgradError, fmtShape } from '../core/errors.js';
+import { CondgradError, fmtShape, describeValue, isList } from '../core/errors.js';
 import { noGrad } from '../core/engine.js';
 import { tidy } from '../core/scope.js';
 import type { DType } from '../core/dtype.js';
@@ -23,6 +23,9 @@ export interface EvalResult {
  * λ (mixup), the loss is λ·CE(labels) + (1 − λ)·CE(labelsB) and the correct count is weighted alike.
  */
 export function scoreLogits(logits: ArrayLike<number>, shape: readonly number[], labels: Int32Array, mix?: { lambda: number; labelsB: Int32Array } | null): { lossSum: number; correct: number } {
+  if (!isList(shape) || labels === null || typeof labels !== 'object' || logits === null || typeof logits !== 'object') {
+    throw new CondgradError('scoreLogits', `logits, shape and labels must be arrays, got ${describeValue(logits)}, ${describeValue(shape)}, ${describeValue(labels)}`);
+  }
   if (shape.length !== 2 || shape[0] !== labels.length || logits.length !== shape[0] * shape[1]) {
     throw new CondgradError('scoreLogits', `logits ${fmtShape(shape)} (${logits.length} values) do not match ${labels.length} labels`);
   }
@@ -60,6 +63,12 @@ export interface EvaluateOptions {
 
 /** The model's eval-mode loss and accuracy over the loader (the model is left in the mode it was in). */
 export async function evaluate(model: Module, loader: DataLoader, opts: EvaluateOptions = {}): Promise<EvalResult> {
+  if (model === null || typeof model !== 'object' || typeof (model as unknown as { parameters?: unknown }).parameters !== 'function') {
+    throw new CondgradError('evaluate', `model must be a Module, got ${describeValue(model)}`);
+  }
+  if (loader === null || typeof loader !== 'object' || typeof (loader as { epoch?: unknown }).epoch !== 'function') {
+    throw new CondgradError('evaluate', `loader must be a DataLoader, got ${describeValue(loader)}`);
+  }
   const t0 = performance.now();
   const p = model.parameters()[0];
   const where: { backend?: AnyBackend; dtype?: DType } = p ? { backend: p.backend, dtype: p.dtype } : {};

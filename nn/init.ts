@@ -1,6 +1,7 @@
 // Parameter initialisation: PyTorch's default formulas (kaiming_uniform with a=√5, uniform bias), fans, and per-expert init for CondConv.
 
-import { CondgradError, fmtShape } from '../core/errors.js';
+import { CondgradError, checkFinite, checkInt, checkOptions, checkShape, describeValue, fmtShape } from '../core/errors.js';
+import { checkAllocation } from '../core/limits.js';
 import { allocArray, type DType, type FloatArray } from '../core/dtype.js';
 import { defaultRng, Rng } from '../core/random.js';
 import { tensor } from '../core/creation.js';
@@ -26,7 +27,16 @@ export function initRng(opts: InitOptions): Rng {
  * PyTorch's fan-in of a weight: shape[1] · prod(shape[2:]) (Linear [out, in] → in; Conv
  * [O, C/g, kH, kW] → C/g · kH · kW).
  */
+/** Shape, generator and options of a parameter initialiser (rng null where none is used); the size is checked against the allocation limit. */
+function checkParamArgs(op: string, shape: readonly number[], rng: Rng | null, opts: InitOptions): void {
+  checkShape(op, 'shape', shape, false);
+  if (rng !== null && !(rng instanceof Rng)) throw new CondgradError(op, `rng must be an Rng, got ${describeValue(rng)} (shape ${fmtShape(shape)})`);
+  checkOptions(op, opts);
+  checkAllocation(op, shape, opts.dtype ?? 'float32');
+}
+
 export function fanIn(shape: readonly number[]): number {
+  checkShape('fanIn', 'shape', shape);
   if (shape.length < 2) throw new CondgradError('fanIn', `weight must have rank >= 2, got ${fmtShape(shape)}`);
   return sizeOf(shape.slice(1));
 }
@@ -47,6 +57,8 @@ function leafOf(data: FloatArray, shape: readonly number[], opts: InitOptions): 
 
 /** A parameter uniform in [-bound, bound). */
 export function uniformParam(shape: readonly number[], bound: number, rng: Rng, opts: InitOptions = {}): Tensor {
+  checkParamArgs('uniformParam', shape, rng, opts);
+  checkFinite('uniformParam', 'bound', bound);
   const a = allocArray(opts.dtype ?? 'float32', sizeOf(shape));
   fillUniform(a, bound, rng);
   return leafOf(a, shape, opts);
@@ -68,6 +80,8 @@ export function biasParam(shape: readonly number[], weightFanIn: number, rng: Rn
  * [K, ...] tensor at once would take fan-in from its shape[1] and make the weights far too small.
  */
 export function expertsParam(numExperts: number, expertShape: readonly number[], rng: Rng, opts: InitOptions = {}): Tensor {
+  checkInt('expertsParam', 'numExperts', numExperts, 1);
+  checkParamArgs('expertsParam', expertShape, rng, opts);
   const per = sizeOf(expertShape);
   const bound = kaimingUniformBound(fanIn(expertShape));
   const a = allocArray(opts.dtype ?? 'float32', numExperts * per);
@@ -77,6 +91,8 @@ export function expertsParam(numExperts: number, expertShape: readonly number[],
 
 /** A constant parameter (BatchNorm's weight 1 and bias 0). */
 export function constantParam(shape: readonly number[], value: number, opts: InitOptions = {}, requiresGrad = true): Tensor {
+  checkParamArgs('constantParam', shape, null, opts);
+  checkFinite('constantParam', 'value', value);
   const a = allocArray(opts.dtype ?? 'float32', sizeOf(shape));
   a.fill(value);
   return tensor(a, shape, { dtype: opts.dtype ?? 'float32', backend: opts.backend, requiresGrad });

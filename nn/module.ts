@@ -1,6 +1,6 @@
 // Module: the base class of layers and models — parameter, buffer and submodule registration, state dicts, train/eval mode.
 
-import { CondgradError, fmtShape } from '../core/errors.js';
+import { CondgradError, checkBool, describeValue, fmtShape } from '../core/errors.js';
 import { getBackend, noGrad } from '../core/engine.js';
 import { isDType, type DType } from '../core/dtype.js';
 import { Tensor } from '../core/tensor.js';
@@ -246,8 +246,8 @@ export abstract class Module {
   loadStateDict(sd: Record<string, Tensor>, strict = true): LoadResult {
     if (sd === null || typeof sd !== 'object') throw new CondgradError('loadStateDict', `state dict must be an object of tensors, got ${String(sd)}`);
     const own = this.stateDict();
-    const missingKeys = Object.keys(own).filter((k) => !(k in sd));
-    const unexpectedKeys = Object.keys(sd).filter((k) => !(k in own));
+    const missingKeys = Object.keys(own).filter((k) => !Object.hasOwn(sd, k));
+    const unexpectedKeys = Object.keys(sd).filter((k) => !Object.hasOwn(own, k));
     if (strict && (missingKeys.length > 0 || unexpectedKeys.length > 0)) {
       const parts: string[] = [];
       if (missingKeys.length > 0) parts.push(`missing keys: ${missingKeys.join(', ')}`);
@@ -256,7 +256,7 @@ export abstract class Module {
     }
     const pairs: [Tensor, Tensor][] = [];
     for (const [key, dst] of Object.entries(own)) {
-      if (!(key in sd)) continue;
+      if (!Object.hasOwn(sd, key)) continue;
       const src = sd[key];
       if (!(src instanceof Tensor)) throw new CondgradError('loadStateDict', `'${key}' must be a Tensor, got ${src === null ? 'null' : typeof src}`);
       if (fmtShape(src.shape) !== fmtShape(dst.shape) || src.dtype !== dst.dtype) {
@@ -300,6 +300,7 @@ export abstract class Module {
 
   /** Sets training mode on this module and every submodule; returns this. */
   train(mode = true): this {
+    checkBool(`${this.typeName}.train`, 'mode', mode);
     for (const m of this.modules()) m.training = mode;
     return this;
   }
@@ -323,6 +324,10 @@ export abstract class Module {
    * must be created after this. Returns this.
    */
   to(target: BackendName | AnyBackend | DType): this {
+    const okName = target === 'cpu' || target === 'wasm' || target === 'gpu' || target === 'float32' || target === 'float64';
+    if (!okName && (target === null || typeof target !== 'object' || typeof (target as unknown as { conv2d?: unknown }).conv2d !== 'function')) {
+      throw new CondgradError(`${this.typeName}.to`, `target must be 'cpu', 'wasm', 'gpu', 'float32', 'float64' or a backend, got ${describeValue(target)}`);
+    }
     const done = new Map<Tensor, Tensor>();
     return this.replaceTensors((t) => {
       let c = done.get(t);

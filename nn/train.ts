@@ -9,11 +9,11 @@ import type { AnyBackend } from '../core/backend.js';
 import { crossEntropy } from '../ops/softmax.js';
 import { readFileBytes, siblingPath, writeFileAtomic } from '../core/platform/files.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
-import { batchImages, deriveSeed, type Batch, type DataLoader } from './data/loader.js';
+import { batchImages, deriveSeed, DataLoader, type Batch } from './data/loader.js';
 import { mixupCrossEntropy } from './data/mixup.js';
 import { evaluate, scoreLogits } from './evaluate.js';
-import type { Module } from './module.js';
-import type { Optimizer } from './optim/optimizer.js';
+import { Module } from './module.js';
+import { Optimizer } from './optim/optimizer.js';
 import { applySchedule, type LrSchedule } from './optim/schedule.js';
 import type { TemperatureSchedule } from './temperature.js';
 
@@ -85,10 +85,29 @@ export interface TrainResult {
   globalStep: number;
 }
 
+function describe(v: unknown): string {
+  return v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v;
+}
+
+/** Checks train()'s three arguments before anything runs: a Module, loaders with a train DataLoader, and the options. */
+function checkArguments(model: unknown, loaders: unknown, opts: unknown): void {
+  const op = 'train';
+  if (!(model instanceof Module)) throw new CondgradError(op, `model must be a Module, got ${describe(model)}`);
+  if (typeof loaders !== 'object' || loaders === null || Array.isArray(loaders)) {
+    throw new CondgradError(op, `loaders must be { train, test? } with DataLoaders, got ${describe(loaders)}`);
+  }
+  const { train, test } = loaders as Partial<TrainLoaders>;
+  if (!(train instanceof DataLoader)) throw new CondgradError(op, `loaders.train must be a DataLoader, got ${describe(train)}`);
+  if (test !== undefined && !(test instanceof DataLoader)) throw new CondgradError(op, `loaders.test must be a DataLoader or absent, got ${describe(test)}`);
+  if (typeof opts !== 'object' || opts === null || Array.isArray(opts)) {
+    throw new CondgradError(op, `options must be an object with epochs and optimizer, got ${describe(opts)}`);
+  }
+}
+
 function checkOptions(o: TrainOptions): void {
   const op = 'train';
   if (!Number.isInteger(o.epochs) || o.epochs < 1) throw new CondgradError(op, `epochs must be a positive integer, got ${o.epochs}`);
-  if (o.optimizer === undefined) throw new CondgradError(op, 'an optimizer is required');
+  if (!(o.optimizer instanceof Optimizer)) throw new CondgradError(op, `optimizer must be an Optimizer (SGD, Adam, AdamW), got ${describe(o.optimizer)}`);
   for (const k of ['maxBatches', 'maxEvalBatches'] as const) {
     const v = o[k];
     if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new CondgradError(op, `${k} must be a positive integer, got ${v}`);
@@ -138,6 +157,7 @@ function trainStep(model: Module, batch: Batch, opts: TrainOptions, where: { bac
  * back asynchronously (works on every backend). Deterministic for a given seed, loaders and backend.
  */
 export async function train(model: Module, loaders: TrainLoaders, opts: TrainOptions): Promise<TrainResult> {
+  checkArguments(model, loaders, opts);
   checkOptions(opts);
   const params = model.parameters();
   const p0 = params[0];
@@ -194,6 +214,10 @@ export async function train(model: Module, loaders: TrainLoaders, opts: TrainOpt
     }
     const trainSeconds = (performance.now() - t0) / 1000;
     const ev = loaders.test ? await evaluate(model, loaders.test, { maxBatches: opts.maxEvalBatches }) : null;
+    // Stop before this epoch's log and checkpoint replace the previous (finite) ones.
+    if (ev !== null && !Number.isFinite(ev.loss)) {
+      throw new CondgradError('train', `test loss became ${ev.loss} after epoch ${epoch + 1}, step ${globalStep} (lr ${opts.optimizer.lr}); lower the learning rate`);
+    }
     const rec: EpochRecord = {
       epoch: epoch + 1,
       steps,

@@ -1,6 +1,6 @@
 // Elementwise arithmetic with NumPy broadcasting: add, sub, mul, div, pow, maximum, minimum, comparisons, and unary math.
 
-import { CondgradError, fmtShape } from '../core/errors.js';
+import { CondgradError, describeValue, fmtShape } from '../core/errors.js';
 import { allocArray } from '../core/dtype.js';
 import { runOp, type Op } from '../core/op.js';
 import { Tensor } from '../core/tensor.js';
@@ -20,6 +20,7 @@ function scalarLike(op: string, v: number, like: Tensor): Tensor {
 
 const binaryOp: Op<{ op: BinaryOp }, { shape: readonly number[]; g: BinaryGeometry }> = {
   name: 'binary',
+  savesData: ({ op }) => op !== 'add' && op !== 'sub',
   plan([a, b], { op }) {
     const g = binaryGeometry(op, a.shape, b.shape);
     return { shape: g.outShape, g };
@@ -95,8 +96,27 @@ const unaryOp: Op<UnaryOp, { shape: readonly number[] }> = {
   },
 };
 
-/** Applies a unary op from the shared vocabulary (kernels/elementwise.ts). */
+const UNARY_NAMES: ReadonlySet<string> = new Set(['neg', 'exp', 'log', 'sqrt', 'abs', 'relu', 'relu6', 'sigmoid', 'tanh', 'silu', 'square', 'sign', 'clamp', 'powScalar', 'affine']);
+
+/** Checks a unary op descriptor: a known name and finite numeric constants where it has them. */
+function checkUnaryOp(op: unknown): UnaryOp {
+  if (op === null || typeof op !== 'object' || typeof (op as { name?: unknown }).name !== 'string' || !UNARY_NAMES.has((op as { name: string }).name)) {
+    const name = op !== null && typeof op === 'object' ? (op as { name?: unknown }).name : undefined;
+    throw new CondgradError('unary', `op must be { name } with name one of ${[...UNARY_NAMES].join(', ')}, got ${name === undefined ? describeValue(op) : `name ${describeValue(name)}`}`);
+  }
+  const u = op as UnaryOp;
+  const nums = u.name === 'clamp' ? { min: u.min, max: u.max } : u.name === 'powScalar' ? { exponent: u.exponent } : u.name === 'affine' ? { scale: u.scale, shift: u.shift } : {};
+  for (const [k, v] of Object.entries(nums)) {
+    const inf = u.name === 'clamp' && (v === Infinity || v === -Infinity);
+    if (typeof v !== 'number' || Number.isNaN(v) || (!inf && !Number.isFinite(v))) throw new CondgradError(u.name, `${k} must be a finite number, got ${describeValue(v)}`);
+  }
+  if (u.name === 'clamp' && !(u.min <= u.max)) throw new CondgradError('clamp', `min ${u.min} must be <= max ${u.max}`);
+  return u;
+}
+
+/** Applies a unary op from the shared vocabulary (kernels/elementwise.ts). x: any shape → same shape. */
 export function unary(x: Tensor, op: UnaryOp): Tensor {
+  checkUnaryOp(op);
   return runOp({ ...unaryOp, name: op.name }, [x], op, ['x']);
 }
 

@@ -1,6 +1,6 @@
 // Broadcasting and its adjoint: expand (broadcastTo) and the sum reduction are each other's backward; sumToShape undoes a broadcast.
 
-import { CondgradError, checkShape, fmtShape } from '../core/errors.js';
+import { CondgradError, checkBool, checkShape, fmtShape } from '../core/errors.js';
 import { runOp, type Op } from '../core/op.js';
 import type { Tensor } from '../core/tensor.js';
 import { sizeOf } from '../core/shape.js';
@@ -18,6 +18,7 @@ export interface ReducePlan { shape: readonly number[]; g: ReduceGeometry }
 /** Plan and forward of every reduction op (sum here; max and min in ops/reduce.ts add their own backward). */
 export const reduceKernel: Pick<Op<ReduceAttrs, ReducePlan>, 'plan' | 'forward'> = {
   plan([x], { op, axes, keepDims }) {
+    checkBool(op, 'keepDims', keepDims);
     const g = reduceGeometry(op, x.shape, axes);
     if (op !== 'sum' && g.reduceSize === 0) throw new CondgradError(op, `cannot take the ${op} of an empty axis (x ${fmtShape(x.shape)})`);
     const shape = keepDims ? g.keptShape : x.shape.filter((_, i) => !g.axes.includes(i));
@@ -28,6 +29,7 @@ export const reduceKernel: Pick<Op<ReduceAttrs, ReducePlan>, 'plan' | 'forward'>
 
 const sumOp: Op<ReduceAttrs, ReducePlan> = {
   name: 'reduce',
+  savesData: () => false,
   ...reduceKernel,
   backward: (dy, { inputs: [x], plan: { g } }) => [expand(reshape(dy, g.keptShape), x.shape)],
 };
@@ -39,6 +41,7 @@ export function sum(x: Tensor, axes?: Axes, keepDims = false): Tensor {
 
 const expandOp: Op<{ shape: readonly number[] }, { shape: readonly number[]; view: StridedView }> = {
   name: 'expand',
+  savesData: () => false,
   plan([x], { shape }) {
     const out = broadcastShapes('expand', x.shape, shape);
     if (fmtShape(out) !== fmtShape(shape)) throw new CondgradError('expand', `x ${fmtShape(x.shape)} cannot be expanded to ${fmtShape(shape)}`);

@@ -1,7 +1,7 @@
 // CondConv: conditionally parameterized convolution and linear layers (per-sample kernels W_b = Σ_k α_bk W_k), on three interchangeable paths.
 
 import { CondgradError, fmtShape } from '../core/errors.js';
-import { checkInputs } from '../core/op.js';
+import { checkInputs, traceComposite } from '../core/op.js';
 import type { Tensor } from '../core/tensor.js';
 import { add } from './arithmetic.js';
 import { checkCondCommon } from './cond_checks.js';
@@ -35,6 +35,15 @@ import { concat, reshape, slice } from './shape.js';
  * @returns [B, O, outH, outW]
  */
 export function condConv2d(x: Tensor, experts: Tensor, routing: Tensor, bias: Tensor | null = null, opts: CondConv2dOptions = {}): Tensor {
+  // Traced (for export) as one op, computed on the fused path whatever path was asked for.
+  return traceComposite('condConv2d', [x, experts, routing, bias], opts,
+    (tracing) => condConv2dOn(x, experts, routing, bias, tracing ? forceFused(opts) : opts));
+}
+
+/** The options with path 'fused' (left alone when they are not an object, so the usual error names them). */
+const forceFused = <T extends CondPathOptions>(opts: T): T => (opts !== null && typeof opts === 'object' ? { ...opts, path: 'fused' } : opts);
+
+function condConv2dOn(x: Tensor, experts: Tensor, routing: Tensor, bias: Tensor | null, opts: CondConv2dOptions): Tensor {
   const op = 'condConv2d';
   if (opts === null || typeof opts !== 'object') throw new CondgradError(op, `opts must be an object, got ${String(opts)}`);
   checkInputs(op, [x, experts, routing], ['x', 'experts', 'routing']);
@@ -82,6 +91,11 @@ export function condConv2d(x: Tensor, experts: Tensor, routing: Tensor, bias: Te
  * @returns [B, out]
  */
 export function condLinear(x: Tensor, experts: Tensor, routing: Tensor, bias: Tensor | null = null, opts: CondPathOptions = {}): Tensor {
+  return traceComposite('condLinear', [x, experts, routing, bias], opts,
+    (tracing) => condLinearOn(x, experts, routing, bias, tracing ? forceFused(opts) : opts));
+}
+
+function condLinearOn(x: Tensor, experts: Tensor, routing: Tensor, bias: Tensor | null, opts: CondPathOptions): Tensor {
   const op = 'condLinear';
   if (opts === null || typeof opts !== 'object') throw new CondgradError(op, `opts must be an object, got ${String(opts)}`);
   checkInputs(op, [x, experts, routing], ['x', 'experts', 'routing']);

@@ -1,7 +1,7 @@
 // 1-D CondConv (NCL): per-sample kernels W_b = Σ_k α_bk W_k over length-L signals, on the fused, moe and batch1 paths.
 
 import { CondgradError, fmtShape } from '../core/errors.js';
-import { checkInputs } from '../core/op.js';
+import { checkInputs, traceComposite } from '../core/op.js';
 import type { Tensor } from '../core/tensor.js';
 import { add } from './arithmetic.js';
 import { checkCondCommon } from './cond_checks.js';
@@ -30,6 +30,12 @@ import { concat, reshape, slice } from './shape.js';
  * @returns [B, O, outL]
  */
 export function condConv1d(x: Tensor, experts: Tensor, routing: Tensor, bias: Tensor | null = null, opts: CondConv1dOptions = {}): Tensor {
+  // Traced (for export) as one op, computed on the fused path whatever path was asked for.
+  const fused = (o: CondConv1dOptions): CondConv1dOptions => (o !== null && typeof o === 'object' ? { ...o, path: 'fused' } : o);
+  return traceComposite('condConv1d', [x, experts, routing, bias], opts, (tracing) => condConv1dOn(x, experts, routing, bias, tracing ? fused(opts) : opts));
+}
+
+function condConv1dOn(x: Tensor, experts: Tensor, routing: Tensor, bias: Tensor | null, opts: CondConv1dOptions): Tensor {
   const op = 'condConv1d';
   if (opts === null || typeof opts !== 'object') throw new CondgradError(op, `opts must be an object, got ${String(opts)}`);
   checkInputs(op, [x, experts, routing], ['x', 'experts', 'routing']);

@@ -1,6 +1,6 @@
 // 2-D convolution ops: conv2d (plain, grouped, dilated, strided), depthwiseConv2d, and conv2dPerSample (one kernel per sample).
 
-import { CondgradError, fmtShape } from '../core/errors.js';
+import { CondgradError, describeValue, fmtShape } from '../core/errors.js';
 import { checkInputs, runOp, type Op } from '../core/op.js';
 import { Tensor } from '../core/tensor.js';
 import { conv2dGeometry, type Conv2dGeometry, type Conv2dOptions } from '../kernels/geometry/conv.js';
@@ -41,7 +41,7 @@ const convOp: Op<ConvAttrs, ConvPlan> = {
 
 /** Runs the conv op under `name` (so errors name the public op the user called). */
 function runConv(name: string, x: Tensor, w: Tensor, opts: Conv2dOptions, perSample: boolean): Tensor {
-  if (opts === null || typeof opts !== 'object') throw new CondgradError(name, `opts must be an object, got ${String(opts)}`);
+  if (opts === null || typeof opts !== 'object') throw new CondgradError(name, `opts must be an object, got ${describeValue(opts)}`);
   return runOp({ ...convOp, name }, [x, w], { opts, perSample }, ['x', 'weight']);
 }
 
@@ -86,6 +86,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
 export function depthwiseConv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, opts: Conv2dOptions = {}): Tensor {
   const name = 'depthwiseConv2d';
   checkInputs(name, [x, weight], ['x', 'weight']);
+  if (opts === null || typeof opts !== 'object') throw new CondgradError(name, `opts must be an object, got ${describeValue(opts)} (x ${fmtShape(x.shape)})`);
   if (x.rank !== 4) throw new CondgradError(name, `x must be [B, C, H, W], got ${fmtShape(x.shape)}`);
   if (weight.rank !== 4) throw new CondgradError(name, `weight must be [C*multiplier, 1, kH, kW], got ${fmtShape(weight.shape)} (x ${fmtShape(x.shape)})`);
   const C = x.shape[1];

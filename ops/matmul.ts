@@ -1,7 +1,7 @@
 // Batched matrix multiply with broadcast batch dims and optional transposed operands.
 
-import { CondgradError, fmtShape } from '../core/errors.js';
-import { runOp, type Op } from '../core/op.js';
+import { CondgradError, checkBool, describeValue, fmtShape } from '../core/errors.js';
+import { checkInputs, runOp, type Op } from '../core/op.js';
 import type { Tensor } from '../core/tensor.js';
 import { broadcastShapes } from '../kernels/geometry/broadcast.js';
 import { matmulGeometry, type MatmulGeometry } from '../kernels/geometry/matmul.js';
@@ -68,5 +68,9 @@ function matmulRaw(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tens
  * (or [..., N, K] with transB) → [...broadcast(batchA, batchB), M, N].
  */
 export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
-  return matmulRaw(a, b, opts.transA ?? false, opts.transB ?? false);
+  if (opts === null || typeof opts !== 'object') throw new CondgradError('matmul', `opts must be an object, got ${describeValue(opts)}`);
+  checkInputs('matmul', [a, b], ['a', 'b']);
+  const transA = checkBool('matmul', 'transA', opts.transA ?? false);
+  const transB = checkBool('matmul', 'transB', opts.transB ?? false);
+  return matmulRaw(a, b, transA, transB);
 }

@@ -3,8 +3,8 @@
 import { CondgradError, fmtShape } from '../core/errors.js';
 import { noGrad } from '../core/engine.js';
 import { Tensor } from '../core/tensor.js';
-import { add, affine, div, mul, sqrt, square, sub } from './arithmetic.js';
-import { mean } from './reduce.js';
+import { add, affine, div, maximum, mul, neg, sqrt, square, sub } from './arithmetic.js';
+import { max, mean, min } from './reduce.js';
 import { reshape } from './shape.js';
 
 export interface BatchNorm2dOptions {
@@ -48,6 +48,46 @@ function updateRunning(running: Tensor, stat: Tensor, momentum: number, scale: n
   });
 }
 
+const RED = [0, 2, 3];
+
+/** Normalised x with the plain statistics: (x − μ) / √(σ² + eps). */
+function plainStats(x: Tensor, eps: number): { xhat: Tensor; mu: Tensor; variance: Tensor } {
+  const mu = mean(x, RED, true);
+  const xc = sub(x, mu);
+  const variance = mean(square(xc), RED, true);
+  return { xhat: div(xc, sqrt(affine(variance, 1, eps))), mu, variance };
+}
+
+/**
+ * The same, on x / s with s = max(1, max |x|) per channel (a constant the result does not depend
+ * on): with xs = x/s, (xs − mean xs) / √(var xs + eps/s²) equals (x − μ) / √(σ² + eps), but
+ * neither x − μ nor the squares can overflow for finite x near the dtype's limit. Exported for
+ * its tests; batchNorm2d chooses it.
+ */
+export function scaledStats(x: Tensor, eps: number): { xhat: Tensor; mu: Tensor; variance: Tensor } {
+  const s = noGrad(() => maximum(maximum(max(x, RED, true), neg(min(x, RED, true))), 1));
+  const xs = div(x, s);
+  const muScaled = mean(xs, RED, true);
+  const xc = sub(xs, muScaled);
+  const varScaled = mean(square(xc), RED, true);
+  const xhat = div(xc, sqrt(add(varScaled, div(eps, square(s)))));
+  return { xhat, mu: noGrad(() => mul(muScaled, s)), variance: noGrad(() => mul(varScaled, square(s))) };
+}
+
+/**
+ * Training statistics that stay finite for finite x. On backends that read synchronously the
+ * plain statistics run first and the C variances are checked on the host (a tiny read): only if
+ * x − μ or its square overflowed (values near the dtype's limit) is the scaled form computed. The
+ * gpu backend reads only asynchronously, so it always takes the scaled form.
+ */
+function batchStats(x: Tensor, eps: number): { xhat: Tensor; mu: Tensor; variance: Tensor } {
+  if (x.backend.name !== 'gpu') {
+    const plain = plainStats(x, eps);
+    if (plain.variance.dataSync().every(Number.isFinite)) return plain;
+  }
+  return scaledStats(x, eps);
+}
+
 /**
  * Batch normalisation. x: [B, C, H, W]; weight, bias, runningMean, runningVar: [C].
  * Training normalises with the batch mean and biased variance over (B, H, W) and updates the
@@ -81,10 +121,9 @@ export function batchNorm2d(x: Tensor, opts: BatchNorm2dOptions): Tensor {
     if (n <= 1) {
       throw new CondgradError(OP, `training needs more than one value per channel, got x ${fmtShape(x.shape)} (B·H·W = ${n})`);
     }
-    const mu = mean(x, [0, 2, 3], true);
-    const xc = sub(x, mu);
-    const variance = mean(square(xc), [0, 2, 3], true);
-    xhat = div(xc, sqrt(affine(variance, 1, eps)));
+    const stats = batchStats(x, eps);
+    xhat = stats.xhat;
+    const { mu, variance } = stats;
     if (runningMean !== null) updateRunning(runningMean, mu, momentum, 1);
     if (runningVar !== null) updateRunning(runningVar, variance, momentum, n / (n - 1));
   } else {

@@ -45,6 +45,7 @@ const maxPoolOp: Op<Pool2dOptions, PoolPlan> = {
 
 const avgPoolOp: Op<Pool2dOptions, PoolPlan> = {
   name: 'avgPool2d',
+  savesData: () => false,
   plan: ([x], opts) => poolPlan('avgPool2d', x, opts),
   forward: (backend, [x], { g }) => backend.avgPool2d(x, g),
   backward(dy, { inputs: [x], plan: { g } }) {

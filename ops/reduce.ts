@@ -1,11 +1,9 @@
-// Reductions over axes: mean, max and min, with keepDims (sum, the adjoint of expand, lives in ops/broadcast.ts).
+// Reductions over axes: mean (a reduce op of its own, so finite inputs give a finite mean), max and min, with keepDims (sum, the adjoint of expand, lives in ops/broadcast.ts).
 
-import { CondgradError, fmtShape } from '../core/errors.js';
 import { runOp, type Op } from '../core/op.js';
 import type { Tensor } from '../core/tensor.js';
-import { reduceGeometry } from '../kernels/geometry/reduce.js';
 import { div, eq, mul } from './arithmetic.js';
-import { reduceKernel, sum, type Axes, type ReduceAttrs, type ReducePlan } from './broadcast.js';
+import { expand, reduceKernel, sum, type Axes, type ReduceAttrs, type ReducePlan } from './broadcast.js';
 import { reshape } from './shape.js';
 
 interface ExtremumAttrs extends ReduceAttrs { op: 'max' | 'min' }
@@ -22,11 +20,16 @@ const extremumOp: Op<ExtremumAttrs, ReducePlan> = {
   },
 };
 
-/** Mean over `axes` (all by default). */
+const meanOp: Op<ReduceAttrs, ReducePlan> = {
+  name: 'reduce',
+  ...reduceKernel,
+  savesData: () => false,
+  backward: (dy, { inputs: [x], plan: { g } }) => [expand(div(reshape(dy, g.keptShape), g.reduceSize), x.shape)],
+};
+
+/** Mean over `axes` (all by default), divided before rounding: finite inputs give a finite mean. */
 export function mean(x: Tensor, axes?: Axes, keepDims = false): Tensor {
-  const g = reduceGeometry('mean', x.shape, axes);
-  if (g.reduceSize === 0) throw new CondgradError('mean', `cannot take the mean of an empty axis (x ${fmtShape(x.shape)})`);
-  return mul(sum(x, axes, keepDims), 1 / g.reduceSize);
+  return runOp(meanOp, [x], { op: 'mean', axes, keepDims }, ['x']);
 }
 
 /** Maximum over `axes` (all by default). Ties share the gradient. */

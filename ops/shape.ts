@@ -1,6 +1,6 @@
 // Movement ops: reshape, permute/transpose, slice, concat, pad, and cast (expand lives with its adjoint, sum, in ops/broadcast.ts).
 
-import { CondgradError, checkInt, fmtShape, isList } from '../core/errors.js';
+import { CondgradError, checkInt, describeValue, fmtShape, isList } from '../core/errors.js';
 import { runOp, type Op } from '../core/op.js';
 import { Tensor } from '../core/tensor.js';
 import type { DType } from '../core/dtype.js';
@@ -16,6 +16,7 @@ export function gatherPlan(shape: readonly number[], view: StridedView): { shape
 
 const reshapeOp: Op<{ shape: readonly number[] }, { shape: readonly number[] }> = {
   name: 'reshape',
+  savesData: () => false,
   plan([x], { shape }) {
     const known = shape.filter((d) => d !== -1);
     const holes = shape.length - known.length;
@@ -47,6 +48,7 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
 
 const permuteOp: Op<{ perm: readonly number[] }, { shape: readonly number[]; view: StridedView }> = {
   name: 'permute',
+  savesData: () => false,
   plan([x], { perm }) {
     const r = x.rank;
     if (!isList(perm) || perm.length !== r || [...perm].sort((a, b) => a - b).some((p, i) => p !== i)) {
@@ -86,6 +88,7 @@ export function transpose(x: Tensor, dim0 = -2, dim1 = -1): Tensor {
 interface SliceAttrs { begin: readonly number[]; size: readonly number[] }
 const sliceOp: Op<SliceAttrs, { shape: readonly number[]; view: StridedView; pad: PadGeometry }> = {
   name: 'slice',
+  savesData: () => false,
   plan([x], { begin, size }) {
     if (begin.length !== x.rank || size.length !== x.rank) {
       throw new CondgradError('slice', `begin ${fmtShape(begin)} and size ${fmtShape(size)} must each have one entry per dim of x ${fmtShape(x.shape)}`);
@@ -107,11 +110,13 @@ const sliceOp: Op<SliceAttrs, { shape: readonly number[]; view: StridedView; pad
 
 /** x[begin[d] : begin[d] + size[d]] on every dim (size -1 = to the end). */
 export function slice(x: Tensor, begin: readonly number[], size: readonly number[]): Tensor {
+  if (!Array.isArray(begin) || !Array.isArray(size)) throw new CondgradError('slice', `begin and size must be arrays, got ${describeValue(begin)} and ${describeValue(size)}`);
   return runOp(sliceOp, [x], { begin, size }, ['x']);
 }
 
 const padOp: Op<PadGeometry, { shape: readonly number[] }> = {
   name: 'pad',
+  savesData: () => false,
   plan: (_x, g) => ({ shape: g.outShape }),
   forward: (backend, [x], _plan, g) => backend.pad(x, g),
   backward: (dy, { attrs: g }) => [slice(dy, g.before, g.inShape)],
@@ -137,6 +142,7 @@ export function pad(x: Tensor, pads: readonly (readonly [number, number])[], val
 
 const concatOp: Op<{ axis: number }, ReturnType<typeof concatGeometry> & { shape: readonly number[] }> = {
   name: 'concat',
+  savesData: () => false,
   plan(xs, { axis }) {
     const r = xs[0].rank;
     checkInt('concat', 'axis', axis, -r, r - 1);
@@ -170,6 +176,7 @@ export function concat(xs: readonly Tensor[], axis = 0): Tensor {
 
 const castOp: Op<{ dtype: DType }, { shape: readonly number[] }> = {
   name: 'cast',
+  savesData: () => false,
   plan: ([x]) => ({ shape: x.shape }),
   forward: (backend, [x], _p, { dtype }) => backend.cast(x, dtype),
   backward: (dy, { inputs: [x] }) => [cast(dy, x.dtype)],

@@ -1,12 +1,13 @@
 // Softmax, log-softmax (with temperature) and the classification losses built on them: crossEntropy and nllLoss.
 
-import { CondgradError, fmtShape, isList } from '../core/errors.js';
+import { CondgradError, checkOptions, fmtShape, isList } from '../core/errors.js';
 import { allocArray } from '../core/dtype.js';
 import { noGrad } from '../core/engine.js';
 import { Tensor } from '../core/tensor.js';
-import { div, exp, log, mul, neg, sub } from './arithmetic.js';
+import { add, div, exp, log, mul, neg, sub } from './arithmetic.js';
 import { max } from './reduce.js';
 import { sum } from './broadcast.js';
+import { concat, reshape, slice } from './shape.js';
 
 function checkSoftmaxArgs(op: string, x: Tensor, axis: number, temperature: number): number {
   if (!(x instanceof Tensor)) throw new CondgradError(op, `x must be a Tensor, got ${x === null ? 'null' : typeof x}`);
@@ -79,16 +80,22 @@ function checkReduction(op: string, reduction: unknown): Reduction {
   return reduction;
 }
 
-/** −Σ target · logp, divided by B for 'mean'; target built on the host from labels. */
-function targetLoss(op: string, logp: Tensor, labels: ArrayLike<number>, smoothing: number, reduction: Reduction): Tensor {
-  const [B, C] = logp.shape;
-  if (reduction === 'mean' && B === 0) throw new CondgradError(op, `the mean over an empty batch is undefined (${fmtShape(logp.shape)}); use reduction 'sum'`);
-  const t = allocArray(logp.dtype, B * C);
+/** The target distribution [B, C]: (1 − ε)·onehot(labels) + ε / C, on logp's backend. */
+function targetOf(like: Tensor, labels: ArrayLike<number>, smoothing: number): Tensor {
+  const [B, C] = like.shape;
+  const t = allocArray(like.dtype, B * C);
   if (smoothing > 0) t.fill(smoothing / C);
   for (let b = 0; b < B; b++) t[b * C + labels[b]] += 1 - smoothing;
-  const target = new Tensor(logp.backend.fromArray(t), [B, C], logp.backend);
-  const total = neg(sum(mul(logp, target)));
+  return new Tensor(like.backend.fromArray(t), [B, C], like.backend);
+}
+
+function reduceLoss(perRow: Tensor, B: number, reduction: Reduction): Tensor {
+  const total = sum(perRow);
   return reduction === 'mean' ? div(total, B) : total;
+}
+
+function checkBatch(op: string, x: Tensor, reduction: Reduction): void {
+  if (reduction === 'mean' && x.shape[0] === 0) throw new CondgradError(op, `the mean over an empty batch is undefined (${fmtShape(x.shape)}); use reduction 'sum'`);
 }
 
 /**
@@ -97,6 +104,7 @@ function targetLoss(op: string, logp: Tensor, labels: ArrayLike<number>, smoothi
  */
 export function crossEntropy(logits: Tensor, labels: Int32Array | readonly number[], opts: CrossEntropyOptions = {}): Tensor {
   const op = 'crossEntropy';
+  checkOptions(op, opts);
   const ls = checkLabels(op, 'logits', logits, labels);
   const reduction = checkReduction(op, opts.reduction ?? 'mean');
   const eps = opts.labelSmoothing ?? 0;
@@ -104,12 +112,34 @@ export function crossEntropy(logits: Tensor, labels: Int32Array | readonly numbe
     throw new CondgradError(op, `labelSmoothing must be a number in [0, 1], got ${String(eps)} (logits ${fmtShape(logits.shape)})`);
   }
   if (logits.shape[1] === 0) throw new CondgradError(op, `logits ${fmtShape(logits.shape)} has no classes`);
-  return targetLoss(op, logSoftmax(logits, 1), ls, eps, reduction);
+  checkBatch(op, logits, reduction);
+  // −Σ_c t_c·log softmax(x)_c = m + log Σ_c exp(x_c − m) − Σ_c t_c·x_c (Σ t = 1, m = max x). The
+  // last term is a convex combination of finite logits, so it never overflows, and no −∞
+  // log-probability is ever multiplied by a zero target (which made extreme logits NaN).
+  const m = noGrad(() => max(logits, 1, true));
+  const lse = log(sum(exp(sub(logits, m)), 1, true));
+  const target = targetOf(logits, ls, eps);
+  const tx = sum(mul(logits, target), 1, true);
+  return reduceLoss(add(lse, sub(m, tx)), logits.shape[0], reduction);
 }
 
-/** Negative log-likelihood of log-probabilities. logProbs: [B, C]; labels: B integers in [0, C) → scalar. */
+/**
+ * Negative log-likelihood of log-probabilities. logProbs: [B, C]; labels: B integers in [0, C) →
+ * scalar: −Σ_b logProbs[b, labels[b]] (divided by B for 'mean'). A −∞ at another class is ignored.
+ */
 export function nllLoss(logProbs: Tensor, labels: Int32Array | readonly number[], opts: { reduction?: Reduction } = {}): Tensor {
   const op = 'nllLoss';
+  checkOptions(op, opts);
   const ls = checkLabels(op, 'logProbs', logProbs, labels);
-  return targetLoss(op, logProbs, ls, 0, checkReduction(op, opts.reduction ?? 'mean'));
+  const reduction = checkReduction(op, opts.reduction ?? 'mean');
+  checkBatch(op, logProbs, reduction);
+  const B = logProbs.shape[0];
+  if (logProbs.backend.name !== 'gpu') {
+    // One pass with a one-hot target; −∞ at a class that is not the label (the log-probability
+    // of an extreme logit) times its 0 is NaN, so then pick the label entries one by one.
+    const fast = reduceLoss(neg(sum(mul(logProbs, targetOf(logProbs, ls, 0)), 1, true)), B, reduction);
+    if (!Number.isNaN(fast.dataSync()[0])) return fast;
+  }
+  const picked = B === 0 ? sum(logProbs, 1) : concat(Array.from({ length: B }, (_, b) => reshape(slice(logProbs, [b, ls[b]], [1, 1]), [1])), 0);
+  return reduceLoss(neg(picked), B, reduction);
 }

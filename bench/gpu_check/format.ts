@@ -95,6 +95,8 @@ export interface GpuCheckReport {
   phases: PhaseRecord[];
   crossCheck: { rows: CheckRow[]; summary: KernelSummary[] };
   speed: { rows: BenchRow[]; skipped: SkipRecord[]; comparison: ComparisonRow[] };
+  /** Per-op overhead: condgrad's chain of tiny adds against raw Dawn dispatches (µs per op). */
+  overhead?: { usPerOp: Record<string, number>; minus: Record<string, number>; ops: number; reps: number } | null;
   errors: string[];
 }
 
@@ -180,6 +182,12 @@ export function formatMarkdown(r: GpuCheckReport): string {
   out.push(...table(['kernel', 'configs', 'failed', 'max rel err'], r.crossCheck.summary.map((s) => [s.kernel, String(s.configs), String(s.failed), fmtNum(s.maxRelErr)])));
   const bad = r.crossCheck.rows.filter((c) => !c.ok);
   if (bad.length > 0) out.push('', 'Failures:', ...bad.slice(0, 20).map((c) => `- ${c.kernel} ${c.config}: ${c.error ?? `rel err ${fmtNum(c.maxRelErr)} > ${c.tol}`}`));
+  if (r.overhead) {
+    const o = r.overhead;
+    out.push('', `## Per-op overhead (${o.ops} chained 16-element adds, median of ${o.reps} interleaved reps)`, '');
+    out.push(...table(['path', 'µs per op', 'condgrad minus this'], [['condgrad gpu backend', fmtNum(o.usPerOp.condgrad), ''],
+      ['raw Dawn, one submit per op', fmtNum(o.usPerOp.raw), fmtNum(o.minus.raw)], ['raw Dawn, one submit', fmtNum(o.usPerOp.rawOneSubmit), fmtNum(o.minus.rawOneSubmit)]]));
+  }
   out.push('', '## CondConv speed (ms median; ×plain = path ms / plain ms on the same backend; gpu× = wasm ms / gpu ms)', '');
   const body = r.speed.comparison.map((c) => [
     c.shape, String(c.batch), c.mode, c.path === 'plain' ? '–' : String(c.K), c.path,

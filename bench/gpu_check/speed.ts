@@ -24,10 +24,14 @@ export interface SpeedPolicy {
 export const PATHS: readonly PathName[] = ['plain', 'fused', 'moe'];
 export const MODES: readonly Mode[] = ['forward', 'forward+backward'];
 
-/** The shapes of the check, cheapest first: N8 C64 32×32 O64 k3, depthwise N8 C128 32×32 k3, then N32 C64 32×32 O64 k3. */
+/**
+ * The shapes of the check, cheapest first: the four rows of the H200 table (N8 and N32 C64 32×32 O64 k3,
+ * depthwise N32 C128 32×32 k3, N32 C128 16×16 O128 k1), with depthwise N8 before the N32 rows.
+ */
 export function speedCases(quick: boolean): SpeedCase[] {
   if (quick) return [{ shape: convShape(16, 16, 16), batch: 4 }, { shape: depthwiseShape(32, 16), batch: 4 }];
-  return [{ shape: convShape(64, 32, 64), batch: 8 }, { shape: depthwiseShape(128, 32), batch: 8 }, { shape: convShape(64, 32, 64), batch: 32 }];
+  return [{ shape: convShape(64, 32, 64), batch: 8 }, { shape: depthwiseShape(128, 32), batch: 8 }, { shape: convShape(128, 16, 128, 1), batch: 32 },
+    { shape: depthwiseShape(128, 32), batch: 32 }, { shape: convShape(64, 32, 64), batch: 32 }];
 }
 
 /** Per backend: enough rounds for a stable median on fast backends, a single call on the slow reference. */

@@ -1,7 +1,6 @@
 // Plots of the benchmark: vega-lite specs (time ratio vs K per path, forward and forward+backward; memory vs K), compiled and rendered to SVG by vega in Node.
 
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
 import type { BenchRow } from './rows.js';
 import { CONDCONV_PATHS, type Mode } from './sweep.js';
 
@@ -105,8 +104,12 @@ export function plotSpecs(rows: readonly BenchRow[]): PlotFile[] {
   return out;
 }
 
-/** Compiles a vega-lite spec and renders it headless to an SVG string. */
+/**
+ * Compiles a vega-lite spec and renders it headless to an SVG string. vega and vega-lite load on
+ * the first call, so CLI commands that draw nothing (and the library) never load them.
+ */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const [vega, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
   const vg = compile(spec).spec;
   const view = new vega.View(vega.parse(vg), { renderer: 'none' });
   try {

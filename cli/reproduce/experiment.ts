@@ -1,6 +1,6 @@
 // The reproduction from plan to report: costs and the MAC-matched width, training runs in parallel children, latency, claims, plots and files.
 
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CondgradError } from '../../core/errors.js';
 import { renderSvg } from '../../bench/report/plots.js';
@@ -147,6 +147,8 @@ export async function runReproduction(opts: ReproduceOptions): Promise<Reproduce
   const resultsPath = join(opts.outDir, FILES.results);
   const reportPath = join(opts.outDir, FILES.report);
   writeFileSync(resultsPath, `${JSON.stringify(results, null, 1)}\n`);
-  writeFileSync(reportPath, `${reportMarkdown(results)}\n`);
+  const notesPath = join(opts.outDir, FILES.expertDropout);
+  const notes = existsSync(notesPath) ? { expertDropout: readFileSync(notesPath, 'utf8') } : {};
+  writeFileSync(reportPath, `${reportMarkdown(results, notes)}\n`);
   return { results, files: [resultsPath, reportPath, ...files] };
 }

@@ -45,7 +45,14 @@ function setupSection(r: Results): string[] {
   ];
 }
 
-function resultsSection(r: Results): string[] {
+/** Notes kept next to the results and shown in the report (markdown bodies). */
+export interface ReportNotes {
+  /** The findings of cli/reproduce/expert_dropout.ts, from FILES.expertDropout. */
+  expertDropout?: string;
+}
+
+function resultsSection(r: Results, notes: ReportNotes): string[] {
+  const dropout = notes.expertDropout === undefined ? [] : ['### Expert dropout: why it hurts here', '', notes.expertDropout.trim(), ''];
   const base = r.variants.find((v) => v.id === 'baseline');
   const dm = (v: VariantSummary): string => (base === undefined || v.id === 'baseline' ? '–' : `${v.macs >= base.macs ? '+' : ''}${(100 * (v.macs / base.macs - 1)).toFixed(1)}%`);
   return [
@@ -60,6 +67,7 @@ function resultsSection(r: Results): string[] {
     '',
     ...table(['variant', ...kinds(r)], r.variants.map((v) => [v.label, ...kinds(r).map((k) => (v.macsByKind[k] === undefined ? '–' : int(v.macsByKind[k])))])),
     '',
+    ...dropout,
   ];
 }
 
@@ -116,12 +124,12 @@ function reproduceSection(r: Results): string[] {
 }
 
 /** The whole REPORT.md. */
-export function reportMarkdown(r: Results): string {
+export function reportMarkdown(r: Results, notes: ReportNotes = {}): string {
   const title = r.preset === 'quick' ? 'CondConv reproduction on MNIST (quick smoke run)' : 'CondConv reproduction on MNIST: accuracy against experts and MACs';
   return [
     `# ${title}`, '',
     `Written ${r.createdAt}. Do CondConv's and DyConv's claims hold for a small MobileNetV1 on real MNIST digits, trained with this engine? Results in ${FILES.results}.`,
     '',
-    ...claimsSection(r), ...setupSection(r), ...resultsSection(r), ...plotsSection(r), ...routingSection(r), ...runsSection(r), ...reproduceSection(r),
+    ...claimsSection(r), ...setupSection(r), ...resultsSection(r, notes), ...plotsSection(r), ...routingSection(r), ...runsSection(r), ...reproduceSection(r),
   ].join('\n');
 }

@@ -16,6 +16,8 @@ export const FILES = {
   accuracyMacs: 'accuracy-vs-macs.svg',
   accuracyExperts: 'accuracy-vs-experts.svg',
   routing: 'routing-per-class.svg',
+  /** Hand-written findings on expert dropout (cli/reproduce/expert_dropout.ts), shown in the report when present. */
+  expertDropout: 'expert-dropout.md',
 } as const;
 
 export interface Machine {

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { setBackend, getBackend } from '../../core/engine.js';
 import { buildRun, type RunConfig } from '../train_config.js';
 import { createWasmBackend } from '../../kernels/wasm/backend.js';
-import { writeFileAtomic } from '../../nn/checkpoint.js';
+import { writeFileAtomic } from '../../nn/atomic_write.js';
 import { loadMnist } from '../../nn/data/mnist.js';
 import { createModel } from '../../nn/models/index.js';
 import { train, type EpochRecord } from '../../nn/train.js';

@@ -11,6 +11,28 @@ export function writeFileAtomic(op: string, file: string, _chunks: readonly Uint
   throw noFiles(op, file);
 }
 
+/** Temp files untouched for longer than this are reaped (the same value as on Node; nothing to reap here). */
+export const STALE_TEMP_MS = 60 * 60 * 1000;
+
+export interface ReapOptions {
+  /** Age (ms since the last write) after which a temp file is stale whatever its pid (default STALE_TEMP_MS). */
+  maxAgeMs?: number;
+  /** Clock for the age test (default Date.now()). */
+  now?: number;
+}
+
+/** The browser build has no file system, so there are no temp files to reap: always []. */
+export function reapStaleTempFiles(_dir: string, _opts: ReapOptions = {}): string[] {
+  return [];
+}
+
+/** The temp file name writeFileAtomic would use for `file` (the browser build writes no files). */
+export function tempFileName(file: string, pid = 0): string {
+  const base = file.slice(file.lastIndexOf('/') + 1);
+  const rnd = Array.from(crypto.getRandomValues(new Uint8Array(4)), (x) => x.toString(16).padStart(2, '0')).join('');
+  return `.${base}.${pid}.${rnd}.tmp`;
+}
+
 /** Always throws: the browser build has no file system. */
 export function readFileBytes(op: string, file: string): Uint8Array {
   throw noFiles(op, file);

@@ -13,7 +13,7 @@ export function unaryForward(x: FloatArray, out: FloatArray, op: UnaryOp): void 
   const n = x.length;
   switch (op.name) {
     case 'relu':
-      for (let i = 0; i < n; i++) { const v = x[i]; out[i] = v > 0 ? v : 0; }
+      for (let i = 0; i < n; i++) { const v = x[i]; out[i] = v <= 0 ? 0 : v; }
       return;
     case 'neg':
       for (let i = 0; i < n; i++) out[i] = -x[i];

@@ -7,11 +7,12 @@ import type { ReduceOp } from '../elementwise.js';
 
 /** The fold's identity: what an empty reduction returns. */
 function identity(op: ReduceOp): number {
-  return op === 'sum' ? 0 : op === 'max' ? -Infinity : Infinity;
+  return op === 'sum' || op === 'mean' ? 0 : op === 'max' ? -Infinity : Infinity;
 }
 
 /**
- * out[o] = fold over r of x[outer(o) + inner(r)]. Sums accumulate in float64; max/min
+ * out[o] = fold over r of x[outer(o) + inner(r)]. Sums accumulate in float64 (a mean divides the
+ * float64 sum by the count before rounding, so finite inputs give a finite mean); max/min
  * propagate NaN (a NaN in the window makes the result NaN).
  * @param x [...g.inShape] contiguous
  * @param out [g.outSize] written, kept dims in order
@@ -28,12 +29,21 @@ export function reduceForward(x: FloatArray, out: FloatArray, op: ReduceOp, g: R
     for (let o = 0; o < nOut; o++) out[o] = foldAt(x, outer[o], inner, nRed, op);
     return;
   }
-  // Kept elements are contiguous: sweep the reduced index outside, outputs inside. Once an
-  // accumulator holds NaN every later comparison is false, so the NaN survives.
   const acc = new Float64Array(nOut).fill(identity(op));
+  sweep(x, acc, outer, inner, nRed, op);
+  if (op === 'mean') {
+    for (let o = 0; o < nOut; o++) acc[o] = Number.isFinite(acc[o]) ? acc[o] / nRed : foldAt(x, outer[o], inner, nRed, op);
+  }
+  out.set(acc);
+}
+
+/** Kept elements contiguous: the reduced index outside, outputs inside, folding into acc. */
+function sweep(x: FloatArray, acc: Float64Array, outer: Int32Array, inner: Int32Array, nRed: number, op: ReduceOp): void {
+  const nOut = acc.length;
+  // Once an accumulator holds NaN every later comparison is false, so the NaN survives.
   for (let r = 0; r < nRed; r++) {
     const base = inner[r];
-    if (op === 'sum') {
+    if (op === 'sum' || op === 'mean') {
       for (let o = 0; o < nOut; o++) acc[o] += x[base + outer[o]];
     } else if (op === 'max') {
       for (let o = 0; o < nOut; o++) { const v = x[base + outer[o]]; if (v > acc[o] || v !== v) acc[o] = v; }
@@ -41,13 +51,17 @@ export function reduceForward(x: FloatArray, out: FloatArray, op: ReduceOp, g: R
       for (let o = 0; o < nOut; o++) { const v = x[base + outer[o]]; if (v < acc[o] || v !== v) acc[o] = v; }
     }
   }
-  out.set(acc);
 }
 
 function foldAt(x: FloatArray, base: number, inner: Int32Array, n: number, op: ReduceOp): number {
-  if (op === 'sum') {
+  if (op === 'sum' || op === 'mean') {
     let s = 0;
     for (let r = 0; r < n; r++) s += x[base + inner[r]];
+    if (op === 'sum') return s;
+    if (Number.isFinite(s)) return s / n;
+    // Only float64 sums overflow: add the scaled terms instead (still Inf/NaN if an input is).
+    s = 0;
+    for (let r = 0; r < n; r++) s += x[base + inner[r]] / n;
     return s;
   }
   let m = identity(op);

@@ -14,18 +14,18 @@ import { type StridedView } from '../geometry/strided.js';
 import { sizeOf } from '../../core/shape.js';
 import { conv2dBackwardFilterSpec, conv2dBackwardInputSpec, conv2dSpec } from './conv.js';
 import type { AdapterInfo } from './adapter.js';
+import { conv2dBackwardFilterPartialSpec, filterBlocks, filterTile } from './conv_filter.js';
+import { backwardInputTile, conv2dBackwardInputTiledSpec, conv2dTiledSpec, forwardTile } from './conv_tiled.js';
 import { binarySpec, copySpec, fillSpec, unaryBackwardSpec, unaryParams, unarySpec } from './elementwise.js';
 import { matmulSpec } from './matmul.js';
 import { concatPlan, concatSpec, gatherSpec, padSpec } from './movement.js';
 import { avgPoolBackwardSpec, avgPoolSpec, maxPoolBackwardSpec, maxPoolSpec } from './pool.js';
 import { reduceIdentity, reducePlan, reduceSpec } from './reduce.js';
+import type { KernelTime } from './queue.js';
 import { GpuStorage, type GpuRuntime } from './runtime.js';
 import { kernelChecks } from '../checks.js';
 
 export { GpuStorage };
-
-/** Backward-filter sums over the batch through per-sample partials when the weight has fewer elements than this. */
-const SPLIT_FILTER_BELOW = 16384;
 
 const { checkView } = kernelChecks('gpu');
 
@@ -69,7 +69,7 @@ export class GpuBackend implements Backend<GpuStorage> {
   // ---- memory ----
   fromArray(data: FloatArray): GpuStorage {
     if (!(data instanceof Float32Array)) this.f32('fromArray', data instanceof Float64Array ? 'float64' : (typeof data as DType));
-    return this.rt.upload(copySpec(data.length, true), data as Float32Array);
+    return this.rt.upload(data as Float32Array);
   }
   zeros(dtype: DType, size: number): GpuStorage {
     this.f32('zeros', dtype);
@@ -94,6 +94,21 @@ export class GpuBackend implements Backend<GpuStorage> {
   /** Resolves once every queued launch has been submitted to the device. */
   flush(): Promise<void> {
     return this.rt.flush();
+  }
+  /** Whether the device offers 'timestamp-query', so `profile` can measure per-kernel device time. */
+  get timestampQueries(): boolean {
+    return this.rt.timestampQueries;
+  }
+  /**
+   * Device time per kernel family (ms summed, calls) of the kernels `run` launches, from timestamp
+   * queries (one compute pass per dispatch while profiling); null where the device offers none.
+   */
+  profile(run: () => unknown): Promise<Map<string, KernelTime> | null> {
+    return this.rt.profile(run);
+  }
+  /** Command buffers submitted and dispatches recorded so far (the launch queue batches dispatches). */
+  launchStats(): { submits: number; dispatches: number } {
+    return this.rt.launchStats();
   }
   /** Compiled kernels currently cached, and kernels compiled so far. */
   kernelCache(): { cached: number; compiled: number; modes: string[] } {
@@ -138,12 +153,13 @@ export class GpuBackend implements Backend<GpuStorage> {
   }
   reduce(x: GpuStorage, op: ReduceOp, g: ReduceGeometry): GpuStorage {
     this.s(`reduce(${op})`, 'x', x, sizeOf(g.inShape), `shape [${g.inShape.join(',')}]`);
-    const p = new Float32Array([reduceIdentity(op)]);
+    const p = new Float32Array([reduceIdentity(op), 1 / Math.max(1, g.reduceSize)]);
     if (g.reduceSize === 0 || x.size === 0) return this.fill(g.outSize, reduceIdentity(op));
     const plan = reducePlan(op, g);
     const first = this.rt.launch(plan.first, [x], p);
     if (plan.second === null) return first;
-    const out = this.rt.launch(reduceSpec(op, plan.second), [first], p);
+    // A mean's chunks are partial sums of x/count already: the second pass adds them.
+    const out = this.rt.launch(reduceSpec(op === 'mean' ? 'sum' : op, plan.second), [first], p);
     this.rt.dispose(first);
     return out;
   }
@@ -188,23 +204,27 @@ export class GpuBackend implements Backend<GpuStorage> {
     this.convX('conv2d', x, g);
     this.convW('conv2d', w, g);
     if (x.size === 0 || w.size === 0) return this.fill(g.batch * g.outC * g.outH * g.outW, 0);
-    return this.rt.launch(conv2dSpec(g), [x, w]);
+    const t = forwardTile(g);
+    return this.rt.launch(t === 1 ? conv2dSpec(g) : conv2dTiledSpec(g, t), [x, w]);
   }
   conv2dBackwardInput(dy: GpuStorage, w: GpuStorage, g: Conv2dGeometry): GpuStorage {
     this.convY('conv2dBackwardInput', dy, g);
     this.convW('conv2dBackwardInput', w, g);
     if (dy.size === 0 || w.size === 0) return this.fill(g.batch * g.inC * g.inH * g.inW, 0);
-    return this.rt.launch(conv2dBackwardInputSpec(g), [dy, w]);
+    const t = backwardInputTile(g);
+    return this.rt.launch(t === 1 ? conv2dBackwardInputSpec(g) : conv2dBackwardInputTiledSpec(g, t), [dy, w]);
   }
   conv2dBackwardFilter(x: GpuStorage, dy: GpuStorage, g: Conv2dGeometry): GpuStorage {
     this.convX('conv2dBackwardFilter', x, g);
     this.convY('conv2dBackwardFilter', dy, g);
     if (x.size === 0 || dy.size === 0) return this.fill(g.weightSize * (g.perSampleWeights ? g.batch : 1), 0);
-    if (g.perSampleWeights) return this.rt.launch(conv2dBackwardFilterSpec(g, true), [x, dy]);
-    if (g.batch === 1 || g.weightSize >= SPLIT_FILTER_BELOW) return this.rt.launch(conv2dBackwardFilterSpec(g, false), [x, dy]);
-    // Few weights: one thread per (sample, weight), then a sum over the batch.
-    const partial = this.rt.launch(conv2dBackwardFilterSpec(g, true), [x, dy]);
-    const sum = reduceGeometry('conv2dBackwardFilter', [g.batch, g.weightSize], 0);
+    const perSample = g.perSampleWeights;
+    const { blocks, rowsPerBlock } = filterBlocks(g, perSample);
+    if (blocks === 1 && filterTile(g) === 1) return this.rt.launch(conv2dBackwardFilterSpec(g, perSample), [x, dy]);
+    if (blocks === 1) return this.rt.launch(conv2dBackwardFilterPartialSpec(g, perSample, 1, g.outH * (perSample ? 1 : g.batch)), [x, dy]);
+    // Split reduction: partial sums over blocks of output rows in parallel, then a sum over the blocks.
+    const partial = this.rt.launch(conv2dBackwardFilterPartialSpec(g, perSample, blocks, rowsPerBlock), [x, dy]);
+    const sum = reduceGeometry('conv2dBackwardFilter', [perSample ? g.batch : 1, blocks, g.weightSize], 1);
     const out = this.rt.launch(reduceSpec('sum', sum), [partial], new Float32Array([0]));
     this.rt.dispose(partial);
     return out;

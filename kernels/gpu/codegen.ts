@@ -14,6 +14,11 @@ export interface KernelSpec {
   readonly source: string;
   readonly outSize: number;
   readonly dynamic: boolean;
+  /**
+   * Outputs per invocation (default 1): a kernel returning Array(2)/Array(3)/Array(4) writes that many
+   * consecutive elements, so it runs outSize / components invocations.
+   */
+  readonly components?: 1 | 2 | 3 | 4;
 }
 
 /** Largest element count whose indices float32 represents exactly (gpu.js index math is float). */

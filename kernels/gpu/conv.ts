@@ -3,13 +3,13 @@
 import type { Conv2dGeometry } from '../geometry/conv.js';
 import { affine, Emitter, type KernelSpec } from './codegen.js';
 
-function geomKey(g: Conv2dGeometry): string {
+export function geomKey(g: Conv2dGeometry): string {
   return [g.batch, g.inC, g.inH, g.inW, g.outC, g.outH, g.outW, g.kH, g.kW, g.strideH, g.strideW,
     g.dilationH, g.dilationW, g.padTop, g.padBottom, g.padLeft, g.padRight, g.groups, g.perSampleWeights ? 1 : 0].join(',');
 }
 
 /** `lo <= v < hi` checks that can fail, given that v ranges over [min, max]. */
-function rangeCheck(v: string, hi: number, min: number, max: number): string[] {
+export function rangeCheck(v: string, hi: number, min: number, max: number): string[] {
   const out: string[] = [];
   if (min < 0) out.push(`${v} >= 0`);
   if (max >= hi) out.push(`${v} < ${hi}`);
@@ -17,7 +17,7 @@ function rangeCheck(v: string, hi: number, min: number, max: number): string[] {
 }
 
 /** Opens `if (checks) {` when there are checks; returns the closing text. */
-function guard(e: Emitter, checks: string[]): string {
+export function guard(e: Emitter, checks: string[]): string {
   if (checks.length === 0) return '';
   e.line(`if (${checks.join(' && ')}) {`);
   return '}';

@@ -36,10 +36,11 @@ export async function createGpuBackend(opts: GpuBackendOptions = {}): Promise<Gp
 }
 
 async function start(opts: GpuBackendOptions, key: string): Promise<GpuBackend> {
+  // Both optional packages load first (findAdapter loads webgpu before probing), so a missing one is named before any adapter is probed.
+  const gpujs = await loadGpuJs();
   const found = await findAdapter(opts);
   const { info } = found;
   const uninstall = found.install();
-  const gpujs = await loadGpuJs();
   const gpu = new gpujs.GPU({ mode: 'webgpu' });
   const runtime = new GpuRuntime(gpujs, gpu, opts.maxKernels ?? 256);
   const teardown = async (): Promise<void> => {

@@ -4,13 +4,9 @@ import type { BinaryOp, UnaryOp } from '../elementwise.js';
 import type { BinaryGeometry } from '../geometry/broadcast.js';
 import { Emitter, viewKey, type KernelSpec } from './codegen.js';
 
-/**
- * out[i] = a[i]: copies a storage, or with `upload` host data (a Float32Array argument). The two
- * are separate kernels because gpu.js compiles a kernel for one argument type.
- */
-export function copySpec(size: number, upload = false): KernelSpec {
-  const name = upload ? 'fromArray' : 'copy';
-  return { name, key: name, source: 'function (a) {\nreturn a[this.thread.x];\n}', outSize: size, dynamic: true };
+/** out[i] = a[i]: copies a storage. (Host data goes up without a kernel: see LaunchQueue.upload.) */
+export function copySpec(size: number): KernelSpec {
+  return { name: 'copy', key: 'copy', source: 'function (a) {\nreturn a[this.thread.x];\n}', outSize: size, dynamic: true };
 }
 
 /** out[i] = p[0]. */
@@ -57,8 +53,9 @@ function forwardBody(op: UnaryOp): string {
     case 'log': return 'const y = Math.log(v);';
     case 'sqrt': return 'const y = Math.sqrt(v);';
     case 'abs': return 'const y = Math.abs(v);';
-    case 'relu': return 'const y = v > 0 ? v : 0;';
-    case 'relu6': return 'const y = v > 0 ? (v < 6 ? v : 6) : 0;';
+    // NaN in, NaN out, tested explicitly: shader compilers may rewrite v <= 0 as !(v > 0).
+    case 'relu': return 'const y = v !== v ? v : (v > 0 ? v : 0);';
+    case 'relu6': return 'const y = v !== v ? v : (v > 0 ? (v < 6 ? v : 6) : 0);';
     case 'sigmoid': return `${sigmoidLines('v', 's')}\nconst y = s;`;
     case 'silu': return `${sigmoidLines('v', 's')}\nconst y = v * s;`;
     // tanh: odd series near 0 (no cancellation), (1 - e^-2|v|) / (1 + e^-2|v|) elsewhere.
@@ -71,8 +68,8 @@ function forwardBody(op: UnaryOp): string {
       'const y = a < 0.25 ? series : (v < 0 ? -big : big);',
     ].join('\n');
     case 'square': return 'const y = v * v;';
-    case 'sign': return 'const y = v > 0 ? 1 : (v < 0 ? -1 : 0);';
-    case 'clamp': return 'const y = v < p[0] ? p[0] : (v > p[1] ? p[1] : v);';
+    case 'sign': return 'const y = v !== v ? v : (v > 0 ? 1 : (v < 0 ? -1 : 0));';
+    case 'clamp': return 'const y = v !== v ? v : (v < p[0] ? p[0] : (v > p[1] ? p[1] : v));';
     case 'powScalar': return powLines('v', 'y');
     case 'affine': return 'const y = p[0] * v + p[1];';
   }
@@ -122,8 +119,9 @@ function binaryBody(op: BinaryOp): string {
       'let z = Math.pow(Math.abs(a), b);',
       'if (a < 0) { if (Math.floor(b) === b) { const h = b * 0.5; if (Math.floor(h) !== h) { z = -z; } } else { z = Math.pow(a, b); } }',
     ].join('\n');
-    case 'maximum': return 'const z = a >= b ? a : b;';
-    case 'minimum': return 'const z = a <= b ? a : b;';
+    // Selected explicitly (not Math.max, which WGSL does not make NaN-propagating).
+    case 'maximum': return 'const z = (a >= b || a !== a) ? a : b;';
+    case 'minimum': return 'const z = (a <= b || a !== a) ? a : b;';
     case 'eq': return 'const z = a === b ? 1 : 0;';
     case 'gt': return 'const z = a > b ? 1 : 0;';
   }

@@ -2,9 +2,28 @@
 
 import { CondgradError } from '../../core/errors.js';
 import type { AdapterInfo, DawnBackend, GpuBackendOptions } from './adapter.js';
+import { loadGpuPackage } from './packages.js';
 
 interface DawnAdapter {
   readonly info: { vendor: string; architecture: string; device: string; description: string; isFallbackAdapter?: boolean };
+  readonly features: ReadonlySet<string>;
+  readonly limits: Record<string, number>;
+  requestDevice(desc?: { requiredFeatures?: string[]; requiredLimits?: Record<string, number> }): Promise<unknown>;
+}
+
+/**
+ * The adapter as gpu.js sees it: its device also asks for 'timestamp-query' where the adapter offers
+ * it, so the launch queue can time kernels (GpuBackend.profile).
+ */
+function withTimestamps(a: DawnAdapter | null): object | null {
+  if (a === null || !a.features.has('timestamp-query')) return a;
+  return {
+    get info() { return a.info; },
+    get features() { return a.features; },
+    get limits() { return a.limits; },
+    requestDevice: (desc: Parameters<DawnAdapter['requestDevice']>[0] = {}) =>
+      a.requestDevice({ ...desc, requiredFeatures: [...(desc.requiredFeatures ?? []), 'timestamp-query'] }),
+  };
 }
 interface DawnInstance {
   requestAdapter(opts?: Record<string, unknown>): Promise<DawnAdapter | null>;
@@ -59,12 +78,8 @@ function installNavigatorGpu(gpu: object): () => void {
 export async function findAdapter(opts: GpuBackendOptions): Promise<FoundAdapter> {
   // Dawn's GLES backend needs a display; headless Linux has none, so ask EGL for a surfaceless one.
   if (process.platform === 'linux') process.env.EGL_PLATFORM ??= 'surfaceless';
-  let webgpu: WebGpuModule;
-  try {
-    webgpu = (await import('webgpu')) as unknown as WebGpuModule;
-  } catch (e) {
-    throw new CondgradError('gpu', `no WebGPU adapter: the Dawn bindings (npm 'webgpu') failed to load: ${(e as Error).message}`);
-  }
+  // A missing or broken 'webgpu' package is pkg's named error (packages.ts), not a bare import failure.
+  const webgpu = await loadGpuPackage<WebGpuModule>('webgpu', () => import('webgpu'));
   for (const [k, v] of Object.entries(webgpu.globals)) {
     if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
   }
@@ -98,7 +113,7 @@ export async function findAdapter(opts: GpuBackendOptions): Promise<FoundAdapter
       info,
       retain: [dawn, adapter],
       install: () => installNavigatorGpu({
-        requestAdapter: (o: Record<string, unknown> = {}) => dawn.requestAdapter({ featureLevel, ...o }),
+        requestAdapter: async (o: Record<string, unknown> = {}) => withTimestamps(await dawn.requestAdapter({ featureLevel, ...o })),
         getPreferredCanvasFormat: () => 'rgba8unorm',
         wgslLanguageFeatures: new Set<string>(),
       }),

@@ -42,7 +42,8 @@ export function maxPoolSpec(g: Pool2dGeometry, argmax: boolean): KernelSpec {
   const [ih, iw, close] = windowLoops(e, g, hs, ws);
   const cell = e.let('cell', affine(0, [[ih, g.inW], [iw, 1]]));
   const v = e.let('v', `x[${base} + ${cell}]`);
-  e.line(`if (at < 0 || ${v} > m) { m = ${v}; at = ${cell}; }`).line(close);
+  // The first NaN of a window wins and stays (m !== m then fails every later test).
+  e.line(`if (at < 0 || ${v} > m || (${v} !== ${v} && m === m)) { m = ${v}; at = ${cell}; }`).line(close);
   const name = argmax ? 'maxPool2dBackward' : 'maxPool2d';
   return { name, key: `${name}:${argmax ? 'argmax' : 'max'}:${geomKey(g)}`, source: e.source(['x'], argmax ? 'at' : 'm'), outSize: g.batch * g.channels * g.outH * g.outW, dynamic: false };
 }

@@ -10,15 +10,34 @@ const FEW_OUTPUTS = 1024;
 
 /** The fold's identity: what an empty reduction returns (passed at run time as p[0]). */
 export function reduceIdentity(op: ReduceOp): number {
-  return op === 'sum' ? 0 : op === 'max' ? -Infinity : Infinity;
+  return op === 'sum' || op === 'mean' ? 0 : op === 'max' ? -Infinity : Infinity;
 }
 
+/**
+ * One fold step into `acc`. A mean adds v · p[1] (p[1] = 1/count), so finite inputs cannot
+ * overflow the float32 accumulator; a NaN replaces the running max/min and stays.
+ */
 function foldLine(op: ReduceOp, v: string): string {
   switch (op) {
-    case 'sum': return `acc = acc + ${v};`;
-    case 'max': return `if (${v} > acc) { acc = ${v}; }`;
-    case 'min': return `if (${v} < acc) { acc = ${v}; }`;
+    case 'sum': return compensated(v);
+    case 'mean': return compensated(`${v} * p[1]`);
+    case 'max': return `if (${v} > acc || ${v} !== ${v}) { acc = ${v}; }`;
+    case 'min': return `if (${v} < acc || ${v} !== ${v}) { acc = ${v}; }`;
   }
+}
+
+/**
+ * Neumaier's compensated sum: `comp` collects what each float32 addition to `acc` rounds away,
+ * so a sum with cancellation (1e8 + 1 − 1e8 …) keeps the small terms, as the float64
+ * accumulators of the cpu and wasm backends do.
+ */
+function compensated(v: string): string {
+  return [
+    `const u = ${v};`,
+    'const t = acc + u;',
+    'if (Math.abs(acc) >= Math.abs(u)) { comp = comp + ((acc - t) + u); } else { comp = comp + ((u - t) + acc); }',
+    'acc = t;',
+  ].join('\n');
 }
 
 /**
@@ -31,7 +50,7 @@ export function reduceSpec(op: ReduceOp, g: ReduceGeometry, chunks = 1): KernelS
   const i = e.let('i', 'this.thread.x');
   const [o, c] = chunks > 1 ? e.divmod(i, chunks) : [i, '0'];
   const base = e.viewOffset(g.outer, o);
-  e.line('let acc = p[0];');
+  e.line('let acc = p[0];').line('let comp = 0;');
   const dims = g.inner.dims;
   const strides = g.inner.strides;
   const loops: [string, number][] = [];
@@ -54,7 +73,10 @@ export function reduceSpec(op: ReduceOp, g: ReduceGeometry, chunks = 1): KernelS
   const v = e.let('v', `x[${affine(0, [[base, 1], ...loops])}]`);
   e.line(foldLine(op, v)).line(close);
   const key = `reduce:${op}:${viewKey(g.outer)}:${viewKey(g.inner)}:${chunks}`;
-  return { name: `reduce(${op})`, key, source: e.source(['x', 'p'], 'acc'), outSize: g.outSize * chunks, dynamic: false };
+  // An infinite term makes comp NaN (∞ − ∞): then the plain sum is the answer.
+  if (op === 'sum' || op === 'mean') e.line('const total = Math.abs(acc) <= 3.4028234e38 ? acc + comp : acc;');
+  const result = op === 'sum' || op === 'mean' ? 'total' : 'acc';
+  return { name: `reduce(${op})`, key, source: e.source(['x', 'p'], result), outSize: g.outSize * chunks, dynamic: false };
 }
 
 /**

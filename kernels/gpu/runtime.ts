@@ -1,82 +1,80 @@
-// The gpu backend's runtime: device-resident storages, one ordered launch queue, and a bounded cache of compiled gpu.js kernels.
+// The gpu backend's runtime: device-resident storages and their accounting, launched through the launch queue (queue.ts) from the kernel cache (kernels.ts).
 
 import { CondgradError } from '../../core/errors.js';
-import type { MemoryStats, Storage } from '../../core/backend.js';
-import { MAX_EXACT_INDEX, type KernelSpec } from './codegen.js';
-import type { BufferResult, GpuDeviceLike, GpuInstance, GpuJsModule, KernelFunction } from './gpujs.js';
+import type { MemoryStats } from '../../core/backend.js';
+import type { KernelSpec } from './codegen.js';
+import type { GpuDevice, GpuInstance, GpuJsModule, RawBuffer } from './gpujs.js';
+import { dispatchShape, KernelCache, type Compiled } from './kernels.js';
+import { LaunchQueue, type KernelTime } from './queue.js';
+import { checkStorage, GpuStorage, MemoryAccount, type Cell } from './storage.js';
 
-const noop = (): void => undefined;
+export { GpuStorage };
 
-/**
- * A float32 buffer on the device. `ready` settles to the gpu.js buffer handle once the kernel
- * that produces it has been submitted (null for empty storages); kernels chain on it without
- * waiting for the device, and only `read()` waits for results.
- */
-export class GpuStorage implements Storage {
-  readonly dtype = 'float32' as const;
-  disposed = false;
-  constructor(
-    readonly owner: GpuRuntime,
-    readonly size: number,
-    readonly ready: Promise<BufferResult | null>,
-  ) {}
-}
-
-interface CacheEntry {
-  readonly fn: KernelFunction;
-  /** Set once the first run has been checked (mode, generated loops). */
-  checked: boolean;
-}
+/** Host parameter arrays kept on the device, by content. */
+const HOST_PARAMS = 256;
 
 /**
- * Runs kernels in call order. Every device action (launch, read, free) is a step of one
- * promise chain, so a buffer is freed only after every launch that reads it was submitted,
- * and the synchronous Backend API never blocks on the device.
+ * Runs kernels in call order. A launch whose kernel is compiled and checked is recorded at once
+ * (queue.ts); a first launch compiles it and runs it in a validation error scope, and every
+ * action after it waits its turn, so the synchronous Backend API never blocks on the device.
  */
 export class GpuRuntime {
-  private tail: Promise<void> = Promise.resolve();
-  private readonly cache = new Map<string, CacheEntry>();
+  private readonly queue = new LaunchQueue();
+  private readonly kernels: KernelCache;
+  private readonly hostParams = new Map<string, RawBuffer>();
   private deviceError: string | null = null;
-  private device: GpuDeviceLike | null = null;
+  private device: GpuDevice | null = null;
   private destroyed = false;
-  private allocations = 0;
-  private bytesAllocated = 0;
-  private liveBuffers = 0;
-  private liveBytes = 0;
-  /** Kernels compiled so far (cache misses). */
-  compiled = 0;
-  private readonly registry = new FinalizationRegistry<{ ready: Promise<BufferResult | null>; size: number }>((held) => {
+  private readonly account = new MemoryAccount();
+  private readonly registry = new FinalizationRegistry<{ cell: Cell; size: number }>((held) => {
     if (this.destroyed) return;
-    this.release(held.size);
-    void this.enqueue(() => held.ready.then((h) => h?.delete(), noop));
+    this.account.release(held.size);
+    this.whenIdle(() => this.freeCell(held.cell));
   });
 
   constructor(
     private readonly gpujs: GpuJsModule,
     private readonly gpu: GpuInstance,
-    private readonly maxKernels: number,
-  ) {}
+    maxKernels: number,
+  ) {
+    this.kernels = new KernelCache(gpu, maxKernels, (b) => this.queue.free(b));
+  }
+
+  /** Kernels compiled so far (cache misses). */
+  get compiled(): number {
+    return this.kernels.compiled;
+  }
 
   /**
    * Attaches the device: a kernel's first run is checked in a validation error scope (its error
    * fails that kernel), and any other uncaptured device error fails every later launch and read.
    */
-  watchDevice(device: GpuDeviceLike): void {
+  watchDevice(device: GpuDevice): void {
     this.device = device;
+    this.queue.attach(device);
     device.onuncapturederror = (e) => {
       this.deviceError ??= e.error.message;
     };
   }
 
-  private enqueue<T>(step: () => Promise<T> | T): Promise<T> {
-    const p = this.tail.then(step);
-    this.tail = p.then(noop, noop);
-    return p;
+  private async attach(): Promise<GpuDevice> {
+    if (this.device === null) this.watchDevice((await this.gpujs.WebGPUContext.acquire()).device);
+    return this.device!;
   }
 
-  /** Resolves once every step queued so far has run (launches submitted, frees done). */
+  /** True when an action may run at once (the device is attached and no slow step waits). */
+  private get fast(): boolean {
+    return this.device !== null && this.queue.idle;
+  }
+
+  private whenIdle(step: () => void): void {
+    if (this.fast) step();
+    else void this.queue.later(step);
+  }
+
+  /** Resolves once every action queued so far has run and been submitted to the device. */
   flush(): Promise<void> {
-    return this.tail;
+    return this.queue.flush();
   }
 
   checkAlive(kernel: string): void {
@@ -85,39 +83,12 @@ export class GpuRuntime {
 
   /** Throws unless `s` is a live storage of this runtime with `want` elements (when given). */
   checkStorage(kernel: string, arg: string, s: unknown, want?: number, what?: string): GpuStorage {
-    if (!(s instanceof GpuStorage) || s.owner !== this) {
-      const got = s && typeof s === 'object' && 'dtype' in s ? 'a storage of another backend' : String(s);
-      throw new CondgradError(`gpu.${kernel}`, `${arg} must be a gpu storage of this backend, got ${got}; move tensors between backends explicitly`);
-    }
-    if (s.disposed) throw new CondgradError(`gpu.${kernel}`, `${arg} has been disposed`);
-    if (want !== undefined && s.size !== want) {
-      throw new CondgradError(`gpu.${kernel}`, `${arg} has ${s.size} elements but ${what ?? 'the geometry'} needs ${want}`);
-    }
-    return s;
+    return checkStorage(this, kernel, arg, s, want, what);
   }
 
-  private track(size: number): void {
-    if (size > MAX_EXACT_INDEX) {
-      throw new CondgradError('gpu.alloc', `a buffer of ${size} elements exceeds the ${MAX_EXACT_INDEX} elements the gpu backend indexes exactly`);
-    }
-    this.allocations++;
-    this.bytesAllocated += 4 * size;
-    if (size > 0) {
-      this.liveBuffers++;
-      this.liveBytes += 4 * size;
-    }
-  }
-
-  private release(size: number): void {
-    if (size > 0) {
-      this.liveBuffers--;
-      this.liveBytes -= 4 * size;
-    }
-  }
-
-  private adopt(size: number, ready: Promise<BufferResult | null>): GpuStorage {
-    const s = new GpuStorage(this, size, ready);
-    if (size > 0) this.registry.register(s, { ready, size }, s);
+  private adopt(size: number, cell: Cell): GpuStorage {
+    const s = new GpuStorage(this, size, cell);
+    if (size > 0) this.registry.register(s, { cell, size }, s);
     return s;
   }
 
@@ -127,142 +98,152 @@ export class GpuRuntime {
    */
   launch(spec: KernelSpec, inputs: readonly GpuStorage[], params?: Float32Array): GpuStorage {
     this.checkAlive(spec.name);
-    this.track(spec.outSize);
-    if (spec.outSize === 0) return this.adopt(0, Promise.resolve(null));
-    const readies = inputs.map((s) => s.ready);
-    const ready = this.enqueue(async () => {
-      const handles = await Promise.all(readies);
-      this.checkDevice(spec.name);
-      if (handles.some((h) => h === null)) throw new CondgradError(`gpu.${spec.name}`, 'an input is empty; empty inputs must be handled before launch');
-      const entry = this.kernel(spec);
-      if (spec.dynamic) entry.fn.setOutput([spec.outSize]);
-      return this.run(spec, entry, params ? [...handles, params] : handles);
-    });
-    return this.adopt(spec.outSize, ready);
+    this.account.track(spec.outSize);
+    const cell: Cell = { buffer: null, failed: null };
+    if (spec.outSize === 0) return this.adopt(0, cell);
+    const args = inputs.map((s) => ({ cell: s.cell, size: s.size }));
+    const hit = this.fast ? this.kernels.hit(spec.key) : null;
+    if (hit !== null && hit.checked) this.encode(spec, hit, args, params, cell);
+    else void this.queue.later(() => this.launchSlow(spec, args, params, cell));
+    return this.adopt(spec.outSize, cell);
   }
 
-  /** Calls the kernel; its first run is watched in a validation error scope. */
-  private async run(spec: KernelSpec, entry: CacheEntry, args: unknown[]): Promise<BufferResult> {
-    const scoped = !entry.checked && this.device !== null;
-    if (scoped) this.device!.pushErrorScope('validation');
-    let out: unknown;
-    let failure: string | null = null;
+  /** A first launch: compiles the kernel if needed and runs it once in a validation error scope. */
+  private async launchSlow(spec: KernelSpec, args: readonly { cell: Cell; size: number }[], params: Float32Array | undefined, cell: Cell): Promise<void> {
     try {
-      out = await entry.fn(...args);
-    } catch (e) {
-      failure = (e as Error).message;
-    }
-    if (scoped) {
-      const err = await this.device!.popErrorScope();
-      if (err && failure === null) failure = err.message;
-    }
-    if (failure !== null) {
-      this.evict(spec.key);
-      throw new CondgradError(`gpu.${spec.name}`, `kernel failed: ${failure}`);
-    }
-    return this.own(spec, entry, out);
-  }
-
-  /** Asserts the result came from a webgpu kernel and takes the output buffer from it. */
-  private own(spec: KernelSpec, entry: CacheEntry, out: unknown): BufferResult {
-    const fn = entry.fn;
-    const mode = fn.kernel?.constructor?.mode;
-    if (mode !== 'webgpu' || !(out instanceof this.gpujs.WebGPUBufferResult)) {
-      this.evict(spec.key);
-      throw new CondgradError(`gpu.${spec.name}`, `the kernel ran in mode '${String(mode)}' and returned ${describe(out)}, not a webgpu device buffer; refusing a silent fallback`);
-    }
-    if (!entry.checked) {
-      const src = fn.kernel.compiledSource;
-      if (src && /\bLOOP_MAX\b/.test(src)) {
-        out.delete();
-        this.evict(spec.key);
-        throw new CondgradError(`gpu.${spec.name}`, 'gpu.js emitted a LOOP_MAX-bounded loop; every loop bound must be a literal');
+      const failed = args.find((a) => a.cell.failed !== null);
+      if (failed) {
+        cell.failed = failed.cell.failed;
+        return;
       }
-      entry.checked = true;
+      let c = this.kernels.hit(spec.key);
+      if (c === null) {
+        const standIns: unknown[] = args.map((a) => ({ type: 'WebGPUBuffer', output: [a.size] }));
+        if (params) standIns.push(params);
+        c = await this.kernels.compile(spec, standIns);
+      }
+      await this.attach();
+      if (c.checked) return this.encode(spec, c, args, params, cell);
+      const compiled = c;
+      const err = await this.queue.checked(() => this.encode(spec, compiled, args, params, cell));
+      if (err !== null) {
+        this.kernels.evict(spec.key);
+        this.freeCell(cell);
+        throw new CondgradError(`gpu.${spec.name}`, `kernel failed: ${err}`);
+      }
+      if (cell.failed === null) c.checked = true;
+    } catch (e) {
+      cell.failed ??= e instanceof CondgradError ? e : new CondgradError(`gpu.${spec.name}`, `kernel failed: ${(e as Error).message}`);
     }
-    const h = out;
-    const k = fn.kernel;
-    // The handle, not the kernel, owns the buffer: freeing the storage frees the device memory.
-    if (k.outputBuffer === h.buffer) {
-      h.buffer._refs--;
-      k.outputBuffer = null;
-      k.bindGroupDirty = true;
-    }
-    return h;
   }
 
-  private kernel(spec: KernelSpec): CacheEntry {
-    const hit = this.cache.get(spec.key);
-    if (hit) {
-      this.cache.delete(spec.key);
-      this.cache.set(spec.key, hit);
+  /** Records the dispatch of a compiled kernel, or fails `cell` when an input failed or the device did. */
+  private encode(spec: KernelSpec, c: Compiled, args: readonly { cell: Cell; size: number }[], params: Float32Array | undefined, cell: Cell): void {
+    const failed = args.find((a) => a.cell.failed !== null);
+    if (failed) {
+      cell.failed = failed.cell.failed;
+      return;
+    }
+    if (this.deviceError !== null) {
+      cell.failed = new CondgradError(`gpu.${spec.name}`, `the device reported an error: ${this.deviceError}`);
+      return;
+    }
+    if (args.some((a) => a.cell.buffer === null)) {
+      cell.failed = new CondgradError(`gpu.${spec.name}`, 'an input is empty; empty inputs must be handled before launch');
+      return;
+    }
+    const bufs = args.map((a) => a.cell.buffer!);
+    const sizes = args.map((a) => a.size);
+    if (params) {
+      bufs.push(this.hostParam(params));
+      sizes.push(params.length);
+    }
+    if (bufs.length !== c.arrayArgs) {
+      cell.failed = new CondgradError(`gpu.${spec.name}`, `the kernel binds ${c.arrayArgs} arrays but got ${bufs.length}`);
+      return;
+    }
+    const device = this.device!;
+    const threads = spec.outSize / (spec.components ?? 1);
+    const groups = dispatchShape(threads, device.limits.maxComputeWorkgroupsPerDimension);
+    const uniform = this.kernels.uniform(device, c, threads, sizes, groups.width);
+    const out = this.queue.buffer(spec.outSize);
+    this.queue.dispatch(c, spec.name, uniform, bufs, out, groups);
+    cell.buffer = out;
+  }
+
+  /** A device copy of a small host parameter array, shared by every launch with the same bits. */
+  private hostParam(p: Float32Array): RawBuffer {
+    const key = Array.from(new Uint32Array(p.buffer, p.byteOffset, p.length)).join(',');
+    const hit = this.hostParams.get(key);
+    if (hit !== undefined) {
+      this.hostParams.delete(key);
+      this.hostParams.set(key, hit);
       return hit;
     }
-    const fn = this.gpu.createKernel(spec.source, {
-      output: [spec.outSize], pipeline: true, immutable: true, strictIntegers: true,
-      dynamicOutput: spec.dynamic, dynamicArguments: true, tactic: 'precision',
-    });
-    this.compiled++;
-    const entry: CacheEntry = { fn, checked: false };
-    this.cache.set(spec.key, entry);
-    while (this.cache.size > this.maxKernels) this.evict(this.cache.keys().next().value as string);
-    return entry;
-  }
-
-  private evict(key: string): void {
-    const e = this.cache.get(key);
-    if (!e) return;
-    this.cache.delete(key);
-    e.fn.kernel.destroy();
-  }
-
-  private checkDevice(kernel: string): void {
-    if (this.deviceError !== null) throw new CondgradError(`gpu.${kernel}`, `the device reported an error: ${this.deviceError}`);
+    const b = this.queue.upload(p);
+    this.hostParams.set(key, b);
+    if (this.hostParams.size > HOST_PARAMS) {
+      const [oldKey, old] = this.hostParams.entries().next().value as [string, RawBuffer];
+      this.hostParams.delete(oldKey);
+      this.queue.free(old);
+    }
+    return b;
   }
 
   /** A storage holding a copy of host data (float32 only). */
-  upload(spec: KernelSpec, data: Float32Array): GpuStorage {
-    this.checkAlive(spec.name);
-    const copy = Float32Array.from(data);
-    this.track(copy.length);
-    if (copy.length === 0) return this.adopt(0, Promise.resolve(null));
-    const ready = this.enqueue(async () => {
-      this.checkDevice(spec.name);
-      const entry = this.kernel(spec);
-      entry.fn.setOutput([copy.length]);
-      return this.run(spec, entry, [copy]);
-    });
-    return this.adopt(copy.length, ready);
+  upload(data: Float32Array): GpuStorage {
+    this.checkAlive('fromArray');
+    this.account.track(data.length);
+    const cell: Cell = { buffer: null, failed: null };
+    if (data.length === 0) return this.adopt(0, cell);
+    if (this.device !== null) cell.buffer = this.queue.upload(data);
+    else {
+      const copy = Float32Array.from(data);
+      void this.queue.later(async () => {
+        await this.attach();
+        cell.buffer = this.queue.upload(copy);
+      }).catch((e: unknown) => {
+        cell.failed = new CondgradError('gpu.fromArray', `upload failed: ${(e as Error).message}`);
+      });
+    }
+    return this.adopt(data.length, cell);
   }
 
-  /** Reads a storage back once the work queued before this call has been submitted. */
+  /** Reads a storage back once the work queued before this call has run. */
   read(s: GpuStorage): Promise<Float32Array> {
     this.checkAlive('read');
     this.checkStorage('read', 's', s);
-    const ready = s.ready;
-    const started = this.enqueue(async () => {
-      const h = await ready;
-      this.checkDevice('read');
-      return { p: h === null ? Promise.resolve(new Float32Array(0)) : h.toArray() };
-    });
-    return started.then(async ({ p }) => {
-      const data = await p;
-      this.checkDevice('read');
-      return Float32Array.from(data);
-    });
+    const { cell, size } = s;
+    const go = (): Promise<Float32Array> => {
+      if (cell.failed !== null) return Promise.reject(cell.failed);
+      if (this.deviceError !== null) return Promise.reject(new CondgradError('gpu.read', `the device reported an error: ${this.deviceError}`));
+      if (cell.buffer === null) return Promise.resolve(new Float32Array(0));
+      return this.queue.read(cell.buffer, size).then((data) => {
+        if (this.deviceError !== null) throw new CondgradError('gpu.read', `the device reported an error: ${this.deviceError}`);
+        return data;
+      });
+    };
+    if (this.fast) return go();
+    // The step only starts the read, so later launches need not wait for the mapping.
+    return this.queue.later(() => ({ p: go() })).then(({ p }) => p);
+  }
+
+  private freeCell(cell: Cell): void {
+    if (cell.buffer !== null) this.queue.free(cell.buffer);
+    cell.buffer = null;
   }
 
   dispose(s: GpuStorage): void {
     if (s.disposed || this.destroyed) return;
     s.disposed = true;
     this.registry.unregister(s);
-    this.release(s.size);
-    const ready = s.ready;
-    void this.enqueue(() => ready.then((h) => h?.delete(), noop));
+    this.account.release(s.size);
+    const cell = s.cell;
+    this.whenIdle(() => this.freeCell(cell));
   }
 
   memory(): MemoryStats {
-    return { allocations: this.allocations, bytesAllocated: this.bytesAllocated, liveBuffers: this.liveBuffers, liveBytes: this.liveBytes };
+    return this.account.stats();
   }
 
   /** Storage-buffer arguments one kernel may bind besides its output (the device's per-stage limit minus one). */
@@ -271,12 +252,35 @@ export class GpuRuntime {
   }
 
   cachedKernels(): number {
-    return this.cache.size;
+    return this.kernels.size;
   }
 
-  /** The distinct modes the cached kernels actually ran in (gpu.js's kernel.constructor.mode). */
+  /** The distinct modes the cached kernels compiled in (gpu.js's kernel.constructor.mode). */
   modes(): string[] {
-    return [...new Set([...this.cache.values()].map((e) => e.fn.kernel.constructor.mode))];
+    return this.kernels.modes();
+  }
+
+  /** Command buffers submitted and dispatches recorded so far. */
+  launchStats(): { submits: number; dispatches: number } {
+    return { submits: this.queue.submits, dispatches: this.queue.dispatches };
+  }
+
+  /** Whether the device records timestamp queries. */
+  get timestampQueries(): boolean {
+    return this.device?.features.has('timestamp-query') ?? false;
+  }
+
+  /** Device time per kernel family over `run`, from timestamp queries; null where the device has none. */
+  async profile(run: () => unknown): Promise<Map<string, KernelTime> | null> {
+    await this.flush();
+    if (!this.queue.startTiming()) return null;
+    try {
+      await run();
+    } catch (e) {
+      await this.queue.stopTiming();
+      throw e;
+    }
+    return this.queue.stopTiming();
   }
 
   /** Frees every kernel, waits for the queue, and marks the runtime dead. */
@@ -284,12 +288,10 @@ export class GpuRuntime {
     if (this.destroyed) return;
     await this.flush();
     this.destroyed = true;
-    for (const key of [...this.cache.keys()]) this.evict(key);
+    this.kernels.clear();
+    for (const b of this.hostParams.values()) this.queue.free(b);
+    this.hostParams.clear();
+    this.queue.submit();
     this.gpu.destroy();
   }
-}
-
-function describe(v: unknown): string {
-  if (v === null || v === undefined) return String(v);
-  return v.constructor?.name ?? typeof v;
 }

@@ -19,7 +19,7 @@ import { matmulForward } from '../cpu/matmul.js';
 import { concatForward, gatherView, padForward } from '../cpu/movement.js';
 import * as cpuPool from '../cpu/pool.js';
 import { reduceForward } from '../cpu/reduce.js';
-import { checkConvW, checkConvX, checkConvY, checkIndexable, checkSize, checkView, sameDtype } from './checks.js';
+import { checkConvW, checkConvX, checkConvY, checkIndexable, checkSize, checkView, convOutsideWasm, poolOutsideWasm, sameDtype } from './checks.js';
 import * as conv from './conv.js';
 import * as ops from './ops.js';
 import { WasmRuntime, type RuntimeOptions } from './runtime.js';
@@ -178,7 +178,7 @@ export class WasmBackend implements Backend<WasmStorage> {
     checkConvX('conv2d', x, g);
     checkConvW('conv2d', w, g);
     const out = this.out('conv2d', dtype, g.batch * g.outC * g.outH * g.outW);
-    if (dtype === 'float32') conv.convForward(this.rt, x.ptr, w.ptr, out.ptr, g);
+    if (dtype === 'float32' && convOutsideWasm(g) === null) conv.convForward(this.rt, x.ptr, w.ptr, out.ptr, g);
     else cpuConv.conv2dForward(x.data, w.data, out.data, g);
     return out;
   }
@@ -188,7 +188,7 @@ export class WasmBackend implements Backend<WasmStorage> {
     checkConvY(k, dy, g);
     checkConvW(k, w, g);
     const out = this.out(k, dtype, g.batch * g.inC * g.inH * g.inW);
-    if (dtype === 'float32') conv.convBackwardInput(this.rt, dy.ptr, w.ptr, out.ptr, g);
+    if (dtype === 'float32' && convOutsideWasm(g) === null) conv.convBackwardInput(this.rt, dy.ptr, w.ptr, out.ptr, g);
     else cpuConv.conv2dBackwardInput(dy.data, w.data, out.data, g);
     return out;
   }
@@ -198,7 +198,7 @@ export class WasmBackend implements Backend<WasmStorage> {
     checkConvX(k, x, g);
     checkConvY(k, dy, g);
     const out = this.out(k, dtype, g.weightSize * (g.perSampleWeights ? g.batch : 1));
-    if (dtype === 'float32') conv.convBackwardFilter(this.rt, x.ptr, dy.ptr, out.ptr, g);
+    if (dtype === 'float32' && convOutsideWasm(g) === null) conv.convBackwardFilter(this.rt, x.ptr, dy.ptr, out.ptr, g);
     else cpuConv.conv2dBackwardFilter(x.data, dy.data, out.data, g);
     return out;
   }
@@ -211,7 +211,7 @@ export class WasmBackend implements Backend<WasmStorage> {
     if (x) checkSize(kernel, 'x', x, inN, 'the pool input');
     if (dy) checkSize(kernel, 'dy', dy, outN, 'the pool output');
     const out = this.out(kernel, dtype, kernel.endsWith('Backward') ? inN : outN);
-    if (dtype === 'float32') {
+    if (dtype === 'float32' && poolOutsideWasm(g) === null) {
       const name = ({ maxPool2d: 'maxPoolForward', maxPool2dBackward: 'maxPoolBackward', avgPool2d: 'avgPoolForward', avgPool2dBackward: 'avgPoolBackward' } as const)[kernel];
       ops.pool(this.rt, name, x ? x.ptr : 0, dy ? dy.ptr : 0, out.ptr, g);
     } else if (kernel === 'maxPool2d') cpuPool.maxPool2dForward(x!.data, out.data, g);

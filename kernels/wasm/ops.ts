@@ -10,7 +10,7 @@ import {
   M_A, M_ABATCH, M_ACS, M_ARS, M_B, M_BBATCH, M_BCS, M_BRS, M_C, M_K, M_M, M_N, M_NBLK,
   M_NC, M_SCRATCH, M_SLOTS, OP_ADD, OP_DIV, OP_EQ, OP_GT, OP_MAX, OP_MIN, OP_MUL, OP_SUB,
   P_DY, P_INCLPAD, P_INH, P_INW, P_KH, P_KW, P_OUTH, P_OUTW, P_PADL, P_PADT, P_SH, P_SLOTS,
-  P_SW, P_X, P_Y, R_I0, R_MAX, R_MIN, R_MODE, R_O0, R_OP, R_SI0, R_SLOTS, R_SO0, R_SUM, R_X, R_Y,
+  P_SW, P_X, P_Y, R_DIV, R_I0, R_MAX, R_MEAN, R_MIN, R_MODE, R_O0, R_OP, R_SCRATCH, R_SI0, R_SLOTS, R_SO0, R_SUM, R_X, R_Y,
   U_ABS, U_AFFINE, U_CLAMP, U_NEG, U_RELU, U_RELU6, U_SQRT, U_SQUARE,
 } from './assembly/layout.js';
 import type { WasmRuntime } from './runtime.js';
@@ -152,7 +152,7 @@ export function reluBackward(rt: WasmRuntime, x: number, dy: number, dx: number,
   elementRange(rt, 'reluBackward', s, [0, 0], n);
 }
 
-/** Sum/max/min reduction (float32). Returns false when the views do not fit the two wasm modes. */
+/** Sum/mean/max/min reduction (float32; sums and means accumulate in f64). Returns false when the views do not fit the two wasm modes. */
 export function reduce(rt: WasmRuntime, x: number, y: number, op: ReduceOp, g: ReduceGeometry): boolean {
   const o = g.outer, r = g.inner;
   if (o.dims.length > 3 || r.dims.length > 3 || g.outSize === 0 || g.reduceSize === 0) return false;
@@ -161,7 +161,8 @@ export function reduce(rt: WasmRuntime, x: number, y: number, op: ReduceOp, g: R
   const mode = innerLast === 1 || r.dims.length === 0 ? 0 : outerLast === 1 ? 1 : -1;
   if (mode < 0) return false;
   const s = new Int32Array(R_SLOTS);
-  s[R_OP] = op === 'sum' ? R_SUM : op === 'max' ? R_MAX : R_MIN;
+  s[R_OP] = op === 'sum' ? R_SUM : op === 'mean' ? R_MEAN : op === 'max' ? R_MAX : R_MIN;
+  s[R_DIV] = op === 'mean' ? g.reduceSize : 1;
   s[R_MODE] = mode; s[R_X] = x + 4 * (o.offset + r.offset); s[R_Y] = y;
   for (let d = 0; d < 3; d++) {
     const so = d - (3 - o.dims.length), si = d - (3 - r.dims.length);
@@ -171,7 +172,11 @@ export function reduce(rt: WasmRuntime, x: number, y: number, op: ReduceOp, g: R
   if (mode === 0 && r.dims.length === 0) s[R_SI0 + 2] = 1;
   const items = mode === 0 ? g.outSize : s[R_O0] * s[R_O0 + 1];
   const slices = rt.slicesFor(items, g.outSize * g.reduceSize, MIN_ELEMS_PER_THREAD);
-  for (let t = 0; t < slices; t++) rt.setArgs(t, s);
+  const sc = mode === 1 && (op === 'sum' || op === 'mean') ? rt.scratch(8 * s[R_O0 + 2], slices) : null;
+  for (let t = 0; t < slices; t++) {
+    if (sc !== null) s[R_SCRATCH] = sc.base + t * sc.stride;
+    rt.setArgs(t, s);
+  }
   rt.runClaimed('reduce', slices, items);
   return true;
 }

@@ -1,6 +1,6 @@
 // In-memory image classification datasets: images [N, C, H, W] as one float32 array plus int labels, and index subsets.
 
-import { CondgradError, fmtShape } from '../../core/errors.js';
+import { CondgradError, fmtShape, describeValue } from '../../core/errors.js';
 
 /** N images of shape [C, H, W] stored row-major in one Float32Array, with integer labels in [0, numClasses). */
 export interface ImageDataset {
@@ -16,6 +16,11 @@ export interface ImageDataset {
 
 /** Checks sizes and label range; returns the dataset. */
 export function checkDataset(op: string, d: ImageDataset): ImageDataset {
+  const o = d as Partial<ImageDataset> | null;
+  if (o === null || typeof o !== 'object' || !Array.isArray(o.imageShape) || o.imageShape.length !== 3 || !ArrayBuffer.isView(o.images)
+    || !ArrayBuffer.isView(o.labels) || typeof o.length !== 'number') {
+    throw new CondgradError(op, `dataset must be { images, labels, length, imageShape: [C, H, W] }, got ${describeValue(d)}`);
+  }
   const [C, H, W] = d.imageShape;
   if (d.images.length !== d.length * C * H * W) {
     throw new CondgradError(op, `images has ${d.images.length} values but ${d.length} images of ${fmtShape(d.imageShape)} need ${d.length * C * H * W}`);
@@ -29,6 +34,8 @@ export function checkDataset(op: string, d: ImageDataset): ImageDataset {
 
 /** The images at `indices` (copied), in that order. */
 export function subset(d: ImageDataset, indices: ArrayLike<number>): ImageDataset {
+  checkDataset('subset', d);
+  if (indices === null || typeof indices !== 'object' || typeof indices.length !== 'number') throw new CondgradError('subset', `indices must be an array of image indices, got ${describeValue(indices)}`);
   const per = d.imageShape[0] * d.imageShape[1] * d.imageShape[2];
   const images = new Float32Array(indices.length * per);
   const labels = new Int32Array(indices.length);

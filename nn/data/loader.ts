@@ -1,6 +1,6 @@
 // DataLoader: seeded per-epoch shuffling, batching, random-shift augmentation and optional mixup, all on the host.
 
-import { CondgradError, fmtShape } from '../../core/errors.js';
+import { CondgradError, fmtShape, checkOptions, describeValue } from '../../core/errors.js';
 import { Rng } from '../../core/random.js';
 import { tensor, type CreateOptions } from '../../core/creation.js';
 import type { Tensor } from '../../core/tensor.js';
@@ -76,6 +76,7 @@ export class DataLoader {
 
   constructor(dataset: ImageDataset, opts: DataLoaderOptions = {}) {
     const op = 'DataLoader';
+    opts = checkOptions(op, opts);
     this.dataset = checkDataset(op, dataset);
     this.batchSize = opts.batchSize ?? 64;
     this.shuffle = opts.shuffle ?? true;
@@ -138,5 +139,8 @@ export class DataLoader {
 
 /** The batch's images as a [B, C, H, W] tensor (float32 unless opts.dtype says otherwise). */
 export function batchImages(batch: Batch, opts: CreateOptions = {}): Tensor {
+  if (batch === null || typeof batch !== 'object' || !ArrayBuffer.isView(batch.images) || !Array.isArray(batch.shape)) {
+    throw new CondgradError('batchImages', `batch must be a Batch from a DataLoader, got ${describeValue(batch)}`);
+  }
   return tensor(batch.images, batch.shape, opts);
 }

@@ -1,6 +1,6 @@
 // Mixup: Beta(α, α) mixing weights, batch mixing on the host, and the two-label cross-entropy it trains with.
 
-import { CondgradError, fmtShape } from '../../core/errors.js';
+import { CondgradError, fmtShape, checkTensor } from '../../core/errors.js';
 import type { Rng } from '../../core/random.js';
 import type { Tensor } from '../../core/tensor.js';
 import { add, affine } from '../../ops/arithmetic.js';
@@ -62,6 +62,7 @@ export function mixBatch(rng: Rng, alpha: number, images: Float32Array, labels: 
  * logits: [B, C]; labelsA, labelsB: B class indices; λ in [0, 1] → scalar.
  */
 export function mixupCrossEntropy(logits: Tensor, labelsA: Int32Array | readonly number[], labelsB: Int32Array | readonly number[], lambda: number, opts: CrossEntropyOptions = {}): Tensor {
+  checkTensor('mixupCrossEntropy', 'logits', logits);
   if (typeof lambda !== 'number' || !(lambda >= 0 && lambda <= 1)) {
     throw new CondgradError('mixupCrossEntropy', `lambda must be in [0, 1], got ${String(lambda)} (logits ${fmtShape(logits.shape)})`);
   }

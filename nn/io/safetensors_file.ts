@@ -2,7 +2,7 @@
 
 import { readFileRaw } from '../../core/platform/files.js';
 import type { Tensor } from '../../core/tensor.js';
-import { writeFileAtomic } from '../checkpoint.js';
+import { writeFileAtomic } from '../atomic_write.js';
 import type { LoadResult, Module } from '../module.js';
 import { decodeSafetensorsHost, encodeSafetensors, hostToTensors, type DecodeSafetensorsOptions, type NamedTensors } from './safetensors.js';
 import { SafetensorsError } from './safetensors_header.js';

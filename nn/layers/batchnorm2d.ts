@@ -1,6 +1,6 @@
 // BatchNorm2d: per-channel batch normalisation with learned scale/shift and running statistics as buffers.
 
-import { checkFinite, checkInt } from '../../core/errors.js';
+import { checkFinite, checkInt, checkOptions } from '../../core/errors.js';
 import type { Tensor } from '../../core/tensor.js';
 import { batchNorm2d } from '../../ops/norm.js';
 import { constantParam, type InitOptions } from '../init.js';
@@ -31,6 +31,7 @@ export class BatchNorm2d extends Module {
 
   constructor(numFeatures: number, opts: BatchNorm2dLayerOptions = {}) {
     super();
+    opts = checkOptions('BatchNorm2d', opts);
     this.numFeatures = checkInt('BatchNorm2d', 'numFeatures', numFeatures, 1);
     this.eps = checkFinite('BatchNorm2d', 'eps', opts.eps ?? 1e-5);
     this.momentum = checkFinite('BatchNorm2d', 'momentum', opts.momentum ?? 0.1);

@@ -1,6 +1,6 @@
 // Conv2d: the 2-D convolution layer (grouped and dilated), PyTorch's arguments and default init.
 
-import { CondgradError, checkInt } from '../../core/errors.js';
+import { CondgradError, checkInt, checkOptions } from '../../core/errors.js';
 import type { Tensor } from '../../core/tensor.js';
 import { pair, type Conv2dOptions, type Pair, type Padding } from '../../kernels/geometry/conv.js';
 import { conv2d } from '../../ops/conv.js';
@@ -56,6 +56,7 @@ export class Conv2d extends Module {
   constructor(inChannels: number, outChannels: number, kernelSize: Pair, opts: Conv2dLayerOptions = {}) {
     super();
     const op = 'Conv2d';
+    opts = checkOptions(op, opts);
     this.inChannels = checkInt(op, 'inChannels', inChannels, 1);
     this.outChannels = checkInt(op, 'outChannels', outChannels, 1);
     this.kernelSize = kernelPair(op, kernelSize);

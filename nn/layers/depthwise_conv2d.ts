@@ -1,6 +1,6 @@
 // DepthwiseConv2d: one (or `multiplier`) filter per input channel, groups = channels.
 
-import { checkInt } from '../../core/errors.js';
+import { checkInt, checkOptions } from '../../core/errors.js';
 import type { Tensor } from '../../core/tensor.js';
 import type { Conv2dOptions, Pair } from '../../kernels/geometry/conv.js';
 import { depthwiseConv2d } from '../../ops/conv.js';
@@ -29,6 +29,7 @@ export class DepthwiseConv2d extends Module {
   constructor(channels: number, kernelSize: Pair, opts: DepthwiseConv2dOptions = {}) {
     super();
     const op = 'DepthwiseConv2d';
+    opts = checkOptions(op, opts);
     this.channels = checkInt(op, 'channels', channels, 1);
     this.multiplier = checkInt(op, 'multiplier', opts.multiplier ?? 1, 1);
     this.kernelSize = kernelPair(op, kernelSize);

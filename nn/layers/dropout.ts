@@ -1,6 +1,6 @@
 // Dropout: zeroes activations with probability p in training (scaling the rest by 1/(1−p)); identity in eval.
 
-import { CondgradError } from '../../core/errors.js';
+import { CondgradError, checkOptions } from '../../core/errors.js';
 import { Rng, defaultRng } from '../../core/random.js';
 import type { Tensor } from '../../core/tensor.js';
 import { dropout } from '../../ops/dropout.js';
@@ -19,6 +19,7 @@ export class Dropout extends Module {
 
   constructor(p = 0.5, opts: DropoutLayerOptions = {}) {
     super();
+    opts = checkOptions('Dropout', opts);
     if (typeof p !== 'number' || !(p >= 0 && p < 1)) throw new CondgradError('Dropout', `p must be in [0, 1), got ${String(p)}`);
     this.p = p;
     this.rng = opts.rng ?? (opts.seed !== undefined ? new Rng(opts.seed) : defaultRng());

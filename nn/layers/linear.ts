@@ -1,6 +1,6 @@
 // Linear: the fully connected layer y = x Wᵀ + b, with PyTorch's default init.
 
-import { CondgradError, checkInt, fmtShape } from '../../core/errors.js';
+import { CondgradError, checkInt, fmtShape, checkOptions, checkTensor } from '../../core/errors.js';
 import type { Tensor } from '../../core/tensor.js';
 import { add } from '../../ops/arithmetic.js';
 import { matmul } from '../../ops/matmul.js';
@@ -23,6 +23,7 @@ export class Linear extends Module {
 
   constructor(inFeatures: number, outFeatures: number, opts: LinearOptions = {}) {
     super();
+    opts = checkOptions('Linear', opts);
     this.inFeatures = checkInt('Linear', 'inFeatures', inFeatures, 1);
     this.outFeatures = checkInt('Linear', 'outFeatures', outFeatures, 1);
     const rng = initRng(opts);
@@ -31,6 +32,7 @@ export class Linear extends Module {
   }
 
   override forward(x: Tensor): Tensor {
+    checkTensor('Linear', 'x', x);
     if (x.rank < 1 || x.shape[x.rank - 1] !== this.inFeatures) {
       throw new CondgradError('Linear', `x must be [..., ${this.inFeatures}], got ${fmtShape(x.shape)}`);
     }

@@ -1,5 +1,6 @@
 // Pooling layers: MaxPool2d, AvgPool2d and GlobalAvgPool2d.
 
+import { checkOptions } from '../../core/errors.js';
 import type { Tensor } from '../../core/tensor.js';
 import type { Pair, Padding } from '../../kernels/geometry/conv.js';
 import { avgPool2d, globalAvgPool2d, maxPool2d } from '../../ops/pool.js';
@@ -20,6 +21,7 @@ export class MaxPool2d extends Module {
 
   constructor(kernelSize: Pair, opts: PoolLayerOptions = {}) {
     super();
+    opts = checkOptions('MaxPool2d', opts);
     this.kernelSize = kernelPair('MaxPool2d', kernelSize);
     this.opts = Object.freeze({ stride: opts.stride, padding: opts.padding });
   }
@@ -45,6 +47,7 @@ export class AvgPool2d extends Module {
 
   constructor(kernelSize: Pair, opts: AvgPoolLayerOptions = {}) {
     super();
+    opts = checkOptions('AvgPool2d', opts);
     this.kernelSize = kernelPair('AvgPool2d', kernelSize);
     this.opts = Object.freeze({ stride: opts.stride, padding: opts.padding, countIncludePad: opts.countIncludePad });
   }

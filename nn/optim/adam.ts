@@ -1,6 +1,6 @@
 // Adam with L2 weight decay and AdamW with decoupled weight decay (PyTorch's torch.optim.Adam / AdamW).
 
-import { CondgradError } from '../../core/errors.js';
+import { CondgradError, checkOptions } from '../../core/errors.js';
 import type { Tensor } from '../../core/tensor.js';
 import { add, affine, div, sqrt, square } from '../../ops/arithmetic.js';
 import { checkHyper, Optimizer, type Hyper } from './optimizer.js';
@@ -27,7 +27,7 @@ class AdamBase extends Optimizer {
   weightDecay = 0;
 
   constructor(name: 'Adam' | 'AdamW', params: Iterable<Tensor>, opts: AdamOptions, defaultWd: number) {
-    super(name, params, opts.lr ?? 1e-3);
+    super(name, params, checkOptions(name, opts).lr ?? 1e-3);
     this.kind = name === 'Adam' ? 'adam' : 'adamw';
     const betas = opts.betas ?? [0.9, 0.999];
     if (!Array.isArray(betas) || betas.length !== 2) throw new CondgradError(name, `betas must be [beta1, beta2], got ${JSON.stringify(betas)}`);

@@ -1,6 +1,6 @@
 // The optimizer base: parameter list, per-parameter state tensors kept on the parameters' backend, zeroGrad, and state dicts.
 
-import { CondgradError, fmtShape } from '../../core/errors.js';
+import { CondgradError, fmtShape, describeValue } from '../../core/errors.js';
 import { noGrad } from '../../core/engine.js';
 import { keep, tidy } from '../../core/scope.js';
 import { Tensor } from '../../core/tensor.js';
@@ -41,12 +41,19 @@ export abstract class Optimizer {
   abstract readonly kind: string;
 
   constructor(op: string, params: Iterable<Tensor>, lr: number) {
+    if (params === null || typeof params !== 'object' || typeof (params as { [Symbol.iterator]?: unknown })[Symbol.iterator] !== 'function') {
+      throw new CondgradError(op, `params must be an iterable of tensors (model.parameters()), got ${describeValue(params)}`);
+    }
     const ps = [...params];
     if (ps.length === 0) throw new CondgradError(op, 'params is empty: pass model.parameters()');
     const seen = new Set<Tensor>();
     ps.forEach((p, i) => {
       if (!(p instanceof Tensor)) throw new CondgradError(op, `params[${i}] must be a Tensor, got ${typeof p}`);
       if (seen.has(p)) throw new CondgradError(op, `params[${i}] ${fmtShape(p.shape)} appears twice`);
+      if (p.node !== null) {
+        throw new CondgradError(op, `params[${i}] ${fmtShape(p.shape)} is not a leaf (it was computed by '${p.node.opName}'): an optimizer updates leaf tensors; pass model.parameters() or a detach()ed copy`);
+      }
+      if (p.isDisposed) throw new CondgradError(op, `params[${i}] ${fmtShape(p.shape)} was disposed`);
       seen.add(p);
     });
     this.params = ps;
@@ -127,21 +134,28 @@ export abstract class Optimizer {
 
   /**
    * Restores a state from stateDict() (copying the buffers onto the parameters' backend). The
-   * kind, parameter count and every buffer shape must match; hyperparameters are taken from `sd`.
+   * kind, parameter count, step counts, hyperparameters and every buffer's name, shape and dtype
+   * are all checked first: on any failure the optimizer is left exactly as it was.
    */
   loadStateDict(sd: OptimizerState): void {
     const op = `${this.kind}.loadStateDict`;
-    if (sd === null || typeof sd !== 'object' || sd.meta === undefined) throw new CondgradError(op, 'state must be an object from stateDict()');
+    if (sd === null || typeof sd !== 'object' || sd.meta === null || typeof sd.meta !== 'object') throw new CondgradError(op, 'state must be an object from stateDict()');
     const { meta } = sd;
-    if (meta.kind !== this.kind) throw new CondgradError(op, `state is for optimizer '${meta.kind}', this is '${this.kind}'`);
+    if (meta.kind !== this.kind) throw new CondgradError(op, `state is for optimizer '${String(meta.kind)}', this is '${this.kind}'`);
     if (!Array.isArray(meta.steps) || meta.steps.length !== this.params.length) {
-      throw new CondgradError(op, `state has ${meta.steps?.length} parameters, this optimizer has ${this.params.length}`);
+      throw new CondgradError(op, `state has step counts for ${Array.isArray(meta.steps) ? meta.steps.length : 'no'} parameters, this optimizer has ${this.params.length}`);
     }
+    meta.steps.forEach((s, i) => {
+      if (!Number.isSafeInteger(s) || s < 0) throw new CondgradError(op, `steps[${i}] must be a non-negative integer, got ${String(s)}`);
+    });
+    const lr = checkHyper(op, 'lr', meta.lr);
+    if (sd.tensors === null || typeof sd.tensors !== 'object') throw new CondgradError(op, 'state.tensors must be an object of tensors');
     const incoming: Map<string, Tensor>[] = this.params.map(() => new Map<string, Tensor>());
     for (const [key, t] of Object.entries(sd.tensors)) {
       const m = /^(\d+)\.(\w+)$/.exec(key);
       const i = m ? Number(m[1]) : -1;
       if (!m || i >= this.params.length) throw new CondgradError(op, `unexpected state tensor '${key}' (${this.params.length} parameters)`);
+      if (!(t instanceof Tensor) || t.isDisposed) throw new CondgradError(op, `state tensor '${key}' must be a live Tensor`);
       const p = this.params[i];
       if (fmtShape(t.shape) !== fmtShape(p.shape)) {
         throw new CondgradError(op, `state tensor '${key}' has shape ${fmtShape(t.shape)} but params[${i}] has ${fmtShape(p.shape)}`);
@@ -151,8 +165,16 @@ export abstract class Optimizer {
     }
     // Moved first, so a backend that cannot be read synchronously fails before anything changes.
     const onBackend = incoming.map((m, i) => [...m].map(([name, t]) => [name, t, t.backend === this.params[i].backend ? t : t.to(this.params[i].backend)] as const));
-    this.applyHyper(meta.hyper);
-    this.lr = checkHyper(op, 'lr', meta.lr);
+    // applyHyper validates as it sets: on failure, put the previous values back (and drop the moved copies).
+    const previous = this.hyper();
+    try {
+      this.applyHyper(meta.hyper ?? {});
+    } catch (e) {
+      this.applyHyper(previous);
+      for (const list of onBackend) for (const [, t, moved] of list) if (moved !== t) moved.dispose();
+      throw e;
+    }
+    this.lr = lr;
     this.disposeState();
     onBackend.forEach((list, i) => {
       for (const [name, t, moved] of list) {
@@ -160,10 +182,7 @@ export abstract class Optimizer {
         if (moved !== t) moved.dispose();
       }
     });
-    this.steps = meta.steps.map((s, i) => {
-      if (!Number.isInteger(s) || s < 0) throw new CondgradError(op, `steps[${i}] must be a non-negative integer, got ${s}`);
-      return s;
-    });
+    this.steps = [...meta.steps];
   }
 
   /**

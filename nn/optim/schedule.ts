@@ -1,6 +1,6 @@
 // Learning-rate schedules: constant, step decay, cosine, linear warmup and their composition, applied per step or per epoch.
 
-import { CondgradError } from '../../core/errors.js';
+import { CondgradError, checkOptions, describeValue, isList } from '../../core/errors.js';
 import type { Optimizer } from './optimizer.js';
 
 export type ScheduleUnit = 'step' | 'epoch';
@@ -44,6 +44,7 @@ export function constantLR(lr: number, opts: { per?: ScheduleUnit } = {}): LrSch
 /** lr · gamma^⌊t / stepSize⌋ (PyTorch StepLR). */
 export function stepLR(lr: number, opts: { stepSize: number; gamma?: number; per?: ScheduleUnit }): LrSchedule {
   const op = 'stepLR';
+  opts = checkOptions(op, opts);
   pos(op, 'lr', lr, true);
   const stepSize = pos(op, 'stepSize', opts.stepSize);
   if (!Number.isInteger(stepSize)) throw new CondgradError(op, `stepSize must be an integer, got ${stepSize}`);
@@ -54,6 +55,7 @@ export function stepLR(lr: number, opts: { stepSize: number; gamma?: number; per
 /** minLr + (lr − minLr)·(1 + cos(π·min(t, total)/total))/2 (PyTorch CosineAnnealingLR, held at minLr after `total`). */
 export function cosineLR(lr: number, opts: { total: number; minLr?: number; per?: ScheduleUnit }): LrSchedule {
   const op = 'cosineLR';
+  opts = checkOptions(op, opts);
   pos(op, 'lr', lr, true);
   const total = pos(op, 'total', opts.total);
   const minLr = pos(op, 'minLr', opts.minLr ?? 0, true);
@@ -80,6 +82,7 @@ export function linearWarmupLR(lr: number, opts: { warmup: number; startFactor?:
  */
 export function sequentialLR(schedules: readonly LrSchedule[], milestones: readonly number[]): LrSchedule {
   const op = 'sequentialLR';
+  if (!isList(schedules) || !isList(milestones)) throw new CondgradError(op, `schedules and milestones must be arrays, got ${describeValue(schedules)} and ${describeValue(milestones)}`);
   if (schedules.length === 0 || milestones.length !== schedules.length - 1) {
     throw new CondgradError(op, `needs k schedules and k−1 milestones, got ${schedules.length} and ${milestones.length}`);
   }
@@ -99,6 +102,7 @@ export function sequentialLR(schedules: readonly LrSchedule[], milestones: reado
 
 /** Linear warmup over `warmup` units, then cosine decay to minLr by `total` (counted from 0). */
 export function warmupCosineLR(lr: number, opts: { warmup: number; total: number; minLr?: number; startFactor?: number; per?: ScheduleUnit }): LrSchedule {
+  opts = checkOptions('warmupCosineLR', opts);
   const per = opts.per ?? 'step';
   if (!(opts.total > opts.warmup)) throw new CondgradError('warmupCosineLR', `total (${opts.total}) must exceed warmup (${opts.warmup})`);
   return sequentialLR([
@@ -114,6 +118,8 @@ export function scheduleIndex(s: LrSchedule, epoch: number, globalStep: number):
 
 /** Sets opt.lr from the schedule for this epoch / global step; returns the lr. */
 export function applySchedule(opt: Optimizer, s: LrSchedule, epoch: number, globalStep: number): number {
+  if (opt === null || typeof opt !== 'object' || !('lr' in opt)) throw new CondgradError('applySchedule', `opt must be an Optimizer, got ${describeValue(opt)}`);
+  if (s === null || typeof s !== 'object' || typeof s.at !== 'function') throw new CondgradError('applySchedule', `schedule must be an LrSchedule (constantLR, cosineLR, ...), got ${describeValue(s)}`);
   opt.lr = s.at(scheduleIndex(s, epoch, globalStep));
   return opt.lr;
 }

@@ -1,6 +1,6 @@
 // Stochastic gradient descent with momentum, dampening, Nesterov momentum and L2 weight decay (PyTorch's torch.optim.SGD).
 
-import { CondgradError } from '../../core/errors.js';
+import { CondgradError, checkOptions } from '../../core/errors.js';
 import type { Tensor } from '../../core/tensor.js';
 import { add, affine } from '../../ops/arithmetic.js';
 import { checkHyper, Optimizer, type Hyper } from './optimizer.js';
@@ -27,7 +27,7 @@ export class SGD extends Optimizer {
   weightDecay = 0;
 
   constructor(params: Iterable<Tensor>, opts: SGDOptions = {}) {
-    super('SGD', params, opts.lr ?? 0.01);
+    super('SGD', params, checkOptions('SGD', opts).lr ?? 0.01);
     this.applyHyper({ momentum: opts.momentum ?? 0, dampening: opts.dampening ?? 0, nesterov: opts.nesterov ?? false, weightDecay: opts.weightDecay ?? 0 });
   }
 

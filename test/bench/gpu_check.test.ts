@@ -63,8 +63,9 @@ describe('gpu check: pure pieces', () => {
     expect(fb).to.be.greaterThan(0);
   });
 
-  it('speedCases: N8 C64 32x32 O64, depthwise N8 C128 32x32, N32 C64 32x32 O64', () => {
-    expect(speedCases(false).map((s) => `${s.shape.name} B=${s.batch}`)).to.deep.equal(['conv3x3 C64 32x32 O64 B=8', 'dw3x3 C128 32x32 B=8', 'conv3x3 C64 32x32 O64 B=32']);
+  it('speedCases: the four H200 table rows (and depthwise N8): conv3x3 B8/B32, dw3x3 C128 B32, conv1x1 C128 16x16 B32', () => {
+    expect(speedCases(false).map((s) => `${s.shape.name} B=${s.batch}`)).to.deep.equal(['conv3x3 C64 32x32 O64 B=8', 'dw3x3 C128 32x32 B=8',
+      'conv1x1 C128 16x16 O128 B=32', 'dw3x3 C128 32x32 B=32', 'conv3x3 C64 32x32 O64 B=32']);
   });
 
   it('crossCheck of the cpu backend against itself: small cases, every kernel family, zero error', async () => {

@@ -16,6 +16,8 @@ export interface FuzzCase {
   readonly tol: number;
   /** Leaves created by run() that require grad, for the gradient sanity check. */
   readonly leaves: Tensor[];
+  /** NaN inputs on purpose: a NaN in the reference must be a NaN in the result (and only there). */
+  readonly nanOk?: boolean;
 }
 
 export interface FuzzContext {

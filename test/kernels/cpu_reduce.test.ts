@@ -12,7 +12,7 @@ import { mulberry32, randArray } from '../helpers/rng.js';
 function naiveReduce(x: ArrayLike<number>, shape: readonly number[], axes: readonly number[], op: ReduceOp): Float64Array {
   const keptDims = shape.map((d, i) => (axes.includes(i) ? 1 : d));
   const outSize = keptDims.reduce((a, d) => a * d, 1);
-  const out = new Float64Array(outSize).fill(op === 'sum' ? 0 : op === 'max' ? -Infinity : Infinity);
+  const out = new Float64Array(outSize).fill(op === 'sum' || op === 'mean' ? 0 : op === 'max' ? -Infinity : Infinity);
   const n = shape.reduce((a, d) => a * d, 1);
   for (let i = 0; i < n; i++) {
     let rem = i;
@@ -24,8 +24,9 @@ function naiveReduce(x: ArrayLike<number>, shape: readonly number[], axes: reado
       if (!axes.includes(d)) { o += id * mul; mul *= shape[d]; }
     }
     const v = x[i];
-    out[o] = op === 'sum' ? out[o] + v : op === 'max' ? Math.max(out[o], v) : Math.min(out[o], v);
+    out[o] = op === 'sum' || op === 'mean' ? out[o] + v : op === 'max' ? Math.max(out[o], v) : Math.min(out[o], v);
   }
+  if (op === 'mean') for (let o = 0; o < outSize; o++) out[o] /= n / outSize;
   return out;
 }
 
@@ -38,7 +39,7 @@ describe('cpu reduce vs naive multi-index fold', () => {
     [[7, 9], 0], [[7, 9], 1], [[1, 5, 1], 1], [[4, 1, 3], [0, 1]], [[6], 0], [[3, 1, 1, 2], [1, 2]],
   ];
   cases.forEach(([shape, axes], ci) => {
-    for (const op of ['sum', 'max', 'min'] as const) {
+    for (const op of ['sum', 'mean', 'max', 'min'] as const) {
       const dtype: DType = ci % 2 === 0 ? 'float32' : 'float64';
       it(`${op} x=[${shape}] axes=${JSON.stringify(axes)} ${dtype}`, () => {
         const g = reduceGeometry('reduce', shape, axes);

@@ -121,31 +121,40 @@ describeGpu('gpu backend plumbing', (gpu) => {
   it('bounds the kernel cache: 6 distinct kernels through a cache of 2 still compute, evicted ones recompile', async () => {
     const gj = await loadGpuJs();
     const rt = new GpuRuntime(gj, new gj.GPU({ mode: 'webgpu' }), 2);
-    const x = rt.upload({ name: 'fromArray', key: 'fromArray', source: 'function (a) {\nreturn a[this.thread.x];\n}', outSize: 3, dynamic: true }, new Float32Array([1, -2, 3]));
+    const x = rt.upload(new Float32Array([1, -2, 3]));
     const ops = [{ name: 'neg' }, { name: 'abs' }, { name: 'square' }, { name: 'relu' }, { name: 'sign' }, { name: 'neg' }] as const;
     const outs: Storage[] = ops.map((op) => rt.launch(unarySpec(op, 3), [x], new Float32Array(4)));
     const got = await Promise.all(outs.map((s) => rt.read(s)));
     expect(got.map((a) => Array.from(a))).to.deep.equal([[-1, 2, -3], [1, 2, 3], [1, 4, 9], [1, 0, 3], [1, -1, 1], [-1, 2, -3]]);
     expect(rt.cachedKernels()).to.equal(2);
-    expect(rt.compiled).to.equal(7); // fromArray + 5 ops + neg again after its eviction
+    expect(rt.compiled).to.equal(6); // 5 ops + neg again after its eviction (uploads need no kernel)
     await rt.destroy();
   });
 });
 
 describe('gpu runtime refuses a silent fallback (fake gpu.js kernel, no device needed)', () => {
-  it("a kernel that ran in mode 'cpu' and returned a host array fails the storage with a CondgradError", async () => {
+  it("a kernel that compiled in mode 'cpu' fails its storage, and storages computed from it, with a CondgradError", async () => {
     const gj = await loadGpuJs();
+    let destroyed = 0;
     const fakeKernel = Object.assign(async () => new Float32Array([1, 2]), {
-      kernel: { constructor: { mode: 'cpu' }, outputBuffer: null, bindGroupDirty: false, compiledSource: null, destroy: () => undefined },
+      kernel: {
+        constructor: { mode: 'cpu' }, outputBuffer: null, bindGroupDirty: false, compiledSource: null, output: [2], componentCount: 1,
+        paramsLayout: null, computePipeline: null, bindGroupLayout: null, build: async () => undefined, destroy: () => { destroyed++; },
+      },
       setOutput() { return fakeKernel; },
     });
     const fakeGpu = { createKernel: () => fakeKernel, destroy: () => undefined };
     const rt = new GpuRuntime(gj, fakeGpu, 4);
-    const s = rt.upload({ name: 'fromArray', key: 'fromArray', source: '', outSize: 2, dynamic: true }, new Float32Array([1, 2]));
-    let err: unknown = null;
-    await rt.read(s).catch((e: unknown) => { err = e; });
-    expect(err).to.be.instanceOf(CondgradError);
-    expect((err as Error).message).to.match(/gpu\.fromArray: the kernel ran in mode 'cpu' and returned Float32Array, not a webgpu device buffer; refusing a silent fallback/);
+    const s = rt.launch({ name: 'fill', key: 'fill', source: '', outSize: 2, dynamic: true }, [], new Float32Array([1]));
+    const t = rt.launch({ name: 'copy', key: 'copy', source: '', outSize: 2, dynamic: true }, [s]);
+    for (const x of [s, t]) {
+      let err: unknown = null;
+      await rt.read(x).catch((e: unknown) => { err = e; });
+      expect(err).to.be.instanceOf(CondgradError);
+      expect((err as Error).message).to.match(/gpu\.fill: the kernel compiled in mode 'cpu', not to a webgpu compute pipeline; refusing a silent fallback/);
+    }
+    expect(destroyed).to.equal(1);
+    expect(rt.cachedKernels()).to.equal(0);
     await rt.destroy();
   });
 });

@@ -35,7 +35,7 @@ describeGpu('gpu reduce vs cpu', (gpu) => {
     cases.push([shape, rng() < 0.15 ? undefined : axes]);
   }
   cases.forEach(([shape, axes], c) => {
-    const op = (['sum', 'max', 'min'] as const)[c % 3];
+    const op = (['sum', 'max', 'min', 'mean'] as const)[c % 4];
     it(`${op} x=[${shape}] axes=${axes === undefined ? 'all' : `[${axes}]`}`, async () => {
       const geo = reduceGeometry(`reduce(${op})`, shape, axes);
       const x = rand32(rng, sizeOf(shape));
@@ -44,11 +44,23 @@ describeGpu('gpu reduce vs cpu', (gpu) => {
       const xs = g.fromArray(x);
       const y = g.reduce(xs, op, geo);
       const got = await g.read(y);
-      if (op === 'sum') expectClose(got, want, TOL, 'sum');
+      if (op === 'sum' || op === 'mean') expectClose(got, want, TOL, op);
       else expectRel(got, want, 0, 0, op);
       g.dispose(xs);
       g.dispose(y);
     });
+  });
+  it('mean through the chunked two-pass path x=[3000] and x=[5,2000] axes=[1]: partial means then a sum', async () => {
+    for (const [shape, axes] of [[[3000], undefined], [[5, 2000], [1]]] as [number[], number[] | undefined][]) {
+      const geo = reduceGeometry('reduce(mean)', shape, axes);
+      const x = rand32(rng, sizeOf(shape));
+      const g = gpu();
+      const xs = g.fromArray(x);
+      const y = g.reduce(xs, 'mean', geo);
+      expectClose(await g.read(y), cpuBackend.readSync(cpuBackend.reduce(cpuOf(x), 'mean', geo)), TOL, 'mean');
+      g.dispose(xs);
+      g.dispose(y);
+    }
   });
   it('empty reduction x=[3,0] axes=[1]: identities 0, -Infinity, Infinity', async () => {
     const g = gpu();

@@ -85,7 +85,7 @@ for (const threads of WASM_THREADS) {
     }
 
     for (const [shape, axes] of REDUCE) {
-      for (const op of ['sum', 'max', 'min'] as ReduceOp[]) {
+      for (const op of ['sum', 'mean', 'max', 'min'] as ReduceOp[]) {
         it(`reduce ${op} x=[${shape}] axes=${JSON.stringify(axes)}`, () => {
           const g = reduceGeometry('reduce', shape, axes);
           const x = randArray(rng, size(shape), 'float32');

@@ -119,6 +119,26 @@ describe('models: summary and options', () => {
   });
 });
 
+describe('models: expert dropout', () => {
+  it('mobilenet-v1 K=8 all, p=0.2: every router (shared block routers and the head\'s) drops in training only; eval equals p=0', () => {
+    const make = (p: number) => createModel('mobilenet-v1', { width: 0.25, experts: 8, convert: 'all', expertDropout: p, seed: 4 });
+    const drop = make(0.2);
+    const none = make(0);
+    const routers = drop.modules().filter((m): m is Router => m instanceof Router);
+    expect(routers.length).to.equal(6);
+    expect(routers.every((r) => r.expertDropout === 0.2)).to.equal(true);
+    const x = randn([4, 1, 28, 28], { seed: 5 });
+    drop.eval();
+    none.eval();
+    expect(Array.from(drop.forward(x).dataSync())).to.deep.equal(Array.from(none.forward(x).dataSync()));
+    drop.train();
+    none.train();
+    const a = drop.forward(x).dataSync();
+    const b = none.forward(x).dataSync();
+    expect(Array.from(a).some((v, i) => Math.abs(v - b[i]) > 1e-4)).to.equal(true);
+  });
+});
+
 describe('models: overfit a batch of 32 (4 classes, x=[32,1,8,8], Adam, 20 steps)', () => {
   for (const [name, routing] of [['cnn', 'sigmoid'], ['mobilenet-v1', 'softmax']] as const) {
     it(`${name} convert=all routing=${routing} reaches 100% training accuracy and the loss falls`, () => {

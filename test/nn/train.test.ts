@@ -175,4 +175,23 @@ describe('nn/train', () => {
     try { await train(model, loaders(1), { epochs: 1, optimizer: opt, resume: ckpt, seed: 2 }); } catch (e) { err = e; }
     expect(String(err)).to.match(/seed 2 differs from the checkpoint's seed 1/);
   });
+
+  it('rejects a missing or wrong model, loaders, options or optimizer with a named error before it runs', async () => {
+    const model = tiny(1);
+    const opt = new Adam(model.parameters());
+    const cases: [() => Promise<unknown>, RegExp][] = [
+      [() => train(null as unknown as Sequential, loaders(1), { epochs: 1, optimizer: opt }), /train: model must be a Module, got null/],
+      [() => train(model, null as unknown as ReturnType<typeof loaders>, { epochs: 1, optimizer: opt }), /train: loaders must be \{ train, test\? \} with DataLoaders, got null/],
+      [() => train(model, { train: [] as unknown as DataLoader }, { epochs: 1, optimizer: opt }), /train: loaders.train must be a DataLoader, got an array/],
+      [() => train(model, { ...loaders(1), test: 5 as unknown as DataLoader }, { epochs: 1, optimizer: opt }), /train: loaders.test must be a DataLoader or absent, got number/],
+      [() => train(model, loaders(1), null as unknown as TrainOptions), /train: options must be an object with epochs and optimizer, got null/],
+      [() => train(model, loaders(1), { epochs: 1, optimizer: {} as unknown as Adam }), /train: optimizer must be an Optimizer \(SGD, Adam, AdamW\), got object/],
+    ];
+    for (const [call, re] of cases) {
+      let err: unknown = null;
+      try { await call(); } catch (e) { err = e; }
+      expect(err, String(re)).to.be.instanceOf(CondgradError);
+      expect(String(err)).to.match(re);
+    }
+  });
 });

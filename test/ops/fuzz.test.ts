@@ -1,4 +1,4 @@
-// Seeded fuzz: over a thousand random op calls, valid and invalid; each matches its naive reference or throws a CondgradError.
+// Seeded fuzz: over a thousand random op calls, valid and invalid (with in-place writes, extreme values, NaN, absurd shapes, async tidy); each matches its reference or throws a CondgradError.
 
 import '../../kernels/register.js';
 import { expect } from 'chai';
@@ -9,13 +9,14 @@ import { type FuzzCase, type FuzzContext } from '../helpers/fuzz_core.js';
 import { CONV1D_GENERATORS } from '../helpers/fuzz_conv1d.js';
 import { nnGenerators } from '../helpers/fuzz_nn_ops.js';
 import { TENSOR_GENERATORS } from '../helpers/fuzz_tensor_ops.js';
+import { RELIABILITY_GENERATORS } from '../helpers/fuzz_reliability.js';
 import { mulberry32 } from '../helpers/rng.js';
 import { mul } from '../../ops/arithmetic.js';
 import { sum } from '../../ops/broadcast.js';
 
 /** FUZZ_SEED explores other streams locally; the suite's default is fixed. */
 const SEED = Number(process.env.FUZZ_SEED ?? 20240607);
-const GENERATORS = [...TENSOR_GENERATORS, ...(await nnGenerators()), ...CONV1D_GENERATORS];
+const GENERATORS = [...TENSOR_GENERATORS, ...(await nnGenerators()), ...CONV1D_GENERATORS, ...RELIABILITY_GENERATORS];
 const TOTAL_WEIGHT = GENERATORS.reduce((s, [w]) => s + w, 0);
 
 function nextCase(ctx: FuzzContext): FuzzCase {
@@ -48,8 +49,12 @@ async function check(c: FuzzCase, i: number, gradCheck: boolean): Promise<'valid
   for (let k = 0; k < want.data.length; k++) {
     const g: number = got[k];
     const w: number = want.data[k];
+    if (c.nanOk === true && (Number.isNaN(g) || Number.isNaN(w))) {
+      if (Number.isNaN(g) !== Number.isNaN(w)) expect.fail(describeFailure(c, i, `[${k}] got ${g}, want ${w} (NaN must propagate, and only NaN)`));
+      continue;
+    }
     if (Number.isNaN(g)) expect.fail(describeFailure(c, i, `NaN at ${k} from finite input (want ${w})`));
-    if (!(Math.abs(g - w) <= c.tol * Math.max(1, Math.abs(w)))) expect.fail(describeFailure(c, i, `[${k}] got ${g}, want ${w} (tol ${c.tol})`));
+    if (!(g === w || Math.abs(g - w) <= c.tol * Math.max(1, Math.abs(w)))) expect.fail(describeFailure(c, i, `[${k}] got ${g}, want ${w} (tol ${c.tol})`));
   }
   if (gradCheck && y.requiresGrad && y.size > 0) {
     // Backward through a random weighting: every leaf gradient must come back finite and shaped like its leaf.

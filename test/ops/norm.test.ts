@@ -2,7 +2,7 @@
 
 import '../../kernels/register.js';
 import { expect } from 'chai';
-import { batchNorm2d } from '../../ops/norm.js';
+import { batchNorm2d, scaledStats } from '../../ops/norm.js';
 import { forEachBackendDtype } from '../helpers/backends.js';
 import { expectClose } from '../helpers/close.js';
 import { arr } from '../helpers/naive.js';
@@ -99,6 +99,13 @@ forEachBackendDtype((tb, dtype) => {
         const rm = mk([0, 0], [2], 'float64', tb);
         const rv = mk([1, 1], [2], 'float64', tb);
         checkGrad((x) => batchNorm2d(x, { runningMean: rm, runningVar: rv, training: true }), [[3, 2, 1, 2]], { on: tb });
+      });
+      it('the scaled statistics (s = max|x| > 1: x in [−50, 50]) x=[2,3,2,3]: gradients and values equal the plain form', async () => {
+        checkGrad((x) => scaledStats(x, 1e-5).xhat, [[2, 3, 2, 3]], { on: tb, lo: -50, hi: 50 });
+        const x = rnd(3, [2, 3, 2, 3], 'float64', tb, -50, 50);
+        const scaled = scaledStats(x, 1e-5);
+        const plain = batchNorm2d(x, { training: true });
+        expectClose(await read(scaled.xhat), await read(plain), 1e-12);
       });
       it('eval x=[2,3,2,2] weight=[3] bias=[3] with constant running stats', () => {
         const rm = mk([0.1, 0.2, 0.3], [3], 'float64', tb);

@@ -13,8 +13,9 @@ import {
     case OP_SUB: return f32x4.sub(a, b);
     case OP_MUL: return f32x4.mul(a, b);
     case OP_DIV: return f32x4.div(a, b);
-    case OP_MAX: return v128.bitselect(a, b, f32x4.ge(a, b));
-    case OP_MIN: return v128.bitselect(a, b, f32x4.le(a, b));
+    // a where a wins a tie or is NaN, else b (NaN in b loses every comparison): NaN propagates either way.
+    case OP_MAX: return v128.bitselect(a, b, v128.or(f32x4.ge(a, b), f32x4.ne(a, a)));
+    case OP_MIN: return v128.bitselect(a, b, v128.or(f32x4.le(a, b), f32x4.ne(a, a)));
     case OP_EQ: return v128.and(f32x4.eq(a, b), f32x4.splat(1));
     case OP_GT: return v128.and(f32x4.gt(a, b), f32x4.splat(1));
     default: return f32x4.splat(NaN);
@@ -27,8 +28,8 @@ import {
     case OP_SUB: return a - b;
     case OP_MUL: return a * b;
     case OP_DIV: return a / b;
-    case OP_MAX: return a >= b ? a : b;
-    case OP_MIN: return a <= b ? a : b;
+    case OP_MAX: return a >= b || a != a ? a : b;
+    case OP_MIN: return a <= b || a != a ? a : b;
     case OP_EQ: return a == b ? 1 : 0;
     case OP_GT: return a > b ? 1 : 0;
     default: return NaN;
@@ -64,7 +65,8 @@ export function binary(g: usize): void {
 
 @inline function unv(op: i32, x: v128, f0: v128, f1: v128): v128 {
   switch (op) {
-    case U_RELU: return v128.and(x, f32x4.gt(x, f32x4.splat(0)));
+    // Zero where x <= 0: a NaN x fails the compare and passes through.
+    case U_RELU: return v128.andnot(x, f32x4.le(x, f32x4.splat(0)));
     case U_NEG: return f32x4.neg(x);
     case U_ABS: return f32x4.abs(x);
     case U_SQUARE: return f32x4.mul(x, x);
@@ -72,8 +74,8 @@ export function binary(g: usize): void {
     case U_CLAMP: return v128.bitselect(f0, v128.bitselect(f1, x, f32x4.gt(x, f1)), f32x4.lt(x, f0));
     case U_SQRT: return f32x4.sqrt(x);
     case U_RELU6: {
-      const c = v128.bitselect(x, f32x4.splat(6), f32x4.lt(x, f32x4.splat(6)));
-      return v128.and(c, f32x4.gt(x, f32x4.splat(0)));
+      const c = v128.bitselect(f32x4.splat(6), x, f32x4.ge(x, f32x4.splat(6)));
+      return v128.andnot(c, f32x4.le(x, f32x4.splat(0)));
     }
     default: return f32x4.splat(NaN);
   }

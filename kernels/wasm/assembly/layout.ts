@@ -133,11 +133,14 @@ export const U_RELU6 = 7;
 export const R_SUM = 0;
 export const R_MAX = 1;
 export const R_MIN = 2;
+/** A sum divided by R_DIV (accumulated in f64, divided before rounding to f32). */
+export const R_MEAN = 3;
 
 /**
  * Reductions: outputs iterate the outer view [O0, O1, O2], reduced elements the inner view
  * [I0, I1, I2] (strides in elements). MODE 0: items are outputs and I2 is contiguous; MODE 1:
- * items are outer rows (o0, o1) and the O2 outputs of a row are contiguous in x.
+ * items are outer rows (o0, o1) and the O2 outputs of a row are contiguous in x. Sums and means
+ * accumulate in f64 (as the cpu reference does), max and min in f32 (NaN-propagating).
  */
 export const R_OP = 0;
 export const R_MODE = 1;
@@ -157,7 +160,11 @@ export const R_X = 14;
 export const R_Y = 15;
 export const R_ITEM0 = 16;
 export const R_ITEM1 = 17;
-export const R_SLOTS = 18;
+/** The divisor of R_MEAN (1 for the other ops). */
+export const R_DIV = 18;
+/** MODE 1 sums: this thread's scratch of O2 f64 accumulators. */
+export const R_SCRATCH = 19;
+export const R_SLOTS = 20;
 
 /**
  * Scheduling slots, the same in every block: items [0, S_N) are claimed S_CHUNK at a time from the
