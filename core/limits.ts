@@ -2,6 +2,7 @@
 
 import { CondgradError, fmtShape } from './errors.js';
 import { bytesPerElement, type DType } from './dtype.js';
+import { readEnv } from './platform/env.js';
 
 /** The environment variable that sets the limit in bytes at start-up (e.g. 17179869184 for 16 GiB). */
 export const ALLOCATION_LIMIT_ENV = 'CONDGRAD_MAX_TENSOR_BYTES';
@@ -10,7 +11,7 @@ export const ALLOCATION_LIMIT_ENV = 'CONDGRAD_MAX_TENSOR_BYTES';
 export const DEFAULT_ALLOCATION_LIMIT = 2 ** 32;
 
 function fromEnv(): number {
-  const raw = typeof process === 'object' ? process.env?.[ALLOCATION_LIMIT_ENV] : undefined;
+  const raw = readEnv(ALLOCATION_LIMIT_ENV);
   if (raw === undefined || raw.trim() === '') return DEFAULT_ALLOCATION_LIMIT;
   const v = Number(raw);
   if (!Number.isSafeInteger(v) || v <= 0) {
