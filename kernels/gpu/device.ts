@@ -36,9 +36,9 @@ export async function createGpuBackend(opts: GpuBackendOptions = {}): Promise<Gp
 }
 
 async function start(opts: GpuBackendOptions, key: string): Promise<GpuBackend> {
-  // Both optional packages load first (findAdapter loads webgpu before probing), so a missing one is named before any adapter is probed.
-  const gpujs = await loadGpuJs();
+  // findAdapter loads 'webgpu' first (on Node), so a missing package is named before gpu.js starts.
   const found = await findAdapter(opts);
+  const gpujs = await loadGpuJs();
   const { info } = found;
   const uninstall = found.install();
   const gpu = new gpujs.GPU({ mode: 'webgpu' });
