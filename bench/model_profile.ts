@@ -15,7 +15,8 @@ import { Router } from '../nn/router.js';
 import { fileTimestamp, machineInfo } from './report/json.js';
 import { markdownTable } from './report/table.js';
 import { flagNumber, flagString } from './model/flags.js';
-import { kindShares, StepProfiler } from './model/profiler.js';
+import { kindShares, medianShares, StepProfiler, type KindShare, type ProfileEntry } from './model/profiler.js';
+import { median } from './report/timing.js';
 import { adamTrainer, buildVariant, variantLabel, type Variant } from './model/trainer.js';
 
 const argv = process.argv.slice(2);
@@ -54,10 +55,13 @@ async function main(): Promise<void> {
   // Unprofiled steps first, then profiled ones, interleaved, so the hook's own cost shows as a ratio.
   const plainMs: number[] = [];
   const profMs: number[] = [];
+  const perStep: KindShare[][] = [];
+  const perStepEntries: ProfileEntry[][] = [];
   for (let s = 0; s < STEPS; s++) {
     let t0 = performance.now();
     step(batches[next++ % batches.length]);
     plainMs.push(performance.now() - t0);
+    prof.reset();
     setOpProfiler(prof);
     t0 = performance.now();
     try {
@@ -65,22 +69,29 @@ async function main(): Promise<void> {
     } finally {
       setOpProfiler(null);
     }
-    profMs.push(performance.now() - t0);
+    const ms = performance.now() - t0;
+    profMs.push(ms);
+    perStepEntries.push(prof.result());
+    perStep.push(kindShares(perStepEntries[s], ms, 1));
   }
   const threads = be.threads;
   await be.destroy();
-  const wall = profMs.reduce((a, b) => a + b, 0);
-  const entries = prof.result();
-  const shares = kindShares(entries, wall, STEPS);
-  const overhead = wall / plainMs.reduce((a, b) => a + b, 0);
+  // Medians over steps, so that one step hit by a pause of the machine does not move the shares.
+  const shares = medianShares(perStep);
+  const overhead = median(profMs) / median(plainMs);
+  const keys = [...new Set(perStepEntries.flat().map((e) => `${e.op}\u0000${e.phase}\u0000${e.kind}`))];
+  const top = keys.map((key) => {
+    const [op, phase, kind] = key.split('\u0000');
+    const of = perStepEntries.map((es) => es.find((e) => e.op === op && e.phase === phase && e.kind === kind));
+    return { op, phase, kind, calls: median(of.map((e) => e?.calls ?? 0)), ms: median(of.map((e) => e?.ms ?? 0)) };
+  }).sort((a, b) => b.ms - a.ms);
 
   console.log(`# Profile of one training step: ${variantLabel(v)} (every stage converted), wasm ${threads} thread(s), batch ${BATCH}, Adam\n`);
-  console.log(`${STEPS} profiled steps after ${WARMUP} warm-up steps; self time per op (forward kernels, backward closures less the ops they run). Load average at start ${loadStart}.`);
-  console.log(`Profiled step time / unprofiled step time (interleaved): ${overhead.toFixed(2)}.\n`);
+  console.log(`${STEPS} profiled steps (median per kind over steps; step ${median(profMs).toFixed(0)} ms) after ${WARMUP} warm-up steps; self time per op (forward kernels, backward closures less the ops they run). Load average at start ${loadStart}.`);
+  console.log(`Profiled step time / unprofiled step time (medians, interleaved): ${overhead.toFixed(2)}.\n`);
   console.log(markdownTable(['op kind', 'ms/step', 'share'], shares.map((s) => [s.kind, s.msPerStep.toFixed(1), `${(100 * s.share).toFixed(1)} %`]), ['l', 'r', 'r']));
-  const top = [...entries].sort((a, b) => b.ms - a.ms).slice(0, 12);
-  console.log('\nTop ops (self time):\n');
-  console.log(markdownTable(['op', 'phase', 'kind', 'calls/step', 'ms/step'], top.map((e) => [e.op, e.phase, e.kind, (e.calls / STEPS).toFixed(0), (e.ms / STEPS).toFixed(1)]), ['l', 'l', 'l', 'r', 'r']));
+  console.log('\nTop ops (self time, median over steps):\n');
+  console.log(markdownTable(['op', 'phase', 'kind', 'calls/step', 'ms/step'], top.slice(0, 12).map((e) => [e.op, e.phase, e.kind, e.calls.toFixed(0), e.ms.toFixed(1)]), ['l', 'l', 'l', 'r', 'r']));
 
   fs.mkdirSync(OUT, { recursive: true });
   const date = new Date();
@@ -89,7 +100,7 @@ async function main(): Promise<void> {
     bench: 'model_profile', date: date.toISOString(),
     config: { model: MODEL, experts: K, batch: BATCH, steps: STEPS, warmup: WARMUP, width: WIDTH, threads },
     machine: { ...machineInfo(), loadavgStart: loadStart },
-    profiledOverUnprofiled: overhead, stepMs: { profiled: profMs, unprofiled: plainMs }, kinds: shares, entries,
+    profiledOverUnprofiled: overhead, stepMs: { profiled: profMs, unprofiled: plainMs }, kinds: shares, ops: top, perStep: perStepEntries,
   };
   fs.writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
   console.log(`\nJSON: ${file}`);

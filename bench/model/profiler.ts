@@ -1,6 +1,7 @@
 // A training-step profiler: self time per op (forward kernels and backward closures) through core/op's profiler hook, grouped into op kinds.
 
 import type { OpProfiler } from '../../core/op.js';
+import { median } from '../report/timing.js';
 
 /** The op kinds a step's time is reported in (plus 'allocation/other', the step time outside every op). */
 export const OP_KINDS = [
@@ -127,5 +128,18 @@ export function kindShares(entries: readonly ProfileEntry[], wallMs: number, ste
   byKind.set('allocation/other', Math.max(0, wallMs - inOps));
   return [...byKind.entries()]
     .map(([kind, ms]) => ({ kind, msPerStep: ms / steps, share: wallMs > 0 ? ms / wallMs : 0 }))
+    .sort((a, b) => b.msPerStep - a.msPerStep);
+}
+
+/** Per kind, the median over steps of its ms (a kind missing from a step counts 0 there) and of its share; sorted by time, largest first. */
+export function medianShares(perStep: readonly (readonly KindShare[])[]): KindShare[] {
+  const kinds = [...new Set(perStep.flatMap((s) => s.map((k) => k.kind)))];
+  const at = (s: readonly KindShare[], kind: OpKind): KindShare | undefined => s.find((k) => k.kind === kind);
+  return kinds
+    .map((kind) => ({
+      kind,
+      msPerStep: median(perStep.map((s) => at(s, kind)?.msPerStep ?? 0)),
+      share: median(perStep.map((s) => at(s, kind)?.share ?? 0)),
+    }))
     .sort((a, b) => b.msPerStep - a.msPerStep);
 }

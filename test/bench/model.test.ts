@@ -10,7 +10,7 @@ import { mul } from '../../ops/arithmetic.js';
 import { relu } from '../../ops/activations.js';
 import { sum } from '../../ops/broadcast.js';
 import { flagList, flagNumber, flagString } from '../../bench/model/flags.js';
-import { kindShares, opKind, StepProfiler } from '../../bench/model/profiler.js';
+import { kindShares, medianShares, opKind, StepProfiler } from '../../bench/model/profiler.js';
 import { modelTable, ratioBarSpec, summarise } from '../../bench/model/report.js';
 import { renderSvg } from '../../bench/report/plots.js';
 
@@ -112,5 +112,21 @@ describe('model-level bench', () => {
     expect(bn.some((e) => e.phase === 'backward' && e.op === 'square')).to.equal(true);
     expect(es.some((e) => e.kind === 'elementwise' && e.op === 'relu' && e.phase === 'backward')).to.equal(true);
     expect(es.every((e) => e.ms >= 0 && e.calls >= 1)).to.equal(true);
+  });
+});
+
+describe('model-level profile medians', () => {
+  it('medianShares: per kind, the median over steps, a kind missing from a step counting 0, largest first', () => {
+    const s = (conv: number, other: number, bn?: number) => [
+      { kind: 'conv (plain)' as const, msPerStep: conv, share: conv / 10 },
+      { kind: 'allocation/other' as const, msPerStep: other, share: other / 10 },
+      ...(bn === undefined ? [] : [{ kind: 'BatchNorm' as const, msPerStep: bn, share: bn / 10 }]),
+    ];
+    const m = medianShares([s(5, 1, 9), s(6, 50, 2), s(4, 2)]);
+    expect(m).to.deep.equal([
+      { kind: 'conv (plain)', msPerStep: 5, share: 0.5 },
+      { kind: 'allocation/other', msPerStep: 2, share: 0.2 },
+      { kind: 'BatchNorm', msPerStep: 2, share: 0.2 },
+    ]);
   });
 });
