@@ -1,6 +1,8 @@
 // Bench: conv2d forward GFLOP/s of the wasm backend against tfjs-wasm, tfjs-cpu and onnxruntime-node, all in one run.
-// Run: npx tsx bench/peers.ts [--quick] [--rounds N]   (--quick skips tfjs-cpu and does one round)
+// Then the CondConv table (K = 8, routing weights as inputs): our fused path against onnxruntime's grouped fold and moe graphs and tfjs-wasm's per-sample loop.
+// Run: npx tsx bench/peers.ts [--quick] [--rounds N] [--only conv|condconv]   (--quick skips tfjs-cpu and does one round)
 
+import '../kernels/register.js';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { getThreadsCount, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
@@ -8,6 +10,7 @@ import * as ort from 'onnxruntime-node';
 import { conv2dGeometry } from '../kernels/geometry/conv.js';
 import { createWasmBackend, type WasmBackend } from '../kernels/wasm/backend.js';
 import { mulberry32, randArray } from '../test/helpers/rng.js';
+import { COND_SHAPES, oursCondEngine, ortCondEngine, tfjsCondEngine, type CondEngine } from './peers/condconv.js';
 import { onnxConvModel } from './peers/onnx_conv.js';
 import { CONV_SHAPES, convMacs, medianMs, type ConvShape } from './peers/shapes.js';
 import { median } from './report/timing.js';
@@ -16,6 +19,10 @@ const quick = process.argv.includes('--quick');
 const ri = process.argv.indexOf('--rounds');
 const ROUNDS = ri > 0 ? Number(process.argv[ri + 1]) : quick ? 1 : 3;
 const REPS = 5;
+const oi = process.argv.indexOf('--only');
+const ONLY = oi > 0 ? process.argv[oi + 1] : null;
+if (ONLY !== null && ONLY !== 'conv' && ONLY !== 'condconv') throw new Error(`--only must be 'conv' or 'condconv', got ${ONLY}`);
+const COND_K = 8;
 
 /** Times one engine on one shape; returns ms per call. */
 type Engine = { name: string; time: (s: ConvShape, seed: number) => Promise<number> };
@@ -92,6 +99,48 @@ async function main(): Promise<void> {
   await tf.ready();
   const w1 = await createWasmBackend({ threads: 1 });
   const w2 = await createWasmBackend({ threads: 2 });
+  if (ONLY !== 'condconv') await convTable(w1, w2);
+  if (ONLY !== 'conv') await condTable(w1, w2);
+  await w1.destroy();
+  await w2.destroy();
+}
+
+async function condTable(w1: WasmBackend, w2: WasmBackend): Promise<void> {
+  await tf.setBackend('wasm');
+  const plainOrt = onnx(1, false);
+  const engines: CondEngine[] = [
+    oursCondEngine('ours fused 1 thr', w1, COND_K, REPS), oursCondEngine('ours fused 2 thr', w2, COND_K, REPS), oursCondEngine('ours plain 1 thr', w1, 0, REPS),
+    { name: 'ORT plain 1 thr', time: plainOrt.time },
+    ortCondEngine('fold', 1, COND_K, REPS), ortCondEngine('fold', 2, COND_K, REPS), ortCondEngine('moe', 1, COND_K, REPS), ortCondEngine('moe', 2, COND_K, REPS),
+    tfjsCondEngine(tf, 'tfjs-wasm loop 1 thr', COND_K, REPS),
+  ];
+  const ms = new Map<string, number[]>();
+  for (const s of COND_SHAPES) {
+    const samples = new Map<string, number[]>();
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const e of engines) samples.set(e.name, [...(samples.get(e.name) ?? []), await e.time(s, r + 1)]);
+    }
+    ms.set(s.name, engines.map((e) => median(samples.get(e.name)!)));
+  }
+  const names = engines.map((e) => e.name);
+  const ratios: [string, string, string][] = [
+    ['ours fused / ours plain', 'ours fused 1 thr', 'ours plain 1 thr'], ['ORT fold / ORT plain', 'ORT fold 1 thr', 'ORT plain 1 thr'],
+    ['ours / ORT fold, 1 thr', 'ours fused 1 thr', 'ORT fold 1 thr'], ['ours / ORT fold, 2 thr', 'ours fused 2 thr', 'ORT fold 2 thr'],
+    ['ours / ORT moe, 1 thr', 'ours fused 1 thr', 'ORT moe 1 thr'], ['ours / ORT moe, 2 thr', 'ours fused 2 thr', 'ORT moe 2 thr'],
+    ['ours / tfjs-wasm loop, 1 thr', 'ours fused 1 thr', 'tfjs-wasm loop 1 thr'],
+  ];
+  console.log(`\n# CondConv forward, K = ${COND_K}, float32, ms (median of ${ROUNDS} interleaved round(s), each a median of ${REPS} after warm-up)\n`);
+  console.log('Routing weights [B, K] are inputs; the experts are constants (ORT initializers). ours: condConv2d path \'fused\' (mix, then one per-sample conv), output read back. ORT fold: timm\'s export (MatMul mix, then Conv with group = B). ORT moe: one Conv with K·O outputs, then Mul + ReduceSum over K. tfjs-wasm loop: the official TensorFlow CondConv2D (matMul mix, split the batch, one conv per sample, concat), NHWC. Ratios are times (below 1: ours faster).\n');
+  console.log(`| shape | ${names.join(' | ')} | ${ratios.map((r) => r[0]).join(' | ')} |`);
+  console.log(`|---|${names.map(() => '---:').join('|')}|${ratios.map(() => '---:').join('|')}|`);
+  for (const s of COND_SHAPES) {
+    const v = ms.get(s.name)!;
+    const at = (n: string): number => v[names.indexOf(n)];
+    console.log(`| ${s.name} | ${v.map((x) => x.toFixed(2)).join(' | ')} | ${ratios.map(([, a, b]) => `${(at(a) / at(b)).toFixed(2)}×`).join(' | ')} |`);
+  }
+}
+
+async function convTable(w1: WasmBackend, w2: WasmBackend): Promise<void> {
   const engines: Engine[] = [ours(w1, 'ours wasm 1 thr'), ours(w2, 'ours wasm 2 thr'), tfjs('wasm'),
     onnx(1, false), onnx(2, false), onnx(1, true), onnx(2, true)];
   const slow = quick ? [] : [tfjs('cpu')];
@@ -107,8 +156,6 @@ async function main(): Promise<void> {
     for (const e of slow) samples.set(e.name, [await e.time(s, 1)]);
     gf.set(s.name, [...engines, ...slow].map((e) => (2 * convMacs(s)) / median(samples.get(e.name)!) / 1e6));
   }
-  await w1.destroy();
-  await w2.destroy();
   const names = [...engines, ...slow].map((e) => e.name);
   console.log(`# conv2d forward, float32, GFLOP/s (median of ${ROUNDS} interleaved round(s), each a median of ${REPS} after warm-up)\n`);
   console.log(`tfjs runs NHWC (tfjs-wasm with ${getThreadsCount()} thread(s)), the others NCHW; 'same' padding, stride 1. "W as input" feeds the kernel at run time as per-sample weights need.\n`);

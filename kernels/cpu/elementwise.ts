@@ -39,8 +39,41 @@ export function unaryForward(x: FloatArray, out: FloatArray, op: UnaryOp): void 
  */
 export function unaryBackward(x: FloatArray, y: FloatArray, dy: FloatArray, out: FloatArray, op: UnaryOp): void {
   const n = x.length;
-  const d = unaryDerivative(op);
-  for (let i = 0; i < n; i++) out[i] = dy[i] * d(x[i], y[i]);
+  // The ops of BatchNorm, activations and the optimizers get their own loops: through the shared
+  // call site below, d is megamorphic in a training step and costs several times the arithmetic.
+  // Each loop computes exactly dy[i] * d(x[i], y[i]).
+  switch (op.name) {
+    case 'square':
+      for (let i = 0; i < n; i++) out[i] = dy[i] * (2 * x[i]);
+      return;
+    case 'neg':
+      for (let i = 0; i < n; i++) out[i] = dy[i] * -1;
+      return;
+    case 'sqrt':
+      for (let i = 0; i < n; i++) out[i] = dy[i] * (0.5 / y[i]);
+      return;
+    case 'exp':
+      for (let i = 0; i < n; i++) out[i] = dy[i] * y[i];
+      return;
+    case 'sigmoid':
+      for (let i = 0; i < n; i++) { const v = y[i]; out[i] = dy[i] * (v * (1 - v)); }
+      return;
+    case 'tanh':
+      for (let i = 0; i < n; i++) { const v = y[i]; out[i] = dy[i] * (1 - v * v); }
+      return;
+    case 'relu6':
+      for (let i = 0; i < n; i++) { const v = x[i]; out[i] = dy[i] * (v > 0 && v < 6 ? 1 : 0); }
+      return;
+    case 'affine': {
+      const s = op.scale;
+      for (let i = 0; i < n; i++) out[i] = dy[i] * s;
+      return;
+    }
+    default: {
+      const d = unaryDerivative(op);
+      for (let i = 0; i < n; i++) out[i] = dy[i] * d(x[i], y[i]);
+    }
+  }
 }
 
 /** Same-shape fast path: out[i] = a[i] op b[i]. */
