@@ -1,10 +1,10 @@
 // Host side of the float32 conv kernels: argument blocks, column blocking and the split of work over threads.
 
-import type { Conv2dGeometry } from '../geometry/conv.js';
+import { transposedConvGeometry, type Conv2dGeometry } from '../geometry/conv.js';
 import {
   C_BATCH, C_BLK0, C_BLK1, C_DH, C_DW, C_GROUPS, C_INC, C_INCPG, C_INH, C_INW, C_ITEM0, C_ITEM1, C_KH, C_KW,
   C_NBLK, C_NC, C_OSTRIDE, C_TROWS, C_OUTC, C_OUTCPG, C_OUTH, C_OUTW, C_PADL, C_PADT, C_SCRATCH, C_SH, C_SLOTS, C_SW,
-  C_W, C_WSTRIDE, C_X, C_Y,
+  C_POINTWISE, C_W, C_WSTRIDE, C_X, C_Y,
 } from './assembly/layout.js';
 import { splitRange, type KernelName, type WasmRuntime } from './runtime.js';
 
@@ -32,23 +32,13 @@ function slots(g: Conv2dGeometry): Int32Array {
   s[C_SH] = g.strideH; s[C_SW] = g.strideW; s[C_DH] = g.dilationH; s[C_DW] = g.dilationW;
   s[C_PADT] = g.padTop; s[C_PADL] = g.padLeft; s[C_GROUPS] = g.groups;
   s[C_INCPG] = g.inCPerGroup; s[C_OUTCPG] = g.outCPerGroup; s[C_WSTRIDE] = g.perSampleWeights ? g.weightSize : 0;
+  s[C_POINTWISE] = g.pointwise ? 1 : 0;
   return s;
-}
-
-/** Depthwise: one input channel per group (any channel multiplier). */
-export function isDepthwise(g: Conv2dGeometry): boolean {
-  return g.inCPerGroup === 1 && g.groups === g.inC;
-}
-
-/** A 1x1, stride-1, unpadded conv: x itself is the column matrix. */
-function isPointwise(g: Conv2dGeometry): boolean {
-  return g.kH === 1 && g.kW === 1 && g.strideH === 1 && g.strideW === 1 &&
-    g.padTop === 0 && g.padLeft === 0 && g.inH === g.outH && g.inW === g.outW;
 }
 
 /** Stride 1 (not pointwise): the padded-plane kernels, whose wide pixels q = oy*Wp + ox skip im2col. */
 function isWide(g: Conv2dGeometry): boolean {
-  return g.strideH === 1 && g.strideW === 1 && !isPointwise(g);
+  return g.strideH === 1 && g.strideW === 1 && !g.pointwise;
 }
 
 /** Winograd F(2x2, 3x3) pays off for undilated stride-1 3x3 convs with enough channels on both sides. */
@@ -82,10 +72,9 @@ function winogradForward(rt: WasmRuntime, s: Int32Array, g: Conv2dGeometry): voi
   runItems(rt, 'convForwardWinograd', s, items, rt.slicesFor(items, 2 * g.macs, MIN_FLOPS_PER_THREAD), scratch);
 }
 
-/** Padded plane [hp, wp] of the wide kernels, and the wide pixel count. */
+/** Padded plane [hp, wp] of the wide (stride-1) kernels, and the wide pixel count. */
 function widePlane(g: Conv2dGeometry): { hp: number; wp: number; pw: number } {
-  const hp = g.outH + (g.kH - 1) * g.dilationH, wp = g.outW + (g.kW - 1) * g.dilationW;
-  return { hp, wp, pw: (g.outH - 1) * wp + g.outW };
+  return { hp: g.paddedH, wp: g.paddedW, pw: (g.outH - 1) * g.paddedW + g.outW };
 }
 
 /** Output pixels per column block for a reduction depth of kg rows. */
@@ -115,11 +104,9 @@ function dwScratch(g: Conv2dGeometry, hp: number, wp: number): number {
 export function convForward(rt: WasmRuntime, x: number, w: number, y: number, g: Conv2dGeometry): void {
   const s = slots(g);
   s[C_X] = x; s[C_W] = w; s[C_Y] = y;
-  if (isDepthwise(g)) {
+  if (g.depthwise) {
     const items = g.batch * g.outC;
-    const hp = (g.outH - 1) * g.strideH + (g.kH - 1) * g.dilationH + 1;
-    const wp = (g.outW - 1) * g.strideW + (g.kW - 1) * g.dilationW + 1;
-    runItems(rt, 'dwForward', s, items, rt.slicesFor(items, 2 * g.macs, MIN_FLOPS_PER_THREAD), dwScratch(g, hp, wp));
+    runItems(rt, 'dwForward', s, items, rt.slicesFor(items, 2 * g.macs, MIN_FLOPS_PER_THREAD), dwScratch(g, g.paddedH, g.paddedW));
     return;
   }
   if (isWinograd(g)) {
@@ -145,10 +132,9 @@ export function convForward(rt: WasmRuntime, x: number, w: number, y: number, g:
 export function convBackwardInput(rt: WasmRuntime, dy: number, w: number, dx: number, g: Conv2dGeometry): void {
   const s = slots(g);
   s[C_X] = dy; s[C_W] = w; s[C_Y] = dx;
-  if (isDepthwise(g)) {
+  if (g.depthwise) {
     const items = g.batch * g.inC;
-    const hp = (g.outH - 1) * g.strideH + (g.kH - 1) * g.dilationH + 1;
-    const wp = (g.outW - 1) * g.strideW + (g.kW - 1) * g.dilationW + 1;
+    const hp = g.paddedH, wp = g.paddedW;
     const hq = g.inH + (g.kH - 1) * g.dilationH, wq = g.inW + (g.kW - 1) * g.dilationW;
     // Strided: each stride phase pads a dy window (bounded generously here) and keeps a wide output plane.
     const hb = g.outH + g.inH + g.padTop + g.kH * g.dilationH + 2, wb = g.outW + g.inW + g.padLeft + g.kW * g.dilationW + 2;
@@ -159,18 +145,12 @@ export function convBackwardInput(rt: WasmRuntime, dy: number, w: number, dx: nu
   if (g.strideH === 1 && g.strideW === 1) {
     // dx is the stride-1 conv of dy with the flipped, transposed kernels and complementary padding.
     const count = g.perSampleWeights ? g.batch : 1;
-    const bytes = 4 * g.weightSize * count;
+    const bytes = 4 * g.weightStorageSize;
     const flipped = rt.heap.alloc(bytes, 'flipped conv kernels');
     try {
       rt.setArgs(0, s);
       rt.flipWeights(rt.block(0), count, w, flipped);
-      const t: Conv2dGeometry = {
-        ...g, inC: g.outC, inH: g.outH, inW: g.outW, outC: g.inC, outH: g.inH, outW: g.inW,
-        padTop: (g.kH - 1) * g.dilationH - g.padTop, padBottom: (g.kH - 1) * g.dilationH - g.padBottom,
-        padLeft: (g.kW - 1) * g.dilationW - g.padLeft, padRight: (g.kW - 1) * g.dilationW - g.padRight,
-        inCPerGroup: g.outCPerGroup, outCPerGroup: g.inCPerGroup,
-      };
-      convForward(rt, dy, flipped, dx, t);
+      convForward(rt, dy, flipped, dx, transposedConvGeometry(g));
     } finally {
       rt.heap.release(flipped, bytes);
     }
@@ -193,12 +173,10 @@ export function convBackwardFilter(rt: WasmRuntime, x: number, dy: number, dw: n
   const s = slots(g);
   s[C_X] = x; s[C_W] = dy; s[C_Y] = dw;
   const ws = g.weightSize;
-  if (isDepthwise(g)) {
+  if (g.depthwise) {
     const items = g.perSampleWeights ? g.batch * g.outC : g.outC;
     s[C_OSTRIDE] = g.perSampleWeights ? ws : 0;
-    const hp = (g.outH - 1) * g.strideH + (g.kH - 1) * g.dilationH + 1;
-    const wp = (g.outW - 1) * g.strideW + (g.kW - 1) * g.dilationW + 1;
-    runItems(rt, 'dwBackwardFilter', s, items, rt.slicesFor(items, 2 * g.macs, MIN_FLOPS_PER_THREAD), dwScratch(g, hp, wp));
+    runItems(rt, 'dwBackwardFilter', s, items, rt.slicesFor(items, 2 * g.macs, MIN_FLOPS_PER_THREAD), dwScratch(g, g.paddedH, g.paddedW));
     return;
   }
   const kg = g.inCPerGroup * g.kH * g.kW;
