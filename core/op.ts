@@ -94,6 +94,14 @@ export function traceComposite(name: string, inputs: readonly (Tensor | null)[],
 export function runOp<A, P extends OpPlan>(op: Op<A, P>, inputs: readonly Tensor[], attrs: A, names?: readonly string[]): Tensor {
   if (inputs.length === 0) throw new CondgradError(op.name, 'needs at least one tensor input');
   checkInputs(op.name, inputs, names);
+  return runCheckedOp(op, inputs, attrs, names);
+}
+
+/**
+ * runOp for inputs a composite op has already put through checkInputs (live tensors, one backend,
+ * one dtype), so a fused call validates them once: plans, computes and records the tape node.
+ */
+export function runCheckedOp<A, P extends OpPlan>(op: Op<A, P>, inputs: readonly Tensor[], attrs: A, names?: readonly string[]): Tensor {
   const plan = op.plan(inputs, attrs);
   checkAllocation(op.name, plan.shape, inputs[0].dtype,
     () => (inputs.length > 4 ? `${inputs.length} inputs` : inputs.map((t, i) => `${names?.[i] ?? `input ${i}`} ${fmtShape(t.shape)}`).join(', ')));

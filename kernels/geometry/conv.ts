@@ -189,6 +189,11 @@ export function conv2dGeometry(op: string, xShape: readonly number[], wShape: re
   });
 }
 
+/** The same conv with one kernel per sample (weights [batch, outC, inC/groups, kH, kW]). */
+export function perSampleGeometry(g: Conv2dGeometry): Conv2dGeometry {
+  return g.perSampleWeights ? g : withDerived({ ...g, perSampleWeights: true });
+}
+
 /**
  * The transposed conv of a stride-1 conv: dx = conv2d(dy, w') where w' holds the kernels
  * transposed per group ([inC, outC/groups, kH, kW]) and flipped in space, with the complementary
