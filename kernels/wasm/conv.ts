@@ -1,4 +1,5 @@
-// Host side of the float32 conv kernels: argument blocks, column blocking and the split of work over threads.
+// Launching the wasm float32 conv kernels: argument blocks, scratch, and the split of work over threads (the choice of
+// kernel and blocking is kernels/wasm/conv_choice.ts).
 
 import { transposedConvGeometry, type Conv2dGeometry } from '../geometry/conv.js';
 import {
@@ -7,23 +8,14 @@ import {
   C_POINTWISE, C_W, C_WSTRIDE, C_X, C_Y,
 } from './assembly/layout.js';
 import { splitRange, type KernelName, type WasmRuntime } from './runtime.js';
+import {
+  COL_BLOCK_BYTES, FILTER_BLOCK, PLANE_SLACK, blockCols, dwScratch, isWide, isWinograd, roundNR, widePlane, winoPlan,
+} from './conv_choice.js';
 
 /** Flops below which a conv runs on one thread (waking a worker costs tens of microseconds). */
 const MIN_FLOPS_PER_THREAD = 1.5e6;
-/** Bytes of one column block that should stay in L2 next to the packed kernel. */
-const COL_BLOCK_BYTES = 96 * 1024;
-const NR = 16;
-/** Channels per group (in and out) from which 3x3 stride-1 convs use Winograd. */
-const WINOGRAD_MIN_CHANNELS = 8;
-/** Tiles x (in + out channels) per Winograd block: V and M together take 64 bytes per unit (512 KiB). */
-const WINOGRAD_BLOCK_TILES = 8192;
 /** Fixed partition of the filter gradient's reduction (see convBackwardFilter). */
 const FILTER_SLOTS = 4;
-/** Wide pixels per block of the stride-1 filter gradient. */
-const FILTER_BLOCK = 512;
-/** Zeroed floats past the padded planes (PLANE SLACK in assembly/plane.ts). */
-const PLANE_SLACK = 64;
-
 /** The geometry slots of a conv argument block (pointers and ranges left 0). */
 function slots(g: Conv2dGeometry): Int32Array {
   const s = new Int32Array(C_SLOTS);
@@ -36,32 +28,6 @@ function slots(g: Conv2dGeometry): Int32Array {
   return s;
 }
 
-/** Stride 1 (not pointwise): the padded-plane kernels, whose wide pixels q = oy*Wp + ox skip im2col. */
-function isWide(g: Conv2dGeometry): boolean {
-  return g.strideH === 1 && g.strideW === 1 && !g.pointwise;
-}
-
-/** Winograd F(2x2, 3x3) pays off for undilated stride-1 3x3 convs with enough channels on both sides. */
-function isWinograd(g: Conv2dGeometry): boolean {
-  return g.kH === 3 && g.kW === 3 && g.strideH === 1 && g.strideW === 1 && g.dilationH === 1 && g.dilationW === 1 &&
-    g.inCPerGroup >= WINOGRAD_MIN_CHANNELS && g.outCPerGroup >= WINOGRAD_MIN_CHANNELS;
-}
-
-/** Columns of the Winograd V/M blocks (winoLd in assembly/winograd.ts). */
-function winoLd(tiles: number): number {
-  const n = roundNR(tiles);
-  return n % 256 === 0 ? n + NR : n;
-}
-
-/** Tile grid, padded plane and tile-row blocking of the Winograd kernels (V and M blocks stay near L2). */
-function winoPlan(g: Conv2dGeometry): { th: number; tw4: number; hp: number; wp: number; rows: number; nBlk: number; ld: number; vm: number } {
-  const cg = g.inCPerGroup, og = g.outCPerGroup;
-  const th = Math.ceil(g.outH / 2), tw4 = Math.ceil(Math.ceil(g.outW / 2) / 4) * 4;
-  const rows = Math.max(1, Math.min(th, Math.floor(WINOGRAD_BLOCK_TILES / (cg + og) / tw4)));
-  const ld = winoLd(rows * tw4);
-  return { th, tw4, hp: 2 * th + 2, wp: 2 * tw4 + 2, rows, nBlk: Math.ceil(th / rows), ld, vm: 16 * 4 * ((cg + og) * ld + 32) };
-}
-
 /** Runs the Winograd forward: items (b, g, block of tile rows). */
 function winogradForward(rt: WasmRuntime, s: Int32Array, g: Conv2dGeometry): void {
   const cg = g.inCPerGroup, og = g.outCPerGroup;
@@ -72,19 +38,6 @@ function winogradForward(rt: WasmRuntime, s: Int32Array, g: Conv2dGeometry): voi
   runItems(rt, 'convForwardWinograd', s, items, rt.slicesFor(items, 2 * g.macs, MIN_FLOPS_PER_THREAD), scratch);
 }
 
-/** Padded plane [hp, wp] of the wide (stride-1) kernels, and the wide pixel count. */
-function widePlane(g: Conv2dGeometry): { hp: number; wp: number; pw: number } {
-  return { hp: g.paddedH, wp: g.paddedW, pw: (g.outH - 1) * g.paddedW + g.outW };
-}
-
-/** Output pixels per column block for a reduction depth of kg rows. */
-function blockCols(kg: number, pixels: number, bytes = COL_BLOCK_BYTES): number {
-  const nc = Math.max(NR, Math.min(512, Math.floor(bytes / 4 / kg / NR) * NR));
-  return nc >= pixels ? pixels : nc;
-}
-
-const roundNR = (n: number): number => Math.ceil(n / NR) * NR;
-
 /** Writes each slice's block (its own scratch), then runs the kernel with the items claimed dynamically. */
 function runItems(rt: WasmRuntime, kernel: KernelName, s: Int32Array, items: number, slices: number, scratchBytes: number): void {
   const sc = rt.scratch(scratchBytes, slices);
@@ -93,11 +46,6 @@ function runItems(rt: WasmRuntime, kernel: KernelName, s: Int32Array, items: num
     rt.setArgs(t, s);
   }
   rt.runClaimed(kernel, slices, items);
-}
-
-/** Scratch of the depthwise kernels: tap table, tail buffer, a padded plane of hp x wp and a wide output plane. */
-function dwScratch(g: Conv2dGeometry, hp: number, wp: number): number {
-  return 4 * (2 * g.kH * g.kW + 4) + 64 + 2 * 4 * (hp * wp + PLANE_SLACK) + 256;
 }
 
 /** y = conv2d(x, w) (float32, byte addresses). x [B, C, H, W], w [(B,) O, C/g, kH, kW], y [B, O, outH, outW]. */
