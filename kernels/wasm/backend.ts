@@ -105,7 +105,7 @@ export class WasmBackend implements Backend<WasmStorage> {
     checkSize(k, 'y', y, x.size, 'x');
     checkSize(k, 'dy', dy, x.size, 'x');
     const out = this.out(k, dtype, x.size);
-    if (dtype === 'float32' && op.name === 'relu') ops.reluBackward(this.rt, x.ptr, dy.ptr, out.ptr, x.size);
+    if (dtype === 'float32' && ops.WASM_UNARY[op.name].backward === 'reluBackward') ops.reluBackward(this.rt, x.ptr, dy.ptr, out.ptr, x.size);
     else cpuEw.unaryBackward(x.data, y.data, dy.data, out.data, op);
     return out;
   }

@@ -2,22 +2,21 @@
 
 import { expect } from 'chai';
 import { cpuBackend } from '../../kernels/cpu/backend.js';
-import type { BinaryOp, UnaryOp } from '../../kernels/elementwise.js';
+import { BINARY_OPS, type BinaryOp, type UnaryOp } from '../../kernels/elementwise.js';
 import { binaryGeometry } from '../../kernels/geometry/broadcast.js';
 import { sizeOf } from '../../core/shape.js';
+import { unaryCases } from '../helpers/elementwise.js';
 import { describeGpu, expectRel } from '../helpers/gpu.js';
 import { mulberry32, pick, randInt } from '../helpers/rng.js';
 
 const RTOL = 1e-4;
 const ATOL = 1e-6;
 
-const UNARY: readonly UnaryOp[] = [
-  { name: 'neg' }, { name: 'exp' }, { name: 'log' }, { name: 'sqrt' }, { name: 'abs' }, { name: 'relu' },
-  { name: 'relu6' }, { name: 'sigmoid' }, { name: 'tanh' }, { name: 'silu' }, { name: 'square' }, { name: 'sign' },
-  { name: 'clamp', min: -0.5, max: 1.25 }, { name: 'powScalar', exponent: 3 }, { name: 'powScalar', exponent: 2 },
-  { name: 'powScalar', exponent: -1 }, { name: 'powScalar', exponent: 0.5 }, { name: 'powScalar', exponent: 0 },
-  { name: 'affine', scale: -1.5, shift: 0.25 },
-];
+const UNARY: readonly UnaryOp[] = unaryCases({
+  clamp: [{ min: -0.5, max: 1.25 }],
+  powScalar: [{ exponent: 3 }, { exponent: 2 }, { exponent: -1 }, { exponent: 0.5 }, { exponent: 0 }],
+  affine: [{ scale: -1.5, shift: 0.25 }],
+});
 
 /** Float32 inputs in the op's domain: positive for log/sqrt and fractional powers, else [-8, 8] with exact ties. */
 function unaryInput(rng: () => number, op: UnaryOp, n: number): Float32Array {
@@ -99,7 +98,7 @@ describeGpu('gpu unaryBackward kernels vs cpu', (gpu) => {
 
 describeGpu('gpu binary kernels with broadcasting vs cpu', (gpu) => {
   const rng = mulberry32(303);
-  const ops: readonly BinaryOp[] = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'eq', 'gt'];
+  const ops: readonly BinaryOp[] = BINARY_OPS;
   for (let c = 0; c < 45; c++) {
     const op = ops[c % ops.length];
     const [sa, sb] = broadcastPair(rng);
