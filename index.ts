@@ -42,7 +42,8 @@ export { planCondConv, planCondConv1d, planCondLinear, COND_PATHS, type CondPath
   type CondConv1dOptions, type CondCosts, type CondPlan } from './ops/cond_plan.js';
 
 // ---- nn ----
-export { Module, type LoadResult } from './nn/module.js';
+export { Module } from './nn/module.js';
+export type { LoadResult } from './nn/module_state.js';
 export { initRng, fanIn, kaimingUniformBound, uniformParam, kaimingUniformParam, biasParam, expertsParam, constantParam, type InitOptions } from './nn/init.js';
 export { Sequential } from './nn/layers/sequential.js';
 export { Linear, type LinearOptions } from './nn/layers/linear.js';

@@ -21,8 +21,16 @@ export interface OpContext<A, P extends OpPlan> {
 /**
  * One op. `plan` validates inputs and attributes (throwing a CondgradError that names the op, the
  * argument and the shapes) and returns the output shape plus any geometry. `forward` runs kernels
- * on the inputs' backend. `backward`, written with other ops, returns one gradient per input
- * (null where none flows); ops without it are not differentiable.
+ * on the inputs' backend. `backward` returns one gradient per input (null where none flows); ops
+ * without it are not differentiable.
+ *
+ * Gradients are first-order. Backward is written with other ops where that is natural (reshape,
+ * arithmetic, reductions) and directly with backend kernels where a fused kernel exists (conv
+ * input and filter gradients, max and average pooling, the unary ops' derivative, the expert
+ * mixing), and the whole backward pass runs with recording off, so no gradient is itself on the
+ * tape. To keep that from silently giving a wrong second derivative, a `.grad` tensor may not
+ * enter a recorded op (runOp throws a CondgradError) and cannot be backpropagated;
+ * `.grad.detach()` is a plain constant.
  */
 export interface Op<A, P extends OpPlan> {
   readonly name: string;
@@ -111,10 +119,29 @@ export function traceComposite(name: string, inputs: readonly (Tensor | null)[],
   return out;
 }
 
+/** Gradients are first-order (see Op): a `.grad` in a recorded op would be differentiated as a constant. */
+function checkFirstOrder(op: string, inputs: readonly Tensor[]): void {
+  inputs.forEach((t, i) => {
+    if (t.isGradOfOuter()) {
+      throw new CondgradError(op, `input ${i} ${fmtShape(t.shape)} is the .grad of another tensor; gradients are first-order (the backward pass is not recorded), so an op on it cannot be differentiated. Use .grad.detach() to treat it as a constant, or run the op under noGrad`);
+    }
+  });
+}
+
 /** Runs an op: validates, plans, computes on the inputs' backend and records the tape node. */
 export function runOp<A, P extends OpPlan>(op: Op<A, P>, inputs: readonly Tensor[], attrs: A, names?: readonly string[]): Tensor {
   if (inputs.length === 0) throw new CondgradError(op.name, 'needs at least one tensor input');
   checkInputs(op.name, inputs, names);
+  return runCheckedOp(op, inputs, attrs, names);
+}
+
+/**
+ * runOp for inputs a composite op has already put through checkInputs (live tensors, one backend,
+ * one dtype), so a fused call validates them once: plans, computes and records the tape node.
+ */
+export function runCheckedOp<A, P extends OpPlan>(op: Op<A, P>, inputs: readonly Tensor[], attrs: A, names?: readonly string[]): Tensor {
+  const record = isGradEnabled() && op.backward !== undefined && inputs.some((t) => t.requiresGrad);
+  if (record) checkFirstOrder(op.name, inputs);
   const plan = op.plan(inputs, attrs);
   checkAllocation(op.name, plan.shape, inputs[0].dtype,
     () => (inputs.length > 4 ? `${inputs.length} inputs` : inputs.map((t, i) => `${names?.[i] ?? `input ${i}`} ${fmtShape(t.shape)}`).join(', ')));
@@ -123,7 +150,6 @@ export function runOp<A, P extends OpPlan>(op: Op<A, P>, inputs: readonly Tensor
   const storage = prof === null
     ? op.forward(backend, inputs.map((t) => t.storage), plan, attrs)
     : prof.forward(op.name, () => op.forward(backend, inputs.map((t) => t.storage), plan, attrs));
-  const record = isGradEnabled() && op.backward !== undefined && inputs.some((t) => t.requiresGrad);
   const out = new Tensor(storage, plan.shape, backend, record);
   tracer?.record(op.name, inputs, attrs, plan, out);
   if (record) {

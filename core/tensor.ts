@@ -132,6 +132,7 @@ export class Tensor implements TapeTensor<Tensor> {
     if (grad !== undefined && !(grad instanceof Tensor)) throw new CondgradError('backward', `grad must be a Tensor, got ${describeValue(grad)} (root ${fmtShape(this.shape)})`);
     if (grad !== undefined && grad.isDisposed) throw new CondgradError('backward', `grad ${fmtShape(grad.shape)} was disposed`);
     if (this.isDisposed) throw new CondgradError('backward', `tensor #${this.id} ${fmtShape(this.shape)} was disposed`);
+    if (this.isGradOfOuter()) throw new CondgradError('backward', `tensor ${fmtShape(this.shape)} is the .grad of another tensor: gradients are first-order and cannot be backpropagated`);
     if (!this.requiresGrad) throw new CondgradError('backward', `tensor ${fmtShape(this.shape)} does not require grad (no input had requiresGrad, or it was made under noGrad)`);
     let seed = grad;
     if (seed === undefined) {

@@ -47,14 +47,14 @@ export function kernelChecks(backend: string): KernelChecks {
       }
     },
     checkConvX(kernel, x, g, arg = 'x') {
-      checkSize(kernel, arg, x, g.batch * g.inC * g.inH * g.inW, `x [${g.batch},${g.inC},${g.inH},${g.inW}]`);
+      checkSize(kernel, arg, x, g.inputSize, `x [${g.batch},${g.inC},${g.inH},${g.inW}]`);
     },
     checkConvY(kernel, dy, g) {
-      checkSize(kernel, 'dy', dy, g.batch * g.outC * g.outH * g.outW, `dy [${g.batch},${g.outC},${g.outH},${g.outW}]`);
+      checkSize(kernel, 'dy', dy, g.outputSize, `dy [${g.batch},${g.outC},${g.outH},${g.outW}]`);
     },
     checkConvW(kernel, w, g) {
       const lead = g.perSampleWeights ? `${g.batch},` : '';
-      checkSize(kernel, 'w', w, g.weightSize * (g.perSampleWeights ? g.batch : 1), `w [${lead}${g.outC},${g.inCPerGroup},${g.kH},${g.kW}]`);
+      checkSize(kernel, 'w', w, g.weightStorageSize, `w [${lead}${g.outC},${g.inCPerGroup},${g.kH},${g.kW}]`);
     },
   };
 }

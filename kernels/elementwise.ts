@@ -1,18 +1,32 @@
 // The elementwise vocabulary shared by every backend: unary, binary and reduce ops, with their scalar definitions.
 
+// The op lists are the source of the op types, so adding an op to a list is what the compiler then
+// asks every backend table, scalar definition and test helper to handle (see CONTRIBUTING.md).
+
+/** Unary ops without constants. */
+export const PLAIN_UNARY_OPS = ['neg', 'exp', 'log', 'sqrt', 'abs', 'relu', 'relu6', 'sigmoid', 'tanh', 'silu', 'square', 'sign'] as const;
+
 /** Unary ops. Parameterised ones carry their constants. */
 export type UnaryOp =
-  | { readonly name: 'neg' | 'exp' | 'log' | 'sqrt' | 'abs' | 'relu' | 'relu6' | 'sigmoid' | 'tanh' | 'silu' | 'square' | 'sign' }
+  | { readonly name: (typeof PLAIN_UNARY_OPS)[number] }
   | { readonly name: 'clamp'; readonly min: number; readonly max: number }
   | { readonly name: 'powScalar'; readonly exponent: number }
   /** y = scale * x + shift */
   | { readonly name: 'affine'; readonly scale: number; readonly shift: number };
 
+/** The unary ops that carry constants, by name. */
+export type ParamUnaryOp = Exclude<UnaryOp, { readonly name: (typeof PLAIN_UNARY_OPS)[number] }>;
+
+/** Every unary op name, plain ones first. */
+export const UNARY_OPS = [...PLAIN_UNARY_OPS, 'clamp', 'powScalar', 'affine'] as const satisfies readonly UnaryOp['name'][];
+
 /** Binary ops over broadcast operands. Comparisons return 1 or 0. */
-export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum' | 'eq' | 'gt';
+export const BINARY_OPS = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'eq', 'gt'] as const;
+export type BinaryOp = (typeof BINARY_OPS)[number];
 
 /** 'mean' is the sum divided by the reduced count before rounding to the storage dtype (no overflow of finite inputs). */
-export type ReduceOp = 'sum' | 'mean' | 'max' | 'min';
+export const REDUCE_OPS = ['sum', 'mean', 'max', 'min'] as const;
+export type ReduceOp = (typeof REDUCE_OPS)[number];
 
 /** Scalar definition of a unary op: the reference every backend is tested against. */
 export function unaryScalar(op: UnaryOp): (x: number) => number {

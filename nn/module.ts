@@ -1,20 +1,14 @@
-// Module: the base class of layers and models — parameter, buffer and submodule registration, state dicts, train/eval mode.
+// Module: the base class of layers and models — parameter, buffer and submodule registration, traversal, train/eval mode
+// (loading state dicts and moving between backends live in nn/module_state.ts).
 
 import { CondgradError, checkBool, describeValue, fmtShape } from '../core/errors.js';
-import { getBackend, noGrad } from '../core/engine.js';
-import { isDType, type DType } from '../core/dtype.js';
+import type { DType } from '../core/dtype.js';
 import { Tensor } from '../core/tensor.js';
 import type { AnyBackend, BackendName } from '../core/backend.js';
-import { cast } from '../ops/shape.js';
+import { ownMembers, type MemberKind, type Members } from './members.js';
+import { loadStateDictAsyncInto, loadStateDictInto, moveModule, moveModuleAsync, type LoadResult } from './module_state.js';
 import { summary, type Macs, type Summary, type SummaryOptions } from './summary.js';
 
-type Kind = 'param' | 'buffer' | 'module';
-
-/** The result of a non-strict loadStateDict. */
-export interface LoadResult {
-  missingKeys: string[];
-  unexpectedKeys: string[];
-}
 
 function join(prefix: string, name: string): string {
   return prefix === '' ? name : `${prefix}.${name}`;
@@ -31,7 +25,7 @@ function join(prefix: string, name: string): string {
 export abstract class Module {
   /** Training mode (dropout, batch statistics, expert dropout); set with train() / eval(). */
   training = true;
-  private readonly _registry = new Map<string, Kind>();
+  private readonly _registry = new Map<string, MemberKind>();
 
   /** The forward pass. x: the module's input (e.g. [B, C, H, W] for conv layers). */
   abstract forward(x: Tensor): Tensor;
@@ -111,36 +105,8 @@ export abstract class Module {
   }
 
   /** This module's own entries, in order: registered names first, then discovered fields. */
-  private ownEntries(): { params: [string, Tensor][]; buffers: [string, Tensor][]; modules: [string, Module][] } {
-    const params: [string, Tensor][] = [];
-    const buffers: [string, Tensor][] = [];
-    const modules: [string, Module][] = [];
-    const self = this as unknown as Record<string, unknown>;
-    const addModules = (name: string, v: unknown): boolean => {
-      if (v instanceof Module) {
-        modules.push([name, v]);
-        return true;
-      }
-      if (Array.isArray(v) && v.length > 0 && v.every((m) => m instanceof Module)) {
-        v.forEach((m: Module, i) => modules.push([`${name}.${i}`, m]));
-        return true;
-      }
-      return false;
-    };
-    for (const [name, kind] of this._registry) {
-      const v = self[name];
-      if (v === null || v === undefined) continue;
-      if (kind === 'param' && v instanceof Tensor) params.push([name, v]);
-      else if (kind === 'buffer' && v instanceof Tensor) buffers.push([name, v]);
-      else if (kind === 'module') addModules(name, v);
-    }
-    for (const name of Object.keys(this)) {
-      if (this._registry.has(name) || name.startsWith('_') || name === 'training') continue;
-      const v = self[name];
-      if (addModules(name, v)) continue;
-      if (v instanceof Tensor && v.node === null && v.requiresGrad && !v.isDisposed) params.push([name, v]);
-    }
-    return { params, buffers, modules };
+  private ownEntries(): Members<Module> {
+    return ownMembers(this, this._registry, (v): v is Module => v instanceof Module);
   }
 
   // ---- traversal ----
@@ -244,33 +210,7 @@ export abstract class Module {
    * unexpected keys are an error; otherwise they are returned. Nothing is copied if any check fails.
    */
   loadStateDict(sd: Record<string, Tensor>, strict = true): LoadResult {
-    if (sd === null || typeof sd !== 'object') throw new CondgradError('loadStateDict', `state dict must be an object of tensors, got ${String(sd)}`);
-    const own = this.stateDict();
-    const missingKeys = Object.keys(own).filter((k) => !Object.hasOwn(sd, k));
-    const unexpectedKeys = Object.keys(sd).filter((k) => !Object.hasOwn(own, k));
-    if (strict && (missingKeys.length > 0 || unexpectedKeys.length > 0)) {
-      const parts: string[] = [];
-      if (missingKeys.length > 0) parts.push(`missing keys: ${missingKeys.join(', ')}`);
-      if (unexpectedKeys.length > 0) parts.push(`unexpected keys: ${unexpectedKeys.join(', ')}`);
-      throw new CondgradError('loadStateDict', `state dict does not match ${this.typeName}: ${parts.join('; ')}`);
-    }
-    const pairs: [Tensor, Tensor][] = [];
-    for (const [key, dst] of Object.entries(own)) {
-      if (!Object.hasOwn(sd, key)) continue;
-      const src = sd[key];
-      if (!(src instanceof Tensor)) throw new CondgradError('loadStateDict', `'${key}' must be a Tensor, got ${src === null ? 'null' : typeof src}`);
-      if (fmtShape(src.shape) !== fmtShape(dst.shape) || src.dtype !== dst.dtype) {
-        throw new CondgradError('loadStateDict', `'${key}': state dict has ${fmtShape(src.shape)} ${src.dtype} but the model has ${fmtShape(dst.shape)} ${dst.dtype}`);
-      }
-      pairs.push([dst, src]);
-    }
-    noGrad(() => {
-      for (const [dst, src] of pairs) {
-        const moved = src.backend === dst.backend ? src : src.to(dst.backend);
-        dst.assign(moved.detach());
-      }
-    });
-    return { missingKeys, unexpectedKeys };
+    return loadStateDictInto(this, sd, strict);
   }
 
   /**
@@ -278,22 +218,8 @@ export abstract class Module {
    * model): each tensor is first moved to its destination's backend with toAsync, then
    * loadStateDict runs its checks and copies. Nothing is copied if a move or a check fails.
    */
-  async loadStateDictAsync(sd: Record<string, Tensor>, strict = true): Promise<LoadResult> {
-    if (sd === null || typeof sd !== 'object') return this.loadStateDict(sd, strict);
-    const own = this.stateDict();
-    const moved: Record<string, Tensor> = { ...sd };
-    const temps: Tensor[] = [];
-    try {
-      for (const [key, src] of Object.entries(sd)) {
-        const dst = Object.hasOwn(own, key) ? own[key] : undefined;
-        if (dst === undefined || !(src instanceof Tensor) || src.backend === dst.backend) continue;
-        moved[key] = await src.toAsync(dst.backend);
-        temps.push(moved[key]);
-      }
-      return this.loadStateDict(moved, strict);
-    } finally {
-      for (const t of temps) t.dispose();
-    }
+  loadStateDictAsync(sd: Record<string, Tensor>, strict = true): Promise<LoadResult> {
+    return loadStateDictAsyncInto(this, sd, strict);
   }
 
   // ---- modes and moves ----
@@ -328,21 +254,8 @@ export abstract class Module {
     if (!okName && (target === null || typeof target !== 'object' || typeof (target as unknown as { conv2d?: unknown }).conv2d !== 'function')) {
       throw new CondgradError(`${this.typeName}.to`, `target must be 'cpu', 'wasm', 'gpu', 'float32', 'float64' or a backend, got ${describeValue(target)}`);
     }
-    const done = new Map<Tensor, Tensor>();
-    return this.replaceTensors((t) => {
-      let c = done.get(t);
-      if (c === undefined) {
-        if (typeof target === 'string' && isDType(target)) {
-          c = t.dtype === target ? t : noGrad(() => cast(t, target)).requiresGrad_(t.requiresGrad);
-        } else {
-          const b = typeof target === 'string' ? getBackend(target) : target;
-          c = t.to(b);
-          c.requiresGrad = t.requiresGrad;
-        }
-        done.set(t, c);
-      }
-      return c;
-    });
+    moveModule(this, target);
+    return this;
   }
 
   /**
@@ -350,19 +263,12 @@ export abstract class Module {
    * model on the gpu): every tensor is read with toAsync first, then all are replaced at once.
    */
   async toAsync(target: BackendName | AnyBackend | DType): Promise<this> {
-    if (typeof target === 'string' && isDType(target)) return this.to(target);
-    const b = typeof target === 'string' ? getBackend(target) : target;
-    const done = new Map<Tensor, Tensor>();
-    for (const [, t] of this.collect('both')) {
-      const c = await t.toAsync(b);
-      c.requiresGrad = t.requiresGrad;
-      done.set(t, c);
-    }
-    return this.replaceTensors((t) => done.get(t) ?? t);
+    await moveModuleAsync(this, target);
+    return this;
   }
 
   /** Replaces every parameter and buffer field by convert(tensor) (convert sees shared tensors once per path). */
-  private replaceTensors(convert: (t: Tensor) => Tensor): this {
+  replaceTensors(convert: (t: Tensor) => Tensor): this {
     for (const m of this.modules()) {
       const e = m.ownEntries();
       const self = m as unknown as Record<string, unknown>;

@@ -1,13 +1,14 @@
 // CondConv: conditionally parameterized convolution and linear layers (per-sample kernels W_b = Σ_k α_bk W_k), on three interchangeable paths.
 
 import { CondgradError, fmtShape } from '../core/errors.js';
-import { checkInputs, traceComposite } from '../core/op.js';
+import { traceComposite } from '../core/op.js';
 import type { Tensor } from '../core/tensor.js';
 import { add } from './arithmetic.js';
-import { checkCondCommon } from './cond_checks.js';
-import { mixExperts } from './cond_mix.js';
-import { planCondConv, planCondLinear, type CondConv2dOptions, type CondPathOptions } from './cond_plan.js';
-import { conv2d, conv2dPerSample } from './conv.js';
+import { checkCondShapes, checkCondTensors } from './cond_checks.js';
+import { mixChecked } from './cond_mix.js';
+import { condConvPlan, planCondLinear, type CondConv2dOptions, type CondPathOptions } from './cond_plan.js';
+import { conv2d, conv2dPerSampleChecked } from './conv.js';
+import { perSampleGeometry } from '../kernels/geometry/conv.js';
 import { matmul } from './matmul.js';
 import { concat, reshape, slice } from './shape.js';
 
@@ -46,25 +47,28 @@ const forceFused = <T extends CondPathOptions>(opts: T): T => (opts !== null && 
 function condConv2dOn(x: Tensor, experts: Tensor, routing: Tensor, bias: Tensor | null, opts: CondConv2dOptions): Tensor {
   const op = 'condConv2d';
   if (opts === null || typeof opts !== 'object') throw new CondgradError(op, `opts must be an object, got ${String(opts)}`);
-  checkInputs(op, [x, experts, routing], ['x', 'experts', 'routing']);
+  // Validated once here: the tensors, the shapes, and (in the plan) the conv geometry, which the
+  // fused path hands to the per-sample conv instead of deriving it again.
+  checkCondTensors(op, x, experts, routing, bias);
   if (x.rank !== 4) throw new CondgradError(op, `x must be [B, C, H, W], got ${fmtShape(x.shape)}`);
   if (experts.rank !== 5) throw new CondgradError(op, `experts must be [K, O, C/groups, kH, kW], got ${fmtShape(experts.shape)} (x ${fmtShape(x.shape)})`);
-  checkCondCommon(op, x, experts, routing, bias, 1);
-  const plan = planCondConv(x.shape, experts.shape, opts);
-  const { path: _path, ...convOpts } = opts;
+  checkCondShapes(op, x, experts, routing, bias, 1);
+  const { plan, g } = condConvPlan(x.shape, experts.shape, opts);
   const B = x.shape[0];
   const [K, O, Cg, kH, kW] = experts.shape;
   switch (plan.path) {
     case 'fused': {
-      const kernels = mixExperts(routing, experts, [B, O, Cg, kH, kW]);
-      const y = conv2dPerSample(x, kernels, convOpts);
-      return bias ? add(y, mixExperts(routing, bias, [B, O, 1, 1])) : y;
+      const kernels = mixChecked(routing, experts, [B, O, Cg, kH, kW]);
+      const y = conv2dPerSampleChecked(x, kernels, perSampleGeometry(g));
+      return bias ? add(y, mixChecked(routing, bias, [B, O, 1, 1])) : y;
     }
     case 'batch1': {
-      const kernel = mixExperts(routing, experts, [O, Cg, kH, kW]);
-      return conv2d(x, kernel, bias ? mixExperts(routing, bias, [O]) : null, convOpts);
+      const { path: _path, ...convOpts } = opts;
+      const kernel = mixChecked(routing, experts, [O, Cg, kH, kW]);
+      return conv2d(x, kernel, bias ? mixChecked(routing, bias, [O]) : null, convOpts);
     }
     case 'moe': {
+      const { path: _path, ...convOpts } = opts;
       const ys: Tensor[] = [];
       for (let k = 0; k < K; k++) {
         const wk = reshape(slice(experts, [k, 0, 0, 0, 0], [1, O, Cg, kH, kW]), [O, Cg, kH, kW]);
@@ -98,24 +102,24 @@ export function condLinear(x: Tensor, experts: Tensor, routing: Tensor, bias: Te
 function condLinearOn(x: Tensor, experts: Tensor, routing: Tensor, bias: Tensor | null, opts: CondPathOptions): Tensor {
   const op = 'condLinear';
   if (opts === null || typeof opts !== 'object') throw new CondgradError(op, `opts must be an object, got ${String(opts)}`);
-  checkInputs(op, [x, experts, routing], ['x', 'experts', 'routing']);
+  checkCondTensors(op, x, experts, routing, bias);
   if (x.rank !== 2) throw new CondgradError(op, `x must be [B, in], got ${fmtShape(x.shape)}`);
   if (experts.rank !== 3 || experts.shape[2] !== x.shape[1]) {
     throw new CondgradError(op, `experts must be [K, out, in] with in = ${x.shape[1]}, got ${fmtShape(experts.shape)} (x ${fmtShape(x.shape)})`);
   }
-  checkCondCommon(op, x, experts, routing, bias, 1);
+  checkCondShapes(op, x, experts, routing, bias, 1);
   const plan = planCondLinear(x.shape, experts.shape, opts);
   const [B, inF] = x.shape;
   const [K, out] = experts.shape;
   switch (plan.path) {
     case 'fused': {
-      const kernels = mixExperts(routing, experts, [B, out, inF]);
+      const kernels = mixChecked(routing, experts, [B, out, inF]);
       const y = reshape(matmul(kernels, reshape(x, [B, inF, 1])), [B, out]);
-      return bias ? add(y, mixExperts(routing, bias, [B, out])) : y;
+      return bias ? add(y, mixChecked(routing, bias, [B, out])) : y;
     }
     case 'batch1': {
-      const y = matmul(x, mixExperts(routing, experts, [out, inF]), { transB: true });
-      return bias ? add(y, mixExperts(routing, bias, [out])) : y;
+      const y = matmul(x, mixChecked(routing, experts, [out, inF]), { transB: true });
+      return bias ? add(y, mixChecked(routing, bias, [out])) : y;
     }
     case 'moe': {
       let z = matmul(x, reshape(experts, [K * out, inF]), { transB: true });

@@ -1,19 +1,18 @@
 // Expert mixing: per-sample parameters W_b = Σ_k α_bk W_k as one [B,K]×[K,|W|] matmul, with its closed-form backward.
 
 import { CondgradError, fmtShape } from '../core/errors.js';
-import { checkInputs, runOp, type Op } from '../core/op.js';
+import { checkInputs, runCheckedOp, runOp, type Op } from '../core/op.js';
 import { Tensor } from '../core/tensor.js';
 import { matmulGeometry, type MatmulGeometry } from '../kernels/geometry/matmul.js';
 import { sizeOf } from '../core/shape.js';
 
 interface MixPlan {
   readonly shape: readonly number[];
+  readonly B: number;
+  readonly K: number;
+  readonly S: number;
   /** Forward: [B, K] · [K, S] → [B, S]. */
   readonly g: MatmulGeometry;
-  /** dα = dW · Eᵀ: [B, S] · [K, S]ᵀ → [B, K]. */
-  readonly gRouting: MatmulGeometry;
-  /** dE = αᵀ · dW: [B, K]ᵀ · [B, S] → [K, S]. */
-  readonly gExperts: MatmulGeometry;
 }
 
 /**
@@ -30,18 +29,14 @@ const mixOp: Op<{ outShape: readonly number[] }, MixPlan> = {
     if (r.rank !== 2 || e.rank < 1 || e.shape[0] !== K || sizeOf(outShape) !== B * S) {
       throw new CondgradError(this.name, `routing ${fmtShape(r.shape)} must be [B, K] and experts ${fmtShape(e.shape)} [K, ...], mixed into ${fmtShape(outShape)}`);
     }
-    return {
-      shape: outShape,
-      g: matmulGeometry(this.name, 1, 1, [B, K], [K, S], false, false),
-      gRouting: matmulGeometry(this.name, 1, 1, [B, S], [K, S], false, true),
-      gExperts: matmulGeometry(this.name, 1, 1, [B, K], [B, S], true, false),
-    };
+    return { shape: outShape, B, K, S, g: matmulGeometry(this.name, 1, 1, [B, K], [K, S], false, false) };
   },
   forward: (backend, [r, e], { g }) => backend.matmul(r, e, g),
-  backward(dy, { inputs: [r, e], plan }) {
+  backward(dy, { inputs: [r, e], plan: { B, K, S } }) {
     const b = r.backend;
-    const dr = r.requiresGrad ? new Tensor(b.matmul(dy.storage, e.storage, plan.gRouting), r.shape, b) : null;
-    const de = e.requiresGrad ? new Tensor(b.matmul(r.storage, dy.storage, plan.gExperts), e.shape, b) : null;
+    // dα = dW · Eᵀ: [B, S] · [K, S]ᵀ → [B, K];  dE = αᵀ · dW: [B, K]ᵀ · [B, S] → [K, S].
+    const dr = r.requiresGrad ? new Tensor(b.matmul(dy.storage, e.storage, matmulGeometry(this.name, 1, 1, [B, S], [K, S], false, true)), r.shape, b) : null;
+    const de = e.requiresGrad ? new Tensor(b.matmul(r.storage, dy.storage, matmulGeometry(this.name, 1, 1, [B, K], [B, S], true, false)), e.shape, b) : null;
     return [dr, de];
   },
 };
@@ -62,4 +57,9 @@ export function mixExperts(routing: Tensor, experts: Tensor, outShape?: readonly
   }
   const shape = outShape ?? [routing.shape[0], ...experts.shape.slice(1)];
   return runOp(mixOp, [routing, experts], { outShape: shape }, ['routing', 'experts']);
+}
+
+/** mixExperts on inputs condConv2d / condLinear have already checked (shapes and checkInputs). Internal. */
+export function mixChecked(routing: Tensor, experts: Tensor, outShape: readonly number[]): Tensor {
+  return runCheckedOp(mixOp, [routing, experts], { outShape }, ['routing', 'experts']);
 }

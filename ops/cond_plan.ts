@@ -78,22 +78,31 @@ function choose(op: CondPlan['op'], requested: CondPathOption, B: number, K: num
     moe: K * pass + B * K * O * P + 2 * K * B * O * P + (K + 2) * LAUNCH_COST,
     batch1: B === 1 ? K * W + W * P + W + 2 * LAUNCH_COST : null,
   };
-  const base = { op, requested, costs, batch: B, experts: K, weightSize: W, outC: O, outPixels: P };
   if (requested === 'batch1' && B !== 1) {
     throw new CondgradError(op, `path 'batch1' needs a batch of 1, got batch ${B}; use 'fused' or 'auto'`);
   }
-  if (requested !== 'auto') return { ...base, path: requested, reason: `path '${requested}' requested` };
   const order: CondPath[] = ['batch1', 'fused', 'moe'];
-  let best: CondPath = 'fused';
-  for (const p of order) {
-    const c = costs[p];
-    if (c !== null && (c < (costs[best] as number) || (c === costs[best] && order.indexOf(p) < order.indexOf(best)))) best = p;
+  let path: CondPath = 'fused';
+  if (requested !== 'auto') path = requested;
+  else {
+    for (const p of order) {
+      const c = costs[p];
+      if (c !== null && (c < (costs[path] as number) || (c === costs[path] && order.indexOf(p) < order.indexOf(path)))) path = p;
+    }
   }
-  const list = order.filter((p) => costs[p] !== null).map((p) => `${p} ${fmtMacs(costs[p] as number)}`).join(', ');
-  const why = best === 'moe'
-    ? `K separate passes are cheaper than mixing kernels here (P = ${P} output pixel(s), |W| = ${W}, K·O = ${K * O})`
-    : `mixing kernels costs ${fmtMacs(best === 'batch1' ? K * W : mix)} MACs, less than the ${fmtMacs(costs.moe - pass)} of ${K - 1} extra conv pass(es), their outputs and output mixing`;
-  return { ...base, path: best, reason: `auto chose '${best}': ${why} (cost in MAC-equivalents: ${list})` };
+  // The reason is text for people: built on first read, not on every forward.
+  const because = (): string => {
+    if (requested !== 'auto') return `path '${requested}' requested`;
+    const list = order.filter((p) => costs[p] !== null).map((p) => `${p} ${fmtMacs(costs[p] as number)}`).join(', ');
+    const why = path === 'moe'
+      ? `K separate passes are cheaper than mixing kernels here (P = ${P} output pixel(s), |W| = ${W}, K·O = ${K * O})`
+      : `mixing kernels costs ${fmtMacs(path === 'batch1' ? K * W : mix)} MACs, less than the ${fmtMacs(costs.moe - pass)} of ${K - 1} extra conv pass(es), their outputs and output mixing`;
+    return `auto chose '${path}': ${why} (cost in MAC-equivalents: ${list})`;
+  };
+  let reason: string | undefined;
+  const plan = { op, path, requested, costs, batch: B, experts: K, weightSize: W, outC: O, outPixels: P } as CondPlan;
+  Object.defineProperty(plan, 'reason', { enumerable: true, get: () => (reason ??= because()) });
+  return plan;
 }
 
 /**
@@ -123,10 +132,15 @@ export function condConvGeometry(op: string, xShape: readonly number[], expertsS
  * @param opts conv options plus `path` ('auto' by default)
  */
 export function planCondConv(xShape: readonly number[], expertsShape: readonly number[], opts: CondConv2dOptions = {}): CondPlan {
+  return condConvPlan(xShape, expertsShape, opts).plan;
+}
+
+/** planCondConv plus the conv geometry of one kernel it validated on the way (condConv2d runs on it). Internal. */
+export function condConvPlan(xShape: readonly number[], expertsShape: readonly number[], opts: CondConv2dOptions): { plan: CondPlan; g: Conv2dGeometry } {
   const op = 'condConv2d';
   const requested = checkPath(op, opts.path);
   const g = condConvGeometry(op, xShape, expertsShape, opts);
-  return choose(op, requested, g.batch, expertsShape[0], g.weightSize, g.outC, g.outH * g.outW);
+  return { plan: choose(op, requested, g.batch, expertsShape[0], g.weightSize, g.outC, g.outH * g.outW), g };
 }
 
 /**

@@ -1,7 +1,7 @@
 // 2-D convolution ops: conv2d (plain, grouped, dilated, strided), depthwiseConv2d, and conv2dPerSample (one kernel per sample).
 
 import { CondgradError, describeValue, fmtShape } from '../core/errors.js';
-import { checkInputs, runOp, type Op } from '../core/op.js';
+import { checkInputs, runCheckedOp, runOp, type Op } from '../core/op.js';
 import { Tensor } from '../core/tensor.js';
 import { conv2dGeometry, type Conv2dGeometry, type Conv2dOptions } from '../kernels/geometry/conv.js';
 import { add } from './arithmetic.js';
@@ -12,6 +12,8 @@ export type { Conv2dOptions, Padding, Pair } from '../kernels/geometry/conv.js';
 interface ConvAttrs {
   readonly opts: Conv2dOptions;
   readonly perSample: boolean;
+  /** A geometry the caller already validated and computed for these shapes (CondConv's plan). */
+  readonly geometry?: Conv2dGeometry;
 }
 
 interface ConvPlan {
@@ -26,8 +28,8 @@ interface ConvPlan {
  */
 const convOp: Op<ConvAttrs, ConvPlan> = {
   name: 'conv2d',
-  plan([x, w], { opts, perSample }) {
-    const g = conv2dGeometry(this.name, x.shape, w.shape, opts, perSample);
+  plan([x, w], { opts, perSample, geometry }) {
+    const g = geometry ?? conv2dGeometry(this.name, x.shape, w.shape, opts, perSample);
     return { shape: [g.batch, g.outC, g.outH, g.outW], g };
   },
   forward: (backend, [x, w], { g }) => backend.conv2d(x, w, g),
@@ -39,10 +41,13 @@ const convOp: Op<ConvAttrs, ConvPlan> = {
   },
 };
 
-/** Runs the conv op under `name` (so errors name the public op the user called). */
+/** The conv op under each public name (so errors and the tape name the op the user called). */
+const NAMED = new Map(['conv2d', 'depthwiseConv2d', 'conv2dPerSample'].map((name) => [name, { ...convOp, name }]));
+
+/** Runs the conv op under `name`. */
 function runConv(name: string, x: Tensor, w: Tensor, opts: Conv2dOptions, perSample: boolean): Tensor {
   if (opts === null || typeof opts !== 'object') throw new CondgradError(name, `opts must be an object, got ${describeValue(opts)}`);
-  return runOp({ ...convOp, name }, [x, w], { opts, perSample }, ['x', 'weight']);
+  return runOp(NAMED.get(name)!, [x, w], { opts, perSample }, ['x', 'weight']);
 }
 
 /** Adds bias [O] to y [B, O, H, W] with broadcasting, after checking bias's shape, dtype and backend. */
@@ -112,4 +117,13 @@ export function depthwiseConv2d(x: Tensor, weight: Tensor, bias: Tensor | null =
  */
 export function conv2dPerSample(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
   return runConv('conv2dPerSample', x, w, opts, true);
+}
+
+/**
+ * conv2dPerSample on inputs already checked (checkInputs) with their per-sample geometry already
+ * computed, e.g. by CondConv's plan: nothing is validated or derived twice. Internal.
+ * @param x [B, C, H, W] @param w [B, O, C/groups, kH, kW] @param g perSampleGeometry of those shapes
+ */
+export function conv2dPerSampleChecked(x: Tensor, w: Tensor, g: Conv2dGeometry): Tensor {
+  return runCheckedOp(NAMED.get('conv2dPerSample')!, [x, w], { opts: {}, perSample: true, geometry: g }, ['x', 'weight']);
 }

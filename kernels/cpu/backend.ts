@@ -153,7 +153,7 @@ export class CpuBackend implements Backend<CpuStorage> {
     const dtype = sameDtype('conv2d', ['x', 'w'], [x, w]);
     checkConvX('conv2d', x, g);
     checkConvW('conv2d', w, g);
-    const out = this.alloc(dtype, g.batch * g.outC * g.outH * g.outW);
+    const out = this.alloc(dtype, g.outputSize);
     conv2dForward(x.data, w.data, out.data, g);
     return out;
   }
@@ -161,7 +161,7 @@ export class CpuBackend implements Backend<CpuStorage> {
     const dtype = sameDtype('conv2dBackwardInput', ['dy', 'w'], [dy, w]);
     checkConvY('conv2dBackwardInput', dy, g);
     checkConvW('conv2dBackwardInput', w, g);
-    const out = this.alloc(dtype, g.batch * g.inC * g.inH * g.inW);
+    const out = this.alloc(dtype, g.inputSize);
     conv2dBackwardInput(dy.data, w.data, out.data, g);
     return out;
   }
@@ -169,7 +169,7 @@ export class CpuBackend implements Backend<CpuStorage> {
     const dtype = sameDtype('conv2dBackwardFilter', ['x', 'dy'], [x, dy]);
     checkConvX('conv2dBackwardFilter', x, g);
     checkConvY('conv2dBackwardFilter', dy, g);
-    const out = this.alloc(dtype, g.weightSize * (g.perSampleWeights ? g.batch : 1));
+    const out = this.alloc(dtype, g.weightStorageSize);
     conv2dBackwardFilter(x.data, dy.data, out.data, g);
     return out;
   }

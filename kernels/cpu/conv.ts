@@ -11,12 +11,6 @@ function scratch(buf: Float64Array, n: number): Float64Array {
   return buf.length >= n ? buf : new Float64Array(n);
 }
 
-/** True when the conv is a plain 1x1 product and x itself serves as the column matrix. */
-function isPointwise(g: Conv2dGeometry): boolean {
-  return g.kH === 1 && g.kW === 1 && g.strideH === 1 && g.strideW === 1 &&
-    g.padTop === 0 && g.padBottom === 0 && g.padLeft === 0 && g.padRight === 0;
-}
-
 /** The [lo, hi) range of output columns whose input column ow*strideW + iw0 lies inside [0, inW). */
 function validCols(iw0: number, g: Conv2dGeometry): [number, number] {
   const lo = iw0 >= 0 ? 0 : Math.min(g.outW, Math.ceil(-iw0 / g.strideW));
@@ -88,7 +82,7 @@ export function conv2dForward(x: FloatArray, w: FloatArray, out: FloatArray, g: 
   const N = g.outH * g.outW;
   const Kc = g.inCPerGroup * g.kH * g.kW;
   const Og = g.outCPerGroup;
-  const direct = isPointwise(g);
+  const direct = g.pointwise; // x itself is the column matrix
   if (!direct) colsBuf = scratch(colsBuf, Kc * N);
   const wStride = g.perSampleWeights ? g.weightSize : 0;
   for (let b = 0; b < g.batch; b++) {
@@ -113,7 +107,7 @@ export function conv2dBackwardInput(dy: FloatArray, w: FloatArray, out: FloatArr
   const Kc = g.inCPerGroup * g.kH * g.kW;
   const Og = g.outCPerGroup;
   const plane = g.inCPerGroup * g.inH * g.inW;
-  const direct = isPointwise(g);
+  const direct = g.pointwise; // x itself is the column matrix
   if (!direct) {
     colsBuf = scratch(colsBuf, Kc * N);
     planeBuf = scratch(planeBuf, plane);
@@ -144,7 +138,7 @@ export function conv2dBackwardFilter(x: FloatArray, dy: FloatArray, out: FloatAr
   const N = g.outH * g.outW;
   const Kc = g.inCPerGroup * g.kH * g.kW;
   const Og = g.outCPerGroup;
-  const direct = isPointwise(g);
+  const direct = g.pointwise; // x itself is the column matrix
   if (!direct) colsBuf = scratch(colsBuf, Kc * N);
   // Shared weights: sum the batch in float64 and round once at the end.
   const acc = g.perSampleWeights ? null : new Float64Array(g.weightSize);

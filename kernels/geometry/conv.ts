@@ -41,10 +41,55 @@ export interface Conv2dGeometry {
   readonly inCPerGroup: number;
   readonly outCPerGroup: number;
   readonly perSampleWeights: boolean;
+  // ---- derived (computed once here; kernels read them instead of re-deriving) ----
   /** Elements of one sample's kernel: outC * inCPerGroup * kH * kW. */
   readonly weightSize: number;
+  /** Elements of the weight storage: weightSize, times batch with perSampleWeights. */
+  readonly weightStorageSize: number;
+  /** Elements of x: batch * inC * inH * inW. */
+  readonly inputSize: number;
+  /** Elements of y: batch * outC * outH * outW. */
+  readonly outputSize: number;
+  /**
+   * Rows / columns of the padded input that the windows cover: (outH − 1)·strideH + (kH − 1)·dilationH + 1
+   * (at most padTop + inH + padBottom). Padded row r is input row r − padTop.
+   */
+  readonly paddedH: number;
+  readonly paddedW: number;
+  /** A 1×1, stride-1, unpadded conv: x itself is the column matrix. */
+  readonly pointwise: boolean;
+  /** One input channel per group (groups = inC, any channel multiplier). */
+  readonly depthwise: boolean;
   /** Multiply-accumulates of the forward pass over the whole batch. */
   readonly macs: number;
+}
+
+/** The fields a conv geometry is made of; everything else is derived from them. */
+export type Conv2dFields = Omit<Conv2dGeometry, 'weightSize' | 'weightStorageSize' | 'inputSize' | 'outputSize' | 'paddedH' | 'paddedW' | 'pointwise' | 'depthwise' | 'macs'>;
+
+/**
+ * Completes and freezes a geometry: the one place its derived fields are computed. Every field is
+ * written out (no object spread) so that every geometry has one hidden class with fast properties:
+ * the cpu kernels read these fields in their inner loops.
+ */
+export function withDerived(f: Conv2dFields): Conv2dGeometry {
+  const weightSize = f.outC * f.inCPerGroup * f.kH * f.kW;
+  return Object.freeze({
+    batch: f.batch, inC: f.inC, inH: f.inH, inW: f.inW, outC: f.outC, outH: f.outH, outW: f.outW, kH: f.kH, kW: f.kW,
+    strideH: f.strideH, strideW: f.strideW, dilationH: f.dilationH, dilationW: f.dilationW,
+    padTop: f.padTop, padBottom: f.padBottom, padLeft: f.padLeft, padRight: f.padRight,
+    groups: f.groups, inCPerGroup: f.inCPerGroup, outCPerGroup: f.outCPerGroup, perSampleWeights: f.perSampleWeights,
+    weightSize,
+    weightStorageSize: weightSize * (f.perSampleWeights ? f.batch : 1),
+    inputSize: f.batch * f.inC * f.inH * f.inW,
+    outputSize: f.batch * f.outC * f.outH * f.outW,
+    paddedH: (f.outH - 1) * f.strideH + (f.kH - 1) * f.dilationH + 1,
+    paddedW: (f.outW - 1) * f.strideW + (f.kW - 1) * f.dilationW + 1,
+    pointwise: f.kH === 1 && f.kW === 1 && f.strideH === 1 && f.strideW === 1 &&
+      f.padTop === 0 && f.padBottom === 0 && f.padLeft === 0 && f.padRight === 0,
+    depthwise: f.inCPerGroup === 1 && f.groups === f.inC,
+    macs: f.batch * f.outH * f.outW * weightSize,
+  });
 }
 
 export function pair(op: string, arg: string, v: Pair | undefined, dflt: number, min: number): [number, number] {
@@ -135,13 +180,35 @@ export function conv2dGeometry(op: string, xShape: readonly number[], wShape: re
   const [padTop, padBottom, padLeft, padRight] = resolvePadding(op, opts.padding, inH, inW, [kH, kW], s, d);
   const outH = windowOut(op, 'height', inH, padTop, padBottom, kH, s[0], d[0]);
   const outW = windowOut(op, 'width', inW, padLeft, padRight, kW, s[1], d[1]);
-  const weightSize = outC * wInC * kH * kW;
-  return Object.freeze({
+  return withDerived({
     batch, inC, inH, inW, outC, outH, outW, kH, kW,
     strideH: s[0], strideW: s[1], dilationH: d[0], dilationW: d[1],
     padTop, padBottom, padLeft, padRight,
     groups, inCPerGroup: wInC, outCPerGroup: outC / groups,
-    perSampleWeights, weightSize,
-    macs: batch * outH * outW * weightSize,
+    perSampleWeights,
+  });
+}
+
+/** The same conv with one kernel per sample (weights [batch, outC, inC/groups, kH, kW]). */
+export function perSampleGeometry(g: Conv2dGeometry): Conv2dGeometry {
+  return g.perSampleWeights ? g : withDerived({ ...g, perSampleWeights: true });
+}
+
+/**
+ * The transposed conv of a stride-1 conv: dx = conv2d(dy, w') where w' holds the kernels
+ * transposed per group ([inC, outC/groups, kH, kW]) and flipped in space, with the complementary
+ * padding (kH − 1)·dilationH − pad, which is negative (a crop) where the forward padding exceeds
+ * the kernel extent. Strided convs have no such form (their input gradient is not a stride-1 conv).
+ */
+export function transposedConvGeometry(g: Conv2dGeometry): Conv2dGeometry {
+  if (g.strideH !== 1 || g.strideW !== 1) {
+    throw new CondgradError('transposedConvGeometry', `needs stride 1, got stride [${g.strideH}, ${g.strideW}]`);
+  }
+  const eh = (g.kH - 1) * g.dilationH, ew = (g.kW - 1) * g.dilationW;
+  return withDerived({
+    ...g,
+    inC: g.outC, inH: g.outH, inW: g.outW, outC: g.inC, outH: g.inH, outW: g.inW,
+    padTop: eh - g.padTop, padBottom: eh - g.padBottom, padLeft: ew - g.padLeft, padRight: ew - g.padRight,
+    inCPerGroup: g.outCPerGroup, outCPerGroup: g.inCPerGroup,
   });
 }

@@ -1,7 +1,7 @@
 // Conv1d geometry: a length-L signal validated in 1-D terms and laid out as a 1×L image, so every backend's conv2d kernel runs it unchanged.
 
 import { CondgradError, checkInt, fmtShape } from '../../core/errors.js';
-import { resolvePad, windowOut, type Conv2dGeometry } from './conv.js';
+import { resolvePad, windowOut, withDerived, type Conv2dGeometry } from './conv.js';
 
 /** 1-D padding: one number (both ends), [left, right], 'same' (TF: out = ceil(L / stride), the odd cell on the right) or 'valid'. */
 export type Padding1d = number | readonly [number, number] | 'same' | 'valid';
@@ -74,13 +74,11 @@ export function conv1dGeometry(op: string, xShape: readonly number[], wShape: re
     throw new CondgradError(op, `kernel extent ${span} (size ${k}, dilation ${dilation}) is larger than the padded input length ${inL + padLeft + padRight} (padding [${padLeft}, ${padRight}]; x ${fmtShape(xShape)}, weight ${fmtShape(wShape)})`);
   }
   const outW = windowOut(op, 'length', inL, padLeft, padRight, k, stride, dilation);
-  const weightSize = outC * wInC * k;
-  return Object.freeze({
+  return withDerived({
     batch, inC, inH: 1, inW: inL, outC, outH: 1, outW, kH: 1, kW: k,
     strideH: 1, strideW: stride, dilationH: 1, dilationW: dilation,
     padTop: 0, padBottom: 0, padLeft, padRight,
     groups, inCPerGroup: wInC, outCPerGroup: outC / groups,
-    perSampleWeights, weightSize,
-    macs: batch * outW * weightSize,
+    perSampleWeights,
   });
 }

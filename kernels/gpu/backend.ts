@@ -27,7 +27,7 @@ import { kernelChecks } from '../checks.js';
 
 export { GpuStorage };
 
-const { checkView } = kernelChecks('gpu');
+const { checkView, checkConvX, checkConvY, checkConvW } = kernelChecks('gpu');
 
 /**
  * The gpu backend. Storages live on the device; kernels are queued in call order and never block.
@@ -203,21 +203,21 @@ export class GpuBackend implements Backend<GpuStorage> {
   conv2d(x: GpuStorage, w: GpuStorage, g: Conv2dGeometry): GpuStorage {
     this.convX('conv2d', x, g);
     this.convW('conv2d', w, g);
-    if (x.size === 0 || w.size === 0) return this.fill(g.batch * g.outC * g.outH * g.outW, 0);
+    if (x.size === 0 || w.size === 0) return this.fill(g.outputSize, 0);
     const t = forwardTile(g);
     return this.rt.launch(t === 1 ? conv2dSpec(g) : conv2dTiledSpec(g, t), [x, w]);
   }
   conv2dBackwardInput(dy: GpuStorage, w: GpuStorage, g: Conv2dGeometry): GpuStorage {
     this.convY('conv2dBackwardInput', dy, g);
     this.convW('conv2dBackwardInput', w, g);
-    if (dy.size === 0 || w.size === 0) return this.fill(g.batch * g.inC * g.inH * g.inW, 0);
+    if (dy.size === 0 || w.size === 0) return this.fill(g.inputSize, 0);
     const t = backwardInputTile(g);
     return this.rt.launch(t === 1 ? conv2dBackwardInputSpec(g) : conv2dBackwardInputTiledSpec(g, t), [dy, w]);
   }
   conv2dBackwardFilter(x: GpuStorage, dy: GpuStorage, g: Conv2dGeometry): GpuStorage {
     this.convX('conv2dBackwardFilter', x, g);
     this.convY('conv2dBackwardFilter', dy, g);
-    if (x.size === 0 || dy.size === 0) return this.fill(g.weightSize * (g.perSampleWeights ? g.batch : 1), 0);
+    if (x.size === 0 || dy.size === 0) return this.fill(g.weightStorageSize, 0);
     const perSample = g.perSampleWeights;
     const { blocks, rowsPerBlock } = filterBlocks(g, perSample);
     if (blocks === 1 && filterTile(g) === 1) return this.rt.launch(conv2dBackwardFilterSpec(g, perSample), [x, dy]);
@@ -229,15 +229,15 @@ export class GpuBackend implements Backend<GpuStorage> {
     this.rt.dispose(partial);
     return out;
   }
+  /** A live storage of this backend (the runtime's check), of the size the geometry gives (the shared check). */
   private convX(k: string, x: GpuStorage, g: Conv2dGeometry): void {
-    this.s(k, 'x', x, g.batch * g.inC * g.inH * g.inW, `x [${g.batch},${g.inC},${g.inH},${g.inW}]`);
+    checkConvX(k, this.s(k, 'x', x), g);
   }
   private convY(k: string, dy: GpuStorage, g: Conv2dGeometry): void {
-    this.s(k, 'dy', dy, g.batch * g.outC * g.outH * g.outW, `dy [${g.batch},${g.outC},${g.outH},${g.outW}]`);
+    checkConvY(k, this.s(k, 'dy', dy), g);
   }
   private convW(k: string, w: GpuStorage, g: Conv2dGeometry): void {
-    const lead = g.perSampleWeights ? `${g.batch},` : '';
-    this.s(k, 'w', w, g.weightSize * (g.perSampleWeights ? g.batch : 1), `w [${lead}${g.outC},${g.inCPerGroup},${g.kH},${g.kW}]`);
+    checkConvW(k, this.s(k, 'w', w), g);
   }
 
   // ---- pooling ----

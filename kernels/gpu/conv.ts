@@ -39,13 +39,13 @@ export function conv2dSpec(g: Conv2dGeometry): KernelSpec {
   e.line(`for (let c = 0; c < ${cg}; c++) {`);
   e.line(`for (let kh = 0; kh < ${kH}; kh++) {`);
   const ih = e.let('ih', affine(0, [[ih0, 1], ['kh', g.dilationH]]));
-  const closeH = guard(e, rangeCheck(ih, inH, -g.padTop, (g.outH - 1) * g.strideH - g.padTop + (kH - 1) * g.dilationH));
+  const closeH = guard(e, rangeCheck(ih, inH, -g.padTop, g.paddedH - 1 - g.padTop));
   e.line(`for (let kw = 0; kw < ${kW}; kw++) {`);
   const iw = e.let('iw', affine(0, [[iw0, 1], ['kw', g.dilationW]]));
-  const closeW = guard(e, rangeCheck(iw, inW, -g.padLeft, (g.outW - 1) * g.strideW - g.padLeft + (kW - 1) * g.dilationW));
+  const closeW = guard(e, rangeCheck(iw, inW, -g.padLeft, g.paddedW - 1 - g.padLeft));
   e.line(`acc = acc + x[${affine(0, [[xBase, 1], ['c', inH * inW], [ih, inW], [iw, 1]])}] * w[${affine(0, [[wBase, 1], ['c', kH * kW], ['kh', kW], ['kw', 1]])}];`);
   e.line(`${closeW}}${closeH}}}`);
-  return { name: 'conv2d', key: `conv2d:${geomKey(g)}`, source: e.source(['x', 'w'], 'acc'), outSize: g.batch * g.outC * g.outH * g.outW, dynamic: false };
+  return { name: 'conv2d', key: `conv2d:${geomKey(g)}`, source: e.source(['x', 'w'], 'acc'), outSize: g.outputSize, dynamic: false };
 }
 
 /**
@@ -101,10 +101,10 @@ export function conv2dBackwardFilterSpec(g: Conv2dGeometry, perSample: boolean):
   e.line(`for (let bb = 0; bb < ${batches}; bb++) {`);
   e.line(`for (let oh = 0; oh < ${outH}; oh++) {`);
   const ih = e.let('ih', affine(0, [[h0, 1], ['oh', g.strideH]]));
-  const closeH = guard(e, rangeCheck(ih, inH, -g.padTop, (outH - 1) * g.strideH - g.padTop + (kH - 1) * g.dilationH));
+  const closeH = guard(e, rangeCheck(ih, inH, -g.padTop, g.paddedH - 1 - g.padTop));
   e.line(`for (let ow = 0; ow < ${outW}; ow++) {`);
   const iw = e.let('iw', affine(0, [[w0, 1], ['ow', g.strideW]]));
-  const closeW = guard(e, rangeCheck(iw, inW, -g.padLeft, (outW - 1) * g.strideW - g.padLeft + (kW - 1) * g.dilationW));
+  const closeW = guard(e, rangeCheck(iw, inW, -g.padLeft, g.paddedW - 1 - g.padLeft));
   const xo = affine(0, [[xBase, 1], ['bb', g.inC * inH * inW], [ih, inW], [iw, 1]]);
   const yo = affine(0, [[dyBase, 1], ['bb', g.outC * outH * outW], ['oh', outW], ['ow', 1]]);
   e.line(`acc = acc + dy[${yo}] * x[${xo}];`);

@@ -56,7 +56,7 @@ export function conv2dTiledSpec(g: Conv2dGeometry, t: 2 | 4): KernelSpec {
   e.line(`for (let c = 0; c < ${cg}; c++) {`);
   e.line(`for (let kh = 0; kh < ${kH}; kh++) {`);
   const ih = e.let('ih', affine(0, [[ih0, 1], ['kh', g.dilationH]]));
-  const closeH = guard(e, rangeCheck(ih, inH, -g.padTop, (g.outH - 1) * g.strideH - g.padTop + (kH - 1) * g.dilationH));
+  const closeH = guard(e, rangeCheck(ih, inH, -g.padTop, g.paddedH - 1 - g.padTop));
   const row = e.let('r', affine(0, [[xBase, 1], ['c', inH * inW], [ih, inW]]));
   const len = (t - 1) * sw + (kW - 1) * dw + 1;
   const seg = loadSegment(e, 'x', row, iw0, len, inW, -g.padLeft, (g.outW - t) * sw - g.padLeft);
@@ -68,7 +68,7 @@ export function conv2dTiledSpec(g: Conv2dGeometry, t: 2 | 4): KernelSpec {
   e.line(`${closeH}}}`);
   return {
     name: 'conv2d', key: `conv2dTiled${t}:${geomKey(g)}`, source: e.source(['x', 'w'], `[${accs.join(', ')}]`),
-    outSize: g.batch * g.outC * g.outH * g.outW, dynamic: false, components: t,
+    outSize: g.outputSize, dynamic: false, components: t,
   };
 }
 
@@ -110,6 +110,6 @@ export function conv2dBackwardInputTiledSpec(g: Conv2dGeometry, t: 2 | 4): Kerne
   e.line('}}}');
   return {
     name: 'conv2dBackwardInput', key: `conv2dBackwardInputTiled${t}:${geomKey(g)}`, source: e.source(['dy', 'w'], `[${accs.join(', ')}]`),
-    outSize: g.batch * g.inC * inH * inW, dynamic: false, components: t,
+    outSize: g.inputSize, dynamic: false, components: t,
   };
 }

@@ -105,7 +105,7 @@ export class WasmBackend implements Backend<WasmStorage> {
     checkSize(k, 'y', y, x.size, 'x');
     checkSize(k, 'dy', dy, x.size, 'x');
     const out = this.out(k, dtype, x.size);
-    if (dtype === 'float32' && op.name === 'relu') ops.reluBackward(this.rt, x.ptr, dy.ptr, out.ptr, x.size);
+    if (dtype === 'float32' && ops.WASM_UNARY[op.name].backward === 'reluBackward') ops.reluBackward(this.rt, x.ptr, dy.ptr, out.ptr, x.size);
     else cpuEw.unaryBackward(x.data, y.data, dy.data, out.data, op);
     return out;
   }
@@ -177,7 +177,7 @@ export class WasmBackend implements Backend<WasmStorage> {
     const dtype = sameDtype(this.rt.heap, 'conv2d', ['x', 'w'], [x, w]);
     checkConvX('conv2d', x, g);
     checkConvW('conv2d', w, g);
-    const out = this.out('conv2d', dtype, g.batch * g.outC * g.outH * g.outW);
+    const out = this.out('conv2d', dtype, g.outputSize);
     if (dtype === 'float32' && convOutsideWasm(g) === null) conv.convForward(this.rt, x.ptr, w.ptr, out.ptr, g);
     else cpuConv.conv2dForward(x.data, w.data, out.data, g);
     return out;
@@ -187,7 +187,7 @@ export class WasmBackend implements Backend<WasmStorage> {
     const dtype = sameDtype(this.rt.heap, k, ['dy', 'w'], [dy, w]);
     checkConvY(k, dy, g);
     checkConvW(k, w, g);
-    const out = this.out(k, dtype, g.batch * g.inC * g.inH * g.inW);
+    const out = this.out(k, dtype, g.inputSize);
     if (dtype === 'float32' && convOutsideWasm(g) === null) conv.convBackwardInput(this.rt, dy.ptr, w.ptr, out.ptr, g);
     else cpuConv.conv2dBackwardInput(dy.data, w.data, out.data, g);
     return out;
@@ -197,7 +197,7 @@ export class WasmBackend implements Backend<WasmStorage> {
     const dtype = sameDtype(this.rt.heap, k, ['x', 'dy'], [x, dy]);
     checkConvX(k, x, g);
     checkConvY(k, dy, g);
-    const out = this.out(k, dtype, g.weightSize * (g.perSampleWeights ? g.batch : 1));
+    const out = this.out(k, dtype, g.weightStorageSize);
     if (dtype === 'float32' && convOutsideWasm(g) === null) conv.convBackwardFilter(this.rt, x.ptr, dy.ptr, out.ptr, g);
     else cpuConv.conv2dBackwardFilter(x.data, dy.data, out.data, g);
     return out;

@@ -38,8 +38,8 @@ export function convOutsideWasm(g: Conv2dGeometry): string | null {
     ['stride', Math.max(g.strideH, g.strideW)], ['dilation', Math.max(g.dilationH, g.dilationW)],
     ['padding', Math.max(g.padTop, g.padBottom, g.padLeft, g.padRight)],
     ['input extent', Math.max(g.inH, g.inW)], ['output extent', Math.max(g.outH, g.outW)],
-    // The largest input row/column index a tap reaches: (out − 1)·stride + (k − 1)·dilation.
-    ['tap index', Math.max((g.outH - 1) * g.strideH + (g.kH - 1) * g.dilationH, (g.outW - 1) * g.strideW + (g.kW - 1) * g.dilationW)],
+    // The largest padded row/column index a tap reaches: (out − 1)·stride + (k − 1)·dilation.
+    ['tap index', Math.max(g.paddedH, g.paddedW) - 1],
   ];
   for (const [name, v] of fields) if (!(Math.abs(v) < I32)) return `its ${name} ${v} does not fit a 32-bit kernel argument`;
   const padded = (g.inH + g.padTop + g.padBottom) * (g.inW + g.padLeft + g.padRight) * g.inCPerGroup;

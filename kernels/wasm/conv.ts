@@ -1,29 +1,21 @@
-// Host side of the float32 conv kernels: argument blocks, column blocking and the split of work over threads.
+// Launching the wasm float32 conv kernels: argument blocks, scratch, and the split of work over threads (the choice of
+// kernel and blocking is kernels/wasm/conv_choice.ts).
 
-import type { Conv2dGeometry } from '../geometry/conv.js';
+import { transposedConvGeometry, type Conv2dGeometry } from '../geometry/conv.js';
 import {
   C_BATCH, C_BLK0, C_BLK1, C_DH, C_DW, C_GROUPS, C_INC, C_INCPG, C_INH, C_INW, C_ITEM0, C_ITEM1, C_KH, C_KW,
   C_NBLK, C_NC, C_OSTRIDE, C_TROWS, C_OUTC, C_OUTCPG, C_OUTH, C_OUTW, C_PADL, C_PADT, C_SCRATCH, C_SH, C_SLOTS, C_SW,
-  C_W, C_WSTRIDE, C_X, C_Y,
+  C_POINTWISE, C_W, C_WSTRIDE, C_X, C_Y,
 } from './assembly/layout.js';
 import { splitRange, type KernelName, type WasmRuntime } from './runtime.js';
+import {
+  COL_BLOCK_BYTES, FILTER_BLOCK, PLANE_SLACK, blockCols, dwScratch, isWide, isWinograd, roundNR, widePlane, winoPlan,
+} from './conv_choice.js';
 
 /** Flops below which a conv runs on one thread (waking a worker costs tens of microseconds). */
 const MIN_FLOPS_PER_THREAD = 1.5e6;
-/** Bytes of one column block that should stay in L2 next to the packed kernel. */
-const COL_BLOCK_BYTES = 96 * 1024;
-const NR = 16;
-/** Channels per group (in and out) from which 3x3 stride-1 convs use Winograd. */
-const WINOGRAD_MIN_CHANNELS = 8;
-/** Tiles x (in + out channels) per Winograd block: V and M together take 64 bytes per unit (512 KiB). */
-const WINOGRAD_BLOCK_TILES = 8192;
 /** Fixed partition of the filter gradient's reduction (see convBackwardFilter). */
 const FILTER_SLOTS = 4;
-/** Wide pixels per block of the stride-1 filter gradient. */
-const FILTER_BLOCK = 512;
-/** Zeroed floats past the padded planes (PLANE SLACK in assembly/plane.ts). */
-const PLANE_SLACK = 64;
-
 /** The geometry slots of a conv argument block (pointers and ranges left 0). */
 function slots(g: Conv2dGeometry): Int32Array {
   const s = new Int32Array(C_SLOTS);
@@ -32,44 +24,8 @@ function slots(g: Conv2dGeometry): Int32Array {
   s[C_SH] = g.strideH; s[C_SW] = g.strideW; s[C_DH] = g.dilationH; s[C_DW] = g.dilationW;
   s[C_PADT] = g.padTop; s[C_PADL] = g.padLeft; s[C_GROUPS] = g.groups;
   s[C_INCPG] = g.inCPerGroup; s[C_OUTCPG] = g.outCPerGroup; s[C_WSTRIDE] = g.perSampleWeights ? g.weightSize : 0;
+  s[C_POINTWISE] = g.pointwise ? 1 : 0;
   return s;
-}
-
-/** Depthwise: one input channel per group (any channel multiplier). */
-export function isDepthwise(g: Conv2dGeometry): boolean {
-  return g.inCPerGroup === 1 && g.groups === g.inC;
-}
-
-/** A 1x1, stride-1, unpadded conv: x itself is the column matrix. */
-function isPointwise(g: Conv2dGeometry): boolean {
-  return g.kH === 1 && g.kW === 1 && g.strideH === 1 && g.strideW === 1 &&
-    g.padTop === 0 && g.padLeft === 0 && g.inH === g.outH && g.inW === g.outW;
-}
-
-/** Stride 1 (not pointwise): the padded-plane kernels, whose wide pixels q = oy*Wp + ox skip im2col. */
-function isWide(g: Conv2dGeometry): boolean {
-  return g.strideH === 1 && g.strideW === 1 && !isPointwise(g);
-}
-
-/** Winograd F(2x2, 3x3) pays off for undilated stride-1 3x3 convs with enough channels on both sides. */
-function isWinograd(g: Conv2dGeometry): boolean {
-  return g.kH === 3 && g.kW === 3 && g.strideH === 1 && g.strideW === 1 && g.dilationH === 1 && g.dilationW === 1 &&
-    g.inCPerGroup >= WINOGRAD_MIN_CHANNELS && g.outCPerGroup >= WINOGRAD_MIN_CHANNELS;
-}
-
-/** Columns of the Winograd V/M blocks (winoLd in assembly/winograd.ts). */
-function winoLd(tiles: number): number {
-  const n = roundNR(tiles);
-  return n % 256 === 0 ? n + NR : n;
-}
-
-/** Tile grid, padded plane and tile-row blocking of the Winograd kernels (V and M blocks stay near L2). */
-function winoPlan(g: Conv2dGeometry): { th: number; tw4: number; hp: number; wp: number; rows: number; nBlk: number; ld: number; vm: number } {
-  const cg = g.inCPerGroup, og = g.outCPerGroup;
-  const th = Math.ceil(g.outH / 2), tw4 = Math.ceil(Math.ceil(g.outW / 2) / 4) * 4;
-  const rows = Math.max(1, Math.min(th, Math.floor(WINOGRAD_BLOCK_TILES / (cg + og) / tw4)));
-  const ld = winoLd(rows * tw4);
-  return { th, tw4, hp: 2 * th + 2, wp: 2 * tw4 + 2, rows, nBlk: Math.ceil(th / rows), ld, vm: 16 * 4 * ((cg + og) * ld + 32) };
 }
 
 /** Runs the Winograd forward: items (b, g, block of tile rows). */
@@ -82,20 +38,6 @@ function winogradForward(rt: WasmRuntime, s: Int32Array, g: Conv2dGeometry): voi
   runItems(rt, 'convForwardWinograd', s, items, rt.slicesFor(items, 2 * g.macs, MIN_FLOPS_PER_THREAD), scratch);
 }
 
-/** Padded plane [hp, wp] of the wide kernels, and the wide pixel count. */
-function widePlane(g: Conv2dGeometry): { hp: number; wp: number; pw: number } {
-  const hp = g.outH + (g.kH - 1) * g.dilationH, wp = g.outW + (g.kW - 1) * g.dilationW;
-  return { hp, wp, pw: (g.outH - 1) * wp + g.outW };
-}
-
-/** Output pixels per column block for a reduction depth of kg rows. */
-function blockCols(kg: number, pixels: number, bytes = COL_BLOCK_BYTES): number {
-  const nc = Math.max(NR, Math.min(512, Math.floor(bytes / 4 / kg / NR) * NR));
-  return nc >= pixels ? pixels : nc;
-}
-
-const roundNR = (n: number): number => Math.ceil(n / NR) * NR;
-
 /** Writes each slice's block (its own scratch), then runs the kernel with the items claimed dynamically. */
 function runItems(rt: WasmRuntime, kernel: KernelName, s: Int32Array, items: number, slices: number, scratchBytes: number): void {
   const sc = rt.scratch(scratchBytes, slices);
@@ -106,20 +48,13 @@ function runItems(rt: WasmRuntime, kernel: KernelName, s: Int32Array, items: num
   rt.runClaimed(kernel, slices, items);
 }
 
-/** Scratch of the depthwise kernels: tap table, tail buffer, a padded plane of hp x wp and a wide output plane. */
-function dwScratch(g: Conv2dGeometry, hp: number, wp: number): number {
-  return 4 * (2 * g.kH * g.kW + 4) + 64 + 2 * 4 * (hp * wp + PLANE_SLACK) + 256;
-}
-
 /** y = conv2d(x, w) (float32, byte addresses). x [B, C, H, W], w [(B,) O, C/g, kH, kW], y [B, O, outH, outW]. */
 export function convForward(rt: WasmRuntime, x: number, w: number, y: number, g: Conv2dGeometry): void {
   const s = slots(g);
   s[C_X] = x; s[C_W] = w; s[C_Y] = y;
-  if (isDepthwise(g)) {
+  if (g.depthwise) {
     const items = g.batch * g.outC;
-    const hp = (g.outH - 1) * g.strideH + (g.kH - 1) * g.dilationH + 1;
-    const wp = (g.outW - 1) * g.strideW + (g.kW - 1) * g.dilationW + 1;
-    runItems(rt, 'dwForward', s, items, rt.slicesFor(items, 2 * g.macs, MIN_FLOPS_PER_THREAD), dwScratch(g, hp, wp));
+    runItems(rt, 'dwForward', s, items, rt.slicesFor(items, 2 * g.macs, MIN_FLOPS_PER_THREAD), dwScratch(g, g.paddedH, g.paddedW));
     return;
   }
   if (isWinograd(g)) {
@@ -145,10 +80,9 @@ export function convForward(rt: WasmRuntime, x: number, w: number, y: number, g:
 export function convBackwardInput(rt: WasmRuntime, dy: number, w: number, dx: number, g: Conv2dGeometry): void {
   const s = slots(g);
   s[C_X] = dy; s[C_W] = w; s[C_Y] = dx;
-  if (isDepthwise(g)) {
+  if (g.depthwise) {
     const items = g.batch * g.inC;
-    const hp = (g.outH - 1) * g.strideH + (g.kH - 1) * g.dilationH + 1;
-    const wp = (g.outW - 1) * g.strideW + (g.kW - 1) * g.dilationW + 1;
+    const hp = g.paddedH, wp = g.paddedW;
     const hq = g.inH + (g.kH - 1) * g.dilationH, wq = g.inW + (g.kW - 1) * g.dilationW;
     // Strided: each stride phase pads a dy window (bounded generously here) and keeps a wide output plane.
     const hb = g.outH + g.inH + g.padTop + g.kH * g.dilationH + 2, wb = g.outW + g.inW + g.padLeft + g.kW * g.dilationW + 2;
@@ -159,18 +93,12 @@ export function convBackwardInput(rt: WasmRuntime, dy: number, w: number, dx: nu
   if (g.strideH === 1 && g.strideW === 1) {
     // dx is the stride-1 conv of dy with the flipped, transposed kernels and complementary padding.
     const count = g.perSampleWeights ? g.batch : 1;
-    const bytes = 4 * g.weightSize * count;
+    const bytes = 4 * g.weightStorageSize;
     const flipped = rt.heap.alloc(bytes, 'flipped conv kernels');
     try {
       rt.setArgs(0, s);
       rt.flipWeights(rt.block(0), count, w, flipped);
-      const t: Conv2dGeometry = {
-        ...g, inC: g.outC, inH: g.outH, inW: g.outW, outC: g.inC, outH: g.inH, outW: g.inW,
-        padTop: (g.kH - 1) * g.dilationH - g.padTop, padBottom: (g.kH - 1) * g.dilationH - g.padBottom,
-        padLeft: (g.kW - 1) * g.dilationW - g.padLeft, padRight: (g.kW - 1) * g.dilationW - g.padRight,
-        inCPerGroup: g.outCPerGroup, outCPerGroup: g.inCPerGroup,
-      };
-      convForward(rt, dy, flipped, dx, t);
+      convForward(rt, dy, flipped, dx, transposedConvGeometry(g));
     } finally {
       rt.heap.release(flipped, bytes);
     }
@@ -193,12 +121,10 @@ export function convBackwardFilter(rt: WasmRuntime, x: number, dy: number, dw: n
   const s = slots(g);
   s[C_X] = x; s[C_W] = dy; s[C_Y] = dw;
   const ws = g.weightSize;
-  if (isDepthwise(g)) {
+  if (g.depthwise) {
     const items = g.perSampleWeights ? g.batch * g.outC : g.outC;
     s[C_OSTRIDE] = g.perSampleWeights ? ws : 0;
-    const hp = (g.outH - 1) * g.strideH + (g.kH - 1) * g.dilationH + 1;
-    const wp = (g.outW - 1) * g.strideW + (g.kW - 1) * g.dilationW + 1;
-    runItems(rt, 'dwBackwardFilter', s, items, rt.slicesFor(items, 2 * g.macs, MIN_FLOPS_PER_THREAD), dwScratch(g, hp, wp));
+    runItems(rt, 'dwBackwardFilter', s, items, rt.slicesFor(items, 2 * g.macs, MIN_FLOPS_PER_THREAD), dwScratch(g, g.paddedH, g.paddedW));
     return;
   }
   const kg = g.inCPerGroup * g.kH * g.kW;

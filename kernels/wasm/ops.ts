@@ -104,19 +104,46 @@ export function binary(rt: WasmRuntime, a: number, b: number, y: number, op: Bin
   return true;
 }
 
-/** The wasm code of a unary op and its two f32 constants, or null. */
-function unaryCode(op: UnaryOp): [number, number, number] | null {
-  switch (op.name) {
-    case 'relu': return [U_RELU, 0, 0];
-    case 'relu6': return [U_RELU6, 0, 0];
-    case 'neg': return [U_NEG, 0, 0];
-    case 'abs': return [U_ABS, 0, 0];
-    case 'square': return [U_SQUARE, 0, 0];
-    case 'sqrt': return [U_SQRT, 0, 0];
-    case 'affine': return Math.fround(op.scale) === op.scale && Math.fround(op.shift) === op.shift ? [U_AFFINE, op.scale, op.shift] : null;
-    case 'clamp': return Math.fround(op.min) === op.min && Math.fround(op.max) === op.max ? [U_CLAMP, op.min, op.max] : null;
-    default: return null;
-  }
+/** How one unary op runs on the wasm backend. */
+export interface WasmUnary<N extends UnaryOp['name'] = UnaryOp['name']> {
+  /** The kernel's op code (assembly/elementwise.ts), or 'js': the reference loop on the wasm heap. */
+  readonly forward: number | 'js';
+  /** The op's two f32 constants, or null when float32 cannot hold them exactly (then the JS loop runs). */
+  readonly constants?: (op: Extract<UnaryOp, { name: N }>) => [number, number] | null;
+  /** The backward's wasm kernel, or 'js': the reference loop. */
+  readonly backward: 'reluBackward' | 'js';
+}
+
+const exact = (a: number, b: number): [number, number] | null => (Math.fround(a) === a && Math.fround(b) === b ? [a, b] : null);
+
+/**
+ * Every unary op, typed so that an op added to kernels/elementwise.ts must be given a row here:
+ * a wasm kernel code, or 'js' for the reference loop (exact, but one thread and no SIMD).
+ */
+export const WASM_UNARY: { readonly [N in UnaryOp['name']]: WasmUnary<N> } = {
+  relu: { forward: U_RELU, backward: 'reluBackward' },
+  relu6: { forward: U_RELU6, backward: 'js' },
+  neg: { forward: U_NEG, backward: 'js' },
+  abs: { forward: U_ABS, backward: 'js' },
+  square: { forward: U_SQUARE, backward: 'js' },
+  sqrt: { forward: U_SQRT, backward: 'js' },
+  affine: { forward: U_AFFINE, constants: (op) => exact(op.scale, op.shift), backward: 'js' },
+  clamp: { forward: U_CLAMP, constants: (op) => exact(op.min, op.max), backward: 'js' },
+  exp: { forward: 'js', backward: 'js' },
+  log: { forward: 'js', backward: 'js' },
+  sigmoid: { forward: 'js', backward: 'js' },
+  tanh: { forward: 'js', backward: 'js' },
+  silu: { forward: 'js', backward: 'js' },
+  sign: { forward: 'js', backward: 'js' },
+  powScalar: { forward: 'js', backward: 'js' },
+};
+
+/** The wasm code of a unary op and its two f32 constants, or null (the reference loop runs). */
+export function unaryCode(op: UnaryOp): [number, number, number] | null {
+  const row = WASM_UNARY[op.name] as WasmUnary;
+  if (row.forward === 'js') return null;
+  const c = row.constants === undefined ? [0, 0] : row.constants(op);
+  return c === null ? null : [row.forward, c[0], c[1]];
 }
 
 /** Elements per work item of the flat kernels (BLOCK in assembly/elementwise.ts). */

@@ -3,7 +3,8 @@
 import { readFileRaw } from '../../core/platform/files.js';
 import type { Tensor } from '../../core/tensor.js';
 import { writeFileAtomic } from '../atomic_write.js';
-import type { LoadResult, Module } from '../module.js';
+import type { Module } from '../module.js';
+import type { LoadResult } from '../module_state.js';
 import { decodeSafetensorsHost, encodeSafetensors, hostToTensors, type DecodeSafetensorsOptions, type NamedTensors } from './safetensors.js';
 import { SafetensorsError } from './safetensors_header.js';
 import { loadStateDictFromSafetensors, stateDictToSafetensors, type LoadModelSafetensorsOptions } from './safetensors_model.js';

@@ -3,7 +3,8 @@
 import { fmtShape } from '../../core/errors.js';
 import { tensor } from '../../core/creation.js';
 import type { Tensor } from '../../core/tensor.js';
-import type { LoadResult, Module } from '../module.js';
+import type { Module } from '../module.js';
+import type { LoadResult } from '../module_state.js';
 import { decodeSafetensorsHost, encodeSafetensors, type DecodeSafetensorsOptions } from './safetensors.js';
 import { SafetensorsError } from './safetensors_header.js';
 

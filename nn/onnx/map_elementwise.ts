@@ -1,6 +1,6 @@
 // ONNX nodes for condgrad's elementwise ops: broadcast binary arithmetic and comparisons, and the unary vocabulary.
 
-import type { UnaryOp } from '../../kernels/elementwise.js';
+import { BINARY_OPS, UNARY_OPS, type UnaryOp } from '../../kernels/elementwise.js';
 import type { Emitter } from './emitter.js';
 import { FLOAT } from './graph.js';
 import type { TracedOp } from './trace.js';
@@ -55,8 +55,8 @@ function unary(e: Emitter, op: TracedOp): string {
   }
 }
 
+/** Every binary and unary op of kernels/elementwise.ts (the lists there, so a new op is never left out). */
 export const ELEMENTWISE: Record<string, OpMapper> = {
-  ...Object.fromEntries(['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'eq', 'gt'].map((n) => [n, binary])),
-  ...Object.fromEntries(['relu', 'relu6', 'sigmoid', 'tanh', 'silu', 'neg', 'exp', 'log', 'sqrt', 'abs', 'square', 'sign', 'clamp', 'powScalar', 'affine']
-    .map((n) => [n, unary])),
+  ...Object.fromEntries(BINARY_OPS.map((n) => [n, binary])),
+  ...Object.fromEntries(UNARY_OPS.map((n) => [n, unary])),
 };

@@ -3,18 +3,16 @@
 import { expect } from 'chai';
 import type { DType, FloatArray } from '../../core/dtype.js';
 import { CpuBackend } from '../../kernels/cpu/backend.js';
-import { binaryScalar, unaryDerivative, unaryScalar, type BinaryOp, type UnaryOp } from '../../kernels/elementwise.js';
+import { BINARY_OPS, binaryScalar, unaryDerivative, unaryScalar, type BinaryOp, type UnaryOp } from '../../kernels/elementwise.js';
+import { unaryCases } from '../helpers/elementwise.js';
 import { binaryGeometry } from '../../kernels/geometry/broadcast.js';
 import { mulberry32, randArray } from '../helpers/rng.js';
 
-const UNARY: UnaryOp[] = [
-  { name: 'neg' }, { name: 'exp' }, { name: 'log' }, { name: 'sqrt' }, { name: 'abs' }, { name: 'relu' },
-  { name: 'relu6' }, { name: 'sigmoid' }, { name: 'tanh' }, { name: 'silu' }, { name: 'square' }, { name: 'sign' },
-  { name: 'clamp', min: -0.5, max: 0.75 }, { name: 'powScalar', exponent: 3 }, { name: 'powScalar', exponent: 0.5 },
-  { name: 'powScalar', exponent: 0 }, { name: 'affine', scale: 2.5, shift: -1 },
-];
+const UNARY = unaryCases({
+  clamp: [{ min: -0.5, max: 0.75 }], powScalar: [{ exponent: 3 }, { exponent: 0.5 }, { exponent: 0 }], affine: [{ scale: 2.5, shift: -1 }],
+});
 const POSITIVE_ONLY = new Set(['log', 'sqrt']);
-const BINARY: BinaryOp[] = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'eq', 'gt'];
+const BINARY = BINARY_OPS;
 
 function like(dtype: DType, n: number): FloatArray {
   return dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);

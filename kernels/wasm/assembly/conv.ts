@@ -4,7 +4,7 @@ import { arg, at, nextItem, ptr, zeroF32 } from './args';
 import { MR, NR, gemmBlock, packA, packB } from './gemm';
 import { col2imBlock, im2colBlock } from './im2col';
 import {
-  C_GROUPS, C_INC, C_INCPG, C_INH, C_INW, C_KH, C_KW, C_NBLK, C_NC,
+  C_GROUPS, C_INC, C_INCPG, C_INH, C_INW, C_KH, C_KW, C_NBLK, C_NC, C_POINTWISE,
   C_OUTC, C_OUTCPG, C_OUTH, C_OUTW, C_PADL, C_PADT, C_SCRATCH, C_SH, C_SW, C_W, C_WSTRIDE, C_X, C_Y,
 } from './layout';
 
@@ -16,12 +16,6 @@ import {
 /** Columns per block, rounded up to the micro-tile width. */
 @inline function roundNR(n: i32): i32 {
   return (n + NR - 1) / NR * NR;
-}
-
-/** True when x itself is the column matrix (1x1 kernel, stride 1, no padding, same size). */
-@inline function isPointwise(g: usize): bool {
-  return arg(g, C_KH) == 1 && arg(g, C_KW) == 1 && arg(g, C_SH) == 1 && arg(g, C_SW) == 1 &&
-    arg(g, C_PADT) == 0 && arg(g, C_PADL) == 0 && arg(g, C_INH) == arg(g, C_OUTH) && arg(g, C_INW) == arg(g, C_OUTW);
 }
 
 /**
@@ -39,7 +33,7 @@ export function convForward(g: usize): void {
   const pa = tile + 128;
   const col = pa + packedABytes(og, Kg);
   const ldcol = roundNR(NC);
-  const direct = isPointwise(g);
+  const direct = arg(g, C_POINTWISE) != 0; // set from Conv2dGeometry.pointwise
   let lastBG = -1;
   for (let item = nextItem(g, -1); item >= 0; item = nextItem(g, item)) {
     const bg = item / nBlk, blk = item - bg * nBlk;

@@ -40,7 +40,9 @@ export const C_BLK0 = 28;
 export const C_BLK1 = 29;
 /** Winograd: tile rows per block. */
 export const C_TROWS = 30;
-export const C_SLOTS = 31;
+/** 1 for a 1x1, stride-1, unpadded conv (Conv2dGeometry.pointwise): x itself is the column matrix. */
+export const C_POINTWISE = 31;
+export const C_SLOTS = 32;
 
 /** Matmul: C[b] = op(A[b]) · op(B[b]). */
 export const M_M = 0;
