@@ -22,6 +22,8 @@ import { reduceForward } from '../cpu/reduce.js';
 import { checkConvW, checkConvX, checkConvY, checkIndexable, checkSize, checkView, convOutsideWasm, poolOutsideWasm, sameDtype } from './checks.js';
 import * as conv from './conv.js';
 import * as ops from './ops.js';
+import { matmul } from './matmul.js';
+import { pool } from './pool.js';
 import { WasmRuntime, type RuntimeOptions } from './runtime.js';
 import { StorageAllocator, WasmStorage, checkLive } from './storage.js';
 
@@ -167,7 +169,7 @@ export class WasmBackend implements Backend<WasmStorage> {
     checkSize('matmul', 'a', a, (g.aBatchStride === 0 ? 1 : g.batch) * g.M * g.K, `M=${g.M} K=${g.K} batch=${g.batch}`);
     checkSize('matmul', 'b', b, (g.bBatchStride === 0 ? 1 : g.batch) * g.K * g.N, `K=${g.K} N=${g.N} batch=${g.batch}`);
     const out = this.out('matmul', dtype, g.batch * g.M * g.N);
-    if (dtype === 'float32') ops.matmul(this.rt, a.ptr, b.ptr, out.ptr, g);
+    if (dtype === 'float32') matmul(this.rt, a.ptr, b.ptr, out.ptr, g);
     else matmulForward(a.data, b.data, out.data, g);
     return out;
   }
@@ -213,7 +215,7 @@ export class WasmBackend implements Backend<WasmStorage> {
     const out = this.out(kernel, dtype, kernel.endsWith('Backward') ? inN : outN);
     if (dtype === 'float32' && poolOutsideWasm(g) === null) {
       const name = ({ maxPool2d: 'maxPoolForward', maxPool2dBackward: 'maxPoolBackward', avgPool2d: 'avgPoolForward', avgPool2dBackward: 'avgPoolBackward' } as const)[kernel];
-      ops.pool(this.rt, name, x ? x.ptr : 0, dy ? dy.ptr : 0, out.ptr, g);
+      pool(this.rt, name, x ? x.ptr : 0, dy ? dy.ptr : 0, out.ptr, g);
     } else if (kernel === 'maxPool2d') cpuPool.maxPool2dForward(x!.data, out.data, g);
     else if (kernel === 'maxPool2dBackward') cpuPool.maxPool2dBackward(x!.data, dy!.data, out.data, g);
     else if (kernel === 'avgPool2d') cpuPool.avgPool2dForward(x!.data, out.data, g);

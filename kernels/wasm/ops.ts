@@ -1,59 +1,17 @@
-// Host side of the float32 matmul, pooling, elementwise and reduce kernels; null means "no wasm path, delegate".
+// Host side of the float32 elementwise and reduce kernels (the unary table, binary, reduce); false means "no wasm path, delegate".
 
 import type { BinaryOp, ReduceOp, UnaryOp } from '../elementwise.js';
 import type { BinaryGeometry } from '../geometry/broadcast.js';
-import type { MatmulGeometry } from '../geometry/matmul.js';
-import type { Pool2dGeometry } from '../geometry/pool.js';
 import type { ReduceGeometry } from '../geometry/reduce.js';
 import {
-  E_A, E_B, E_D0, E_D1, E_D2, E_D3, E_F0, E_F1, E_ITEM1, E_OP, E_SA0, E_SB0, E_SLOTS, E_Y,
-  M_A, M_ABATCH, M_ACS, M_ARS, M_B, M_BBATCH, M_BCS, M_BRS, M_C, M_K, M_M, M_N, M_NBLK,
-  M_NC, M_SCRATCH, M_SLOTS, OP_ADD, OP_DIV, OP_EQ, OP_GT, OP_MAX, OP_MIN, OP_MUL, OP_SUB,
-  P_DY, P_INCLPAD, P_INH, P_INW, P_KH, P_KW, P_OUTH, P_OUTW, P_PADL, P_PADT, P_SH, P_SLOTS,
-  P_SW, P_X, P_Y, R_DIV, R_I0, R_MAX, R_MEAN, R_MIN, R_MODE, R_O0, R_OP, R_SCRATCH, R_SI0, R_SLOTS, R_SO0, R_SUM, R_X, R_Y,
-  U_ABS, U_AFFINE, U_CLAMP, U_NEG, U_RELU, U_RELU6, U_SQRT, U_SQUARE,
+  E_A, E_B, E_D0, E_D1, E_D2, E_D3, E_F0, E_F1, E_ITEM1, E_OP, E_SA0, E_SB0, E_SLOTS, E_Y, OP_ADD, OP_DIV, OP_EQ,
+  OP_GT, OP_MAX, OP_MIN, OP_MUL, OP_SUB, R_DIV, R_I0, R_MAX, R_MEAN, R_MIN, R_MODE, R_O0, R_OP, R_SCRATCH, R_SI0,
+  R_SLOTS, R_SO0, R_SUM, R_X, R_Y, U_ABS, U_AFFINE, U_CLAMP, U_NEG, U_RELU, U_RELU6, U_SQRT, U_SQUARE,
 } from './assembly/layout.js';
 import type { WasmRuntime } from './runtime.js';
 
 /** Element touches below which an elementwise kernel stays on one thread. */
 const MIN_ELEMS_PER_THREAD = 1 << 17;
-const MIN_FLOPS_PER_THREAD = 1.5e6;
-
-/** C[b] = op(A[b]) · op(B[b]) (float32, byte addresses); C [batch, M, N]. */
-export function matmul(rt: WasmRuntime, a: number, b: number, c: number, g: MatmulGeometry): void {
-  const s = new Int32Array(M_SLOTS);
-  s[M_M] = g.M; s[M_N] = g.N; s[M_K] = g.K;
-  s[M_ARS] = g.transA ? 1 : g.K; s[M_ACS] = g.transA ? g.M : 1;
-  s[M_BRS] = g.transB ? 1 : g.N; s[M_BCS] = g.transB ? g.K : 1;
-  s[M_ABATCH] = g.aBatchStride; s[M_BBATCH] = g.bBatchStride;
-  s[M_A] = a; s[M_B] = b; s[M_C] = c;
-  const nc = Math.min(256, Math.max(16, Math.ceil(g.N / 16) * 16));
-  const nBlk = Math.ceil(g.N / nc);
-  s[M_NC] = nc; s[M_NBLK] = nBlk;
-  const items = g.batch * nBlk;
-  if (items === 0 || g.M === 0) return;
-  const slices = rt.slicesFor(items, 2 * g.batch * g.M * g.N * g.K, MIN_FLOPS_PER_THREAD);
-  const sc = rt.scratch(128 + 64 * 256 * 4 + 256 * nc * 4 + 64, slices);
-  for (let t = 0; t < slices; t++) {
-    s[M_SCRATCH] = sc.base + t * sc.stride;
-    rt.setArgs(t, s);
-  }
-  rt.runClaimed('matmul', slices, items);
-}
-
-/** Pooling forward/backward over planes (float32). x/dy/y byte addresses (unused ones 0). */
-export function pool(rt: WasmRuntime, kernel: 'maxPoolForward' | 'maxPoolBackward' | 'avgPoolForward' | 'avgPoolBackward',
-  x: number, dy: number, y: number, g: Pool2dGeometry): void {
-  const s = new Int32Array(P_SLOTS);
-  s[P_INH] = g.inH; s[P_INW] = g.inW; s[P_OUTH] = g.outH; s[P_OUTW] = g.outW; s[P_KH] = g.kH; s[P_KW] = g.kW;
-  s[P_SH] = g.strideH; s[P_SW] = g.strideW; s[P_PADT] = g.padTop; s[P_PADL] = g.padLeft;
-  s[P_INCLPAD] = g.countIncludePad ? 1 : 0; s[P_X] = x; s[P_DY] = dy; s[P_Y] = y;
-  const planes = g.batch * g.channels;
-  const work = planes * g.outH * g.outW * g.kH * g.kW;
-  const slices = rt.slicesFor(planes, work, MIN_ELEMS_PER_THREAD);
-  for (let t = 0; t < slices; t++) rt.setArgs(t, s);
-  rt.runClaimed(kernel, slices, planes);
-}
 
 const BINARY_CODES: Partial<Record<BinaryOp, number>> = {
   add: OP_ADD, sub: OP_SUB, mul: OP_MUL, div: OP_DIV, maximum: OP_MAX, minimum: OP_MIN, eq: OP_EQ, gt: OP_GT,
