@@ -7,7 +7,7 @@ import { Tensor } from '../core/tensor.js';
 import type { AnyBackend, BackendName } from '../core/backend.js';
 import { ownMembers, type MemberKind, type Members } from './members.js';
 import { loadStateDictAsyncInto, loadStateDictInto, moveModule, moveModuleAsync, type LoadResult } from './module_state.js';
-import { summary, type Macs, type Summary, type SummaryOptions } from './summary.js';
+import { moduleTree, summary, type Macs, type Summary, type SummaryOptions } from './summary.js';
 
 
 function join(prefix: string, name: string): string {
@@ -286,10 +286,6 @@ export abstract class Module {
 
   /** A PyTorch-style tree of the module and its submodules. */
   toString(): string {
-    const kids = this.namedChildren();
-    const extra = this.extraRepr();
-    if (kids.length === 0) return `${this.typeName}(${extra})`;
-    const body = kids.map(([n, m]) => `  (${n}): ${m.toString().split('\n').join('\n  ')}`);
-    return [`${this.typeName}(`, ...(extra ? [`  ${extra}`] : []), ...body, ')'].join('\n');
+    return moduleTree(this);
   }
 }

@@ -1,4 +1,4 @@
-// Model summary: runs one forward pass with every module hooked and reports output shapes, parameters and MACs per sample.
+// Model summary: runs one forward pass with every module hooked and reports output shapes, parameters and MACs per sample; and the module tree of toString().
 
 import { CondgradError, checkShape } from '../core/errors.js';
 import { noGrad } from '../core/engine.js';
@@ -168,4 +168,21 @@ export function summary(model: SummaryModule, inputShape: readonly number[], opt
     outputShape,
   };
   return { rows, ...s, table: formatTable(rows, s, inputShape) };
+}
+
+/** What moduleTree reads of a module (Module implements it). */
+export interface TreeModule {
+  readonly typeName: string;
+  extraRepr(): string;
+  namedChildren(): [string, TreeModule][];
+  toString(): string;
+}
+
+/** Module.toString: a PyTorch-style tree of the module, its hyper-parameters and its submodules (each shown by its own toString). */
+export function moduleTree(m: TreeModule): string {
+  const kids = m.namedChildren();
+  const extra = m.extraRepr();
+  if (kids.length === 0) return `${m.typeName}(${extra})`;
+  const body = kids.map(([n, c]) => `  (${n}): ${c.toString().split('\n').join('\n  ')}`);
+  return [`${m.typeName}(`, ...(extra ? [`  ${extra}`] : []), ...body, ')'].join('\n');
 }
