@@ -16,8 +16,9 @@ export const browserPlatform = {
     });
     // protobufjs (ONNX export) probes for 'fs' inside a try and works without it (it is only for
     // loading .proto files from disk, which condgrad never does): give that one probe an empty module.
-    b.onResolve({ filter: /^fs$/ }, (args) => (/[\\/]protobufjs[\\/]src[\\/]util[\\/]fs\.js$/.test(args.importer)
-      ? { path: 'fs', namespace: 'condgrad-no-fs' } : undefined));
+    b.onResolve({ filter: /^fs$/ }, (args) =>
+      /[\\/]protobufjs[\\/]src[\\/]util[\\/]fs\.js$/.test(args.importer) ? { path: 'fs', namespace: 'condgrad-no-fs' } : undefined,
+    );
     b.onLoad({ filter: /.*/, namespace: 'condgrad-no-fs' }, () => ({ contents: 'module.exports = {};', loader: 'js' }));
     b.onResolve({ filter: /^node:|^(fs|path|os|crypto|module|url|worker_threads|child_process)$/ }, (args) => ({
       errors: [{ text: `${args.importer} imports the Node built-in '${args.path}': give it a .browser.ts sibling` }],

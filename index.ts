@@ -7,11 +7,35 @@ import { initDefaultBackend } from './core/engine.js';
 // ---- core ----
 export { Tensor, type TapeNode } from './core/tensor.js';
 export { tensor, zeros, ones, full, rand, randn, fromNdarray, toNdarray, type CreateOptions, type RandomOptions } from './core/creation.js';
-export { initBackend, closeBackends, getBackend, setBackend, registerBackend, registerBackendFactory, listBackends, noGrad, withGrad,
-  isGradEnabled, initDefaultBackend, chooseDefaultBackend, wasmSimdSupported, BACKEND_ENV, type DefaultBackendProbe,
-  type InitBackendOptions, type ThreadedBackend } from './core/engine.js';
-export { chooseThreadCount, availableParallelism, THREADS_ENV, DEFAULT_THREAD_CAP, MAX_THREADS, type ThreadChoice, type ThreadProbe,
-  type ThreadSource } from './core/threads.js';
+export {
+  initBackend,
+  closeBackends,
+  getBackend,
+  setBackend,
+  registerBackend,
+  registerBackendFactory,
+  listBackends,
+  noGrad,
+  withGrad,
+  isGradEnabled,
+  initDefaultBackend,
+  chooseDefaultBackend,
+  wasmSimdSupported,
+  BACKEND_ENV,
+  type DefaultBackendProbe,
+  type InitBackendOptions,
+  type ThreadedBackend,
+} from './core/engine.js';
+export {
+  chooseThreadCount,
+  availableParallelism,
+  THREADS_ENV,
+  DEFAULT_THREAD_CAP,
+  MAX_THREADS,
+  type ThreadChoice,
+  type ThreadProbe,
+  type ThreadSource,
+} from './core/threads.js';
 export { tidy, keep } from './core/scope.js';
 export { Rng, manualSeed } from './core/random.js';
 export { gradcheck, type GradcheckOptions, type GradcheckReport } from './core/gradcheck.js';
@@ -21,8 +45,28 @@ export type { DType, FloatArray } from './core/dtype.js';
 export type { AnyBackend, Backend, BackendFactory, BackendName, BackendStartOptions, Storage, MemoryStats } from './core/backend.js';
 
 // ---- ops ----
-export { add, sub, mul, div, pow, maximum, minimum, eq, gt, ge, neg, exp, log, sqrt, abs, square, sign, clamp, affine,
-  type Operand } from './ops/arithmetic.js';
+export {
+  add,
+  sub,
+  mul,
+  div,
+  pow,
+  maximum,
+  minimum,
+  eq,
+  gt,
+  ge,
+  neg,
+  exp,
+  log,
+  sqrt,
+  abs,
+  square,
+  sign,
+  clamp,
+  affine,
+  type Operand,
+} from './ops/arithmetic.js';
 export { relu, relu6, sigmoid, tanh, silu } from './ops/activations.js';
 export { sum, expand, sumToShape, type Axes } from './ops/broadcast.js';
 export { mean, max, min } from './ops/reduce.js';
@@ -38,8 +82,19 @@ export { maxPool1d, avgPool1d, globalAvgPool1d, adaptiveAvgPool1d, type Pool1dOp
 export { condConv2d, condLinear } from './ops/cond_conv.js';
 export { condConv1d } from './ops/cond_conv1d.js';
 export { mixExperts } from './ops/cond_mix.js';
-export { planCondConv, planCondConv1d, planCondLinear, COND_PATHS, type CondPath, type CondPathOption, type CondPathOptions, type CondConv2dOptions,
-  type CondConv1dOptions, type CondCosts, type CondPlan } from './ops/cond_plan.js';
+export {
+  planCondConv,
+  planCondConv1d,
+  planCondLinear,
+  COND_PATHS,
+  type CondPath,
+  type CondPathOption,
+  type CondPathOptions,
+  type CondConv2dOptions,
+  type CondConv1dOptions,
+  type CondCosts,
+  type CondPlan,
+} from './ops/cond_plan.js';
 
 // ---- nn ----
 export { Module } from './nn/module.js';
@@ -63,17 +118,57 @@ export { CondConv2d, DepthwiseCondConv2d, type CondLayerOptions, type CondConv2d
 export { CondConv1d, DepthwiseCondConv1d, type CondConv1dLayerOptions, type DepthwiseCondConv1dOptions } from './nn/cond_conv1d.js';
 export { CondLinear, type CondLinearOptions } from './nn/cond_linear.js';
 export { summary, type Macs, type Summary, type SummaryRow, type SummaryOptions } from './nn/summary.js';
-export { SmallCNN, MobileNetV1, DepthwiseSeparableBlock, MobileNetV2, InvertedResidualBlock, ResNet, BasicBlock, SeqCNN, ConvBNAct, ClassifierHead,
-  MODEL_NAMES, createModel, type ModelOptions, type ModelConfig, type ConvertMode, type ModelName, type ZooModel } from './nn/models/index.js';
+export {
+  SmallCNN,
+  MobileNetV1,
+  DepthwiseSeparableBlock,
+  MobileNetV2,
+  InvertedResidualBlock,
+  ResNet,
+  BasicBlock,
+  SeqCNN,
+  ConvBNAct,
+  ClassifierHead,
+  MODEL_NAMES,
+  createModel,
+  type ModelOptions,
+  type ModelConfig,
+  type ConvertMode,
+  type ModelName,
+  type ZooModel,
+} from './nn/models/index.js';
 export { Optimizer, type OptimizerState, type Hyper } from './nn/optim/optimizer.js';
 export { SGD, type SGDOptions } from './nn/optim/sgd.js';
 export { Adam, AdamW, type AdamOptions } from './nn/optim/adam.js';
-export { constantLR, stepLR, cosineLR, linearWarmupLR, sequentialLR, warmupCosineLR, applySchedule, scheduleIndex, type LrSchedule, type ScheduleUnit } from './nn/optim/schedule.js';
+export {
+  constantLR,
+  stepLR,
+  cosineLR,
+  linearWarmupLR,
+  sequentialLR,
+  warmupCosineLR,
+  applySchedule,
+  scheduleIndex,
+  type LrSchedule,
+  type ScheduleUnit,
+} from './nn/optim/schedule.js';
 export { subset, normalize as normalizeDataset, checkDataset, type ImageDataset } from './nn/data/dataset.js';
 export { loadMnist, mnistAll, mnistSplitIndices, MNIST_SPLIT_SEED, MNIST_MEAN, MNIST_STD, type MnistOptions, type MnistSplit } from './nn/data/mnist.js';
 export { DataLoader, batchImages, deriveSeed, shiftImage, type Batch, type DataLoaderOptions } from './nn/data/loader.js';
 export { sampleGamma, sampleBeta, mixBatch, mixupCrossEntropy } from './nn/data/mixup.js';
-export { saveCheckpoint, readCheckpoint, encodeCheckpoint, decodeCheckpoint, restoreCheckpoint, loadCheckpoint, CHECKPOINT_MAGIC, CHECKPOINT_VERSION, type CheckpointData, type LoadedCheckpoint, type TensorEntry } from './nn/checkpoint.js';
+export {
+  saveCheckpoint,
+  readCheckpoint,
+  encodeCheckpoint,
+  decodeCheckpoint,
+  restoreCheckpoint,
+  loadCheckpoint,
+  CHECKPOINT_MAGIC,
+  CHECKPOINT_VERSION,
+  type CheckpointData,
+  type LoadedCheckpoint,
+  type TensorEntry,
+} from './nn/checkpoint.js';
 export { writeFileAtomic, reapStaleTempFiles, STALE_TEMP_MS, type ReapOptions } from './nn/atomic_write.js';
 export { evaluate, scoreLogits, type EvalResult, type EvaluateOptions } from './nn/evaluate.js';
 export { train, reseedEpoch, type TrainOptions, type TrainLoaders, type TrainResult, type EpochRecord, type StepInfo } from './nn/train.js';

@@ -25,7 +25,12 @@ function importsOf(file) {
   const src = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, false);
   const specs = [];
   const visit = (node) => {
-    if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword && node.arguments.length === 1 && ts.isStringLiteral(node.arguments[0])) {
+    if (
+      ts.isCallExpression(node) &&
+      node.expression.kind === ts.SyntaxKind.ImportKeyword &&
+      node.arguments.length === 1 &&
+      ts.isStringLiteral(node.arguments[0])
+    ) {
       specs.push({ spec: node.arguments[0].text, typeOnly: false, dynamic: true });
     }
     ts.forEachChild(node, visit);
@@ -115,7 +120,11 @@ function reaches(start, target) {
   while (todo.length > 0) {
     const v = todo.pop();
     if (v === target) return true;
-    for (const { to } of graph.get(v) ?? []) if (!seen.has(to)) { seen.add(to); todo.push(to); }
+    for (const { to } of graph.get(v) ?? [])
+      if (!seen.has(to)) {
+        seen.add(to);
+        todo.push(to);
+      }
   }
   return false;
 }

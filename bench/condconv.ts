@@ -31,7 +31,11 @@ type Path = Extract<PathName, 'plain' | 'fused' | 'moe' | 'loop'>;
 const PATHS: readonly Path[] = ['plain', 'fused', 'moe', 'loop'];
 const MODES: readonly Mode[] = ['forward', 'forward+backward'];
 
-interface Args { backend: BackendName; quick: boolean; out: string | null }
+interface Args {
+  backend: BackendName;
+  quick: boolean;
+  out: string | null;
+}
 
 function parseArgs(argv: readonly string[]): Args {
   const args: Args = { backend: 'cpu', quick: false, out: null };
@@ -49,7 +53,7 @@ function parseArgs(argv: readonly string[]): Args {
 /** The backend by name: cpu directly; wasm/gpu from their module (an exported instance or init/create factory). */
 async function loadBackend(name: BackendName): Promise<AnyBackend> {
   if (name === 'cpu') return cpuBackend;
-  const mod = await import(pathToFileURL(join(root, 'kernels', name, 'backend.ts')).href) as Record<string, unknown>;
+  const mod = (await import(pathToFileURL(join(root, 'kernels', name, 'backend.ts')).href)) as Record<string, unknown>;
   const isBackend = (v: unknown): v is AnyBackend => typeof v === 'object' && v !== null && (v as AnyBackend).name === name;
   for (const v of Object.values(mod)) if (isBackend(v)) return v;
   for (const [k, v] of Object.entries(mod)) {
@@ -62,14 +66,27 @@ async function loadBackend(name: BackendName): Promise<AnyBackend> {
 }
 
 /** Timing policy: warm-up calls, then the median of at least minReps calls (fewer where one call is slow). */
-interface Timing { warmup: number; minReps: number; maxReps: number; budgetMs: number; slowMs: number }
+interface Timing {
+  warmup: number;
+  minReps: number;
+  maxReps: number;
+  budgetMs: number;
+  slowMs: number;
+}
 const FULL_TIMING: Timing = { warmup: 1, minReps: 3, maxReps: 7, budgetMs: 1500, slowMs: 6000 };
 const QUICK_TIMING: Timing = { warmup: 1, minReps: 2, maxReps: 3, budgetMs: 600, slowMs: 3000 };
 
 /** One measurable call: runs the path once and returns what must be complete (y, or x's gradient). */
 type Call = () => Tensor;
 
-interface Inputs { x: Tensor; w: Tensor; experts: Tensor; routing: Tensor; dy: Tensor; opts: Conv2dOptions }
+interface Inputs {
+  x: Tensor;
+  w: Tensor;
+  experts: Tensor;
+  routing: Tensor;
+  dy: Tensor;
+  opts: Conv2dOptions;
+}
 
 function makeInputs(s: ShapeCase, K: number, backend: AnyBackend, seed: number): Inputs {
   const Cg = s.C / s.groups;
@@ -99,10 +116,14 @@ function perSampleLoop(x: Tensor, experts: Tensor, routing: Tensor, opts: Conv2d
 
 function forwardOf(path: Path, i: Inputs): () => Tensor {
   switch (path) {
-    case 'plain': return () => conv2d(i.x, i.w, null, i.opts);
-    case 'fused': return () => condConv2d(i.x, i.experts, i.routing, null, { ...i.opts, path: 'fused' });
-    case 'moe': return () => condConv2d(i.x, i.experts, i.routing, null, { ...i.opts, path: 'moe' });
-    case 'loop': return () => perSampleLoop(i.x, i.experts, i.routing, i.opts);
+    case 'plain':
+      return () => conv2d(i.x, i.w, null, i.opts);
+    case 'fused':
+      return () => condConv2d(i.x, i.experts, i.routing, null, { ...i.opts, path: 'fused' });
+    case 'moe':
+      return () => condConv2d(i.x, i.experts, i.routing, null, { ...i.opts, path: 'moe' });
+    case 'loop':
+      return () => perSampleLoop(i.x, i.experts, i.routing, i.opts);
   }
 }
 
@@ -125,7 +146,12 @@ function callOf(path: Path, mode: Mode, i: Inputs): { call: Call; outputs: () =>
 
 const gc = (globalThis as { gc?: () => void }).gc;
 
-interface Sample { ms: number; times: number[]; allocBytes: number | null; scratchBytes: number | null }
+interface Sample {
+  ms: number;
+  times: number[];
+  allocBytes: number | null;
+  scratchBytes: number | null;
+}
 
 /**
  * Times one row (shape, mode, K) of paths round-robin, so that load from other processes hits
@@ -133,8 +159,12 @@ interface Sample { ms: number; times: number[]; allocBytes: number | null; scrat
  * its code and one call is estimated slow), a number of reps from its call time, then rounds of
  * one call per path until every path has its reps.
  */
-async function measureRow(calls: Map<Path, { call: Call; outputs: () => Tensor[] }>, estimates: Map<Path, number>,
-  backend: AnyBackend, t: Timing): Promise<Map<Path, Sample>> {
+async function measureRow(
+  calls: Map<Path, { call: Call; outputs: () => Tensor[] }>,
+  estimates: Map<Path, number>,
+  backend: AnyBackend,
+  t: Timing,
+): Promise<Map<Path, Sample>> {
   const finish = async (y: Tensor): Promise<void> => {
     if (backend.name !== 'cpu') await y.data();
   };
@@ -146,9 +176,7 @@ async function measureRow(calls: Map<Path, { call: Call; outputs: () => Tensor[]
       for (let i = 0; i < t.warmup; i++) await finish(c.call());
       est = (performance.now() - t0) / Math.max(1, t.warmup);
     }
-    const reps = est * t.minReps <= t.slowMs
-      ? Math.min(t.maxReps, Math.max(t.minReps, Math.floor(t.budgetMs / est)))
-      : Math.max(1, Math.floor(t.slowMs / est));
+    const reps = est * t.minReps <= t.slowMs ? Math.min(t.maxReps, Math.max(t.minReps, Math.floor(t.budgetMs / est))) : Math.max(1, Math.floor(t.slowMs / est));
     target.set(path, reps);
   }
   const out = new Map<Path, Sample>([...calls.keys()].map((p) => [p, { ms: 0, times: [], allocBytes: null, scratchBytes: null }]));
@@ -204,9 +232,21 @@ async function main(): Promise<void> {
           if (path === 'plain') continue;
           const flops = nominalFlops(s, BATCH, K, mode);
           rows.push({
-            backend: backend.name, shape: s.name, kind: s.kind, batch: BATCH, K, mode, path,
-            ms: m.ms, times: m.times, flops, gflops: flops / (m.ms * 1e6), ratio: m.ms / plain.ms,
-            allocBytes: m.allocBytes, scratchBytes: m.scratchBytes, rssDeltaBytes: null,
+            backend: backend.name,
+            shape: s.name,
+            kind: s.kind,
+            batch: BATCH,
+            K,
+            mode,
+            path,
+            ms: m.ms,
+            times: m.times,
+            flops,
+            gflops: flops / (m.ms * 1e6),
+            ratio: m.ms / plain.ms,
+            allocBytes: m.allocBytes,
+            scratchBytes: m.scratchBytes,
+            rssDeltaBytes: null,
           });
           cells.push(`${fmtMs(m.ms)} (${fmtRatio(m.ms / plain.ms)})`);
         }
@@ -217,34 +257,73 @@ async function main(): Promise<void> {
       const flops = nominalFlops(s, BATCH, null, mode);
       const ms = median(plainTimes);
       rows.push({
-        backend: backend.name, shape: s.name, kind: s.kind, batch: BATCH, K: null, mode, path: 'plain',
-        ms, times: plainTimes, flops, gflops: flops / (ms * 1e6), ratio: 1,
-        allocBytes: plainFirst!.allocBytes, scratchBytes: plainFirst!.scratchBytes, rssDeltaBytes: null,
+        backend: backend.name,
+        shape: s.name,
+        kind: s.kind,
+        batch: BATCH,
+        K: null,
+        mode,
+        path: 'plain',
+        ms,
+        times: plainTimes,
+        flops,
+        gflops: flops / (ms * 1e6),
+        ratio: 1,
+        allocBytes: plainFirst!.allocBytes,
+        scratchBytes: plainFirst!.scratchBytes,
+        rssDeltaBytes: null,
       });
     }
     const p = planCondConv([BATCH, s.C, s.H, s.W], [8, s.O, s.C / s.groups, s.k, s.k], { padding: Math.floor(s.k / 2), groups: s.groups });
     notes.push(`- ${s.name}, K=8: auto picks '${p.path}' (fused ${fmtMacs(p.costs.fused)} MACs, moe ${fmtMacs(p.costs.moe)})`);
   }
-  const method = `Batch ${BATCH}, float32, no bias. Each (shape, mode, K) row times plain, fused, moe and loop round-robin, ` +
+  const method =
+    `Batch ${BATCH}, float32, no bias. Each (shape, mode, K) row times plain, fused, moe and loop round-robin, ` +
     `so that outside load hits all alike: one warm-up call per path (skipped for slow calls whose code a smaller K already warmed), ` +
     `then the median of ${timing.minReps}–${timing.maxReps} calls per path (fewer, down to 1, where one call is slow). ` +
     'Ratios are to the plain conv2d timed in the same row. Forward runs under noGrad; forward+backward runs backward from a fixed dy.' +
     (gc ? ' GC is forced before every timed call.' : '');
   const config: SweepConfig = {
-    preset: 'custom', shapes, batches: [BATCH], Ks, modes: MODES, paths: PATHS,
-    warmup: timing.warmup, minReps: timing.minReps, maxReps: timing.maxReps, budgetMs: timing.budgetMs,
+    preset: 'custom',
+    shapes,
+    batches: [BATCH],
+    Ks,
+    modes: MODES,
+    paths: PATHS,
+    warmup: timing.warmup,
+    minReps: timing.minReps,
+    maxReps: timing.maxReps,
+    budgetMs: timing.budgetMs,
   };
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
   const report: BenchReport = {
-    version: 1, startedAt: new Date(started).toISOString(), wallSeconds: (Date.now() - started) / 1000,
-    machine: { cpuModel: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryBytes: totalmem(), node: process.version, os: `${platform()} ${release()}` },
-    packages: { condgrad: pkg.version }, backends: [{ name: backend.name, available: true }], config, method, rows,
+    version: 1,
+    startedAt: new Date(started).toISOString(),
+    wallSeconds: (Date.now() - started) / 1000,
+    machine: {
+      cpuModel: cpus()[0]?.model ?? 'unknown',
+      cores: cpus().length,
+      memoryBytes: totalmem(),
+      node: process.version,
+      os: `${platform()} ${release()}`,
+    },
+    packages: { condgrad: pkg.version },
+    backends: [{ name: backend.name, available: true }],
+    config,
+    method,
+    rows,
   };
 
-  const out: string[] = [`## CondConv bench — ${backend.name}, ${report.machine.cpuModel}, ${report.machine.cores} cores, node ${process.version}`, '', method, ''];
+  const out: string[] = [
+    `## CondConv bench — ${backend.name}, ${report.machine.cpuModel}, ${report.machine.cores} cores, node ${process.version}`,
+    '',
+    method,
+    '',
+  ];
   const head = ['shape', 'K', 'plain ms', ...PATHS.slice(1).map((p) => `${p} ms (×plain)`)];
   for (const mode of MODES) out.push(`### ${mode}, B=${BATCH}`, '', markdownTable(head, table[mode], ['l', 'r', 'r', 'r', 'r', 'r']), '');
-  const at = (shape: string, mode: Mode, path: Path): BenchRow | undefined => rows.find((r) => r.shape === shape && r.mode === mode && r.path === path && r.K === 8);
+  const at = (shape: string, mode: Mode, path: Path): BenchRow | undefined =>
+    rows.find((r) => r.shape === shape && r.mode === mode && r.path === path && r.K === 8);
   const conv = shapes[0].name;
   /** Median ratio, and the ratio of the fastest calls (less sensitive to load from other processes). */
   const ratios = (mode: Mode, path: Path): [number, number] | null => {
@@ -265,7 +344,9 @@ async function main(): Promise<void> {
   out.push('', ...notes, '', `Wall time ${report.wallSeconds.toFixed(0)} s.`);
   console.log(out.join('\n'));
 
-  const file = args.out ?? join(root, 'bench-results', `condconv-${backend.name}${args.quick ? '-quick' : ''}-${new Date(started).toISOString().replace(/[:.]/g, '-')}.json`);
+  const file =
+    args.out ??
+    join(root, 'bench-results', `condconv-${backend.name}${args.quick ? '-quick' : ''}-${new Date(started).toISOString().replace(/[:.]/g, '-')}.json`);
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, JSON.stringify(report, null, 2));
   console.log(`\nJSON: ${file}`);

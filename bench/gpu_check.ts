@@ -55,14 +55,36 @@ function readManifest(): Record<string, unknown> | null {
   }
 }
 
-const ENV_KEYS = ['VK_DRIVER_FILES', 'VK_ICD_FILENAMES', '__EGL_VENDOR_LIBRARY_FILENAMES', 'LD_LIBRARY_PATH', 'EGL_PLATFORM', 'CONDGRAD_GPU_BACKEND', 'NVIDIA_VISIBLE_DEVICES', 'NVIDIA_DRIVER_CAPABILITIES'];
+const ENV_KEYS = [
+  'VK_DRIVER_FILES',
+  'VK_ICD_FILENAMES',
+  '__EGL_VENDOR_LIBRARY_FILENAMES',
+  'LD_LIBRARY_PATH',
+  'EGL_PLATFORM',
+  'CONDGRAD_GPU_BACKEND',
+  'NVIDIA_VISIBLE_DEVICES',
+  'NVIDIA_DRIVER_CAPABILITIES',
+];
 
 const report: GpuCheckReport = {
-  version: 1, startedAt: new Date().toISOString(), wallSeconds: 0, budgetS, finished: false,
-  args: { ...args }, machine: machineInfo(), manifest: readManifest(),
+  version: 1,
+  startedAt: new Date().toISOString(),
+  wallSeconds: 0,
+  budgetS,
+  finished: false,
+  args: { ...args },
+  machine: machineInfo(),
+  manifest: readManifest(),
   env: Object.fromEntries(ENV_KEYS.map((k) => [k, process.env[k] ?? null])),
-  realGpu: false, adapter: null, probes: [], attempts: [], wasmThreads: null, phases: [],
-  crossCheck: { rows: [], summary: [] }, speed: { rows: [], skipped: [], comparison: [] }, errors: [],
+  realGpu: false,
+  adapter: null,
+  probes: [],
+  attempts: [],
+  wasmThreads: null,
+  phases: [],
+  crossCheck: { rows: [], summary: [] },
+  speed: { rows: [], skipped: [], comparison: [] },
+  errors: [],
 };
 const speedRows: Record<string, BenchRow[]> = {};
 const speedSkips: Record<string, SkipRecord[]> = {};
@@ -82,11 +104,23 @@ function save(): void {
   }
 }
 
-process.on('uncaughtException', (e) => { report.errors.push(`uncaught: ${errText(e)}`); log(`uncaught: ${errText(e)}`); save(); });
-process.on('unhandledRejection', (e) => { report.errors.push(`unhandled rejection: ${errText(e)}`); log(`unhandled rejection: ${errText(e)}`); save(); });
+process.on('uncaughtException', (e) => {
+  report.errors.push(`uncaught: ${errText(e)}`);
+  log(`uncaught: ${errText(e)}`);
+  save();
+});
+process.on('unhandledRejection', (e) => {
+  report.errors.push(`unhandled rejection: ${errText(e)}`);
+  log(`unhandled rejection: ${errText(e)}`);
+  save();
+});
 
 /** Runs one phase within its deadline, records how it ended, and saves. */
-async function phase(name: string, deadline: Deadline, body: (d: Deadline) => Promise<PhaseRecord['status'] | { status: PhaseRecord['status']; note: string }>): Promise<void> {
+async function phase(
+  name: string,
+  deadline: Deadline,
+  body: (d: Deadline) => Promise<PhaseRecord['status'] | { status: PhaseRecord['status']; note: string }>,
+): Promise<void> {
   const start = performance.now();
   const budget = deadline.leftMs() / 1000;
   log(`phase ${name} (budget ${budget.toFixed(0)} s)`);
@@ -112,10 +146,16 @@ const skip = (name: string, note: string): void => {
 };
 
 /** Budget weights of the speed phases still to come, from `first` on, for the backends asked for. */
-const SPEED_WEIGHTS: [string, number][] = [['gpu', 3.5], ['wasm', 2.5], ['cpu', 1.5]];
+const SPEED_WEIGHTS: [string, number][] = [
+  ['gpu', 3.5],
+  ['wasm', 2.5],
+  ['cpu', 1.5],
+];
 function weightsFrom(first: string): number[] {
   const i = SPEED_WEIGHTS.findIndex(([n]) => n === first);
-  return SPEED_WEIGHTS.slice(i).filter(([n]) => wanted.has(n)).map(([, w]) => w);
+  return SPEED_WEIGHTS.slice(i)
+    .filter(([n]) => wanted.has(n))
+    .map(([, w]) => w);
 }
 
 let gpu: GpuBackend | null = null;
@@ -133,7 +173,10 @@ async function speedPhase(name: string, be: AnyBackend, weights: number[]): Prom
     speedSkips[name] = r.skipped;
     if (name === 'gpu') gpuStuck = r.stuck;
     const failed = r.rows.filter((x) => x.error !== undefined).length;
-    return { status: r.skipped.length > 0 || failed > 0 ? 'partial' : 'ok', note: `${r.rows.length} rows, ${failed} failed, ${r.skipped.length} groups skipped` };
+    return {
+      status: r.skipped.length > 0 || failed > 0 ? 'partial' : 'ok',
+      note: `${r.rows.length} rows, ${failed} failed, ${r.skipped.length} groups skipped`,
+    };
   });
 }
 
@@ -142,7 +185,8 @@ async function main(): Promise<void> {
   save();
   await phase('probe adapters', Deadline.in(60).min(total), async (d) => {
     report.probes = await probeAdapters(['vulkan', 'opengles'], Math.max(1000, d.leftMs()));
-    for (const p of report.probes) log(`  ${p.backend}: ${p.ok ? `${p.name} (vendor '${p.vendor}', arch '${p.architecture}')${p.software ? ' SOFTWARE' : ''}` : p.error}`);
+    for (const p of report.probes)
+      log(`  ${p.backend}: ${p.ok ? `${p.name} (vendor '${p.vendor}', arch '${p.architecture}')${p.software ? ' SOFTWARE' : ''}` : p.error}`);
     return report.probes.some((p) => p.ok) ? 'ok' : 'error';
   });
   if (wanted.has('gpu')) {
@@ -174,12 +218,13 @@ async function main(): Promise<void> {
       await phase('per-op overhead gpu', Deadline.in(30).min(total), async () => {
         report.overhead = await withTimeout(measureOverhead(g, 400, 9), 30_000, 'the overhead bench');
         const o = report.overhead;
-        log(`  condgrad ${o.usPerOp.condgrad.toFixed(1)} µs/op; minus raw per-op submit ${o.minus.raw.toFixed(1)}, minus raw one submit ${o.minus.rawOneSubmit.toFixed(1)}`);
+        log(
+          `  condgrad ${o.usPerOp.condgrad.toFixed(1)} µs/op; minus raw per-op submit ${o.minus.raw.toFixed(1)}, minus raw one submit ${o.minus.rawOneSubmit.toFixed(1)}`,
+        );
         return 'ok';
       });
       await speedPhase('gpu', g, weightsFrom('gpu'));
-    }
-    else skip('speed gpu', 'a gpu call never finished in the cross-check');
+    } else skip('speed gpu', 'a gpu call never finished in the cross-check');
   } else skip('cross-check gpu vs cpu', 'no gpu backend');
 
   if (wanted.has('wasm')) {
@@ -216,10 +261,13 @@ async function finish(code: number): Promise<never> {
 }
 
 // Last resort: if an await never returns (a hung device), write what there is and leave.
-setTimeout(() => {
-  report.errors.push(`watchdog: still running ${budgetS + 20} s after the start`);
-  void finish(2);
-}, (budgetS + 20) * 1000);
+setTimeout(
+  () => {
+    report.errors.push(`watchdog: still running ${budgetS + 20} s after the start`);
+    void finish(2);
+  },
+  (budgetS + 20) * 1000,
+);
 
 try {
   await main();

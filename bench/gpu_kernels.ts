@@ -18,7 +18,14 @@ const REPS = quick ? 3 : 5;
 const callsAt = process.argv.indexOf('--calls');
 const CALLS = callsAt > 0 ? Number(process.argv[callsAt + 1]) : 4;
 
-interface Shape { name: string; x: [number, number, number, number]; outC: number; k: number; depthwise?: boolean; perSample?: boolean }
+interface Shape {
+  name: string;
+  x: [number, number, number, number];
+  outC: number;
+  k: number;
+  depthwise?: boolean;
+  perSample?: boolean;
+}
 
 // Small shapes: on a software adapter (llvmpipe) anything larger takes seconds per call.
 const SHAPES: Shape[] = [
@@ -61,14 +68,15 @@ type Op = 'forward' | 'backwardInput' | 'backwardFilter';
 async function gflops(bes: readonly AnyBackend[], g: Conv2dGeometry, op: Op): Promise<number[]> {
   const inputs = bes.map((be) => {
     const rng = mulberry32(7);
-    return [be.fromArray(randArray(rng, g.batch * g.inC * g.inH * g.inW, 'float32')),
+    return [
+      be.fromArray(randArray(rng, g.batch * g.inC * g.inH * g.inW, 'float32')),
       be.fromArray(randArray(rng, g.weightSize * (g.perSampleWeights ? g.batch : 1), 'float32')),
-      be.fromArray(randArray(rng, g.batch * g.outC * g.outH * g.outW, 'float32'))];
+      be.fromArray(randArray(rng, g.batch * g.outC * g.outH * g.outW, 'float32')),
+    ];
   });
   const runs = bes.map((be, i) => {
     const [xs, ws, dys] = inputs[i];
-    return () => (op === 'forward' ? be.conv2d(xs, ws, g)
-      : op === 'backwardInput' ? be.conv2dBackwardInput(dys, ws, g) : be.conv2dBackwardFilter(xs, dys, g));
+    return () => (op === 'forward' ? be.conv2d(xs, ws, g) : op === 'backwardInput' ? be.conv2dBackwardInput(dys, ws, g) : be.conv2dBackwardFilter(xs, dys, g));
   });
   const ms = await timeMs(bes, runs);
   bes.forEach((be, i) => inputs[i].forEach((s) => be.dispose(s)));
@@ -96,8 +104,12 @@ async function main(): Promise<void> {
   const a = gpu.adapterInfo;
   const soft = /llvmpipe|swiftshader|softpipe/i.test(`${a.name} ${a.description}`);
   console.log(`# gpu kernels, float32, GFLOP/s: ${CALLS} calls queued per synchronisation, median of ${REPS} interleaved reps, 'same' padding, stride 1`);
-  console.log(`adapter: ${a.name} (${a.description}), dawn backend ${a.backendType}, ${a.featureLevel}${soft ? ': a CPU rasteriser, so the gpu columns are CPU figures, not GPU figures' : ''}`);
-  console.log(`timestamp queries: ${gpu.timestampQueries ? 'offered by the adapter' : "not offered by this adapter (no 'timestamp-query' feature): no per-kernel device time"}\n`);
+  console.log(
+    `adapter: ${a.name} (${a.description}), dawn backend ${a.backendType}, ${a.featureLevel}${soft ? ': a CPU rasteriser, so the gpu columns are CPU figures, not GPU figures' : ''}`,
+  );
+  console.log(
+    `timestamp queries: ${gpu.timestampQueries ? 'offered by the adapter' : "not offered by this adapter (no 'timestamp-query' feature): no per-kernel device time"}\n`,
+  );
   const bes: AnyBackend[] = [cpuBackend, gpu];
   console.log('| shape | cpu forward | gpu forward | cpu backward-input | gpu backward-input | cpu backward-filter | gpu backward-filter |');
   console.log('|---|---|---|---|---|---|---|');
@@ -114,7 +126,10 @@ async function main(): Promise<void> {
       const rng = mulberry32(3);
       return [be.fromArray(randArray(rng, n * n, 'float32')), be.fromArray(randArray(rng, n * n, 'float32'))];
     });
-    const ms = await timeMs(bes, bes.map((be, i) => () => be.matmul(ins[i][0], ins[i][1], mg)));
+    const ms = await timeMs(
+      bes,
+      bes.map((be, i) => () => be.matmul(ins[i][0], ins[i][1], mg)),
+    );
     console.log(`| ${n}×${n}×${n} | ${ms.map((m) => f2((2 * n ** 3) / m / 1e6)).join(' | ')} |`);
   }
   if (gpu.timestampQueries) {

@@ -16,7 +16,9 @@ const r = await measureOverhead(gpu, Number(args.ops), Number(args.reps));
 const a = gpu.adapterInfo;
 const soft = /llvmpipe|swiftshader|softpipe/i.test(`${a.name} ${a.description}`);
 console.log(`# gpu per-op overhead: ${r.ops} chained adds of 16 float32, one read at the end; median of ${r.reps} interleaved reps`);
-console.log(`adapter: ${a.name} (${a.description}), dawn backend ${a.backendType}, ${a.featureLevel}${soft ? ' (a CPU rasteriser: these are CPU figures, not GPU figures)' : ''}\n`);
+console.log(
+  `adapter: ${a.name} (${a.description}), dawn backend ${a.backendType}, ${a.featureLevel}${soft ? ' (a CPU rasteriser: these are CPU figures, not GPU figures)' : ''}\n`,
+);
 console.log('| path | µs per op (median) | condgrad minus this (median of per-rep differences) |');
 console.log('|---|---|---|');
 console.log(`| condgrad gpu backend | ${r.usPerOp.condgrad.toFixed(1)} | |`);

@@ -41,7 +41,10 @@ function labelModules(model: ZooModel, prof: StepProfiler): void {
 }
 
 async function main(): Promise<void> {
-  const loadStart = os.loadavg().map((x) => x.toFixed(2)).join(' ');
+  const loadStart = os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
   const data = loadMnist({ train: Math.max(BATCH * (STEPS + WARMUP), 256), test: 100, normalize: true });
   const batches = [...new DataLoader(data.train, { batchSize: BATCH, seed: 1, dropLast: true }).epoch(0)];
   const be = await createWasmBackend(THREADS > 0 ? { threads: THREADS } : {});
@@ -85,27 +88,48 @@ async function main(): Promise<void> {
   const shares = medianShares(perStep);
   const overhead = median(profMs) / median(plainMs);
   const keys = [...new Set(perStepEntries.flat().map((e) => `${e.op}\u0000${e.phase}\u0000${e.kind}`))];
-  const top = keys.map((key) => {
-    const [op, phase, kind] = key.split('\u0000');
-    const of = perStepEntries.map((es) => es.find((e) => e.op === op && e.phase === phase && e.kind === kind));
-    return { op, phase, kind, calls: median(of.map((e) => e?.calls ?? 0)), ms: median(of.map((e) => e?.ms ?? 0)) };
-  }).sort((a, b) => b.ms - a.ms);
+  const top = keys
+    .map((key) => {
+      const [op, phase, kind] = key.split('\u0000');
+      const of = perStepEntries.map((es) => es.find((e) => e.op === op && e.phase === phase && e.kind === kind));
+      return { op, phase, kind, calls: median(of.map((e) => e?.calls ?? 0)), ms: median(of.map((e) => e?.ms ?? 0)) };
+    })
+    .sort((a, b) => b.ms - a.ms);
 
   console.log(`# Profile of one training step: ${variantLabel(v)} (every stage converted), wasm ${threads} thread(s), batch ${BATCH}, Adam\n`);
-  console.log(`${STEPS} profiled steps (median per kind over steps; step ${median(profMs).toFixed(0)} ms) after ${WARMUP} warm-up steps; self time per op (forward kernels, backward closures less the ops they run). Load average at start ${loadStart}.`);
+  console.log(
+    `${STEPS} profiled steps (median per kind over steps; step ${median(profMs).toFixed(0)} ms) after ${WARMUP} warm-up steps; self time per op (forward kernels, backward closures less the ops they run). Load average at start ${loadStart}.`,
+  );
   console.log(`Profiled step time / unprofiled step time (medians, interleaved): ${overhead.toFixed(2)}.\n`);
-  console.log(markdownTable(['op kind', 'ms/step', 'share'], shares.map((s) => [s.kind, s.msPerStep.toFixed(1), `${(100 * s.share).toFixed(1)} %`]), ['l', 'r', 'r']));
+  console.log(
+    markdownTable(
+      ['op kind', 'ms/step', 'share'],
+      shares.map((s) => [s.kind, s.msPerStep.toFixed(1), `${(100 * s.share).toFixed(1)} %`]),
+      ['l', 'r', 'r'],
+    ),
+  );
   console.log('\nTop ops (self time, median over steps):\n');
-  console.log(markdownTable(['op', 'phase', 'kind', 'calls/step', 'ms/step'], top.slice(0, 12).map((e) => [e.op, e.phase, e.kind, e.calls.toFixed(0), e.ms.toFixed(1)]), ['l', 'l', 'l', 'r', 'r']));
+  console.log(
+    markdownTable(
+      ['op', 'phase', 'kind', 'calls/step', 'ms/step'],
+      top.slice(0, 12).map((e) => [e.op, e.phase, e.kind, e.calls.toFixed(0), e.ms.toFixed(1)]),
+      ['l', 'l', 'l', 'r', 'r'],
+    ),
+  );
 
   fs.mkdirSync(OUT, { recursive: true });
   const date = new Date();
   const file = path.join(OUT, `model-profile-${fileTimestamp(date)}.json`);
   const out = {
-    bench: 'model_profile', date: date.toISOString(),
+    bench: 'model_profile',
+    date: date.toISOString(),
     config: { model: MODEL, experts: K, batch: BATCH, steps: STEPS, warmup: WARMUP, width: WIDTH, threads },
     machine: { ...machineInfo(), loadavgStart: loadStart },
-    profiledOverUnprofiled: overhead, stepMs: { profiled: profMs, unprofiled: plainMs }, kinds: shares, ops: top, perStep: perStepEntries,
+    profiledOverUnprofiled: overhead,
+    stepMs: { profiled: profMs, unprofiled: plainMs },
+    kinds: shares,
+    ops: top,
+    perStep: perStepEntries,
   };
   fs.writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
   console.log(`\nJSON: ${file}`);

@@ -29,7 +29,11 @@ const OUT = flagString(argv, 'out', 'bench-results');
 const LR = 1e-3;
 const SEED = 1;
 
-const loadavg = (): string => os.loadavg().map((x) => x.toFixed(2)).join(' ');
+const loadavg = (): string =>
+  os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
 
 async function main(): Promise<void> {
   const loadStart = loadavg();
@@ -59,8 +63,12 @@ async function main(): Promise<void> {
   const loadEnd = loadavg();
   const date = new Date();
   console.log(`# Model-level training throughput: zoo models, plain vs CondConv (every stage converted), wasm ${threads} thread(s)\n`);
-  console.log(`MNIST batches of ${BATCH} (the same batches and seed for every variant), width ${WIDTH}, Adam lr ${LR}, float32. Each step: batch → tensor, forward, cross-entropy, backward, Adam update, loss read back.`);
-  console.log(`${WARMUP} warm-up steps, then ${WINDOWS} windows of ${STEPS} steps per variant, interleaved across variants; img/s is the median window, the ratio is of medians, the range is of the per-window ratios.`);
+  console.log(
+    `MNIST batches of ${BATCH} (the same batches and seed for every variant), width ${WIDTH}, Adam lr ${LR}, float32. Each step: batch → tensor, forward, cross-entropy, backward, Adam update, loss read back.`,
+  );
+  console.log(
+    `${WARMUP} warm-up steps, then ${WINDOWS} windows of ${STEPS} steps per variant, interleaved across variants; img/s is the median window, the ratio is of medians, the range is of the per-window ratios.`,
+  );
   console.log(`Load average (1/5/15 min) ${loadStart} at start, ${loadEnd} at end.\n`);
   console.log(modelTable(rows));
 
@@ -70,7 +78,19 @@ async function main(): Promise<void> {
   const out = {
     bench: 'model_throughput',
     date: date.toISOString(),
-    config: { models: MODELS, experts: EXPERTS, batch: BATCH, windows: WINDOWS, steps: STEPS, warmup: WARMUP, width: WIDTH, threads, lr: LR, seed: SEED, optimizer: 'Adam' },
+    config: {
+      models: MODELS,
+      experts: EXPERTS,
+      batch: BATCH,
+      windows: WINDOWS,
+      steps: STEPS,
+      warmup: WARMUP,
+      width: WIDTH,
+      threads,
+      lr: LR,
+      seed: SEED,
+      optimizer: 'Adam',
+    },
     machine: { ...machineInfo(), loadavgStart: loadStart, loadavgEnd: loadEnd },
     variants: engines.map((e) => ({ ...e.v, label: variantLabel(e.v), windows: e.windows, warmupLosses: e.losses })),
     rows,

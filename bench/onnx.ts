@@ -17,7 +17,13 @@ const ONLY = oi >= 0 ? args[oi + 1] : '';
 const FORMS: readonly CondConvFormulation[] = ['scan', 'loop', 'unfold', 'moe'];
 const POLICY = { warmup: 2, minReps: quick ? 5 : 9, maxReps: quick ? 9 : 25, budgetMs: quick ? 1500 : 4000 };
 
-interface Case { name: string; model: cg.Module; inputShape: number[]; batch: number; plain?: cg.Module }
+interface Case {
+  name: string;
+  model: cg.Module;
+  inputShape: number[];
+  batch: number;
+  plain?: cg.Module;
+}
 
 /** One CondConv layer (K experts, its own sigmoid router) and the plain conv of the same shape. */
 function layer(name: string, C: number, O: number, k: number, hw: number, K: number, depthwise: boolean): Case {
@@ -49,7 +55,10 @@ function cases(): Case[] {
  */
 async function session(bytes: Uint8Array): Promise<ort.InferenceSession> {
   return ort.InferenceSession.create(bytes, {
-    intraOpNumThreads: THREADS, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all',
+    intraOpNumThreads: THREADS,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
     extra: { session: { intra_op: { allow_spinning: '0' } } },
   });
 }
@@ -86,21 +95,33 @@ async function bench(c: Case): Promise<Map<string, Sample>> {
   for (const f of FORMS) await timeOrt(`ORT ${f}`, exportOnnx(c.model, { inputShape: c.inputShape, condConv: f }));
   labels.push('condgrad wasm');
   // The read-back stays inside tidy but is not returned from it (tidy would walk a returned array).
-  calls.push(() => measure(() => { cg.tidy(() => { cg.noGrad(() => c.model.forward(x)).dataSync(); }); }));
+  calls.push(() =>
+    measure(() => {
+      cg.tidy(() => {
+        cg.noGrad(() => c.model.forward(x)).dataSync();
+      });
+    }),
+  );
   const res = await timeRounds(calls, POLICY);
   for (const s of sessions) await s.release();
-  return new Map(labels.map((l, i) => {
-    const r = res[i];
-    return [l, r instanceof Error ? { ms: NaN, cpu: NaN } : { ms: median(r.map((s) => s.ms)), cpu: median(r.map((s) => s.cpu)) }];
-  }));
+  return new Map(
+    labels.map((l, i) => {
+      const r = res[i];
+      return [l, r instanceof Error ? { ms: NaN, cpu: NaN } : { ms: median(r.map((s) => s.ms)), cpu: median(r.map((s) => s.cpu)) }];
+    }),
+  );
 }
 
 function row(c: Case, m: Map<string, Sample>, key: keyof Sample): string[] {
   const scan = m.get('ORT scan')![key];
-  return [c.name, String(c.batch), ...COLUMNS.map((l) => {
-    const v = m.get(l)?.[key];
-    return v === undefined ? '—' : Number.isNaN(v) ? 'error' : `${v.toFixed(2)} (${(v / scan).toFixed(2)}×)`;
-  })];
+  return [
+    c.name,
+    String(c.batch),
+    ...COLUMNS.map((l) => {
+      const v = m.get(l)?.[key];
+      return v === undefined ? '—' : Number.isNaN(v) ? 'error' : `${v.toFixed(2)} (${(v / scan).toFixed(2)}×)`;
+    }),
+  ];
 }
 
 async function main(): Promise<void> {
@@ -115,7 +136,9 @@ async function main(): Promise<void> {
   const be = cg.getBackend() as { name: string; threads?: number };
   const head = ['model', 'B', ...COLUMNS];
   const align: ('l' | 'r')[] = ['l', ...head.slice(1).map(() => 'r' as const)];
-  console.log(`onnxruntime-node (${THREADS} intra-op threads, no spinning) vs condgrad ${be.name} (${be.threads ?? 1} threads), one forward pass, median of interleaved rounds (× the Scan formulation)\n`);
+  console.log(
+    `onnxruntime-node (${THREADS} intra-op threads, no spinning) vs condgrad ${be.name} (${be.threads ?? 1} threads), one forward pass, median of interleaved rounds (× the Scan formulation)\n`,
+  );
   console.log(`CPU ms (process user + system time, all threads):\n\n${markdownTable(head, cpu, align)}\n`);
   console.log(`wall ms:\n\n${markdownTable(head, wall, align)}`);
 }

@@ -34,7 +34,13 @@ function ours(be: WasmBackend, name: string): Engine {
       const rng = mulberry32(seed);
       const w = [s.outC, s.depthwise ? 1 : s.x[1], s.k, s.k];
       const g = conv2dGeometry('conv2d', s.x, w, { padding: 'same', groups: s.depthwise ? s.x[1] : 1 });
-      const x = be.fromArray(randArray(rng, s.x.reduce((a, b) => a * b, 1), 'float32'));
+      const x = be.fromArray(
+        randArray(
+          rng,
+          s.x.reduce((a, b) => a * b, 1),
+          'float32',
+        ),
+      );
       const ws = be.fromArray(randArray(rng, g.weightSize, 'float32'));
       const ms = await medianMs(() => be.dispose(be.conv2d(x, ws, g)), REPS);
       be.dispose(x);
@@ -75,12 +81,24 @@ function onnx(threads: number, weightsAsInput: boolean): Engine {
       const rng = mulberry32(seed);
       const [n, c, h, wd] = s.x;
       const wShape = [s.outC, s.depthwise ? 1 : c, s.k, s.k];
-      const wData = randArray(rng, wShape.reduce((a, b) => a * b, 1), 'float32') as Float32Array;
-      const p0 = Math.floor((s.k - 1) / 2), p1 = s.k - 1 - p0;
-      const model = onnxConvModel({ x: s.x, w: wShape, group: s.depthwise ? c : 1, pads: [p0, p0, p1, p1], weights: weightsAsInput ? null : wData },
-        [n, s.outC, h, wd]);
+      const wData = randArray(
+        rng,
+        wShape.reduce((a, b) => a * b, 1),
+        'float32',
+      ) as Float32Array;
+      const p0 = Math.floor((s.k - 1) / 2),
+        p1 = s.k - 1 - p0;
+      const model = onnxConvModel({ x: s.x, w: wShape, group: s.depthwise ? c : 1, pads: [p0, p0, p1, p1], weights: weightsAsInput ? null : wData }, [
+        n,
+        s.outC,
+        h,
+        wd,
+      ]);
       const session = await ort.InferenceSession.create(model, {
-        intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all',
+        intraOpNumThreads: threads,
+        interOpNumThreads: 1,
+        executionMode: 'sequential',
+        graphOptimizationLevel: 'all',
       });
       const feeds: Record<string, ort.Tensor> = { X: new ort.Tensor('float32', randArray(rng, n * c * h * wd, 'float32') as Float32Array, s.x) };
       if (weightsAsInput) feeds.W = new ort.Tensor('float32', wData, wShape);
@@ -90,7 +108,6 @@ function onnx(threads: number, weightsAsInput: boolean): Engine {
     },
   };
 }
-
 
 async function main(): Promise<void> {
   // tfjs-wasm picks its threaded build in Node; pin it to the single-threaded SIMD configuration.
@@ -109,9 +126,14 @@ async function condTable(w1: WasmBackend, w2: WasmBackend): Promise<void> {
   await tf.setBackend('wasm');
   const plainOrt = onnx(1, false);
   const engines: CondEngine[] = [
-    oursCondEngine('ours fused 1 thr', w1, COND_K, REPS), oursCondEngine('ours fused 2 thr', w2, COND_K, REPS), oursCondEngine('ours plain 1 thr', w1, 0, REPS),
+    oursCondEngine('ours fused 1 thr', w1, COND_K, REPS),
+    oursCondEngine('ours fused 2 thr', w2, COND_K, REPS),
+    oursCondEngine('ours plain 1 thr', w1, 0, REPS),
     { name: 'ORT plain 1 thr', time: plainOrt.time },
-    ortCondEngine('fold', 1, COND_K, REPS), ortCondEngine('fold', 2, COND_K, REPS), ortCondEngine('moe', 1, COND_K, REPS), ortCondEngine('moe', 2, COND_K, REPS),
+    ortCondEngine('fold', 1, COND_K, REPS),
+    ortCondEngine('fold', 2, COND_K, REPS),
+    ortCondEngine('moe', 1, COND_K, REPS),
+    ortCondEngine('moe', 2, COND_K, REPS),
     tfjsCondEngine(tf, 'tfjs-wasm loop 1 thr', COND_K, REPS),
   ];
   const ms = new Map<string, number[]>();
@@ -120,17 +142,25 @@ async function condTable(w1: WasmBackend, w2: WasmBackend): Promise<void> {
     for (let r = 0; r < ROUNDS; r++) {
       for (const e of engines) samples.set(e.name, [...(samples.get(e.name) ?? []), await e.time(s, r + 1)]);
     }
-    ms.set(s.name, engines.map((e) => median(samples.get(e.name)!)));
+    ms.set(
+      s.name,
+      engines.map((e) => median(samples.get(e.name)!)),
+    );
   }
   const names = engines.map((e) => e.name);
   const ratios: [string, string, string][] = [
-    ['ours fused / ours plain', 'ours fused 1 thr', 'ours plain 1 thr'], ['ORT fold / ORT plain', 'ORT fold 1 thr', 'ORT plain 1 thr'],
-    ['ours / ORT fold, 1 thr', 'ours fused 1 thr', 'ORT fold 1 thr'], ['ours / ORT fold, 2 thr', 'ours fused 2 thr', 'ORT fold 2 thr'],
-    ['ours / ORT moe, 1 thr', 'ours fused 1 thr', 'ORT moe 1 thr'], ['ours / ORT moe, 2 thr', 'ours fused 2 thr', 'ORT moe 2 thr'],
+    ['ours fused / ours plain', 'ours fused 1 thr', 'ours plain 1 thr'],
+    ['ORT fold / ORT plain', 'ORT fold 1 thr', 'ORT plain 1 thr'],
+    ['ours / ORT fold, 1 thr', 'ours fused 1 thr', 'ORT fold 1 thr'],
+    ['ours / ORT fold, 2 thr', 'ours fused 2 thr', 'ORT fold 2 thr'],
+    ['ours / ORT moe, 1 thr', 'ours fused 1 thr', 'ORT moe 1 thr'],
+    ['ours / ORT moe, 2 thr', 'ours fused 2 thr', 'ORT moe 2 thr'],
     ['ours / tfjs-wasm loop, 1 thr', 'ours fused 1 thr', 'tfjs-wasm loop 1 thr'],
   ];
   console.log(`\n# CondConv forward, K = ${COND_K}, float32, ms (median of ${ROUNDS} interleaved round(s), each a median of ${REPS} after warm-up)\n`);
-  console.log('Routing weights [B, K] are inputs; the experts are constants (ORT initializers). ours: condConv2d path \'fused\' (mix, then one per-sample conv), output read back. ORT fold: timm\'s export (MatMul mix, then Conv with group = B). ORT moe: one Conv with K·O outputs, then Mul + ReduceSum over K. tfjs-wasm loop: the official TensorFlow CondConv2D (matMul mix, split the batch, one conv per sample, concat), NHWC. Ratios are times (below 1: ours faster).\n');
+  console.log(
+    "Routing weights [B, K] are inputs; the experts are constants (ORT initializers). ours: condConv2d path 'fused' (mix, then one per-sample conv), output read back. ORT fold: timm's export (MatMul mix, then Conv with group = B). ORT moe: one Conv with K·O outputs, then Mul + ReduceSum over K. tfjs-wasm loop: the official TensorFlow CondConv2D (matMul mix, split the batch, one conv per sample, concat), NHWC. Ratios are times (below 1: ours faster).\n",
+  );
   console.log(`| shape | ${names.join(' | ')} | ${ratios.map((r) => r[0]).join(' | ')} |`);
   console.log(`|---|${names.map(() => '---:').join('|')}|${ratios.map(() => '---:').join('|')}|`);
   for (const s of COND_SHAPES) {
@@ -141,8 +171,15 @@ async function condTable(w1: WasmBackend, w2: WasmBackend): Promise<void> {
 }
 
 async function convTable(w1: WasmBackend, w2: WasmBackend): Promise<void> {
-  const engines: Engine[] = [ours(w1, 'ours wasm 1 thr'), ours(w2, 'ours wasm 2 thr'), tfjs('wasm'),
-    onnx(1, false), onnx(2, false), onnx(1, true), onnx(2, true)];
+  const engines: Engine[] = [
+    ours(w1, 'ours wasm 1 thr'),
+    ours(w2, 'ours wasm 2 thr'),
+    tfjs('wasm'),
+    onnx(1, false),
+    onnx(2, false),
+    onnx(1, true),
+    onnx(2, true),
+  ];
   const slow = quick ? [] : [tfjs('cpu')];
   const gf = new Map<string, number[]>();
   for (const s of CONV_SHAPES) {
@@ -154,18 +191,25 @@ async function convTable(w1: WasmBackend, w2: WasmBackend): Promise<void> {
       }
     }
     for (const e of slow) samples.set(e.name, [await e.time(s, 1)]);
-    gf.set(s.name, [...engines, ...slow].map((e) => (2 * convMacs(s)) / median(samples.get(e.name)!) / 1e6));
+    gf.set(
+      s.name,
+      [...engines, ...slow].map((e) => (2 * convMacs(s)) / median(samples.get(e.name)!) / 1e6),
+    );
   }
   const names = [...engines, ...slow].map((e) => e.name);
   console.log(`# conv2d forward, float32, GFLOP/s (median of ${ROUNDS} interleaved round(s), each a median of ${REPS} after warm-up)\n`);
-  console.log(`tfjs runs NHWC (tfjs-wasm with ${getThreadsCount()} thread(s)), the others NCHW; 'same' padding, stride 1. "W as input" feeds the kernel at run time as per-sample weights need.\n`);
+  console.log(
+    `tfjs runs NHWC (tfjs-wasm with ${getThreadsCount()} thread(s)), the others NCHW; 'same' padding, stride 1. "W as input" feeds the kernel at run time as per-sample weights need.\n`,
+  );
   console.log(`| shape | ${names.join(' | ')} | ours 1 thr / tfjs-wasm | ours 2 thr / ours 1 thr | ours 1 thr / ORT 1 thr |`);
   console.log(`|---|${names.map(() => '---').join('|')}|---|---|---|`);
   for (const s of CONV_SHAPES) {
     const v = gf.get(s.name)!;
     const at = (n: string): number => v[names.indexOf(n)];
     const r = (a: number, b: number): string => `${(a / b).toFixed(2)}×`;
-    console.log(`| ${s.name} | ${v.map((x) => x.toFixed(1)).join(' | ')} | ${r(at('ours wasm 1 thr'), at('tfjs-wasm'))} | ${r(at('ours wasm 2 thr'), at('ours wasm 1 thr'))} | ${r(at('ours wasm 1 thr'), at('ORT 1 thr'))} |`);
+    console.log(
+      `| ${s.name} | ${v.map((x) => x.toFixed(1)).join(' | ')} | ${r(at('ours wasm 1 thr'), at('tfjs-wasm'))} | ${r(at('ours wasm 2 thr'), at('ours wasm 1 thr'))} | ${r(at('ours wasm 1 thr'), at('ORT 1 thr'))} |`,
+    );
   }
 }
 

@@ -66,15 +66,23 @@ const WORKLOADS: Workload[] = [
   {
     name: 'matmul 512×512×512',
     make(be) {
-      const a = randn([512, 512], { seed: 1, backend: be }), b = randn([512, 512], { seed: 2, backend: be });
-      return () => tidy(() => { matmul(a, b); });
+      const a = randn([512, 512], { seed: 1, backend: be }),
+        b = randn([512, 512], { seed: 2, backend: be });
+      return () =>
+        tidy(() => {
+          matmul(a, b);
+        });
     },
   },
   {
     name: 'conv2d 3×3 C64 32×32 O64, B=8, forward',
     make(be) {
-      const x = randn([8, 64, 32, 32], { seed: 1, backend: be }), w = randn([64, 64, 3, 3], { seed: 2, backend: be });
-      return () => tidy(() => { conv2d(x, w, null, { padding: 1 }); });
+      const x = randn([8, 64, 32, 32], { seed: 1, backend: be }),
+        w = randn([64, 64, 3, 3], { seed: 2, backend: be });
+      return () =>
+        tidy(() => {
+          conv2d(x, w, null, { padding: 1 });
+        });
     },
   },
   {
@@ -83,10 +91,14 @@ const WORKLOADS: Workload[] = [
       const x = randn([8, 64, 32, 32], { seed: 1, backend: be, requiresGrad: true });
       const e = randn([8, 64, 64, 3, 3], { seed: 2, backend: be, requiresGrad: true });
       const r = randn([8, 8], { seed: 3, backend: be, requiresGrad: true });
-      return () => tidy(() => {
-        sum(condConv2d(x, e, r, null, { padding: 1, path: 'fused' })).backward();
-        for (const t of [x, e, r]) { t.grad?.dispose(); t.grad = null; }
-      });
+      return () =>
+        tidy(() => {
+          sum(condConv2d(x, e, r, null, { padding: 1, path: 'fused' })).backward();
+          for (const t of [x, e, r]) {
+            t.grad?.dispose();
+            t.grad = null;
+          }
+        });
     },
   },
   {
@@ -95,24 +107,40 @@ const WORKLOADS: Workload[] = [
       const net = new Net(be);
       const opt = new SGD(net.parameters(), { lr: 0.01 });
       const x = randn([32, 1, 28, 28], { seed: 4, backend: be });
-      return () => tidy(() => {
-        crossEntropy(net.forward(x), BATCH_LABELS).backward();
-        opt.step();
-        opt.zeroGrad();
-      });
+      return () =>
+        tidy(() => {
+          crossEntropy(net.forward(x), BATCH_LABELS).backward();
+          opt.step();
+          opt.zeroGrad();
+        });
     },
   },
 ];
 
 async function main(): Promise<void> {
-  const load0 = os.loadavg().map((v) => v.toFixed(2)).join(' ');
+  const load0 = os
+    .loadavg()
+    .map((v) => v.toFixed(2))
+    .join(' ');
   const backends: WasmBackend[] = [];
   for (const n of COUNTS) backends.push(await createWasmBackend({ threads: n }));
   const dflt = chooseThreadCount(undefined, { env: '' }).threads;
-  console.log(`# wasm thread scaling, float32: median of interleaved rounds (each thread count once per round), speed-up = median over rounds of t(1 thread) / t(n)\n`);
-  console.log(`${os.cpus()[0]?.model ?? 'cpu'}, available parallelism ${available} (default thread count ${dflt}), Node ${process.version}, load average at start ${load0}\n`);
-  console.log(`| workload | ${COUNTS.map((n) => `${n} thr ms`).join(' | ')} | ${COUNTS.filter((n) => n > 1).map((n) => `${n} thr speed-up`).join(' | ')} | CPU/wall ${COUNTS.join(' / ')} thr |`);
-  console.log(`|---|${COUNTS.map(() => '---').join('|')}|${COUNTS.filter((n) => n > 1).map(() => '---').join('|')}|---|`);
+  console.log(
+    `# wasm thread scaling, float32: median of interleaved rounds (each thread count once per round), speed-up = median over rounds of t(1 thread) / t(n)\n`,
+  );
+  console.log(
+    `${os.cpus()[0]?.model ?? 'cpu'}, available parallelism ${available} (default thread count ${dflt}), Node ${process.version}, load average at start ${load0}\n`,
+  );
+  console.log(
+    `| workload | ${COUNTS.map((n) => `${n} thr ms`).join(' | ')} | ${COUNTS.filter((n) => n > 1)
+      .map((n) => `${n} thr speed-up`)
+      .join(' | ')} | CPU/wall ${COUNTS.join(' / ')} thr |`,
+  );
+  console.log(
+    `|---|${COUNTS.map(() => '---').join('|')}|${COUNTS.filter((n) => n > 1)
+      .map(() => '---')
+      .join('|')}|---|`,
+  );
   const rows: unknown[] = [];
   for (const w of WORKLOADS) {
     const fns = backends.map((be) => w.make(be));
@@ -135,15 +163,26 @@ async function main(): Promise<void> {
     const ms = samples.map(median);
     const base = COUNTS.indexOf(1);
     const speedups = COUNTS.map((n, i) => (n === 1 || base < 0 ? null : median(samples[i].map((t, r) => samples[base][r] / t))));
-    console.log(`| ${w.name} | ${ms.map((v) => v.toFixed(2)).join(' | ')} | ${speedups.filter((s): s is number => s !== null).map((s) => `${s.toFixed(2)}×`).join(' | ')} | ${busy.map((b) => b.toFixed(2)).join(' / ')} |`);
+    console.log(
+      `| ${w.name} | ${ms.map((v) => v.toFixed(2)).join(' | ')} | ${speedups
+        .filter((s): s is number => s !== null)
+        .map((s) => `${s.toFixed(2)}×`)
+        .join(' | ')} | ${busy.map((b) => b.toFixed(2)).join(' / ')} |`,
+    );
     rows.push({ workload: w.name, threads: COUNTS, medianMs: ms, speedupOver1: speedups, cpuPerWall: busy, rounds: samples[0].length });
   }
   for (const be of backends) await be.destroy();
-  const load1 = os.loadavg().map((v) => v.toFixed(2)).join(' ');
+  const load1 = os
+    .loadavg()
+    .map((v) => v.toFixed(2))
+    .join(' ');
   console.log(`\nload average at end ${load1}`);
   const out = arg('json');
   if (out !== undefined) {
-    fs.writeFileSync(out, `${JSON.stringify({ machine: { cpu: os.cpus()[0]?.model, available, node: process.version, loadStart: load0, loadEnd: load1 }, defaultThreads: dflt, rows }, null, 2)}\n`);
+    fs.writeFileSync(
+      out,
+      `${JSON.stringify({ machine: { cpu: os.cpus()[0]?.model, available, node: process.version, loadStart: load0, loadEnd: load1 }, defaultThreads: dflt, rows }, null, 2)}\n`,
+    );
   }
 }
 

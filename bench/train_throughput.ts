@@ -55,7 +55,11 @@ interface Engine {
   ownIps: number[];
 }
 
-const loadavg = (): string => os.loadavg().map((x) => x.toFixed(2)).join(' ');
+const loadavg = (): string =>
+  os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
 
 async function main(): Promise<void> {
   const loadStart = loadavg();
@@ -73,18 +77,33 @@ async function main(): Promise<void> {
   const w2 = await createWasmBackend({ threads: 2 });
   const ours = (name: string, be: WasmBackend | typeof cpuBackend, threads: number): Engine => {
     const model = buildOursCnn(be, SEED);
-    return { name, threads, activate: async () => {}, step: oursTrainer(model, LR), live: () => be.memory().liveBuffers ?? 0, next: 0, losses: [], ips: [], ownIps: [] };
+    return {
+      name,
+      threads,
+      activate: async () => {},
+      step: oursTrainer(model, LR),
+      live: () => be.memory().liveBuffers ?? 0,
+      next: 0,
+      losses: [],
+      ips: [],
+      ownIps: [],
+    };
   };
   const tfjs = async (backend: 'wasm' | 'cpu', threads: number): Promise<Engine> => {
     await tf.setBackend(backend);
     const t = tfjsTrainer(init, LR);
-    const activate = async (): Promise<void> => { await tf.setBackend(backend); };
+    const activate = async (): Promise<void> => {
+      await tf.setBackend(backend);
+    };
     const borrowed = backend === 'wasm' ? bridge.borrowedMs : undefined;
     return { name: `tfjs-${backend}`, threads, activate, step: t.step, live: () => tf.memory().numTensors, borrowed, next: 0, losses: [], ips: [], ownIps: [] };
   };
   const engines: Engine[] = [
-    ours('ours wasm', w1, 1), ours('ours wasm', w2, 2), ours('ours cpu', cpuBackend, 1),
-    await tfjs('wasm', tfjsWasmThreads), await tfjs('cpu', 1),
+    ours('ours wasm', w1, 1),
+    ours('ours wasm', w2, 2),
+    ours('ours cpu', cpuBackend, 1),
+    await tfjs('wasm', tfjsWasmThreads),
+    await tfjs('cpu', 1),
   ];
   const label = (e: Engine): string => `${e.name} ${e.threads} thr`;
 
@@ -131,18 +150,28 @@ async function main(): Promise<void> {
   const cpu = os.cpus()[0]?.model.trim() ?? 'unknown';
 
   console.log(`# Training throughput: MNIST CNN, batch ${BATCH}, SGD lr ${LR}, float32\n`);
-  console.log(`conv3×3(1→16, pad ${CONV_PADDING})+bias+relu, maxpool2, conv3×3(16→32, pad ${CONV_PADDING})+bias+relu, maxpool2, dense(1568→10), softmax cross-entropy; real MNIST batches (loadMnist, normalised), the same batches and initial weights for every engine.`);
-  console.log(`Each step: host batch → tensor, forward, backward, SGD update, loss read back. ${WARMUP} warm-up steps, then ${WINDOWS} timed windows per engine, interleaved (each at least ${STEPS} steps and ${MIN_S} s, cut at ${MAX_S} s once it has 2 steps); images/s is the median window.`);
-  console.log(`tfjs: tfjs-core ${tf.version_core} (tf.variable + tf.train.sgd().minimize, NHWC); tfjs-wasm SIMD with ${tfjsWasmThreads} thread(s). ${bridge.note}.`);
+  console.log(
+    `conv3×3(1→16, pad ${CONV_PADDING})+bias+relu, maxpool2, conv3×3(16→32, pad ${CONV_PADDING})+bias+relu, maxpool2, dense(1568→10), softmax cross-entropy; real MNIST batches (loadMnist, normalised), the same batches and initial weights for every engine.`,
+  );
+  console.log(
+    `Each step: host batch → tensor, forward, backward, SGD update, loss read back. ${WARMUP} warm-up steps, then ${WINDOWS} timed windows per engine, interleaved (each at least ${STEPS} steps and ${MIN_S} s, cut at ${MAX_S} s once it has 2 steps); images/s is the median window.`,
+  );
+  console.log(
+    `tfjs: tfjs-core ${tf.version_core} (tf.variable + tf.train.sgd().minimize, NHWC); tfjs-wasm SIMD with ${tfjsWasmThreads} thread(s). ${bridge.note}.`,
+  );
   console.log(`Machine: ${cpu}, ${os.cpus().length} cores, node ${process.version}; load average (1/5/15 min) ${loadStart} at start, ${loadEnd} at end.\n`);
   console.log('| engine | threads | images/s | windows min–max | ms/step | loss step 1 | loss step ' + WARMUP + ' |');
   console.log('|---|---|---|---|---|---|---|');
   for (const e of engines) {
     const m = at(label(e));
-    console.log(`| ${e.name} | ${e.threads} | ${m.toFixed(0)} | ${Math.min(...e.ips).toFixed(0)}–${Math.max(...e.ips).toFixed(0)} | ${((1000 * BATCH) / m).toFixed(1)} | ${e.losses[0].toFixed(5)} | ${e.losses[WARMUP - 1].toFixed(5)} |`);
+    console.log(
+      `| ${e.name} | ${e.threads} | ${m.toFixed(0)} | ${Math.min(...e.ips).toFixed(0)}–${Math.max(...e.ips).toFixed(0)} | ${((1000 * BATCH) / m).toFixed(1)} | ${e.losses[0].toFixed(5)} | ${e.losses[WARMUP - 1].toFixed(5)} |`,
+    );
   }
   const share = 1 - at(label(tw)) / twOwn;
-  console.log(`\ntfjs-wasm spends ${(100 * share).toFixed(0)}% of its step in the borrowed tfjs-cpu Conv2DBackpropFilter; without that time (its own kernels only, not a runnable configuration) it would train ${twOwn.toFixed(0)} images/s (${((1000 * BATCH) / twOwn).toFixed(1)} ms/step).`);
+  console.log(
+    `\ntfjs-wasm spends ${(100 * share).toFixed(0)}% of its step in the borrowed tfjs-cpu Conv2DBackpropFilter; without that time (its own kernels only, not a runnable configuration) it would train ${twOwn.toFixed(0)} images/s (${((1000 * BATCH) / twOwn).toFixed(1)} ms/step).`,
+  );
   console.log('\n| ratio (same run) | value |\n|---|---|');
   for (const [k, v] of Object.entries(ratios)) console.log(`| ${k} | ${v.toFixed(2)}× |`);
   if (leaks.length > 0) console.log(`\nWARNING: live tensors grew during the timed windows for ${leaks.join(', ')}`);
@@ -150,7 +179,17 @@ async function main(): Promise<void> {
   const out = {
     bench: 'train_throughput',
     date: new Date().toISOString(),
-    config: { batch: BATCH, lr: LR, seed: SEED, steps: STEPS, windows: WINDOWS, warmup: WARMUP, minSeconds: MIN_S, maxSeconds: MAX_S, convPadding: CONV_PADDING },
+    config: {
+      batch: BATCH,
+      lr: LR,
+      seed: SEED,
+      steps: STEPS,
+      windows: WINDOWS,
+      warmup: WARMUP,
+      minSeconds: MIN_S,
+      maxSeconds: MAX_S,
+      convPadding: CONV_PADDING,
+    },
     machine: { cpu, cores: os.cpus().length, node: process.version, loadavgStart: loadStart, loadavgEnd: loadEnd },
     tfjs: { version: tf.version_core, wasmThreads: tfjsWasmThreads, note: bridge.note, ownKernelsImagesPerSecond: twOwn, ownKernelsWindows: tw.ownIps },
     engines: engines.map((e) => ({ name: e.name, threads: e.threads, imagesPerSecond: at(label(e)), windows: e.ips, warmupLosses: e.losses })),

@@ -22,7 +22,10 @@ function geometry(s: ConvShape, perSample: boolean): Conv2dGeometry {
 function timeMs(f: () => void): { median: number; best: number } {
   const t0 = performance.now();
   let n = 0;
-  while (n < 2 || (performance.now() - t0 < 150 && n < 50)) { f(); n++; }
+  while (n < 2 || (performance.now() - t0 < 150 && n < 50)) {
+    f();
+    n++;
+  }
   const ts: number[] = [];
   for (let r = 0; r < REPS; r++) {
     const a = performance.now();
@@ -41,8 +44,8 @@ function gflops(be: AnyBackend, g: Conv2dGeometry, op: Op, seed: number): { medi
   const xs = be.fromArray(randArray(rng, g.batch * g.inC * g.inH * g.inW, 'float32'));
   const ws = be.fromArray(randArray(rng, g.weightSize * (g.perSampleWeights ? g.batch : 1), 'float32'));
   const dys = be.fromArray(randArray(rng, g.batch * g.outC * g.outH * g.outW, 'float32'));
-  const run = (): Storage => op === 'forward' ? be.conv2d(xs, ws, g)
-    : op === 'backwardInput' ? be.conv2dBackwardInput(dys, ws, g) : be.conv2dBackwardFilter(xs, dys, g);
+  const run = (): Storage =>
+    op === 'forward' ? be.conv2d(xs, ws, g) : op === 'backwardInput' ? be.conv2dBackwardInput(dys, ws, g) : be.conv2dBackwardFilter(xs, dys, g);
   const t = timeMs(() => be.dispose(run()));
   for (const s of [xs, ws, dys]) be.dispose(s);
   return { median: (2 * g.macs) / t.median / 1e6, best: (2 * g.macs) / t.best / 1e6, ms: t.median };
@@ -55,23 +58,36 @@ async function main(): Promise<void> {
   const w1 = await createWasmBackend({ threads: 1 });
   const w2 = await createWasmBackend({ threads: 2 });
   console.log(`# wasm conv2d kernels, float32, GFLOP/s: median (best) of ${REPS} after warm-up; 'same' padding, stride 1\n`);
-  console.log(`${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, load average at start ${loadavg().map((v) => v.toFixed(2)).join(' ')}; 3x3 convs with >= 8 channels run Winograd F(2x2,3x3), counted as direct-conv flops\n`);
+  console.log(
+    `${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, load average at start ${loadavg()
+      .map((v) => v.toFixed(2))
+      .join(' ')}; 3x3 convs with >= 8 channels run Winograd F(2x2,3x3), counted as direct-conv flops\n`,
+  );
   for (const op of ['forward', 'backwardInput', 'backwardFilter'] as const) {
     console.log(`\n## ${op}\n`);
     console.log('| shape | cpu ms | cpu | wasm 1 thr | wasm 2 thr | 2 thr / 1 thr | wasm 1 thr per-sample W | wasm 2 thr per-sample W |');
     console.log('|---|---|---|---|---|---|---|---|');
     for (const s of CONV_SHAPES) {
-      const g = geometry(s, false), gp = geometry(s, true);
+      const g = geometry(s, false),
+        gp = geometry(s, true);
       const seed = op === 'forward' ? 1 : 2;
       const cpu = quick ? null : gflops(cpuBackend, g, op, seed);
-      const a = gflops(w1, g, op, seed), b = gflops(w2, g, op, seed);
-      const ap = gflops(w1, gp, op, seed), bp = gflops(w2, gp, op, seed);
-      console.log(`| ${s.name} | ${cpu ? cpu.ms.toFixed(1) : '—'} | ${cpu ? f1(cpu) : '—'} | ${f1(a)} | ${f1(b)} | ${(b.median / a.median).toFixed(2)}× (${(b.best / a.best).toFixed(2)}×) | ${f1(ap)} | ${f1(bp)} |`);
+      const a = gflops(w1, g, op, seed),
+        b = gflops(w2, g, op, seed);
+      const ap = gflops(w1, gp, op, seed),
+        bp = gflops(w2, gp, op, seed);
+      console.log(
+        `| ${s.name} | ${cpu ? cpu.ms.toFixed(1) : '—'} | ${cpu ? f1(cpu) : '—'} | ${f1(a)} | ${f1(b)} | ${(b.median / a.median).toFixed(2)}× (${(b.best / a.best).toFixed(2)}×) | ${f1(ap)} | ${f1(bp)} |`,
+      );
     }
   }
   await w1.destroy();
   await w2.destroy();
-  console.log(`\nload average at end ${loadavg().map((v) => v.toFixed(2)).join(' ')}`);
+  console.log(
+    `\nload average at end ${loadavg()
+      .map((v) => v.toFixed(2))
+      .join(' ')}`,
+  );
 }
 
 await main();

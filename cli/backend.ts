@@ -28,7 +28,7 @@ export async function useBackend(name: BackendName, threads?: number): Promise<A
  * only, a UsageError for another backend) restarts wasm with that many threads.
  */
 export async function selectBackend(values: Values, threads?: number): Promise<AnyBackend> {
-  const name = given(values, 'backend') ? choice(values, 'backend', BACKEND_NAMES, 'cpu') : backendFromEnv() ?? (await initDefaultBackend()).name;
+  const name = given(values, 'backend') ? choice(values, 'backend', BACKEND_NAMES, 'cpu') : (backendFromEnv() ?? (await initDefaultBackend()).name);
   if (threads !== undefined && name !== 'wasm') throw new UsageError(`--threads applies to the wasm backend, not ${name}`);
   return useBackend(name, threads);
 }

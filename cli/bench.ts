@@ -12,7 +12,10 @@ import { num, str, UsageError, type Command } from './command.js';
 /** Parses --backend: 'all' or a comma list of backend names. */
 export function parseBackends(v: string): BackendName[] {
   if (v === 'all') return [...BENCH_BACKENDS];
-  const names = v.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const names = v
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   const bad = names.filter((n) => !BENCH_BACKENDS.includes(n as BackendName));
   if (names.length === 0 || bad.length > 0) throw new UsageError(`--backend must be all or a comma list of ${BENCH_BACKENDS.join(', ')}; got '${v}'`);
   return [...new Set(names)] as BackendName[];
@@ -43,27 +46,33 @@ export const benchCommand: Command = {
     const threads = values.threads === undefined ? undefined : num(values, 'threads', 1, { min: 1, max: 64, integer: true });
     const outDir = resolve(str(values, 'out', 'bench-results'));
     const tty = process.stderr.isTTY === true;
-    const bar = new cliProgress.SingleBar({
-      format: 'bench [{bar}] {value}/{total} {duration_formatted} (eta {eta_formatted}) {label}',
-      stream: process.stderr,
-      hideCursor: true,
-      clearOnComplete: true,
-      etaBuffer: 20,
-    }, cliProgress.Presets.shades_classic);
+    const bar = new cliProgress.SingleBar(
+      {
+        format: 'bench [{bar}] {value}/{total} {duration_formatted} (eta {eta_formatted}) {label}',
+        stream: process.stderr,
+        hideCursor: true,
+        clearOnComplete: true,
+        etaBuffer: 20,
+      },
+      cliProgress.Presets.shades_classic,
+    );
     let lastLabel = '';
     const t0 = performance.now();
-    const result = await runReport({ config, backends, skipSoftwareGpu: backendArg === 'all', threads, outDir }, {
-      onStart(total, statuses) {
-        for (const s of statuses) if (!s.available) io.err(`bench: ${s.name} not measured: ${s.reason}`);
-        bar.start(total, 0, { label: '' });
+    const result = await runReport(
+      { config, backends, skipSoftwareGpu: backendArg === 'all', threads, outDir },
+      {
+        onStart(total, statuses) {
+          for (const s of statuses) if (!s.available) io.err(`bench: ${s.name} not measured: ${s.reason}`);
+          bar.start(total, 0, { label: '' });
+        },
+        onProgress(done, _total, label) {
+          bar.update(done, { label });
+          const backend = label.split(' ')[0];
+          if (!tty && backend !== lastLabel) io.err(`bench: measuring ${backend}…`);
+          lastLabel = backend;
+        },
       },
-      onProgress(done, _total, label) {
-        bar.update(done, { label });
-        const backend = label.split(' ')[0];
-        if (!tty && backend !== lastLabel) io.err(`bench: measuring ${backend}…`);
-        lastLabel = backend;
-      },
-    }).finally(() => bar.stop());
+    ).finally(() => bar.stop());
     io.out(result.markdown);
     io.out('');
     io.out(`Wall time ${((performance.now() - t0) / 1000).toFixed(1)} s. Files:`);

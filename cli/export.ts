@@ -21,16 +21,23 @@ export const exportCommand: Command = {
     '  --out <file>              the .onnx file to write (required)',
     '  --checkpoint <file>       a checkpoint written by `condgrad train` (the model and its settings come from it)',
     `  --model <name>            ${MODEL_NAMES.join(' | ')}: without --checkpoint, a fresh model (default cnn);`,
-    '                            with it, must name the checkpoint\'s model',
-    '  --width, --experts, --convert, --routing, --seed   the fresh model\'s settings, as for `condgrad train`',
+    "                            with it, must name the checkpoint's model",
+    "  --width, --experts, --convert, --routing, --seed   the fresh model's settings, as for `condgrad train`",
     `  --cond-conv <form>        ${COND_CONV_FORMULATIONS.join(' | ')}: how CondConv is written (default scan: one Conv per`,
     '                            sample in a Scan over the batch; moe runs all K experts, for comparison)',
-    '  --temperature <T>         softmax routing: the temperature to export with (default: the checkpoint\'s last epoch\'s, else 1)',
+    "  --temperature <T>         softmax routing: the temperature to export with (default: the checkpoint's last epoch's, else 1)",
   ].join('\n'),
   options: {
-    out: { type: 'string' }, checkpoint: { type: 'string' }, model: { type: 'string' }, width: { type: 'string' },
-    experts: { type: 'string' }, convert: { type: 'string' }, routing: { type: 'string' }, seed: { type: 'string' },
-    'cond-conv': { type: 'string' }, temperature: { type: 'string' },
+    out: { type: 'string' },
+    checkpoint: { type: 'string' },
+    model: { type: 'string' },
+    width: { type: 'string' },
+    experts: { type: 'string' },
+    convert: { type: 'string' },
+    routing: { type: 'string' },
+    seed: { type: 'string' },
+    'cond-conv': { type: 'string' },
+    temperature: { type: 'string' },
   },
   async run(values, _positionals, io) {
     const out = str(values, 'out');
@@ -67,7 +74,9 @@ export const exportCommand: Command = {
     mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
     writeFileAtomic('export', out, [bytes]);
     const t = temperature !== undefined ? `, softmax temperature ${+temperature.toFixed(4)}` : '';
-    io.out(`wrote ${out} (${bytes.length.toLocaleString('en-US')} bytes): ${config.model} K=${config.experts} convert ${config.convert} ${config.routing}${t} from ${source}; input [batch,${model.inputShape.join(',')}], CondConv as ${how}`);
+    io.out(
+      `wrote ${out} (${bytes.length.toLocaleString('en-US')} bytes): ${config.model} K=${config.experts} convert ${config.convert} ${config.routing}${t} from ${source}; input [batch,${model.inputShape.join(',')}], CondConv as ${how}`,
+    );
     return 0;
   },
 };

@@ -9,12 +9,6 @@ import { reproduceCommand } from './reproduce.js';
 import { summaryCommand } from './summary.js';
 import { trainCommand } from './train.js';
 
-const COMMANDS: readonly Command[] = [
-  trainCommand,
-  summaryCommand,
-  reproduceCommand,
-  benchCommand,
-  exportCommand,
-];
+const COMMANDS: readonly Command[] = [trainCommand, summaryCommand, reproduceCommand, benchCommand, exportCommand];
 
 process.exitCode = await runCli(process.argv.slice(2), COMMANDS);

@@ -31,7 +31,7 @@ export function estimateParameters(name: ModelName, opts: ModelOptions): number 
   };
   const [y1, y2, y3] = [at(1), at(2), at(3)];
   // Lagrange interpolation through w = 1, 2, 3.
-  return y1 * ((w - 2) * (w - 3)) / 2 - y2 * ((w - 1) * (w - 3)) + y3 * ((w - 1) * (w - 2)) / 2;
+  return (y1 * ((w - 2) * (w - 3))) / 2 - y2 * ((w - 1) * (w - 3)) + (y3 * ((w - 1) * (w - 2))) / 2;
 }
 
 /** "cnn (width 1000, K = 4)" */
@@ -42,7 +42,10 @@ function describe(name: ModelName, opts: ModelOptions): string {
 function refuse(op: string, name: ModelName, opts: ModelOptions, count: number, exact: boolean, maxParams: number): CondgradError {
   // Past 2^53 the estimate's last digits are rounding noise: give 4 significant digits.
   const n = count > Number.MAX_SAFE_INTEGER ? count.toPrecision(4) : Math.round(count).toLocaleString('en-US');
-  return new CondgradError(op, `${describe(name, opts)} has ${exact ? '' : 'about '}${n} parameters, more than the limit of ${maxParams.toLocaleString('en-US')}; use a smaller --width or --experts, or raise the limit with --max-params`);
+  return new CondgradError(
+    op,
+    `${describe(name, opts)} has ${exact ? '' : 'about '}${n} parameters, more than the limit of ${maxParams.toLocaleString('en-US')}; use a smaller --width or --experts, or raise the limit with --max-params`,
+  );
 }
 
 /**

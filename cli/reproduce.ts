@@ -18,7 +18,7 @@ export const reproduceCommand: Command = {
     '  --out <dir>          output directory (default reproduction)',
     '  --fresh              rerun every run, even those whose runs/<id>.json already holds the same config',
     '  --worker <job.json>  internal: run one job file (what each child process does)',
-    'Every run trains on the wasm backend (its numbers are the report\'s); $CONDGRAD_BACKEND, if set, must say wasm.',
+    "Every run trains on the wasm backend (its numbers are the report's); $CONDGRAD_BACKEND, if set, must say wasm.",
   ].join('\n'),
   options: {
     quick: { type: 'boolean' },
@@ -35,12 +35,19 @@ export const reproduceCommand: Command = {
       return 0;
     }
     const env = backendFromEnv();
-    if (env !== null && env !== 'wasm') throw new UsageError(`CONDGRAD_BACKEND=${env}, but the reproduction runs on the wasm backend only; unset it or set it to wasm`);
+    if (env !== null && env !== 'wasm')
+      throw new UsageError(`CONDGRAD_BACKEND=${env}, but the reproduction runs on the wasm backend only; unset it or set it to wasm`);
     const jobs = num(values, 'jobs', 2, { min: 1, max: 256, integer: true });
     const threads = values.threads === undefined ? undefined : num(values, 'threads', 1, { min: 1, max: 64, integer: true });
     const outDir = resolve(str(values, 'out', 'reproduction'));
     const { results, files } = await runReproduction({
-      settings: values.quick ? QUICK : FULL, jobs, threads, outDir, worker: selfWorkerCommand(), fresh: values.fresh === true, log: io.err,
+      settings: values.quick ? QUICK : FULL,
+      jobs,
+      threads,
+      outDir,
+      worker: selfWorkerCommand(),
+      fresh: values.fresh === true,
+      log: io.err,
     });
     for (const c of results.claims) io.out(`${c.verdict.padEnd(12)} ${c.claim}\n             ${c.measured}`);
     io.out(`\nWall time ${(results.wallSeconds / 60).toFixed(1)} min. Files:`);

@@ -10,7 +10,7 @@ const ROUTINGS = ['sigmoid', 'softmax'] as const;
 
 export const summaryCommand: Command = {
   name: 'summary',
-  description: 'Print a model\'s layers, output shapes, parameters and MACs per sample.',
+  description: "Print a model's layers, output shapes, parameters and MACs per sample.",
   usage: [
     `  --model <name>       ${MODEL_NAMES.join(' | ')} (default cnn)`,
     '  --experts <K>        experts per CondConv layer (default 4)',

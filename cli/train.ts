@@ -73,7 +73,10 @@ function existingRun(dir: string, config: RunConfig): LoadedCheckpoint | null {
   }
   const diff = configDiff(stored, config);
   if (diff.length > 0) {
-    throw new CondgradError('train', `${dir} already holds a run with a different configuration (${diff.slice(0, 4).join(', ')}${diff.length > 4 ? `, and ${diff.length - 4} more` : ''}); ${advice}`);
+    throw new CondgradError(
+      'train',
+      `${dir} already holds a run with a different configuration (${diff.slice(0, 4).join(', ')}${diff.length > 4 ? `, and ${diff.length - 4} more` : ''}); ${advice}`,
+    );
   }
   return ck;
 }
@@ -96,7 +99,8 @@ async function run(values: Record<string, string | boolean | undefined>, io: Io)
     if (changed.length > 0) throw new UsageError(`--${changed.join(', --')} cannot change when resuming; the run's settings come from ${resume}`);
     const ck = readCheckpoint(resume);
     const base = configFromStored(ck.config, resume);
-    if (ck.seed !== base.seed) throw new CondgradError('train', `${resume}: the run state's seed ${ck.seed} differs from its configuration's seed ${base.seed}`);
+    if (ck.seed !== base.seed)
+      throw new CondgradError('train', `${resume}: the run state's seed ${ck.seed} differs from its configuration's seed ${base.seed}`);
     config = configFromFlags({ epochs: values.epochs }, base);
     outDir = out ?? path.dirname(resume);
     from = { file: resume, ck };
@@ -125,39 +129,48 @@ async function run(values: Record<string, string | boolean | undefined>, io: Io)
   ensureDir(outDir, '--out');
   const logFile = path.join(outDir, 'log.json');
   const startEpoch = from?.ck.epoch ?? 0;
-  io.err(`${config.model} (${r.model.numParameters().toLocaleString('en-US')} params, K=${config.experts}, ${config.routing}, convert ${config.convert}) on ${backend}${'threads' in be ? ` (${String(be.threads)} threads)` : ''}; ${config.trainSize}/${config.testSize} digits; writing ${outDir}`);
+  io.err(
+    `${config.model} (${r.model.numParameters().toLocaleString('en-US')} params, K=${config.experts}, ${config.routing}, convert ${config.convert}) on ${backend}${'threads' in be ? ` (${String(be.threads)} threads)` : ''}; ${config.trainSize}/${config.testSize} digits; writing ${outDir}`,
+  );
   const quiet = values.quiet === true;
   let bar: cliProgress.SingleBar | null = null;
-  const res = await train(r.model, { train: r.train, test: r.test }, {
-    epochs: config.epochs - startEpoch,
-    optimizer: r.optimizer,
-    schedule: r.schedule,
-    temperature: r.temperature,
-    seed: from !== null ? undefined : config.seed,
-    labelSmoothing: config.labelSmoothing,
-    maxBatches: config.maxBatches ?? undefined,
-    logFile,
-    checkpointFile,
-    keepEpochCheckpoints: values['keep-checkpoints'] === true,
-    resume: from?.file,
-    config: { ...config, backend },
-    onEpochStart: (epoch) => {
-      if (quiet) return;
-      bar = new cliProgress.SingleBar({
-        format: `epoch ${epoch + 1}/${config.epochs} |{bar}| {value}/{total} loss {loss} lr {lr}`,
-        stream: process.stderr,
-        hideCursor: true,
-        clearOnComplete: true,
-      }, cliProgress.Presets.shades_classic);
-      bar.start(Math.min(r.train.numBatches, config.maxBatches ?? Infinity), 0, { loss: '-', lr: '-' });
+  const res = await train(
+    r.model,
+    { train: r.train, test: r.test },
+    {
+      epochs: config.epochs - startEpoch,
+      optimizer: r.optimizer,
+      schedule: r.schedule,
+      temperature: r.temperature,
+      seed: from !== null ? undefined : config.seed,
+      labelSmoothing: config.labelSmoothing,
+      maxBatches: config.maxBatches ?? undefined,
+      logFile,
+      checkpointFile,
+      keepEpochCheckpoints: values['keep-checkpoints'] === true,
+      resume: from?.file,
+      config: { ...config, backend },
+      onEpochStart: (epoch) => {
+        if (quiet) return;
+        bar = new cliProgress.SingleBar(
+          {
+            format: `epoch ${epoch + 1}/${config.epochs} |{bar}| {value}/{total} loss {loss} lr {lr}`,
+            stream: process.stderr,
+            hideCursor: true,
+            clearOnComplete: true,
+          },
+          cliProgress.Presets.shades_classic,
+        );
+        bar.start(Math.min(r.train.numBatches, config.maxBatches ?? Infinity), 0, { loss: '-', lr: '-' });
+      },
+      onStep: (s) => bar?.update(s.batch, { loss: s.loss.toFixed(4), lr: s.lr.toExponential(2) }),
+      onEpoch: (rec) => {
+        bar?.stop();
+        bar = null;
+        io.out(formatEpoch(rec, config.epochs));
+      },
     },
-    onStep: (s) => bar?.update(s.batch, { loss: s.loss.toFixed(4), lr: s.lr.toExponential(2) }),
-    onEpoch: (rec) => {
-      bar?.stop();
-      bar = null;
-      io.out(formatEpoch(rec, config.epochs));
-    },
-  }).finally(() => bar?.stop());
+  ).finally(() => bar?.stop());
   const last = res.history[res.history.length - 1];
   io.out(`done: test accuracy ${pct(last.testAccuracy)}; log ${logFile}; checkpoint ${checkpointFile}`);
   return 0;
@@ -170,13 +183,13 @@ export const trainCommand: Command = {
     CONFIG_USAGE,
     BACKEND_USAGE,
     '  --threads <n>             wasm threads (default: $CONDGRAD_THREADS, else available parallelism, at most 8)',
-    '  --out <dir>               parent of the run directory (default runs/); with --resume, the run directory (default: the checkpoint\'s)',
-    '  --name <dir>              the run directory\'s name under --out (default <model>-w<width>-k<K>-<routing>-<convert>-s<seed>);',
+    "  --out <dir>               parent of the run directory (default runs/); with --resume, the run directory (default: the checkpoint's)",
+    "  --name <dir>              the run directory's name under --out (default <model>-w<width>-k<K>-<routing>-<convert>-s<seed>);",
     '                            a directory that holds a run of another configuration is never overwritten, one of the same',
     '                            configuration is continued from its checkpoint',
     '  --resume <file>           continue the run in this checkpoint (settings come from it; only --epochs, --backend, --threads, --out may be given;',
     '                            a larger --epochs than the original run stretches its cosine schedule)',
-    '  --keep-checkpoints        also keep every epoch\'s checkpoint as epoch-<n>.ckpt',
+    "  --keep-checkpoints        also keep every epoch's checkpoint as epoch-<n>.ckpt",
     `  --max-params <n>          refuse models with more parameters (default ${DEFAULT_MAX_PARAMS.toLocaleString('en-US')})`,
     '  --quiet                   no progress bar',
   ].join('\n'),

@@ -47,12 +47,29 @@ export interface RunConfig {
 
 /** Flags that make up the RunConfig (util.parseArgs specs), with their help lines. */
 export const CONFIG_OPTIONS: OptionSpec = {
-  model: { type: 'string' }, width: { type: 'string' }, experts: { type: 'string' }, convert: { type: 'string' },
-  routing: { type: 'string' }, 'expert-dropout': { type: 'string' }, optimizer: { type: 'string' }, lr: { type: 'string' },
-  momentum: { type: 'string' }, 'weight-decay': { type: 'string' }, schedule: { type: 'string' }, warmup: { type: 'string' },
-  'batch-size': { type: 'string' }, epochs: { type: 'string' }, seed: { type: 'string' }, mixup: { type: 'string' },
-  shift: { type: 'string' }, 'label-smoothing': { type: 'string' }, 'train-size': { type: 'string' }, 'test-size': { type: 'string' },
-  normalize: { type: 'boolean' }, 'max-batches': { type: 'string' }, 'temperature-epochs': { type: 'string' },
+  model: { type: 'string' },
+  width: { type: 'string' },
+  experts: { type: 'string' },
+  convert: { type: 'string' },
+  routing: { type: 'string' },
+  'expert-dropout': { type: 'string' },
+  optimizer: { type: 'string' },
+  lr: { type: 'string' },
+  momentum: { type: 'string' },
+  'weight-decay': { type: 'string' },
+  schedule: { type: 'string' },
+  warmup: { type: 'string' },
+  'batch-size': { type: 'string' },
+  epochs: { type: 'string' },
+  seed: { type: 'string' },
+  mixup: { type: 'string' },
+  shift: { type: 'string' },
+  'label-smoothing': { type: 'string' },
+  'train-size': { type: 'string' },
+  'test-size': { type: 'string' },
+  normalize: { type: 'boolean' },
+  'max-batches': { type: 'string' },
+  'temperature-epochs': { type: 'string' },
 };
 
 export const CONFIG_USAGE = [
@@ -97,7 +114,7 @@ export function configFromFlags(v: Values, base?: RunConfig): RunConfig {
     optimizer,
     lr: num(v, 'lr', base?.lr ?? (optimizer === 'sgd' ? 0.05 : 0.002), { min: 0 }),
     momentum: num(v, 'momentum', base?.momentum ?? 0.9, { min: 0 }),
-    weightDecay: Number.isNaN(wd) ? base?.weightDecay ?? null : wd,
+    weightDecay: Number.isNaN(wd) ? (base?.weightDecay ?? null) : wd,
     schedule: choice(v, 'schedule', SCHEDULES, base?.schedule ?? 'cosine'),
     warmup: num(v, 'warmup', base?.warmup ?? 0, { min: 0, integer: true }),
     batchSize: num(v, 'batch-size', base?.batchSize ?? 64, { min: 1, integer: true }),
@@ -126,7 +143,8 @@ const FIELD_OF_FLAG: Record<string, keyof RunConfig> = Object.fromEntries(
  */
 export function configFromStored(stored: unknown, source: string): RunConfig {
   const op = 'train';
-  if (stored === null || typeof stored !== 'object' || Array.isArray(stored)) throw new CondgradError(op, `${source}: the stored configuration is not an object`);
+  if (stored === null || typeof stored !== 'object' || Array.isArray(stored))
+    throw new CondgradError(op, `${source}: the stored configuration is not an object`);
   const c = stored as Record<string, unknown>;
   const flags: Values = {};
   for (const [flag, field] of Object.entries(FIELD_OF_FLAG)) {
@@ -170,10 +188,22 @@ export interface Run {
  * into); a model over `maxParams` parameters is refused with its count (see createCheckedModel).
  */
 export function buildModel(c: RunConfig, maxParams = Infinity): ZooModel {
-  return createCheckedModel('train', c.model, {
-    width: c.width, experts: c.experts, convert: c.convert, routing: c.routing, expertDropout: c.expertDropout,
-    inChannels: 1, numClasses: 10, inputSize: 28, seed: c.seed,
-  }, maxParams);
+  return createCheckedModel(
+    'train',
+    c.model,
+    {
+      width: c.width,
+      experts: c.experts,
+      convert: c.convert,
+      routing: c.routing,
+      expertDropout: c.expertDropout,
+      inChannels: 1,
+      numClasses: 10,
+      inputSize: 28,
+      seed: c.seed,
+    },
+    maxParams,
+  );
 }
 
 /** The run's softmax-router temperature schedule (30 → 1, per epoch); none for sigmoid routing. */
@@ -190,14 +220,21 @@ export function buildRun(c: RunConfig, maxParams = Infinity): Run {
   const test = new DataLoader(data.test, { batchSize: 256, shuffle: false });
   const params = model.parameters();
   const wd = c.weightDecay ?? undefined;
-  const optimizer = c.optimizer === 'sgd'
-    ? new SGD(params, { lr: c.lr, momentum: c.momentum, nesterov: c.momentum > 0, weightDecay: wd })
-    : c.optimizer === 'adam' ? new Adam(params, { lr: c.lr, weightDecay: wd }) : new AdamW(params, { lr: c.lr, weightDecay: wd });
+  const optimizer =
+    c.optimizer === 'sgd'
+      ? new SGD(params, { lr: c.lr, momentum: c.momentum, nesterov: c.momentum > 0, weightDecay: wd })
+      : c.optimizer === 'adam'
+        ? new Adam(params, { lr: c.lr, weightDecay: wd })
+        : new AdamW(params, { lr: c.lr, weightDecay: wd });
   const steps = c.epochs * Math.min(train.numBatches, c.maxBatches ?? Infinity);
-  const schedule = c.schedule === 'none' ? constantLR(c.lr)
-    : c.schedule === 'step' ? stepLR(c.lr, { stepSize: Math.max(1, Math.floor(c.epochs / 3)), gamma: 0.1 })
-    : c.warmup > 0 && c.warmup < steps ? warmupCosineLR(c.lr, { warmup: c.warmup, total: steps })
-    : cosineLR(c.lr, { total: steps });
+  const schedule =
+    c.schedule === 'none'
+      ? constantLR(c.lr)
+      : c.schedule === 'step'
+        ? stepLR(c.lr, { stepSize: Math.max(1, Math.floor(c.epochs / 3)), gamma: 0.1 })
+        : c.warmup > 0 && c.warmup < steps
+          ? warmupCosineLR(c.lr, { warmup: c.warmup, total: steps })
+          : cosineLR(c.lr, { total: steps });
   const temperature = temperatureSchedule(c);
   return { model, train, test, optimizer, schedule, temperature };
 }

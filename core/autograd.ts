@@ -37,9 +37,12 @@ function checkVersions<T extends TapeTensor<T>>(node: TapeNodeOf<T>): void {
     if (saved[k].version === savedVersions[k]) continue;
     const s = saved[k];
     const what = s.node === node ? 'its output' : `input ${node.inputs.indexOf(s)}`;
-    throw new CondgradError('backward', `${s.name !== undefined ? `'${s.name}' ` : ''}tensor #${s.id} ${fmtShape(s.shape)} (${what} of '${node.opName}') was modified in place `
-      + `(version ${savedVersions[k]} when '${node.opName}' ran, now ${s.version}: assign() or an optimizer step) after the forward pass; `
-      + `its gradient would be computed from the new values. Run backward() before changing it, or compute on a copy (detach()).`);
+    throw new CondgradError(
+      'backward',
+      `${s.name !== undefined ? `'${s.name}' ` : ''}tensor #${s.id} ${fmtShape(s.shape)} (${what} of '${node.opName}') was modified in place ` +
+        `(version ${savedVersions[k]} when '${node.opName}' ran, now ${s.version}: assign() or an optimizer step) after the forward pass; ` +
+        `its gradient would be computed from the new values. Run backward() before changing it, or compute on a copy (detach()).`,
+    );
   }
 }
 

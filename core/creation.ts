@@ -50,10 +50,12 @@ function flatten(op: string, v: unknown, shape: number[], out: number[], depth: 
       // The shape is fixed once the first number is seen; a new dim after that is a ragged array.
       if (out.length > 0) throw new CondgradError(op, `ragged nested array: an array appears at depth ${depth} where numbers were seen`);
       shape.push(v.length);
-    } else if (shape[depth] !== v.length) throw new CondgradError(op, `ragged nested array: expected ${shape[depth]} entries at depth ${depth}, got ${v.length}`);
+    } else if (shape[depth] !== v.length)
+      throw new CondgradError(op, `ragged nested array: expected ${shape[depth]} entries at depth ${depth}, got ${v.length}`);
     for (const e of v) flatten(op, e, shape, out, depth + 1);
   } else {
-    if (shape.length !== depth) throw new CondgradError(op, `ragged nested array: a number appears at depth ${depth} where arrays of rank ${shape.length} were seen`);
+    if (shape.length !== depth)
+      throw new CondgradError(op, `ragged nested array: a number appears at depth ${depth} where arrays of rank ${shape.length} were seen`);
     if (typeof v !== 'number') throw new CondgradError(op, `entries must be numbers, got ${typeof v}`);
     out.push(v);
   }
@@ -70,7 +72,7 @@ export function tensor(data: number | number[] | unknown[] | FloatArray, shape?:
   let inferred: number[];
   const dtype = checkDType(op, opts.dtype ?? (data instanceof Float64Array ? 'float64' : 'float32'));
   if (data instanceof Float32Array || data instanceof Float64Array) {
-    values = dtypeOfArray(data) === dtype ? data.slice() : (dtype === 'float32' ? Float32Array.from(data) : Float64Array.from(data));
+    values = dtypeOfArray(data) === dtype ? data.slice() : dtype === 'float32' ? Float32Array.from(data) : Float64Array.from(data);
     inferred = [data.length];
   } else if (typeof data === 'number') {
     values = allocArray(dtype, 1);
@@ -162,7 +164,8 @@ export function fromNdarray(nd: ndarray.NdArray<FloatArray | number[]>, opts: Cr
   const idx = new Array<number>(shape.length).fill(0);
   for (let i = 0; i < out.length; i++) {
     const v = nd.get(...idx);
-    if (typeof v !== 'number') throw new CondgradError('fromNdarray', `entry at [${idx.join(',')}] is ${describeValue(v)}, not a number (shape ${fmtShape(shape)})`);
+    if (typeof v !== 'number')
+      throw new CondgradError('fromNdarray', `entry at [${idx.join(',')}] is ${describeValue(v)}, not a number (shape ${fmtShape(shape)})`);
     out[i] = v;
     for (let d = shape.length - 1; d >= 0; d--) {
       if (++idx[d] < shape[d]) break;

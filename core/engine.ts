@@ -38,7 +38,10 @@ export function getBackend(name?: BackendName): AnyBackend {
   }
   const b = registry.get(name);
   if (!b) {
-    throw new CondgradError('getBackend', `backend '${name}' is not initialised (registered: ${[...registry.keys()].join(', ')}); call await initBackend('${name}') first`);
+    throw new CondgradError(
+      'getBackend',
+      `backend '${name}' is not initialised (registered: ${[...registry.keys()].join(', ')}); call await initBackend('${name}') first`,
+    );
   }
   return b;
 }
@@ -98,7 +101,10 @@ export async function initBackend(name: BackendName, options?: boolean | InitBac
   if (b === undefined) {
     const factory = factories.get(name);
     if (factory === undefined) {
-      throw new CondgradError('initBackend', `unknown backend '${String(name)}' (expected one of: ${[...new Set([...registry.keys(), ...factories.keys()])].join(', ')})`);
+      throw new CondgradError(
+        'initBackend',
+        `unknown backend '${String(name)}' (expected one of: ${[...new Set([...registry.keys(), ...factories.keys()])].join(', ')})`,
+      );
     }
     const created = await factory({ threads: opts.threads });
     started.push(created);
@@ -116,7 +122,10 @@ async function stopForRestart(b: AnyBackend, threads: number): Promise<boolean> 
   const live = b.memory().liveBuffers ?? 0;
   if (i < 0 || live > 0) {
     const why = i < 0 ? 'it was registered from outside initBackend' : `it holds ${live} live tensor buffer${live === 1 ? '' : 's'}`;
-    throw new CondgradError('initBackend', `the wasm backend is running with ${String(have)} threads and cannot restart with ${threads}: ${why}; dispose them or call closeBackends() first`);
+    throw new CondgradError(
+      'initBackend',
+      `the wasm backend is running with ${String(have)} threads and cannot restart with ${threads}: ${why}; dispose them or call closeBackends() first`,
+    );
   }
   started.splice(i, 1);
   registry.delete(b.name);
@@ -209,7 +218,9 @@ export async function chooseDefaultBackend(probe: DefaultBackendProbe = {}): Pro
     return await start('wasm');
   } catch (e) {
     const warn = probe.warn ?? warnOnce;
-    warn(`condgrad: WebAssembly SIMD is available but the wasm backend failed to start (${(e as Error).message}); using the cpu backend. Set ${BACKEND_ENV}=cpu to choose it explicitly.`);
+    warn(
+      `condgrad: WebAssembly SIMD is available but the wasm backend failed to start (${(e as Error).message}); using the cpu backend. Set ${BACKEND_ENV}=cpu to choose it explicitly.`,
+    );
     return getBackend('cpu');
   }
 }
@@ -264,7 +275,10 @@ function runWithGrad<T>(op: string, enabled: boolean, fn: () => T): T {
   }
   if (typeof (result as { then?: unknown } | null)?.then === 'function') {
     // The setting was restored when fn returned: the code after its first await ran with the other one.
-    throw new CondgradError(op, `fn returned a Promise: ${op}() applies only while a synchronous fn runs (after an await, recording would silently be ${prev ? 'on' : 'off'} again)`);
+    throw new CondgradError(
+      op,
+      `fn returned a Promise: ${op}() applies only while a synchronous fn runs (after an await, recording would silently be ${prev ? 'on' : 'off'} again)`,
+    );
   }
   return result;
 }

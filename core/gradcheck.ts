@@ -67,12 +67,13 @@ export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: readonly 
   y.backward(rT);
   const analytic = xs.map((x) => (x.grad ? Float64Array.from(x.grad.dataSync()) : new Float64Array(x.size)));
 
-  const objective = (vals: Float64Array[]): number => noGrad(() => {
-    const out = fn(...inputs.map((t, i) => leaf(t, vals[i]))).dataSync();
-    let s = 0;
-    for (let i = 0; i < out.length; i++) s += r[i] * out[i];
-    return s;
-  });
+  const objective = (vals: Float64Array[]): number =>
+    noGrad(() => {
+      const out = fn(...inputs.map((t, i) => leaf(t, vals[i]))).dataSync();
+      let s = 0;
+      for (let i = 0; i < out.length; i++) s += r[i] * out[i];
+      return s;
+    });
 
   let worst: GradcheckWorst | null = null;
   let checked = 0;
@@ -116,7 +117,10 @@ export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: readonly 
   const w = worst as GradcheckWorst | null;
   if (w !== null && w.excess > 0) {
     const where = w.index >= 0 ? `element ${w.index}` : 'a random projection';
-    throw new CondgradError('gradcheck', `gradient mismatch at input ${w.input} ${fmtShape(inputs[w.input].shape)}, ${where}: analytic ${w.analytic} vs numeric ${w.numeric} (atol ${atol}, rtol ${rtol})`);
+    throw new CondgradError(
+      'gradcheck',
+      `gradient mismatch at input ${w.input} ${fmtShape(inputs[w.input].shape)}, ${where}: analytic ${w.analytic} vs numeric ${w.numeric} (atol ${atol}, rtol ${rtol})`,
+    );
   }
   return { checked, worst: w };
 }

@@ -61,6 +61,9 @@ export function checkAllocation(op: string, shape: readonly number[], dtype: DTy
   const bytes = n * bytesPerElement(dtype);
   if (bytes <= limitBytes) return;
   const from = context === undefined ? '' : ` (from ${context()})`;
-  throw new CondgradError(op, `the result ${fmtShape(shape)}${from} would hold ${n.toExponential(3)} ${dtype} elements (${fmtBytes(bytes)}), `
-    + `over the ${fmtBytes(limitBytes)} allocation limit (setAllocationLimit() or ${ALLOCATION_LIMIT_ENV} raises it)`);
+  throw new CondgradError(
+    op,
+    `the result ${fmtShape(shape)}${from} would hold ${n.toExponential(3)} ${dtype} elements (${fmtBytes(bytes)}), ` +
+      `over the ${fmtBytes(limitBytes)} allocation limit (setAllocationLimit() or ${ALLOCATION_LIMIT_ENV} raises it)`,
+  );
 }

@@ -57,10 +57,16 @@ export function checkInputs(op: string, inputs: readonly unknown[], names?: read
   for (let i = 1; i < ts.length; i++) {
     const name = (j: number): string => names?.[j] ?? `input ${j}`;
     if (ts[i].backend !== ts[0].backend) {
-      throw new CondgradError(op, `${name(0)} ${fmtShape(ts[0].shape)} is on the '${ts[0].backend.name}' backend but ${name(i)} ${fmtShape(ts[i].shape)} is on '${ts[i].backend.name}'; move one with .to()`);
+      throw new CondgradError(
+        op,
+        `${name(0)} ${fmtShape(ts[0].shape)} is on the '${ts[0].backend.name}' backend but ${name(i)} ${fmtShape(ts[i].shape)} is on '${ts[i].backend.name}'; move one with .to()`,
+      );
     }
     if (ts[i].dtype !== ts[0].dtype) {
-      throw new CondgradError(op, `${name(0)} ${fmtShape(ts[0].shape)} is ${ts[0].dtype} but ${name(i)} ${fmtShape(ts[i].shape)} is ${ts[i].dtype}; cast one explicitly`);
+      throw new CondgradError(
+        op,
+        `${name(0)} ${fmtShape(ts[0].shape)} is ${ts[0].dtype} but ${name(i)} ${fmtShape(ts[i].shape)} is ${ts[i].dtype}; cast one explicitly`,
+      );
     }
   }
   return ts;
@@ -123,7 +129,10 @@ export function traceComposite(name: string, inputs: readonly (Tensor | null)[],
 function checkFirstOrder(op: string, inputs: readonly Tensor[]): void {
   inputs.forEach((t, i) => {
     if (t.isGradOfOuter()) {
-      throw new CondgradError(op, `input ${i} ${fmtShape(t.shape)} is the .grad of another tensor; gradients are first-order (the backward pass is not recorded), so an op on it cannot be differentiated. Use .grad.detach() to treat it as a constant, or run the op under noGrad`);
+      throw new CondgradError(
+        op,
+        `input ${i} ${fmtShape(t.shape)} is the .grad of another tensor; gradients are first-order (the backward pass is not recorded), so an op on it cannot be differentiated. Use .grad.detach() to treat it as a constant, or run the op under noGrad`,
+      );
     }
   });
 }
@@ -143,13 +152,27 @@ export function runCheckedOp<A, P extends OpPlan>(op: Op<A, P>, inputs: readonly
   const record = isGradEnabled() && op.backward !== undefined && inputs.some((t) => t.requiresGrad);
   if (record) checkFirstOrder(op.name, inputs);
   const plan = op.plan(inputs, attrs);
-  checkAllocation(op.name, plan.shape, inputs[0].dtype,
-    () => (inputs.length > 4 ? `${inputs.length} inputs` : inputs.map((t, i) => `${names?.[i] ?? `input ${i}`} ${fmtShape(t.shape)}`).join(', ')));
+  checkAllocation(op.name, plan.shape, inputs[0].dtype, () =>
+    inputs.length > 4 ? `${inputs.length} inputs` : inputs.map((t, i) => `${names?.[i] ?? `input ${i}`} ${fmtShape(t.shape)}`).join(', '),
+  );
   const backend = inputs[0].backend;
   const prof = profiler;
-  const storage = prof === null
-    ? op.forward(backend, inputs.map((t) => t.storage), plan, attrs)
-    : prof.forward(op.name, () => op.forward(backend, inputs.map((t) => t.storage), plan, attrs));
+  const storage =
+    prof === null
+      ? op.forward(
+          backend,
+          inputs.map((t) => t.storage),
+          plan,
+          attrs,
+        )
+      : prof.forward(op.name, () =>
+          op.forward(
+            backend,
+            inputs.map((t) => t.storage),
+            plan,
+            attrs,
+          ),
+        );
   const out = new Tensor(storage, plan.shape, backend, record);
   tracer?.record(op.name, inputs, attrs, plan, out);
   if (record) {

@@ -19,7 +19,8 @@ export function track(t: Scoped): void {
 
 /** Exempts a tensor from the enclosing tidy() scopes. */
 export function keep<T extends Scoped>(t: T): T {
-  if (typeof t !== 'object' || t === null || (t as { __isTensor?: boolean }).__isTensor !== true) throw new CondgradError('keep', `t must be a Tensor, got ${describeValue(t)}`);
+  if (typeof t !== 'object' || t === null || (t as { __isTensor?: boolean }).__isTensor !== true)
+    throw new CondgradError('keep', `t must be a Tensor, got ${describeValue(t)}`);
   kept.add(t);
   for (const s of scopes) s.delete(t);
   return t;
@@ -75,8 +76,11 @@ export function tidy<T>(fn: () => T, isTensor: (v: unknown) => v is Scoped = def
     const result = fn();
     if (isThenable(result)) {
       asyncResult = true;
-      throw new CondgradError('tidy', 'fn returned a Promise (an async function or a thenable): tidy() needs a synchronous function, '
-        + 'since it frees tensors when fn returns. Call tidy() inside the async function around each synchronous step, or dispose tensors yourself.');
+      throw new CondgradError(
+        'tidy',
+        'fn returned a Promise (an async function or a thenable): tidy() needs a synchronous function, ' +
+          'since it frees tensors when fn returns. Call tidy() inside the async function around each synchronous step, or dispose tensors yourself.',
+      );
     }
     collect(result, survivors, isTensor);
     return result;

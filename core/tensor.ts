@@ -129,11 +129,17 @@ export class Tensor implements TapeTensor<Tensor> {
    * with requiresGrad accumulate into `.grad`; the tape is kept, so backward can run again.
    */
   backward(grad?: Tensor): void {
-    if (grad !== undefined && !(grad instanceof Tensor)) throw new CondgradError('backward', `grad must be a Tensor, got ${describeValue(grad)} (root ${fmtShape(this.shape)})`);
+    if (grad !== undefined && !(grad instanceof Tensor))
+      throw new CondgradError('backward', `grad must be a Tensor, got ${describeValue(grad)} (root ${fmtShape(this.shape)})`);
     if (grad !== undefined && grad.isDisposed) throw new CondgradError('backward', `grad ${fmtShape(grad.shape)} was disposed`);
     if (this.isDisposed) throw new CondgradError('backward', `tensor #${this.id} ${fmtShape(this.shape)} was disposed`);
-    if (this.isGradOfOuter()) throw new CondgradError('backward', `tensor ${fmtShape(this.shape)} is the .grad of another tensor: gradients are first-order and cannot be backpropagated`);
-    if (!this.requiresGrad) throw new CondgradError('backward', `tensor ${fmtShape(this.shape)} does not require grad (no input had requiresGrad, or it was made under noGrad)`);
+    if (this.isGradOfOuter())
+      throw new CondgradError(
+        'backward',
+        `tensor ${fmtShape(this.shape)} is the .grad of another tensor: gradients are first-order and cannot be backpropagated`,
+      );
+    if (!this.requiresGrad)
+      throw new CondgradError('backward', `tensor ${fmtShape(this.shape)} does not require grad (no input had requiresGrad, or it was made under noGrad)`);
     let seed = grad;
     if (seed === undefined) {
       if (this.size !== 1) throw new CondgradError('backward', `grad must be given for a non-scalar root of shape ${fmtShape(this.shape)}`);
@@ -168,7 +174,10 @@ export class Tensor implements TapeTensor<Tensor> {
     if (!(src instanceof Tensor)) throw new CondgradError('assign', `source must be a Tensor, got ${describeValue(src)} (target ${fmtShape(this.shape)})`);
     if (src.isDisposed) throw new CondgradError('assign', `source ${fmtShape(src.shape)} was disposed`);
     if (src.backend !== this.backend || src.dtype !== this.dtype || fmtShape(src.shape) !== fmtShape(this.shape)) {
-      throw new CondgradError('assign', `source ${fmtShape(src.shape)} ${src.dtype} on ${src.backend.name} does not match target ${fmtShape(this.shape)} ${this.dtype} on ${this.backend.name}`);
+      throw new CondgradError(
+        'assign',
+        `source ${fmtShape(src.shape)} ${src.dtype} on ${src.backend.name} does not match target ${fmtShape(this.shape)} ${this.dtype} on ${this.backend.name}`,
+      );
     }
     if (src === this) return this;
     const s = src.storage;
@@ -189,7 +198,10 @@ export class Tensor implements TapeTensor<Tensor> {
       data = this.dataSync();
     } catch (e) {
       if (!(e instanceof CondgradError)) throw e;
-      throw new CondgradError('to', `tensor ${fmtShape(this.shape)} on '${this.backend.name}' cannot be read synchronously (${e.message}); use \`await t.toAsync(target)\` (for a module, \`await model.toAsync(target)\`)`);
+      throw new CondgradError(
+        'to',
+        `tensor ${fmtShape(this.shape)} on '${this.backend.name}' cannot be read synchronously (${e.message}); use \`await t.toAsync(target)\` (for a module, \`await model.toAsync(target)\`)`,
+      );
     }
     return new Tensor(b.fromArray(data), this.shape, b, this.requiresGrad && this.node === null);
   }

@@ -30,7 +30,11 @@ export async function onnxServe(file: string, log: (s: string) => void = console
   const theirs = output.data as Float32Array;
   let agree = 0;
   let maxDiff = 0;
-  const argmax = (a: ArrayLike<number>, i: number): number => { let b = 0; for (let k = 1; k < 10; k++) if (a[i * 10 + k] > a[i * 10 + b]) b = k; return b; };
+  const argmax = (a: ArrayLike<number>, i: number): number => {
+    let b = 0;
+    for (let k = 1; k < 10; k++) if (a[i * 10 + k] > a[i * 10 + b]) b = k;
+    return b;
+  };
   for (let i = 0; i < 100; i++) agree += argmax(ours, i) === argmax(theirs, i) ? 1 : 0;
   for (let i = 0; i < ours.length; i++) maxDiff = Math.max(maxDiff, Math.abs(ours[i] - theirs[i]));
   log(`onnxruntime and condgrad agree on ${agree}/100 predictions; largest logit difference ${maxDiff.toExponential(1)}`);

@@ -13,8 +13,7 @@ export function quickstart(log: (s: string) => void = console.log): { loss0: num
       return cg.relu(this.pw.forward(cg.relu(this.dw.forward(x, alpha)), alpha));
     }
   }
-  const net = new cg.Sequential(new cg.Conv2d(1, 8, 3, { padding: 1, seed: 0 }), new Block(),
-    new cg.GlobalAvgPool2d(), new cg.Linear(16, 10, { seed: 4 }));
+  const net = new cg.Sequential(new cg.Conv2d(1, 8, 3, { padding: 1, seed: 0 }), new Block(), new cg.GlobalAvgPool2d(), new cg.Linear(16, 10, { seed: 4 }));
 
   // 2. One Adam step on random digits-shaped data.
   const x = cg.randn([8, 1, 28, 28], { seed: 5 });

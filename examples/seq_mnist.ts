@@ -23,15 +23,22 @@ export function seqNet(o: SeqNetOptions): cg.Sequential {
   const w = o.width ?? 32;
   const K = o.experts ?? 4;
   const seed = o.seed ?? 0;
-  const conv = (cin: number, cout: number, i: number): cg.Module => (o.kind === 'cond'
-    ? new cg.CondConv1d(cin, cout, 3, { padding: 'same', numExperts: K, seed: seed + i })
-    : new cg.Conv1d(cin, cout, 3, { padding: 'same', seed: seed + i }));
+  const conv = (cin: number, cout: number, i: number): cg.Module =>
+    o.kind === 'cond'
+      ? new cg.CondConv1d(cin, cout, 3, { padding: 'same', numExperts: K, seed: seed + i })
+      : new cg.Conv1d(cin, cout, 3, { padding: 'same', seed: seed + i });
   return new cg.Sequential(
     new cg.ImageToSequence(),
-    new cg.Conv1d(28, w, 3, { padding: 'same', seed }), new cg.ReLU(),
-    conv(w, 2 * w, 1), new cg.ReLU(), new cg.MaxPool1d(2),
-    conv(2 * w, 2 * w, 2), new cg.ReLU(), new cg.MaxPool1d(2),
-    new cg.GlobalAvgPool1d(), new cg.Linear(2 * w, 10, { seed: seed + 3 }),
+    new cg.Conv1d(28, w, 3, { padding: 'same', seed }),
+    new cg.ReLU(),
+    conv(w, 2 * w, 1),
+    new cg.ReLU(),
+    new cg.MaxPool1d(2),
+    conv(2 * w, 2 * w, 2),
+    new cg.ReLU(),
+    new cg.MaxPool1d(2),
+    new cg.GlobalAvgPool1d(),
+    new cg.Linear(2 * w, 10, { seed: seed + 3 }),
   );
 }
 
@@ -81,7 +88,10 @@ export async function seqMnist(opts: SeqMnistOptions = {}): Promise<SeqMnistResu
   const out: SeqMnistResult[] = [];
   const width = opts.width ?? 32;
   const K = opts.experts ?? 4;
-  const runs: { kind: 'cond' | 'plain'; width: number }[] = [{ kind: 'cond', width }, { kind: 'plain', width }];
+  const runs: { kind: 'cond' | 'plain'; width: number }[] = [
+    { kind: 'cond', width },
+    { kind: 'plain', width },
+  ];
   if (opts.wideWidth !== undefined) runs.push({ kind: 'plain', width: opts.wideWidth });
   for (const { kind, width: w } of runs) {
     const label = kind === 'cond' ? `CondConv1d K=${K} w=${w}` : `plain w=${w}`;
@@ -95,32 +105,62 @@ export async function seqMnist(opts: SeqMnistOptions = {}): Promise<SeqMnistResu
     const before = await cg.evaluate(net, loaders.test);
     const t0 = performance.now();
     const r = await cg.train(net, loaders, {
-      epochs, optimizer: opt, seed, maxBatches: opts.maxBatches,
+      epochs,
+      optimizer: opt,
+      seed,
+      maxBatches: opts.maxBatches,
       schedule: cg.cosineLR(lr, { total: epochs * Math.min(loaders.train.numBatches, opts.maxBatches ?? Infinity), per: 'step' }),
-      onEpoch: (e) => log(`${label} epoch ${e.epoch}/${epochs}: train loss ${e.trainLoss.toFixed(4)} acc ${(100 * e.trainAccuracy).toFixed(2)}%, test acc ${(100 * (e.testAccuracy ?? 0)).toFixed(2)}% (${e.trainSeconds.toFixed(1)} s)`),
+      onEpoch: (e) =>
+        log(
+          `${label} epoch ${e.epoch}/${epochs}: train loss ${e.trainLoss.toFixed(4)} acc ${(100 * e.trainAccuracy).toFixed(2)}%, test acc ${(100 * (e.testAccuracy ?? 0)).toFixed(2)}% (${e.trainSeconds.toFixed(1)} s)`,
+        ),
     });
     const last = r.history[r.history.length - 1];
     out.push({
-      kind, label, width: w, params: net.numParameters(), macs: cg.summary(net, [1, 28, 28]).totalMacs, testAccuracy: last.testAccuracy ?? NaN, testLoss: last.testLoss ?? NaN,
-      initialTestLoss: before.loss, initialTestAccuracy: before.accuracy, trainLoss: last.trainLoss, seconds: (performance.now() - t0) / 1000,
+      kind,
+      label,
+      width: w,
+      params: net.numParameters(),
+      macs: cg.summary(net, [1, 28, 28]).totalMacs,
+      testAccuracy: last.testAccuracy ?? NaN,
+      testLoss: last.testLoss ?? NaN,
+      initialTestLoss: before.loss,
+      initialTestAccuracy: before.accuracy,
+      trainLoss: last.trainLoss,
+      seconds: (performance.now() - t0) / 1000,
     });
   }
-  for (const r of out) log(`${r.label}: ${r.params} parameters, ${r.macs} MACs/sample, test accuracy ${(100 * r.testAccuracy).toFixed(2)}% (untrained ${(100 * r.initialTestAccuracy).toFixed(2)}%), ${r.seconds.toFixed(0)} s`);
+  for (const r of out)
+    log(
+      `${r.label}: ${r.params} parameters, ${r.macs} MACs/sample, test accuracy ${(100 * r.testAccuracy).toFixed(2)}% (untrained ${(100 * r.initialTestAccuracy).toFixed(2)}%), ${r.seconds.toFixed(0)} s`,
+    );
   return out;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { values } = parseArgs({
     options: {
-      train: { type: 'string' }, test: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' },
-      lr: { type: 'string' }, width: { type: 'string' }, experts: { type: 'string' }, seed: { type: 'string' },
+      train: { type: 'string' },
+      test: { type: 'string' },
+      epochs: { type: 'string' },
+      batch: { type: 'string' },
+      lr: { type: 'string' },
+      width: { type: 'string' },
+      experts: { type: 'string' },
+      seed: { type: 'string' },
       'wide-width': { type: 'string' },
     },
   });
   const num = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v));
   await seqMnist({
-    train: num(values.train), test: num(values.test), epochs: num(values.epochs), batchSize: num(values.batch),
-    lr: num(values.lr), width: num(values.width), experts: num(values.experts), seed: num(values.seed),
+    train: num(values.train),
+    test: num(values.test),
+    epochs: num(values.epochs),
+    batchSize: num(values.batch),
+    lr: num(values.lr),
+    width: num(values.width),
+    experts: num(values.experts),
+    seed: num(values.seed),
     wideWidth: num(values['wide-width']),
   });
 }

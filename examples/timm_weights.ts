@@ -16,7 +16,10 @@ export async function timmWeights(dir: string, log: (s: string) => void = consol
   log(`model.safetensors: ${Object.keys(model.stateDict()).length} tensors, outputs differ by ${modelDiff}`);
 
   // 2. The CondConv blocks as two timm CondConvResidual blocks (24 → 48 stride 2, then 48 → 48).
-  const mapping = [['blocks.3', 'blocks.0'], ['blocks.4', 'blocks.1']] as const;
+  const mapping = [
+    ['blocks.3', 'blocks.0'],
+    ['blocks.4', 'blocks.1'],
+  ] as const;
   const timmFile = path.join(dir, 'timm_blocks.safetensors');
   await cg.saveSafetensors(timmFile, cg.toTimmState(model, mapping));
 
@@ -31,7 +34,8 @@ export async function timmWeights(dir: string, log: (s: string) => void = consol
 }
 
 function maxAbsDiff(a: cg.Tensor, b: cg.Tensor): number {
-  const x = a.dataSync(), y = b.dataSync();
+  const x = a.dataSync(),
+    y = b.dataSync();
   let m = 0;
   for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i] - y[i]));
   return m;

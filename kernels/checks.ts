@@ -43,7 +43,10 @@ export function kernelChecks(backend: string): KernelChecks {
     checkView(kernel, arg, size, view) {
       const { lo, hi } = viewRange(view);
       if (lo < 0 || hi > size) {
-        fail(kernel, `${arg} view [dims ${view.dims.join(',')}, strides ${view.strides.join(',')}, offset ${view.offset}] reads [${lo}, ${hi}) outside its ${size} elements`);
+        fail(
+          kernel,
+          `${arg} view [dims ${view.dims.join(',')}, strides ${view.strides.join(',')}, offset ${view.offset}] reads [${lo}, ${hi}) outside its ${size} elements`,
+        );
       }
     },
     checkConvX(kernel, x, g, arg = 'x') {

@@ -9,7 +9,16 @@ import { decodeCheckpoint, encodeCheckpoint, type CheckpointData, type LoadedChe
 import type { Module } from './module.js';
 import type { Optimizer } from './optim/optimizer.js';
 
-export { CHECKPOINT_MAGIC, CHECKPOINT_VERSION, encodeCheckpoint, encodeCheckpointFrame, decodeCheckpoint, type CheckpointData, type LoadedCheckpoint, type TensorEntry } from './checkpoint_codec.js';
+export {
+  CHECKPOINT_MAGIC,
+  CHECKPOINT_VERSION,
+  encodeCheckpoint,
+  encodeCheckpointFrame,
+  decodeCheckpoint,
+  type CheckpointData,
+  type LoadedCheckpoint,
+  type TensorEntry,
+} from './checkpoint_codec.js';
 
 /**
  * Writes a checkpoint atomically: to a temp file in the same directory, fsync, then rename over
@@ -48,12 +57,17 @@ export function restoreCheckpoint(ck: LoadedCheckpoint, model: Module, optimizer
   for (const [k, t] of own) {
     const e = ck.tensors.get(`model.${k}`);
     if (e === undefined) problems.push(`missing '${k}' ${fmtShape(t.shape)}`);
-    else if (fmtShape(e.shape) !== fmtShape(t.shape) || e.dtype !== t.dtype) problems.push(`'${k}' is ${fmtShape(e.shape)} ${e.dtype} in the file but ${fmtShape(t.shape)} ${t.dtype} in the model`);
+    else if (fmtShape(e.shape) !== fmtShape(t.shape) || e.dtype !== t.dtype)
+      problems.push(`'${k}' is ${fmtShape(e.shape)} ${e.dtype} in the file but ${fmtShape(t.shape)} ${t.dtype} in the model`);
   }
   for (const name of ck.tensors.keys()) {
     if (name.startsWith('model.') && !own.has(name.slice(6))) problems.push(`unexpected '${name.slice(6)}'`);
   }
-  if (problems.length > 0) throw new CondgradError(op, `${file} does not match the model: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? `; and ${problems.length - 5} more` : ''}`);
+  if (problems.length > 0)
+    throw new CondgradError(
+      op,
+      `${file} does not match the model: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? `; and ${problems.length - 5} more` : ''}`,
+    );
   if (optimizer !== undefined && ck.optimizerMeta === null) throw new CondgradError(op, `${file} holds no optimizer state`);
   const made: Tensor[] = [];
   const mk = (name: string, backend: AnyBackend | BackendName): Tensor => {

@@ -110,7 +110,8 @@ export async function encodeCheckpoint(data: CheckpointData, op = 'encodeCheckpo
   if (typeof data.seed !== 'number' || !Number.isFinite(data.seed)) throw new CondgradError(op, `seed must be a finite number, got ${String(data.seed)}`);
   if (!isPlainObject(data.config)) throw new CondgradError(op, `config must be a plain object, got ${data.config === null ? 'null' : typeof data.config}`);
   checkJsonValue(op, 'config', data.config);
-  if (data.extra !== undefined && !isPlainObject(data.extra)) throw new CondgradError(op, `extra must be a plain object, got ${data.extra === null ? 'null' : typeof data.extra}`);
+  if (data.extra !== undefined && !isPlainObject(data.extra))
+    throw new CondgradError(op, `extra must be a plain object, got ${data.extra === null ? 'null' : typeof data.extra}`);
   if (data.extra !== undefined) checkJsonValue(op, 'extra', data.extra);
   if (data.model === null || typeof data.model !== 'object') throw new CondgradError(op, 'model must be an object of tensors (model.stateDict())');
   if (data.optimizer !== undefined) checkJsonValue(op, 'optimizer.meta', data.optimizer.meta);

@@ -81,7 +81,8 @@ export function checkJsonValue(op: string, where: string, v: unknown, ancestors:
     }
     return;
   }
-  if (!isPlainObject(v)) throw new CondgradError(op, `${where} is ${kindOf(v)}; only plain objects, arrays, strings, finite numbers, booleans and null can be stored`);
+  if (!isPlainObject(v))
+    throw new CondgradError(op, `${where} is ${kindOf(v)}; only plain objects, arrays, strings, finite numbers, booleans and null can be stored`);
   for (const [k, x] of Object.entries(v)) {
     if (x !== undefined) checkJsonValue(op, `${where}.${k}`, x, inner);
   }
@@ -96,11 +97,14 @@ function optimizerMetaProblem(m: unknown): string | null {
   if (typeof m.lr !== 'number' || !Number.isFinite(m.lr) || m.lr < 0) return `state.optimizer.lr must be a finite number >= 0, got ${kindOf(m.lr)}`;
   if (!isPlainObject(m.hyper)) return `state.optimizer.hyper must be an object, got ${kindOf(m.hyper)}`;
   for (const [k, h] of Object.entries(m.hyper)) {
-    const ok = typeof h === 'boolean' || (typeof h === 'number' && Number.isFinite(h))
-      || (Array.isArray(h) && h.every((x) => typeof x === 'number' && Number.isFinite(x)));
+    const ok =
+      typeof h === 'boolean' ||
+      (typeof h === 'number' && Number.isFinite(h)) ||
+      (Array.isArray(h) && h.every((x) => typeof x === 'number' && Number.isFinite(x)));
     if (!ok) return `state.optimizer.hyper.${k} must be a finite number, a boolean or an array of finite numbers, got ${kindOf(h)}`;
   }
-  if (!Array.isArray(m.steps) || !m.steps.every(isCount)) return `state.optimizer.steps must be an array of non-negative integers, got ${JSON.stringify(m.steps)}`;
+  if (!Array.isArray(m.steps) || !m.steps.every(isCount))
+    return `state.optimizer.steps must be an array of non-negative integers, got ${JSON.stringify(m.steps)}`;
   return null;
 }
 
@@ -153,7 +157,8 @@ export function validateHeader(h: unknown, payloadBytes: number, bad: (msg: stri
   const byOffset = [...(h.tensors as TensorEntry[])].filter((e) => e.byteLength > 0).sort((a, b) => a.offset - b.offset);
   for (let i = 1; i < byOffset.length; i++) {
     const [a, b] = [byOffset[i - 1], byOffset[i]];
-    if (b.offset < a.offset + a.byteLength) throw bad(`tensors '${a.name}' (bytes ${a.offset}..${a.offset + a.byteLength}) and '${b.name}' (from ${b.offset}) overlap`);
+    if (b.offset < a.offset + a.byteLength)
+      throw bad(`tensors '${a.name}' (bytes ${a.offset}..${a.offset + a.byteLength}) and '${b.name}' (from ${b.offset}) overlap`);
   }
   return h as unknown as CheckpointHeader;
 }

@@ -59,8 +59,14 @@ export abstract class CondConvBase<KS extends number | readonly number[] = [numb
   bias!: Tensor | null;
   router!: Router;
 
-  protected constructor(op: string, inChannels: number, expertShape: readonly number[], kernelSize: KS,
-    geometry: G, opts: CondLayerOptions & { bias?: boolean }) {
+  protected constructor(
+    op: string,
+    inChannels: number,
+    expertShape: readonly number[],
+    kernelSize: KS,
+    geometry: G,
+    opts: CondLayerOptions & { bias?: boolean },
+  ) {
     super();
     this.numExperts = checkInt(op, 'numExperts', opts.numExperts ?? 4, 1);
     this.kernelSize = kernelSize;
@@ -115,8 +121,7 @@ export class CondConv2d extends CondConvBase {
       throw new CondgradError(op, `groups ${groups} must divide inChannels ${inChannels} and outChannels ${outChannels}`);
     }
     const k = kernelPair(op, kernelSize);
-    super(op, inChannels, [outChannels, inChannels / groups, ...k], k,
-      { stride: opts.stride, padding: opts.padding, dilation: opts.dilation, groups }, opts);
+    super(op, inChannels, [outChannels, inChannels / groups, ...k], k, { stride: opts.stride, padding: opts.padding, dilation: opts.dilation, groups }, opts);
     this.inChannels = inChannels;
     this.outChannels = outChannels;
   }
@@ -150,8 +155,7 @@ export class DepthwiseCondConv2d extends CondConvBase {
     checkInt(op, 'channels', channels, 1);
     const m = checkInt(op, 'multiplier', opts.multiplier ?? 1, 1);
     const k = kernelPair(op, kernelSize);
-    super(op, channels, [channels * m, 1, ...k], k,
-      { stride: opts.stride, padding: opts.padding, dilation: opts.dilation, groups: channels }, opts);
+    super(op, channels, [channels * m, 1, ...k], k, { stride: opts.stride, padding: opts.padding, dilation: opts.dilation, groups: channels }, opts);
     this.channels = channels;
     this.multiplier = m;
   }

@@ -25,8 +25,7 @@ export class CondConv1d extends CondConvBase<number, Conv1dGeometryOptions> {
     checkInt(op, 'outChannels', outChannels, 1);
     const groups = groups1d(op, inChannels, outChannels, opts.groups);
     const k = kernelSize1d(op, kernelSize);
-    super(op, inChannels, [outChannels, inChannels / groups, k], k,
-      { stride: opts.stride, padding: opts.padding, dilation: opts.dilation, groups }, opts);
+    super(op, inChannels, [outChannels, inChannels / groups, k], k, { stride: opts.stride, padding: opts.padding, dilation: opts.dilation, groups }, opts);
     this.inChannels = inChannels;
     this.outChannels = outChannels;
   }
@@ -59,8 +58,7 @@ export class DepthwiseCondConv1d extends CondConvBase<number, Conv1dGeometryOpti
     checkInt(op, 'channels', channels, 1);
     const m = checkInt(op, 'multiplier', opts.multiplier ?? 1, 1);
     const k = kernelSize1d(op, kernelSize);
-    super(op, channels, [channels * m, 1, k], k,
-      { stride: opts.stride, padding: opts.padding, dilation: opts.dilation, groups: channels }, opts);
+    super(op, channels, [channels * m, 1, k], k, { stride: opts.stride, padding: opts.padding, dilation: opts.dilation, groups: channels }, opts);
     this.channels = channels;
     this.multiplier = m;
   }

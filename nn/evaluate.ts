@@ -22,9 +22,17 @@ export interface EvalResult {
  * Cross-entropy and correct predictions of host logits [B, C] (float64 math). With `labelsB` and
  * λ (mixup), the loss is λ·CE(labels) + (1 − λ)·CE(labelsB) and the correct count is weighted alike.
  */
-export function scoreLogits(logits: ArrayLike<number>, shape: readonly number[], labels: Int32Array, mix?: { lambda: number; labelsB: Int32Array } | null): { lossSum: number; correct: number } {
+export function scoreLogits(
+  logits: ArrayLike<number>,
+  shape: readonly number[],
+  labels: Int32Array,
+  mix?: { lambda: number; labelsB: Int32Array } | null,
+): { lossSum: number; correct: number } {
   if (!isList(shape) || labels === null || typeof labels !== 'object' || logits === null || typeof logits !== 'object') {
-    throw new CondgradError('scoreLogits', `logits, shape and labels must be arrays, got ${describeValue(logits)}, ${describeValue(shape)}, ${describeValue(labels)}`);
+    throw new CondgradError(
+      'scoreLogits',
+      `logits, shape and labels must be arrays, got ${describeValue(logits)}, ${describeValue(shape)}, ${describeValue(labels)}`,
+    );
   }
   if (shape.length !== 2 || shape[0] !== labels.length || logits.length !== shape[0] * shape[1]) {
     throw new CondgradError('scoreLogits', `logits ${fmtShape(shape)} (${logits.length} values) do not match ${labels.length} labels`);
@@ -37,7 +45,10 @@ export function scoreLogits(logits: ArrayLike<number>, shape: readonly number[],
     let arg = 0;
     for (let c = 0; c < C; c++) {
       const v = logits[b * C + c];
-      if (v > mx) { mx = v; arg = c; }
+      if (v > mx) {
+        mx = v;
+        arg = c;
+      }
     }
     let s = 0;
     for (let c = 0; c < C; c++) s += Math.exp(logits[b * C + c] - mx);

@@ -9,7 +9,6 @@ import { ownMembers, type MemberKind, type Members } from './members.js';
 import { loadStateDictAsyncInto, loadStateDictInto, moveModule, moveModuleAsync, type LoadResult } from './module_state.js';
 import { moduleTree, summary, type Macs, type Summary, type SummaryOptions } from './summary.js';
 
-
 function join(prefix: string, name: string): string {
   return prefix === '' ? name : `${prefix}.${name}`;
 }
@@ -72,7 +71,8 @@ export abstract class Module {
     this.checkName(name);
     if (t !== null) {
       if (!(t instanceof Tensor)) throw new CondgradError('registerParameter', `'${name}' must be a Tensor or null`);
-      if (t.node !== null) throw new CondgradError('registerParameter', `'${name}' ${fmtShape(t.shape)} is the result of an op; parameters must be leaf tensors (use detach())`);
+      if (t.node !== null)
+        throw new CondgradError('registerParameter', `'${name}' ${fmtShape(t.shape)} is the result of an op; parameters must be leaf tensors (use detach())`);
       t.requiresGrad_(true);
     }
     this._registry.set(name, 'param');
@@ -100,7 +100,10 @@ export abstract class Module {
 
   private checkName(name: string): void {
     if (typeof name !== 'string' || name === '' || name.includes('.') || name.startsWith('_') || name === 'training') {
-      throw new CondgradError(this.typeName, `invalid member name '${String(name)}': it must be non-empty, contain no '.', not start with '_' and not be 'training'`);
+      throw new CondgradError(
+        this.typeName,
+        `invalid member name '${String(name)}': it must be non-empty, contain no '.', not start with '_' and not be 'training'`,
+      );
     }
   }
 
@@ -178,7 +181,9 @@ export abstract class Module {
 
   /** Total number of parameter elements. */
   numParameters(onlyTrainable = false): number {
-    return this.parameters().filter((p) => !onlyTrainable || p.requiresGrad).reduce((s, p) => s + p.size, 0);
+    return this.parameters()
+      .filter((p) => !onlyTrainable || p.requiresGrad)
+      .reduce((s, p) => s + p.size, 0);
   }
 
   /** The submodule at a dotted path ('' is this module). */

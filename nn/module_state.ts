@@ -40,7 +40,10 @@ export function loadStateDictInto(m: StatefulModule, sd: Record<string, Tensor>,
     const src = sd[key];
     if (!(src instanceof Tensor)) throw new CondgradError('loadStateDict', `'${key}' must be a Tensor, got ${src === null ? 'null' : typeof src}`);
     if (fmtShape(src.shape) !== fmtShape(dst.shape) || src.dtype !== dst.dtype) {
-      throw new CondgradError('loadStateDict', `'${key}': state dict has ${fmtShape(src.shape)} ${src.dtype} but the model has ${fmtShape(dst.shape)} ${dst.dtype}`);
+      throw new CondgradError(
+        'loadStateDict',
+        `'${key}': state dict has ${fmtShape(src.shape)} ${src.dtype} but the model has ${fmtShape(dst.shape)} ${dst.dtype}`,
+      );
     }
     pairs.push([dst, src]);
   }

@@ -66,7 +66,10 @@ export abstract class Router extends Module {
   /** α [B, K] for x [B, C, H, W], a sequence [B, C, L] (averaged over its length) or pooled [B, C]. */
   override forward(x: Tensor): Tensor {
     if ((x.rank !== 4 && x.rank !== 3 && x.rank !== 2) || x.shape[1] !== this.inChannels) {
-      throw new CondgradError(this.typeName, `x must be [B, ${this.inChannels}, H, W], [B, ${this.inChannels}, L] or [B, ${this.inChannels}], got ${fmtShape(x.shape)}`);
+      throw new CondgradError(
+        this.typeName,
+        `x must be [B, ${this.inChannels}, H, W], [B, ${this.inChannels}, L] or [B, ${this.inChannels}], got ${fmtShape(x.shape)}`,
+      );
     }
     const pooled = x.rank === 4 ? globalAvgPool2d(x) : x.rank === 3 ? globalAvgPool1d(x) : x;
     const alpha = this.gate(this.logits(pooled));
@@ -156,7 +159,8 @@ export class SoftmaxRouter extends Router {
 
   /** Sets T (finite, > 0). */
   setTemperature(t: number): void {
-    if (typeof t !== 'number' || !Number.isFinite(t) || t <= 0) throw new CondgradError('SoftmaxRouter', `temperature must be a finite number > 0, got ${String(t)}`);
+    if (typeof t !== 'number' || !Number.isFinite(t) || t <= 0)
+      throw new CondgradError('SoftmaxRouter', `temperature must be a finite number > 0, got ${String(t)}`);
     this._temperature = t;
   }
 

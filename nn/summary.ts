@@ -82,16 +82,31 @@ function formatTable(rows: readonly SummaryRow[], s: Omit<Summary, 'table' | 'ro
     `[${r.outputShape.join(',')}]`,
     r.params === 0 ? '-' : fmtInt(r.params),
     r.macs === 0 ? '-' : fmtInt(r.macs),
-    Object.keys(r.macsByKind).length > 1 ? Object.entries(r.macsByKind).map(([k, v]) => `${k} ${fmtInt(v)}`).join(' + ') : '',
+    Object.keys(r.macsByKind).length > 1
+      ? Object.entries(r.macsByKind)
+          .map(([k, v]) => `${k} ${fmtInt(v)}`)
+          .join(' + ')
+      : '',
   ]);
   const head = ['Layer (type)', 'Output shape', 'Params', 'MACs', 'MACs split'];
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const line = (cells: string[]): string => cells.map((c, i) => (i < 2 || i === 4 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => (i < 2 || i === 4 ? c.padEnd(widths[i]) : c.padStart(widths[i])))
+      .join('  ')
+      .trimEnd();
   const rule = '-'.repeat(widths.reduce((a, b) => a + b, 0) + 2 * (widths.length - 1));
-  const kinds = Object.entries(s.macsByKind).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${fmtInt(v)}`).join(', ');
+  const kinds = Object.entries(s.macsByKind)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `${k} ${fmtInt(v)}`)
+    .join(', ');
   return [
     `Input [${inputShape.join(',')}] per sample`,
-    rule, line(head), rule, ...body.map(line), rule,
+    rule,
+    line(head),
+    rule,
+    ...body.map(line),
+    rule,
     `Total params: ${fmtInt(s.totalParams)} (trainable ${fmtInt(s.trainableParams)})`,
     `MACs per sample: ${fmtInt(s.totalMacs)}${kinds ? ` (${kinds})` : ''}`,
   ].join('\n');
@@ -146,10 +161,12 @@ export function summary(model: SummaryModule, inputShape: readonly number[], opt
       Object.defineProperty(m, 'forward', { value: hooked, configurable: true, writable: true, enumerable: false });
     }
     model.eval();
-    noGrad(() => tidy(() => {
-      const x = zeros([batch, ...inputShape], { dtype, backend: firstParam?.backend });
-      outputShape = [...model.forward(x).shape];
-    }));
+    noGrad(() =>
+      tidy(() => {
+        const x = zeros([batch, ...inputShape], { dtype, backend: firstParam?.backend });
+        outputShape = [...model.forward(x).shape];
+      }),
+    );
   } finally {
     mods.forEach(([, m], i) => {
       m.training = modes[i];

@@ -138,7 +138,13 @@ export function reseedEpoch(model: Module, seed: number, epoch: number): void {
 }
 
 /** One optimizer step on one batch inside tidy(); returns the loss and logits (to be read and disposed). */
-function trainStep(model: Module, batch: Batch, opts: TrainOptions, where: { backend?: AnyBackend; dtype?: DType }, params: readonly Tensor[]): { loss: Tensor; logits: Tensor } {
+function trainStep(
+  model: Module,
+  batch: Batch,
+  opts: TrainOptions,
+  where: { backend?: AnyBackend; dtype?: DType },
+  params: readonly Tensor[],
+): { loss: Tensor; logits: Tensor } {
   return tidy(() => {
     const x = batchImages(batch, where);
     const logits = model.forward(x);
@@ -201,7 +207,10 @@ export async function train(model: Module, loaders: TrainLoaders, opts: TrainOpt
       loss.dispose();
       logits.dispose();
       if (!Number.isFinite(lossVal)) {
-        throw new CondgradError('train', `loss became ${lossVal} at epoch ${epoch + 1}, step ${globalStep + 1} (lr ${opts.optimizer.lr}); lower the learning rate`);
+        throw new CondgradError(
+          'train',
+          `loss became ${lossVal} at epoch ${epoch + 1}, step ${globalStep + 1} (lr ${opts.optimizer.lr}); lower the learning rate`,
+        );
       }
       const B = batch.labels.length;
       lossSum += lossVal * B;
@@ -216,7 +225,10 @@ export async function train(model: Module, loaders: TrainLoaders, opts: TrainOpt
     const ev = loaders.test ? await evaluate(model, loaders.test, { maxBatches: opts.maxEvalBatches }) : null;
     // Stop before this epoch's log and checkpoint replace the previous (finite) ones.
     if (ev !== null && !Number.isFinite(ev.loss)) {
-      throw new CondgradError('train', `test loss became ${ev.loss} after epoch ${epoch + 1}, step ${globalStep} (lr ${opts.optimizer.lr}); lower the learning rate`);
+      throw new CondgradError(
+        'train',
+        `test loss became ${ev.loss} after epoch ${epoch + 1}, step ${globalStep} (lr ${opts.optimizer.lr}); lower the learning rate`,
+      );
     }
     const rec: EpochRecord = {
       epoch: epoch + 1,
@@ -238,8 +250,13 @@ export async function train(model: Module, loaders: TrainLoaders, opts: TrainOpt
     }
     if (opts.checkpointFile !== undefined) {
       await saveCheckpoint(opts.checkpointFile, {
-        config: opts.config ?? {}, epoch: epoch + 1, step: globalStep, seed,
-        model: model.stateDict(), optimizer: opts.optimizer.stateDict(), extra: { history },
+        config: opts.config ?? {},
+        epoch: epoch + 1,
+        step: globalStep,
+        seed,
+        model: model.stateDict(),
+        optimizer: opts.optimizer.stateDict(),
+        extra: { history },
       });
       if (opts.keepEpochCheckpoints) {
         writeFileAtomic('train', siblingPath(opts.checkpointFile, `epoch-${epoch + 1}.ckpt`), [readFileBytes('train', opts.checkpointFile)]);
@@ -249,4 +266,3 @@ export async function train(model: Module, loaders: TrainLoaders, opts: TrainOpt
   }
   return { history, stepLosses, globalStep };
 }
-

@@ -29,17 +29,16 @@ const binaryOp: Op<{ op: BinaryOp }, { shape: readonly number[]; g: BinaryGeomet
   backward(dy, { inputs: [a, b], output, attrs: { op } }) {
     const to = (g: Tensor | null, t: Tensor): Tensor | null => (g === null || !t.requiresGrad ? null : sumToShape(g, t.shape));
     switch (op) {
-      case 'add': return [to(dy, a), to(dy, b)];
-      case 'sub': return [to(dy, a), to(b.requiresGrad ? neg(dy) : null, b)];
-      case 'mul': return [to(a.requiresGrad ? mul(dy, b) : null, a), to(b.requiresGrad ? mul(dy, a) : null, b)];
-      case 'div': return [
-        to(a.requiresGrad ? div(dy, b) : null, a),
-        to(b.requiresGrad ? neg(div(mul(dy, output), b)) : null, b),
-      ];
-      case 'pow': return [
-        to(a.requiresGrad ? mul(dy, mul(b, pow(a, sub(b, 1)))) : null, a),
-        to(b.requiresGrad ? mul(dy, mul(output, log(a))) : null, b),
-      ];
+      case 'add':
+        return [to(dy, a), to(dy, b)];
+      case 'sub':
+        return [to(dy, a), to(b.requiresGrad ? neg(dy) : null, b)];
+      case 'mul':
+        return [to(a.requiresGrad ? mul(dy, b) : null, a), to(b.requiresGrad ? mul(dy, a) : null, b)];
+      case 'div':
+        return [to(a.requiresGrad ? div(dy, b) : null, a), to(b.requiresGrad ? neg(div(mul(dy, output), b)) : null, b)];
+      case 'pow':
+        return [to(a.requiresGrad ? mul(dy, mul(b, pow(a, sub(b, 1)))) : null, a), to(b.requiresGrad ? mul(dy, mul(output, log(a))) : null, b)];
       case 'maximum':
       case 'minimum': {
         // The gradient goes to a where a wins (ties to a), else to b.
@@ -96,19 +95,46 @@ const unaryOp: Op<UnaryOp, { shape: readonly number[] }> = {
   },
 };
 
-const UNARY_NAMES: ReadonlySet<string> = new Set(['neg', 'exp', 'log', 'sqrt', 'abs', 'relu', 'relu6', 'sigmoid', 'tanh', 'silu', 'square', 'sign', 'clamp', 'powScalar', 'affine']);
+const UNARY_NAMES: ReadonlySet<string> = new Set([
+  'neg',
+  'exp',
+  'log',
+  'sqrt',
+  'abs',
+  'relu',
+  'relu6',
+  'sigmoid',
+  'tanh',
+  'silu',
+  'square',
+  'sign',
+  'clamp',
+  'powScalar',
+  'affine',
+]);
 
 /** Checks a unary op descriptor: a known name and finite numeric constants where it has them. */
 function checkUnaryOp(op: unknown): UnaryOp {
   if (op === null || typeof op !== 'object' || typeof (op as { name?: unknown }).name !== 'string' || !UNARY_NAMES.has((op as { name: string }).name)) {
     const name = op !== null && typeof op === 'object' ? (op as { name?: unknown }).name : undefined;
-    throw new CondgradError('unary', `op must be { name } with name one of ${[...UNARY_NAMES].join(', ')}, got ${name === undefined ? describeValue(op) : `name ${describeValue(name)}`}`);
+    throw new CondgradError(
+      'unary',
+      `op must be { name } with name one of ${[...UNARY_NAMES].join(', ')}, got ${name === undefined ? describeValue(op) : `name ${describeValue(name)}`}`,
+    );
   }
   const u = op as UnaryOp;
-  const nums = u.name === 'clamp' ? { min: u.min, max: u.max } : u.name === 'powScalar' ? { exponent: u.exponent } : u.name === 'affine' ? { scale: u.scale, shift: u.shift } : {};
+  const nums =
+    u.name === 'clamp'
+      ? { min: u.min, max: u.max }
+      : u.name === 'powScalar'
+        ? { exponent: u.exponent }
+        : u.name === 'affine'
+          ? { scale: u.scale, shift: u.shift }
+          : {};
   for (const [k, v] of Object.entries(nums)) {
     const inf = u.name === 'clamp' && (v === Infinity || v === -Infinity);
-    if (typeof v !== 'number' || Number.isNaN(v) || (!inf && !Number.isFinite(v))) throw new CondgradError(u.name, `${k} must be a finite number, got ${describeValue(v)}`);
+    if (typeof v !== 'number' || Number.isNaN(v) || (!inf && !Number.isFinite(v)))
+      throw new CondgradError(u.name, `${k} must be a finite number, got ${describeValue(v)}`);
   }
   if (u.name === 'clamp' && !(u.min <= u.max)) throw new CondgradError('clamp', `min ${u.min} must be <= max ${u.max}`);
   return u;

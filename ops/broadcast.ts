@@ -12,8 +12,15 @@ import { gatherPlan, reshape } from './shape.js';
 
 /** The axes a reduction runs over: one, several, or (undefined) all. */
 export type Axes = number | readonly number[] | undefined;
-export interface ReduceAttrs { op: ReduceOp; axes: Axes; keepDims: boolean }
-export interface ReducePlan { shape: readonly number[]; g: ReduceGeometry }
+export interface ReduceAttrs {
+  op: ReduceOp;
+  axes: Axes;
+  keepDims: boolean;
+}
+export interface ReducePlan {
+  shape: readonly number[];
+  g: ReduceGeometry;
+}
 
 /** Plan and forward of every reduction op (sum here; max and min in ops/reduce.ts add their own backward). */
 export const reduceKernel: Pick<Op<ReduceAttrs, ReducePlan>, 'plan' | 'forward'> = {

@@ -37,8 +37,9 @@ import { concat, reshape, slice } from './shape.js';
  */
 export function condConv2d(x: Tensor, experts: Tensor, routing: Tensor, bias: Tensor | null = null, opts: CondConv2dOptions = {}): Tensor {
   // Traced (for export) as one op, computed on the fused path whatever path was asked for.
-  return traceComposite('condConv2d', [x, experts, routing, bias], opts,
-    (tracing) => condConv2dOn(x, experts, routing, bias, tracing ? forceFused(opts) : opts));
+  return traceComposite('condConv2d', [x, experts, routing, bias], opts, (tracing) =>
+    condConv2dOn(x, experts, routing, bias, tracing ? forceFused(opts) : opts),
+  );
 }
 
 /** The options with path 'fused' (left alone when they are not an object, so the usual error names them). */
@@ -95,8 +96,9 @@ function condConv2dOn(x: Tensor, experts: Tensor, routing: Tensor, bias: Tensor 
  * @returns [B, out]
  */
 export function condLinear(x: Tensor, experts: Tensor, routing: Tensor, bias: Tensor | null = null, opts: CondPathOptions = {}): Tensor {
-  return traceComposite('condLinear', [x, experts, routing, bias], opts,
-    (tracing) => condLinearOn(x, experts, routing, bias, tracing ? forceFused(opts) : opts));
+  return traceComposite('condLinear', [x, experts, routing, bias], opts, (tracing) =>
+    condLinearOn(x, experts, routing, bias, tracing ? forceFused(opts) : opts),
+  );
 }
 
 function condLinearOn(x: Tensor, experts: Tensor, routing: Tensor, bias: Tensor | null, opts: CondPathOptions): Tensor {

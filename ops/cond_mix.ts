@@ -27,7 +27,10 @@ const mixOp: Op<{ outShape: readonly number[] }, MixPlan> = {
     const [B, K] = r.shape;
     const S = e.size / K;
     if (r.rank !== 2 || e.rank < 1 || e.shape[0] !== K || sizeOf(outShape) !== B * S) {
-      throw new CondgradError(this.name, `routing ${fmtShape(r.shape)} must be [B, K] and experts ${fmtShape(e.shape)} [K, ...], mixed into ${fmtShape(outShape)}`);
+      throw new CondgradError(
+        this.name,
+        `routing ${fmtShape(r.shape)} must be [B, K] and experts ${fmtShape(e.shape)} [K, ...], mixed into ${fmtShape(outShape)}`,
+      );
     }
     return { shape: outShape, B, K, S, g: matmulGeometry(this.name, 1, 1, [B, K], [K, S], false, false) };
   },

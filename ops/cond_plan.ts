@@ -93,10 +93,14 @@ function choose(op: CondPlan['op'], requested: CondPathOption, B: number, K: num
   // The reason is text for people: built on first read, not on every forward.
   const because = (): string => {
     if (requested !== 'auto') return `path '${requested}' requested`;
-    const list = order.filter((p) => costs[p] !== null).map((p) => `${p} ${fmtMacs(costs[p] as number)}`).join(', ');
-    const why = path === 'moe'
-      ? `K separate passes are cheaper than mixing kernels here (P = ${P} output pixel(s), |W| = ${W}, K·O = ${K * O})`
-      : `mixing kernels costs ${fmtMacs(path === 'batch1' ? K * W : mix)} MACs, less than the ${fmtMacs(costs.moe - pass)} of ${K - 1} extra conv pass(es), their outputs and output mixing`;
+    const list = order
+      .filter((p) => costs[p] !== null)
+      .map((p) => `${p} ${fmtMacs(costs[p] as number)}`)
+      .join(', ');
+    const why =
+      path === 'moe'
+        ? `K separate passes are cheaper than mixing kernels here (P = ${P} output pixel(s), |W| = ${W}, K·O = ${K * O})`
+        : `mixing kernels costs ${fmtMacs(path === 'batch1' ? K * W : mix)} MACs, less than the ${fmtMacs(costs.moe - pass)} of ${K - 1} extra conv pass(es), their outputs and output mixing`;
     return `auto chose '${path}': ${why} (cost in MAC-equivalents: ${list})`;
   };
   let reason: string | undefined;
@@ -120,7 +124,10 @@ export function condConvGeometry(op: string, xShape: readonly number[], expertsS
   if (C % groups !== 0) throw new CondgradError(op, `groups ${groups} does not divide the input channels ${C} (x ${fmtShape(xShape)})`);
   if (O % groups !== 0) throw new CondgradError(op, `groups ${groups} does not divide the output channels ${O} (experts ${fmtShape(expertsShape)})`);
   if (Cg !== C / groups) {
-    throw new CondgradError(op, `experts must be [K, O, C/groups, kH, kW] with C/groups = ${C}/${groups} = ${C / groups}, got ${fmtShape(expertsShape)} (x ${fmtShape(xShape)})`);
+    throw new CondgradError(
+      op,
+      `experts must be [K, O, C/groups, kH, kW] with C/groups = ${C}/${groups} = ${C / groups}, got ${fmtShape(expertsShape)} (x ${fmtShape(xShape)})`,
+    );
   }
   return conv2dGeometry(op, xShape, expertsShape.slice(1), opts);
 }
@@ -158,7 +165,10 @@ export function condConv1dGeometry(op: string, xShape: readonly number[], expert
   if (C % groups !== 0) throw new CondgradError(op, `groups ${groups} does not divide the input channels ${C} (x ${fmtShape(xShape)})`);
   if (O % groups !== 0) throw new CondgradError(op, `groups ${groups} does not divide the output channels ${O} (experts ${fmtShape(expertsShape)})`);
   if (Cg !== C / groups) {
-    throw new CondgradError(op, `experts must be [K, O, C/groups, k] with C/groups = ${C}/${groups} = ${C / groups}, got ${fmtShape(expertsShape)} (x ${fmtShape(xShape)})`);
+    throw new CondgradError(
+      op,
+      `experts must be [K, O, C/groups, k] with C/groups = ${C}/${groups} = ${C / groups}, got ${fmtShape(expertsShape)} (x ${fmtShape(xShape)})`,
+    );
   }
   return conv1dGeometry(op, xShape, expertsShape.slice(1), opts);
 }

@@ -96,7 +96,10 @@ export function depthwiseConv2d(x: Tensor, weight: Tensor, bias: Tensor | null =
   if (weight.rank !== 4) throw new CondgradError(name, `weight must be [C*multiplier, 1, kH, kW], got ${fmtShape(weight.shape)} (x ${fmtShape(x.shape)})`);
   const C = x.shape[1];
   if (weight.shape[1] !== 1 || weight.shape[0] % C !== 0 || weight.shape[0] === 0) {
-    throw new CondgradError(name, `weight must be [C*multiplier, 1, kH, kW] with C = ${C}: its first dim must be a positive multiple of ${C} and its second 1, got ${fmtShape(weight.shape)} (x ${fmtShape(x.shape)})`);
+    throw new CondgradError(
+      name,
+      `weight must be [C*multiplier, 1, kH, kW] with C = ${C}: its first dim must be a positive multiple of ${C} and its second 1, got ${fmtShape(weight.shape)} (x ${fmtShape(x.shape)})`,
+    );
   }
   if (opts.groups !== undefined && opts.groups !== C) {
     throw new CondgradError(name, `groups is fixed to the input channels ${C}, got groups ${String(opts.groups)} (x ${fmtShape(x.shape)})`);

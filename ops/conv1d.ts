@@ -93,7 +93,10 @@ export function depthwiseConv1d(x: Tensor, weight: Tensor, bias: Tensor | null =
   if (weight.rank !== 3) throw new CondgradError(name, `weight must be [C*multiplier, 1, k], got ${fmtShape(weight.shape)} (x ${fmtShape(x.shape)})`);
   const C = x.shape[1];
   if (weight.shape[1] !== 1 || weight.shape[0] % C !== 0 || weight.shape[0] === 0) {
-    throw new CondgradError(name, `weight must be [C*multiplier, 1, k] with C = ${C}: its first dim must be a positive multiple of ${C} and its second 1, got ${fmtShape(weight.shape)} (x ${fmtShape(x.shape)})`);
+    throw new CondgradError(
+      name,
+      `weight must be [C*multiplier, 1, k] with C = ${C}: its first dim must be a positive multiple of ${C} and its second 1, got ${fmtShape(weight.shape)} (x ${fmtShape(x.shape)})`,
+    );
   }
   if (opts.groups !== undefined && opts.groups !== C) {
     throw new CondgradError(name, `groups is fixed to the input channels ${C}, got groups ${String(opts.groups)} (x ${fmtShape(x.shape)})`);

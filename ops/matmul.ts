@@ -23,8 +23,15 @@ const matmulOp: Op<Trans, { shape: readonly number[]; g: MatmulGeometry }> = {
     const batchA = a.shape.slice(0, -2);
     const batchB = b.shape.slice(0, -2);
     const batch = broadcastShapes('matmul', batchA, batchB);
-    const g = matmulGeometry('matmul', sizeOf(batchA), sizeOf(batchB),
-      [a.shape[a.rank - 2], a.shape[a.rank - 1]], [b.shape[b.rank - 2], b.shape[b.rank - 1]], transA, transB);
+    const g = matmulGeometry(
+      'matmul',
+      sizeOf(batchA),
+      sizeOf(batchB),
+      [a.shape[a.rank - 2], a.shape[a.rank - 1]],
+      [b.shape[b.rank - 2], b.shape[b.rank - 1]],
+      transA,
+      transB,
+    );
     return { shape: [...batch, g.M, g.N], g };
   },
   forward: (backend, [a, b], { g }) => backend.matmul(a, b, g),
@@ -33,11 +40,11 @@ const matmulOp: Op<Trans, { shape: readonly number[]; g: MatmulGeometry }> = {
     let da: Tensor | null = null;
     let db: Tensor | null = null;
     if (a.requiresGrad) {
-      da = !transA ? (transB ? mm(dy, b, false, false) : mm(dy, b, false, true)) : (transB ? mm(b, dy, true, true) : mm(b, dy, false, true));
+      da = !transA ? (transB ? mm(dy, b, false, false) : mm(dy, b, false, true)) : transB ? mm(b, dy, true, true) : mm(b, dy, false, true);
       da = sumToShape(da, a.shape);
     }
     if (b.requiresGrad) {
-      db = !transB ? (transA ? mm(a, dy, false, false) : mm(a, dy, true, false)) : (transA ? mm(dy, a, true, true) : mm(dy, a, true, false));
+      db = !transB ? (transA ? mm(a, dy, false, false) : mm(a, dy, true, false)) : transA ? mm(dy, a, true, true) : mm(dy, a, true, false);
       db = sumToShape(db, b.shape);
     }
     return [da, db];

@@ -31,8 +31,10 @@ function checkChannelTensor(x: Tensor, arg: string, t: Tensor | null | undefined
   if (t.rank !== 1 || t.shape[0] !== C) {
     throw new CondgradError(OP, `${arg} must be [${C}] for x ${fmtShape(x.shape)}, got ${fmtShape(t.shape)}`);
   }
-  if (t.dtype !== x.dtype) throw new CondgradError(OP, `${arg} ${fmtShape(t.shape)} is ${t.dtype} but x ${fmtShape(x.shape)} is ${x.dtype}; cast one explicitly`);
-  if (t.backend !== x.backend) throw new CondgradError(OP, `${arg} ${fmtShape(t.shape)} is on '${t.backend.name}' but x ${fmtShape(x.shape)} is on '${x.backend.name}'`);
+  if (t.dtype !== x.dtype)
+    throw new CondgradError(OP, `${arg} ${fmtShape(t.shape)} is ${t.dtype} but x ${fmtShape(x.shape)} is ${x.dtype}; cast one explicitly`);
+  if (t.backend !== x.backend)
+    throw new CondgradError(OP, `${arg} ${fmtShape(t.shape)} is on '${t.backend.name}' but x ${fmtShape(x.shape)} is on '${x.backend.name}'`);
   if (t.isDisposed) throw new CondgradError(OP, `${arg} ${fmtShape(t.shape)} was disposed`);
   return t;
 }

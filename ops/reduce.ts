@@ -6,7 +6,9 @@ import { div, eq, mul } from './arithmetic.js';
 import { expand, reduceKernel, sum, type Axes, type ReduceAttrs, type ReducePlan } from './broadcast.js';
 import { reshape } from './shape.js';
 
-interface ExtremumAttrs extends ReduceAttrs { op: 'max' | 'min' }
+interface ExtremumAttrs extends ReduceAttrs {
+  op: 'max' | 'min';
+}
 
 const extremumOp: Op<ExtremumAttrs, ReducePlan> = {
   name: 'reduce',

@@ -25,10 +25,12 @@ const reshapeOp: Op<{ shape: readonly number[] }, { shape: readonly number[] }> 
     const knownSize = sizeOf(known);
     let out = [...shape];
     if (holes === 1) {
-      if (knownSize === 0 || x.size % knownSize !== 0) throw new CondgradError('reshape', `cannot reshape ${fmtShape(x.shape)} (${x.size} elements) to ${fmtShape(shape)}`);
+      if (knownSize === 0 || x.size % knownSize !== 0)
+        throw new CondgradError('reshape', `cannot reshape ${fmtShape(x.shape)} (${x.size} elements) to ${fmtShape(shape)}`);
       out = shape.map((d) => (d === -1 ? x.size / knownSize : d));
     }
-    if (sizeOf(out) !== x.size) throw new CondgradError('reshape', `cannot reshape ${fmtShape(x.shape)} (${x.size} elements) to ${fmtShape(shape)} (${sizeOf(out)} elements)`);
+    if (sizeOf(out) !== x.size)
+      throw new CondgradError('reshape', `cannot reshape ${fmtShape(x.shape)} (${x.size} elements) to ${fmtShape(shape)} (${sizeOf(out)} elements)`);
     return { shape: out };
   },
   // A copy, so that disposing either tensor never frees the other's storage.
@@ -61,7 +63,9 @@ const permuteOp: Op<{ perm: readonly number[] }, { shape: readonly number[]; vie
   forward: (backend, [x], plan) => backend.gather(x, plan.view),
   backward(dy, { attrs: { perm } }) {
     const inv = new Array<number>(perm.length);
-    perm.forEach((p, i) => { inv[p] = i; });
+    perm.forEach((p, i) => {
+      inv[p] = i;
+    });
     return [permute(dy, inv)];
   },
 };
@@ -85,7 +89,10 @@ export function transpose(x: Tensor, dim0 = -2, dim1 = -1): Tensor {
   return permute(x, perm);
 }
 
-interface SliceAttrs { begin: readonly number[]; size: readonly number[] }
+interface SliceAttrs {
+  begin: readonly number[];
+  size: readonly number[];
+}
 const sliceOp: Op<SliceAttrs, { shape: readonly number[]; view: StridedView; pad: PadGeometry }> = {
   name: 'slice',
   savesData: () => false,
@@ -110,7 +117,8 @@ const sliceOp: Op<SliceAttrs, { shape: readonly number[]; view: StridedView; pad
 
 /** x[begin[d] : begin[d] + size[d]] on every dim (size -1 = to the end). */
 export function slice(x: Tensor, begin: readonly number[], size: readonly number[]): Tensor {
-  if (!Array.isArray(begin) || !Array.isArray(size)) throw new CondgradError('slice', `begin and size must be arrays, got ${describeValue(begin)} and ${describeValue(size)}`);
+  if (!Array.isArray(begin) || !Array.isArray(size))
+    throw new CondgradError('slice', `begin and size must be arrays, got ${describeValue(begin)} and ${describeValue(size)}`);
   return runOp(sliceOp, [x], { begin, size }, ['x']);
 }
 
@@ -128,9 +136,11 @@ function padTo(x: Tensor, g: PadGeometry): Tensor {
 
 /** Constant padding: `pads[d] = [before, after]` for each dim. */
 export function pad(x: Tensor, pads: readonly (readonly [number, number])[], value = 0): Tensor {
-  if (!isList(pads) || pads.length !== x.rank) throw new CondgradError('pad', `pads must have one [before, after] pair per dim of x ${fmtShape(x.shape)}, got ${JSON.stringify(pads)}`);
+  if (!isList(pads) || pads.length !== x.rank)
+    throw new CondgradError('pad', `pads must have one [before, after] pair per dim of x ${fmtShape(x.shape)}, got ${JSON.stringify(pads)}`);
   pads.forEach((p, d) => {
-    if (!isList(p) || p.length !== 2) throw new CondgradError('pad', `pads[${d}] must be a [before, after] pair, got ${JSON.stringify(p)} (x ${fmtShape(x.shape)})`);
+    if (!isList(p) || p.length !== 2)
+      throw new CondgradError('pad', `pads[${d}] must be a [before, after] pair, got ${JSON.stringify(p)} (x ${fmtShape(x.shape)})`);
     const [b, a] = p;
     checkInt('pad', `pads[${d}][0]`, b, 0);
     checkInt('pad', `pads[${d}][1]`, a, 0);
@@ -152,7 +162,10 @@ const concatOp: Op<{ axis: number }, ReturnType<typeof concatGeometry> & { shape
         throw new CondgradError('concat', `input ${i} ${fmtShape(t.shape)} does not match input 0 ${fmtShape(xs[0].shape)} outside axis ${a}`);
       }
     });
-    const g = concatGeometry(xs.map((t) => t.shape), a);
+    const g = concatGeometry(
+      xs.map((t) => t.shape),
+      a,
+    );
     return { ...g, shape: g.outShape };
   },
   forward: (backend, xs, g) => backend.concat(xs, g),
@@ -193,4 +206,3 @@ export function flatten(x: Tensor, startDim = 1): Tensor {
   checkInt('flatten', 'startDim', startDim, 0, Math.max(0, x.rank - 1));
   return reshape(x, [...x.shape.slice(0, startDim), sizeOf(x.shape.slice(startDim))]);
 }
-

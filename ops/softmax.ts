@@ -60,7 +60,10 @@ function checkLabels(op: string, arg: string, x: Tensor, labels: Int32Array | re
   if (!(x instanceof Tensor)) throw new CondgradError(op, `${arg} must be a Tensor, got ${x === null ? 'null' : typeof x}`);
   if (x.rank !== 2) throw new CondgradError(op, `${arg} must be [B, C], got ${fmtShape(x.shape)}`);
   if (!(labels instanceof Int32Array) && !isList(labels)) {
-    throw new CondgradError(op, `labels must be an Int32Array or a number array, got ${labels === null ? 'null' : typeof labels} (${arg} ${fmtShape(x.shape)})`);
+    throw new CondgradError(
+      op,
+      `labels must be an Int32Array or a number array, got ${labels === null ? 'null' : typeof labels} (${arg} ${fmtShape(x.shape)})`,
+    );
   }
   const [B, C] = x.shape;
   if (labels.length !== B) {
@@ -95,7 +98,8 @@ function reduceLoss(perRow: Tensor, B: number, reduction: Reduction): Tensor {
 }
 
 function checkBatch(op: string, x: Tensor, reduction: Reduction): void {
-  if (reduction === 'mean' && x.shape[0] === 0) throw new CondgradError(op, `the mean over an empty batch is undefined (${fmtShape(x.shape)}); use reduction 'sum'`);
+  if (reduction === 'mean' && x.shape[0] === 0)
+    throw new CondgradError(op, `the mean over an empty batch is undefined (${fmtShape(x.shape)}); use reduction 'sum'`);
 }
 
 /**
@@ -140,6 +144,12 @@ export function nllLoss(logProbs: Tensor, labels: Int32Array | readonly number[]
     const fast = reduceLoss(neg(sum(mul(logProbs, targetOf(logProbs, ls, 0)), 1, true)), B, reduction);
     if (!Number.isNaN(fast.dataSync()[0])) return fast;
   }
-  const picked = B === 0 ? sum(logProbs, 1) : concat(Array.from({ length: B }, (_, b) => reshape(slice(logProbs, [b, ls[b]], [1, 1]), [1])), 0);
+  const picked =
+    B === 0
+      ? sum(logProbs, 1)
+      : concat(
+          Array.from({ length: B }, (_, b) => reshape(slice(logProbs, [b, ls[b]], [1, 1]), [1])),
+          0,
+        );
   return reduceLoss(neg(picked), B, reduction);
 }

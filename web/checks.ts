@@ -4,10 +4,14 @@ type Cg = typeof import('../index.js');
 
 /** A condConv2d problem, as plain arrays so that Node and the page start from the same numbers. */
 export interface ParityInputs {
-  x: number[]; xShape: number[];
-  experts: number[]; expertsShape: number[];
-  routing: number[]; routingShape: number[];
-  bias: number[]; biasShape: number[];
+  x: number[];
+  xShape: number[];
+  experts: number[];
+  expertsShape: number[];
+  routing: number[];
+  routingShape: number[];
+  bias: number[];
+  biasShape: number[];
   /** Upstream gradient of y. */
   dy: number[];
   opts: { stride?: number; padding?: number; path: 'fused' | 'moe' };
@@ -16,7 +20,11 @@ export interface ParityInputs {
 
 /** y and the gradients of x, experts, routing and bias. */
 export interface ParityResult {
-  y: number[]; dx: number[]; dexperts: number[]; drouting: number[]; dbias: number[];
+  y: number[];
+  dx: number[];
+  dexperts: number[];
+  drouting: number[];
+  dbias: number[];
 }
 
 /** Seeded inputs (from condgrad's own generator) for a small CondConv layer with K = 3. */
@@ -29,9 +37,17 @@ export function parityInputs(cg: Cg, backends: ParityInputs['backends'], path: '
   const bias = cg.randn([K, O], { seed: 14 });
   const dy = cg.randn([B, O, H, H], { seed: 15 });
   return {
-    x: arr(x), xShape: [...x.shape], experts: arr(experts), expertsShape: [...experts.shape],
-    routing: arr(routing), routingShape: [...routing.shape], bias: arr(bias), biasShape: [...bias.shape],
-    dy: arr(dy), opts: { padding: 1, path }, backends,
+    x: arr(x),
+    xShape: [...x.shape],
+    experts: arr(experts),
+    expertsShape: [...experts.shape],
+    routing: arr(routing),
+    routingShape: [...routing.shape],
+    bias: arr(bias),
+    biasShape: [...bias.shape],
+    dy: arr(dy),
+    opts: { padding: 1, path },
+    backends,
   };
 }
 
@@ -46,7 +62,13 @@ export async function condConvOn(cg: Cg, inp: ParityInputs, backend: 'cpu' | 'wa
   const y = cg.condConv2d(x, experts, routing, bias, inp.opts);
   y.backward(t(inp.dy, [...y.shape], false));
   const read = async (v: { data(): Promise<ArrayLike<number>> } | null): Promise<number[]> => (v === null ? [] : Array.from(await v.data()));
-  const out = { y: await read(y), dx: await read(x.grad), dexperts: await read(experts.grad), drouting: await read(routing.grad), dbias: await read(bias.grad) };
+  const out = {
+    y: await read(y),
+    dx: await read(x.grad),
+    dexperts: await read(experts.grad),
+    drouting: await read(routing.grad),
+    dbias: await read(bias.grad),
+  };
   for (const v of [x, experts, routing, bias, y]) v.dispose();
   return out;
 }
@@ -116,8 +138,13 @@ export interface CheckpointTrip {
  * a fresh net: the same outputs; and what saveCheckpoint to a path does on this platform.
  */
 export async function checkpointRoundTrip(cg: Cg): Promise<CheckpointTrip> {
-  const make = (seed: number) => new cg.Sequential(
-    new cg.CondConv2d(1, 4, 3, { numExperts: 2, padding: 1, seed }), new cg.ReLU(), new cg.Flatten(), new cg.Linear(4 * 6 * 6, 3, { seed: seed + 1 }));
+  const make = (seed: number) =>
+    new cg.Sequential(
+      new cg.CondConv2d(1, 4, 3, { numExperts: 2, padding: 1, seed }),
+      new cg.ReLU(),
+      new cg.Flatten(),
+      new cg.Linear(4 * 6 * 6, 3, { seed: seed + 1 }),
+    );
   const x = cg.randn([2, 1, 6, 6], { seed: 21 });
   const net = make(1);
   const opt = new cg.Adam(net.parameters(), { lr: 0.01 });
@@ -155,7 +182,13 @@ export async function trainLoop(cg: Cg): Promise<{ stepLosses: number[]; epochs:
   const images = cg.randn([n, 1, 8, 8], { seed: 31 }).dataSync() as Float32Array;
   const labels = Int32Array.from({ length: n }, (_, i) => i % 3);
   const data = { images, labels, imageShape: [1, 8, 8] as [number, number, number], numClasses: 3, background: 0, length: n };
-  const make = () => new cg.Sequential(new cg.CondConv2d(1, 4, 3, { numExperts: 2, padding: 1, seed: 5 }), new cg.ReLU(), new cg.Flatten(), new cg.Linear(4 * 64, 3, { seed: 6 }));
+  const make = () =>
+    new cg.Sequential(
+      new cg.CondConv2d(1, 4, 3, { numExperts: 2, padding: 1, seed: 5 }),
+      new cg.ReLU(),
+      new cg.Flatten(),
+      new cg.Linear(4 * 64, 3, { seed: 6 }),
+    );
   const net = make();
   const loader = new cg.DataLoader(data, { batchSize: 16, seed: 2 });
   const r = await cg.train(net, { train: loader }, { epochs: 1, optimizer: new cg.Adam(net.parameters(), { lr: 0.01 }), maxBatches: 2 });

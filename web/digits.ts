@@ -15,7 +15,11 @@ export interface Digits {
 }
 
 /** Encodes digits (pixels in [0, 1], rounded to 8 bits). */
-export function encodeDigits(side: number, train: { images: Float32Array; labels: Int32Array }, test: { images: Float32Array; labels: Int32Array }): Uint8Array {
+export function encodeDigits(
+  side: number,
+  train: { images: Float32Array; labels: Int32Array },
+  test: { images: Float32Array; labels: Int32Array },
+): Uint8Array {
   const n = train.labels.length + test.labels.length;
   const per = side * side;
   const out = new Uint8Array(HEADER + n + n * per);

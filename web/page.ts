@@ -11,9 +11,17 @@ let nextId = 1;
 const pending = new Map<number, { ok: (v: unknown) => void; fail: (e: Error) => void }>();
 let onProgress: (p: Progress) => void = () => undefined;
 let loaded!: () => void;
-const workerLoaded = new Promise<void>((ok) => { loaded = ok; });
+const workerLoaded = new Promise<void>((ok) => {
+  loaded = ok;
+});
 
-interface Progress { step: number; steps: number; loss: number; accuracy?: number; seconds: number }
+interface Progress {
+  step: number;
+  steps: number;
+  loss: number;
+  accuracy?: number;
+  seconds: number;
+}
 
 type FromWorker =
   | { type: 'loaded' }
@@ -36,7 +44,9 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
     }
   }
 };
-worker.onerror = (e) => { $('status').textContent = `worker error: ${e.message}`; };
+worker.onerror = (e) => {
+  $('status').textContent = `worker error: ${e.message}`;
+};
 
 function call<T>(type: string, args?: unknown): Promise<T> {
   const id = nextId++;
@@ -67,9 +77,14 @@ function drawCurve(): void {
   g.lineWidth = 1;
   for (let i = 0; i <= 5; i++) {
     const yy = T + ((H - T - B) * i) / 5;
-    g.beginPath(); g.moveTo(L, yy); g.lineTo(W - R, yy); g.stroke();
-    g.textAlign = 'right'; g.fillText((maxLoss * (1 - i / 5)).toFixed(1), L - 6, yy + 4);
-    g.textAlign = 'left'; g.fillText(`${100 - i * 20}%`, W - R + 6, yy + 4);
+    g.beginPath();
+    g.moveTo(L, yy);
+    g.lineTo(W - R, yy);
+    g.stroke();
+    g.textAlign = 'right';
+    g.fillText((maxLoss * (1 - i / 5)).toFixed(1), L - 6, yy + 4);
+    g.textAlign = 'left';
+    g.fillText(`${100 - i * 20}%`, W - R + 6, yy + 4);
   }
   g.textAlign = 'center';
   for (let i = 0; i <= 4; i++) g.fillText(String(Math.round((totalSteps * i) / 4)), x((totalSteps * i) / 4), H - B + 16);
@@ -85,10 +100,16 @@ function drawCurve(): void {
   g.beginPath();
   accs.forEach((a, i) => (i === 0 ? g.moveTo(x(a.step), ya(a.accuracy)) : g.lineTo(x(a.step), ya(a.accuracy))));
   g.stroke();
-  for (const a of accs) { g.beginPath(); g.arc(x(a.step), ya(a.accuracy), 3, 0, 2 * Math.PI); g.fill(); }
+  for (const a of accs) {
+    g.beginPath();
+    g.arc(x(a.step), ya(a.accuracy), 3, 0, 2 * Math.PI);
+    g.fill();
+  }
   g.textAlign = 'left';
-  g.fillStyle = '#4c78a8'; g.fillText('■ training loss (left)', L + 8, T + 14);
-  g.fillStyle = '#f58518'; g.fillText('■ test accuracy, 500 digits (right)', L + 140, T + 14);
+  g.fillStyle = '#4c78a8';
+  g.fillText('■ training loss (left)', L + 8, T + 14);
+  g.fillStyle = '#f58518';
+  g.fillText('■ test accuracy, 500 digits (right)', L + 140, T + 14);
 }
 
 function drawHeatmaps(hs: number[][][] | null): void {
@@ -98,21 +119,27 @@ function drawHeatmaps(hs: number[][][] | null): void {
   g.fillRect(0, 0, c.width, c.height);
   g.font = '11px system-ui';
   g.fillStyle = '#6b7489';
-  if (hs === null) { g.fillText('train the network to see its routing', 20, 30); return; }
+  if (hs === null) {
+    g.fillText('train the network to see its routing', 20, 30);
+    return;
+  }
   const K = hs[0][0].length;
   const [L, T, gap] = [50, 40, 14];
   const panel = (c.width - L - gap - 6) / 2;
   const cw = Math.min(44, panel / K);
   const ch = (c.height - T - 26) / 10;
   for (let d = 0; d < 10; d++) {
-    g.textAlign = 'right'; g.fillStyle = '#6b7489'; g.fillText(`digit ${d}`, L - 6, T + ch * (d + 0.6));
+    g.textAlign = 'right';
+    g.fillStyle = '#6b7489';
+    g.fillText(`digit ${d}`, L - 6, T + ch * (d + 0.6));
   }
   hs.forEach((h, l) => {
     const x0 = L + l * (K * cw + gap);
     // Colour spans each layer's own range, so that small differences between classes show.
     const lo = Math.min(...h.flat());
     const hi = Math.max(...h.flat());
-    g.textAlign = 'center'; g.fillStyle = '#1d2330';
+    g.textAlign = 'center';
+    g.fillStyle = '#1d2330';
     g.fillText(`layer ${l + 1}: ${lo.toFixed(2)}–${hi.toFixed(2)}`, x0 + (K * cw) / 2, T - 24);
     g.fillStyle = '#6b7489';
     for (let k = 0; k < K; k++) g.fillText(`e${k}`, x0 + cw * (k + 0.5), T - 8);
@@ -123,14 +150,16 @@ function drawHeatmaps(hs: number[][][] | null): void {
         g.fillStyle = `rgb(${Math.round(247 - 214 * t)}, ${Math.round(251 - 150 * t)}, ${Math.round(255 - 75 * t)})`;
         g.fillRect(x0 + cw * k, T + ch * d, cw - 1, ch - 1);
         if (cw >= 30) {
-          g.fillStyle = t > 0.6 ? '#fff' : '#1d2330'; g.textAlign = 'center';
+          g.fillStyle = t > 0.6 ? '#fff' : '#1d2330';
+          g.textAlign = 'center';
           g.fillText(v.toFixed(2), x0 + cw * (k + 0.5), T + ch * (d + 0.6));
         }
       }
     }
   });
-  g.textAlign = 'left'; g.fillStyle = '#6b7489';
-  g.fillText('e0…: experts; light: the layer\'s smallest mean α, dark: its largest', L, c.height - 8);
+  g.textAlign = 'left';
+  g.fillStyle = '#6b7489';
+  g.fillText("e0…: experts; light: the layer's smallest mean α, dark: its largest", L, c.height - 8);
 }
 
 // ---- actions ----
@@ -171,9 +200,12 @@ async function bench(req: { backend: string; K: number }): Promise<BenchRow[]> {
   try {
     const rows = await call<BenchRow[]>('bench', req);
     const max = Math.max(...rows.map((r) => r.ms));
-    $('benchTable').querySelector('tbody')!.innerHTML = rows.map((r) =>
-      `<tr><td>${r.path}</td><td>${r.ms.toFixed(2)}</td><td><span class="bar" style="width:${Math.round((110 * r.ms) / max)}px"></span></td></tr>`).join('') +
-      `<tr><td colspan="3" class="note">${req.backend}, K=${req.K}</td></tr>`;
+    $('benchTable').querySelector('tbody')!.innerHTML =
+      rows
+        .map(
+          (r) => `<tr><td>${r.path}</td><td>${r.ms.toFixed(2)}</td><td><span class="bar" style="width:${Math.round((110 * r.ms) / max)}px"></span></td></tr>`,
+        )
+        .join('') + `<tr><td colspan="3" class="note">${req.backend}, K=${req.K}</td></tr>`;
     return rows;
   } finally {
     setBusy(false);
@@ -194,9 +226,16 @@ const choice = (): { backend: 'cpu' | 'wasm' | 'gpu'; K: number; steps: number }
   K: Number($<HTMLSelectElement>('K').value),
   steps: Number($<HTMLSelectElement>('steps').value),
 });
-const report = (e: unknown): void => { $('status').textContent = `error: ${(e as Error).message}`; };
-$('train').onclick = () => { train(choice()).catch(report); };
-$('bench').onclick = () => { const c = choice(); bench({ backend: c.backend, K: c.K }).catch(report); };
+const report = (e: unknown): void => {
+  $('status').textContent = `error: ${(e as Error).message}`;
+};
+$('train').onclick = () => {
+  train(choice()).catch(report);
+};
+$('bench').onclick = () => {
+  const c = choice();
+  bench({ backend: c.backend, K: c.K }).catch(report);
+};
 
 const ready = (async () => {
   await workerLoaded;
@@ -206,10 +245,21 @@ const ready = (async () => {
     o.disabled = true;
     o.textContent = 'gpu (no WebGPU here)';
   }
-  $('status').textContent = `wasm backend: ${info.wasmThreads} thread${info.wasmThreads === 1 ? '' : 's'} (${info.crossOriginIsolated ? 'cross-origin isolated' : 'not cross-origin isolated: one thread'}; ${info.hardwareConcurrency} hardware threads) · WebGPU ${info.webgpu ? 'available' : 'not available'}`;
+  $('status').textContent =
+    `wasm backend: ${info.wasmThreads} thread${info.wasmThreads === 1 ? '' : 's'} (${info.crossOriginIsolated ? 'cross-origin isolated' : 'not cross-origin isolated: one thread'}; ${info.hardwareConcurrency} hardware threads) · WebGPU ${info.webgpu ? 'available' : 'not available'}`;
   drawCurve();
   drawHeatmaps(null);
   return info;
 })();
 
-(window as unknown as { demo: unknown }).demo = { ready, train, bench, ink, parity: (i: ParityInputs) => parity(i), badInput, wasmThreads, checkpoints, trainApi };
+(window as unknown as { demo: unknown }).demo = {
+  ready,
+  train,
+  bench,
+  ink,
+  parity: (i: ParityInputs) => parity(i),
+  badInput,
+  wasmThreads,
+  checkpoints,
+  trainApi,
+};

@@ -9,9 +9,16 @@ import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const TYPES = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
-  '.map': 'application/json', '.json': 'application/json', '.css': 'text/css; charset=utf-8', '.png': 'image/png',
-  '.bin': 'application/octet-stream', '.wasm': 'application/wasm', '.ico': 'image/x-icon',
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.map': 'application/json',
+  '.json': 'application/json',
+  '.css': 'text/css; charset=utf-8',
+  '.png': 'image/png',
+  '.bin': 'application/octet-stream',
+  '.wasm': 'application/wasm',
+  '.ico': 'image/x-icon',
 };
 
 /** The headers that make a page cross-origin isolated (and let it load its own sub-resources under COEP). */
@@ -65,5 +72,7 @@ if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   const isolated = !args.includes('--no-isolation');
   const root = opt('--root', join(fileURLToPath(new URL('..', import.meta.url)), 'dist'));
   const { url } = await serve({ root, port: Number(opt('--port', '8080')), isolated });
-  console.log(`condgrad demo: ${url}demo/  (${isolated ? 'cross-origin isolated: wasm threads on' : 'no isolation headers: wasm on one thread'}; Ctrl-C stops)`);
+  console.log(
+    `condgrad demo: ${url}demo/  (${isolated ? 'cross-origin isolated: wasm threads on' : 'no isolation headers: wasm on one thread'}; Ctrl-C stops)`,
+  );
 }

@@ -15,8 +15,15 @@ interface WebGpuModule {
   create(flags: string[]): { requestAdapter(o?: Record<string, unknown>): Promise<RawAdapter | null> };
 }
 
-const LIMITS = ['maxComputeWorkgroupSizeX', 'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupStorageSize',
-  'maxStorageBufferBindingSize', 'maxBufferSize', 'maxStorageBuffersPerShaderStage', 'maxComputeWorkgroupsPerDimension'];
+const LIMITS = [
+  'maxComputeWorkgroupSizeX',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupStorageSize',
+  'maxStorageBufferBindingSize',
+  'maxBufferSize',
+  'maxStorageBuffersPerShaderStage',
+  'maxComputeWorkgroupsPerDimension',
+];
 
 const levelOf = (b: string): 'core' | 'compatibility' => (b === 'opengles' || b === 'opengl' ? 'compatibility' : 'core');
 
@@ -33,7 +40,13 @@ export async function probeAdapters(backends: readonly DawnBackend[], timeoutMs:
   try {
     webgpu = (await import('webgpu')) as unknown as WebGpuModule;
   } catch (e) {
-    return backends.map((backend) => ({ backend, featureLevel: levelOf(backend), ok: false, error: `webgpu (dawn.node) failed to load: ${errText(e)}`, ms: performance.now() - t0 }));
+    return backends.map((backend) => ({
+      backend,
+      featureLevel: levelOf(backend),
+      ok: false,
+      error: `webgpu (dawn.node) failed to load: ${errText(e)}`,
+      ms: performance.now() - t0,
+    }));
   }
   for (const backend of backends) {
     const featureLevel = levelOf(backend);
@@ -45,7 +58,13 @@ export async function probeAdapters(backends: readonly DawnBackend[], timeoutMs:
         out.push({ backend, featureLevel, ok: false, error: 'no adapter', ms: performance.now() - t });
         continue;
       }
-      const info = { name: a.info.device || a.info.description, vendor: a.info.vendor, architecture: a.info.architecture, description: a.info.description, isFallbackAdapter: a.info.isFallbackAdapter ?? false };
+      const info = {
+        name: a.info.device || a.info.description,
+        vendor: a.info.vendor,
+        architecture: a.info.architecture,
+        description: a.info.description,
+        isFallbackAdapter: a.info.isFallbackAdapter ?? false,
+      };
       const limits: Record<string, number> = {};
       for (const k of LIMITS) if (typeof a.limits[k] === 'number') limits[k] = a.limits[k];
       out.push({ backend, featureLevel, ok: true, ...info, software: isSoftwareAdapter(info), limits, ms: performance.now() - t });
@@ -77,8 +96,16 @@ export async function startGpu(order: readonly DawnBackend[], timeoutMs: number)
       const gpu = await withTimeout(createGpuBackend({ backend }), timeoutMs, `gpu backend start on ${backend}`);
       const a = gpu.adapterInfo;
       const probe: AdapterProbe = {
-        backend, featureLevel: a.featureLevel, ok: true, name: a.name, vendor: a.vendor, architecture: a.architecture,
-        description: a.description, isFallbackAdapter: a.isFallbackAdapter, software: isSoftwareAdapter(a), ms: performance.now() - t,
+        backend,
+        featureLevel: a.featureLevel,
+        ok: true,
+        name: a.name,
+        vendor: a.vendor,
+        architecture: a.architecture,
+        description: a.description,
+        isFallbackAdapter: a.isFallbackAdapter,
+        software: isSoftwareAdapter(a),
+        ms: performance.now() - t,
       };
       attempts.push(probe);
       return { gpu, probe };

@@ -33,9 +33,15 @@ const shp = (s: readonly number[]): string => `[${s.join(',')}]`;
 
 function unaryCases(rng: Rng): KernelCase[] {
   const ops: [UnaryOp, number, number][] = [
-    [{ name: 'relu' }, -1, 1], [{ name: 'sigmoid' }, -6, 6], [{ name: 'tanh' }, -3, 3], [{ name: 'exp' }, -4, 4],
-    [{ name: 'log' }, 0.05, 4], [{ name: 'silu' }, -5, 5], [{ name: 'affine', scale: 2.5, shift: -0.5 }, -1, 1],
-    [{ name: 'clamp', min: -0.3, max: 0.4 }, -1, 1], [{ name: 'powScalar', exponent: 1.5 }, 0, 3],
+    [{ name: 'relu' }, -1, 1],
+    [{ name: 'sigmoid' }, -6, 6],
+    [{ name: 'tanh' }, -3, 3],
+    [{ name: 'exp' }, -4, 4],
+    [{ name: 'log' }, 0.05, 4],
+    [{ name: 'silu' }, -5, 5],
+    [{ name: 'affine', scale: 2.5, shift: -0.5 }, -1, 1],
+    [{ name: 'clamp', min: -0.3, max: 0.4 }, -1, 1],
+    [{ name: 'powScalar', exponent: 1.5 }, 0, 3],
   ];
   const out: KernelCase[] = ops.map(([op, lo, hi]) => {
     const n = randInt(rng, 1000, 70000);
@@ -45,13 +51,34 @@ function unaryCases(rng: Rng): KernelCase[] {
     const n = randInt(rng, 1000, 40000);
     const x = data(rng, n, -3, 3);
     const f = unaryScalar(op);
-    out.push({ kernel: 'unaryBackward', config: `${op.name} n=${n}`, inputs: [x, x.map(f), data(rng, n)], tol: TOL, run: (be, [a, y, dy]) => be.unaryBackward(a, y, dy, op) });
+    out.push({
+      kernel: 'unaryBackward',
+      config: `${op.name} n=${n}`,
+      inputs: [x, x.map(f), data(rng, n)],
+      tol: TOL,
+      run: (be, [a, y, dy]) => be.unaryBackward(a, y, dy, op),
+    });
   }
   return out;
 }
 
 function binaryCases(rng: Rng): KernelCase[] {
-  const shapes: [number[], number[]][] = [[[8, 64, 32, 32], [1, 64, 1, 1]], [[4, 1, 7, 9], [3, 1, 9]], [[1000], [1000]], [[5, 1, 33], [1, 17, 1]], [[2, 3, 4, 5], []]];
+  const shapes: [number[], number[]][] = [
+    [
+      [8, 64, 32, 32],
+      [1, 64, 1, 1],
+    ],
+    [
+      [4, 1, 7, 9],
+      [3, 1, 9],
+    ],
+    [[1000], [1000]],
+    [
+      [5, 1, 33],
+      [1, 17, 1],
+    ],
+    [[2, 3, 4, 5], []],
+  ];
   const ops: BinaryOp[] = ['add', 'mul', 'eq', 'maximum', 'pow', 'gt', 'sub', 'minimum', 'div'];
   return ops.map((op, i) => {
     const [a, b] = shapes[i % shapes.length];
@@ -66,12 +93,23 @@ function binaryCases(rng: Rng): KernelCase[] {
 
 function reduceCases(rng: Rng): KernelCase[] {
   const cases: [ReduceOp, number[], number[] | undefined][] = [
-    ['sum', [3000], undefined], ['sum', [5, 2000], [1]], ['max', [8, 64, 32, 32], [0, 2, 3]], ['min', [4, 1500, 2], [1]],
-    ['sum', [8, 64, 32, 32], [0, 2, 3]], ['sum', [64, 64], [0]], ['max', [2, 3, 4], []],
+    ['sum', [3000], undefined],
+    ['sum', [5, 2000], [1]],
+    ['max', [8, 64, 32, 32], [0, 2, 3]],
+    ['min', [4, 1500, 2], [1]],
+    ['sum', [8, 64, 32, 32], [0, 2, 3]],
+    ['sum', [64, 64], [0]],
+    ['max', [2, 3, 4], []],
   ];
   return cases.map(([op, s, axes]) => {
     const g = reduceGeometry(`reduce(${op})`, s, axes);
-    return { kernel: 'reduce', config: `${op} x=${shp(s)} axes=${axes ? shp(axes) : 'all'}`, inputs: [data(rng, sizeOf(s))], tol: TOL, run: (be, [x]) => be.reduce(x, op, g) };
+    return {
+      kernel: 'reduce',
+      config: `${op} x=${shp(s)} axes=${axes ? shp(axes) : 'all'}`,
+      inputs: [data(rng, sizeOf(s))],
+      tol: TOL,
+      run: (be, [x]) => be.reduce(x, op, g),
+    };
   });
 }
 
@@ -83,40 +121,126 @@ function randView(rng: Rng, base: readonly number[]): StridedView {
   let offset = 0;
   for (const d of base.map((_, i) => i).sort(() => rng() - 0.5)) {
     const kind = randInt(rng, 0, 4);
-    if (kind === 0) { dims.push(randInt(rng, 1, 3)); strides.push(0); offset += randInt(rng, 0, base[d] - 1) * st[d]; }
-    else if (kind === 1) { const lo = randInt(rng, 0, base[d] - 1); dims.push(randInt(rng, 1, base[d] - lo)); strides.push(st[d]); offset += lo * st[d]; }
-    else if (kind === 2) { const step = randInt(rng, 1, 3); dims.push(Math.ceil(base[d] / step)); strides.push(step * st[d]); }
-    else if (kind === 3) { dims.push(base[d]); strides.push(-st[d]); offset += (base[d] - 1) * st[d]; }
-    else { dims.push(base[d]); strides.push(st[d]); }
+    if (kind === 0) {
+      dims.push(randInt(rng, 1, 3));
+      strides.push(0);
+      offset += randInt(rng, 0, base[d] - 1) * st[d];
+    } else if (kind === 1) {
+      const lo = randInt(rng, 0, base[d] - 1);
+      dims.push(randInt(rng, 1, base[d] - lo));
+      strides.push(st[d]);
+      offset += lo * st[d];
+    } else if (kind === 2) {
+      const step = randInt(rng, 1, 3);
+      dims.push(Math.ceil(base[d] / step));
+      strides.push(step * st[d]);
+    } else if (kind === 3) {
+      dims.push(base[d]);
+      strides.push(-st[d]);
+      offset += (base[d] - 1) * st[d];
+    } else {
+      dims.push(base[d]);
+      strides.push(st[d]);
+    }
   }
   return { dims, strides, offset };
 }
 
 function movementCases(rng: Rng): KernelCase[] {
   const out: KernelCase[] = [];
-  for (const base of [[8, 64, 32, 32], [5, 7, 9], [31, 17], [2, 3, 4, 5, 6]]) {
+  for (const base of [
+    [8, 64, 32, 32],
+    [5, 7, 9],
+    [31, 17],
+    [2, 3, 4, 5, 6],
+  ]) {
     const v = randView(rng, base);
-    out.push({ kernel: 'gather', config: `x=${shp(base)} dims=${shp(v.dims)} strides=${shp(v.strides)} off=${v.offset}`, inputs: [data(rng, sizeOf(base))], tol: 0, run: (be, [x]) => be.gather(x, v) });
+    out.push({
+      kernel: 'gather',
+      config: `x=${shp(base)} dims=${shp(v.dims)} strides=${shp(v.strides)} off=${v.offset}`,
+      inputs: [data(rng, sizeOf(base))],
+      tol: 0,
+      run: (be, [x]) => be.gather(x, v),
+    });
   }
-  for (const [s, before, after] of [[[8, 64, 32, 32], [0, 0, 1, 1], [0, 0, 1, 1]], [[3, 5, 7], [1, 0, 2], [0, 3, 1]], [[1000], [7], [0]]] as number[][][]) {
+  for (const [s, before, after] of [
+    [
+      [8, 64, 32, 32],
+      [0, 0, 1, 1],
+      [0, 0, 1, 1],
+    ],
+    [
+      [3, 5, 7],
+      [1, 0, 2],
+      [0, 3, 1],
+    ],
+    [[1000], [7], [0]],
+  ] as number[][][]) {
     const g = { inShape: s, outShape: s.map((d, i) => d + before[i] + after[i]), before, value: 0.25 };
-    out.push({ kernel: 'pad', config: `x=${shp(s)} before=${shp(before)} after=${shp(after)}`, inputs: [data(rng, sizeOf(s))], tol: 0, run: (be, [x]) => be.pad(x, g) });
+    out.push({
+      kernel: 'pad',
+      config: `x=${shp(s)} before=${shp(before)} after=${shp(after)}`,
+      inputs: [data(rng, sizeOf(s))],
+      tol: 0,
+      run: (be, [x]) => be.pad(x, g),
+    });
   }
-  const concats: [number[][], number][] = [[[[8, 64, 32, 32], [8, 64, 32, 32]], 1], [[[2, 3, 5], [2, 1, 5], [2, 4, 5]], 1], [Array.from({ length: 11 }, (_, i) => [3, i + 1]), 1], [[[4, 6], [2, 6]], 0]];
+  const concats: [number[][], number][] = [
+    [
+      [
+        [8, 64, 32, 32],
+        [8, 64, 32, 32],
+      ],
+      1,
+    ],
+    [
+      [
+        [2, 3, 5],
+        [2, 1, 5],
+        [2, 4, 5],
+      ],
+      1,
+    ],
+    [Array.from({ length: 11 }, (_, i) => [3, i + 1]), 1],
+    [
+      [
+        [4, 6],
+        [2, 6],
+      ],
+      0,
+    ],
+  ];
   for (const [shapes, axis] of concats) {
     const g = concatGeometry(shapes, axis);
-    out.push({ kernel: 'concat', config: `${shapes.length} inputs ${shp(shapes[0])}… axis=${axis}`, inputs: shapes.map((s) => data(rng, sizeOf(s))), tol: 0, run: (be, xs) => be.concat(xs, g) });
+    out.push({
+      kernel: 'concat',
+      config: `${shapes.length} inputs ${shp(shapes[0])}… axis=${axis}`,
+      inputs: shapes.map((s) => data(rng, sizeOf(s))),
+      tol: 0,
+      run: (be, xs) => be.concat(xs, g),
+    });
   }
   return out;
 }
 
 function matmulCases(rng: Rng): KernelCase[] {
   const cases: [number, number, number, number, number, boolean, boolean][] = [
-    [1, 1, 256, 256, 256, false, false], [1, 1, 8, 4, 36864, false, false], [1, 1, 8, 36864, 4, false, false], [4, 1, 33, 17, 65, true, false], [1, 3, 64, 128, 96, false, true], [8, 8, 1, 576, 8, true, true],
+    [1, 1, 256, 256, 256, false, false],
+    [1, 1, 8, 4, 36864, false, false],
+    [1, 1, 8, 36864, 4, false, false],
+    [4, 1, 33, 17, 65, true, false],
+    [1, 3, 64, 128, 96, false, true],
+    [8, 8, 1, 576, 8, true, true],
   ];
   return cases.map(([ba, bb, M, K, N, ta, tb]) => {
     const g = matmulGeometry('matmul', ba, bb, ta ? [K, M] : [M, K], tb ? [N, K] : [K, N], ta, tb);
-    return { kernel: 'matmul', config: `batch ${ba}×${bb} M=${M} K=${K} N=${N}${ta ? ' transA' : ''}${tb ? ' transB' : ''}`, inputs: [data(rng, ba * M * K), data(rng, bb * K * N)], tol: TOL, run: (be, [a, b]) => be.matmul(a, b, g) };
+    return {
+      kernel: 'matmul',
+      config: `batch ${ba}×${bb} M=${M} K=${K} N=${N}${ta ? ' transA' : ''}${tb ? ' transB' : ''}`,
+      inputs: [data(rng, ba * M * K), data(rng, bb * K * N)],
+      tol: TOL,
+      run: (be, [a, b]) => be.matmul(a, b, g),
+    };
   });
 }
 
@@ -147,7 +271,9 @@ function convCases(rng: Rng): KernelCase[] {
 
 function poolCases(rng: Rng): KernelCase[] {
   const cases: [number[], Pool2dOptions][] = [
-    [[8, 64, 32, 32], { kernelSize: 2 }], [[2, 3, 13, 11], { kernelSize: 3, stride: 2, padding: 1, countIncludePad: false }], [[4, 16, 9, 9], { kernelSize: [2, 3], stride: [1, 2], padding: 'same' }],
+    [[8, 64, 32, 32], { kernelSize: 2 }],
+    [[2, 3, 13, 11], { kernelSize: 3, stride: 2, padding: 1, countIncludePad: false }],
+    [[4, 16, 9, 9], { kernelSize: [2, 3], stride: [1, 2], padding: 'same' }],
   ];
   const out: KernelCase[] = [];
   for (const [xs, opts] of cases) {

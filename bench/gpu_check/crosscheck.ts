@@ -53,14 +53,23 @@ async function onDevice(be: AnyBackend, c: KernelCase): Promise<ArrayLike<number
  * failed row with its error, and the rest go on. A case that times out stops the phase (`stuck`).
  * @param callTimeoutMs bound on one gpu call (compile, run and read-back)
  */
-export async function crossCheck(be: AnyBackend, cases: readonly KernelCase[], deadline: Deadline, callTimeoutMs: number,
-  log: (line: string) => void): Promise<{ rows: CheckRow[]; skipped: SkipRecord[]; stuck: boolean }> {
+export async function crossCheck(
+  be: AnyBackend,
+  cases: readonly KernelCase[],
+  deadline: Deadline,
+  callTimeoutMs: number,
+  log: (line: string) => void,
+): Promise<{ rows: CheckRow[]; skipped: SkipRecord[]; stuck: boolean }> {
   const rows: CheckRow[] = [];
   const skipped: SkipRecord[] = [];
   let stuck = false;
   for (const c of cases) {
     if (deadline.passed() || stuck) {
-      skipped.push({ backend: be.name, what: `check ${c.kernel} ${c.config}`, reason: stuck ? 'an earlier gpu call never finished' : 'cross-check budget spent' });
+      skipped.push({
+        backend: be.name,
+        what: `check ${c.kernel} ${c.config}`,
+        reason: stuck ? 'an earlier gpu call never finished' : 'cross-check budget spent',
+      });
       continue;
     }
     const t0 = performance.now();

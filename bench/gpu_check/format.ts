@@ -124,9 +124,20 @@ export function compareBackends(rows: readonly BenchRow[]): ComparisonRow[] {
   const out = new Map<string, ComparisonRow>();
   const sorted = [...rows].sort((a, b) => (a.K ?? 0) - (b.K ?? 0));
   for (const r of sorted) {
-    const K = r.path === 'plain' ? 0 : r.K ?? 0;
+    const K = r.path === 'plain' ? 0 : (r.K ?? 0);
     const key = `${r.shape}|${r.batch}|${r.mode}|${K}|${r.path}`;
-    const c = out.get(key) ?? { shape: r.shape, batch: r.batch, K, mode: r.mode, path: r.path, ms: {}, gflops: {}, ratio: {}, gpuOverWasm: null, gpuOverCpu: null };
+    const c = out.get(key) ?? {
+      shape: r.shape,
+      batch: r.batch,
+      K,
+      mode: r.mode,
+      path: r.path,
+      ms: {},
+      gflops: {},
+      ratio: {},
+      gpuOverWasm: null,
+      gpuOverCpu: null,
+    };
     if (c.ms[r.backend] === undefined || c.ms[r.backend] === null) {
       c.ms[r.backend] = r.ms;
       c.gflops[r.backend] = r.gflops;
@@ -166,37 +177,70 @@ export function adapterLines(r: Pick<GpuCheckReport, 'adapter' | 'realGpu' | 'at
   const a = r.adapter;
   const lines: string[] = [];
   if (a === null) lines.push('**gpu backend: NONE STARTED**', ...r.attempts.map((t) => `- ${t.backend}: ${t.error ?? 'no adapter'}`));
-  else lines.push(`adapter: **${a.name}** — vendor '${a.vendor}', architecture '${a.architecture}', description '${a.description}', Dawn backend **${a.backend}** (${a.featureLevel})`);
+  else
+    lines.push(
+      `adapter: **${a.name}** — vendor '${a.vendor}', architecture '${a.architecture}', description '${a.description}', Dawn backend **${a.backend}** (${a.featureLevel})`,
+    );
   if (!r.realGpu) lines.push('', '> **WARNING: NOT A REAL GPU (`"realGpu": false`).** The gpu numbers below come from a software adapter or none at all.');
   return lines;
 }
 
 /** The whole markdown summary. */
 export function formatMarkdown(r: GpuCheckReport): string {
-  const out: string[] = [`# condgrad real-GPU check (${r.startedAt}, ${r.wallSeconds.toFixed(0)} s of ${r.budgetS} s budget${r.finished ? '' : ', UNFINISHED'})`, ''];
+  const out: string[] = [
+    `# condgrad real-GPU check (${r.startedAt}, ${r.wallSeconds.toFixed(0)} s of ${r.budgetS} s budget${r.finished ? '' : ', UNFINISHED'})`,
+    '',
+  ];
   out.push(...adapterLines(r), '');
   out.push(`machine: ${r.machine.cpuModel}, ${r.machine.cores} cores, node ${r.machine.node}; wasm threads ${r.wasmThreads ?? '–'}`, '');
-  out.push('## Phases', '', ...table(['phase', 'status', 's', 'budget s', 'note'],
-    r.phases.map((p) => [p.name, p.status, p.seconds.toFixed(1), p.budgetS.toFixed(0), (p.error ?? p.note ?? '').replace(/\|/g, '/').slice(0, 160)])), '');
+  out.push(
+    '## Phases',
+    '',
+    ...table(
+      ['phase', 'status', 's', 'budget s', 'note'],
+      r.phases.map((p) => [p.name, p.status, p.seconds.toFixed(1), p.budgetS.toFixed(0), (p.error ?? p.note ?? '').replace(/\|/g, '/').slice(0, 160)]),
+    ),
+    '',
+  );
   out.push('## Kernels: gpu vs cpu reference (max |Δ| / max |ref|)', '');
-  out.push(...table(['kernel', 'configs', 'failed', 'max rel err'], r.crossCheck.summary.map((s) => [s.kernel, String(s.configs), String(s.failed), fmtNum(s.maxRelErr)])));
+  out.push(
+    ...table(
+      ['kernel', 'configs', 'failed', 'max rel err'],
+      r.crossCheck.summary.map((s) => [s.kernel, String(s.configs), String(s.failed), fmtNum(s.maxRelErr)]),
+    ),
+  );
   const bad = r.crossCheck.rows.filter((c) => !c.ok);
-  if (bad.length > 0) out.push('', 'Failures:', ...bad.slice(0, 20).map((c) => `- ${c.kernel} ${c.config}: ${c.error ?? `rel err ${fmtNum(c.maxRelErr)} > ${c.tol}`}`));
+  if (bad.length > 0)
+    out.push('', 'Failures:', ...bad.slice(0, 20).map((c) => `- ${c.kernel} ${c.config}: ${c.error ?? `rel err ${fmtNum(c.maxRelErr)} > ${c.tol}`}`));
   if (r.overhead) {
     const o = r.overhead;
     out.push('', `## Per-op overhead (${o.ops} chained 16-element adds, median of ${o.reps} interleaved reps)`, '');
-    out.push(...table(['path', 'µs per op', 'condgrad minus this'], [['condgrad gpu backend', fmtNum(o.usPerOp.condgrad), ''],
-      ['raw Dawn, one submit per op', fmtNum(o.usPerOp.raw), fmtNum(o.minus.raw)], ['raw Dawn, one submit', fmtNum(o.usPerOp.rawOneSubmit), fmtNum(o.minus.rawOneSubmit)]]));
+    out.push(
+      ...table(
+        ['path', 'µs per op', 'condgrad minus this'],
+        [
+          ['condgrad gpu backend', fmtNum(o.usPerOp.condgrad), ''],
+          ['raw Dawn, one submit per op', fmtNum(o.usPerOp.raw), fmtNum(o.minus.raw)],
+          ['raw Dawn, one submit', fmtNum(o.usPerOp.rawOneSubmit), fmtNum(o.minus.rawOneSubmit)],
+        ],
+      ),
+    );
   }
   out.push('', '## CondConv speed (ms median; ×plain = path ms / plain ms on the same backend; gpu× = wasm ms / gpu ms)', '');
   const body = r.speed.comparison.map((c) => [
-    c.shape, String(c.batch), c.mode, c.path === 'plain' ? '–' : String(c.K), c.path,
+    c.shape,
+    String(c.batch),
+    c.mode,
+    c.path === 'plain' ? '–' : String(c.K),
+    c.path,
     ...BACKENDS.flatMap((b) => [fmtNum(c.ms[b]), fmtNum(c.gflops[b]), c.path === 'plain' ? '' : fmtNum(c.ratio[b])]),
-    fmtNum(c.gpuOverWasm), fmtNum(c.gpuOverCpu),
+    fmtNum(c.gpuOverWasm),
+    fmtNum(c.gpuOverCpu),
   ]);
   const head = ['shape', 'B', 'mode', 'K', 'path', ...BACKENDS.flatMap((b) => [`${b} ms`, `${b} GFLOP/s`, `${b} ×plain`]), 'gpu× wasm', 'gpu× cpu'];
   out.push(...table(head, body));
-  if (r.speed.skipped.length > 0) out.push('', `Skipped (${r.speed.skipped.length}):`, ...r.speed.skipped.slice(0, 30).map((s) => `- ${s.backend} ${s.what}: ${s.reason}`));
+  if (r.speed.skipped.length > 0)
+    out.push('', `Skipped (${r.speed.skipped.length}):`, ...r.speed.skipped.slice(0, 30).map((s) => `- ${s.backend} ${s.what}: ${s.reason}`));
   if (r.errors.length > 0) out.push('', '## Errors', '', ...r.errors.slice(0, 20).map((e) => `- ${e.replace(/\n/g, ' ').slice(0, 300)}`));
   return `${out.join('\n')}\n`;
 }

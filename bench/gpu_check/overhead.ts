@@ -52,19 +52,32 @@ export async function measureOverhead(gpu: GpuBackend, OPS: number, REPS: number
   const gj = await loadGpuJs();
   const spec = binarySpec('add', g);
   const probe = new gj.GPU({ mode: 'webgpu' });
-  const k = probe.createKernel(spec.source, { output: [N], pipeline: true, immutable: true, strictIntegers: true, dynamicOutput: true, dynamicArguments: true, tactic: 'precision' });
+  const k = probe.createKernel(spec.source, {
+    output: [N],
+    pipeline: true,
+    immutable: true,
+    strictIntegers: true,
+    dynamicOutput: true,
+    dynamicArguments: true,
+    tactic: 'precision',
+  });
   const a0 = gpu.fromArray(ones);
   ((await k(ones, ones)) as { delete(): void }).delete();
   const wgsl = k.kernel.compiledSource!;
   const device = (await gj.WebGPUContext.acquire()).device as Dev;
   const module = device.createShaderModule({ code: wgsl });
-  const layout = device.createBindGroupLayout({ entries: [
-    { binding: 0, visibility: COMPUTE, buffer: { type: 'uniform' } },
-    { binding: 1, visibility: COMPUTE, buffer: { type: 'read-only-storage' } },
-    { binding: 2, visibility: COMPUTE, buffer: { type: 'read-only-storage' } },
-    { binding: 3, visibility: COMPUTE, buffer: { type: 'storage' } },
-  ] });
-  const pipeline = device.createComputePipeline({ layout: device.createPipelineLayout({ bindGroupLayouts: [layout] }), compute: { module, entryPoint: 'main' } });
+  const layout = device.createBindGroupLayout({
+    entries: [
+      { binding: 0, visibility: COMPUTE, buffer: { type: 'uniform' } },
+      { binding: 1, visibility: COMPUTE, buffer: { type: 'read-only-storage' } },
+      { binding: 2, visibility: COMPUTE, buffer: { type: 'read-only-storage' } },
+      { binding: 3, visibility: COMPUTE, buffer: { type: 'storage' } },
+    ],
+  });
+  const pipeline = device.createComputePipeline({
+    layout: device.createPipelineLayout({ bindGroupLayouts: [layout] }),
+    compute: { module, entryPoint: 'main' },
+  });
   const params = device.createBuffer({ size: 48, usage: USAGE.UNIFORM | USAGE.COPY_DST });
   device.queue.writeBuffer(params, 0, new Uint32Array([N, 1, 1, 64, N, 1, 1, N, N, 1, 1, N]));
   const newBuf = (): RawBuffer => device.createBuffer({ size: N * 4, usage: USAGE.STORAGE | USAGE.COPY_SRC | USAGE.COPY_DST });
@@ -92,9 +105,15 @@ export async function measureOverhead(gpu: GpuBackend, OPS: number, REPS: number
     const dead: RawBuffer[] = [];
     for (let i = 0; i < OPS; i++) {
       const out = newBuf();
-      const bg = device.createBindGroup({ layout, entries: [
-        { binding: 0, resource: { buffer: params } }, { binding: 1, resource: { buffer: y } },
-        { binding: 2, resource: { buffer: xr } }, { binding: 3, resource: { buffer: out } }] });
+      const bg = device.createBindGroup({
+        layout,
+        entries: [
+          { binding: 0, resource: { buffer: params } },
+          { binding: 1, resource: { buffer: y } },
+          { binding: 2, resource: { buffer: xr } },
+          { binding: 3, resource: { buffer: out } },
+        ],
+      });
       if (pass0) {
         pass0.setPipeline(pipeline);
         pass0.setBindGroup(0, bg);
@@ -127,7 +146,11 @@ export async function measureOverhead(gpu: GpuBackend, OPS: number, REPS: number
   await raw(false);
   await raw(true);
   for (let r = 0; r < REPS; r++) {
-    for (const [name, f] of [['condgrad', condgrad], ['raw', () => raw(false)], ['rawOne', () => raw(true)]] as const) {
+    for (const [name, f] of [
+      ['condgrad', condgrad],
+      ['raw', () => raw(false)],
+      ['rawOne', () => raw(true)],
+    ] as const) {
       const [us, v] = await f();
       if (v !== OPS) throw new Error(`${name} chain computed ${v}, expected ${OPS}`);
       runs[name].push(us * 1000);
@@ -141,5 +164,11 @@ export async function measureOverhead(gpu: GpuBackend, OPS: number, REPS: number
   params.destroy();
   k.kernel.destroy();
   probe.destroy();
-  return { ops: OPS, reps: REPS, usPerOp: { condgrad: median(runs.condgrad), raw: median(runs.raw), rawOneSubmit: median(runs.rawOne) }, minus: { raw: dRaw, rawOneSubmit: dOne }, all: runs };
+  return {
+    ops: OPS,
+    reps: REPS,
+    usPerOp: { condgrad: median(runs.condgrad), raw: median(runs.raw), rawOneSubmit: median(runs.rawOne) },
+    minus: { raw: dRaw, rawOneSubmit: dOne },
+    all: runs,
+  };
 }

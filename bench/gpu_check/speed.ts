@@ -29,9 +29,18 @@ export const MODES: readonly Mode[] = ['forward', 'forward+backward'];
  * depthwise N32 C128 32×32 k3, N32 C128 16×16 O128 k1), with depthwise N8 before the N32 rows.
  */
 export function speedCases(quick: boolean): SpeedCase[] {
-  if (quick) return [{ shape: convShape(16, 16, 16), batch: 4 }, { shape: depthwiseShape(32, 16), batch: 4 }];
-  return [{ shape: convShape(64, 32, 64), batch: 8 }, { shape: depthwiseShape(128, 32), batch: 8 }, { shape: convShape(128, 16, 128, 1), batch: 32 },
-    { shape: depthwiseShape(128, 32), batch: 32 }, { shape: convShape(64, 32, 64), batch: 32 }];
+  if (quick)
+    return [
+      { shape: convShape(16, 16, 16), batch: 4 },
+      { shape: depthwiseShape(32, 16), batch: 4 },
+    ];
+  return [
+    { shape: convShape(64, 32, 64), batch: 8 },
+    { shape: depthwiseShape(128, 32), batch: 8 },
+    { shape: convShape(128, 16, 128, 1), batch: 32 },
+    { shape: depthwiseShape(128, 32), batch: 32 },
+    { shape: convShape(64, 32, 64), batch: 32 },
+  ];
 }
 
 /** Per backend: enough rounds for a stable median on fast backends, a single call on the slow reference. */
@@ -64,8 +73,15 @@ export function predictGroupMs(rows: readonly BenchRow[], c: SpeedCase, K: numbe
  * one that throws gives rows with the error; one that outruns its timeout stops the phase.
  * `save` is called after each group (to write partial results).
  */
-export async function benchBackend(be: AnyBackend, cases: readonly SpeedCase[], Ks: readonly number[], policy: SpeedPolicy,
-  deadline: Deadline, log: (line: string) => void, save: (rows: BenchRow[], skipped: SkipRecord[]) => void): Promise<{ rows: BenchRow[]; skipped: SkipRecord[]; stuck: boolean }> {
+export async function benchBackend(
+  be: AnyBackend,
+  cases: readonly SpeedCase[],
+  Ks: readonly number[],
+  policy: SpeedPolicy,
+  deadline: Deadline,
+  log: (line: string) => void,
+  save: (rows: BenchRow[], skipped: SkipRecord[]) => void,
+): Promise<{ rows: BenchRow[]; skipped: SkipRecord[]; stuck: boolean }> {
   const rows: BenchRow[] = [];
   const skipped: SkipRecord[] = [];
   let stuck = false;
@@ -76,8 +92,11 @@ export async function benchBackend(be: AnyBackend, cases: readonly SpeedCase[], 
         const predicted = predictGroupMs(rows, c, K, mode, policy);
         const left = deadline.leftMs();
         if (stuck || left <= 0 || (predicted !== null && predicted > left)) {
-          const reason = stuck ? 'an earlier call never finished' : left <= 0 ? 'budget spent'
-            : `predicted ${(predicted! / 1000).toFixed(1)} s > ${(left / 1000).toFixed(1)} s left`;
+          const reason = stuck
+            ? 'an earlier call never finished'
+            : left <= 0
+              ? 'budget spent'
+              : `predicted ${(predicted! / 1000).toFixed(1)} s > ${(left / 1000).toFixed(1)} s left`;
           skipped.push({ backend: be.name, what, reason });
           continue;
         }

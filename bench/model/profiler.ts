@@ -5,16 +5,50 @@ import { median } from '../report/timing.js';
 
 /** The op kinds a step's time is reported in (plus 'allocation/other', the step time outside every op). */
 export const OP_KINDS = [
-  'conv (plain)', 'conv (per-sample, CondConv)', 'mixing (mixExperts)', 'routers', 'BatchNorm',
-  'elementwise', 'reductions', 'pooling', 'matmul (linear layers)', 'layout (reshape, permute, pad, ...)',
-  'loss', 'optimizer (Adam)', 'other ops',
+  'conv (plain)',
+  'conv (per-sample, CondConv)',
+  'mixing (mixExperts)',
+  'routers',
+  'BatchNorm',
+  'elementwise',
+  'reductions',
+  'pooling',
+  'matmul (linear layers)',
+  'layout (reshape, permute, pad, ...)',
+  'loss',
+  'optimizer (Adam)',
+  'other ops',
 ] as const;
 export type OpKind = (typeof OP_KINDS)[number] | 'allocation/other';
 
 const CONV_PLAIN = new Set(['conv2d', 'depthwiseConv2d', 'conv1d', 'depthwiseConv1d']);
 const CONV_PER_SAMPLE = new Set(['conv2dPerSample', 'conv1dPerSample']);
-const ELEMENTWISE = new Set(['binary', 'unary', 'add', 'sub', 'mul', 'div', 'abs', 'affine', 'clamp', 'exp', 'log', 'neg', 'powScalar',
-  'relu', 'relu6', 'sigmoid', 'sign', 'silu', 'sqrt', 'square', 'tanh', 'cast', 'maximum', 'minimum']);
+const ELEMENTWISE = new Set([
+  'binary',
+  'unary',
+  'add',
+  'sub',
+  'mul',
+  'div',
+  'abs',
+  'affine',
+  'clamp',
+  'exp',
+  'log',
+  'neg',
+  'powScalar',
+  'relu',
+  'relu6',
+  'sigmoid',
+  'sign',
+  'silu',
+  'sqrt',
+  'square',
+  'tanh',
+  'cast',
+  'maximum',
+  'minimum',
+]);
 const REDUCTIONS = new Set(['reduce', 'sum', 'mean', 'max', 'min', 'expand']);
 const POOLING = new Set(['maxPool2d', 'avgPool2d', 'maxPool1d', 'avgPool1d']);
 const LAYOUT = new Set(['reshape', 'permute', 'slice', 'pad', 'concat']);

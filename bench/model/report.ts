@@ -39,12 +39,16 @@ export function modelTable(rows: readonly ModelRow[]): string {
   const headers = ['model', 'plain img/s', ...Ks.flatMap((k) => [`K=${k} img/s`, `K=${k} / plain (windows)`])];
   const body = models.map((m) => {
     const plain = rows.find((r) => r.model === m && r.K === null);
-    return [m, plain ? plain.imagesPerSecond.toFixed(0) : '–', ...Ks.flatMap((k) => {
-      const r = rows.find((x) => x.model === m && x.K === k);
-      if (!r) return ['–', '–'];
-      const range = r.windowRatioRange ? ` (${r.windowRatioRange[0].toFixed(2)}–${r.windowRatioRange[1].toFixed(2)})` : '';
-      return [r.imagesPerSecond.toFixed(0), r.ratio === null ? '–' : `${r.ratio.toFixed(2)}×${range}`];
-    })];
+    return [
+      m,
+      plain ? plain.imagesPerSecond.toFixed(0) : '–',
+      ...Ks.flatMap((k) => {
+        const r = rows.find((x) => x.model === m && x.K === k);
+        if (!r) return ['–', '–'];
+        const range = r.windowRatioRange ? ` (${r.windowRatioRange[0].toFixed(2)}–${r.windowRatioRange[1].toFixed(2)})` : '';
+        return [r.imagesPerSecond.toFixed(0), r.ratio === null ? '–' : `${r.ratio.toFixed(2)}×${range}`];
+      }),
+    ];
   });
   return markdownTable(headers, body, ['l', ...headers.slice(1).map(() => 'r' as const)]);
 }

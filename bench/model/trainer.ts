@@ -18,9 +18,7 @@ export const variantLabel = (v: Variant): string => `${v.model} ${v.K === null ?
 
 /** The zoo model of a variant: plain (convert 'none') or every stage CondConv (convert 'all'), seeded alike. */
 export function buildVariant(v: Variant, backend: AnyBackend, seed: number, width: number): ZooModel {
-  return createModel(v.model, v.K === null
-    ? { convert: 'none', width, seed, backend }
-    : { convert: 'all', experts: v.K, width, seed, backend });
+  return createModel(v.model, v.K === null ? { convert: 'none', width, seed, backend } : { convert: 'all', experts: v.K, width, seed, backend });
 }
 
 /** Hooks a profiler may wrap around the parts of a step that are not the model's own modules. */

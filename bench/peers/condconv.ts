@@ -46,7 +46,14 @@ export function condData(s: CondShape, K: number, seed: number): CondData {
   };
 }
 
-export const onnxSpec = (s: CondShape, K: number, d: CondData): OnnxCondSpec => ({ x: s.x, K, outC: s.outC, k: s.k, depthwise: s.depthwise, experts: d.experts });
+export const onnxSpec = (s: CondShape, K: number, d: CondData): OnnxCondSpec => ({
+  x: s.x,
+  K,
+  outC: s.outC,
+  k: s.k,
+  depthwise: s.depthwise,
+  experts: d.experts,
+});
 
 /** condgrad's CondConv forward on `backend` (path 'fused'), or with K = 0 its plain conv of the same shape; returns the output NCHW. */
 export function oursCond(backend: AnyBackend, s: CondShape, K: number, d: CondData): () => Float32Array {
@@ -54,20 +61,35 @@ export function oursCond(backend: AnyBackend, s: CondShape, K: number, d: CondDa
   const cg = s.depthwise ? 1 : C;
   const opts = { padding: 'same' as const, groups: s.depthwise ? C : 1 };
   const x = tensor(d.x, s.x, { backend });
-  const ex = K > 0 ? tensor(d.experts, [K, s.outC, cg, s.k, s.k], { backend }) : tensor(d.experts.subarray(0, s.outC * cg * s.k * s.k), [s.outC, cg, s.k, s.k], { backend });
+  const ex =
+    K > 0
+      ? tensor(d.experts, [K, s.outC, cg, s.k, s.k], { backend })
+      : tensor(d.experts.subarray(0, s.outC * cg * s.k * s.k), [s.outC, cg, s.k, s.k], { backend });
   const r = K > 0 ? tensor(d.routing, [B, K], { backend }) : null;
-  return () => noGrad(() => {
-    const y = r !== null ? condConv2d(x, ex, r, null, { ...opts, path: 'fused' }) : conv2d(x, ex, null, opts);
-    const out = y.dataSync() as Float32Array;
-    y.dispose();
-    return out;
-  });
+  return () =>
+    noGrad(() => {
+      const y = r !== null ? condConv2d(x, ex, r, null, { ...opts, path: 'fused' }) : conv2d(x, ex, null, opts);
+      const out = y.dataSync() as Float32Array;
+      y.dispose();
+      return out;
+    });
 }
 
 /** An onnxruntime session of the fold or moe graph; run() feeds X and R and returns Y. */
-export async function ortCond(kind: 'fold' | 'moe', threads: number, s: CondShape, K: number, d: CondData): Promise<{ run: () => Promise<Float32Array>; release: () => Promise<void> }> {
+export async function ortCond(
+  kind: 'fold' | 'moe',
+  threads: number,
+  s: CondShape,
+  K: number,
+  d: CondData,
+): Promise<{ run: () => Promise<Float32Array>; release: () => Promise<void> }> {
   const bytes = kind === 'fold' ? onnxCondFoldModel(onnxSpec(s, K, d)) : onnxCondMoeModel(onnxSpec(s, K, d));
-  const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' });
+  const session = await ort.InferenceSession.create(bytes, {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+  });
   const feeds = { X: new ort.Tensor('float32', d.x, s.x), R: new ort.Tensor('float32', d.routing, [s.x[0], K]) };
   return {
     run: async () => (await session.run(feeds)).Y.data as Float32Array,
@@ -87,9 +109,11 @@ export function tfCondLoop(tf: typeof tfc, x: tfc.Tensor4D, routing: tfc.Tensor2
     const C = s.x[1];
     const kernels = tf.split(tf.matMul(routing, experts), B, 0);
     const xs = tf.split<tfc.Tensor4D>(x, B, 0);
-    const ys = xs.map((xb, b) => s.depthwise
-      ? tf.depthwiseConv2d(xb, tf.reshape<tfc.Rank.R4>(kernels[b], [s.k, s.k, C, 1]), 1, 'same')
-      : tf.conv2d(xb, tf.reshape<tfc.Rank.R4>(kernels[b], [s.k, s.k, C, s.outC]), 1, 'same'));
+    const ys = xs.map((xb, b) =>
+      s.depthwise
+        ? tf.depthwiseConv2d(xb, tf.reshape<tfc.Rank.R4>(kernels[b], [s.k, s.k, C, 1]), 1, 'same')
+        : tf.conv2d(xb, tf.reshape<tfc.Rank.R4>(kernels[b], [s.k, s.k, C, s.outC]), 1, 'same'),
+    );
     return tf.concat<tfc.Tensor4D>(ys, 0);
   });
 }
@@ -99,13 +123,15 @@ export function toTfLayout(s: CondShape, K: number, d: CondData): { x: Float32Ar
   const [B, C, H, W] = s.x;
   const x = new Float32Array(d.x.length);
   for (let b = 0; b < B; b++) for (let c = 0; c < C; c++) for (let i = 0; i < H * W; i++) x[(b * H * W + i) * C + c] = d.x[(b * C + c) * H * W + i];
-  const O = s.outC, kk = s.k * s.k;
+  const O = s.outC,
+    kk = s.k * s.k;
   const experts = new Float32Array(d.experts.length);
   for (let e = 0; e < K; e++) {
     if (s.depthwise) {
       for (let c = 0; c < C; c++) for (let t = 0; t < kk; t++) experts[e * kk * C + t * C + c] = d.experts[(e * C + c) * kk + t];
     } else {
-      for (let o = 0; o < O; o++) for (let c = 0; c < C; c++) for (let t = 0; t < kk; t++) experts[e * kk * C * O + (t * C + c) * O + o] = d.experts[((e * O + o) * C + c) * kk + t];
+      for (let o = 0; o < O; o++)
+        for (let c = 0; c < C; c++) for (let t = 0; t < kk; t++) experts[e * kk * C * O + (t * C + c) * O + o] = d.experts[((e * O + o) * C + c) * kk + t];
     }
   }
   return { x, experts };

@@ -15,7 +15,8 @@ export interface OnnxCondSpec {
 }
 
 const convAttrs = (k: number, group: number): Record<string, { ints: readonly number[] } | { i: number }> => {
-  const p0 = Math.floor((k - 1) / 2), p1 = k - 1 - p0;
+  const p0 = Math.floor((k - 1) / 2),
+    p1 = k - 1 - p0;
   return { kernel_shape: { ints: [k, k] }, pads: { ints: [p0, p0, p1, p1] }, strides: { ints: [1, 1] }, dilations: { ints: [1, 1] }, group: { i: group } };
 };
 

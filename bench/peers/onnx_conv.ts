@@ -20,13 +20,18 @@ export function onnxConvModel(s: OnnxConvSpec, yDims: readonly number[]): Uint8A
   g.input('X', s.x);
   if (s.weights !== null) g.floats(s.weights, s.w, 'W');
   else g.input('W', s.w);
-  g.node('Conv', ['X', 'W'], {
-    kernel_shape: { ints: s.w.slice(2) },
-    pads: { ints: s.pads },
-    strides: { ints: [1, 1] },
-    dilations: { ints: [1, 1] },
-    group: { i: s.group },
-  }, ['Y']);
+  g.node(
+    'Conv',
+    ['X', 'W'],
+    {
+      kernel_shape: { ints: s.w.slice(2) },
+      pads: { ints: s.pads },
+      strides: { ints: [1, 1] },
+      dilations: { ints: [1, 1] },
+      group: { i: s.group },
+    },
+    ['Y'],
+  );
   g.output('Y', yDims);
   return encodeModel(g, 'one Conv for the peer bench');
 }

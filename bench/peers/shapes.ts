@@ -28,7 +28,10 @@ export function convMacs(s: ConvShape): number {
 export async function medianMs(f: () => unknown, reps: number): Promise<number> {
   const t0 = performance.now();
   let n = 0;
-  while (n < 2 || (performance.now() - t0 < 150 && n < 50)) { await f(); n++; }
+  while (n < 2 || (performance.now() - t0 < 150 && n < 50)) {
+    await f();
+    n++;
+  }
   const ts: number[] = [];
   for (let r = 0; r < reps; r++) {
     const a = performance.now();

@@ -49,7 +49,7 @@ export function verdictFor(rows: readonly BenchRow[], tolerance: number): AutoVe
     }
   }
   // The chosen path's own measurement; the auto row's time stands in when that path was not measured.
-  const choiceMs = choice === null ? null : rows.find((r) => r.path === choice)?.ms ?? auto?.ms ?? null;
+  const choiceMs = choice === null ? null : (rows.find((r) => r.path === choice)?.ms ?? auto?.ms ?? null);
   const base = { backend: r0.backend, shape: r0.shape, batch: r0.batch, K: r0.K ?? 0, mode: r0.mode, choice, best, choiceMs, bestMs };
   if (choice === null) return { ...base, status: 'unknown', label: auto?.error ? 'auto: error' : 'auto: ?' };
   if (best === null || bestMs === null || choiceMs === null) return { ...base, status: 'unknown', label: `auto: ${choice} ?` };

@@ -20,7 +20,13 @@ export interface PlotFile {
 const MIB = 2 ** 20;
 const modeShort = (m: Mode): string => (m === 'forward' ? 'fwd' : 'fwd+bwd');
 
-interface Point { panel: string; order: number; path: string; K: number; value: number }
+interface Point {
+  panel: string;
+  order: number;
+  path: string;
+  K: number;
+  value: number;
+}
 
 /** Panel label and a sort key that keeps the sweep's order (backend, shape, batch, mode). */
 function panels(rows: readonly BenchRow[], withMode: boolean): Map<string, number> {
@@ -44,20 +50,28 @@ function pathDomain(points: readonly Point[]): string[] {
 function lineSpec(title: string, name: string, points: Point[], yTitle: string, yScale: Record<string, unknown>, columns: number, rule: boolean): TopLevelSpec {
   const Ks = [...new Set(points.map((p) => p.K))].sort((a, b) => a - b);
   const domain = pathDomain(points);
-  const layer: unknown[] = [{
-    name,
-    mark: { type: 'line', point: true, clip: true },
-    encoding: {
-      x: { field: 'K', type: 'quantitative', title: 'experts K', scale: { type: 'log', base: 2 }, axis: { values: Ks, format: 'd' } },
-      y: { field: 'value', type: 'quantitative', title: yTitle, scale: yScale },
-      color: { field: 'path', type: 'nominal', title: 'path', scale: { domain } },
-      // auto runs one of the other paths, so its line lies on top of one: dashed, it stays visible.
-      strokeDash: { field: 'path', type: 'nominal', title: 'path', scale: { domain, range: domain.map((p) => (p === 'auto' ? [6, 3] : [1, 0])) } },
-      tooltip: [{ field: 'path' }, { field: 'K' }, { field: 'value', format: '.3g' }],
+  const layer: unknown[] = [
+    {
+      name,
+      mark: { type: 'line', point: true, clip: true },
+      encoding: {
+        x: { field: 'K', type: 'quantitative', title: 'experts K', scale: { type: 'log', base: 2 }, axis: { values: Ks, format: 'd' } },
+        y: { field: 'value', type: 'quantitative', title: yTitle, scale: yScale },
+        color: { field: 'path', type: 'nominal', title: 'path', scale: { domain } },
+        // auto runs one of the other paths, so its line lies on top of one: dashed, it stays visible.
+        strokeDash: { field: 'path', type: 'nominal', title: 'path', scale: { domain, range: domain.map((p) => (p === 'auto' ? [6, 3] : [1, 0])) } },
+        tooltip: [{ field: 'path' }, { field: 'K' }, { field: 'value', format: '.3g' }],
+      },
     },
-  }];
+  ];
   // A dashed reference at ratio 1 (= plain conv), one per panel.
-  if (rule) layer.push({ name: RULE_MARK, transform: [{ aggregate: [], groupby: ['panel'] }], mark: { type: 'rule', strokeDash: [4, 4], color: '#888' }, encoding: { y: { datum: 1 } } });
+  if (rule)
+    layer.push({
+      name: RULE_MARK,
+      transform: [{ aggregate: [], groupby: ['panel'] }],
+      mark: { type: 'rule', strokeDash: [4, 4], color: '#888' },
+      encoding: { y: { datum: 1 } },
+    });
   const nPanels = new Set(points.map((p) => p.panel)).size;
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -85,7 +99,15 @@ export function memorySpec(rows: readonly BenchRow[]): TopLevelSpec {
   const rs = rows.filter((r) => r.K !== null && r.path !== 'plain' && r.scratchBytes !== null);
   const order = panels(rs, true);
   const points = rs.map((r) => ({ panel: panelOf(r, true), order: order.get(panelOf(r, true))!, path: r.path, K: r.K!, value: r.scratchBytes! / MIB }));
-  const spec = lineSpec('CondConv scratch memory vs K (bytes allocated per call, minus outputs)', LINE_MARK.memory, points, 'scratch MiB (symlog)', { type: 'symlog', constant: 0.01 }, 2, false);
+  const spec = lineSpec(
+    'CondConv scratch memory vs K (bytes allocated per call, minus outputs)',
+    LINE_MARK.memory,
+    points,
+    'scratch MiB (symlog)',
+    { type: 'symlog', constant: 0.01 },
+    2,
+    false,
+  );
   // symlog's own ticks are sparse: label every decade up to the largest value.
   const top = Math.max(0, ...points.map((p) => p.value));
   const ticks = [0, 0.01, 0.1, 1, 10, 100, 1000, 10000].filter((t, i, a) => t <= top || (i > 0 && a[i - 1] < top));
@@ -99,7 +121,8 @@ export function plotSpecs(rows: readonly BenchRow[]): PlotFile[] {
   const out: PlotFile[] = [];
   const has = (m: Mode): boolean => rows.some((r) => r.mode === m && r.K !== null && r.ratio !== null);
   if (has('forward')) out.push({ file: 'ratio-forward.svg', title: 'time ratio vs K (forward)', spec: ratioSpec(rows, 'forward') });
-  if (has('forward+backward')) out.push({ file: 'ratio-forward-backward.svg', title: 'time ratio vs K (forward+backward)', spec: ratioSpec(rows, 'forward+backward') });
+  if (has('forward+backward'))
+    out.push({ file: 'ratio-forward-backward.svg', title: 'time ratio vs K (forward+backward)', spec: ratioSpec(rows, 'forward+backward') });
   if (rows.some((r) => r.K !== null && r.scratchBytes !== null)) out.push({ file: 'memory.svg', title: 'scratch memory vs K', spec: memorySpec(rows) });
   return out;
 }

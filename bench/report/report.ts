@@ -60,7 +60,11 @@ async function startBackends(opts: ReportOptions): Promise<Acquired[]> {
     if (name === 'gpu' && a.backend && opts.skipSoftwareGpu && info && isSoftwareAdapter(info)) {
       await a.close();
       out.push({
-        status: { ...a.status, available: false, reason: `skipped: the adapter '${info.name}' (${info.description}) is a software rasterizer running on the CPU, too slow for this sweep; measure it with --backend gpu` },
+        status: {
+          ...a.status,
+          available: false,
+          reason: `skipped: the adapter '${info.name}' (${info.description}) is a software rasterizer running on the CPU, too slow for this sweep; measure it with --backend gpu`,
+        },
         backend: null,
         close: () => Promise.resolve(),
       });
@@ -92,10 +96,13 @@ export async function runReport(opts: ReportOptions, hooks: ReportHooks = {}): P
     const live = acquired.filter((a) => a.backend !== null);
     const per = countMeasurements(opts.config);
     const total = per * live.length;
-    hooks.onStart?.(total, acquired.map((a) => a.status));
+    hooks.onStart?.(
+      total,
+      acquired.map((a) => a.status),
+    );
     let done = 0;
     for (const a of live) {
-      rows.push(...await runBackend(a.backend!, opts.config, hooks.onProgress, done, total));
+      rows.push(...(await runBackend(a.backend!, opts.config, hooks.onProgress, done, total)));
       done += per;
     }
   } finally {
@@ -118,7 +125,7 @@ export async function runReport(opts: ReportOptions, hooks: ReportHooks = {}): P
     const stamp = fileTimestamp(started);
     files.push(writeReportJson(opts.outDir, stamp, report));
     const dir = join(opts.outDir, stamp);
-    files.push(...await writePlots(dir, rows));
+    files.push(...(await writePlots(dir, rows)));
     const md = join(dir, 'report.md');
     writeFileSync(md, `${markdown}\n`);
     files.push(md);

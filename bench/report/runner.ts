@@ -28,7 +28,9 @@ export async function syncResults(backend: AnyBackend, outs: readonly Tensor[]):
 }
 
 /** One timed call: its ms and its memory deltas. */
-interface Sample extends MemoryDelta { ms: number }
+interface Sample extends MemoryDelta {
+  ms: number;
+}
 
 /** A call runs after a forced GC once this much (heap + ArrayBuffers) was taken since the last one. */
 const GC_AFTER_BYTES = 4 * 2 ** 20;
@@ -92,10 +94,13 @@ function row(backend: string, s: ShapeCase, batch: number, K: number, mode: Mode
   const flops = nominalFlops(s, batch, path === 'plain' ? null : K, mode);
   const base = { backend, shape: s.name, kind: s.kind, batch, K, mode, path, flops };
   const plan = wl instanceof Error ? null : wl.plan;
-  const auto = path === 'auto' && plan ? {
-    autoChoice: plan.path,
-    autoCosts: Object.fromEntries(Object.entries(plan.costs).filter(([, v]) => v !== null)) as Record<string, number>,
-  } : {};
+  const auto =
+    path === 'auto' && plan
+      ? {
+          autoChoice: plan.path,
+          autoCosts: Object.fromEntries(Object.entries(plan.costs).filter(([, v]) => v !== null)) as Record<string, number>,
+        }
+      : {};
   if (m instanceof Error || m.length === 0) {
     const error = m instanceof Error ? m.message : 'no timed call completed';
     const errorType = m instanceof Error ? m.name : 'Error';
@@ -137,7 +142,13 @@ async function warmShape(backend: AnyBackend, s: ShapeCase, batch: number, cfg: 
  * batch. A path that throws gives a row with `error` and null numbers; the sweep goes on.
  * @param done measurements already done before this backend (for the progress count)
  */
-export async function runBackend(backend: AnyBackend, cfg: SweepConfig, progress: ProgressFn = () => undefined, done = 0, total = countMeasurements(cfg)): Promise<BenchRow[]> {
+export async function runBackend(
+  backend: AnyBackend,
+  cfg: SweepConfig,
+  progress: ProgressFn = () => undefined,
+  done = 0,
+  total = countMeasurements(cfg),
+): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   let seed = 1;
   for (const s of cfg.shapes) {

@@ -118,7 +118,8 @@ export function weightSize(s: ShapeCase): number {
 /** Multiply-accumulates of the plain layer's forward pass over the batch (from the shared conv geometry). */
 export function layerMacs(s: ShapeCase, batch: number): number {
   if (s.kind === 'linear') return batch * s.C * s.O;
-  if (s.kind === 'conv1d') return conv1dGeometry('bench', [batch, s.C, s.W], [s.O, s.C / s.groups, s.k], { padding: Math.floor(s.k / 2), groups: s.groups }).macs;
+  if (s.kind === 'conv1d')
+    return conv1dGeometry('bench', [batch, s.C, s.W], [s.O, s.C / s.groups, s.k], { padding: Math.floor(s.k / 2), groups: s.groups }).macs;
   const g = conv2dGeometry('bench', [batch, s.C, s.H, s.W], [s.O, s.C / s.groups, s.k, s.k], { padding: Math.floor(s.k / 2), groups: s.groups });
   return g.macs;
 }

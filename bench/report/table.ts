@@ -58,7 +58,11 @@ function memCell(r: BenchRow | undefined): string {
   return `${fmtGflops(r.gflops)} · ${fmtMiB(r.scratchBytes)} · ${fmtMiB(r.rssDeltaBytes)}`;
 }
 
-interface Section { backend: string; mode: BenchRow['mode']; rows: BenchRow[] }
+interface Section {
+  backend: string;
+  mode: BenchRow['mode'];
+  rows: BenchRow[];
+}
 
 function sections(rows: readonly BenchRow[]): Section[] {
   const out: Section[] = [];
@@ -92,8 +96,11 @@ export function sectionTables(rows: readonly BenchRow[], verdicts: readonly Auto
     const lead = [shape, String(batch), String(K)];
     const plain = find(shape, batch, K, 'plain') ?? find(shape, batch, null, 'plain');
     const v = byKey.get(groupKey({ backend: rows[0].backend, shape, batch, K, mode: rows[0].mode }));
-    timeRows.push([...lead, ...paths.map((p) => timeCell(p === 'plain' ? plain : find(shape, batch, K, p), p === 'plain')),
-      ...(hasAuto ? [v?.label ?? ''] : [])]);
+    timeRows.push([
+      ...lead,
+      ...paths.map((p) => timeCell(p === 'plain' ? plain : find(shape, batch, K, p), p === 'plain')),
+      ...(hasAuto ? [v?.label ?? ''] : []),
+    ]);
     memRows.push([...lead, ...paths.map((p) => memCell(p === 'plain' ? plain : find(shape, batch, K, p)))]);
   }
   const lead = ['shape', 'B', 'K'];
@@ -106,7 +113,12 @@ export function sectionTables(rows: readonly BenchRow[], verdicts: readonly Auto
 
 function backendLine(b: BackendStatus): string {
   if (!b.available) return `- ${b.name}: unavailable — ${b.reason ?? 'no reason given'}`;
-  const info = b.info && Object.keys(b.info).length > 0 ? ` (${Object.entries(b.info).map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v as string | number | boolean)}`).join(', ')})` : '';
+  const info =
+    b.info && Object.keys(b.info).length > 0
+      ? ` (${Object.entries(b.info)
+          .map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v as string | number | boolean)}`)
+          .join(', ')})`
+      : '';
   return `- ${b.name}: measured${info}`;
 }
 
@@ -136,7 +148,10 @@ export function formatReport(report: BenchReport, tolerance = 0.1): string {
   out.push(`## CondConv benchmark (${report.config.preset}) — ${report.machine.cpuModel}, ${report.machine.cores} cores, node ${report.machine.node}`);
   out.push('', ...report.backends.map(backendLine), '', report.method);
   for (const s of sections(report.rows)) {
-    const { time, memory } = sectionTables(s.rows, verdicts.filter((v) => v.backend === s.backend && v.mode === s.mode));
+    const { time, memory } = sectionTables(
+      s.rows,
+      verdicts.filter((v) => v.backend === s.backend && v.mode === s.mode),
+    );
     out.push('', `### ${s.backend} — ${s.mode}: ms (ratio to plain conv)`, '', time);
     out.push('', `### ${s.backend} — ${s.mode}: GFLOP/s · scratch MiB · ΔRSS MiB`, '', memory);
   }

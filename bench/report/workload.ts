@@ -53,7 +53,7 @@ export function makeWorkload(backend: AnyBackend, s: ShapeCase, batch: number, K
   const plan = K === null ? null : lin ? planCondLinear(xShape, w.shape) : seq ? planCondConv1d(xShape, w.shape, copts) : planCondConv(xShape, w.shape, copts);
   /** The plain layer on x or one sample of it. */
   const plainLayer = (xb: Tensor, kernel: Tensor): Tensor =>
-    (lin ? matmul(xb, kernel, { transB: true }) : seq ? conv1d(xb, kernel, null, copts) : conv2d(xb, kernel, null, copts));
+    lin ? matmul(xb, kernel, { transB: true }) : seq ? conv1d(xb, kernel, null, copts) : conv2d(xb, kernel, null, copts);
 
   /** Per-sample loop of the plain layer: mix sample b's kernel, run it on x[b], concatenate. */
   const loop = (): Tensor => {

@@ -28,9 +28,14 @@ export interface CnnWeights {
 export function buildOursCnn(backend: AnyBackend, seed = 1): Sequential {
   const o = { padding: CONV_PADDING, backend };
   return new Sequential(
-    new Conv2d(1, 16, 3, { ...o, seed }), new ReLU(), new MaxPool2d(2),
-    new Conv2d(16, 32, 3, { ...o, seed: seed + 1 }), new ReLU(), new MaxPool2d(2),
-    new Flatten(), new Linear(FLAT, 10, { backend, seed: seed + 2 }),
+    new Conv2d(1, 16, 3, { ...o, seed }),
+    new ReLU(),
+    new MaxPool2d(2),
+    new Conv2d(16, 32, 3, { ...o, seed: seed + 1 }),
+    new ReLU(),
+    new MaxPool2d(2),
+    new Flatten(),
+    new Linear(FLAT, 10, { backend, seed: seed + 2 }),
   );
 }
 

@@ -89,5 +89,11 @@ export function tfjsTrainer(init: CnnWeights, lr: number): { step: (batch: Batch
     cost.dispose();
     return l;
   };
-  return { step, dispose: () => { opt.dispose(); Object.values(v).forEach((t) => t.dispose()); } };
+  return {
+    step,
+    dispose: () => {
+      opt.dispose();
+      Object.values(v).forEach((t) => t.dispose());
+    },
+  };
 }

@@ -45,14 +45,24 @@ export function headlineK(s: Settings): number {
 
 function compareClaim(id: string, claim: string, source: string, a: VariantSummary | undefined, b: VariantSummary | undefined): Claim | null {
   if (a === undefined || b === undefined) return null;
-  if (a.accuracy.n === 0 || b.accuracy.n === 0) return { id, claim, source, measured: `missing runs (${a.label}: ${a.accuracy.n}, ${b.label}: ${b.accuracy.n})`, verdict: 'no verdict' };
+  if (a.accuracy.n === 0 || b.accuracy.n === 0)
+    return { id, claim, source, measured: `missing runs (${a.label}: ${a.accuracy.n}, ${b.label}: ${b.accuracy.n})`, verdict: 'no verdict' };
   const { diff, se } = difference(a.accuracy, b.accuracy);
-  return { id, claim, source, measured: `${a.label} ${pct(a.accuracy)} vs ${b.label} ${pct(b.accuracy)}: ${pts(diff)} (${seText(se)})`, verdict: judge(diff, se) };
+  return {
+    id,
+    claim,
+    source,
+    measured: `${a.label} ${pct(a.accuracy)} vs ${b.label} ${pct(b.accuracy)}: ${pts(diff)} (${seText(se)})`,
+    verdict: judge(diff, se),
+  };
 }
 
 function macsClaim(k: VariantSummary, base: VariantSummary): Claim {
   const extra = k.macs / base.macs - 1;
-  const split = Object.entries(k.macsByKind).filter(([kind]) => kind === 'mixing' || kind === 'routing').map(([kind, v]) => `${kind} ${Math.round(v).toLocaleString('en-US')}`).join(', ');
+  const split = Object.entries(k.macsByKind)
+    .filter(([kind]) => kind === 'mixing' || kind === 'routing')
+    .map(([kind, v]) => `${kind} ${Math.round(v).toLocaleString('en-US')}`)
+    .join(', ');
   return {
     id: 'condconv-macs',
     claim: 'CondConv costs only a few percent more MACs than the baseline (taken here as at most +10%).',
@@ -106,18 +116,49 @@ export function evaluateClaims(s: Settings, vs: readonly VariantSummary[]): Clai
   const base = byId.get('baseline');
   const cond = byId.get(`condconv-k${K}`);
   const out: (Claim | null)[] = [
-    compareClaim('condconv-accuracy', `Replacing the convolutions with CondConv (K=${K}) raises accuracy over the baseline (by 1 to several points).`,
-      'CondConv: MobileNetV1 71.9% → 73.7% top-1 on ImageNet (+1.8) at 8 experts', cond, base),
+    compareClaim(
+      'condconv-accuracy',
+      `Replacing the convolutions with CondConv (K=${K}) raises accuracy over the baseline (by 1 to several points).`,
+      'CondConv: MobileNetV1 71.9% → 73.7% top-1 on ImageNet (+1.8) at 8 experts',
+      cond,
+      base,
+    ),
     cond && base ? macsClaim(cond, base) : null,
     expertsClaim(s, byId),
-    compareClaim('condconv-vs-wider', `At equal MACs, CondConv K=${K} beats a wider plain model.`,
-      'CondConv, Figure 3 (accuracy against MACs: CondConv above the width-scaled baselines)', cond, byId.get('wide')),
-    s.dyconvK === null ? null : compareClaim('dyconv-accuracy', `Dynamic convolution (softmax routing, T annealed 30 → 1, K=${s.dyconvK}) raises accuracy over the baseline.`,
-      'DyConv: MobileNetV3-Small +2.9 top-1 on ImageNet for 4% more FLOPs (K=4)', byId.get(`dyconv-k${s.dyconvK}`), base),
-    s.dyconvK === null ? null : compareClaim('dyconv-vs-condconv', `Softmax routing with temperature annealing does at least as well as CondConv's sigmoid routing at K=${s.dyconvK}.`,
-      'DyConv credits its two training choices, attention summing to one and near-uniform attention early (T from 30), for training dynamic kernels well', byId.get(`dyconv-k${s.dyconvK}`), byId.get(`condconv-k${s.dyconvK}`)),
-    s.dropout === null ? null : compareClaim('expert-dropout', `Expert dropout (p=${s.dropout.p}) on the routing weights helps CondConv at K=${s.dropout.K}.`,
-      'a question of this study, not a headline claim of either paper', byId.get(`condconv-k${s.dropout.K}-drop`), byId.get(`condconv-k${s.dropout.K}`)),
+    compareClaim(
+      'condconv-vs-wider',
+      `At equal MACs, CondConv K=${K} beats a wider plain model.`,
+      'CondConv, Figure 3 (accuracy against MACs: CondConv above the width-scaled baselines)',
+      cond,
+      byId.get('wide'),
+    ),
+    s.dyconvK === null
+      ? null
+      : compareClaim(
+          'dyconv-accuracy',
+          `Dynamic convolution (softmax routing, T annealed 30 → 1, K=${s.dyconvK}) raises accuracy over the baseline.`,
+          'DyConv: MobileNetV3-Small +2.9 top-1 on ImageNet for 4% more FLOPs (K=4)',
+          byId.get(`dyconv-k${s.dyconvK}`),
+          base,
+        ),
+    s.dyconvK === null
+      ? null
+      : compareClaim(
+          'dyconv-vs-condconv',
+          `Softmax routing with temperature annealing does at least as well as CondConv's sigmoid routing at K=${s.dyconvK}.`,
+          'DyConv credits its two training choices, attention summing to one and near-uniform attention early (T from 30), for training dynamic kernels well',
+          byId.get(`dyconv-k${s.dyconvK}`),
+          byId.get(`condconv-k${s.dyconvK}`),
+        ),
+    s.dropout === null
+      ? null
+      : compareClaim(
+          'expert-dropout',
+          `Expert dropout (p=${s.dropout.p}) on the routing weights helps CondConv at K=${s.dropout.K}.`,
+          'a question of this study, not a headline claim of either paper',
+          byId.get(`condconv-k${s.dropout.K}-drop`),
+          byId.get(`condconv-k${s.dropout.K}`),
+        ),
     routingClaim(cond),
   ];
   return out.filter((c): c is Claim => c !== null);

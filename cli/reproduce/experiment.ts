@@ -46,7 +46,7 @@ function readJson<T>(file: string): T | null {
 /** A finished run of exactly this spec's config in `file`, or null. */
 function reusable(file: string, spec: RunSpec): RunResult | null {
   const r = readJson<RunResult>(file);
-  return r !== null && r.id === spec.id && JSON.stringify(r.config) === JSON.stringify(spec.config) && (r.routing.length > 0) === spec.routing ? r : null;
+  return r !== null && r.id === spec.id && JSON.stringify(r.config) === JSON.stringify(spec.config) && r.routing.length > 0 === spec.routing ? r : null;
 }
 
 /** Each variant's cost, and the wider baseline's width matched to CondConv K = s.wideMatchK. */
@@ -70,10 +70,13 @@ async function writePlots(outDir: string, r: Results): Promise<string[]> {
     const run = r.runs.find((x) => x.id === r.routingPlot!.run)!;
     const stat = (layer: string) => run.routing.find((x) => x.layer === layer)!;
     const { early, late } = r.routingPlot;
-    files.push([FILES.routing, routingSpec(`Mean routing weight α per digit class on the test set: ${run.id}`, [
-      { heading: `early: ${early} (η² ${stat(early).classSpecificity.toFixed(3)})`, stats: stat(early) },
-      { heading: `late: ${late} (η² ${stat(late).classSpecificity.toFixed(3)})`, stats: stat(late) },
-    ])]);
+    files.push([
+      FILES.routing,
+      routingSpec(`Mean routing weight α per digit class on the test set: ${run.id}`, [
+        { heading: `early: ${early} (η² ${stat(early).classSpecificity.toFixed(3)})`, stats: stat(early) },
+        { heading: `late: ${late} (η² ${stat(late).classSpecificity.toFixed(3)})`, stats: stat(late) },
+      ]),
+    ]);
   }
   const out: string[] = [];
   for (const [name, spec] of files) {
@@ -114,19 +117,30 @@ export async function runReproduction(opts: ReproduceOptions): Promise<Reproduce
     writeFileSync(jobFile, JSON.stringify({ kind: 'train', spec, threads, resultFile } satisfies Job, null, 1));
     tasks.push({ id: spec.id, jobFile, logFile: join(runsDir, `${spec.id}.log`) });
   }
-  log(`reproduce (${s.preset}): ${vs.length} variants × ${s.seeds.length} seed(s) = ${specs.length} runs, ${tasks.length} to train (${reused.size} reused), ${opts.jobs} at a time, ${threads} wasm thread(s) each; writing ${opts.outDir}`);
+  log(
+    `reproduce (${s.preset}): ${vs.length} variants × ${s.seeds.length} seed(s) = ${specs.length} runs, ${tasks.length} to train (${reused.size} reused), ${opts.jobs} at a time, ${threads} wasm thread(s) each; writing ${opts.outDir}`,
+  );
   const failed: Results['failed'] = [];
   await runPool(tasks, opts.jobs, opts.worker, (o, done) => {
     const r = o.ok ? readJson<RunResult>(join(runsDir, `${o.id}.json`)) : null;
     if (!o.ok) failed.push({ id: o.id, error: o.error ?? 'failed' });
-    log(`[${done}/${tasks.length}] ${o.id} ${o.ok ? `test acc ${r ? (100 * r.testAccuracy).toFixed(2) : '?'}%` : 'FAILED'} (${o.seconds.toFixed(0)} s, ${((performance.now() - t0) / 60000).toFixed(1)} min so far)`);
+    log(
+      `[${done}/${tasks.length}] ${o.id} ${o.ok ? `test acc ${r ? (100 * r.testAccuracy).toFixed(2) : '?'}%` : 'FAILED'} (${o.seconds.toFixed(0)} s, ${((performance.now() - t0) / 60000).toFixed(1)} min so far)`,
+    );
   });
   const runs = specs.flatMap((spec) => reused.get(spec.id) ?? readJson<RunResult>(join(runsDir, `${spec.id}.json`)) ?? []);
 
   log('reproduce: timing batch-1 inference of every variant, one at a time');
   const latencyFile = join(opts.outDir, 'latency.json');
   const latencyJob = join(opts.outDir, 'latency.job.json');
-  writeFileSync(latencyJob, JSON.stringify({ kind: 'latency', variants: vs, seed: s.seeds[0], options: s.latency, testSize: s.testSize, threads: 1, resultFile: latencyFile } satisfies Job, null, 1));
+  writeFileSync(
+    latencyJob,
+    JSON.stringify(
+      { kind: 'latency', variants: vs, seed: s.seeds[0], options: s.latency, testSize: s.testSize, threads: 1, resultFile: latencyFile } satisfies Job,
+      null,
+      1,
+    ),
+  );
   const [lat] = await runPool([{ id: 'latency', jobFile: latencyJob, logFile: join(opts.outDir, 'latency.log') }], 1, opts.worker);
   if (!lat.ok) failed.push({ id: 'latency', error: lat.error ?? 'failed' });
   const latency = lat.ok ? readJson<LatencyResult>(latencyFile) : null;
@@ -136,11 +150,23 @@ export async function runReproduction(opts: ReproduceOptions): Promise<Reproduce
   const plotRun = runs.find((r) => r.variant === `condconv-k${K}` && r.routing.length > 0);
   const el = plotRun ? earlyLate(plotRun.routing.map((x) => x.layer)) : null;
   const results: Results = {
-    format: RESULTS_FORMAT, version: RESULTS_VERSION, preset: s.preset, createdAt: new Date().toISOString(), machine: machine(),
-    jobs: opts.jobs, threadsPerRun: threads, wallSeconds: 0, reusedRuns: reused.size, settings: { ...s }, wide,
-    variants: summaries, claims: evaluateClaims(s, summaries),
+    format: RESULTS_FORMAT,
+    version: RESULTS_VERSION,
+    preset: s.preset,
+    createdAt: new Date().toISOString(),
+    machine: machine(),
+    jobs: opts.jobs,
+    threadsPerRun: threads,
+    wallSeconds: 0,
+    reusedRuns: reused.size,
+    settings: { ...s },
+    wide,
+    variants: summaries,
+    claims: evaluateClaims(s, summaries),
     routingPlot: plotRun && el ? { run: plotRun.id, ...el } : null,
-    latency, runs, failed,
+    latency,
+    runs,
+    failed,
   };
   const files = await writePlots(opts.outDir, results);
   results.wallSeconds = (performance.now() - t0) / 1000;

@@ -31,20 +31,47 @@ import { Router } from '../../nn/router.js';
 import { train } from '../../nn/train.js';
 
 type DropMode = 'library' | 'renorm' | 'unscaled' | 'perlayer';
-interface Variant { p: number; where: 'all' | 'blocks' | 'head'; mode: DropMode; sameExperts: boolean; about: string; plain?: boolean }
+interface Variant {
+  p: number;
+  where: 'all' | 'blocks' | 'head';
+  mode: DropMode;
+  sameExperts: boolean;
+  about: string;
+  plain?: boolean;
+}
 
 const VARIANTS: Record<string, Variant> = {
-  'p0': { p: 0, where: 'all', mode: 'library', sameExperts: false, about: 'no expert dropout' },
-  'p0.2': { p: 0.2, where: 'all', mode: 'library', sameExperts: false, about: 'the reproduction: p = 0.2 on every router (inverted dropout, kept weights ×1.25)' },
+  p0: { p: 0, where: 'all', mode: 'library', sameExperts: false, about: 'no expert dropout' },
+  'p0.2': {
+    p: 0.2,
+    where: 'all',
+    mode: 'library',
+    sameExperts: false,
+    about: 'the reproduction: p = 0.2 on every router (inverted dropout, kept weights ×1.25)',
+  },
   'p0.2-blocks': { p: 0.2, where: 'blocks', mode: 'library', sameExperts: false, about: 'p = 0.2 on the shared block routers only' },
   'p0.2-head': { p: 0.2, where: 'head', mode: 'library', sameExperts: false, about: 'p = 0.2 on the CondLinear head router only' },
   'p0.2-unscaled': { p: 0.2, where: 'all', mode: 'unscaled', sameExperts: false, about: 'p = 0.2, kept weights not rescaled' },
   'p0.2-renorm': { p: 0.2, where: 'all', mode: 'renorm', sameExperts: false, about: 'p = 0.2, kept weights rescaled so that each sample keeps Σ_k α_bk' },
-  'p0.2-perlayer': { p: 0.2, where: 'all', mode: 'perlayer', sameExperts: false, about: 'p = 0.2, but each conv of a block draws its own mask on the shared α' },
+  'p0.2-perlayer': {
+    p: 0.2,
+    where: 'all',
+    mode: 'perlayer',
+    sameExperts: false,
+    about: 'p = 0.2, but each conv of a block draws its own mask on the shared α',
+  },
   'p0-same': { p: 0, where: 'all', mode: 'library', sameExperts: true, about: 'no expert dropout, the K experts of every layer start as copies of one' },
   'p0.2-same': { p: 0.2, where: 'all', mode: 'library', sameExperts: true, about: 'p = 0.2, the K experts of every layer start as copies of one' },
-  'plain': { p: 0, where: 'all', mode: 'library', sameExperts: false, plain: true, about: 'the plain baseline (no CondConv), same width' },
-  'plain-gain': { p: 0.2, where: 'all', mode: 'library', sameExperts: false, plain: true, about: 'the plain baseline, every block conv\'s output scaled per sample by mean_k(m_k), m_k ∈ {0, 1.25} with P(0) = 0.2, K = 8: the gain noise expert dropout makes when all α_k and experts are equal' },
+  plain: { p: 0, where: 'all', mode: 'library', sameExperts: false, plain: true, about: 'the plain baseline (no CondConv), same width' },
+  'plain-gain': {
+    p: 0.2,
+    where: 'all',
+    mode: 'library',
+    sameExperts: false,
+    plain: true,
+    about:
+      "the plain baseline, every block conv's output scaled per sample by mean_k(m_k), m_k ∈ {0, 1.25} with P(0) = 0.2, K = 8: the gain noise expert dropout makes when all α_k and experts are equal",
+  },
   'p0.05': { p: 0.05, where: 'all', mode: 'library', sameExperts: false, about: 'p = 0.05 on every router' },
 };
 
@@ -52,7 +79,10 @@ const VARIANTS: Record<string, Variant> = {
 function routers(model: Module): { r: Router; head: boolean }[] {
   const head = new Set<Router>();
   for (const m of model.modules()) if (m instanceof CondLinear) head.add(m.router);
-  return model.modules().filter((m): m is Router => m instanceof Router).map((r) => ({ r, head: head.has(r) }));
+  return model
+    .modules()
+    .filter((m): m is Router => m instanceof Router)
+    .map((r) => ({ r, head: head.has(r) }));
 }
 
 /** Sets each router's dropout as the variant says; non-library modes replace the router's forward. */
@@ -102,7 +132,8 @@ function configure(model: Module, v: Variant): void {
       const layer = m as unknown as { forward(x: Tensor, routing?: Tensor): Tensor; training: boolean };
       const plain = layer.forward.bind(layer);
       const rng = new Rng(7919 * (i + 1));
-      layer.forward = (x: Tensor, routing?: Tensor): Tensor => plain(x, routing !== undefined ? dropout(routing, v.p, { training: layer.training, rng }) : routing);
+      layer.forward = (x: Tensor, routing?: Tensor): Tensor =>
+        plain(x, routing !== undefined ? dropout(routing, v.p, { training: layer.training, rng }) : routing);
     });
   }
   if (v.sameExperts) {
@@ -145,17 +176,20 @@ async function score(model: Module, loader: DataLoader, routerTraining: boolean,
 /** Mean over test samples of ‖Σ_k (m_k − 1) α_k W_k‖ / ‖Σ_k α_k W_k‖ for the first block's pointwise CondConv, masks as in training. */
 function kernelNoise(model: Module, loader: DataLoader, p: number): number {
   const expertsOf = (m: Module): Tensor | undefined => (m as unknown as { experts?: Tensor }).experts;
-  const layer = model.modules().find((m) => expertsOf(m)?.rank === 5 && expertsOf(m)?.shape[4] === 1) as unknown as { experts: Tensor; router: Router } | undefined;
+  const layer = model.modules().find((m) => expertsOf(m)?.rank === 5 && expertsOf(m)?.shape[4] === 1) as unknown as
+    { experts: Tensor; router: Router } | undefined;
   if (layer === undefined || p === 0) return 0;
   const r = layer.router;
   const [batch] = loader.epoch(0);
   model.eval();
-  const alpha = tidy(() => noGrad(() => {
-    // The block input: run the stem then route it (the stem is the model's first child).
-    const x = batchImages(batch);
-    const stem = (model as unknown as { stem: Module }).stem;
-    return r.forward(stem.forward(x));
-  }));
+  const alpha = tidy(() =>
+    noGrad(() => {
+      // The block input: run the stem then route it (the stem is the model's first child).
+      const x = batchImages(batch);
+      const stem = (model as unknown as { stem: Module }).stem;
+      return r.forward(stem.forward(x));
+    }),
+  );
   model.train();
   const a = alpha.dataSync();
   const [B, K] = alpha.shape;
@@ -170,7 +204,10 @@ function kernelNoise(model: Module, loader: DataLoader, p: number): number {
     for (let j = 0; j < per; j++) {
       let w = 0;
       let dw = 0;
-      for (let k = 0; k < K; k++) { w += a[b * K + k] * e[k * per + j]; dw += (m[k] - 1) * a[b * K + k] * e[k * per + j]; }
+      for (let k = 0; k < K; k++) {
+        w += a[b * K + k] * e[k * per + j];
+        dw += (m[k] - 1) * a[b * K + k] * e[k * per + j];
+      }
       num += dw * dw;
       den += w * w;
     }
@@ -180,7 +217,15 @@ function kernelNoise(model: Module, loader: DataLoader, p: number): number {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { steps: { type: 'string' }, seeds: { type: 'string' }, variants: { type: 'string' }, threads: { type: 'string' }, 'test-size': { type: 'string' } } });
+  const { values } = parseArgs({
+    options: {
+      steps: { type: 'string' },
+      seeds: { type: 'string' },
+      variants: { type: 'string' },
+      threads: { type: 'string' },
+      'test-size': { type: 'string' },
+    },
+  });
   const steps = Number(values.steps ?? 150);
   const seeds = (values.seeds ?? '1,2').split(',').map(Number);
   const names = (values.variants ?? Object.keys(VARIANTS).join(',')).split(',');
@@ -194,8 +239,16 @@ async function main(): Promise<void> {
     if (v === undefined) throw new Error(`unknown variant ${name}: ${Object.keys(VARIANTS).join(', ')}`);
     for (const seed of seeds) {
       const c = configFromFlags({
-        model: 'mobilenet-v1', width: '0.5', experts: v.plain === true ? '1' : '8', convert: v.plain === true ? 'none' : 'all', routing: 'sigmoid', 'expert-dropout': '0',
-        epochs: String(epochs), 'max-batches': String(perEpoch), seed: String(seed), 'test-size': values['test-size'] ?? '1000',
+        model: 'mobilenet-v1',
+        width: '0.5',
+        experts: v.plain === true ? '1' : '8',
+        convert: v.plain === true ? 'none' : 'all',
+        routing: 'sigmoid',
+        'expert-dropout': '0',
+        epochs: String(epochs),
+        'max-batches': String(perEpoch),
+        seed: String(seed),
+        'test-size': values['test-size'] ?? '1000',
       });
       const run = buildRun(c);
       configure(run.model, v);
@@ -208,7 +261,9 @@ async function main(): Promise<void> {
       const testBn = await score(run.model, run.test, false, true);
       const noise1 = kernelNoise(run.model, run.test, v.p);
       const pc = (x: number): string => (100 * x).toFixed(1);
-      console.log(`${name} | ${seed} | ${pc(trainAcc)} | ${pc(test)} | ${testDrop === null ? '–' : pc(testDrop)} | ${pc(testBn)} | ${noise0.toFixed(2)} | ${noise1.toFixed(2)}`);
+      console.log(
+        `${name} | ${seed} | ${pc(trainAcc)} | ${pc(test)} | ${testDrop === null ? '–' : pc(testDrop)} | ${pc(testBn)} | ${noise0.toFixed(2)} | ${noise1.toFixed(2)}`,
+      );
     }
   }
   for (const name of names) console.log(`- ${name}: ${VARIANTS[name].about}`);

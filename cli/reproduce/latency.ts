@@ -34,7 +34,8 @@ export interface Latency {
 export function batch1Latency(models: ReadonlyMap<string, Module>, data: ImageDataset, opts: LatencyOptions): Map<string, Latency> {
   const { warmup, rounds, images } = opts;
   for (const [k, v] of Object.entries(opts)) {
-    if (!Number.isInteger(v) || v < (k === 'warmup' ? 0 : 1)) throw new CondgradError('batch1Latency', `${k} must be a ${k === 'warmup' ? 'non-negative' : 'positive'} integer, got ${v}`);
+    if (!Number.isInteger(v) || v < (k === 'warmup' ? 0 : 1))
+      throw new CondgradError('batch1Latency', `${k} must be a ${k === 'warmup' ? 'non-negative' : 'positive'} integer, got ${v}`);
   }
   const [C, H, W] = data.imageShape;
   const per = C * H * W;

@@ -111,7 +111,9 @@ export const QUICK: Readonly<Settings> = Object.freeze({
 
 /** The variants of `s`, plain first; `wideWidth` is the MAC-matched width (see matchWidth) when s.wideMatchK is set. */
 export function variants(s: Settings, wideWidth: number | null): Variant[] {
-  const out: Variant[] = [{ id: 'baseline', label: `baseline w=${s.width}`, family: 'baseline', experts: null, width: s.width, routing: 'sigmoid', expertDropout: 0 }];
+  const out: Variant[] = [
+    { id: 'baseline', label: `baseline w=${s.width}`, family: 'baseline', experts: null, width: s.width, routing: 'sigmoid', expertDropout: 0 },
+  ];
   for (const K of s.Ks) {
     out.push({ id: `condconv-k${K}`, label: `CondConv K=${K}`, family: 'condconv', experts: K, width: s.width, routing: 'sigmoid', expertDropout: 0 });
   }
@@ -125,7 +127,15 @@ export function variants(s: Settings, wideWidth: number | null): Variant[] {
   }
   if (s.dropout !== null) {
     const { K, p } = s.dropout;
-    out.push({ id: `condconv-k${K}-drop`, label: `CondConv K=${K} + expert dropout ${p}`, family: 'dropout', experts: K, width: s.width, routing: 'sigmoid', expertDropout: p });
+    out.push({
+      id: `condconv-k${K}-drop`,
+      label: `CondConv K=${K} + expert dropout ${p}`,
+      family: 'dropout',
+      experts: K,
+      width: s.width,
+      routing: 'sigmoid',
+      expertDropout: p,
+    });
   }
   return out;
 }
@@ -133,8 +143,15 @@ export function variants(s: Settings, wideWidth: number | null): Variant[] {
 /** createModel('mobilenet-v1', ...) options of a variant: CondConv in every block and the FC, or no CondConv at all. */
 export function modelOptions(v: Pick<Variant, 'width' | 'experts' | 'routing' | 'expertDropout'>, seed: number): ModelOptions {
   return {
-    width: v.width, experts: v.experts ?? 1, convert: v.experts === null ? 'none' : 'all', routing: v.routing,
-    expertDropout: v.expertDropout, inChannels: 1, numClasses: 10, inputSize: 28, seed,
+    width: v.width,
+    experts: v.experts ?? 1,
+    convert: v.experts === null ? 'none' : 'all',
+    routing: v.routing,
+    expertDropout: v.expertDropout,
+    inChannels: 1,
+    numClasses: 10,
+    inputSize: 28,
+    seed,
   };
 }
 
@@ -162,7 +179,9 @@ export function trainFlags(s: Settings, v: Variant, seed: number): Record<string
 
 /** The shell command that trains the same run alone (same numbers: wasm results do not depend on the thread count). */
 export function trainCommandLine(flags: Record<string, string>): string {
-  return `condgrad train ${Object.entries(flags).map(([k, v]) => `--${k} ${v}`).join(' ')} --backend wasm`;
+  return `condgrad train ${Object.entries(flags)
+    .map(([k, v]) => `--${k} ${v}`)
+    .join(' ')} --backend wasm`;
 }
 
 /** One training run of the experiment. */
@@ -179,11 +198,13 @@ export interface RunSpec {
 /** Every (variant, seed) run of the plan, the costliest variants (most MACs) first so parallel jobs finish together. */
 export function runSpecs(s: Settings, vs: readonly Variant[], macsOf: (v: Variant) => number): RunSpec[] {
   const order = [...vs].sort((a, b) => macsOf(b) - macsOf(a));
-  return order.flatMap((v) => s.seeds.map((seed) => ({
-    id: `${v.id}-s${seed}`,
-    variant: v.id,
-    seed,
-    config: configFromFlags(trainFlags(s, v, seed)),
-    routing: v.experts !== null,
-  })));
+  return order.flatMap((v) =>
+    s.seeds.map((seed) => ({
+      id: `${v.id}-s${seed}`,
+      variant: v.id,
+      seed,
+      config: configFromFlags(trainFlags(s, v, seed)),
+      routing: v.experts !== null,
+    })),
+  );
 }

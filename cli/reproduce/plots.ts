@@ -36,11 +36,16 @@ function seriesEncodings(vs: readonly VariantSummary[]): { color: Record<string,
 
 function shortLabel(v: VariantSummary): string {
   switch (v.family) {
-    case 'baseline': return `w=${v.width}`;
-    case 'wide': return `w=${v.width}`;
-    case 'condconv': return `K=${v.experts}`;
-    case 'dyconv': return `Dy K=${v.experts}`;
-    case 'dropout': return `K=${v.experts} drop ${v.expertDropout}`;
+    case 'baseline':
+      return `w=${v.width}`;
+    case 'wide':
+      return `w=${v.width}`;
+    case 'condconv':
+      return `K=${v.experts}`;
+    case 'dyconv':
+      return `Dy K=${v.experts}`;
+    case 'dropout':
+      return `K=${v.experts} drop ${v.expertDropout}`;
   }
 }
 
@@ -58,16 +63,32 @@ interface Point {
 }
 
 function points(vs: readonly VariantSummary[]): Point[] {
-  return vs.filter((v) => v.accuracy.n > 0).map((v) => {
-    const sd = v.accuracy.std;
-    return {
-      variant: v.id, series: FAMILY_LABEL[v.family], label: shortLabel(v), K: v.experts, macs: v.macs, params: v.params,
-      acc: 100 * v.accuracy.mean, lo: sd === null ? null : 100 * (v.accuracy.mean - sd), hi: sd === null ? null : 100 * (v.accuracy.mean + sd), n: v.accuracy.n,
-    };
-  });
+  return vs
+    .filter((v) => v.accuracy.n > 0)
+    .map((v) => {
+      const sd = v.accuracy.std;
+      return {
+        variant: v.id,
+        series: FAMILY_LABEL[v.family],
+        label: shortLabel(v),
+        K: v.experts,
+        macs: v.macs,
+        params: v.params,
+        acc: 100 * v.accuracy.mean,
+        lo: sd === null ? null : 100 * (v.accuracy.mean - sd),
+        hi: sd === null ? null : 100 * (v.accuracy.mean + sd),
+        n: v.accuracy.n,
+      };
+    });
 }
 
-const TOOLTIP = [{ field: 'label' }, { field: 'acc', title: 'accuracy %', format: '.2f' }, { field: 'macs', format: ',' }, { field: 'params', format: ',' }, { field: 'n', title: 'seeds' }];
+const TOOLTIP = [
+  { field: 'label' },
+  { field: 'acc', title: 'accuracy %', format: '.2f' },
+  { field: 'macs', format: ',' },
+  { field: 'params', format: ',' },
+  { field: 'n', title: 'seeds' },
+];
 
 /** Test accuracy (mean ± std over seeds) against MACs per image, one point per variant; CondConv's K series joined by a line. */
 export function accuracyMacsSpec(vs: readonly VariantSummary[]): TopLevelSpec {
@@ -78,13 +99,23 @@ export function accuracyMacsSpec(vs: readonly VariantSummary[]): TopLevelSpec {
   const y = { field: 'acc', type: 'quantitative', title: 'test accuracy % (mean ± std over seeds)', scale: { zero: false } };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: 'Test accuracy against MACs (the CondConv paper\'s Figure 3 at small scale)',
+    title: "Test accuracy against MACs (the CondConv paper's Figure 3 at small scale)",
     width: 520,
     height: 320,
     data: { values: data },
     layer: [
-      { name: MARK.condconvLine, transform: [{ filter: { field: 'series', equal: cond } }], mark: { type: 'line', opacity: 0.6 }, encoding: { x, y, color, order: { field: 'macs' } } },
-      { name: MARK.errorbars, transform: [{ filter: 'datum.lo != null' }], mark: { type: 'rule' }, encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color } },
+      {
+        name: MARK.condconvLine,
+        transform: [{ filter: { field: 'series', equal: cond } }],
+        mark: { type: 'line', opacity: 0.6 },
+        encoding: { x, y, color, order: { field: 'macs' } },
+      },
+      {
+        name: MARK.errorbars,
+        transform: [{ filter: 'datum.lo != null' }],
+        mark: { type: 'rule' },
+        encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color },
+      },
       { name: MARK.points, mark: { type: 'point', filled: true, size: 70 }, encoding: { x, y, color, shape, tooltip: TOOLTIP } },
       { name: MARK.labels, mark: { type: 'text', align: 'left', dx: 7, dy: -7, fontSize: 10 }, encoding: { x, y, text: { field: 'label' } } },
     ],
@@ -110,10 +141,30 @@ export function accuracyExpertsSpec(vs: readonly VariantSummary[]): TopLevelSpec
     height: 320,
     data: { values: data },
     layer: [
-      { name: MARK.referenceRules, transform: [{ filter: 'datum.K == null' }], mark: { type: 'rule', strokeDash: [5, 4] }, encoding: { y, color, tooltip: TOOLTIP } },
-      { name: MARK.condconvLine, transform: [{ filter: { field: 'series', equal: FAMILY_LABEL.condconv } }], mark: { type: 'line' }, encoding: { x, y, color, order: { field: 'Kplot' } } },
-      { name: MARK.errorbars, transform: [{ filter: `${withK} && datum.lo != null` }], mark: { type: 'rule' }, encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color } },
-      { name: MARK.points, transform: [{ filter: withK }], mark: { type: 'point', filled: true, size: 70 }, encoding: { x, y, color, shape, tooltip: TOOLTIP } },
+      {
+        name: MARK.referenceRules,
+        transform: [{ filter: 'datum.K == null' }],
+        mark: { type: 'rule', strokeDash: [5, 4] },
+        encoding: { y, color, tooltip: TOOLTIP },
+      },
+      {
+        name: MARK.condconvLine,
+        transform: [{ filter: { field: 'series', equal: FAMILY_LABEL.condconv } }],
+        mark: { type: 'line' },
+        encoding: { x, y, color, order: { field: 'Kplot' } },
+      },
+      {
+        name: MARK.errorbars,
+        transform: [{ filter: `${withK} && datum.lo != null` }],
+        mark: { type: 'rule' },
+        encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color },
+      },
+      {
+        name: MARK.points,
+        transform: [{ filter: withK }],
+        mark: { type: 'point', filled: true, size: 70 },
+        encoding: { x, y, color, shape, tooltip: TOOLTIP },
+      },
     ],
     config: { background: 'white', legend: { labelLimit: 320 } },
   } as unknown as TopLevelSpec;
@@ -121,7 +172,9 @@ export function accuracyExpertsSpec(vs: readonly VariantSummary[]): TopLevelSpec
 
 /** Mean α per class (rows) and expert (columns) of two routers, one panel each with its own colour scale. */
 export function routingSpec(title: string, panels: readonly { heading: string; stats: RoutingStats }[]): TopLevelSpec {
-  const values = panels.flatMap(({ heading, stats }, order) => stats.classMeans.flatMap((row, c) => row.map((alpha, k) => ({ panel: heading, order, digit: c, expert: k, alpha }))));
+  const values = panels.flatMap(({ heading, stats }, order) =>
+    stats.classMeans.flatMap((row, c) => row.map((alpha, k) => ({ panel: heading, order, digit: c, expert: k, alpha }))),
+  );
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title,
@@ -130,16 +183,18 @@ export function routingSpec(title: string, panels: readonly { heading: string; s
     spec: {
       width: 26 * Math.max(...panels.map((p) => p.stats.K)),
       height: 260,
-      layer: [{
-        name: MARK.routingCells,
-        mark: { type: 'rect' },
-        encoding: {
-          x: { field: 'expert', type: 'ordinal', title: 'expert k' },
-          y: { field: 'digit', type: 'ordinal', title: 'test digit class' },
-          color: { field: 'alpha', type: 'quantitative', title: 'mean α', scale: { scheme: 'viridis' } },
-          tooltip: [{ field: 'digit' }, { field: 'expert' }, { field: 'alpha', format: '.3f' }],
+      layer: [
+        {
+          name: MARK.routingCells,
+          mark: { type: 'rect' },
+          encoding: {
+            x: { field: 'expert', type: 'ordinal', title: 'expert k' },
+            y: { field: 'digit', type: 'ordinal', title: 'test digit class' },
+            color: { field: 'alpha', type: 'quantitative', title: 'mean α', scale: { scheme: 'viridis' } },
+            tooltip: [{ field: 'digit' }, { field: 'expert' }, { field: 'alpha', format: '.3f' }],
+          },
         },
-      }],
+      ],
     },
     resolve: { scale: { color: 'independent' } },
     config: { background: 'white' },

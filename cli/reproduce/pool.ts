@@ -64,7 +64,12 @@ function runOne(task: PoolTask, worker: WorkerCommand, live: Set<ChildProcess>):
  * others); `onDone` hears of each as it ends. SIGINT or SIGTERM to this process stops the
  * running children first, then this process.
  */
-export async function runPool(tasks: readonly PoolTask[], jobs: number, worker: WorkerCommand, onDone: (o: PoolOutcome, finished: number) => void = () => undefined): Promise<PoolOutcome[]> {
+export async function runPool(
+  tasks: readonly PoolTask[],
+  jobs: number,
+  worker: WorkerCommand,
+  onDone: (o: PoolOutcome, finished: number) => void = () => undefined,
+): Promise<PoolOutcome[]> {
   if (!Number.isInteger(jobs) || jobs < 1) throw new CondgradError('runPool', `jobs must be a positive integer, got ${jobs}`);
   const outcomes = new Array<PoolOutcome>(tasks.length);
   const live = new Set<ChildProcess>();

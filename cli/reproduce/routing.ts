@@ -30,14 +30,18 @@ class Accumulator {
   readonly counts: Float64Array;
   sumSq = 0;
 
-  constructor(readonly K: number, readonly classes: number) {
+  constructor(
+    readonly K: number,
+    readonly classes: number,
+  ) {
     this.sums = new Float64Array(classes * K);
     this.counts = new Float64Array(classes);
   }
 
   add(alpha: ArrayLike<number>, labels: Int32Array): void {
     const K = this.K;
-    if (alpha.length !== labels.length * K) throw new CondgradError('routingStats', `router gave ${alpha.length} weights for ${labels.length} samples × K=${K}`);
+    if (alpha.length !== labels.length * K)
+      throw new CondgradError('routingStats', `router gave ${alpha.length} weights for ${labels.length} samples × K=${K}`);
     for (let b = 0; b < labels.length; b++) {
       const c = labels[b];
       this.counts[c]++;
@@ -68,7 +72,11 @@ class Accumulator {
     const grand = mean.reduce((a, m) => a + m * m, 0) * N;
     const total = this.sumSq - grand;
     return {
-      layer, K, classMeans, classCounts: [...this.counts], mean,
+      layer,
+      K,
+      classMeans,
+      classCounts: [...this.counts],
+      mean,
       classSpecificity: total > 1e-12 * N ? Math.min(1, Math.max(0, (between - grand) / total)) : 0,
     };
   }
@@ -94,7 +102,9 @@ export function routingStats(model: Module, loader: DataLoader, numClasses: numb
         acc[i].add(alpha.dataSync(), labels);
         return alpha;
       },
-      configurable: true, writable: true, enumerable: false,
+      configurable: true,
+      writable: true,
+      enumerable: false,
     });
   });
   model.eval();

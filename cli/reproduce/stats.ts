@@ -37,11 +37,19 @@ export interface VariantSummary extends Variant, ModelCost {
 }
 
 /** Summaries of every variant, in the order given (variants without a finished run have n = 0). */
-export function summarize(s: Settings, vs: readonly Variant[], costs: ReadonlyMap<string, ModelCost>, runs: readonly RunResult[], latency: LatencyResult | null): VariantSummary[] {
+export function summarize(
+  s: Settings,
+  vs: readonly Variant[],
+  costs: ReadonlyMap<string, ModelCost>,
+  runs: readonly RunResult[],
+  latency: LatencyResult | null,
+): VariantSummary[] {
   return vs.map((v) => {
     const rs = runs.filter((r) => r.variant === v.id).sort((a, b) => a.seed - b.seed);
     const layers = [...new Set(rs.flatMap((r) => r.routing.map((x) => x.layer)))];
-    const classSpecificity = Object.fromEntries(layers.map((l) => [l, meanStd(rs.flatMap((r) => r.routing.filter((x) => x.layer === l).map((x) => x.classSpecificity)))]));
+    const classSpecificity = Object.fromEntries(
+      layers.map((l) => [l, meanStd(rs.flatMap((r) => r.routing.filter((x) => x.layer === l).map((x) => x.classSpecificity)))]),
+    );
     return {
       ...v,
       ...costs.get(v.id)!,

@@ -58,17 +58,31 @@ export async function executeRun(spec: RunSpec, threads: number, log: (line: str
   const t0 = performance.now();
   const c = spec.config;
   const r = buildRun(c);
-  const res = await train(r.model, { train: r.train, test: r.test }, {
-    epochs: c.epochs, optimizer: r.optimizer, schedule: r.schedule, temperature: r.temperature,
-    seed: c.seed, labelSmoothing: c.labelSmoothing, maxBatches: c.maxBatches ?? undefined,
-    onEpoch: (e) => log(`${spec.id} epoch ${e.epoch}/${c.epochs} test acc ${((e.testAccuracy ?? 0) * 100).toFixed(2)}% ${e.trainSeconds.toFixed(1)}s`),
-  });
+  const res = await train(
+    r.model,
+    { train: r.train, test: r.test },
+    {
+      epochs: c.epochs,
+      optimizer: r.optimizer,
+      schedule: r.schedule,
+      temperature: r.temperature,
+      seed: c.seed,
+      labelSmoothing: c.labelSmoothing,
+      maxBatches: c.maxBatches ?? undefined,
+      onEpoch: (e) => log(`${spec.id} epoch ${e.epoch}/${c.epochs} test acc ${((e.testAccuracy ?? 0) * 100).toFixed(2)}% ${e.trainSeconds.toFixed(1)}s`),
+    },
+  );
   const last = res.history[res.history.length - 1];
   const cost = modelCost({ width: c.width, experts: c.convert === 'none' ? null : c.experts, routing: c.routing });
   const routing = spec.routing ? routingStats(r.model, r.test, 10) : [];
   const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
   return {
-    id: spec.id, variant: spec.variant, seed: spec.seed, config: c, backend: getBackend().name, threads,
+    id: spec.id,
+    variant: spec.variant,
+    seed: spec.seed,
+    config: c,
+    backend: getBackend().name,
+    threads,
     ...cost,
     testAccuracy: last.testAccuracy ?? NaN,
     testLoss: last.testLoss ?? NaN,

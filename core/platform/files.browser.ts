@@ -3,7 +3,10 @@
 import { CondgradError } from '../errors.js';
 
 function noFiles(op: string, file: string): CondgradError {
-  return new CondgradError(op, `cannot use the file '${file}': the browser build has no file system; pass bytes instead (encodeCheckpoint(data) gives a Uint8Array, new Blob([bytes]) a download; readCheckpoint and loadCheckpoint take a Uint8Array, e.g. new Uint8Array(await blob.arrayBuffer()))`);
+  return new CondgradError(
+    op,
+    `cannot use the file '${file}': the browser build has no file system; pass bytes instead (encodeCheckpoint(data) gives a Uint8Array, new Blob([bytes]) a download; readCheckpoint and loadCheckpoint take a Uint8Array, e.g. new Uint8Array(await blob.arrayBuffer()))`,
+  );
 }
 
 /** Always throws: the browser build has no file system. */

@@ -108,13 +108,25 @@ export function writeFileAtomic(op: string, file: string, chunks: readonly Uint8
     fs.renameSync(tmp, file);
   } catch (e) {
     // A failing cleanup (e.g. ENOTDIR: there is no directory to clean) must not hide the cause.
-    try { if (fd !== null) fs.closeSync(fd); } catch { /* the cause is reported below */ }
-    try { fs.rmSync(tmp, { force: true }); } catch { /* likewise */ }
+    try {
+      if (fd !== null) fs.closeSync(fd);
+    } catch {
+      /* the cause is reported below */
+    }
+    try {
+      fs.rmSync(tmp, { force: true });
+    } catch {
+      /* likewise */
+    }
     throw new CondgradError(op, explain(file, e));
   }
   try {
     const dfd = fs.openSync(dir, 'r');
-    try { fs.fsyncSync(dfd); } finally { fs.closeSync(dfd); }
+    try {
+      fs.fsyncSync(dfd);
+    } finally {
+      fs.closeSync(dfd);
+    }
   } catch {
     // Directory fsync is not supported everywhere (e.g. some network file systems); the rename is done.
   }

@@ -7,5 +7,8 @@ export type MnistPackage = Record<number, { raw: number[]; length: number }>;
 
 /** Always throws in the browser build. */
 export function loadMnistPackage(): MnistPackage {
-  throw new CondgradError('loadMnist', "the browser build does not bundle the 'mnist' package's digits; fetch them as bytes and build an ImageDataset { images, labels, imageShape, numClasses, length } (the demo page ships them as a compact asset)");
+  throw new CondgradError(
+    'loadMnist',
+    "the browser build does not bundle the 'mnist' package's digits; fetch them as bytes and build an ImageDataset { images, labels, imageShape, numClasses, length } (the demo page ships them as a compact asset)",
+  );
 }

@@ -131,10 +131,18 @@ export class CpuBackend implements Backend<CpuStorage> {
     if (xs.length === 0 || xs.length !== g.widths.length) {
       throw new CondgradError('cpu.concat', `got ${xs.length} inputs for a geometry of ${g.widths.length}`);
     }
-    const dtype = sameDtype('concat', xs.map((_, i) => `xs[${i}]`), xs);
+    const dtype = sameDtype(
+      'concat',
+      xs.map((_, i) => `xs[${i}]`),
+      xs,
+    );
     xs.forEach((x, i) => checkSize('concat', `xs[${i}]`, x, g.outer * g.widths[i], 'its block of the output'));
     const out = this.alloc(dtype, sizeOf(g.outShape));
-    concatForward(xs.map((x) => x.data), out.data, g);
+    concatForward(
+      xs.map((x) => x.data),
+      out.data,
+      g,
+    );
     return out;
   }
 

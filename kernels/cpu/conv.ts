@@ -89,10 +89,17 @@ export function conv2dForward(x: FloatArray, w: FloatArray, out: FloatArray, g: 
     for (let gi = 0; gi < g.groups; gi++) {
       const xOff = (b * g.inC + gi * g.inCPerGroup) * g.inH * g.inW;
       if (!direct) im2col(x, xOff, g, colsBuf);
-      gemm(Og, N, Kc,
+      gemm(
+        Og,
+        N,
+        Kc,
         { data: w, off: b * wStride + gi * Og * Kc, rs: Kc, cs: 1 },
         direct ? { data: x, off: xOff, rs: N, cs: 1 } : { data: colsBuf, off: 0, rs: N, cs: 1 },
-        out, (b * g.outC + gi * Og) * N, N, false);
+        out,
+        (b * g.outC + gi * Og) * N,
+        N,
+        false,
+      );
     }
   }
 }

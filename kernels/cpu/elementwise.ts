@@ -13,13 +13,19 @@ export function unaryForward(x: FloatArray, out: FloatArray, op: UnaryOp): void 
   const n = x.length;
   switch (op.name) {
     case 'relu':
-      for (let i = 0; i < n; i++) { const v = x[i]; out[i] = v <= 0 ? 0 : v; }
+      for (let i = 0; i < n; i++) {
+        const v = x[i];
+        out[i] = v <= 0 ? 0 : v;
+      }
       return;
     case 'neg':
       for (let i = 0; i < n; i++) out[i] = -x[i];
       return;
     case 'square':
-      for (let i = 0; i < n; i++) { const v = x[i]; out[i] = v * v; }
+      for (let i = 0; i < n; i++) {
+        const v = x[i];
+        out[i] = v * v;
+      }
       return;
     case 'affine': {
       const { scale, shift } = op;
@@ -56,13 +62,22 @@ export function unaryBackward(x: FloatArray, y: FloatArray, dy: FloatArray, out:
       for (let i = 0; i < n; i++) out[i] = dy[i] * y[i];
       return;
     case 'sigmoid':
-      for (let i = 0; i < n; i++) { const v = y[i]; out[i] = dy[i] * (v * (1 - v)); }
+      for (let i = 0; i < n; i++) {
+        const v = y[i];
+        out[i] = dy[i] * (v * (1 - v));
+      }
       return;
     case 'tanh':
-      for (let i = 0; i < n; i++) { const v = y[i]; out[i] = dy[i] * (1 - v * v); }
+      for (let i = 0; i < n; i++) {
+        const v = y[i];
+        out[i] = dy[i] * (1 - v * v);
+      }
       return;
     case 'relu6':
-      for (let i = 0; i < n; i++) { const v = x[i]; out[i] = dy[i] * (v > 0 && v < 6 ? 1 : 0); }
+      for (let i = 0; i < n; i++) {
+        const v = x[i];
+        out[i] = dy[i] * (v > 0 && v < 6 ? 1 : 0);
+      }
       return;
     case 'affine': {
       const s = op.scale;
@@ -79,10 +94,18 @@ export function unaryBackward(x: FloatArray, y: FloatArray, dy: FloatArray, out:
 /** Same-shape fast path: out[i] = a[i] op b[i]. */
 function binarySame(a: FloatArray, b: FloatArray, out: FloatArray, op: BinaryOp, n: number): void {
   switch (op) {
-    case 'add': for (let i = 0; i < n; i++) out[i] = a[i] + b[i]; return;
-    case 'sub': for (let i = 0; i < n; i++) out[i] = a[i] - b[i]; return;
-    case 'mul': for (let i = 0; i < n; i++) out[i] = a[i] * b[i]; return;
-    case 'div': for (let i = 0; i < n; i++) out[i] = a[i] / b[i]; return;
+    case 'add':
+      for (let i = 0; i < n; i++) out[i] = a[i] + b[i];
+      return;
+    case 'sub':
+      for (let i = 0; i < n; i++) out[i] = a[i] - b[i];
+      return;
+    case 'mul':
+      for (let i = 0; i < n; i++) out[i] = a[i] * b[i];
+      return;
+    case 'div':
+      for (let i = 0; i < n; i++) out[i] = a[i] / b[i];
+      return;
     default: {
       const f = binaryScalar(op);
       for (let i = 0; i < n; i++) out[i] = f(a[i], b[i]);
@@ -91,14 +114,34 @@ function binarySame(a: FloatArray, b: FloatArray, out: FloatArray, op: BinaryOp,
 }
 
 /** One contiguous output row of length n, reading a and b with strides sa and sb. */
-function binaryRow(a: FloatArray, pa: number, sa: number, b: FloatArray, pb: number, sb: number,
-  out: FloatArray, po: number, n: number, op: BinaryOp, f: (x: number, y: number) => number): void {
+function binaryRow(
+  a: FloatArray,
+  pa: number,
+  sa: number,
+  b: FloatArray,
+  pb: number,
+  sb: number,
+  out: FloatArray,
+  po: number,
+  n: number,
+  op: BinaryOp,
+  f: (x: number, y: number) => number,
+): void {
   switch (op) {
-    case 'add': for (let i = 0; i < n; i++, pa += sa, pb += sb) out[po + i] = a[pa] + b[pb]; return;
-    case 'sub': for (let i = 0; i < n; i++, pa += sa, pb += sb) out[po + i] = a[pa] - b[pb]; return;
-    case 'mul': for (let i = 0; i < n; i++, pa += sa, pb += sb) out[po + i] = a[pa] * b[pb]; return;
-    case 'div': for (let i = 0; i < n; i++, pa += sa, pb += sb) out[po + i] = a[pa] / b[pb]; return;
-    default: for (let i = 0; i < n; i++, pa += sa, pb += sb) out[po + i] = f(a[pa], b[pb]);
+    case 'add':
+      for (let i = 0; i < n; i++, pa += sa, pb += sb) out[po + i] = a[pa] + b[pb];
+      return;
+    case 'sub':
+      for (let i = 0; i < n; i++, pa += sa, pb += sb) out[po + i] = a[pa] - b[pb];
+      return;
+    case 'mul':
+      for (let i = 0; i < n; i++, pa += sa, pb += sb) out[po + i] = a[pa] * b[pb];
+      return;
+    case 'div':
+      for (let i = 0; i < n; i++, pa += sa, pb += sb) out[po + i] = a[pa] / b[pb];
+      return;
+    default:
+      for (let i = 0; i < n; i++, pa += sa, pb += sb) out[po + i] = f(a[pa], b[pb]);
   }
 }
 

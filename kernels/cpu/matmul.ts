@@ -17,9 +17,6 @@ export function matmulForward(a: FloatArray, b: FloatArray, out: FloatArray, g: 
   const brs = g.transB ? 1 : N;
   const bcs = g.transB ? K : 1;
   for (let bi = 0; bi < g.batch; bi++) {
-    gemm(M, N, K,
-      { data: a, off: bi * g.aBatchStride, rs: ars, cs: acs },
-      { data: b, off: bi * g.bBatchStride, rs: brs, cs: bcs },
-      out, bi * M * N, N, false);
+    gemm(M, N, K, { data: a, off: bi * g.aBatchStride, rs: ars, cs: acs }, { data: b, off: bi * g.bBatchStride, rs: brs, cs: bcs }, out, bi * M * N, N, false);
   }
 }

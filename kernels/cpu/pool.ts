@@ -20,7 +20,10 @@ function argmaxAt(x: FloatArray, base: number, oh: number, ow: number, g: Pool2d
     const row = ih * g.inW;
     for (let iw = w0; iw < w1; iw++) {
       const v = x[base + row + iw];
-      if (v > m) { m = v; best = row + iw; } else if (v !== v) return row + iw;
+      if (v > m) {
+        m = v;
+        best = row + iw;
+      } else if (v !== v) return row + iw;
     }
   }
   return best;

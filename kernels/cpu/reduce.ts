@@ -46,9 +46,15 @@ function sweep(x: FloatArray, acc: Float64Array, outer: Int32Array, inner: Int32
     if (op === 'sum' || op === 'mean') {
       for (let o = 0; o < nOut; o++) acc[o] += x[base + outer[o]];
     } else if (op === 'max') {
-      for (let o = 0; o < nOut; o++) { const v = x[base + outer[o]]; if (v > acc[o] || v !== v) acc[o] = v; }
+      for (let o = 0; o < nOut; o++) {
+        const v = x[base + outer[o]];
+        if (v > acc[o] || v !== v) acc[o] = v;
+      }
     } else {
-      for (let o = 0; o < nOut; o++) { const v = x[base + outer[o]]; if (v < acc[o] || v !== v) acc[o] = v; }
+      for (let o = 0; o < nOut; o++) {
+        const v = x[base + outer[o]];
+        if (v < acc[o] || v !== v) acc[o] = v;
+      }
     }
   }
 }
@@ -66,9 +72,17 @@ function foldAt(x: FloatArray, base: number, inner: Int32Array, n: number, op: R
   }
   let m = identity(op);
   if (op === 'max') {
-    for (let r = 0; r < n; r++) { const v = x[base + inner[r]]; if (v > m) m = v; else if (v !== v) return v; }
+    for (let r = 0; r < n; r++) {
+      const v = x[base + inner[r]];
+      if (v > m) m = v;
+      else if (v !== v) return v;
+    }
   } else {
-    for (let r = 0; r < n; r++) { const v = x[base + inner[r]]; if (v < m) m = v; else if (v !== v) return v; }
+    for (let r = 0; r < n; r++) {
+      const v = x[base + inner[r]];
+      if (v < m) m = v;
+      else if (v !== v) return v;
+    }
   }
   return m;
 }

@@ -65,7 +65,10 @@ export interface Conv2dGeometry {
 }
 
 /** The fields a conv geometry is made of; everything else is derived from them. */
-export type Conv2dFields = Omit<Conv2dGeometry, 'weightSize' | 'weightStorageSize' | 'inputSize' | 'outputSize' | 'paddedH' | 'paddedW' | 'pointwise' | 'depthwise' | 'macs'>;
+export type Conv2dFields = Omit<
+  Conv2dGeometry,
+  'weightSize' | 'weightStorageSize' | 'inputSize' | 'outputSize' | 'paddedH' | 'paddedW' | 'pointwise' | 'depthwise' | 'macs'
+>;
 
 /**
  * Completes and freezes a geometry: the one place its derived fields are computed. Every field is
@@ -75,18 +78,34 @@ export type Conv2dFields = Omit<Conv2dGeometry, 'weightSize' | 'weightStorageSiz
 export function withDerived(f: Conv2dFields): Conv2dGeometry {
   const weightSize = f.outC * f.inCPerGroup * f.kH * f.kW;
   return Object.freeze({
-    batch: f.batch, inC: f.inC, inH: f.inH, inW: f.inW, outC: f.outC, outH: f.outH, outW: f.outW, kH: f.kH, kW: f.kW,
-    strideH: f.strideH, strideW: f.strideW, dilationH: f.dilationH, dilationW: f.dilationW,
-    padTop: f.padTop, padBottom: f.padBottom, padLeft: f.padLeft, padRight: f.padRight,
-    groups: f.groups, inCPerGroup: f.inCPerGroup, outCPerGroup: f.outCPerGroup, perSampleWeights: f.perSampleWeights,
+    batch: f.batch,
+    inC: f.inC,
+    inH: f.inH,
+    inW: f.inW,
+    outC: f.outC,
+    outH: f.outH,
+    outW: f.outW,
+    kH: f.kH,
+    kW: f.kW,
+    strideH: f.strideH,
+    strideW: f.strideW,
+    dilationH: f.dilationH,
+    dilationW: f.dilationW,
+    padTop: f.padTop,
+    padBottom: f.padBottom,
+    padLeft: f.padLeft,
+    padRight: f.padRight,
+    groups: f.groups,
+    inCPerGroup: f.inCPerGroup,
+    outCPerGroup: f.outCPerGroup,
+    perSampleWeights: f.perSampleWeights,
     weightSize,
     weightStorageSize: weightSize * (f.perSampleWeights ? f.batch : 1),
     inputSize: f.batch * f.inC * f.inH * f.inW,
     outputSize: f.batch * f.outC * f.outH * f.outW,
     paddedH: (f.outH - 1) * f.strideH + (f.kH - 1) * f.dilationH + 1,
     paddedW: (f.outW - 1) * f.strideW + (f.kW - 1) * f.dilationW + 1,
-    pointwise: f.kH === 1 && f.kW === 1 && f.strideH === 1 && f.strideW === 1 &&
-      f.padTop === 0 && f.padBottom === 0 && f.padLeft === 0 && f.padRight === 0,
+    pointwise: f.kH === 1 && f.kW === 1 && f.strideH === 1 && f.strideW === 1 && f.padTop === 0 && f.padBottom === 0 && f.padLeft === 0 && f.padRight === 0,
     depthwise: f.inCPerGroup === 1 && f.groups === f.inC,
     macs: f.batch * f.outH * f.outW * weightSize,
   });
@@ -114,8 +133,15 @@ export function resolvePad(size: number, k: number, stride: number, dilation: nu
 }
 
 /** Pads [top, bottom, left, right] for a window op over an input of size [inH, inW]. */
-export function resolvePadding(op: string, padding: Padding | undefined, inH: number, inW: number,
-  k: [number, number], s: [number, number], d: [number, number]): [number, number, number, number] {
+export function resolvePadding(
+  op: string,
+  padding: Padding | undefined,
+  inH: number,
+  inW: number,
+  k: [number, number],
+  s: [number, number],
+  d: [number, number],
+): [number, number, number, number] {
   const p = padding ?? 0;
   if (p === 'same' || p === 'valid') {
     const [t, b] = resolvePad(inH, k[0], s[0], d[0], p);
@@ -153,7 +179,13 @@ export function windowOut(op: string, dim: string, size: number, padBefore: numb
  * @param xShape [B, C, H, W]
  * @param wShape [O, C/groups, kH, kW], or [B, O, C/groups, kH, kW] when `perSampleWeights`
  */
-export function conv2dGeometry(op: string, xShape: readonly number[], wShape: readonly number[], opts: Conv2dOptions = {}, perSampleWeights = false): Conv2dGeometry {
+export function conv2dGeometry(
+  op: string,
+  xShape: readonly number[],
+  wShape: readonly number[],
+  opts: Conv2dOptions = {},
+  perSampleWeights = false,
+): Conv2dGeometry {
   if (xShape.length !== 4) throw new CondgradError(op, `x must be [B, C, H, W], got ${fmtShape(xShape)}`);
   const wRank = perSampleWeights ? 5 : 4;
   if (wShape.length !== wRank) {
@@ -173,7 +205,10 @@ export function conv2dGeometry(op: string, xShape: readonly number[], wShape: re
   if (inC % groups !== 0) throw new CondgradError(op, `groups ${groups} does not divide the input channels ${inC} (x ${fmtShape(xShape)})`);
   if (outC % groups !== 0) throw new CondgradError(op, `groups ${groups} does not divide the output channels ${outC} (weight ${fmtShape(wShape)})`);
   if (wInC !== inC / groups) {
-    throw new CondgradError(op, `weight has ${wInC} input channels per group but x has ${inC} channels in ${groups} group(s), i.e. ${inC / groups} per group (x ${fmtShape(xShape)}, weight ${fmtShape(wShape)})`);
+    throw new CondgradError(
+      op,
+      `weight has ${wInC} input channels per group but x has ${inC} channels in ${groups} group(s), i.e. ${inC / groups} per group (x ${fmtShape(xShape)}, weight ${fmtShape(wShape)})`,
+    );
   }
   const s = pair(op, 'stride', opts.stride, 1, 1);
   const d = pair(op, 'dilation', opts.dilation, 1, 1);
@@ -181,10 +216,26 @@ export function conv2dGeometry(op: string, xShape: readonly number[], wShape: re
   const outH = windowOut(op, 'height', inH, padTop, padBottom, kH, s[0], d[0]);
   const outW = windowOut(op, 'width', inW, padLeft, padRight, kW, s[1], d[1]);
   return withDerived({
-    batch, inC, inH, inW, outC, outH, outW, kH, kW,
-    strideH: s[0], strideW: s[1], dilationH: d[0], dilationW: d[1],
-    padTop, padBottom, padLeft, padRight,
-    groups, inCPerGroup: wInC, outCPerGroup: outC / groups,
+    batch,
+    inC,
+    inH,
+    inW,
+    outC,
+    outH,
+    outW,
+    kH,
+    kW,
+    strideH: s[0],
+    strideW: s[1],
+    dilationH: d[0],
+    dilationW: d[1],
+    padTop,
+    padBottom,
+    padLeft,
+    padRight,
+    groups,
+    inCPerGroup: wInC,
+    outCPerGroup: outC / groups,
     perSampleWeights,
   });
 }
@@ -204,11 +255,21 @@ export function transposedConvGeometry(g: Conv2dGeometry): Conv2dGeometry {
   if (g.strideH !== 1 || g.strideW !== 1) {
     throw new CondgradError('transposedConvGeometry', `needs stride 1, got stride [${g.strideH}, ${g.strideW}]`);
   }
-  const eh = (g.kH - 1) * g.dilationH, ew = (g.kW - 1) * g.dilationW;
+  const eh = (g.kH - 1) * g.dilationH,
+    ew = (g.kW - 1) * g.dilationW;
   return withDerived({
     ...g,
-    inC: g.outC, inH: g.outH, inW: g.outW, outC: g.inC, outH: g.inH, outW: g.inW,
-    padTop: eh - g.padTop, padBottom: eh - g.padBottom, padLeft: ew - g.padLeft, padRight: ew - g.padRight,
-    inCPerGroup: g.outCPerGroup, outCPerGroup: g.inCPerGroup,
+    inC: g.outC,
+    inH: g.outH,
+    inW: g.outW,
+    outC: g.inC,
+    outH: g.inH,
+    outW: g.inW,
+    padTop: eh - g.padTop,
+    padBottom: eh - g.padBottom,
+    padLeft: ew - g.padLeft,
+    padRight: ew - g.padRight,
+    inCPerGroup: g.outCPerGroup,
+    outCPerGroup: g.inCPerGroup,
   });
 }

@@ -44,7 +44,13 @@ function scalar(op: string, arg: string, v: unknown): number {
  * @param xShape [B, C, L]
  * @param wShape [O, C/groups, k], or [B, O, C/groups, k] when `perSampleWeights`
  */
-export function conv1dGeometry(op: string, xShape: readonly number[], wShape: readonly number[], opts: Conv1dOptions = {}, perSampleWeights = false): Conv2dGeometry {
+export function conv1dGeometry(
+  op: string,
+  xShape: readonly number[],
+  wShape: readonly number[],
+  opts: Conv1dOptions = {},
+  perSampleWeights = false,
+): Conv2dGeometry {
   if (opts === null || typeof opts !== 'object') throw new CondgradError(op, `opts must be an object, got ${String(opts)}`);
   if (xShape.length !== 3) throw new CondgradError(op, `x must be [B, C, L], got ${fmtShape(xShape)}`);
   const wRank = perSampleWeights ? 4 : 3;
@@ -64,21 +70,43 @@ export function conv1dGeometry(op: string, xShape: readonly number[], wShape: re
   if (inC % groups !== 0) throw new CondgradError(op, `groups ${groups} does not divide the input channels ${inC} (x ${fmtShape(xShape)})`);
   if (outC % groups !== 0) throw new CondgradError(op, `groups ${groups} does not divide the output channels ${outC} (weight ${fmtShape(wShape)})`);
   if (wInC !== inC / groups) {
-    throw new CondgradError(op, `weight has ${wInC} input channels per group but x has ${inC} channels in ${groups} group(s), i.e. ${inC / groups} per group (x ${fmtShape(xShape)}, weight ${fmtShape(wShape)})`);
+    throw new CondgradError(
+      op,
+      `weight has ${wInC} input channels per group but x has ${inC} channels in ${groups} group(s), i.e. ${inC / groups} per group (x ${fmtShape(xShape)}, weight ${fmtShape(wShape)})`,
+    );
   }
   const stride = scalar(op, 'stride', opts.stride);
   const dilation = scalar(op, 'dilation', opts.dilation);
   const [padLeft, padRight] = resolvePadding1d(op, opts.padding, inL, k, stride, dilation);
   const span = (k - 1) * dilation + 1;
   if (span > inL + padLeft + padRight) {
-    throw new CondgradError(op, `kernel extent ${span} (size ${k}, dilation ${dilation}) is larger than the padded input length ${inL + padLeft + padRight} (padding [${padLeft}, ${padRight}]; x ${fmtShape(xShape)}, weight ${fmtShape(wShape)})`);
+    throw new CondgradError(
+      op,
+      `kernel extent ${span} (size ${k}, dilation ${dilation}) is larger than the padded input length ${inL + padLeft + padRight} (padding [${padLeft}, ${padRight}]; x ${fmtShape(xShape)}, weight ${fmtShape(wShape)})`,
+    );
   }
   const outW = windowOut(op, 'length', inL, padLeft, padRight, k, stride, dilation);
   return withDerived({
-    batch, inC, inH: 1, inW: inL, outC, outH: 1, outW, kH: 1, kW: k,
-    strideH: 1, strideW: stride, dilationH: 1, dilationW: dilation,
-    padTop: 0, padBottom: 0, padLeft, padRight,
-    groups, inCPerGroup: wInC, outCPerGroup: outC / groups,
+    batch,
+    inC,
+    inH: 1,
+    inW: inL,
+    outC,
+    outH: 1,
+    outW,
+    kH: 1,
+    kW: k,
+    strideH: 1,
+    strideW: stride,
+    dilationH: 1,
+    dilationW: dilation,
+    padTop: 0,
+    padBottom: 0,
+    padLeft,
+    padRight,
+    groups,
+    inCPerGroup: wInC,
+    outCPerGroup: outC / groups,
     perSampleWeights,
   });
 }

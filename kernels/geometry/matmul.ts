@@ -18,7 +18,15 @@ export interface MatmulGeometry {
   readonly bBatchStride: number;
 }
 
-export function matmulGeometry(op: string, batchA: number, batchB: number, a: readonly [number, number], b: readonly [number, number], transA: boolean, transB: boolean): MatmulGeometry {
+export function matmulGeometry(
+  op: string,
+  batchA: number,
+  batchB: number,
+  a: readonly [number, number],
+  b: readonly [number, number],
+  transA: boolean,
+  transB: boolean,
+): MatmulGeometry {
   const [M, Ka] = transA ? [a[1], a[0]] : a;
   const [Kb, N] = transB ? [b[1], b[0]] : b;
   if (Ka !== Kb) {
@@ -29,7 +37,12 @@ export function matmulGeometry(op: string, batchA: number, batchB: number, a: re
   }
   const batch = batchA === 0 || batchB === 0 ? 0 : Math.max(batchA, batchB);
   return Object.freeze({
-    batch, M, N, K: Ka, transA, transB,
+    batch,
+    M,
+    N,
+    K: Ka,
+    transA,
+    transB,
     aBatchStride: batchA === 1 && batch !== 1 ? 0 : M * Ka,
     bBatchStride: batchB === 1 && batch !== 1 ? 0 : Ka * N,
   });

@@ -37,12 +37,26 @@ export function pool2dGeometry(op: string, xShape: readonly number[], opts: Pool
   const s = pair(op, 'stride', opts.stride ?? opts.kernelSize, 1, 1);
   const [padTop, padBottom, padLeft, padRight] = resolvePadding(op, opts.padding, inH, inW, k, s, [1, 1]);
   if (padTop >= k[0] || padBottom >= k[0] || padLeft >= k[1] || padRight >= k[1]) {
-    throw new CondgradError(op, `padding [${padTop},${padBottom},${padLeft},${padRight}] must be smaller than the kernel ${fmtShape(k)} (x ${fmtShape(xShape)})`);
+    throw new CondgradError(
+      op,
+      `padding [${padTop},${padBottom},${padLeft},${padRight}] must be smaller than the kernel ${fmtShape(k)} (x ${fmtShape(xShape)})`,
+    );
   }
   const outH = windowOut(op, 'height', inH, padTop, padBottom, k[0], s[0], 1);
   const outW = windowOut(op, 'width', inW, padLeft, padRight, k[1], s[1], 1);
   return Object.freeze({
-    batch, channels, inH, inW, outH, outW, kH: k[0], kW: k[1], strideH: s[0], strideW: s[1],
-    padTop, padLeft, countIncludePad: opts.countIncludePad ?? true,
+    batch,
+    channels,
+    inH,
+    inW,
+    outH,
+    outW,
+    kH: k[0],
+    kW: k[1],
+    strideH: s[0],
+    strideW: s[1],
+    padTop,
+    padLeft,
+    countIncludePad: opts.countIncludePad ?? true,
   });
 }

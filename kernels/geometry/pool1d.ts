@@ -20,7 +20,8 @@ export interface Pool1dOptions {
  */
 export function pool1dGeometry(op: string, xShape: readonly number[], opts: Pool1dOptions): Pool2dGeometry {
   if (xShape.length !== 3) throw new CondgradError(op, `x must be [B, C, L], got ${fmtShape(xShape)}`);
-  if (opts === null || typeof opts !== 'object') throw new CondgradError(op, `options must be an object with kernelSize, got ${String(opts)} (x ${fmtShape(xShape)})`);
+  if (opts === null || typeof opts !== 'object')
+    throw new CondgradError(op, `options must be an object with kernelSize, got ${String(opts)} (x ${fmtShape(xShape)})`);
   if (opts.kernelSize === undefined) throw new CondgradError(op, `kernelSize is required (x ${fmtShape(xShape)})`);
   const one = (arg: string, v: unknown): number => {
     if (typeof v !== 'number') throw new CondgradError(op, `${arg} must be one integer for a 1-D op, got ${JSON.stringify(v)} (x ${fmtShape(xShape)})`);
@@ -42,7 +43,18 @@ export function pool1dGeometry(op: string, xShape: readonly number[], opts: Pool
   }
   const outL = Math.floor((L + left + right - k) / s) + 1;
   return Object.freeze({
-    batch, channels, inH: 1, inW: L, outH: 1, outW: outL, kH: 1, kW: k, strideH: 1, strideW: s,
-    padTop: 0, padLeft: left, countIncludePad: opts.countIncludePad ?? true,
+    batch,
+    channels,
+    inH: 1,
+    inW: L,
+    outH: 1,
+    outW: outL,
+    kH: 1,
+    kW: k,
+    strideH: 1,
+    strideW: s,
+    padTop: 0,
+    padLeft: left,
+    countIncludePad: opts.countIncludePad ?? true,
   });
 }

@@ -26,7 +26,9 @@ export function coalesce(dims: readonly number[], strideSets: readonly (readonly
     const mergeable = last >= 0 && strideSets.every((s, j) => outStrides[j][last] === s[d] * dims[d]);
     if (mergeable) {
       outDims[last] *= dims[d];
-      strideSets.forEach((s, j) => { outStrides[j][last] = s[d]; });
+      strideSets.forEach((s, j) => {
+        outStrides[j][last] = s[d];
+      });
     } else {
       outDims.push(dims[d]);
       strideSets.forEach((s, j) => outStrides[j].push(s[d]));
@@ -80,7 +82,8 @@ export function viewRange(view: StridedView): { lo: number; hi: number } {
   for (let d = 0; d < view.dims.length; d++) {
     if (view.dims[d] === 0) return { lo: 0, hi: 0 };
     const span = (view.dims[d] - 1) * view.strides[d];
-    if (span > 0) hi += span; else lo += span;
+    if (span > 0) hi += span;
+    else lo += span;
   }
   return { lo, hi: hi + 1 };
 }

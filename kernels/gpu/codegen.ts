@@ -88,7 +88,13 @@ export class Emitter {
 
   /** The element offset in `view` of coordinates already unravelled over `view.dims`. */
   offsetAt(view: StridedView, coords: readonly string[]): string {
-    return this.let('o', affine(view.offset, coords.map((c, d) => [c, view.strides[d]])));
+    return this.let(
+      'o',
+      affine(
+        view.offset,
+        coords.map((c, d) => [c, view.strides[d]]),
+      ),
+    );
   }
 
   /** The kernel function source over the given argument names. */
@@ -103,7 +109,7 @@ export function affine(c: number, terms: readonly (readonly [string, number])[])
   for (const [v, k] of terms) {
     if (k === 0 || v === '0') continue;
     const mag = Math.abs(k) === 1 ? v : `${v} * ${Math.abs(k)}`;
-    out += out === '' ? (k < 0 ? `-${mag}` : mag) : (k < 0 ? ` - ${mag}` : ` + ${mag}`);
+    out += out === '' ? (k < 0 ? `-${mag}` : mag) : k < 0 ? ` - ${mag}` : ` + ${mag}`;
   }
   if (out === '') return String(c);
   if (c !== 0) out += c < 0 ? ` - ${-c}` : ` + ${c}`;

@@ -4,8 +4,27 @@ import type { Conv2dGeometry } from '../geometry/conv.js';
 import { affine, Emitter, type KernelSpec } from './codegen.js';
 
 export function geomKey(g: Conv2dGeometry): string {
-  return [g.batch, g.inC, g.inH, g.inW, g.outC, g.outH, g.outW, g.kH, g.kW, g.strideH, g.strideW,
-    g.dilationH, g.dilationW, g.padTop, g.padBottom, g.padLeft, g.padRight, g.groups, g.perSampleWeights ? 1 : 0].join(',');
+  return [
+    g.batch,
+    g.inC,
+    g.inH,
+    g.inW,
+    g.outC,
+    g.outH,
+    g.outW,
+    g.kH,
+    g.kW,
+    g.strideH,
+    g.strideW,
+    g.dilationH,
+    g.dilationW,
+    g.padTop,
+    g.padBottom,
+    g.padLeft,
+    g.padRight,
+    g.groups,
+    g.perSampleWeights ? 1 : 0,
+  ].join(',');
 }
 
 /** `lo <= v < hi` checks that can fail, given that v ranges over [min, max]. */
@@ -31,19 +50,56 @@ export function conv2dSpec(g: Conv2dGeometry): KernelSpec {
   const e = new Emitter();
   const { inH, inW, kH, kW, outCPerGroup: ocpg, inCPerGroup: cg } = g;
   const [b, grp, oc, oh, ow] = e.unravel(e.let('i', 'this.thread.x'), [g.batch, g.groups, ocpg, g.outH, g.outW]);
-  const xBase = e.let('xb', affine(0, [[b, g.inC * inH * inW], [grp, cg * inH * inW]]));
-  const wBase = e.let('wb', affine(0, [[b, g.perSampleWeights ? g.weightSize : 0], [grp, ocpg * cg * kH * kW], [oc, cg * kH * kW]]));
+  const xBase = e.let(
+    'xb',
+    affine(0, [
+      [b, g.inC * inH * inW],
+      [grp, cg * inH * inW],
+    ]),
+  );
+  const wBase = e.let(
+    'wb',
+    affine(0, [
+      [b, g.perSampleWeights ? g.weightSize : 0],
+      [grp, ocpg * cg * kH * kW],
+      [oc, cg * kH * kW],
+    ]),
+  );
   const ih0 = e.let('h', affine(-g.padTop, [[oh, g.strideH]]));
   const iw0 = e.let('w', affine(-g.padLeft, [[ow, g.strideW]]));
   e.line('let acc = 0;');
   e.line(`for (let c = 0; c < ${cg}; c++) {`);
   e.line(`for (let kh = 0; kh < ${kH}; kh++) {`);
-  const ih = e.let('ih', affine(0, [[ih0, 1], ['kh', g.dilationH]]));
+  const ih = e.let(
+    'ih',
+    affine(0, [
+      [ih0, 1],
+      ['kh', g.dilationH],
+    ]),
+  );
   const closeH = guard(e, rangeCheck(ih, inH, -g.padTop, g.paddedH - 1 - g.padTop));
   e.line(`for (let kw = 0; kw < ${kW}; kw++) {`);
-  const iw = e.let('iw', affine(0, [[iw0, 1], ['kw', g.dilationW]]));
+  const iw = e.let(
+    'iw',
+    affine(0, [
+      [iw0, 1],
+      ['kw', g.dilationW],
+    ]),
+  );
   const closeW = guard(e, rangeCheck(iw, inW, -g.padLeft, g.paddedW - 1 - g.padLeft));
-  e.line(`acc = acc + x[${affine(0, [[xBase, 1], ['c', inH * inW], [ih, inW], [iw, 1]])}] * w[${affine(0, [[wBase, 1], ['c', kH * kW], ['kh', kW], ['kw', 1]])}];`);
+  e.line(
+    `acc = acc + x[${affine(0, [
+      [xBase, 1],
+      ['c', inH * inW],
+      [ih, inW],
+      [iw, 1],
+    ])}] * w[${affine(0, [
+      [wBase, 1],
+      ['c', kH * kW],
+      ['kh', kW],
+      ['kw', 1],
+    ])}];`,
+  );
   e.line(`${closeW}}${closeH}}}`);
   return { name: 'conv2d', key: `conv2d:${geomKey(g)}`, source: e.source(['x', 'w'], 'acc'), outSize: g.outputSize, dynamic: false };
 }
@@ -53,7 +109,13 @@ export function conv2dSpec(g: Conv2dGeometry): KernelSpec {
  * checks: v + pad − k·dil = o·stride for 0 <= o < outN. Returns [o, checks].
  */
 function tapSource(e: Emitter, v: string, k: string, pad: number, dil: number, stride: number, outN: number): [string, string[]] {
-  const t = e.let('t', affine(pad, [[v, 1], [k, -dil]]));
+  const t = e.let(
+    't',
+    affine(pad, [
+      [v, 1],
+      [k, -dil],
+    ]),
+  );
   if (stride === 1) return [t, [`${t} >= 0`, `${t} < ${outN}`]];
   const [q, r] = e.divmod(t, stride);
   return [q, [`${r} === 0`, `${q} >= 0`, `${q} < ${outN}`]];
@@ -67,8 +129,21 @@ export function conv2dBackwardInputSpec(g: Conv2dGeometry): KernelSpec {
   const e = new Emitter();
   const { inH, inW, kH, kW, outH, outW, outCPerGroup: ocpg, inCPerGroup: cg } = g;
   const [b, grp, c, ih, iw] = e.unravel(e.let('i', 'this.thread.x'), [g.batch, g.groups, cg, inH, inW]);
-  const dyBase = e.let('yb', affine(0, [[b, g.outC * outH * outW], [grp, ocpg * outH * outW]]));
-  const wBase = e.let('wb', affine(0, [[b, g.perSampleWeights ? g.weightSize : 0], [grp, ocpg * cg * kH * kW], [c, kH * kW]]));
+  const dyBase = e.let(
+    'yb',
+    affine(0, [
+      [b, g.outC * outH * outW],
+      [grp, ocpg * outH * outW],
+    ]),
+  );
+  const wBase = e.let(
+    'wb',
+    affine(0, [
+      [b, g.perSampleWeights ? g.weightSize : 0],
+      [grp, ocpg * cg * kH * kW],
+      [c, kH * kW],
+    ]),
+  );
   e.line('let acc = 0;');
   e.line(`for (let kh = 0; kh < ${kH}; kh++) {`);
   const [oh, hChecks] = tapSource(e, ih, 'kh', g.padTop, g.dilationH, g.strideH, outH);
@@ -77,9 +152,27 @@ export function conv2dBackwardInputSpec(g: Conv2dGeometry): KernelSpec {
   const [ow, wChecks] = tapSource(e, iw, 'kw', g.padLeft, g.dilationW, g.strideW, outW);
   e.line(`if (${wChecks.join(' && ')}) {`);
   e.line(`for (let oc = 0; oc < ${ocpg}; oc++) {`);
-  e.line(`acc = acc + dy[${affine(0, [[dyBase, 1], ['oc', outH * outW], [oh, outW], [ow, 1]])}] * w[${affine(0, [[wBase, 1], ['oc', cg * kH * kW], ['kh', kW], ['kw', 1]])}];`);
+  e.line(
+    `acc = acc + dy[${affine(0, [
+      [dyBase, 1],
+      ['oc', outH * outW],
+      [oh, outW],
+      [ow, 1],
+    ])}] * w[${affine(0, [
+      [wBase, 1],
+      ['oc', cg * kH * kW],
+      ['kh', kW],
+      ['kw', 1],
+    ])}];`,
+  );
   e.line('}}}}}');
-  return { name: 'conv2dBackwardInput', key: `conv2dBackwardInput:${geomKey(g)}`, source: e.source(['dy', 'w'], 'acc'), outSize: g.batch * g.inC * inH * inW, dynamic: false };
+  return {
+    name: 'conv2dBackwardInput',
+    key: `conv2dBackwardInput:${geomKey(g)}`,
+    source: e.source(['dy', 'w'], 'acc'),
+    outSize: g.batch * g.inC * inH * inW,
+    dynamic: false,
+  };
 }
 
 /**
@@ -92,21 +185,57 @@ export function conv2dBackwardFilterSpec(g: Conv2dGeometry, perSample: boolean):
   const { inH, inW, kH, kW, outH, outW, outCPerGroup: ocpg, inCPerGroup: cg } = g;
   const lead = perSample ? g.batch : 1;
   const [b, grp, oc, c, kh, kw] = e.unravel(e.let('i', 'this.thread.x'), [lead, g.groups, ocpg, cg, kH, kW]);
-  const xBase = e.let('xb', affine(0, [[b, g.inC * inH * inW], [grp, cg * inH * inW], [c, inH * inW]]));
-  const dyBase = e.let('yb', affine(0, [[b, g.outC * outH * outW], [grp, ocpg * outH * outW], [oc, outH * outW]]));
+  const xBase = e.let(
+    'xb',
+    affine(0, [
+      [b, g.inC * inH * inW],
+      [grp, cg * inH * inW],
+      [c, inH * inW],
+    ]),
+  );
+  const dyBase = e.let(
+    'yb',
+    affine(0, [
+      [b, g.outC * outH * outW],
+      [grp, ocpg * outH * outW],
+      [oc, outH * outW],
+    ]),
+  );
   const h0 = e.let('h', affine(-g.padTop, [[kh, g.dilationH]]));
   const w0 = e.let('w', affine(-g.padLeft, [[kw, g.dilationW]]));
   e.line('let acc = 0;');
   const batches = perSample ? 1 : g.batch;
   e.line(`for (let bb = 0; bb < ${batches}; bb++) {`);
   e.line(`for (let oh = 0; oh < ${outH}; oh++) {`);
-  const ih = e.let('ih', affine(0, [[h0, 1], ['oh', g.strideH]]));
+  const ih = e.let(
+    'ih',
+    affine(0, [
+      [h0, 1],
+      ['oh', g.strideH],
+    ]),
+  );
   const closeH = guard(e, rangeCheck(ih, inH, -g.padTop, g.paddedH - 1 - g.padTop));
   e.line(`for (let ow = 0; ow < ${outW}; ow++) {`);
-  const iw = e.let('iw', affine(0, [[w0, 1], ['ow', g.strideW]]));
+  const iw = e.let(
+    'iw',
+    affine(0, [
+      [w0, 1],
+      ['ow', g.strideW],
+    ]),
+  );
   const closeW = guard(e, rangeCheck(iw, inW, -g.padLeft, g.paddedW - 1 - g.padLeft));
-  const xo = affine(0, [[xBase, 1], ['bb', g.inC * inH * inW], [ih, inW], [iw, 1]]);
-  const yo = affine(0, [[dyBase, 1], ['bb', g.outC * outH * outW], ['oh', outW], ['ow', 1]]);
+  const xo = affine(0, [
+    [xBase, 1],
+    ['bb', g.inC * inH * inW],
+    [ih, inW],
+    [iw, 1],
+  ]);
+  const yo = affine(0, [
+    [dyBase, 1],
+    ['bb', g.outC * outH * outW],
+    ['oh', outW],
+    ['ow', 1],
+  ]);
   e.line(`acc = acc + dy[${yo}] * x[${xo}];`);
   e.line(`${closeW}}${closeH}}}`);
   const key = `conv2dBackwardFilter:${geomKey(g)}:${perSample ? 'ps' : 'sum'}`;

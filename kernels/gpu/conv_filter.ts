@@ -35,29 +35,84 @@ export function conv2dBackwardFilterPartialSpec(g: Conv2dGeometry, perSample: bo
   // With kW <= 4 one invocation computes the whole kernel row dw[..., kh, 0..kW-1] (Array(kW)): each dy value is loaded once for kW taps.
   const t = filterTile(g);
   const [b, p, grp, oc, c, kh, kw] = e.unravel(e.let('i', 'this.thread.x'), [lead, blocks, g.groups, ocpg, cg, kH, kW / t]);
-  const xBase = e.let('xb', affine(0, [[b, g.inC * inH * inW], [grp, cg * inH * inW], [c, inH * inW]]));
-  const dyBase = e.let('yb', affine(0, [[b, g.outC * outH * outW], [grp, ocpg * outH * outW], [oc, outH * outW]]));
+  const xBase = e.let(
+    'xb',
+    affine(0, [
+      [b, g.inC * inH * inW],
+      [grp, cg * inH * inW],
+      [c, inH * inW],
+    ]),
+  );
+  const dyBase = e.let(
+    'yb',
+    affine(0, [
+      [b, g.outC * outH * outW],
+      [grp, ocpg * outH * outW],
+      [oc, outH * outW],
+    ]),
+  );
   const h0 = e.let('h', affine(-g.padTop, [[kh, g.dilationH]]));
   const w0 = e.let('w', affine(-g.padLeft, [[kw, t * g.dilationW]]));
   const r0 = e.let('r', affine(0, [[p, rowsPerBlock]]));
   const accs = Array.from({ length: t }, (_, j) => `a${j}`);
   accs.forEach((a) => e.line(`let ${a} = 0;`));
   e.line(`for (let rr = 0; rr < ${rowsPerBlock}; rr++) {`);
-  const r = e.let('r', affine(0, [[r0, 1], ['rr', 1]]));
+  const r = e.let(
+    'r',
+    affine(0, [
+      [r0, 1],
+      ['rr', 1],
+    ]),
+  );
   e.line(`if (${r} < ${rows}) {`);
   const [bb, oh] = perSample ? ['0', r] : e.divmod(r, outH);
-  const ih = e.let('ih', affine(0, [[h0, 1], [oh, g.strideH]]));
+  const ih = e.let(
+    'ih',
+    affine(0, [
+      [h0, 1],
+      [oh, g.strideH],
+    ]),
+  );
   const closeH = guard(e, rangeCheck(ih, inH, -g.padTop, (outH - 1) * g.strideH - g.padTop + (kH - 1) * g.dilationH));
-  const xRow = e.let('xr', affine(0, [[xBase, 1], [bb, g.inC * inH * inW], [ih, inW]]));
-  const yRow = e.let('yr', affine(0, [[dyBase, 1], [bb, g.outC * outH * outW], [oh, outW]]));
+  const xRow = e.let(
+    'xr',
+    affine(0, [
+      [xBase, 1],
+      [bb, g.inC * inH * inW],
+      [ih, inW],
+    ]),
+  );
+  const yRow = e.let(
+    'yr',
+    affine(0, [
+      [dyBase, 1],
+      [bb, g.outC * outH * outW],
+      [oh, outW],
+    ]),
+  );
   e.line(`for (let ow = 0; ow < ${outW}; ow++) {`);
-  const dyv = e.let('d', `dy[${affine(0, [[yRow, 1], ['ow', 1]])}]`);
-  const iw0 = e.let('iw', affine(0, [[w0, 1], ['ow', g.strideW]]));
+  const dyv = e.let(
+    'd',
+    `dy[${affine(0, [
+      [yRow, 1],
+      ['ow', 1],
+    ])}]`,
+  );
+  const iw0 = e.let(
+    'iw',
+    affine(0, [
+      [w0, 1],
+      ['ow', g.strideW],
+    ]),
+  );
   accs.forEach((a, j) => {
     const iw = e.let('iw', affine(j * g.dilationW, [[iw0, 1]]));
     const lo = -g.padLeft + j * g.dilationW;
     const checks = rangeCheck(iw, inW, lo, (outW - 1) * g.strideW + lo + (kW - t) * g.dilationW);
-    const load = `x[${affine(0, [[xRow, 1], [iw, 1]])}]`;
+    const load = `x[${affine(0, [
+      [xRow, 1],
+      [iw, 1],
+    ])}]`;
     e.line(`${a} = ${a} + ${dyv} * (${checks.length === 0 ? load : `(${checks.join(' && ')}) ? ${load} : 0`});`);
   });
   e.line(`}${closeH}}}`);

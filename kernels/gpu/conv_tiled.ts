@@ -33,7 +33,10 @@ function loadSegment(e: Emitter, src: string, row: string, base: string, len: nu
   for (let m = 0; m < len; m++) {
     const pos = e.let('p', affine(m, [[base, 1]]));
     const checks = rangeCheck(pos, hi, lo0 + m, hi0 + m);
-    const load = `${src}[${affine(0, [[row, 1], [pos, 1]])}]`;
+    const load = `${src}[${affine(0, [
+      [row, 1],
+      [pos, 1],
+    ])}]`;
     out.push(e.let('s', checks.length === 0 ? load : `(${checks.join(' && ')}) ? ${load} : 0`));
   }
   return out;
@@ -47,28 +50,65 @@ export function conv2dTiledSpec(g: Conv2dGeometry, t: 2 | 4): KernelSpec {
   const e = new Emitter();
   const { inH, inW, kH, kW, outCPerGroup: ocpg, inCPerGroup: cg, strideW: sw, dilationW: dw } = g;
   const [b, grp, oc, oh, owt] = e.unravel(e.let('i', 'this.thread.x'), [g.batch, g.groups, ocpg, g.outH, g.outW / t]);
-  const xBase = e.let('xb', affine(0, [[b, g.inC * inH * inW], [grp, cg * inH * inW]]));
-  const wBase = e.let('wb', affine(0, [[b, g.perSampleWeights ? g.weightSize : 0], [grp, ocpg * cg * kH * kW], [oc, cg * kH * kW]]));
+  const xBase = e.let(
+    'xb',
+    affine(0, [
+      [b, g.inC * inH * inW],
+      [grp, cg * inH * inW],
+    ]),
+  );
+  const wBase = e.let(
+    'wb',
+    affine(0, [
+      [b, g.perSampleWeights ? g.weightSize : 0],
+      [grp, ocpg * cg * kH * kW],
+      [oc, cg * kH * kW],
+    ]),
+  );
   const ih0 = e.let('h', affine(-g.padTop, [[oh, g.strideH]]));
   const iw0 = e.let('w', affine(-g.padLeft, [[owt, t * sw]]));
   const accs = Array.from({ length: t }, (_, j) => `a${j}`);
   accs.forEach((a) => e.line(`let ${a} = 0;`));
   e.line(`for (let c = 0; c < ${cg}; c++) {`);
   e.line(`for (let kh = 0; kh < ${kH}; kh++) {`);
-  const ih = e.let('ih', affine(0, [[ih0, 1], ['kh', g.dilationH]]));
+  const ih = e.let(
+    'ih',
+    affine(0, [
+      [ih0, 1],
+      ['kh', g.dilationH],
+    ]),
+  );
   const closeH = guard(e, rangeCheck(ih, inH, -g.padTop, g.paddedH - 1 - g.padTop));
-  const row = e.let('r', affine(0, [[xBase, 1], ['c', inH * inW], [ih, inW]]));
+  const row = e.let(
+    'r',
+    affine(0, [
+      [xBase, 1],
+      ['c', inH * inW],
+      [ih, inW],
+    ]),
+  );
   const len = (t - 1) * sw + (kW - 1) * dw + 1;
   const seg = loadSegment(e, 'x', row, iw0, len, inW, -g.padLeft, (g.outW - t) * sw - g.padLeft);
-  const wRow = e.let('wr', affine(0, [[wBase, 1], ['c', kH * kW], ['kh', kW]]));
+  const wRow = e.let(
+    'wr',
+    affine(0, [
+      [wBase, 1],
+      ['c', kH * kW],
+      ['kh', kW],
+    ]),
+  );
   for (let kw = 0; kw < kW; kw++) {
     const wv = e.let('v', `w[${affine(kw, [[wRow, 1]])}]`);
     accs.forEach((a, j) => e.line(`${a} = ${a} + ${seg[j * sw + kw * dw]} * ${wv};`));
   }
   e.line(`${closeH}}}`);
   return {
-    name: 'conv2d', key: `conv2dTiled${t}:${geomKey(g)}`, source: e.source(['x', 'w'], `[${accs.join(', ')}]`),
-    outSize: g.outputSize, dynamic: false, components: t,
+    name: 'conv2d',
+    key: `conv2dTiled${t}:${geomKey(g)}`,
+    source: e.source(['x', 'w'], `[${accs.join(', ')}]`),
+    outSize: g.outputSize,
+    dynamic: false,
+    components: t,
   };
 }
 
@@ -80,14 +120,33 @@ export function conv2dBackwardInputTiledSpec(g: Conv2dGeometry, t: 2 | 4): Kerne
   const e = new Emitter();
   const { inH, inW, kH, kW, outH, outW, outCPerGroup: ocpg, inCPerGroup: cg, dilationW: dw } = g;
   const [b, grp, c, ih, iwt] = e.unravel(e.let('i', 'this.thread.x'), [g.batch, g.groups, cg, inH, inW / t]);
-  const dyBase = e.let('yb', affine(0, [[b, g.outC * outH * outW], [grp, ocpg * outH * outW]]));
-  const wBase = e.let('wb', affine(0, [[b, g.perSampleWeights ? g.weightSize : 0], [grp, ocpg * cg * kH * kW], [c, kH * kW]]));
+  const dyBase = e.let(
+    'yb',
+    affine(0, [
+      [b, g.outC * outH * outW],
+      [grp, ocpg * outH * outW],
+    ]),
+  );
+  const wBase = e.let(
+    'wb',
+    affine(0, [
+      [b, g.perSampleWeights ? g.weightSize : 0],
+      [grp, ocpg * cg * kH * kW],
+      [c, kH * kW],
+    ]),
+  );
   // Output column of segment slot m: ow = iwt·t + padLeft − (kW−1)·dw + m.
   const ow0 = e.let('o', affine(g.padLeft - (kW - 1) * dw, [[iwt, t]]));
   const accs = Array.from({ length: t }, (_, j) => `a${j}`);
   accs.forEach((a) => e.line(`let ${a} = 0;`));
   e.line(`for (let kh = 0; kh < ${kH}; kh++) {`);
-  const th = e.let('t', affine(g.padTop, [[ih, 1], ['kh', -g.dilationH]]));
+  const th = e.let(
+    't',
+    affine(g.padTop, [
+      [ih, 1],
+      ['kh', -g.dilationH],
+    ]),
+  );
   let oh = th;
   let hChecks = [`${th} >= 0`];
   if (g.strideH === 1) hChecks.push(`${th} < ${outH}`);
@@ -98,18 +157,36 @@ export function conv2dBackwardInputTiledSpec(g: Conv2dGeometry, t: 2 | 4): Kerne
   }
   e.line(`if (${hChecks.join(' && ')}) {`);
   e.line(`for (let oc = 0; oc < ${ocpg}; oc++) {`);
-  const row = e.let('r', affine(0, [[dyBase, 1], ['oc', outH * outW], [oh, outW]]));
+  const row = e.let(
+    'r',
+    affine(0, [
+      [dyBase, 1],
+      ['oc', outH * outW],
+      [oh, outW],
+    ]),
+  );
   const len = t + (kW - 1) * dw;
   const lo = g.padLeft - (kW - 1) * dw;
   const seg = loadSegment(e, 'dy', row, ow0, len, outW, lo, inW - t + lo);
-  const wRow = e.let('wr', affine(0, [[wBase, 1], ['oc', cg * kH * kW], ['kh', kW]]));
+  const wRow = e.let(
+    'wr',
+    affine(0, [
+      [wBase, 1],
+      ['oc', cg * kH * kW],
+      ['kh', kW],
+    ]),
+  );
   for (let kw = 0; kw < kW; kw++) {
     const wv = e.let('v', `w[${affine(kw, [[wRow, 1]])}]`);
     accs.forEach((a, j) => e.line(`${a} = ${a} + ${seg[j + (kW - 1 - kw) * dw]} * ${wv};`));
   }
   e.line('}}}');
   return {
-    name: 'conv2dBackwardInput', key: `conv2dBackwardInputTiled${t}:${geomKey(g)}`, source: e.source(['dy', 'w'], `[${accs.join(', ')}]`),
-    outSize: g.inputSize, dynamic: false, components: t,
+    name: 'conv2dBackwardInput',
+    key: `conv2dBackwardInputTiled${t}:${geomKey(g)}`,
+    source: e.source(['dy', 'w'], `[${accs.join(', ')}]`),
+    outSize: g.inputSize,
+    dynamic: false,
+    components: t,
   };
 }

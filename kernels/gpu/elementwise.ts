@@ -20,15 +20,18 @@ export function fillSpec(size: number): KernelSpec {
  */
 export function unaryParams(op: UnaryOp, backward: boolean): Float32Array {
   switch (op.name) {
-    case 'clamp': return new Float32Array([op.min, op.max, 0, 0]);
-    case 'affine': return new Float32Array([op.scale, op.shift, 0, 0]);
+    case 'clamp':
+      return new Float32Array([op.min, op.max, 0, 0]);
+    case 'affine':
+      return new Float32Array([op.scale, op.shift, 0, 0]);
     case 'powScalar': {
       const e = op.exponent;
       const used = backward ? e - 1 : e;
       const isInt = Number.isInteger(used);
       return new Float32Array([e, used, isInt ? 1 : 0, isInt && Math.abs(used % 2) === 1 ? 1 : 0]);
     }
-    default: return new Float32Array(4);
+    default:
+      return new Float32Array(4);
   }
 }
 
@@ -48,51 +51,81 @@ function powLines(v: string, r: string): string {
 /** Source lines computing f(v) into `y`. */
 function forwardBody(op: UnaryOp): string {
   switch (op.name) {
-    case 'neg': return 'const y = -v;';
-    case 'exp': return 'const y = Math.exp(v);';
-    case 'log': return 'const y = Math.log(v);';
-    case 'sqrt': return 'const y = Math.sqrt(v);';
-    case 'abs': return 'const y = Math.abs(v);';
+    case 'neg':
+      return 'const y = -v;';
+    case 'exp':
+      return 'const y = Math.exp(v);';
+    case 'log':
+      return 'const y = Math.log(v);';
+    case 'sqrt':
+      return 'const y = Math.sqrt(v);';
+    case 'abs':
+      return 'const y = Math.abs(v);';
     // NaN in, NaN out, tested explicitly: shader compilers may rewrite v <= 0 as !(v > 0).
-    case 'relu': return 'const y = v !== v ? v : (v > 0 ? v : 0);';
-    case 'relu6': return 'const y = v !== v ? v : (v > 0 ? (v < 6 ? v : 6) : 0);';
-    case 'sigmoid': return `${sigmoidLines('v', 's')}\nconst y = s;`;
-    case 'silu': return `${sigmoidLines('v', 's')}\nconst y = v * s;`;
+    case 'relu':
+      return 'const y = v !== v ? v : (v > 0 ? v : 0);';
+    case 'relu6':
+      return 'const y = v !== v ? v : (v > 0 ? (v < 6 ? v : 6) : 0);';
+    case 'sigmoid':
+      return `${sigmoidLines('v', 's')}\nconst y = s;`;
+    case 'silu':
+      return `${sigmoidLines('v', 's')}\nconst y = v * s;`;
     // tanh: odd series near 0 (no cancellation), (1 - e^-2|v|) / (1 + e^-2|v|) elsewhere.
-    case 'tanh': return [
-      'const a = Math.abs(v);',
-      'const v2 = v * v;',
-      'const series = v * (1 + v2 * (-0.3333333333 + v2 * (0.1333333333 + v2 * (-0.0539682540 + v2 * 0.0218694885))));',
-      'const t = Math.exp(-2 * a);',
-      'const big = (1 - t) / (1 + t);',
-      'const y = a < 0.25 ? series : (v < 0 ? -big : big);',
-    ].join('\n');
-    case 'square': return 'const y = v * v;';
-    case 'sign': return 'const y = v !== v ? v : (v > 0 ? 1 : (v < 0 ? -1 : 0));';
-    case 'clamp': return 'const y = v !== v ? v : (v < p[0] ? p[0] : (v > p[1] ? p[1] : v));';
-    case 'powScalar': return powLines('v', 'y');
-    case 'affine': return 'const y = p[0] * v + p[1];';
+    case 'tanh':
+      return [
+        'const a = Math.abs(v);',
+        'const v2 = v * v;',
+        'const series = v * (1 + v2 * (-0.3333333333 + v2 * (0.1333333333 + v2 * (-0.0539682540 + v2 * 0.0218694885))));',
+        'const t = Math.exp(-2 * a);',
+        'const big = (1 - t) / (1 + t);',
+        'const y = a < 0.25 ? series : (v < 0 ? -big : big);',
+      ].join('\n');
+    case 'square':
+      return 'const y = v * v;';
+    case 'sign':
+      return 'const y = v !== v ? v : (v > 0 ? 1 : (v < 0 ? -1 : 0));';
+    case 'clamp':
+      return 'const y = v !== v ? v : (v < p[0] ? p[0] : (v > p[1] ? p[1] : v));';
+    case 'powScalar':
+      return powLines('v', 'y');
+    case 'affine':
+      return 'const y = p[0] * v + p[1];';
   }
 }
 
 /** Source lines computing dy/dx into `d` from v = x and w = y. */
 function derivativeBody(op: UnaryOp): string {
   switch (op.name) {
-    case 'neg': return 'const d = -1;';
-    case 'exp': return 'const d = w;';
-    case 'log': return 'const d = 1 / v;';
-    case 'sqrt': return 'const d = 0.5 / w;';
-    case 'abs': return 'const d = v > 0 ? 1 : (v < 0 ? -1 : 0);';
-    case 'relu': return 'const d = v > 0 ? 1 : 0;';
-    case 'relu6': return 'const d = v > 0 ? (v < 6 ? 1 : 0) : 0;';
-    case 'sigmoid': return 'const d = w * (1 - w);';
-    case 'tanh': return 'const d = 1 - w * w;';
-    case 'silu': return `${sigmoidLines('v', 's')}\nconst d = s * (1 + v * (1 - s));`;
-    case 'square': return 'const d = 2 * v;';
-    case 'sign': return 'const d = 0;';
-    case 'clamp': return 'const d = v > p[0] ? (v < p[1] ? 1 : 0) : 0;';
-    case 'powScalar': return `${powLines('v', 'm')}\nconst d = p[0] === 0 ? 0 : p[0] * m;`;
-    case 'affine': return 'const d = p[0];';
+    case 'neg':
+      return 'const d = -1;';
+    case 'exp':
+      return 'const d = w;';
+    case 'log':
+      return 'const d = 1 / v;';
+    case 'sqrt':
+      return 'const d = 0.5 / w;';
+    case 'abs':
+      return 'const d = v > 0 ? 1 : (v < 0 ? -1 : 0);';
+    case 'relu':
+      return 'const d = v > 0 ? 1 : 0;';
+    case 'relu6':
+      return 'const d = v > 0 ? (v < 6 ? 1 : 0) : 0;';
+    case 'sigmoid':
+      return 'const d = w * (1 - w);';
+    case 'tanh':
+      return 'const d = 1 - w * w;';
+    case 'silu':
+      return `${sigmoidLines('v', 's')}\nconst d = s * (1 + v * (1 - s));`;
+    case 'square':
+      return 'const d = 2 * v;';
+    case 'sign':
+      return 'const d = 0;';
+    case 'clamp':
+      return 'const d = v > p[0] ? (v < p[1] ? 1 : 0) : 0;';
+    case 'powScalar':
+      return `${powLines('v', 'm')}\nconst d = p[0] === 0 ? 0 : p[0] * m;`;
+    case 'affine':
+      return 'const d = p[0];';
   }
 }
 
@@ -111,19 +144,28 @@ export function unaryBackwardSpec(op: UnaryOp, size: number): KernelSpec {
 /** `a op b` as source lines ending in `return`-able `z`. */
 function binaryBody(op: BinaryOp): string {
   switch (op) {
-    case 'add': return 'const z = a + b;';
-    case 'sub': return 'const z = a - b;';
-    case 'mul': return 'const z = a * b;';
-    case 'div': return 'const z = a / b;';
-    case 'pow': return [
-      'let z = Math.pow(Math.abs(a), b);',
-      'if (a < 0) { if (Math.floor(b) === b) { const h = b * 0.5; if (Math.floor(h) !== h) { z = -z; } } else { z = Math.pow(a, b); } }',
-    ].join('\n');
+    case 'add':
+      return 'const z = a + b;';
+    case 'sub':
+      return 'const z = a - b;';
+    case 'mul':
+      return 'const z = a * b;';
+    case 'div':
+      return 'const z = a / b;';
+    case 'pow':
+      return [
+        'let z = Math.pow(Math.abs(a), b);',
+        'if (a < 0) { if (Math.floor(b) === b) { const h = b * 0.5; if (Math.floor(h) !== h) { z = -z; } } else { z = Math.pow(a, b); } }',
+      ].join('\n');
     // Selected explicitly (not Math.max, which WGSL does not make NaN-propagating).
-    case 'maximum': return 'const z = (a >= b || a !== a) ? a : b;';
-    case 'minimum': return 'const z = (a <= b || a !== a) ? a : b;';
-    case 'eq': return 'const z = a === b ? 1 : 0;';
-    case 'gt': return 'const z = a > b ? 1 : 0;';
+    case 'maximum':
+      return 'const z = (a >= b || a !== a) ? a : b;';
+    case 'minimum':
+      return 'const z = (a <= b || a !== a) ? a : b;';
+    case 'eq':
+      return 'const z = a === b ? 1 : 0;';
+    case 'gt':
+      return 'const z = a > b ? 1 : 0;';
   }
 }
 

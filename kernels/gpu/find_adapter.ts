@@ -18,9 +18,15 @@ interface DawnAdapter {
 function withTimestamps(a: DawnAdapter | null): object | null {
   if (a === null || !a.features.has('timestamp-query')) return a;
   return {
-    get info() { return a.info; },
-    get features() { return a.features; },
-    get limits() { return a.limits; },
+    get info() {
+      return a.info;
+    },
+    get features() {
+      return a.features;
+    },
+    get limits() {
+      return a.limits;
+    },
     requestDevice: (desc: Parameters<DawnAdapter['requestDevice']>[0] = {}) =>
       a.requestDevice({ ...desc, requiredFeatures: [...(desc.requiredFeatures ?? []), 'timestamp-query'] }),
   };
@@ -64,11 +70,15 @@ function installNavigatorGpu(gpu: object): () => void {
   const g = globalThis as { navigator?: object };
   if (g.navigator === undefined) {
     Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
-    return () => { delete (globalThis as { navigator?: object }).navigator; };
+    return () => {
+      delete (globalThis as { navigator?: object }).navigator;
+    };
   }
   Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true, writable: true });
   const nav = g.navigator;
-  return () => { delete (nav as { gpu?: object }).gpu; };
+  return () => {
+    delete (nav as { gpu?: object }).gpu;
+  };
 }
 
 /**
@@ -112,12 +122,16 @@ export async function findAdapter(opts: GpuBackendOptions): Promise<FoundAdapter
     return {
       info,
       retain: [dawn, adapter],
-      install: () => installNavigatorGpu({
-        requestAdapter: async (o: Record<string, unknown> = {}) => withTimestamps(await dawn.requestAdapter({ featureLevel, ...o })),
-        getPreferredCanvasFormat: () => 'rgba8unorm',
-        wgslLanguageFeatures: new Set<string>(),
-      }),
+      install: () =>
+        installNavigatorGpu({
+          requestAdapter: async (o: Record<string, unknown> = {}) => withTimestamps(await dawn.requestAdapter({ featureLevel, ...o })),
+          getPreferredCanvasFormat: () => 'rgba8unorm',
+          wgslLanguageFeatures: new Set<string>(),
+        }),
     };
   }
-  throw new CondgradError('gpu', `no WebGPU adapter (tried ${tried.join('; ')}). On Linux without a GPU, install Mesa's GLES/EGL (Debian: libegl1 libgles2 libgl1-mesa-dri) for the opengles backend`);
+  throw new CondgradError(
+    'gpu',
+    `no WebGPU adapter (tried ${tried.join('; ')}). On Linux without a GPU, install Mesa's GLES/EGL (Debian: libegl1 libgles2 libgl1-mesa-dri) for the opengles backend`,
+  );
 }

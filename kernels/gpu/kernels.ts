@@ -64,15 +64,23 @@ export class KernelCache {
    */
   async compile(spec: KernelSpec, args: readonly unknown[]): Promise<Compiled> {
     const fn = this.gpu.createKernel(spec.source, {
-      output: [Math.max(1, spec.outSize / (spec.components ?? 1))], pipeline: true, immutable: true, strictIntegers: true,
-      dynamicOutput: spec.dynamic, dynamicArguments: true, tactic: 'precision',
+      output: [Math.max(1, spec.outSize / (spec.components ?? 1))],
+      pipeline: true,
+      immutable: true,
+      strictIntegers: true,
+      dynamicOutput: spec.dynamic,
+      dynamicArguments: true,
+      tactic: 'precision',
     });
     this.compiled++;
     const k = fn.kernel;
     const mode = k?.constructor?.mode;
     if (mode !== 'webgpu' || typeof k.build !== 'function') {
       k?.destroy?.();
-      throw new CondgradError(`gpu.${spec.name}`, `the kernel compiled in mode '${String(mode)}', not to a webgpu compute pipeline; refusing a silent fallback`);
+      throw new CondgradError(
+        `gpu.${spec.name}`,
+        `the kernel compiled in mode '${String(mode)}', not to a webgpu compute pipeline; refusing a silent fallback`,
+      );
     }
     try {
       await k.build(...args);
@@ -98,8 +106,14 @@ export class KernelCache {
       k.outputBuffer = null;
     }
     const c: Compiled = {
-      key: spec.key, fn, pipeline: k.computePipeline, layout: k.bindGroupLayout,
-      arrayArgs: layout!.arrayArgs.length, paramsBytes: layout!.byteLength, uniforms: new Map(), checked: false,
+      key: spec.key,
+      fn,
+      pipeline: k.computePipeline,
+      layout: k.bindGroupLayout,
+      arrayArgs: layout!.arrayArgs.length,
+      paramsBytes: layout!.byteLength,
+      uniforms: new Map(),
+      checked: false,
     };
     this.cache.set(spec.key, c);
     while (this.cache.size > this.max) this.evict(this.cache.keys().next().value as string);

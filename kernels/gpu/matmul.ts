@@ -15,8 +15,20 @@ export function matmulSpec(g: MatmulGeometry): KernelSpec {
   const e = new Emitter();
   const [b, m, n] = e.unravel(e.let('i', 'this.thread.x'), [g.batch, M, N]);
   // op(A)[m, k] at aBase + k * ak; op(B)[k, n] at bBase + k * bk.
-  const aBase = e.let('ab', affine(0, [[b, g.aBatchStride], [m, g.transA ? 1 : K]]));
-  const bBase = e.let('bb', affine(0, [[b, g.bBatchStride], [n, g.transB ? K : 1]]));
+  const aBase = e.let(
+    'ab',
+    affine(0, [
+      [b, g.aBatchStride],
+      [m, g.transA ? 1 : K],
+    ]),
+  );
+  const bBase = e.let(
+    'bb',
+    affine(0, [
+      [b, g.bBatchStride],
+      [n, g.transB ? K : 1],
+    ]),
+  );
   const ak = g.transA ? M : 1;
   const bk = g.transB ? 1 : N;
   const full = Math.floor(K / K_TILE);
@@ -27,7 +39,15 @@ export function matmulSpec(g: MatmulGeometry): KernelSpec {
     const k0 = e.let('k', `kt * ${K_TILE}`);
     accs.forEach((s, t) => {
       const k = t === 0 ? k0 : e.let('k', `${k0} + ${t}`);
-      e.line(`${s} = ${s} + a[${affine(0, [[aBase, 1], [k, ak]])}] * b[${affine(0, [[bBase, 1], [k, bk]])}];`);
+      e.line(
+        `${s} = ${s} + a[${affine(0, [
+          [aBase, 1],
+          [k, ak],
+        ])}] * b[${affine(0, [
+          [bBase, 1],
+          [k, bk],
+        ])}];`,
+      );
     });
     e.line('}');
   }

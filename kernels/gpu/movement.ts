@@ -46,7 +46,10 @@ export function concatSpec(outer: number, widths: readonly number[]): KernelSpec
   e.line('let v = 0;');
   let start = 0;
   widths.forEach((w, j) => {
-    const read = `v = x${j}[${affine(-start, [[row, w], [col, 1]])}];`;
+    const read = `v = x${j}[${affine(-start, [
+      [row, w],
+      [col, 1],
+    ])}];`;
     const last = j === widths.length - 1;
     if (j === 0) e.line(last ? read : `if (${col} < ${start + w}) { ${read} }`);
     else e.line(last ? `else { ${read} }` : `else if (${col} < ${start + w}) { ${read} }`);

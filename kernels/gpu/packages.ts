@@ -21,11 +21,16 @@ function isMissing(e: unknown, pkg: string): boolean {
 
 /** The CondgradError for a gpu package that is absent or failed to load. */
 export function missingGpuPackage(pkg: GpuPackage, e: unknown): CondgradError {
-  const install = Object.entries(GPU_PACKAGES).map(([n, v]) => `${n}@${v}`).join(' ');
+  const install = Object.entries(GPU_PACKAGES)
+    .map(([n, v]) => `${n}@${v}`)
+    .join(' ');
   const first = ((e as Error)?.message ?? String(e)).split('\n')[0];
   const what = isMissing(e, pkg) ? 'is not installed' : `failed to load (${first})`;
-  return new CondgradError('gpu', `the gpu backend needs the optional package '${pkg}' (${ROLE[pkg]}), which ${what}. `
-    + `Install both gpu packages (npm install ${install}; they are optional peer dependencies of condgrad), or use the cpu or wasm backend`);
+  return new CondgradError(
+    'gpu',
+    `the gpu backend needs the optional package '${pkg}' (${ROLE[pkg]}), which ${what}. ` +
+      `Install both gpu packages (npm install ${install}; they are optional peer dependencies of condgrad), or use the cpu or wasm backend`,
+  );
 }
 
 /**

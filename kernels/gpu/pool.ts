@@ -12,9 +12,12 @@ function windowBounds(e: Emitter, g: Pool2dGeometry, oh: string, ow: string): { 
   const hs = e.let('hs', affine(-g.padTop, [[oh, g.strideH]]));
   const ws = e.let('ws', affine(-g.padLeft, [[ow, g.strideW]]));
   return {
-    hs, ws,
-    h0: e.let('h0', `Math.max(${hs}, 0)`), h1: e.let('h1', `Math.min(${hs} + ${g.kH}, ${g.inH})`),
-    w0: e.let('w0', `Math.max(${ws}, 0)`), w1: e.let('w1', `Math.min(${ws} + ${g.kW}, ${g.inW})`),
+    hs,
+    ws,
+    h0: e.let('h0', `Math.max(${hs}, 0)`),
+    h1: e.let('h1', `Math.min(${hs} + ${g.kH}, ${g.inH})`),
+    w0: e.let('w0', `Math.max(${ws}, 0)`),
+    w1: e.let('w1', `Math.min(${ws} + ${g.kW}, ${g.inW})`),
   };
 }
 
@@ -40,12 +43,24 @@ export function maxPoolSpec(g: Pool2dGeometry, argmax: boolean): KernelSpec {
   const { hs, ws } = windowBounds(e, g, oh, ow);
   e.line('let m = 0;').line('let at = -1;');
   const [ih, iw, close] = windowLoops(e, g, hs, ws);
-  const cell = e.let('cell', affine(0, [[ih, g.inW], [iw, 1]]));
+  const cell = e.let(
+    'cell',
+    affine(0, [
+      [ih, g.inW],
+      [iw, 1],
+    ]),
+  );
   const v = e.let('v', `x[${base} + ${cell}]`);
   // The first NaN of a window wins and stays (m !== m then fails every later test).
   e.line(`if (at < 0 || ${v} > m || (${v} !== ${v} && m === m)) { m = ${v}; at = ${cell}; }`).line(close);
   const name = argmax ? 'maxPool2dBackward' : 'maxPool2d';
-  return { name, key: `${name}:${argmax ? 'argmax' : 'max'}:${geomKey(g)}`, source: e.source(['x'], argmax ? 'at' : 'm'), outSize: g.batch * g.channels * g.outH * g.outW, dynamic: false };
+  return {
+    name,
+    key: `${name}:${argmax ? 'argmax' : 'max'}:${geomKey(g)}`,
+    source: e.source(['x'], argmax ? 'at' : 'm'),
+    outSize: g.batch * g.channels * g.outH * g.outW,
+    dynamic: false,
+  };
 }
 
 /**
@@ -54,7 +69,13 @@ export function maxPoolSpec(g: Pool2dGeometry, argmax: boolean): KernelSpec {
  */
 function coveringWindows(e: Emitter, g: Pool2dGeometry, pl: string, ih: string, iw: string): [string, string, string, string] {
   const tap = (v: string, k: string, pad: number, stride: number, outN: number): [string, string] => {
-    const t = e.let('t', affine(pad, [[v, 1], [k, -1]]));
+    const t = e.let(
+      't',
+      affine(pad, [
+        [v, 1],
+        [k, -1],
+      ]),
+    );
     if (stride === 1) return [t, `${t} >= 0 && ${t} < ${outN}`];
     const [q, r] = e.divmod(t, stride);
     return [q, `${r} === 0 && ${q} >= 0 && ${q} < ${outN}`];
@@ -65,7 +86,14 @@ function coveringWindows(e: Emitter, g: Pool2dGeometry, pl: string, ih: string, 
   e.line(`for (let kw = 0; kw < ${g.kW}; kw++) {`);
   const [ow, wOk] = tap(iw, 'kw', g.padLeft, g.strideW, g.outW);
   e.line(`if (${wOk}) {`);
-  const yo = e.let('yo', affine(0, [[pl, g.outH * g.outW], [oh, g.outW], [ow, 1]]));
+  const yo = e.let(
+    'yo',
+    affine(0, [
+      [pl, g.outH * g.outW],
+      [oh, g.outW],
+      [ow, 1],
+    ]),
+  );
   return [oh, ow, yo, '}}}}'];
 }
 
@@ -73,11 +101,23 @@ function coveringWindows(e: Emitter, g: Pool2dGeometry, pl: string, ih: string, 
 export function maxPoolBackwardSpec(g: Pool2dGeometry): KernelSpec {
   const e = new Emitter();
   const [pl, ih, iw] = e.unravel(e.let('i', 'this.thread.x'), [g.batch * g.channels, g.inH, g.inW]);
-  const cell = e.let('cell', affine(0, [[ih, g.inW], [iw, 1]]));
+  const cell = e.let(
+    'cell',
+    affine(0, [
+      [ih, g.inW],
+      [iw, 1],
+    ]),
+  );
   e.line('let acc = 0;');
   const [, , yo, close] = coveringWindows(e, g, pl, ih, iw);
   e.line(`if (arg[${yo}] === ${cell}) { acc = acc + dy[${yo}]; }`).line(close);
-  return { name: 'maxPool2dBackward', key: `maxPool2dBackward:${geomKey(g)}`, source: e.source(['arg', 'dy'], 'acc'), outSize: g.batch * g.channels * g.inH * g.inW, dynamic: false };
+  return {
+    name: 'maxPool2dBackward',
+    key: `maxPool2dBackward:${geomKey(g)}`,
+    source: e.source(['arg', 'dy'], 'acc'),
+    outSize: g.batch * g.channels * g.inH * g.inW,
+    dynamic: false,
+  };
 }
 
 /** The divisor of window (oh, ow): kH·kW with countIncludePad, else its in-bounds cell count. */
@@ -96,8 +136,20 @@ export function avgPoolSpec(g: Pool2dGeometry): KernelSpec {
   const { hs, ws } = windowBounds(e, g, oh, ow);
   e.line('let s = 0;');
   const [ih, iw, close] = windowLoops(e, g, hs, ws);
-  e.line(`s = s + x[${affine(0, [[base, 1], [ih, g.inW], [iw, 1]])}];`).line(close);
-  return { name: 'avgPool2d', key: `avgPool2d:${geomKey(g)}`, source: e.source(['x'], `s / ${n}`), outSize: g.batch * g.channels * g.outH * g.outW, dynamic: false };
+  e.line(
+    `s = s + x[${affine(0, [
+      [base, 1],
+      [ih, g.inW],
+      [iw, 1],
+    ])}];`,
+  ).line(close);
+  return {
+    name: 'avgPool2d',
+    key: `avgPool2d:${geomKey(g)}`,
+    source: e.source(['x'], `s / ${n}`),
+    outSize: g.batch * g.channels * g.outH * g.outW,
+    dynamic: false,
+  };
 }
 
 /** dx[p, ih, iw] = Σ over the windows containing the cell of dy / divisor; arguments (dy). */
@@ -108,5 +160,11 @@ export function avgPoolBackwardSpec(g: Pool2dGeometry): KernelSpec {
   const [oh, ow, yo, close] = coveringWindows(e, g, pl, ih, iw);
   const n = divisor(e, g, oh, ow);
   e.line(`acc = acc + dy[${yo}] / ${n};`).line(close);
-  return { name: 'avgPool2dBackward', key: `avgPool2dBackward:${geomKey(g)}`, source: e.source(['dy'], 'acc'), outSize: g.batch * g.channels * g.inH * g.inW, dynamic: false };
+  return {
+    name: 'avgPool2dBackward',
+    key: `avgPool2dBackward:${geomKey(g)}`,
+    source: e.source(['dy'], 'acc'),
+    outSize: g.batch * g.channels * g.inH * g.inW,
+    dynamic: false,
+  };
 }

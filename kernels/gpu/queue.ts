@@ -76,7 +76,9 @@ export class LaunchQueue {
     let pass = this.pass;
     if (this.timing !== null) {
       const i = this.timing.names.push(name) - 1;
-      pass = this.encoder.beginComputePass({ timestampWrites: { querySet: this.timing.set, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } });
+      pass = this.encoder.beginComputePass({
+        timestampWrites: { querySet: this.timing.set, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 },
+      });
     } else {
       pass ??= this.pass = this.encoder.beginComputePass();
     }
@@ -198,17 +200,22 @@ export class LaunchQueue {
 
   private collectTimes(bufs: { resolve: RawBuffer; read: RawBuffer }, names: string[]): void {
     const t = this.timing!;
-    t.pending.push(bufs.read.mapAsync(MAP_READ).then(() => {
-      const ns = new BigUint64Array(bufs.read.getMappedRange().slice(0));
-      names.forEach((name, i) => {
-        const e = t.times.get(name) ?? { calls: 0, ms: 0 };
-        e.calls++;
-        e.ms += Number(ns[2 * i + 1] - ns[2 * i]) / 1e6;
-        t.times.set(name, e);
-      });
-    }).finally(() => {
-      bufs.resolve.destroy();
-      bufs.read.destroy();
-    }));
+    t.pending.push(
+      bufs.read
+        .mapAsync(MAP_READ)
+        .then(() => {
+          const ns = new BigUint64Array(bufs.read.getMappedRange().slice(0));
+          names.forEach((name, i) => {
+            const e = t.times.get(name) ?? { calls: 0, ms: 0 };
+            e.calls++;
+            e.ms += Number(ns[2 * i + 1] - ns[2 * i]) / 1e6;
+            t.times.set(name, e);
+          });
+        })
+        .finally(() => {
+          bufs.resolve.destroy();
+          bufs.read.destroy();
+        }),
+    );
   }
 }

@@ -19,10 +19,14 @@ export function reduceIdentity(op: ReduceOp): number {
  */
 function foldLine(op: ReduceOp, v: string): string {
   switch (op) {
-    case 'sum': return compensated(v);
-    case 'mean': return compensated(`${v} * p[1]`);
-    case 'max': return `if (${v} > acc || ${v} !== ${v}) { acc = ${v}; }`;
-    case 'min': return `if (${v} < acc || ${v} !== ${v}) { acc = ${v}; }`;
+    case 'sum':
+      return compensated(v);
+    case 'mean':
+      return compensated(`${v} * p[1]`);
+    case 'max':
+      return `if (${v} > acc || ${v} !== ${v}) { acc = ${v}; }`;
+    case 'min':
+      return `if (${v} < acc || ${v} !== ${v}) { acc = ${v}; }`;
   }
 }
 

@@ -199,12 +199,14 @@ export class GpuRuntime {
     if (this.device !== null) cell.buffer = this.queue.upload(data);
     else {
       const copy = Float32Array.from(data);
-      void this.queue.later(async () => {
-        await this.attach();
-        cell.buffer = this.queue.upload(copy);
-      }).catch((e: unknown) => {
-        cell.failed = new CondgradError('gpu.fromArray', `upload failed: ${(e as Error).message}`);
-      });
+      void this.queue
+        .later(async () => {
+          await this.attach();
+          cell.buffer = this.queue.upload(copy);
+        })
+        .catch((e: unknown) => {
+          cell.failed = new CondgradError('gpu.fromArray', `upload failed: ${(e as Error).message}`);
+        });
     }
     return this.adopt(data.length, cell);
   }

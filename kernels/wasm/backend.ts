@@ -156,10 +156,19 @@ export class WasmBackend implements Backend<WasmStorage> {
     if (xs.length === 0 || xs.length !== g.widths.length) {
       throw new CondgradError('wasm.concat', `got ${xs.length} inputs for a geometry of ${g.widths.length}`);
     }
-    const dtype = sameDtype(this.rt.heap, 'concat', xs.map((_, i) => `xs[${i}]`), xs);
+    const dtype = sameDtype(
+      this.rt.heap,
+      'concat',
+      xs.map((_, i) => `xs[${i}]`),
+      xs,
+    );
     xs.forEach((x, i) => checkSize('concat', `xs[${i}]`, x, g.outer * g.widths[i], 'its block of the output'));
     const out = this.out('concat', dtype, sizeOf(g.outShape));
-    concatForward(xs.map((x) => x.data), out.data, g);
+    concatForward(
+      xs.map((x) => x.data),
+      out.data,
+      g,
+    );
     return out;
   }
 
@@ -206,15 +215,23 @@ export class WasmBackend implements Backend<WasmStorage> {
   }
 
   // ---- pooling ----
-  private pool(kernel: 'maxPool2d' | 'maxPool2dBackward' | 'avgPool2d' | 'avgPool2dBackward', x: WasmStorage | null, dy: WasmStorage | null, g: Pool2dGeometry): WasmStorage {
-    const inN = g.batch * g.channels * g.inH * g.inW, outN = g.batch * g.channels * g.outH * g.outW;
+  private pool(
+    kernel: 'maxPool2d' | 'maxPool2dBackward' | 'avgPool2d' | 'avgPool2dBackward',
+    x: WasmStorage | null,
+    dy: WasmStorage | null,
+    g: Pool2dGeometry,
+  ): WasmStorage {
+    const inN = g.batch * g.channels * g.inH * g.inW,
+      outN = g.batch * g.channels * g.outH * g.outW;
     const args = [x, dy].filter((s): s is WasmStorage => s !== null);
     const dtype = sameDtype(this.rt.heap, kernel, x && dy ? ['x', 'dy'] : [x ? 'x' : 'dy'], args);
     if (x) checkSize(kernel, 'x', x, inN, 'the pool input');
     if (dy) checkSize(kernel, 'dy', dy, outN, 'the pool output');
     const out = this.out(kernel, dtype, kernel.endsWith('Backward') ? inN : outN);
     if (dtype === 'float32' && poolOutsideWasm(g) === null) {
-      const name = ({ maxPool2d: 'maxPoolForward', maxPool2dBackward: 'maxPoolBackward', avgPool2d: 'avgPoolForward', avgPool2dBackward: 'avgPoolBackward' } as const)[kernel];
+      const name = (
+        { maxPool2d: 'maxPoolForward', maxPool2dBackward: 'maxPoolBackward', avgPool2d: 'avgPoolForward', avgPool2dBackward: 'avgPoolBackward' } as const
+      )[kernel];
       pool(this.rt, name, x ? x.ptr : 0, dy ? dy.ptr : 0, out.ptr, g);
     } else if (kernel === 'maxPool2d') cpuPool.maxPool2dForward(x!.data, out.data, g);
     else if (kernel === 'maxPool2dBackward') cpuPool.maxPool2dBackward(x!.data, dy!.data, out.data, g);

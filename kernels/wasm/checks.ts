@@ -35,9 +35,11 @@ const MAX_PAD_FLOATS = 1 << 24;
  */
 export function convOutsideWasm(g: Conv2dGeometry): string | null {
   const fields: [string, number][] = [
-    ['stride', Math.max(g.strideH, g.strideW)], ['dilation', Math.max(g.dilationH, g.dilationW)],
+    ['stride', Math.max(g.strideH, g.strideW)],
+    ['dilation', Math.max(g.dilationH, g.dilationW)],
     ['padding', Math.max(g.padTop, g.padBottom, g.padLeft, g.padRight)],
-    ['input extent', Math.max(g.inH, g.inW)], ['output extent', Math.max(g.outH, g.outW)],
+    ['input extent', Math.max(g.inH, g.inW)],
+    ['output extent', Math.max(g.outH, g.outW)],
     // The largest padded row/column index a tap reaches: (out − 1)·stride + (k − 1)·dilation.
     ['tap index', Math.max(g.paddedH, g.paddedW) - 1],
   ];

@@ -3,14 +3,42 @@
 
 import { transposedConvGeometry, type Conv2dGeometry } from '../geometry/conv.js';
 import {
-  C_BATCH, C_BLK0, C_BLK1, C_DH, C_DW, C_GROUPS, C_INC, C_INCPG, C_INH, C_INW, C_ITEM0, C_ITEM1, C_KH, C_KW,
-  C_NBLK, C_NC, C_OSTRIDE, C_TROWS, C_OUTC, C_OUTCPG, C_OUTH, C_OUTW, C_PADL, C_PADT, C_SCRATCH, C_SH, C_SLOTS, C_SW,
-  C_POINTWISE, C_W, C_WSTRIDE, C_X, C_Y,
+  C_BATCH,
+  C_BLK0,
+  C_BLK1,
+  C_DH,
+  C_DW,
+  C_GROUPS,
+  C_INC,
+  C_INCPG,
+  C_INH,
+  C_INW,
+  C_ITEM0,
+  C_ITEM1,
+  C_KH,
+  C_KW,
+  C_NBLK,
+  C_NC,
+  C_OSTRIDE,
+  C_TROWS,
+  C_OUTC,
+  C_OUTCPG,
+  C_OUTH,
+  C_OUTW,
+  C_PADL,
+  C_PADT,
+  C_SCRATCH,
+  C_SH,
+  C_SLOTS,
+  C_SW,
+  C_POINTWISE,
+  C_W,
+  C_WSTRIDE,
+  C_X,
+  C_Y,
 } from './assembly/layout.js';
 import { splitRange, type KernelName, type WasmRuntime } from './runtime.js';
-import {
-  COL_BLOCK_BYTES, FILTER_BLOCK, PLANE_SLACK, blockCols, dwScratch, isWide, isWinograd, roundNR, widePlane, winoPlan,
-} from './conv_choice.js';
+import { COL_BLOCK_BYTES, FILTER_BLOCK, PLANE_SLACK, blockCols, dwScratch, isWide, isWinograd, roundNR, widePlane, winoPlan } from './conv_choice.js';
 
 /** Flops below which a conv runs on one thread (waking a worker costs tens of microseconds). */
 const MIN_FLOPS_PER_THREAD = 1.5e6;
@@ -19,20 +47,36 @@ const FILTER_SLOTS = 4;
 /** The geometry slots of a conv argument block (pointers and ranges left 0). */
 function slots(g: Conv2dGeometry): Int32Array {
   const s = new Int32Array(C_SLOTS);
-  s[C_BATCH] = g.batch; s[C_INC] = g.inC; s[C_INH] = g.inH; s[C_INW] = g.inW;
-  s[C_OUTC] = g.outC; s[C_OUTH] = g.outH; s[C_OUTW] = g.outW; s[C_KH] = g.kH; s[C_KW] = g.kW;
-  s[C_SH] = g.strideH; s[C_SW] = g.strideW; s[C_DH] = g.dilationH; s[C_DW] = g.dilationW;
-  s[C_PADT] = g.padTop; s[C_PADL] = g.padLeft; s[C_GROUPS] = g.groups;
-  s[C_INCPG] = g.inCPerGroup; s[C_OUTCPG] = g.outCPerGroup; s[C_WSTRIDE] = g.perSampleWeights ? g.weightSize : 0;
+  s[C_BATCH] = g.batch;
+  s[C_INC] = g.inC;
+  s[C_INH] = g.inH;
+  s[C_INW] = g.inW;
+  s[C_OUTC] = g.outC;
+  s[C_OUTH] = g.outH;
+  s[C_OUTW] = g.outW;
+  s[C_KH] = g.kH;
+  s[C_KW] = g.kW;
+  s[C_SH] = g.strideH;
+  s[C_SW] = g.strideW;
+  s[C_DH] = g.dilationH;
+  s[C_DW] = g.dilationW;
+  s[C_PADT] = g.padTop;
+  s[C_PADL] = g.padLeft;
+  s[C_GROUPS] = g.groups;
+  s[C_INCPG] = g.inCPerGroup;
+  s[C_OUTCPG] = g.outCPerGroup;
+  s[C_WSTRIDE] = g.perSampleWeights ? g.weightSize : 0;
   s[C_POINTWISE] = g.pointwise ? 1 : 0;
   return s;
 }
 
 /** Runs the Winograd forward: items (b, g, block of tile rows). */
 function winogradForward(rt: WasmRuntime, s: Int32Array, g: Conv2dGeometry): void {
-  const cg = g.inCPerGroup, og = g.outCPerGroup;
+  const cg = g.inCPerGroup,
+    og = g.outCPerGroup;
   const { hp, wp, rows, nBlk, vm } = winoPlan(g);
-  s[C_TROWS] = rows; s[C_NBLK] = nBlk;
+  s[C_TROWS] = rows;
+  s[C_NBLK] = nBlk;
   const scratch = 256 + 16 * 4 * Math.ceil(og / 2) * 2 * cg + 4 * (cg * hp * wp + PLANE_SLACK) + vm + 64;
   const items = g.batch * g.groups * nBlk;
   runItems(rt, 'convForwardWinograd', s, items, rt.slicesFor(items, 2 * g.macs, MIN_FLOPS_PER_THREAD), scratch);
@@ -51,7 +95,9 @@ function runItems(rt: WasmRuntime, kernel: KernelName, s: Int32Array, items: num
 /** y = conv2d(x, w) (float32, byte addresses). x [B, C, H, W], w [(B,) O, C/g, kH, kW], y [B, O, outH, outW]. */
 export function convForward(rt: WasmRuntime, x: number, w: number, y: number, g: Conv2dGeometry): void {
   const s = slots(g);
-  s[C_X] = x; s[C_W] = w; s[C_Y] = y;
+  s[C_X] = x;
+  s[C_W] = w;
+  s[C_Y] = y;
   if (g.depthwise) {
     const items = g.batch * g.outC;
     runItems(rt, 'dwForward', s, items, rt.slicesFor(items, 2 * g.macs, MIN_FLOPS_PER_THREAD), dwScratch(g, g.paddedH, g.paddedW));
@@ -68,7 +114,8 @@ export function convForward(rt: WasmRuntime, x: number, w: number, y: number, g:
   const P = wide ? pw : g.outH * g.outW;
   const nc = blockCols(kg, P);
   const nBlk = Math.ceil(P / nc);
-  s[C_NC] = nc; s[C_NBLK] = nBlk;
+  s[C_NC] = nc;
+  s[C_NBLK] = nBlk;
   const items = g.batch * g.groups * nBlk;
   const scratch = wide
     ? 128 + packedA + 4 * (kg + 4) + 4 * g.outCPerGroup * roundNR(nc) + 4 * (g.inCPerGroup * hp * wp + PLANE_SLACK) + 64
@@ -79,13 +126,18 @@ export function convForward(rt: WasmRuntime, x: number, w: number, y: number, g:
 /** dx = conv2d input gradient (float32). dy [B, O, outH, outW], w as in convForward, dx [B, C, H, W]. */
 export function convBackwardInput(rt: WasmRuntime, dy: number, w: number, dx: number, g: Conv2dGeometry): void {
   const s = slots(g);
-  s[C_X] = dy; s[C_W] = w; s[C_Y] = dx;
+  s[C_X] = dy;
+  s[C_W] = w;
+  s[C_Y] = dx;
   if (g.depthwise) {
     const items = g.batch * g.inC;
-    const hp = g.paddedH, wp = g.paddedW;
-    const hq = g.inH + (g.kH - 1) * g.dilationH, wq = g.inW + (g.kW - 1) * g.dilationW;
+    const hp = g.paddedH,
+      wp = g.paddedW;
+    const hq = g.inH + (g.kH - 1) * g.dilationH,
+      wq = g.inW + (g.kW - 1) * g.dilationW;
     // Strided: each stride phase pads a dy window (bounded generously here) and keeps a wide output plane.
-    const hb = g.outH + g.inH + g.padTop + g.kH * g.dilationH + 2, wb = g.outW + g.inW + g.padLeft + g.kW * g.dilationW + 2;
+    const hb = g.outH + g.inH + g.padTop + g.kH * g.dilationH + 2,
+      wb = g.outW + g.inW + g.padLeft + g.kW * g.dilationW + 2;
     const scratch = Math.max(dwScratch(g, Math.max(hp, hq), Math.max(wp, wq)), dwScratch(g, hb, wb));
     runItems(rt, 'dwBackwardInput', s, items, rt.slicesFor(items, 2 * g.macs, MIN_FLOPS_PER_THREAD), scratch);
     return;
@@ -107,7 +159,8 @@ export function convBackwardInput(rt: WasmRuntime, dy: number, w: number, dx: nu
   const kg = g.inCPerGroup * g.kH * g.kW;
   const P = g.outH * g.outW;
   const nc = blockCols(kg, P);
-  s[C_NC] = nc; s[C_NBLK] = Math.ceil(P / nc);
+  s[C_NC] = nc;
+  s[C_NBLK] = Math.ceil(P / nc);
   const items = g.batch * g.groups;
   const scratch = 128 + 4 * Math.ceil(kg / 2) * 2 * g.outCPerGroup + 4 * kg * roundNR(nc) + 64;
   runItems(rt, 'convBackwardInputCol', s, items, rt.slicesFor(items, 2 * g.macs, MIN_FLOPS_PER_THREAD), scratch);
@@ -119,7 +172,9 @@ export function convBackwardInput(rt: WasmRuntime, dy: number, w: number, dx: nu
  */
 export function convBackwardFilter(rt: WasmRuntime, x: number, dy: number, dw: number, g: Conv2dGeometry): void {
   const s = slots(g);
-  s[C_X] = x; s[C_W] = dy; s[C_Y] = dw;
+  s[C_X] = x;
+  s[C_W] = dy;
+  s[C_Y] = dw;
   const ws = g.weightSize;
   if (g.depthwise) {
     const items = g.perSampleWeights ? g.batch * g.outC : g.outC;
@@ -136,16 +191,20 @@ export function convBackwardFilter(rt: WasmRuntime, x: number, dy: number, dw: n
   // Long blocks amortise the dot tiles' horizontal sums; the wide path reads the planes, not a column buffer.
   const nc = wide ? Math.min(P, FILTER_BLOCK) : blockCols(kg, P, 3 * COL_BLOCK_BYTES);
   const nBlk = wino ? plan.nBlk : Math.ceil(P / nc);
-  s[C_NC] = nc; s[C_TROWS] = plan.rows;
+  s[C_NC] = nc;
+  s[C_TROWS] = plan.rows;
   // The work is cut into at most FILTER_SLOTS slots that depend on the problem, never on the thread
   // count; each slot sums its share in a fixed order and the slots are added in order, so the
   // gradient is the same number with any number of threads.
   const bySample = g.batch >= FILTER_SLOTS || nBlk < 2;
-  const nSlots = Math.min(bySample ? g.batch : nBlk, FILTER_SLOTS, Math.max(1, Math.floor(2 * g.macs / rt.minWork(MIN_FLOPS_PER_THREAD))));
+  const nSlots = Math.min(bySample ? g.batch : nBlk, FILTER_SLOTS, Math.max(1, Math.floor((2 * g.macs) / rt.minWork(MIN_FLOPS_PER_THREAD))));
   const slices = Math.min(rt.threads, nSlots);
   const scratchBytes = wino
-    ? 4 * (g.inCPerGroup * plan.hp * plan.wp + PLANE_SLACK) + 4 * (g.outCPerGroup * 4 * plan.th * plan.tw4 + PLANE_SLACK) +
-      plan.vm + 16 * 4 * g.outCPerGroup * g.inCPerGroup + 64
+    ? 4 * (g.inCPerGroup * plan.hp * plan.wp + PLANE_SLACK) +
+      4 * (g.outCPerGroup * 4 * plan.th * plan.tw4 + PLANE_SLACK) +
+      plan.vm +
+      16 * 4 * g.outCPerGroup * g.inCPerGroup +
+      64
     : wide
       ? 4 * (kg + 4) + 4 * (g.inCPerGroup * hp * wp + PLANE_SLACK) + 4 * g.outCPerGroup * pw + 64
       : 4 * kg * roundNR(nc) + 64;
@@ -162,8 +221,10 @@ export function convBackwardFilter(rt: WasmRuntime, x: number, dy: number, dw: n
       for (let t = 0; t < n; t++) {
         const slot = r + t;
         const [lo, hi] = splitRange(bySample ? g.batch : nBlk, nSlots, slot);
-        s[C_ITEM0] = bySample ? lo : 0; s[C_ITEM1] = bySample ? hi : g.batch;
-        s[C_BLK0] = bySample ? 0 : lo; s[C_BLK1] = bySample ? nBlk : hi;
+        s[C_ITEM0] = bySample ? lo : 0;
+        s[C_ITEM1] = bySample ? hi : g.batch;
+        s[C_BLK0] = bySample ? 0 : lo;
+        s[C_BLK1] = bySample ? nBlk : hi;
         s[C_OSTRIDE] = g.perSampleWeights ? ws : 0;
         s[C_Y] = slot === 0 || !private_ ? dw : parts[slot - 1];
         s[C_SCRATCH] = sc.base + t * sc.stride;

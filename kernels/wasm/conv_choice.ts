@@ -22,8 +22,16 @@ export function isWide(g: Conv2dGeometry): boolean {
 
 /** Winograd F(2x2, 3x3) pays off for undilated stride-1 3x3 convs with enough channels on both sides. */
 export function isWinograd(g: Conv2dGeometry): boolean {
-  return g.kH === 3 && g.kW === 3 && g.strideH === 1 && g.strideW === 1 && g.dilationH === 1 && g.dilationW === 1 &&
-    g.inCPerGroup >= WINOGRAD_MIN_CHANNELS && g.outCPerGroup >= WINOGRAD_MIN_CHANNELS;
+  return (
+    g.kH === 3 &&
+    g.kW === 3 &&
+    g.strideH === 1 &&
+    g.strideW === 1 &&
+    g.dilationH === 1 &&
+    g.dilationW === 1 &&
+    g.inCPerGroup >= WINOGRAD_MIN_CHANNELS &&
+    g.outCPerGroup >= WINOGRAD_MIN_CHANNELS
+  );
 }
 
 /** Columns of the Winograd V/M blocks (winoLd in assembly/winograd.ts). */
@@ -34,8 +42,10 @@ function winoLd(tiles: number): number {
 
 /** Tile grid, padded plane and tile-row blocking of the Winograd kernels (V and M blocks stay near L2). */
 export function winoPlan(g: Conv2dGeometry): { th: number; tw4: number; hp: number; wp: number; rows: number; nBlk: number; ld: number; vm: number } {
-  const cg = g.inCPerGroup, og = g.outCPerGroup;
-  const th = Math.ceil(g.outH / 2), tw4 = Math.ceil(Math.ceil(g.outW / 2) / 4) * 4;
+  const cg = g.inCPerGroup,
+    og = g.outCPerGroup;
+  const th = Math.ceil(g.outH / 2),
+    tw4 = Math.ceil(Math.ceil(g.outW / 2) / 4) * 4;
   const rows = Math.max(1, Math.min(th, Math.floor(WINOGRAD_BLOCK_TILES / (cg + og) / tw4)));
   const ld = winoLd(rows * tw4);
   return { th, tw4, hp: 2 * th + 2, wp: 2 * tw4 + 2, rows, nBlk: Math.ceil(th / rows), ld, vm: 16 * 4 * ((cg + og) * ld + 32) };

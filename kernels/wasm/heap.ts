@@ -77,7 +77,10 @@ export class WasmHeap {
     }
     const end = this.top + cls;
     if (end > this.maxBytes) {
-      throw new CondgradError('wasm.alloc', `out of memory: ${what} needs ${bytes} bytes but the wasm heap has ${this.maxBytes - this.top} of its ${this.maxBytes} bytes left at the top and ${this.freeBytes} free in fragments (${this.usedBytes} in use)`);
+      throw new CondgradError(
+        'wasm.alloc',
+        `out of memory: ${what} needs ${bytes} bytes but the wasm heap has ${this.maxBytes - this.top} of its ${this.maxBytes} bytes left at the top and ${this.freeBytes} free in fragments (${this.usedBytes} in use)`,
+      );
     }
     const have = this.byteLength;
     if (end > have) {
@@ -89,7 +92,10 @@ export class WasmHeap {
         try {
           this.memory.grow(need);
         } catch (e) {
-          throw new CondgradError('wasm.alloc', `out of memory: growing the wasm heap to ${end} bytes for ${what} (${bytes} bytes) failed: ${(e as Error).message}`);
+          throw new CondgradError(
+            'wasm.alloc',
+            `out of memory: growing the wasm heap to ${end} bytes for ${what} (${bytes} bytes) failed: ${(e as Error).message}`,
+          );
         }
       }
     }

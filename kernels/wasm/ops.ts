@@ -4,9 +4,51 @@ import type { BinaryOp, ReduceOp, UnaryOp } from '../elementwise.js';
 import type { BinaryGeometry } from '../geometry/broadcast.js';
 import type { ReduceGeometry } from '../geometry/reduce.js';
 import {
-  E_A, E_B, E_D0, E_D1, E_D2, E_D3, E_F0, E_F1, E_ITEM1, E_OP, E_SA0, E_SB0, E_SLOTS, E_Y, OP_ADD, OP_DIV, OP_EQ,
-  OP_GT, OP_MAX, OP_MIN, OP_MUL, OP_SUB, R_DIV, R_I0, R_MAX, R_MEAN, R_MIN, R_MODE, R_O0, R_OP, R_SCRATCH, R_SI0,
-  R_SLOTS, R_SO0, R_SUM, R_X, R_Y, U_ABS, U_AFFINE, U_CLAMP, U_NEG, U_RELU, U_RELU6, U_SQRT, U_SQUARE,
+  E_A,
+  E_B,
+  E_D0,
+  E_D1,
+  E_D2,
+  E_D3,
+  E_F0,
+  E_F1,
+  E_ITEM1,
+  E_OP,
+  E_SA0,
+  E_SB0,
+  E_SLOTS,
+  E_Y,
+  OP_ADD,
+  OP_DIV,
+  OP_EQ,
+  OP_GT,
+  OP_MAX,
+  OP_MIN,
+  OP_MUL,
+  OP_SUB,
+  R_DIV,
+  R_I0,
+  R_MAX,
+  R_MEAN,
+  R_MIN,
+  R_MODE,
+  R_O0,
+  R_OP,
+  R_SCRATCH,
+  R_SI0,
+  R_SLOTS,
+  R_SO0,
+  R_SUM,
+  R_X,
+  R_Y,
+  U_ABS,
+  U_AFFINE,
+  U_CLAMP,
+  U_NEG,
+  U_RELU,
+  U_RELU6,
+  U_SQRT,
+  U_SQUARE,
 } from './assembly/layout.js';
 import type { WasmRuntime } from './runtime.js';
 
@@ -14,7 +56,14 @@ import type { WasmRuntime } from './runtime.js';
 const MIN_ELEMS_PER_THREAD = 1 << 17;
 
 const BINARY_CODES: Partial<Record<BinaryOp, number>> = {
-  add: OP_ADD, sub: OP_SUB, mul: OP_MUL, div: OP_DIV, maximum: OP_MAX, minimum: OP_MIN, eq: OP_EQ, gt: OP_GT,
+  add: OP_ADD,
+  sub: OP_SUB,
+  mul: OP_MUL,
+  div: OP_DIV,
+  maximum: OP_MAX,
+  minimum: OP_MIN,
+  eq: OP_EQ,
+  gt: OP_GT,
 };
 
 /** Dispatches the binary kernel over the rows of the [D0, D1, D2] grid written in s. */
@@ -35,17 +84,31 @@ export function binary(rt: WasmRuntime, a: number, b: number, y: number, op: Bin
   if (!g.sameShape && g.a.dims.length > 4) return false;
   if (g.size === 0) return true;
   const s = new Int32Array(E_SLOTS);
-  s[E_OP] = code; s[E_A] = a; s[E_B] = b; s[E_Y] = y;
+  s[E_OP] = code;
+  s[E_A] = a;
+  s[E_B] = b;
+  s[E_Y] = y;
   if (g.sameShape) {
-    const rows = Math.floor(g.size / FLAT_ROW), rem = g.size - rows * FLAT_ROW;
-    s[E_D0] = 1; s[E_D1] = 1; s[E_SA0 + 3] = 1; s[E_SB0 + 3] = 1;
+    const rows = Math.floor(g.size / FLAT_ROW),
+      rem = g.size - rows * FLAT_ROW;
+    s[E_D0] = 1;
+    s[E_D1] = 1;
+    s[E_SA0 + 3] = 1;
+    s[E_SB0 + 3] = 1;
     if (rows > 0) {
-      s[E_D2] = rows; s[E_D3] = FLAT_ROW; s[E_SA0 + 2] = FLAT_ROW; s[E_SB0 + 2] = FLAT_ROW;
+      s[E_D2] = rows;
+      s[E_D3] = FLAT_ROW;
+      s[E_SA0 + 2] = FLAT_ROW;
+      s[E_SB0 + 2] = FLAT_ROW;
       binaryRows(rt, s);
     }
     if (rem > 0) {
       const off = 4 * rows * FLAT_ROW;
-      s[E_D2] = 1; s[E_D3] = rem; s[E_A] = a + off; s[E_B] = b + off; s[E_Y] = y + off;
+      s[E_D2] = 1;
+      s[E_D3] = rem;
+      s[E_A] = a + off;
+      s[E_B] = b + off;
+      s[E_Y] = y + off;
       binaryRows(rt, s);
     }
     return true;
@@ -57,7 +120,8 @@ export function binary(rt: WasmRuntime, a: number, b: number, y: number, op: Bin
     s[E_SA0 + d] = src >= 0 ? g.a.strides[src] : 0;
     s[E_SB0 + d] = src >= 0 ? g.b.strides[src] : 0;
   }
-  s[E_A] = a + 4 * g.a.offset; s[E_B] = b + 4 * g.b.offset;
+  s[E_A] = a + 4 * g.a.offset;
+  s[E_B] = b + 4 * g.b.offset;
   binaryRows(rt, s);
   return true;
 }
@@ -125,7 +189,9 @@ export function unary(rt: WasmRuntime, x: number, y: number, n: number, op: Unar
   const c = unaryCode(op);
   if (c === null) return false;
   const s = new Int32Array(E_SLOTS);
-  s[E_OP] = c[0]; s[E_A] = x; s[E_Y] = y;
+  s[E_OP] = c[0];
+  s[E_A] = x;
+  s[E_Y] = y;
   elementRange(rt, 'unary', s, [c[1], c[2]], n);
   return true;
 }
@@ -133,13 +199,16 @@ export function unary(rt: WasmRuntime, x: number, y: number, n: number, op: Unar
 /** dx = x > 0 ? dy : 0 (float32, n elements). */
 export function reluBackward(rt: WasmRuntime, x: number, dy: number, dx: number, n: number): void {
   const s = new Int32Array(E_SLOTS);
-  s[E_A] = x; s[E_B] = dy; s[E_Y] = dx;
+  s[E_A] = x;
+  s[E_B] = dy;
+  s[E_Y] = dx;
   elementRange(rt, 'reluBackward', s, [0, 0], n);
 }
 
 /** Sum/mean/max/min reduction (float32; sums and means accumulate in f64). Returns false when the views do not fit the two wasm modes. */
 export function reduce(rt: WasmRuntime, x: number, y: number, op: ReduceOp, g: ReduceGeometry): boolean {
-  const o = g.outer, r = g.inner;
+  const o = g.outer,
+    r = g.inner;
   if (o.dims.length > 3 || r.dims.length > 3 || g.outSize === 0 || g.reduceSize === 0) return false;
   const innerLast = r.dims.length > 0 ? r.strides[r.dims.length - 1] : 0;
   const outerLast = o.dims.length > 0 ? o.strides[o.dims.length - 1] : 0;
@@ -148,11 +217,16 @@ export function reduce(rt: WasmRuntime, x: number, y: number, op: ReduceOp, g: R
   const s = new Int32Array(R_SLOTS);
   s[R_OP] = op === 'sum' ? R_SUM : op === 'mean' ? R_MEAN : op === 'max' ? R_MAX : R_MIN;
   s[R_DIV] = op === 'mean' ? g.reduceSize : 1;
-  s[R_MODE] = mode; s[R_X] = x + 4 * (o.offset + r.offset); s[R_Y] = y;
+  s[R_MODE] = mode;
+  s[R_X] = x + 4 * (o.offset + r.offset);
+  s[R_Y] = y;
   for (let d = 0; d < 3; d++) {
-    const so = d - (3 - o.dims.length), si = d - (3 - r.dims.length);
-    s[R_O0 + d] = so >= 0 ? o.dims[so] : 1; s[R_SO0 + d] = so >= 0 ? o.strides[so] : 0;
-    s[R_I0 + d] = si >= 0 ? r.dims[si] : 1; s[R_SI0 + d] = si >= 0 ? r.strides[si] : 0;
+    const so = d - (3 - o.dims.length),
+      si = d - (3 - r.dims.length);
+    s[R_O0 + d] = so >= 0 ? o.dims[so] : 1;
+    s[R_SO0 + d] = so >= 0 ? o.strides[so] : 0;
+    s[R_I0 + d] = si >= 0 ? r.dims[si] : 1;
+    s[R_SI0 + d] = si >= 0 ? r.strides[si] : 0;
   }
   if (mode === 0 && r.dims.length === 0) s[R_SI0 + 2] = 1;
   const items = mode === 0 ? g.outSize : s[R_O0] * s[R_O0 + 1];

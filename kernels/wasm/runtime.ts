@@ -17,9 +17,24 @@ function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
 
 /** Every kernel the host dispatches by name (the index is what workers receive). */
 export const KERNELS = [
-  'convForward', 'convBackwardInputCol', 'convBackwardFilter', 'dwForward', 'dwBackwardInput', 'dwBackwardFilter',
-  'matmul', 'maxPoolForward', 'maxPoolBackward', 'avgPoolForward', 'avgPoolBackward', 'binary', 'unary',
-  'reluBackward', 'reduce', 'convForwardWide', 'convBackwardFilterWide', 'convForwardWinograd',
+  'convForward',
+  'convBackwardInputCol',
+  'convBackwardFilter',
+  'dwForward',
+  'dwBackwardInput',
+  'dwBackwardFilter',
+  'matmul',
+  'maxPoolForward',
+  'maxPoolBackward',
+  'avgPoolForward',
+  'avgPoolBackward',
+  'binary',
+  'unary',
+  'reluBackward',
+  'reduce',
+  'convForwardWide',
+  'convBackwardFilterWide',
+  'convForwardWinograd',
   'convBackwardFilterWinograd',
 ] as const;
 export type KernelName = (typeof KERNELS)[number];

@@ -37,7 +37,12 @@ export function spawnKernelWorker(data: KernelWorkerData): KernelWorker {
     });
     w.once('error', (e) => reject(new CondgradError('wasm.threads', `worker ${data.tid} failed to start: ${e.message}`)));
   });
-  return { ready, terminate: async () => { await w.terminate(); } };
+  return {
+    ready,
+    terminate: async () => {
+      await w.terminate();
+    },
+  };
 }
 
 /** The buffer of the fork-join control block. */

@@ -17,8 +17,15 @@ export interface ImageDataset {
 /** Checks sizes and label range; returns the dataset. */
 export function checkDataset(op: string, d: ImageDataset): ImageDataset {
   const o = d as Partial<ImageDataset> | null;
-  if (o === null || typeof o !== 'object' || !Array.isArray(o.imageShape) || o.imageShape.length !== 3 || !ArrayBuffer.isView(o.images)
-    || !ArrayBuffer.isView(o.labels) || typeof o.length !== 'number') {
+  if (
+    o === null ||
+    typeof o !== 'object' ||
+    !Array.isArray(o.imageShape) ||
+    o.imageShape.length !== 3 ||
+    !ArrayBuffer.isView(o.images) ||
+    !ArrayBuffer.isView(o.labels) ||
+    typeof o.length !== 'number'
+  ) {
     throw new CondgradError(op, `dataset must be { images, labels, length, imageShape: [C, H, W] }, got ${describeValue(d)}`);
   }
   const [C, H, W] = d.imageShape;
@@ -35,7 +42,8 @@ export function checkDataset(op: string, d: ImageDataset): ImageDataset {
 /** The images at `indices` (copied), in that order. */
 export function subset(d: ImageDataset, indices: ArrayLike<number>): ImageDataset {
   checkDataset('subset', d);
-  if (indices === null || typeof indices !== 'object' || typeof indices.length !== 'number') throw new CondgradError('subset', `indices must be an array of image indices, got ${describeValue(indices)}`);
+  if (indices === null || typeof indices !== 'object' || typeof indices.length !== 'number')
+    throw new CondgradError('subset', `indices must be an array of image indices, got ${describeValue(indices)}`);
   const per = d.imageShape[0] * d.imageShape[1] * d.imageShape[2];
   const images = new Float32Array(indices.length * per);
   const labels = new Int32Array(indices.length);
@@ -50,7 +58,8 @@ export function subset(d: ImageDataset, indices: ArrayLike<number>): ImageDatase
 
 /** (x − mean) / std on every pixel (a copy); the background moves with it. */
 export function normalize(d: ImageDataset, mean: number, std: number): ImageDataset {
-  if (!Number.isFinite(mean) || !(std > 0) || !Number.isFinite(std)) throw new CondgradError('normalize', `needs a finite mean and std > 0, got mean=${mean} std=${std}`);
+  if (!Number.isFinite(mean) || !(std > 0) || !Number.isFinite(std))
+    throw new CondgradError('normalize', `needs a finite mean and std > 0, got mean=${mean} std=${std}`);
   const images = new Float32Array(d.images.length);
   for (let i = 0; i < images.length; i++) images[i] = (d.images[i] - mean) / std;
   return { ...d, images, background: (d.background - mean) / std };

@@ -104,7 +104,7 @@ export class DataLoader {
   /** The sample order of epoch e (identity when shuffle is off). */
   order(epoch: number): Int32Array {
     const idx = Int32Array.from({ length: this.dataset.length }, (_, i) => i);
-    return this.shuffle ? new Rng(deriveSeed(this.seed, epoch, 1)).shuffle(idx) as Int32Array : idx;
+    return this.shuffle ? (new Rng(deriveSeed(this.seed, epoch, 1)).shuffle(idx) as Int32Array) : idx;
   }
 
   /** The batches of epoch e (0-based), the same for the same seed and e. */

@@ -61,7 +61,13 @@ export function mixBatch(rng: Rng, alpha: number, images: Float32Array, labels: 
  * Soft-target cross-entropy for mixup: λ·CE(logits, labelsA) + (1 − λ)·CE(logits, labelsB).
  * logits: [B, C]; labelsA, labelsB: B class indices; λ in [0, 1] → scalar.
  */
-export function mixupCrossEntropy(logits: Tensor, labelsA: Int32Array | readonly number[], labelsB: Int32Array | readonly number[], lambda: number, opts: CrossEntropyOptions = {}): Tensor {
+export function mixupCrossEntropy(
+  logits: Tensor,
+  labelsA: Int32Array | readonly number[],
+  labelsB: Int32Array | readonly number[],
+  lambda: number,
+  opts: CrossEntropyOptions = {},
+): Tensor {
   checkTensor('mixupCrossEntropy', 'logits', logits);
   if (typeof lambda !== 'number' || !(lambda >= 0 && lambda <= 1)) {
     throw new CondgradError('mixupCrossEntropy', `lambda must be in [0, 1], got ${String(lambda)} (logits ${fmtShape(logits.shape)})`);

@@ -68,7 +68,10 @@ export function loadMnist(opts: MnistOptions = {}): MnistSplit {
   const train = opts.train ?? 8000;
   const test = opts.test ?? 2000;
   const base = mnistAll();
-  for (const [name, v] of [['train', train], ['test', test]] as const) {
+  for (const [name, v] of [
+    ['train', train],
+    ['test', test],
+  ] as const) {
     if (!Number.isInteger(v) || v < 1) throw new CondgradError(op, `${name} must be a positive integer, got ${v}`);
   }
   if (train + test > base.length) throw new CondgradError(op, `train (${train}) + test (${test}) exceeds the ${base.length} digits available`);

@@ -62,9 +62,12 @@ function readEntry(op: string, source: string, e: SafetensorsEntry, raw: Uint8Ar
   const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   const n = e.shape.reduce((a, b) => a * b, 1);
   switch (e.dtype) {
-    case 'F32': return { dtype: 'float32', shape: e.shape, data: fromLittleEndian(raw, 'float32') };
-    case 'F64': return { dtype: 'float64', shape: e.shape, data: fromLittleEndian(raw, 'float64') };
-    case 'F16': case 'BF16': {
+    case 'F32':
+      return { dtype: 'float32', shape: e.shape, data: fromLittleEndian(raw, 'float32') };
+    case 'F64':
+      return { dtype: 'float64', shape: e.shape, data: fromLittleEndian(raw, 'float64') };
+    case 'F16':
+    case 'BF16': {
       const out = new Float32Array(n);
       const u32 = new Uint32Array(out.buffer);
       for (let i = 0; i < n; i++) {
@@ -76,11 +79,15 @@ function readEntry(op: string, source: string, e: SafetensorsEntry, raw: Uint8Ar
     }
   }
   const integer = INTEGER.has(e.dtype);
-  const mode = integer ? opts.integers ?? 'error' : opts.unsupported ?? 'error';
+  const mode = integer ? (opts.integers ?? 'error') : (opts.unsupported ?? 'error');
   if (mode === 'skip') return null;
   if (mode !== 'float64') {
     const hint = integer ? "pass { integers: 'float64' } to convert or { integers: 'skip' } to leave them out" : "pass { unsupported: 'skip' } to leave it out";
-    throw new SafetensorsError(op, 'dtype-unsupported', `${source}: tensor '${e.name}' has dtype ${e.dtype}, which condgrad tensors (float32, float64) cannot hold; ${hint}`);
+    throw new SafetensorsError(
+      op,
+      'dtype-unsupported',
+      `${source}: tensor '${e.name}' has dtype ${e.dtype}, which condgrad tensors (float32, float64) cannot hold; ${hint}`,
+    );
   }
   const out = new Float64Array(n);
   const size = raw.byteLength / Math.max(n, 1);
@@ -88,17 +95,36 @@ function readEntry(op: string, source: string, e: SafetensorsEntry, raw: Uint8Ar
     const o = i * size;
     let v: number;
     switch (e.dtype) {
-      case 'BOOL': v = dv.getUint8(o) === 0 ? 0 : 1; break;
-      case 'U8': v = dv.getUint8(o); break;
-      case 'I8': v = dv.getInt8(o); break;
-      case 'U16': v = dv.getUint16(o, true); break;
-      case 'I16': v = dv.getInt16(o, true); break;
-      case 'U32': v = dv.getUint32(o, true); break;
-      case 'I32': v = dv.getInt32(o, true); break;
+      case 'BOOL':
+        v = dv.getUint8(o) === 0 ? 0 : 1;
+        break;
+      case 'U8':
+        v = dv.getUint8(o);
+        break;
+      case 'I8':
+        v = dv.getInt8(o);
+        break;
+      case 'U16':
+        v = dv.getUint16(o, true);
+        break;
+      case 'I16':
+        v = dv.getInt16(o, true);
+        break;
+      case 'U32':
+        v = dv.getUint32(o, true);
+        break;
+      case 'I32':
+        v = dv.getInt32(o, true);
+        break;
       default: {
         const b = e.dtype === 'I64' ? dv.getBigInt64(o, true) : dv.getBigUint64(o, true);
         v = Number(b);
-        if (!Number.isSafeInteger(v)) throw new SafetensorsError(op, 'dtype-unsupported', `${source}: tensor '${e.name}' ${e.dtype} element ${i} = ${b} is not exactly representable as float64`);
+        if (!Number.isSafeInteger(v))
+          throw new SafetensorsError(
+            op,
+            'dtype-unsupported',
+            `${source}: tensor '${e.name}' ${e.dtype} element ${i} = ${b} is not exactly representable as float64`,
+          );
       }
     }
     out[i] = v;
@@ -110,10 +136,19 @@ function readEntry(op: string, source: string, e: SafetensorsEntry, raw: Uint8Ar
  * Decodes safetensors bytes to host arrays (every check first, so a bad file yields nothing).
  * The Map is in file order (by data offset). Used by decodeSafetensors and the model loaders.
  */
-export function decodeSafetensorsHost(bytes: Uint8Array, opts: DecodeSafetensorsOptions = {}, op = 'decodeSafetensors', source = 'safetensors data'): { tensors: Map<string, HostTensor>; metadata: Record<string, string> } {
-  for (const [k, allowed] of [['integers', ['error', 'float64', 'skip']], ['unsupported', ['error', 'skip']]] as const) {
+export function decodeSafetensorsHost(
+  bytes: Uint8Array,
+  opts: DecodeSafetensorsOptions = {},
+  op = 'decodeSafetensors',
+  source = 'safetensors data',
+): { tensors: Map<string, HostTensor>; metadata: Record<string, string> } {
+  for (const [k, allowed] of [
+    ['integers', ['error', 'float64', 'skip']],
+    ['unsupported', ['error', 'skip']],
+  ] as const) {
     const v = (opts as Record<string, unknown>)[k];
-    if (v !== undefined && !(allowed as readonly unknown[]).includes(v)) throw new SafetensorsError(op, 'argument', `${k} must be one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`);
+    if (v !== undefined && !(allowed as readonly unknown[]).includes(v))
+      throw new SafetensorsError(op, 'argument', `${k} must be one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`);
   }
   const h = parseSafetensorsHeader(bytes, op, source);
   const data = bytes.subarray(h.dataStart);
@@ -160,8 +195,10 @@ function toLittleEndian(a: FloatArray): Uint8Array {
 
 /** Tensors in a NamedTensors, in order, checked (names, disposed tensors). */
 export function namedEntries(op: string, tensors: NamedTensors): [string, Tensor][] {
-  if (tensors === null || typeof tensors !== 'object') throw new SafetensorsError(op, 'argument', `tensors must be a Map or an object of tensors, got ${String(tensors)}`);
-  const list: [string, Tensor][] = tensors instanceof Map ? [...(tensors as ReadonlyMap<string, Tensor>).entries()] : Object.entries(tensors as Record<string, Tensor>);
+  if (tensors === null || typeof tensors !== 'object')
+    throw new SafetensorsError(op, 'argument', `tensors must be a Map or an object of tensors, got ${String(tensors)}`);
+  const list: [string, Tensor][] =
+    tensors instanceof Map ? [...(tensors as ReadonlyMap<string, Tensor>).entries()] : Object.entries(tensors as Record<string, Tensor>);
   for (const [name, t] of list) {
     if (typeof name !== 'string') throw new SafetensorsError(op, 'argument', `tensor names must be strings, got ${String(name)}`);
     if (name === '__metadata__') throw new SafetensorsError(op, 'argument', "'__metadata__' is reserved by the format and cannot name a tensor");
@@ -183,7 +220,8 @@ export async function encodeSafetensors(tensors: NamedTensors, metadata?: Readon
   const op = 'encodeSafetensors';
   const list = namedEntries(op, tensors);
   if (metadata !== undefined) {
-    if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata)) throw new SafetensorsError(op, 'metadata', `metadata must be an object of strings, got ${String(metadata)}`);
+    if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata))
+      throw new SafetensorsError(op, 'metadata', `metadata must be an object of strings, got ${String(metadata)}`);
     for (const [k, v] of Object.entries(metadata)) {
       if (typeof v !== 'string') throw new SafetensorsError(op, 'metadata', `metadata '${k}' must be a string, got ${typeof v}`);
     }

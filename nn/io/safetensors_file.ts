@@ -34,7 +34,11 @@ export function loadSafetensors(file: string, opts: DecodeSafetensorsOptions = {
 }
 
 /** Saves a model's state dict as a safetensors file (names as in stateDict()), atomically. */
-export async function saveModelSafetensors(model: Module, file: string, opts: { metadata?: Readonly<Record<string, string>> } = {}): Promise<{ bytes: number }> {
+export async function saveModelSafetensors(
+  model: Module,
+  file: string,
+  opts: { metadata?: Readonly<Record<string, string>> } = {},
+): Promise<{ bytes: number }> {
   const bytes = await stateDictToSafetensors(model, opts.metadata);
   writeFileAtomic('saveModelSafetensors', file, [bytes]);
   return { bytes: bytes.byteLength };

@@ -39,19 +39,45 @@ function blockParts(op: string, m: Module, path: string): [string, string][] | n
   if (m instanceof InvertedResidualBlock) {
     if (m.expand === null) {
       // t = 1: timm builds no CondConv block without conv_pw; its plain DepthwiseSeparableConv matches.
-      if (m.router !== null) throw new CondgradError(op, `'${path}' is a CondConv inverted residual without expansion; timm's CondConvResidual always has conv_pw, so it has no counterpart`);
-      return [['dw.conv', 'conv_dw'], ['dw.bn', 'bn1'], ['project.conv', 'conv_pw'], ['project.bn', 'bn2']];
+      if (m.router !== null)
+        throw new CondgradError(
+          op,
+          `'${path}' is a CondConv inverted residual without expansion; timm's CondConvResidual always has conv_pw, so it has no counterpart`,
+        );
+      return [
+        ['dw.conv', 'conv_dw'],
+        ['dw.bn', 'bn1'],
+        ['project.conv', 'conv_pw'],
+        ['project.bn', 'bn2'],
+      ];
     }
-    const parts: [string, string][] = [['expand.conv', 'conv_pw'], ['expand.bn', 'bn1'], ['dw.conv', 'conv_dw'], ['dw.bn', 'bn2'], ['project.conv', 'conv_pwl'], ['project.bn', 'bn3']];
+    const parts: [string, string][] = [
+      ['expand.conv', 'conv_pw'],
+      ['expand.bn', 'bn1'],
+      ['dw.conv', 'conv_dw'],
+      ['dw.bn', 'bn2'],
+      ['project.conv', 'conv_pwl'],
+      ['project.bn', 'bn3'],
+    ];
     return m.router === null ? parts : [['router', 'routing_fn'], ...parts];
   }
   if (m instanceof DepthwiseSeparableBlock) {
     if (m.router !== null) throw new CondgradError(op, `'${path}' is a CondConv depthwise-separable block; timm's DepthwiseSeparableConv has no CondConv form`);
-    return [['dw.conv', 'conv_dw'], ['dw.bn', 'bn1'], ['pw.conv', 'conv_pw'], ['pw.bn', 'bn2']];
+    return [
+      ['dw.conv', 'conv_dw'],
+      ['dw.bn', 'bn1'],
+      ['pw.conv', 'conv_pw'],
+      ['pw.bn', 'bn2'],
+    ];
   }
   if (m instanceof BasicBlock) {
     if (m.router !== null) throw new CondgradError(op, `'${path}' is a CondConv basic block; timm's ResNet BasicBlock has no CondConv form`);
-    const parts: [string, string][] = [['conv1.conv', 'conv1'], ['conv1.bn', 'bn1'], ['conv2.conv', 'conv2'], ['conv2.bn', 'bn2']];
+    const parts: [string, string][] = [
+      ['conv1.conv', 'conv1'],
+      ['conv1.bn', 'bn1'],
+      ['conv2.conv', 'conv2'],
+      ['conv2.bn', 'bn2'],
+    ];
     return m.shortcut === null ? parts : [...parts, ['shortcut.conv', 'downsample.0'], ['shortcut.bn', 'downsample.1']];
   }
   return null;
@@ -81,7 +107,10 @@ function collect(op: string, m: Module, cPath: string, tPath: string, out: TimmK
     if (m.fc2 !== null) throw new CondgradError(op, `'${cPath}' is a sigmoid router with a hidden layer; timm's routing_fn is a single Linear`);
     collect(op, m.fc1, join(cPath, 'fc1'), tPath, out);
   } else {
-    throw new CondgradError(op, `'${cPath}' is a ${m.typeName}, which has no timm counterpart here (supported: InvertedResidualBlock, DepthwiseSeparableBlock, BasicBlock, CondConv2d, DepthwiseCondConv2d, Conv2d, DepthwiseConv2d, Linear, BatchNorm2d, SigmoidRouter)`);
+    throw new CondgradError(
+      op,
+      `'${cPath}' is a ${m.typeName}, which has no timm counterpart here (supported: InvertedResidualBlock, DepthwiseSeparableBlock, BasicBlock, CondConv2d, DepthwiseCondConv2d, Conv2d, DepthwiseConv2d, Linear, BatchNorm2d, SigmoidRouter)`,
+    );
   }
 }
 
@@ -138,14 +167,22 @@ export function loadTimmState(model: Module, state: NamedTensors, mapping: TimmM
   const missingKeys = keys.filter((k) => !src.has(k.timm)).map((k) => k.timm);
   const unexpectedKeys = [...src.keys()].filter((n) => under(n) && !used.has(n) && !n.endsWith('num_batches_tracked'));
   const keyProblems: string[] = [];
-  if (strict && missingKeys.length > 0) keyProblems.push(`missing timm keys: ${keys.filter((k) => !src.has(k.timm)).map((k) => `${k.timm} (for ${k.condgrad})`).join(', ')}`);
+  if (strict && missingKeys.length > 0)
+    keyProblems.push(
+      `missing timm keys: ${keys
+        .filter((k) => !src.has(k.timm))
+        .map((k) => `${k.timm} (for ${k.condgrad})`)
+        .join(', ')}`,
+    );
   if (strict && unexpectedKeys.length > 0) keyProblems.push(`timm keys with no condgrad counterpart: ${unexpectedKeys.join(', ')}`);
   if (keyProblems.length > 0) throw new SafetensorsError(op, 'keys', `timm state does not match ${model.typeName}: ${keyProblems.join('; ')}`);
   const mismatched: string[] = [];
   for (const k of keys) {
     const t = src.get(k.timm);
     if (t !== undefined && (fmtShape(t.shape) !== fmtShape(k.timmShape) || t.dtype !== k.tensor.dtype)) {
-      mismatched.push(`'${k.timm}' is ${fmtShape(t.shape)} ${t.dtype} but '${k.condgrad}' ${fmtShape(k.tensor.shape)} needs ${fmtShape(k.timmShape)} ${k.tensor.dtype}`);
+      mismatched.push(
+        `'${k.timm}' is ${fmtShape(t.shape)} ${t.dtype} but '${k.condgrad}' ${fmtShape(k.tensor.shape)} needs ${fmtShape(k.timmShape)} ${k.tensor.dtype}`,
+      );
     }
   }
   if (mismatched.length > 0) throw new SafetensorsError(op, 'mismatch', `timm state does not match ${model.typeName}: ${mismatched.join('; ')}`);

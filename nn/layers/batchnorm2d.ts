@@ -44,8 +44,13 @@ export class BatchNorm2d extends Module {
 
   override forward(x: Tensor): Tensor {
     return batchNorm2d(x, {
-      weight: this.weight, bias: this.bias, runningMean: this.runningMean, runningVar: this.runningVar,
-      training: this.training, momentum: this.momentum, eps: this.eps,
+      weight: this.weight,
+      bias: this.bias,
+      runningMean: this.runningMean,
+      runningVar: this.runningVar,
+      training: this.training,
+      momentum: this.momentum,
+      eps: this.eps,
     });
   }
 

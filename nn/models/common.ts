@@ -65,7 +65,8 @@ export function resolveModelOptions(name: string, opts: ModelOptions, minInput: 
   const routing = opts.routing ?? 'sigmoid';
   if (routing !== 'sigmoid' && routing !== 'softmax') throw new CondgradError(name, `routing must be 'sigmoid' or 'softmax', got ${String(routing)}`);
   const inputSize = checkInt(name, 'inputSize', opts.inputSize ?? 28, 1);
-  if (inputSize < minInput) throw new CondgradError(name, `inputSize ${inputSize} is too small: this architecture downsamples, so it needs at least ${minInput}`);
+  if (inputSize < minInput)
+    throw new CondgradError(name, `inputSize ${inputSize} is too small: this architecture downsamples, so it needs at least ${minInput}`);
   const dropout = checkFinite(name, 'dropout', opts.dropout ?? 0);
   if (dropout < 0 || dropout >= 1) throw new CondgradError(name, `dropout must be in [0, 1), got ${dropout}`);
   const rng = initRng(opts);
@@ -136,9 +137,17 @@ export class ClassifierHead extends Module {
     super();
     this.registerModule('pool', pool);
     this.registerModule('drop', cfg.dropout > 0 ? new Dropout(cfg.dropout, { rng: cfg.rng.fork() }) : null);
-    this.registerModule('fc', cond
-      ? new CondLinear(inFeatures, cfg.numClasses, { ...cfg.init, numExperts: cfg.experts, path: cfg.path, router: { kind: cfg.routing, expertDropout: cfg.expertDropout } })
-      : new Linear(inFeatures, cfg.numClasses, cfg.init));
+    this.registerModule(
+      'fc',
+      cond
+        ? new CondLinear(inFeatures, cfg.numClasses, {
+            ...cfg.init,
+            numExperts: cfg.experts,
+            path: cfg.path,
+            router: { kind: cfg.routing, expertDropout: cfg.expertDropout },
+          })
+        : new Linear(inFeatures, cfg.numClasses, cfg.init),
+    );
   }
 
   override forward(x: Tensor): Tensor {

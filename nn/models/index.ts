@@ -31,11 +31,16 @@ export type ZooModel = Module & { readonly inputShape: number[]; readonly config
  */
 export function createModel(name: ModelName, opts: ModelOptions = {}): ZooModel {
   switch (name) {
-    case 'cnn': return new SmallCNN(opts);
-    case 'mobilenet-v1': return new MobileNetV1(opts);
-    case 'mobilenet-v2': return new MobileNetV2(opts);
-    case 'resnet': return new ResNet(opts);
-    case 'seq-cnn': return new SeqCNN(opts);
+    case 'cnn':
+      return new SmallCNN(opts);
+    case 'mobilenet-v1':
+      return new MobileNetV1(opts);
+    case 'mobilenet-v2':
+      return new MobileNetV2(opts);
+    case 'resnet':
+      return new ResNet(opts);
+    case 'seq-cnn':
+      return new SeqCNN(opts);
     default:
       throw new CondgradError('createModel', `unknown model '${String(name)}'; choose one of ${MODEL_NAMES.join(', ')}`);
   }

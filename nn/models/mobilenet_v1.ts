@@ -34,8 +34,14 @@ export class DepthwiseSeparableBlock extends Module {
 /** Stages of [outChannels, stride] blocks at width 1 (28 → 28 → 14 → 7). */
 const STAGES: readonly (readonly [number, number])[][] = [
   [[32, 1]],
-  [[64, 2], [64, 1]],
-  [[128, 2], [128, 1]],
+  [
+    [64, 2],
+    [64, 1],
+  ],
+  [
+    [128, 2],
+    [128, 1],
+  ],
 ];
 
 /**

@@ -41,9 +41,11 @@ export class SeqCNN extends Module {
     STAGES.forEach((c, i) => {
       const cout = scaled(c, cfg);
       const o = { ...cfg.init, padding: 'same' as const };
-      features.append(stageIsCond(cfg, i, STAGES.length)
-        ? new CondConv1d(cin, cout, 3, { ...o, numExperts: cfg.experts, path: cfg.path, router: { kind: cfg.routing, expertDropout: cfg.expertDropout } })
-        : new Conv1d(cin, cout, 3, o));
+      features.append(
+        stageIsCond(cfg, i, STAGES.length)
+          ? new CondConv1d(cin, cout, 3, { ...o, numExperts: cfg.experts, path: cfg.path, router: { kind: cfg.routing, expertDropout: cfg.expertDropout } })
+          : new Conv1d(cin, cout, 3, o),
+      );
       features.append(new ReLU());
       features.append(new MaxPool1d(2));
       cin = cout;

@@ -19,8 +19,7 @@ export abstract class StemBlocksModel extends Module {
   head!: ClassifierHead;
 
   /** `makeBlocks` appends the blocks to `blocks`, starting from `cin` channels, and returns the channels they end with. */
-  protected constructor(name: string, opts: ModelOptions, stemAct: Module,
-    makeBlocks: (cfg: ModelConfig, blocks: Sequential, cin: number) => number) {
+  protected constructor(name: string, opts: ModelOptions, stemAct: Module, makeBlocks: (cfg: ModelConfig, blocks: Sequential, cin: number) => number) {
     super();
     const cfg = resolveModelOptions(name, opts, 4);
     this.config = cfg;

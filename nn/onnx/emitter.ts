@@ -19,13 +19,17 @@ export class Emitter {
   private readonly params = new Map<string, string>();
   private batchName: string | null = null;
 
-  constructor(readonly trace: Trace, readonly condConv: CondConvFormulation) {}
+  constructor(
+    readonly trace: Trace,
+    readonly condConv: CondConvFormulation,
+  ) {}
 
   /** The ONNX value holding a traced tensor (parameters become named initializers on first use). */
   value(r: Ref | null): string {
     if (r === null) throw new CondgradError('exportOnnx', 'internal: a required input is missing');
     switch (r.kind) {
-      case 'input': return INPUT;
+      case 'input':
+        return INPUT;
       case 'op': {
         const v = this.values.get(r.index);
         if (v === undefined) throw new CondgradError('exportOnnx', `internal: op ${r.index} has not been emitted`);
@@ -39,7 +43,8 @@ export class Emitter {
         }
         return v;
       }
-      case 'const': return this.g.floats(r.data, r.shape);
+      case 'const':
+        return this.g.floats(r.data, r.shape);
     }
   }
 

@@ -54,7 +54,11 @@ export function exportOnnx(model: Module, opts: ExportOnnxOptions): Uint8Array {
     throw new CondgradError(op, `condConv must be one of ${COND_CONV_FORMULATIONS.map((f) => `'${f}'`).join(', ')}, got ${JSON.stringify(how)}`);
   }
   for (const p of model.parameters()) {
-    if (p.backend.name === 'gpu') throw new CondgradError(op, `parameter ${fmtShape(p.shape)} is on the gpu backend, whose weights read back only asynchronously; move the model first with await model.toAsync('cpu')`);
+    if (p.backend.name === 'gpu')
+      throw new CondgradError(
+        op,
+        `parameter ${fmtShape(p.shape)} is on the gpu backend, whose weights read back only asynchronously; move the model first with await model.toAsync('cpu')`,
+      );
   }
   let trace;
   try {

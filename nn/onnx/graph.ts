@@ -14,11 +14,26 @@ const IR_VERSION = 8;
 /** An attribute value: an INT (i), a FLOAT (f), INTS, a GRAPH (g) or a STRING (s). */
 export type Attr = { i: number } | { f: number } | { ints: readonly number[] } | { g: Graph } | { s: string };
 
-interface NodeRec { opType: string; inputs: string[]; outputs: string[]; attrs: Record<string, Attr>; name: string }
-interface TensorRec { name: string; dims: number[]; dataType: number; raw: Uint8Array }
+interface NodeRec {
+  opType: string;
+  inputs: string[];
+  outputs: string[];
+  attrs: Record<string, Attr>;
+  name: string;
+}
+interface TensorRec {
+  name: string;
+  dims: number[];
+  dataType: number;
+  raw: Uint8Array;
+}
 /** A dim of a graph input/output: a size, or a named symbolic dim such as 'batch'. */
 export type ValueDim = number | string | null;
-interface ValueRec { name: string; dims: ValueDim[]; elemType: number }
+interface ValueRec {
+  name: string;
+  dims: ValueDim[];
+  elemType: number;
+}
 
 /** One ONNX graph: the main graph or a control-flow body (which may read the outer graph's values by name). */
 export class Graph {
@@ -28,7 +43,10 @@ export class Graph {
   readonly outputs: ValueRec[] = [];
   private counter: { n: number };
 
-  constructor(readonly name: string, counter?: { n: number }) {
+  constructor(
+    readonly name: string,
+    counter?: { n: number },
+  ) {
     this.counter = counter ?? { n: 0 };
   }
 
@@ -101,8 +119,13 @@ function attrProto(name: string, a: Attr): object {
 function graphProto(g: Graph): object {
   return {
     name: g.name,
-    node: g.nodes.map((n) => ({ name: n.name, opType: n.opType, input: n.inputs, output: n.outputs,
-      attribute: Object.entries(n.attrs).map(([k, a]) => attrProto(k, a)) })),
+    node: g.nodes.map((n) => ({
+      name: n.name,
+      opType: n.opType,
+      input: n.inputs,
+      output: n.outputs,
+      attribute: Object.entries(n.attrs).map(([k, a]) => attrProto(k, a)),
+    })),
     initializer: g.initializers.map((t) => ({ name: t.name, dims: t.dims, dataType: t.dataType, rawData: t.raw })),
     input: g.inputs.map(valueInfo),
     output: g.outputs.map(valueInfo),

@@ -31,10 +31,7 @@ export function perSampleConv(e: Emitter, x: string, kernels: string, g: Conv2dG
   const kk = g.kH * g.kW;
   const P = g.outH * g.outW;
   if (how === 'scan') {
-    const body = sampleBody(e, g, 'sample_conv', (b) => [
-      b.input(b.fresh('x_b'), [g.inC, g.inH, g.inW]),
-      b.input(b.fresh('w_b'), [g.weightSize]),
-    ]);
+    const body = sampleBody(e, g, 'sample_conv', (b) => [b.input(b.fresh('x_b'), [g.inC, g.inH, g.inW]), b.input(b.fresh('w_b'), [g.weightSize])]);
     return e.g.node('Scan', [x, kernels], { body: { g: body }, num_scan_inputs: { i: 2 } });
   }
   if (how === 'loop') {
@@ -81,10 +78,12 @@ function moe(e: Emitter, op: TracedOp, g: Conv2dGeometry, x: string, dims: reado
   let w: string;
   if (src !== null) {
     const dst = new Float32Array(K * O * per);
-    for (let j = 0; j < G; j++) for (let k = 0; k < K; k++) for (let o = 0; o < Og; o++) {
-      const from = (k * O + j * Og + o) * per;
-      dst.set(Array.prototype.slice.call(src, from, from + per) as number[], ((j * K + k) * Og + o) * per);
-    }
+    for (let j = 0; j < G; j++)
+      for (let k = 0; k < K; k++)
+        for (let o = 0; o < Og; o++) {
+          const from = (k * O + j * Og + o) * per;
+          dst.set(Array.prototype.slice.call(src, from, from + per) as number[], ((j * K + k) * Og + o) * per);
+        }
     w = e.g.floats(dst, [G * K * Og, Cg, kH, kW]);
   } else {
     const t = e.g.node('Transpose', [e.g.node('Reshape', [e.value(op.inputs[1]), e.g.ints([K, G, Og, per])])], { perm: { ints: [1, 0, 2, 3] } });

@@ -27,25 +27,38 @@ function unary(e: Emitter, op: TracedOp): string {
   const u = op.attrs as UnaryOp;
   const g = e.g;
   switch (u.name) {
-    case 'relu': return g.node('Relu', [x]);
-    case 'sigmoid': return g.node('Sigmoid', [x]);
-    case 'tanh': return g.node('Tanh', [x]);
-    case 'neg': return g.node('Neg', [x]);
-    case 'exp': return g.node('Exp', [x]);
-    case 'log': return g.node('Log', [x]);
-    case 'sqrt': return g.node('Sqrt', [x]);
-    case 'abs': return g.node('Abs', [x]);
-    case 'sign': return g.node('Sign', [x]);
-    case 'square': return g.node('Mul', [x, x]);
-    case 'silu': return g.node('Mul', [x, g.node('Sigmoid', [x])]);
-    case 'relu6': return g.node('Clip', [x, scalar(e, 0), scalar(e, 6)]);
+    case 'relu':
+      return g.node('Relu', [x]);
+    case 'sigmoid':
+      return g.node('Sigmoid', [x]);
+    case 'tanh':
+      return g.node('Tanh', [x]);
+    case 'neg':
+      return g.node('Neg', [x]);
+    case 'exp':
+      return g.node('Exp', [x]);
+    case 'log':
+      return g.node('Log', [x]);
+    case 'sqrt':
+      return g.node('Sqrt', [x]);
+    case 'abs':
+      return g.node('Abs', [x]);
+    case 'sign':
+      return g.node('Sign', [x]);
+    case 'square':
+      return g.node('Mul', [x, x]);
+    case 'silu':
+      return g.node('Mul', [x, g.node('Sigmoid', [x])]);
+    case 'relu6':
+      return g.node('Clip', [x, scalar(e, 0), scalar(e, 6)]);
     case 'clamp': {
       let y = x;
       if (u.min !== -Infinity) y = g.node('Max', [y, scalar(e, u.min)]);
       if (u.max !== Infinity) y = g.node('Min', [y, scalar(e, u.max)]);
       return y === x ? g.node('Identity', [x]) : y;
     }
-    case 'powScalar': return g.node('Pow', [x, scalar(e, u.exponent)]);
+    case 'powScalar':
+      return g.node('Pow', [x, scalar(e, u.exponent)]);
     case 'affine': {
       let y = x;
       if (u.scale !== 1) y = g.node('Mul', [y, scalar(e, u.scale)]);

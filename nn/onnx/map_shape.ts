@@ -51,7 +51,11 @@ const pad: OpMapper = (e, op) => {
 const concat: OpMapper = (e, op) => {
   const { axis } = op.attrs as { axis: number };
   const a = axis < 0 ? axis + op.shape.length : axis;
-  return e.g.node('Concat', op.inputs.map((r) => e.value(r)), { axis: { i: a } });
+  return e.g.node(
+    'Concat',
+    op.inputs.map((r) => e.value(r)),
+    { axis: { i: a } },
+  );
 };
 
 /** Every exported value is float32, so a cast is the identity. */

@@ -43,7 +43,19 @@ export interface Trace {
   readonly batch: number;
 }
 
-interface Pass { ops: { module: string; name: string; inputs: (Ref | null)[]; inShapes: (readonly number[] | null)[]; attrs: unknown; plan: OpPlan; shape: readonly number[] }[]; output: Ref; outShape: readonly number[] }
+interface Pass {
+  ops: {
+    module: string;
+    name: string;
+    inputs: (Ref | null)[];
+    inShapes: (readonly number[] | null)[];
+    attrs: unknown;
+    plan: OpPlan;
+    shape: readonly number[];
+  }[];
+  output: Ref;
+  outShape: readonly number[];
+}
 
 const copy = (t: Tensor): Float64Array => Float64Array.from(t.dataSync());
 
@@ -56,7 +68,8 @@ function withModuleStack<T>(model: Module, stack: string[], fn: () => T): T {
     const inner = Reflect.get(m, 'forward', m) as (...a: unknown[]) => unknown;
     const label = `${path === '' ? '(root)' : `'${path}'`} ${m.constructor.name}`;
     Object.defineProperty(m, 'forward', {
-      configurable: true, writable: true,
+      configurable: true,
+      writable: true,
       value: (...args: unknown[]) => {
         stack.push(label);
         try {
@@ -81,37 +94,52 @@ function withModuleStack<T>(model: Module, stack: string[], fn: () => T): T {
 
 function runPass(model: Module, inputShape: readonly number[], batch: number, params: Map<Tensor, string>, like: Tensor | undefined): Pass {
   const stack: string[] = [];
-  return tidy(() => withModuleStack(model, stack, () => {
-    const x = randn([batch, ...inputShape], { seed: 7 + batch, dtype: like?.dtype, backend: like?.backend });
-    const made = new Map<Tensor, number>();
-    const ref = (t: Tensor): Ref => {
-      if (t === x) return { kind: 'input' };
-      const p = params.get(t);
-      if (p !== undefined) return { kind: 'param', name: p, tensor: t };
-      const i = made.get(t);
-      if (i !== undefined) return { kind: 'op', index: i };
-      return { kind: 'const', shape: t.shape, data: copy(t) };
-    };
-    const pass: Pass = { ops: [], output: { kind: 'input' }, outShape: [] };
-    const prev = setOpTracer({
-      record(name, inputs, attrs, plan, output) {
-        pass.ops.push({ module: stack[stack.length - 1] ?? '(root)', name, inputs: inputs.map((t) => (t === null ? null : ref(t))), inShapes: inputs.map((t) => t?.shape ?? null), attrs, plan, shape: output.shape });
-        made.set(output, pass.ops.length - 1);
-      },
-    });
-    let y: unknown;
-    try {
-      y = noGrad(() => model.forward(x));
-    } finally {
-      setOpTracer(prev);
-    }
-    if (y === null || typeof y !== 'object' || !('__isTensor' in y)) throw new CondgradError('exportOnnx', `the model's forward must return one Tensor, got ${typeof y}`);
-    const out = y as Tensor;
-    pass.output = ref(out);
-    pass.outShape = out.shape;
-    if (pass.output.kind !== 'op') throw new CondgradError('exportOnnx', `the model's forward returns its ${pass.output.kind} ${fmtShape(out.shape)} unchanged; there is nothing to export`);
-    return pass;
-  }));
+  return tidy(() =>
+    withModuleStack(model, stack, () => {
+      const x = randn([batch, ...inputShape], { seed: 7 + batch, dtype: like?.dtype, backend: like?.backend });
+      const made = new Map<Tensor, number>();
+      const ref = (t: Tensor): Ref => {
+        if (t === x) return { kind: 'input' };
+        const p = params.get(t);
+        if (p !== undefined) return { kind: 'param', name: p, tensor: t };
+        const i = made.get(t);
+        if (i !== undefined) return { kind: 'op', index: i };
+        return { kind: 'const', shape: t.shape, data: copy(t) };
+      };
+      const pass: Pass = { ops: [], output: { kind: 'input' }, outShape: [] };
+      const prev = setOpTracer({
+        record(name, inputs, attrs, plan, output) {
+          pass.ops.push({
+            module: stack[stack.length - 1] ?? '(root)',
+            name,
+            inputs: inputs.map((t) => (t === null ? null : ref(t))),
+            inShapes: inputs.map((t) => t?.shape ?? null),
+            attrs,
+            plan,
+            shape: output.shape,
+          });
+          made.set(output, pass.ops.length - 1);
+        },
+      });
+      let y: unknown;
+      try {
+        y = noGrad(() => model.forward(x));
+      } finally {
+        setOpTracer(prev);
+      }
+      if (y === null || typeof y !== 'object' || !('__isTensor' in y))
+        throw new CondgradError('exportOnnx', `the model's forward must return one Tensor, got ${typeof y}`);
+      const out = y as Tensor;
+      pass.output = ref(out);
+      pass.outShape = out.shape;
+      if (pass.output.kind !== 'op')
+        throw new CondgradError(
+          'exportOnnx',
+          `the model's forward returns its ${pass.output.kind} ${fmtShape(out.shape)} unchanged; there is nothing to export`,
+        );
+      return pass;
+    }),
+  );
 }
 
 /** Symbolic dims from the same value's shape at batch 2 (a) and batch 3 (b). */
@@ -158,25 +186,37 @@ export function traceModel(model: Module, inputShape: readonly number[]): Trace 
   }
   if (a.ops.length !== b.ops.length || a.ops.some((o, i) => o.name !== b.ops[i].name)) {
     const i = a.ops.findIndex((o, j) => o.name !== b.ops[j]?.name);
-    throw new CondgradError('exportOnnx', `the forward pass runs different ops at batch 2 and batch 3 (op ${i}: ${a.ops[i]?.name ?? 'none'} vs ${b.ops[i]?.name ?? 'none'}); export needs a forward that does not branch on the batch size`);
+    throw new CondgradError(
+      'exportOnnx',
+      `the forward pass runs different ops at batch 2 and batch 3 (op ${i}: ${a.ops[i]?.name ?? 'none'} vs ${b.ops[i]?.name ?? 'none'}); export needs a forward that does not branch on the batch size`,
+    );
   }
   const ops = a.ops.map((o, i): TracedOp => {
     const ob = b.ops[i];
     o.inputs.forEach((r, j) => {
       if (!sameRef(r, ob.inputs[j])) {
-        const why = r?.kind === 'const' ? `a tensor not made by an op, a parameter or a buffer ${fmtShape(r.shape)} that differs between passes` : 'different tensors';
+        const why =
+          r?.kind === 'const' ? `a tensor not made by an op, a parameter or a buffer ${fmtShape(r.shape)} that differs between passes` : 'different tensors';
         throw new CondgradError('exportOnnx', `input ${j} of op ${i} (${o.name}) is ${why}; register it as a parameter or buffer, or compute it with ops`);
       }
     });
     const what = `op ${i} (${o.name})`;
     return {
-      index: i, name: o.name, module: o.module, inputs: o.inputs, attrs: o.attrs, plan: o.plan, inConcrete: o.inShapes,
+      index: i,
+      name: o.name,
+      module: o.module,
+      inputs: o.inputs,
+      attrs: o.attrs,
+      plan: o.plan,
+      inConcrete: o.inShapes,
       inShapes: o.inShapes.map((s, j) => (s === null ? null : symbolic(`${what} input ${j}`, s, ob.inShapes[j]!))),
       shape: symbolic(`${what} output`, o.shape, ob.shape),
     };
   });
   return {
-    ops, batch: 2, output: a.output,
+    ops,
+    batch: 2,
+    output: a.output,
     input: [{ b: 1 }, ...inputShape],
     outputShape: symbolic('the output', a.outShape, b.outShape),
   };

@@ -51,7 +51,10 @@ export abstract class Optimizer {
       if (!(p instanceof Tensor)) throw new CondgradError(op, `params[${i}] must be a Tensor, got ${typeof p}`);
       if (seen.has(p)) throw new CondgradError(op, `params[${i}] ${fmtShape(p.shape)} appears twice`);
       if (p.node !== null) {
-        throw new CondgradError(op, `params[${i}] ${fmtShape(p.shape)} is not a leaf (it was computed by '${p.node.opName}'): an optimizer updates leaf tensors; pass model.parameters() or a detach()ed copy`);
+        throw new CondgradError(
+          op,
+          `params[${i}] ${fmtShape(p.shape)} is not a leaf (it was computed by '${p.node.opName}'): an optimizer updates leaf tensors; pass model.parameters() or a detach()ed copy`,
+        );
       }
       if (p.isDisposed) throw new CondgradError(op, `params[${i}] ${fmtShape(p.shape)} was disposed`);
       seen.add(p);
@@ -139,11 +142,15 @@ export abstract class Optimizer {
    */
   loadStateDict(sd: OptimizerState): void {
     const op = `${this.kind}.loadStateDict`;
-    if (sd === null || typeof sd !== 'object' || sd.meta === null || typeof sd.meta !== 'object') throw new CondgradError(op, 'state must be an object from stateDict()');
+    if (sd === null || typeof sd !== 'object' || sd.meta === null || typeof sd.meta !== 'object')
+      throw new CondgradError(op, 'state must be an object from stateDict()');
     const { meta } = sd;
     if (meta.kind !== this.kind) throw new CondgradError(op, `state is for optimizer '${String(meta.kind)}', this is '${this.kind}'`);
     if (!Array.isArray(meta.steps) || meta.steps.length !== this.params.length) {
-      throw new CondgradError(op, `state has step counts for ${Array.isArray(meta.steps) ? meta.steps.length : 'no'} parameters, this optimizer has ${this.params.length}`);
+      throw new CondgradError(
+        op,
+        `state has step counts for ${Array.isArray(meta.steps) ? meta.steps.length : 'no'} parameters, this optimizer has ${this.params.length}`,
+      );
     }
     meta.steps.forEach((s, i) => {
       if (!Number.isSafeInteger(s) || s < 0) throw new CondgradError(op, `steps[${i}] must be a non-negative integer, got ${String(s)}`);
@@ -164,7 +171,9 @@ export abstract class Optimizer {
       incoming[i].set(m[2], t);
     }
     // Moved first, so a backend that cannot be read synchronously fails before anything changes.
-    const onBackend = incoming.map((m, i) => [...m].map(([name, t]) => [name, t, t.backend === this.params[i].backend ? t : t.to(this.params[i].backend)] as const));
+    const onBackend = incoming.map((m, i) =>
+      [...m].map(([name, t]) => [name, t, t.backend === this.params[i].backend ? t : t.to(this.params[i].backend)] as const),
+    );
     // applyHyper validates as it sets: on failure, put the previous values back (and drop the moved copies).
     const previous = this.hyper();
     try {

@@ -60,7 +60,7 @@ export function cosineLR(lr: number, opts: { total: number; minLr?: number; per?
   const total = pos(op, 'total', opts.total);
   const minLr = pos(op, 'minLr', opts.minLr ?? 0, true);
   if (minLr > lr) throw new CondgradError(op, `minLr ${minLr} exceeds lr ${lr}`);
-  return make(op, unit(op, opts.per ?? 'step'), (t) => minLr + (lr - minLr) * 0.5 * (1 + Math.cos(Math.PI * Math.min(t, total) / total)));
+  return make(op, unit(op, opts.per ?? 'step'), (t) => minLr + (lr - minLr) * 0.5 * (1 + Math.cos((Math.PI * Math.min(t, total)) / total)));
 }
 
 /**
@@ -73,7 +73,7 @@ export function linearWarmupLR(lr: number, opts: { warmup: number; startFactor?:
   const warmup = pos(op, 'warmup', opts.warmup);
   const s = opts.startFactor ?? 1 / warmup;
   if (!(s >= 0 && s <= 1)) throw new CondgradError(op, `startFactor must be in [0, 1], got ${s}`);
-  return make(op, unit(op, opts.per ?? 'step'), (t) => lr * (s + (1 - s) * Math.min(t, warmup) / warmup));
+  return make(op, unit(op, opts.per ?? 'step'), (t) => lr * (s + ((1 - s) * Math.min(t, warmup)) / warmup));
 }
 
 /**
@@ -82,7 +82,8 @@ export function linearWarmupLR(lr: number, opts: { warmup: number; startFactor?:
  */
 export function sequentialLR(schedules: readonly LrSchedule[], milestones: readonly number[]): LrSchedule {
   const op = 'sequentialLR';
-  if (!isList(schedules) || !isList(milestones)) throw new CondgradError(op, `schedules and milestones must be arrays, got ${describeValue(schedules)} and ${describeValue(milestones)}`);
+  if (!isList(schedules) || !isList(milestones))
+    throw new CondgradError(op, `schedules and milestones must be arrays, got ${describeValue(schedules)} and ${describeValue(milestones)}`);
   if (schedules.length === 0 || milestones.length !== schedules.length - 1) {
     throw new CondgradError(op, `needs k schedules and k−1 milestones, got ${schedules.length} and ${milestones.length}`);
   }
@@ -91,7 +92,8 @@ export function sequentialLR(schedules: readonly LrSchedule[], milestones: reado
     if (s.per !== per) throw new CondgradError(op, `schedules[${i}] (${s.name}) is per ${s.per}, schedules[0] is per ${per}`);
   });
   milestones.forEach((m, i) => {
-    if (!Number.isInteger(m) || m <= (i > 0 ? milestones[i - 1] : 0)) throw new CondgradError(op, `milestones must be increasing positive integers, got ${JSON.stringify(milestones)}`);
+    if (!Number.isInteger(m) || m <= (i > 0 ? milestones[i - 1] : 0))
+      throw new CondgradError(op, `milestones must be increasing positive integers, got ${JSON.stringify(milestones)}`);
   });
   return make(schedules.map((s) => s.name).join('→'), per, (t) => {
     let k = 0;
@@ -105,10 +107,13 @@ export function warmupCosineLR(lr: number, opts: { warmup: number; total: number
   opts = checkOptions('warmupCosineLR', opts);
   const per = opts.per ?? 'step';
   if (!(opts.total > opts.warmup)) throw new CondgradError('warmupCosineLR', `total (${opts.total}) must exceed warmup (${opts.warmup})`);
-  return sequentialLR([
-    linearWarmupLR(lr, { warmup: opts.warmup, startFactor: opts.startFactor, per }),
-    cosineLR(lr, { total: opts.total - opts.warmup, minLr: opts.minLr, per }),
-  ], [opts.warmup]);
+  return sequentialLR(
+    [
+      linearWarmupLR(lr, { warmup: opts.warmup, startFactor: opts.startFactor, per }),
+      cosineLR(lr, { total: opts.total - opts.warmup, minLr: opts.minLr, per }),
+    ],
+    [opts.warmup],
+  );
 }
 
 /** The schedule's time index for a (0-based) epoch and global step. */
@@ -118,8 +123,10 @@ export function scheduleIndex(s: LrSchedule, epoch: number, globalStep: number):
 
 /** Sets opt.lr from the schedule for this epoch / global step; returns the lr. */
 export function applySchedule(opt: Optimizer, s: LrSchedule, epoch: number, globalStep: number): number {
-  if (opt === null || typeof opt !== 'object' || !('lr' in opt)) throw new CondgradError('applySchedule', `opt must be an Optimizer, got ${describeValue(opt)}`);
-  if (s === null || typeof s !== 'object' || typeof s.at !== 'function') throw new CondgradError('applySchedule', `schedule must be an LrSchedule (constantLR, cosineLR, ...), got ${describeValue(s)}`);
+  if (opt === null || typeof opt !== 'object' || !('lr' in opt))
+    throw new CondgradError('applySchedule', `opt must be an Optimizer, got ${describeValue(opt)}`);
+  if (s === null || typeof s !== 'object' || typeof s.at !== 'function')
+    throw new CondgradError('applySchedule', `schedule must be an LrSchedule (constantLR, cosineLR, ...), got ${describeValue(s)}`);
   opt.lr = s.at(scheduleIndex(s, epoch, globalStep));
   return opt.lr;
 }

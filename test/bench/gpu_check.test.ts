@@ -13,8 +13,21 @@ import { convShape } from '../../bench/report/sweep.js';
 
 function row(backend: string, path: BenchRow['path'], K: number, ms: number | null, mode: BenchRow['mode'] = 'forward'): BenchRow {
   return {
-    backend, shape: 'conv3x3 C64 32x32 O64', kind: 'conv', batch: 8, K, mode, path, ms, times: ms === null ? [] : [ms],
-    flops: 6e8, gflops: ms === null ? null : 6e8 / (ms * 1e6), ratio: null, allocBytes: null, scratchBytes: null, rssDeltaBytes: null,
+    backend,
+    shape: 'conv3x3 C64 32x32 O64',
+    kind: 'conv',
+    batch: 8,
+    K,
+    mode,
+    path,
+    ms,
+    times: ms === null ? [] : [ms],
+    flops: 6e8,
+    gflops: ms === null ? null : 6e8 / (ms * 1e6),
+    ratio: null,
+    allocBytes: null,
+    scratchBytes: null,
+    rssDeltaBytes: null,
   };
 }
 
@@ -30,14 +43,21 @@ describe('gpu check: pure pieces', () => {
   it('summarizeChecks: per kernel configs, failures and the worst error', () => {
     const r = (kernel: string, rel: number | null, ok: boolean): CheckRow => ({ kernel, config: '', maxRelErr: rel, maxAbsErr: rel, tol: 1e-4, ok, ms: 1 });
     expect(summarizeChecks([r('conv2d', 1e-7, true), r('conv2d', 3e-7, true), r('pad', null, false)])).to.deep.equal([
-      { kernel: 'conv2d', configs: 2, failed: 0, maxRelErr: 3e-7 }, { kernel: 'pad', configs: 1, failed: 1, maxRelErr: null },
+      { kernel: 'conv2d', configs: 2, failed: 0, maxRelErr: 3e-7 },
+      { kernel: 'pad', configs: 1, failed: 1, maxRelErr: null },
     ]);
   });
 
   it('compareBackends: plain once per (shape, B, mode) from the smallest K; gpu speed-ups over wasm and cpu', () => {
     const rows = [
-      row('gpu', 'plain', 4, 3), row('gpu', 'fused', 4, 4), row('gpu', 'plain', 1, 2), row('gpu', 'fused', 1, 2.5),
-      row('wasm', 'plain', 1, 10), row('wasm', 'fused', 1, 12), row('cpu', 'fused', 1, 100), row('wasm', 'moe', 1, null),
+      row('gpu', 'plain', 4, 3),
+      row('gpu', 'fused', 4, 4),
+      row('gpu', 'plain', 1, 2),
+      row('gpu', 'fused', 1, 2.5),
+      row('wasm', 'plain', 1, 10),
+      row('wasm', 'fused', 1, 12),
+      row('cpu', 'fused', 1, 100),
+      row('wasm', 'moe', 1, null),
     ];
     const c = compareBackends(rows);
     expect(c.map((x) => `${x.path}@${x.K}`)).to.deep.equal(['plain@0', 'fused@1', 'moe@1', 'fused@4']);
@@ -48,13 +68,13 @@ describe('gpu check: pure pieces', () => {
     expect(c[2].gpuOverWasm).to.equal(null);
   });
 
-  it('shareOf: the first weight\'s part of what is left after the reserve', () => {
+  it("shareOf: the first weight's part of what is left after the reserve", () => {
     const d = shareOf(Deadline.in(100), [1, 3], 20);
     expect(d.leftMs()).to.be.within(19_000, 20_001);
     expect(shareOf(Deadline.in(1), [1], 20).leftMs()).to.equal(0);
   });
 
-  it('predictGroupMs: from the same shape\'s plain time, else from the slowest plain GFLOP/s (any mode), else null', () => {
+  it("predictGroupMs: from the same shape's plain time, else from the slowest plain GFLOP/s (any mode), else null", () => {
     const p = POLICIES.wasm;
     const c = { shape: convShape(64, 32, 64), batch: 8 };
     expect(predictGroupMs([], c, 4, 'forward', p)).to.equal(null);
@@ -64,8 +84,13 @@ describe('gpu check: pure pieces', () => {
   });
 
   it('speedCases: the four H200 table rows (and depthwise N8): conv3x3 B8/B32, dw3x3 C128 B32, conv1x1 C128 16x16 B32', () => {
-    expect(speedCases(false).map((s) => `${s.shape.name} B=${s.batch}`)).to.deep.equal(['conv3x3 C64 32x32 O64 B=8', 'dw3x3 C128 32x32 B=8',
-      'conv1x1 C128 16x16 O128 B=32', 'dw3x3 C128 32x32 B=32', 'conv3x3 C64 32x32 O64 B=32']);
+    expect(speedCases(false).map((s) => `${s.shape.name} B=${s.batch}`)).to.deep.equal([
+      'conv3x3 C64 32x32 O64 B=8',
+      'dw3x3 C128 32x32 B=8',
+      'conv1x1 C128 16x16 O128 B=32',
+      'dw3x3 C128 32x32 B=32',
+      'conv3x3 C64 32x32 O64 B=32',
+    ]);
   });
 
   it('crossCheck of the cpu backend against itself: small cases, every kernel family, zero error', async () => {
@@ -79,10 +104,34 @@ describe('gpu check: pure pieces', () => {
 
   it('formatMarkdown: a loud warning when the adapter is not a real GPU', () => {
     const report = {
-      version: 1, startedAt: 't', wallSeconds: 1, budgetS: 60, finished: true, args: {}, manifest: null, env: {},
-      machine: { cpuModel: 'x', cores: 2, memoryBytes: 1, node: 'v20', os: 'linux' }, realGpu: false,
-      adapter: { backend: 'opengles', featureLevel: 'compatibility', ok: true, name: 'llvmpipe', vendor: '', architecture: '', description: 'Mesa', software: true, ms: 1 },
-      probes: [], attempts: [], wasmThreads: 2, phases: [], crossCheck: { rows: [], summary: [] }, speed: { rows: [], skipped: [], comparison: [] }, errors: [],
+      version: 1,
+      startedAt: 't',
+      wallSeconds: 1,
+      budgetS: 60,
+      finished: true,
+      args: {},
+      manifest: null,
+      env: {},
+      machine: { cpuModel: 'x', cores: 2, memoryBytes: 1, node: 'v20', os: 'linux' },
+      realGpu: false,
+      adapter: {
+        backend: 'opengles',
+        featureLevel: 'compatibility',
+        ok: true,
+        name: 'llvmpipe',
+        vendor: '',
+        architecture: '',
+        description: 'Mesa',
+        software: true,
+        ms: 1,
+      },
+      probes: [],
+      attempts: [],
+      wasmThreads: 2,
+      phases: [],
+      crossCheck: { rows: [], summary: [] },
+      speed: { rows: [], skipped: [], comparison: [] },
+      errors: [],
     } satisfies GpuCheckReport;
     const md = formatMarkdown(report);
     expect(md).to.contain('NOT A REAL GPU');

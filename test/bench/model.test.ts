@@ -73,10 +73,17 @@ describe('model-level bench', () => {
     const prof = new StepProfiler(() => t);
     prof.forward('conv2d', () => {
       t += 2;
-      prof.forward('add', () => { t += 3; });
+      prof.forward('add', () => {
+        t += 3;
+      });
       t += 1;
     });
-    const bwd = prof.region('router', () => prof.backward('matmul', (dy: number) => { t += dy; return dy; }));
+    const bwd = prof.region('router', () =>
+      prof.backward('matmul', (dy: number) => {
+        t += dy;
+        return dy;
+      }),
+    );
     expect(bwd(4)).to.equal(4);
     const by = Object.fromEntries(prof.result().map((e) => [`${e.op}/${e.phase}`, [e.kind, e.ms, e.calls]]));
     expect(by).to.deep.equal({ 'conv2d/forward': ['conv (plain)', 3, 1], 'add/forward': ['elementwise', 3, 1], 'matmul/backward': ['routers', 4, 1] });
@@ -87,7 +94,11 @@ describe('model-level bench', () => {
 
   it('the op hook sees every forward and backward of a real step, ops inside a region and their backward under it', () => {
     const prof = new StepProfiler();
-    const x = tensor(Float32Array.from({ length: 2 * 3 * 2 * 2 }, (_, i) => Math.sin(i)), [2, 3, 2, 2], { backend: cpuBackend, requiresGrad: true });
+    const x = tensor(
+      Float32Array.from({ length: 2 * 3 * 2 * 2 }, (_, i) => Math.sin(i)),
+      [2, 3, 2, 2],
+      { backend: cpuBackend, requiresGrad: true },
+    );
     const y0 = (): number => {
       const y = prof.region('batchnorm', () => batchNorm2d(x, { training: true }));
       const l = sum(mul(relu(y), y));

@@ -49,7 +49,11 @@ describe('bench plots (fixture: cpu, conv3x3 C8 8x8 O8 at B=1 and B=8, dw3x3 C8 
   it('ratio lines run through every K with the fixture values (moe at K=4 on conv B=8 is 4.4× plain)', async () => {
     const spec = ratioSpec(fixture.rows, 'forward') as unknown as { data: { values: { panel: string; path: string; K: number; value: number }[] } };
     const moe = spec.data.values.filter((p) => p.path === 'moe' && p.panel === 'cpu · conv3x3 C8 8x8 O8 · B=8');
-    expect(moe.map((p) => [p.K, p.value])).to.deep.equal([[1, 1.1], [2, 2.2], [4, 4.4]]);
+    expect(moe.map((p) => [p.K, p.value])).to.deep.equal([
+      [1, 1.1],
+      [2, 2.2],
+      [4, 4.4],
+    ]);
     const svg = await renderSvg(spec as never);
     // Each line's aria-label names its first point; every line has one segment per K step.
     const dPaths = [...svg.matchAll(/aria-roledescription="line mark" d="([^"]*)"/g)].map((m) => m[1]);

@@ -4,7 +4,20 @@ import '../../kernels/register.js';
 import { expect } from 'chai';
 import { cpuBackend } from '../../kernels/cpu/backend.js';
 import { runBackend } from '../../bench/report/runner.js';
-import { conv1dShape, convShape, countMeasurements, depthwiseShape, layerMacs, linearShape, MODES, ALL_PATHS, QUICK, FULL, weightSize, type SweepConfig } from '../../bench/report/sweep.js';
+import {
+  conv1dShape,
+  convShape,
+  countMeasurements,
+  depthwiseShape,
+  layerMacs,
+  linearShape,
+  MODES,
+  ALL_PATHS,
+  QUICK,
+  FULL,
+  weightSize,
+  type SweepConfig,
+} from '../../bench/report/sweep.js';
 import { timeRounds, median } from '../../bench/report/timing.js';
 import { parseBackends } from '../../cli/bench.js';
 
@@ -75,7 +88,7 @@ describe('bench runner (cpu; conv3x3 C4 6x6 O6, dw3x3 C4 6x6, conv1d k3 C4 L36 O
   it('forward memory: allocated − scratch = the output y; moe allocates K outputs, fused does not', () => {
     const fwd = rows.filter((r) => r.mode === 'forward');
     for (const r of fwd) {
-      const [O, HW] = r.shape.startsWith('linear') ? [6, 1] : [r.shape.startsWith('dw') ? 4 : 6, 36];  // 6x6 maps and L = 36
+      const [O, HW] = r.shape.startsWith('linear') ? [6, 1] : [r.shape.startsWith('dw') ? 4 : 6, 36]; // 6x6 maps and L = 36
       expect(r.allocBytes! - r.scratchBytes!, `${r.shape} ${r.path}`).to.equal(r.batch * O * HW * 4);
     }
     const conv = (path: string) => fwd.find((r) => r.shape.startsWith('conv3x3') && r.batch === 2 && r.K === 3 && r.path === path)!;
@@ -90,8 +103,16 @@ describe('bench timing rounds', () => {
     const order: string[] = [];
     let n = 0;
     const rounds: number[] = [];
-    const ok = (name: string) => async (round: number) => { order.push(name); if (name === 'a') rounds.push(round); return { ms: 1 }; };
-    const bad = async () => { order.push('bad'); if (++n > 1) throw new Error('fails on its 2nd call'); return { ms: 1 }; };
+    const ok = (name: string) => async (round: number) => {
+      order.push(name);
+      if (name === 'a') rounds.push(round);
+      return { ms: 1 };
+    };
+    const bad = async () => {
+      order.push('bad');
+      if (++n > 1) throw new Error('fails on its 2nd call');
+      return { ms: 1 };
+    };
     const out = await timeRounds([ok('a'), bad, ok('b')], { warmup: 1, minReps: 3, maxReps: 3, budgetMs: 1e9 });
     expect(order).to.deep.equal(['a', 'bad', 'b', 'a', 'bad', 'b', 'a', 'b', 'a', 'b']);
     expect((out[0] as unknown[]).length).to.equal(3);

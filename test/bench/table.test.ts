@@ -10,13 +10,15 @@ const fixture = JSON.parse(readFileSync(new URL('../fixtures/bench-small.json', 
 
 describe('bench table formatting', () => {
   it('markdownTable pads columns, right-aligns numbers and escapes pipes', () => {
-    const t = markdownTable(['name', 'ms'], [['a|b', '1.5'], ['long name', '12']], ['l', 'r']);
-    expect(t.split('\n')).to.deep.equal([
-      '| name      |  ms |',
-      '|:----------|----:|',
-      '| a\\|b      | 1.5 |',
-      '| long name |  12 |',
-    ]);
+    const t = markdownTable(
+      ['name', 'ms'],
+      [
+        ['a|b', '1.5'],
+        ['long name', '12'],
+      ],
+      ['l', 'r'],
+    );
+    expect(t.split('\n')).to.deep.equal(['| name      |  ms |', '|:----------|----:|', '| a\\|b      | 1.5 |', '| long name |  12 |']);
     expect(() => markdownTable(['a', 'b'], [['1']])).to.throw(/1 cells, header has 2/);
   });
 
@@ -28,13 +30,29 @@ describe('bench table formatting', () => {
 
   it('cpu forward section: one line per (shape, B, K), plain ms, path ms with ratio, auto verdict', () => {
     const rows = fixture.rows.filter((r) => r.backend === 'cpu' && r.mode === 'forward');
-    const { time, memory } = sectionTables(rows, autoVerdicts(fixture.rows).filter((v) => v.mode === 'forward'));
+    const { time, memory } = sectionTables(
+      rows,
+      autoVerdicts(fixture.rows).filter((v) => v.mode === 'forward'),
+    );
     const lines = time.split('\n');
-    expect(lines[0]).to.match(/^\| shape +\| +B \| +K \| plain ms \| fused ms \(×plain\) \| moe ms \(×plain\) \| loop ms \(×plain\) \| batch1 ms \(×plain\) \| auto ms \(×plain\) \| auto pick +\|$/);
+    expect(lines[0]).to.match(
+      /^\| shape +\| +B \| +K \| plain ms \| fused ms \(×plain\) \| moe ms \(×plain\) \| loop ms \(×plain\) \| batch1 ms \(×plain\) \| auto ms \(×plain\) \| auto pick +\|$/,
+    );
     expect(lines).to.have.length(2 + 9);
     const cells = (l: string): string[] => l.split(' | ').map((c) => c.replace(/^\| /, '').replace(/ \|$/, '').trim());
     // conv3x3 B=8 K=4: plain 4 ms, fused 4.36 ms (1.09×), moe 17.6 ms (4.40×), no batch1 at B=8.
-    expect(cells(lines[7])).to.deep.equal(['conv3x3 C8 8x8 O8', '8', '4', '4.00', '4.36 (1.09×)', '17.6 (4.40×)', '6.40 (1.60×)', '', '4.40 (1.10×)', 'auto: fused ✓']);
+    expect(cells(lines[7])).to.deep.equal([
+      'conv3x3 C8 8x8 O8',
+      '8',
+      '4',
+      '4.00',
+      '4.36 (1.09×)',
+      '17.6 (4.40×)',
+      '6.40 (1.60×)',
+      '',
+      '4.40 (1.10×)',
+      'auto: fused ✓',
+    ]);
     expect(cells(lines[2])[7]).to.equal('0.490 (0.98×)');
     expect(cells(lines[9])).to.include('auto: moe ✗ (fused 2.1× faster)');
     const mem = memory.split('\n');
@@ -55,16 +73,21 @@ describe('bench table formatting', () => {
   });
 
   it('failed measurements are listed once per (backend, shape, message) with their cells', () => {
-    const rows = fixture.rows.map((r): BenchRow => (r.path === 'moe' && r.shape === 'dw3x3 C8 8x8'
-      ? { ...r, ms: null, ratio: null, error: 'gpu.alloc: too big', errorType: 'CondgradError' } : r));
+    const rows = fixture.rows.map((r): BenchRow =>
+      r.path === 'moe' && r.shape === 'dw3x3 C8 8x8' ? { ...r, ms: null, ratio: null, error: 'gpu.alloc: too big', errorType: 'CondgradError' } : r,
+    );
     const md = formatReport({ ...fixture, rows });
     expect(md).to.include('6 measurement(s) failed:');
-    expect(md).to.include('- cpu dw3x3 C8 8x8: CondgradError: gpu.alloc: too big (B=8 K=1 moe fwd; B=8 K=2 moe fwd; B=8 K=4 moe fwd; B=8 K=1 moe fwd+bwd; … 2 more)');
+    expect(md).to.include(
+      '- cpu dw3x3 C8 8x8: CondgradError: gpu.alloc: too big (B=8 K=1 moe fwd; B=8 K=2 moe fwd; B=8 K=4 moe fwd; B=8 K=1 moe fwd+bwd; … 2 more)',
+    );
     expect(formatReport(fixture)).to.not.include('failed:');
   });
 
   it('a failed path shows "error" in its cell', () => {
-    const rows = fixture.rows.filter((r) => r.mode === 'forward').map((r): BenchRow => (r.path === 'moe' ? { ...r, ms: null, ratio: null, error: 'out of memory' } : r));
+    const rows = fixture.rows
+      .filter((r) => r.mode === 'forward')
+      .map((r): BenchRow => (r.path === 'moe' ? { ...r, ms: null, ratio: null, error: 'out of memory' } : r));
     const { time } = sectionTables(rows, []);
     expect(time.split('\n')[5]).to.match(/\| +error \|/);
   });
@@ -92,14 +115,20 @@ describe('bench auto-path check', () => {
 
   it('a tighter tolerance flags the K=1 row too; loop never counts as a candidate', () => {
     expect(flaggedVerdicts(autoVerdicts(fixture.rows, 0.01))).to.have.length(2);
-    const group = fixture.rows.filter((r) => r.shape === 'conv3x3 C8 8x8 O8' && r.batch === 8 && r.K === 2 && r.mode === 'forward')
+    const group = fixture.rows
+      .filter((r) => r.shape === 'conv3x3 C8 8x8 O8' && r.batch === 8 && r.K === 2 && r.mode === 'forward')
       .map((r): BenchRow => (r.path === 'loop' ? { ...r, ms: 0.001 } : r));
     expect(verdictFor(group, 0.1)).to.include({ best: 'fused', status: 'ok' });
   });
 
   it('missing auto row or failed candidates give an undecided verdict, not a flag', () => {
     const group = fixture.rows.filter((r) => r.shape === 'conv3x3 C8 8x8 O8' && r.batch === 8 && r.K === 2 && r.mode === 'forward');
-    expect(verdictFor(group.filter((r) => r.path !== 'auto'), 0.1)).to.include({ status: 'unknown', label: 'auto: ?' });
+    expect(
+      verdictFor(
+        group.filter((r) => r.path !== 'auto'),
+        0.1,
+      ),
+    ).to.include({ status: 'unknown', label: 'auto: ?' });
     const failed = group.map((r): BenchRow => (r.path === 'auto' ? { ...r, ms: null, autoChoice: undefined, error: 'x' } : r));
     expect(verdictFor(failed, 0.1)).to.include({ status: 'unknown', label: 'auto: error' });
   });

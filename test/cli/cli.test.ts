@@ -16,7 +16,14 @@ const COMMANDS: Command[] = [trainCommand, summaryCommand];
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const io: Io = { out: (s) => { out += `${s}\n`; }, err: (s) => { err += `${s}\n`; } };
+  const io: Io = {
+    out: (s) => {
+      out += `${s}\n`;
+    },
+    err: (s) => {
+      err += `${s}\n`;
+    },
+  };
   const code = await runCli(argv, COMMANDS, io);
   return { code, out, err };
 }
@@ -60,8 +67,31 @@ describe('cli', () => {
   it('train cnn 2 epochs × 2 batches of 32 → log.json and checkpoint; --resume --epochs 3 adds one epoch; a missing checkpoint → exit 1', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'condgrad-cli-'));
     try {
-      const args = ['--backend', 'cpu', '--model', 'cnn', '--width', '0.25', '--experts', '2', '--epochs', '2', '--max-batches', '2', '--batch-size', '32',
-        '--train-size', '128', '--test-size', '32', '--out', dir, '--quiet', '--seed', '3'];
+      const args = [
+        '--backend',
+        'cpu',
+        '--model',
+        'cnn',
+        '--width',
+        '0.25',
+        '--experts',
+        '2',
+        '--epochs',
+        '2',
+        '--max-batches',
+        '2',
+        '--batch-size',
+        '32',
+        '--train-size',
+        '128',
+        '--test-size',
+        '32',
+        '--out',
+        dir,
+        '--quiet',
+        '--seed',
+        '3',
+      ];
       const r = await cli('train', ...args);
       expect(r.code, r.err).to.equal(0);
       expect(r.out).to.match(/epoch 1\/2 {2}train loss \d\.\d{4} acc [\d.]+% {2}test loss \d\.\d{4} acc [\d.]+%/);

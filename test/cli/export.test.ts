@@ -17,7 +17,14 @@ import { expectOnnxMatches } from '../helpers/onnx.js';
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const io: Io = { out: (s) => { out += `${s}\n`; }, err: (s) => { err += `${s}\n`; } };
+  const io: Io = {
+    out: (s) => {
+      out += `${s}\n`;
+    },
+    err: (s) => {
+      err += `${s}\n`;
+    },
+  };
   const code = await runCli(argv, [trainCommand, exportCommand], io);
   return { code, out, err };
 }
@@ -26,16 +33,45 @@ describe('cli export', () => {
   it('train cnn (softmax routing, 2 epochs × 2 batches) → export --checkpoint → onnxruntime matches the checkpoint at batch 1, 3, 17', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'condgrad-export-'));
     try {
-      const r = await cli('train', '--backend', 'cpu', '--model', 'cnn', '--width', '0.25', '--experts', '2', '--routing', 'softmax', '--epochs', '2',
-        '--max-batches', '2', '--batch-size', '32', '--train-size', '128', '--test-size', '32', '--out', dir, '--quiet', '--seed', '3',
-        '--temperature-epochs', '4');
+      const r = await cli(
+        'train',
+        '--backend',
+        'cpu',
+        '--model',
+        'cnn',
+        '--width',
+        '0.25',
+        '--experts',
+        '2',
+        '--routing',
+        'softmax',
+        '--epochs',
+        '2',
+        '--max-batches',
+        '2',
+        '--batch-size',
+        '32',
+        '--train-size',
+        '128',
+        '--test-size',
+        '32',
+        '--out',
+        dir,
+        '--quiet',
+        '--seed',
+        '3',
+        '--temperature-epochs',
+        '4',
+      );
       expect(r.code, r.err).to.equal(0);
       const ck = path.join(dir, 'cnn-w0.25-k2-softmax-last-s3', 'checkpoint.ckpt');
       const file = path.join(dir, 'out', 'model.onnx');
       const e = await cli('export', '--checkpoint', ck, '--out', file);
       expect(e.code, e.err).to.equal(0);
       // Epoch 2 of 2 trained at T(1) = 30 + (1 − 30)·1/4 = 22.75.
-      expect(e.out).to.match(/wrote .*model\.onnx \([\d,]+ bytes\): cnn K=2 convert last softmax, softmax temperature 22\.75 from .*\(epoch 2\); input \[batch,1,28,28\], CondConv as scan/);
+      expect(e.out).to.match(
+        /wrote .*model\.onnx \([\d,]+ bytes\): cnn K=2 convert last softmax, softmax temperature 22\.75 from .*\(epoch 2\); input \[batch,1,28,28\], CondConv as scan/,
+      );
       const loaded = readCheckpoint(ck);
       const model = buildModel(configFromFlags({}, loaded.config as unknown as RunConfig));
       restoreCheckpoint(loaded, model);

@@ -50,19 +50,49 @@ describe('reproduce: quick run through child processes (baseline and CondConv K=
   });
 
   it('writes results.json, REPORT.md and three SVG plots; no run failed', () => {
-    expect(files.map((f) => f.slice(dir.length + 1)).sort()).to.deep.equal([FILES.accuracyExperts, FILES.accuracyMacs, FILES.report, FILES.results, FILES.routing].sort());
+    expect(files.map((f) => f.slice(dir.length + 1)).sort()).to.deep.equal(
+      [FILES.accuracyExperts, FILES.accuracyMacs, FILES.report, FILES.results, FILES.routing].sort(),
+    );
     for (const f of files) expect(existsSync(f), f).to.equal(true);
     expect(results.failed).to.deep.equal([]);
   });
 
   it('results.json: format, settings, variants with cost and accuracy, runs with history and routing, claims, latency', () => {
     const r = JSON.parse(readFileSync(join(dir, FILES.results), 'utf8')) as Results;
-    expect(r).to.include.all.keys('format', 'version', 'preset', 'createdAt', 'machine', 'jobs', 'threadsPerRun', 'wallSeconds', 'reusedRuns', 'settings', 'wide', 'variants', 'claims', 'routingPlot', 'latency', 'runs', 'failed');
+    expect(r).to.include.all.keys(
+      'format',
+      'version',
+      'preset',
+      'createdAt',
+      'machine',
+      'jobs',
+      'threadsPerRun',
+      'wallSeconds',
+      'reusedRuns',
+      'settings',
+      'wide',
+      'variants',
+      'claims',
+      'routingPlot',
+      'latency',
+      'runs',
+      'failed',
+    );
     expect([r.format, r.version, r.preset, r.jobs, r.reusedRuns, r.wide]).to.deep.equal(['condgrad-reproduction', 1, 'quick', 2, 0, null]);
     expect(r.settings).to.deep.equal(QUICK);
     expect(r.variants.map((v) => v.id)).to.deep.equal(['baseline', 'condconv-k4']);
     const [base, cond] = r.variants;
-    expect(base).to.include.all.keys('params', 'macs', 'macsByKind', 'accuracy', 'trainSecondsPerEpoch', 'samplesPerSecond', 'msPerImage', 'classSpecificity', 'command');
+    expect(base).to.include.all.keys(
+      'params',
+      'macs',
+      'macsByKind',
+      'accuracy',
+      'trainSecondsPerEpoch',
+      'samplesPerSecond',
+      'msPerImage',
+      'classSpecificity',
+      'command',
+    );
     expect([base.params, base.macs]).to.deep.equal([10634, modelCost(base).macs]);
     expect(cond.macs).to.equal(modelCost(cond).macs);
     expect(cond.macsByKind).to.include.all.keys('conv', 'mixing', 'routing');
@@ -73,9 +103,19 @@ describe('reproduce: quick run through child processes (baseline and CondConv K=
       expect(v.msPerImage).to.be.greaterThan(0);
       expect(v.trainSecondsPerEpoch.mean).to.be.greaterThan(0);
     }
-    expect(r.runs.map((x) => [x.id, x.history.length, x.history[0].steps, x.backend, x.threads])).to.have.deep.members([['baseline-s1', 1, 63, 'wasm', 1], ['condconv-k4-s1', 1, 63, 'wasm', 1]]);
+    expect(r.runs.map((x) => [x.id, x.history.length, x.history[0].steps, x.backend, x.threads])).to.have.deep.members([
+      ['baseline-s1', 1, 63, 'wasm', 1],
+      ['condconv-k4-s1', 1, 63, 'wasm', 1],
+    ]);
     const run = r.runs.find((x) => x.id === 'condconv-k4-s1')!;
-    expect(run.routing.map((x) => x.layer)).to.deep.equal(['blocks.0.router', 'blocks.1.router', 'blocks.2.router', 'blocks.3.router', 'blocks.4.router', 'head.fc.router']);
+    expect(run.routing.map((x) => x.layer)).to.deep.equal([
+      'blocks.0.router',
+      'blocks.1.router',
+      'blocks.2.router',
+      'blocks.3.router',
+      'blocks.4.router',
+      'head.fc.router',
+    ]);
     for (const s of run.routing) {
       expect(s.classMeans).to.have.length(10);
       for (const row of s.classMeans) {
@@ -87,7 +127,11 @@ describe('reproduce: quick run through child processes (baseline and CondConv K=
     }
     expect(r.runs.find((x) => x.id === 'baseline-s1')!.routing).to.deep.equal([]);
     expect(r.routingPlot).to.deep.equal({ run: 'condconv-k4-s1', early: 'blocks.0.router', late: 'blocks.4.router' });
-    expect(r.claims.map((c) => [c.id, c.verdict])).to.deep.equal([['condconv-accuracy', 'no verdict'], ['condconv-macs', 'held'], ['routing-class-specific', 'no verdict']]);
+    expect(r.claims.map((c) => [c.id, c.verdict])).to.deep.equal([
+      ['condconv-accuracy', 'no verdict'],
+      ['condconv-macs', 'held'],
+      ['routing-class-specific', 'no verdict'],
+    ]);
     expect(Object.keys(r.latency!.variants)).to.deep.equal(['baseline', 'condconv-k4']);
   });
 
@@ -166,12 +210,24 @@ describe('reproduce: one run is deterministic for its seed (wasm, 1 and 2 thread
 describe('reproduce: plan, cost, statistics and verdict rules', () => {
   it('the full plan: 9 variants × 3 seeds, the costliest first, every CondConv converting the same layers', () => {
     const vs = variants(FULL, 0.532);
-    expect(vs.map((v) => v.id)).to.deep.equal(['baseline', 'condconv-k1', 'condconv-k2', 'condconv-k4', 'condconv-k8', 'condconv-k16', 'dyconv-k4', 'wide', 'condconv-k8-drop']);
+    expect(vs.map((v) => v.id)).to.deep.equal([
+      'baseline',
+      'condconv-k1',
+      'condconv-k2',
+      'condconv-k4',
+      'condconv-k8',
+      'condconv-k16',
+      'dyconv-k4',
+      'wide',
+      'condconv-k8-drop',
+    ]);
     const specs = runSpecs(FULL, vs, (v) => (v.experts ?? 0) + (v.family === 'wide' ? 8.5 : 0));
     expect(specs).to.have.length(27);
     expect(specs.slice(0, 3).map((x) => x.id)).to.deep.equal(['condconv-k16-s1', 'condconv-k16-s2', 'condconv-k16-s3']);
     expect(new Set(specs.filter((x) => x.config.convert !== 'none').map((x) => x.config.convert))).to.deep.equal(new Set(['all']));
-    expect(new Set(specs.map((x) => JSON.stringify([x.config.epochs, x.config.lr, x.config.optimizer, x.config.schedule, x.config.batchSize, x.config.trainSize])))).to.have.property('size', 1);
+    expect(
+      new Set(specs.map((x) => JSON.stringify([x.config.epochs, x.config.lr, x.config.optimizer, x.config.schedule, x.config.batchSize, x.config.trainSize]))),
+    ).to.have.property('size', 1);
     const dy = specs.find((x) => x.variant === 'dyconv-k4')!;
     expect([dy.config.routing, dy.config.temperatureEpochs]).to.deep.equal(['softmax', 2]);
     expect(specs.find((x) => x.variant === 'condconv-k8-drop')!.config.expertDropout).to.equal(0.2);
@@ -193,7 +249,10 @@ describe('reproduce: plan, cost, statistics and verdict rules', () => {
     expect(m.std).to.be.closeTo(0.01, 1e-12);
     expect(meanStd([0.5]).std).to.equal(null);
     expect([judge(0.03, 0.01), judge(0.01, 0.01), judge(-0.03, 0.01), judge(0.5, null)]).to.deep.equal(['held', 'not shown', 'contradicted', 'no verdict']);
-    expect(earlyLate(['blocks.0.router', 'blocks.2.router', 'blocks.4.router', 'head.fc.router'])).to.deep.equal({ early: 'blocks.0.router', late: 'blocks.4.router' });
+    expect(earlyLate(['blocks.0.router', 'blocks.2.router', 'blocks.4.router', 'head.fc.router'])).to.deep.equal({
+      early: 'blocks.0.router',
+      late: 'blocks.4.router',
+    });
     expect(earlyLate(['head.fc.router'])).to.equal(null);
   });
 
@@ -201,10 +260,17 @@ describe('reproduce: plan, cost, statistics and verdict rules', () => {
     this.timeout(30000);
     const dir = mkdtempSync(join(tmpdir(), 'condgrad-pool-'));
     try {
-      const worker: WorkerCommand = { command: process.execPath, args: ['-e', 'const f = process.argv[1]; console.log("ran " + f); process.exit(f.endsWith("bad") ? 3 : 0)'] };
+      const worker: WorkerCommand = {
+        command: process.execPath,
+        args: ['-e', 'const f = process.argv[1]; console.log("ran " + f); process.exit(f.endsWith("bad") ? 3 : 0)'],
+      };
       const tasks = ['a', 'bad', 'c'].map((id) => ({ id, jobFile: join(dir, id), logFile: join(dir, `${id}.log`) }));
       const out = await runPool(tasks, 2, worker);
-      expect(out.map((o) => [o.id, o.ok])).to.deep.equal([['a', true], ['bad', false], ['c', true]]);
+      expect(out.map((o) => [o.id, o.ok])).to.deep.equal([
+        ['a', true],
+        ['bad', false],
+        ['c', true],
+      ]);
       expect(out[1].error).to.match(/^exit code 3\nran .*bad$/);
       expect(readFileSync(join(dir, 'c.log'), 'utf8')).to.match(/ran .*c\n/);
     } finally {

@@ -25,7 +25,12 @@ forEachBackend((tb) => {
 
     it('expand(ones([1,1]), [1e6,1e6]) and a conv with padding 2^31', () => {
       expectError(() => expand(ones([1, 1], on), [1e6, 1e6]), 'expand', '[1000000,1000000]', 'x [1,1]');
-      expectError(() => conv2d(ones([1, 1, 3, 3], on), ones([1, 1, 3, 3], on), null, { padding: 2 ** 31 }), 'conv2d', '[1,1,4294967297,4294967297]', 'weight [1,1,3,3]');
+      expectError(
+        () => conv2d(ones([1, 1, 3, 3], on), ones([1, 1, 3, 3], on), null, { padding: 2 ** 31 }),
+        'conv2d',
+        '[1,1,4294967297,4294967297]',
+        'weight [1,1,3,3]',
+      );
     });
 
     it('setAllocationLimit(1 KiB) refuses a 1200-byte result of an op and of a creation function, and is restored', () => {
@@ -47,9 +52,17 @@ describe('allocation limit settings', () => {
   it(`defaults to ${DEFAULT_ALLOCATION_LIMIT} bytes; ${ALLOCATION_LIMIT_ENV} sets it at start-up, a bad value is a named error`, function () {
     this.timeout(60000);
     expect(DEFAULT_ALLOCATION_LIMIT).to.equal(2 ** 32);
-    const run = (v: string): string => execFileSync(process.execPath, ['--import', 'tsx', '-e',
-      "import('./core/limits.ts').then((m) => console.log(m.getAllocationLimit())).catch((e) => console.log(e.name + ' ' + e.message))"],
-    { env: { ...process.env, [ALLOCATION_LIMIT_ENV]: v }, encoding: 'utf8' }).trim();
+    const run = (v: string): string =>
+      execFileSync(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          '-e',
+          "import('./core/limits.ts').then((m) => console.log(m.getAllocationLimit())).catch((e) => console.log(e.name + ' ' + e.message))",
+        ],
+        { env: { ...process.env, [ALLOCATION_LIMIT_ENV]: v }, encoding: 'utf8' },
+      ).trim();
     expect(run('1048576')).to.equal('1048576');
     expect(run('lots')).to.match(/^CondgradError allocation limit: CONDGRAD_MAX_TENSOR_BYTES='lots'/);
     expectError(() => setAllocationLimit(-1), 'setAllocationLimit', 'positive integer');

@@ -19,10 +19,17 @@ describe('autograd tape', () => {
     const u = exp(x);
     let calls = 0;
     const orig = u.node!.backward;
-    (u.node as { backward: typeof orig }).backward = (dy) => { calls++; return orig(dy); };
+    (u.node as { backward: typeof orig }).backward = (dy) => {
+      calls++;
+      return orig(dy);
+    };
     sum(add(mul(u, u), u)).backward();
     expect(calls).to.equal(1);
-    expectClose(vals(x.grad), [0.1, -0.5, 1.2].map((v) => Math.exp(v) * (2 * Math.exp(v) + 1)), 1e-12);
+    expectClose(
+      vals(x.grad),
+      [0.1, -0.5, 1.2].map((v) => Math.exp(v) * (2 * Math.exp(v) + 1)),
+      1e-12,
+    );
   });
 
   it('a diamond a→(b, c)→d visits every path: d = (2a)·(a+1), dd/da = 4a + 2', () => {
@@ -76,7 +83,11 @@ describe('autograd tape', () => {
     const first = vals(x.grad);
     expectClose(first, [0.27, 1.47], 1e-12);
     loss.backward();
-    expectClose(vals(x.grad), first.map((v) => 2 * v), 1e-12);
+    expectClose(
+      vals(x.grad),
+      first.map((v) => 2 * v),
+      1e-12,
+    );
     x.grad = null;
     loss.backward();
     expectClose(vals(x.grad), first, 0);
@@ -100,7 +111,7 @@ describe('autograd tape', () => {
     expectError(() => y.requiresGrad_(false), 'requiresGrad_', 'non-leaf');
   });
 
-  it('tidy disposes intermediates but not returned, kept, outer tensors or outer leaves\' grads', () => {
+  it("tidy disposes intermediates but not returned, kept, outer tensors or outer leaves' grads", () => {
     const outer = leaf([1, 2]);
     let inner: Tensor | null = null;
     let kept: Tensor | null = null;
@@ -132,10 +143,12 @@ describe('autograd tape', () => {
 
   it('tidy frees what the function allocated when it throws', () => {
     const made: Tensor[] = [];
-    expect(() => tidy(() => {
-      made.push(mul(leaf([1, 2]), 2));
-      throw new Error('boom');
-    })).to.throw('boom');
+    expect(() =>
+      tidy(() => {
+        made.push(mul(leaf([1, 2]), 2));
+        throw new Error('boom');
+      }),
+    ).to.throw('boom');
     expect(made[0].isDisposed).to.equal(true);
   });
 

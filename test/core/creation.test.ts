@@ -10,10 +10,16 @@ import { expectError } from '../helpers/tensors.js';
 
 describe('creation', () => {
   it('tensor([[1,2,3],[4,5,6]]) infers shape [2,3] and float32', () => {
-    const t = tensor([[1, 2, 3], [4, 5, 6]]);
+    const t = tensor([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
     expect(t.shape).to.deep.equal([2, 3]);
     expect(t.dtype).to.equal('float32');
-    expect(t.toArray()).to.deep.equal([[1, 2, 3], [4, 5, 6]]);
+    expect(t.toArray()).to.deep.equal([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
   });
 
   it('a number gives a scalar of shape [] and a Float64Array gives float64', () => {
@@ -53,7 +59,10 @@ describe('creation', () => {
   it('zeros, ones and full([2,2], 3) fill with the value', () => {
     expect(Array.from(zeros([3]).dataSync())).to.deep.equal([0, 0, 0]);
     expect(Array.from(ones([2], { dtype: 'float64' }).dataSync())).to.deep.equal([1, 1]);
-    expect(full([2, 2], 3).toArray()).to.deep.equal([[3, 3], [3, 3]]);
+    expect(full([2, 2], 3).toArray()).to.deep.equal([
+      [3, 3],
+      [3, 3],
+    ]);
   });
 
   it('rand/randn with a seed reproduce the Rng stream, within [low, high)', () => {
@@ -74,14 +83,25 @@ describe('creation', () => {
     const t = fromNdarray(base.transpose(1, 0));
     expect(t.shape).to.deep.equal([3, 2]);
     expect(t.dtype).to.equal('float64');
-    expect(t.toArray()).to.deep.equal([[1, 4], [2, 5], [3, 6]]);
+    expect(t.toArray()).to.deep.equal([
+      [1, 4],
+      [2, 5],
+      [3, 6],
+    ]);
     const nd = toNdarray(t);
     expect(nd.shape).to.deep.equal([3, 2]);
     expect(nd.get(2, 1)).to.equal(6);
     const back = fromNdarray(nd);
     expect(Array.from(back.dataSync())).to.deep.equal(Array.from(t.dataSync()));
-    const sliced = fromNdarray(ndarray(new Float32Array([0, 1, 2, 3, 4, 5, 6, 7, 8]), [3, 3]).hi(3, 2).lo(1, 0));
-    expect(sliced.toArray()).to.deep.equal([[3, 4], [6, 7]]);
+    const sliced = fromNdarray(
+      ndarray(new Float32Array([0, 1, 2, 3, 4, 5, 6, 7, 8]), [3, 3])
+        .hi(3, 2)
+        .lo(1, 0),
+    );
+    expect(sliced.toArray()).to.deep.equal([
+      [3, 4],
+      [6, 7],
+    ]);
   });
 
   it('a disposed tensor throws a CondgradError on use', () => {

@@ -83,11 +83,17 @@ describe('default backend', () => {
 
   it(`${BACKEND_ENV}=wasm that fails to start throws with the reason; an unknown name throws`, async () => {
     const failing = probe('wasm', true, 'no shared memory');
-    const e1 = await chooseDefaultBackend(failing.p).then(() => null, (e: unknown) => e);
+    const e1 = await chooseDefaultBackend(failing.p).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(e1).to.be.instanceOf(CondgradError);
     expect((e1 as Error).message).to.match(/CONDGRAD_BACKEND=wasm was requested but the wasm backend failed to start: no shared memory/);
     expect(failing.warnings).to.deep.equal([]);
-    const e2 = await chooseDefaultBackend(probe('tpu', true, null).p).then(() => null, (e: unknown) => e);
+    const e2 = await chooseDefaultBackend(probe('tpu', true, null).p).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(e2).to.be.instanceOf(CondgradError);
     expect((e2 as Error).message).to.match(/CONDGRAD_BACKEND='tpu' is not a backend \(expected cpu, wasm, gpu\)/);
   });

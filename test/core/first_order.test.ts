@@ -35,7 +35,10 @@ describe('gradients are first-order', () => {
     expect(() => x.grad!.backward()).to.throw(CondgradError, /^backward: tensor \[2,3,5,5\] is the \.grad of another tensor/);
     // Even marked requiresGrad, a .grad stays a gradient: the mixing op (the first op condConv2d records) refuses it.
     const eg = experts.grad!.requiresGrad_(true);
-    expect(() => condConv2d(x, eg, routing, null, { padding: 1 })).to.throw(CondgradError, /^mixExperts: input 1 \[2,4,3,3,3\] is the \.grad of another tensor/);
+    expect(() => condConv2d(x, eg, routing, null, { padding: 1 })).to.throw(
+      CondgradError,
+      /^mixExperts: input 1 \[2,4,3,3,3\] is the \.grad of another tensor/,
+    );
   });
 
   it('.grad.detach() is a plain constant: d/dx Σ(stop(g) · x) = g, and noGrad may use .grad freely (optimizers do)', () => {
@@ -47,6 +50,11 @@ describe('gradients are first-order', () => {
     sum(mul(g, x)).backward();
     expectClose(x.grad!.dataSync(), want, 1e-15, 'dx');
     const y = noGrad(() => mul(x.grad!, 2));
-    expectClose(y.dataSync(), want.map((v) => 2 * v), 1e-15, 'noGrad');
+    expectClose(
+      y.dataSync(),
+      want.map((v) => 2 * v),
+      1e-15,
+      'noGrad',
+    );
   });
 });

@@ -61,8 +61,8 @@ forEachBackend((tb) => {
       const y = sum(reshape(add(x, w), [2, 1]));
       w.assign(tensor([30, 40], undefined, on));
       y.backward();
-      expect([...await read(x.grad!)]).to.deep.equal([1, 1]);
-      expect([...await read(w.grad!)]).to.deep.equal([1, 1]);
+      expect([...(await read(x.grad!))]).to.deep.equal([1, 1]);
+      expect([...(await read(w.grad!))]).to.deep.equal([1, 1]);
     });
 
     it('forward after the write (a new tape) backpropagates through the new values: dx = [30, 40]', async () => {
@@ -70,7 +70,7 @@ forEachBackend((tb) => {
       const w = leaf([3, 4]);
       w.assign(tensor([30, 40], undefined, on));
       sum(mul(x, w)).backward();
-      expect([...await read(x.grad!)]).to.deep.equal([30, 40]);
+      expect([...(await read(x.grad!))]).to.deep.equal([30, 40]);
     });
   });
 });

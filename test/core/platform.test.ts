@@ -30,10 +30,17 @@ describe('platform modules', () => {
   });
 
   it('the browser build names the op and points at the byte-level API instead of touching files', () => {
-    expect(() => webFiles.writeFileAtomic('saveCheckpoint', 'run/a.ckpt', [new Uint8Array(1)])).to.throw(CondgradError, /^saveCheckpoint: cannot use the file 'run\/a\.ckpt': the browser build has no file system; pass bytes instead \(encodeCheckpoint/);
+    expect(() => webFiles.writeFileAtomic('saveCheckpoint', 'run/a.ckpt', [new Uint8Array(1)])).to.throw(
+      CondgradError,
+      /^saveCheckpoint: cannot use the file 'run\/a\.ckpt': the browser build has no file system; pass bytes instead \(encodeCheckpoint/,
+    );
     expect(() => webFiles.readFileBytes('loadCheckpoint', 'a.ckpt')).to.throw(CondgradError, /^loadCheckpoint: cannot use the file 'a\.ckpt'/);
     expect(() => webFiles.readFileRaw('w.safetensors')).to.throw(Error, /^the browser build has no file system/);
-    for (const [f, n] of [['run/a.ckpt', 'epoch-1.ckpt'], ['a.ckpt', 'x'], ['/abs/dir/a', 'b']]) {
+    for (const [f, n] of [
+      ['run/a.ckpt', 'epoch-1.ckpt'],
+      ['a.ckpt', 'x'],
+      ['/abs/dir/a', 'b'],
+    ]) {
       expect(webFiles.siblingPath(f, n)).to.equal(nodeFiles.siblingPath(f, n));
     }
   });
@@ -59,7 +66,12 @@ describe('platform modules', () => {
   it('dist/browser imports no Node built-in (after npm run build)', function () {
     const dir = 'dist/browser';
     if (!existsSync(join(dir, 'condgrad.js'))) this.skip();
-    const files = [join(dir, 'condgrad.js'), ...readdirSync(join(dir, 'chunks')).filter((f) => f.endsWith('.js')).map((f) => join(dir, 'chunks', f))];
+    const files = [
+      join(dir, 'condgrad.js'),
+      ...readdirSync(join(dir, 'chunks'))
+        .filter((f) => f.endsWith('.js'))
+        .map((f) => join(dir, 'chunks', f)),
+    ];
     for (const f of files) {
       const src = readFileSync(f, 'utf8');
       expect(src, f).not.to.match(/(?:from|import)\s*\(?\s*["'](?:node:|fs["']|path["']|os["']|crypto["']|worker_threads["'])/);

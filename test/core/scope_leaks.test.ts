@@ -18,10 +18,11 @@ forEachBackend((tb) => {
   describe('leaf gradients and scopes', () => {
     it('a requiresGrad leaf made inside tidy(): its grad goes with it (1000 steps, live buffers flat)', function () {
       if (live() === null) this.skip(); // GC-managed storage: nothing to count
-      const step = (): void => tidy(() => {
-        const w = ones([4], { ...on, requiresGrad: true });
-        sum(mul(w, w)).backward();
-      });
+      const step = (): void =>
+        tidy(() => {
+          const w = ones([4], { ...on, requiresGrad: true });
+          sum(mul(w, w)).backward();
+        });
       step();
       const before = live();
       for (let i = 0; i < 1000; i++) step();
@@ -36,7 +37,7 @@ forEachBackend((tb) => {
       const before = live();
       for (let i = 0; i < 999; i++) step();
       if (before !== null) expect(live()).to.equal(before);
-      expect([...await read(w.grad!)]).to.deep.equal([500, 250, 2000]);
+      expect([...(await read(w.grad!))]).to.deep.equal([500, 250, 2000]);
       w.dispose();
       expect(w.grad, 'disposing a leaf frees its grad').to.equal(null);
     });
@@ -75,26 +76,40 @@ forEachBackend((tb) => {
     it('tidy(async fn) raises a CondgradError saying to use a synchronous function; the tensors made before await stay usable', async () => {
       let a: Tensor | null = null;
       const pending: { finished?: Promise<number[]> } = {};
-      expectError(() => tidy(() => {
-        pending.finished = (async () => {
-          a = mul(ones([2], on), 3);
-          await Promise.resolve();
-          return [...await read(mul(a, 2))];
-        })();
-        return pending.finished;
-      }), 'tidy', 'synchronous');
+      expectError(
+        () =>
+          tidy(() => {
+            pending.finished = (async () => {
+              a = mul(ones([2], on), 3);
+              await Promise.resolve();
+              return [...(await read(mul(a, 2)))];
+            })();
+            return pending.finished;
+          }),
+        'tidy',
+        'synchronous',
+      );
       expect(await pending.finished).to.deep.equal([6, 6]);
       expect(a!.isDisposed).to.equal(false);
       expectError(() => tidy(async () => keep(ones([1], on))), 'tidy', 'Promise');
       expectError(() => tidy(() => ({ then: () => undefined })), 'tidy', 'synchronous');
     });
 
-    it('tidy(42), noGrad(5), withGrad(\'yes\', fn), noGrad(async fn) raise CondgradErrors naming the argument', async () => {
+    it("tidy(42), noGrad(5), withGrad('yes', fn), noGrad(async fn) raise CondgradErrors naming the argument", async () => {
       expectError(() => tidy(42 as unknown as () => void), 'tidy', 'fn must be a function', 'number 42');
       expectError(() => noGrad(5 as unknown as () => void), 'noGrad', 'fn must be a function');
       expectError(() => withGrad('yes' as unknown as boolean, () => 1), 'withGrad', 'enabled', "'yes'");
       const p: Promise<void>[] = [];
-      expectError(() => noGrad(() => { const q = (async () => undefined)(); p.push(q); return q; }), 'noGrad', 'Promise');
+      expectError(
+        () =>
+          noGrad(() => {
+            const q = (async () => undefined)();
+            p.push(q);
+            return q;
+          }),
+        'noGrad',
+        'Promise',
+      );
       await Promise.all(p);
     });
   });

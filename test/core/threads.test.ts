@@ -73,7 +73,9 @@ describe('wasm thread count', () => {
     this.timeout(120000);
 
     it('CONDGRAD_THREADS=1 starts the default wasm backend on 1 thread; initBackend({ threads }) restarts it; a backend with live tensors refuses', () => {
-      const r = child('1', `
+      const r = child(
+        '1',
+        `
 const out = {};
 out.default = [cg.getBackend().name, cg.getBackend().threads];
 const b2 = await cg.initBackend('wasm', { threads: 2 });
@@ -90,14 +92,17 @@ x.dispose();
 await cg.closeBackends();
 const b1 = await cg.initBackend('wasm', { threads: 1, makeDefault: true });
 out.fresh = [b1.threads, cg.getBackend() === b1];
-console.log(JSON.stringify(out));`);
+console.log(JSON.stringify(out));`,
+      );
       expect(r.status, r.err).to.equal(0);
       const out = JSON.parse(r.out) as Record<string, unknown>;
       expect(out.default).to.deep.equal(['wasm', 1]);
       expect(out.restarted).to.deep.equal([2, true]);
       expect(out.same).to.equal(true);
       expect(out.sum).to.equal(true);
-      expect(out.live).to.match(/^CondgradError: initBackend: the wasm backend is running with 2 threads and cannot restart with 1: it holds \d+ live tensor buffers?; dispose them or call closeBackends\(\) first$/);
+      expect(out.live).to.match(
+        /^CondgradError: initBackend: the wasm backend is running with 2 threads and cannot restart with 1: it holds \d+ live tensor buffers?; dispose them or call closeBackends\(\) first$/,
+      );
       expect(out.cpu).to.equal("CondgradError: initBackend: threads applies to the wasm backend only, not 'cpu'");
       expect(out.bad).to.equal('CondgradError: initBackend: threads must be an integer in [1, 64], got 0');
       expect(out.unknown).to.equal("CondgradError: initBackend: unknown option 'thread' (expected makeDefault, threads)");

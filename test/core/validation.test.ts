@@ -32,7 +32,13 @@ const bad = <T>(v: unknown): T => v as T;
 
 describe('argument validation of public entry points', () => {
   it('depthwiseConv2d(x, w, null, null) names opts', () => {
-    expectError(() => depthwiseConv2d(ones([1, 2, 4, 4]), ones([2, 1, 3, 3]), null, bad(null)), 'depthwiseConv2d', 'opts must be an object', 'null', '[1,2,4,4]');
+    expectError(
+      () => depthwiseConv2d(ones([1, 2, 4, 4]), ones([2, 1, 3, 3]), null, bad(null)),
+      'depthwiseConv2d',
+      'opts must be an object',
+      'null',
+      '[1,2,4,4]',
+    );
   });
 
   it("unary(x, {name: 'frob'}) names the op vocabulary; a NaN affine scale is refused", () => {
@@ -111,7 +117,9 @@ describe('argument validation of public entry points', () => {
     expectError(() => uniformParam([2, -1], 1, new Rng(1)), 'uniformParam', 'shape');
     expectError(() => uniformParam([2], 1, bad({})), 'uniformParam', 'rng must be an Rng');
     let err: unknown = null;
-    await evaluate(bad(null), bad(null)).catch((e: unknown) => { err = e; });
+    await evaluate(bad(null), bad(null)).catch((e: unknown) => {
+      err = e;
+    });
     expect((err as Error).message).to.match(/^evaluate: model must be a Module/);
   });
 });

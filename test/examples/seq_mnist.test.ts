@@ -7,7 +7,11 @@ import { seqMnist, seqNet } from '../../examples/seq_mnist.js';
 
 describe('examples/seq_mnist (README: sequential MNIST)', () => {
   it('the twins differ only in their two block convolutions (CondConv1d vs Conv1d)', () => {
-    const kinds = (k: 'cond' | 'plain'): string[] => seqNet({ kind: k }).modules().filter((m) => m instanceof Conv1d || m instanceof CondConv1d).map((m) => m.typeName);
+    const kinds = (k: 'cond' | 'plain'): string[] =>
+      seqNet({ kind: k })
+        .modules()
+        .filter((m) => m instanceof Conv1d || m instanceof CondConv1d)
+        .map((m) => m.typeName);
     expect(kinds('cond')).to.deep.equal(['Conv1d', 'CondConv1d', 'CondConv1d']);
     expect(kinds('plain')).to.deep.equal(['Conv1d', 'Conv1d', 'Conv1d']);
     expect(seqNet({ kind: 'cond' }).forward(randn([3, 1, 28, 28], { seed: 2 })).shape).to.deep.equal([3, 10]);

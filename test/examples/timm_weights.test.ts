@@ -12,8 +12,16 @@ describe('examples/timm_weights (shown in the README)', () => {
     const r = await timmWeights(dir, (s) => lines.push(s));
     expect(r.modelDiff).to.equal(0);
     expect(r.blockDiff).to.equal(0);
-    expect(r.timmNames).to.include.members(['blocks.0.routing_fn.weight', 'blocks.0.conv_pw.weight', 'blocks.0.bn1.running_mean', 'blocks.1.conv_pwl.weight', 'blocks.1.bn3.running_var']);
-    expect(r.timmNames.every((n) => /^blocks\.[01]\.(routing_fn|conv_pw|conv_dw|conv_pwl|bn[123])\.(weight|bias|running_mean|running_var)$/.test(n))).to.equal(true);
+    expect(r.timmNames).to.include.members([
+      'blocks.0.routing_fn.weight',
+      'blocks.0.conv_pw.weight',
+      'blocks.0.bn1.running_mean',
+      'blocks.1.conv_pwl.weight',
+      'blocks.1.bn3.running_var',
+    ]);
+    expect(r.timmNames.every((n) => /^blocks\.[01]\.(routing_fn|conv_pw|conv_dw|conv_pwl|bn[123])\.(weight|bias|running_mean|running_var)$/.test(n))).to.equal(
+      true,
+    );
     expect(lines.join('\n')).to.match(/outputs differ by 0/);
     fs.rmSync(dir, { recursive: true, force: true });
   });

@@ -44,8 +44,10 @@ function describeCaps(name: BackendName, backend: AnyBackend): TestBackend {
  * list; a backend it names, or gpu under CONDGRAD_REQUIRE_GPU=1, must start or discovery fails.
  * Otherwise one that cannot start on this machine (no WebGPU adapter) is skipped with the reason.
  */
-export async function discoverBackends(env: Readonly<Record<string, string | undefined>> = process.env,
-  optional: readonly { name: BackendName; start: () => Promise<AnyBackend> }[] = OPTIONAL): Promise<TestBackend[]> {
+export async function discoverBackends(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  optional: readonly { name: BackendName; start: () => Promise<AnyBackend> }[] = OPTIONAL,
+): Promise<TestBackend[]> {
   const out = [describeCaps('cpu', cpuBackend)];
   const only = env.CONDGRAD_TEST_BACKENDS?.split(',').map((s) => s.trim());
   for (const { name, start } of optional) {
@@ -56,7 +58,8 @@ export async function discoverBackends(env: Readonly<Record<string, string | und
       b = await start();
     } catch (e) {
       const why = `test backends: '${name}' did not start: ${(e as Error).message}`;
-      if (required) throw new Error(`${why} (required by ${only !== undefined ? `CONDGRAD_TEST_BACKENDS=${env.CONDGRAD_TEST_BACKENDS}` : 'CONDGRAD_REQUIRE_GPU=1'})`);
+      if (required)
+        throw new Error(`${why} (required by ${only !== undefined ? `CONDGRAD_TEST_BACKENDS=${env.CONDGRAD_TEST_BACKENDS}` : 'CONDGRAD_REQUIRE_GPU=1'})`);
       console.warn(`${why}; its suites are skipped`);
       continue;
     }

@@ -35,8 +35,10 @@ export function expertsShape(c: CondCase): number[] {
 export function condLabel(c: CondCase): string {
   const o = c.opts;
   const f = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v ?? 'default'));
-  return `B=${c.B} K=${c.K} x=[${xShape(c)}] experts=[${expertsShape(c)}] s=${f(o.stride)} p=${f(o.padding)} d=${f(o.dilation)} ` +
-    `g=${o.groups ?? 1}${c.depthwise ? ` depthwise m=${c.O / c.C}` : ''} ${c.bias ? 'bias' : 'no bias'}`;
+  return (
+    `B=${c.B} K=${c.K} x=[${xShape(c)}] experts=[${expertsShape(c)}] s=${f(o.stride)} p=${f(o.padding)} d=${f(o.dilation)} ` +
+    `g=${o.groups ?? 1}${c.depthwise ? ` depthwise m=${c.O / c.C}` : ''} ${c.bias ? 'bias' : 'no bias'}`
+  );
 }
 
 const PADDINGS: readonly Padding[] = [0, 1, 'same', 'valid', [1, 0], [0, 1, 1, 2], 'same'];
@@ -80,7 +82,16 @@ export function condCases(n: number, seed: number): CondCase[] {
     const H = randInt(rng, (kH - 1) * dH + 1, (kH - 1) * dH + 4);
     const W = randInt(rng, (kW - 1) * dW + 1, (kW - 1) * dW + 4);
     out.push({
-      B, C, H, W, O, K, kH, kW, bias: rng() < 0.5, depthwise: kind === 'depthwise',
+      B,
+      C,
+      H,
+      W,
+      O,
+      K,
+      kH,
+      kW,
+      bias: rng() < 0.5,
+      depthwise: kind === 'depthwise',
       opts: { stride, dilation, padding, groups },
     });
   }

@@ -21,8 +21,14 @@ export function naivePads(L: number, k: number, o: Conv1dOptions): [number, numb
  * y[b, o, t] = Σ_{c, j} w[(b,) o, c, j] · x[b, g(o)·Cg + c, t·s - left + j·d], straight from the
  * definition. x [B, C, L]; w [O, C/g, k] or [B, O, C/g, k] with `perSample`. Returns [B, O, outL].
  */
-export function naiveConv1d(x: ArrayLike<number>, w: ArrayLike<number>, xs: readonly number[], ws: readonly number[],
-  o: Conv1dOptions, perSample = false): Float64Array {
+export function naiveConv1d(
+  x: ArrayLike<number>,
+  w: ArrayLike<number>,
+  xs: readonly number[],
+  ws: readonly number[],
+  o: Conv1dOptions,
+  perSample = false,
+): Float64Array {
   const [B, C, L] = xs;
   const [O, Cg, k] = perSample ? ws.slice(1) : ws;
   const s = o.stride ?? 1;
@@ -72,8 +78,10 @@ export const expertsShape1d = (c: Cond1dCase): number[] => [c.K, c.O, c.C / (c.o
 export function cond1dLabel(c: Cond1dCase): string {
   const o = c.opts;
   const f = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v ?? 'default'));
-  return `B=${c.B} K=${c.K} x=[${xShape1d(c)}] experts=[${expertsShape1d(c)}] s=${f(o.stride)} p=${f(o.padding)} d=${f(o.dilation)} ` +
-    `g=${o.groups ?? 1}${c.depthwise ? ` depthwise m=${c.O / c.C}` : ''} ${c.bias ? 'bias' : 'no bias'}`;
+  return (
+    `B=${c.B} K=${c.K} x=[${xShape1d(c)}] experts=[${expertsShape1d(c)}] s=${f(o.stride)} p=${f(o.padding)} d=${f(o.dilation)} ` +
+    `g=${o.groups ?? 1}${c.depthwise ? ` depthwise m=${c.O / c.C}` : ''} ${c.bias ? 'bias' : 'no bias'}`
+  );
 }
 
 const PADDINGS: readonly Padding1d[] = [0, 1, 'same', 'valid', [1, 0], [0, 2], 'same', 2];

@@ -54,7 +54,8 @@ function convCase1d(cond: boolean) {
     const name = cond ? 'condConv1d' : 'conv1d';
     return {
       desc: `${name} x=${fmt(xs)} w=${fmt(ws)}${cond ? ` routing=${fmt(rs)}` : ''} ${dt}/${dt2} bias=${hb ? 'yes' : 'no'} ${fmt(opts)}`,
-      tol: tolFor(dt, 5e-4), leaves,
+      tol: tolFor(dt, 5e-4),
+      leaves,
       run: () => {
         const x = toTensor(ctx, hx, leaves);
         const w = toTensor(ctx, hw, leaves);
@@ -105,7 +106,9 @@ function poolCase1d(ctx: FuzzContext): FuzzCase {
   const opts = { kernelSize, stride, padding, countIncludePad };
   const leaves: Tensor[] = [];
   return {
-    desc: `${mode}Pool1d x=${fmt(shape)} ${fmt(opts)} ${dt}`, tol: tolFor(dt), leaves,
+    desc: `${mode}Pool1d x=${fmt(shape)} ${fmt(opts)} ${dt}`,
+    tol: tolFor(dt),
+    leaves,
     run: () => (mode === 'max' ? maxPool1d : avgPool1d)(toTensor(ctx, h, leaves), opts),
     want: (): Arr | null => {
       if (!h.arr || shape.length !== 3 || shape[2] === 0) return null;
@@ -136,4 +139,8 @@ function poolCase1d(ctx: FuzzContext): FuzzCase {
 }
 
 /** The 1-D generators with their relative frequency. */
-export const CONV1D_GENERATORS: [number, (ctx: FuzzContext) => FuzzCase][] = [[2, convCase1d(false)], [2, convCase1d(true)], [1, poolCase1d]];
+export const CONV1D_GENERATORS: [number, (ctx: FuzzContext) => FuzzCase][] = [
+  [2, convCase1d(false)],
+  [2, convCase1d(true)],
+  [1, poolCase1d],
+];

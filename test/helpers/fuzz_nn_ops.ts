@@ -38,15 +38,20 @@ function poolCase(ctx: FuzzContext): FuzzCase {
   const [dt] = dtypes(ctx);
   const shape = rng() < 0.05 ? randShape(rng, 3, 3) : [randDim(rng, 2), randDim(rng, 2), randDim(rng, 6), randDim(rng, 6)];
   const h = hostInput(rng, shape, dt);
-  const kernelSize = rng() < 0.7 ? randInt2(rng, 1, 4) : [randInt2(rng, 1, 3), randInt2(rng, 1, 3)] as [number, number];
-  const stride = rng() < 0.4 ? undefined : rng() < 0.7 ? randInt2(rng, 1, 3) : [randInt2(rng, 1, 2), randInt2(rng, 1, 3)] as [number, number];
+  const kernelSize = rng() < 0.7 ? randInt2(rng, 1, 4) : ([randInt2(rng, 1, 3), randInt2(rng, 1, 3)] as [number, number]);
+  const stride = rng() < 0.4 ? undefined : rng() < 0.7 ? randInt2(rng, 1, 3) : ([randInt2(rng, 1, 2), randInt2(rng, 1, 3)] as [number, number]);
   const padding = randPadding(rng);
   const countIncludePad = rng() < 0.5;
   const mode = pick(rng, ['max', 'avg', 'global'] as const);
   const leaves: Tensor[] = [];
   if (mode === 'global') {
-    return { desc: `globalAvgPool2d x=${fmt(shape)} ${dt}`, tol: tolFor(dt), leaves, run: () => globalAvgPool2d(toTensor(ctx, h, leaves)),
-      want: () => (h.arr && shape.length === 4 && shape[2] * shape[3] > 0 ? naiveReduce(h.arr, [2, 3], false, 'mean') : null) };
+    return {
+      desc: `globalAvgPool2d x=${fmt(shape)} ${dt}`,
+      tol: tolFor(dt),
+      leaves,
+      run: () => globalAvgPool2d(toTensor(ctx, h, leaves)),
+      want: () => (h.arr && shape.length === 4 && shape[2] * shape[3] > 0 ? naiveReduce(h.arr, [2, 3], false, 'mean') : null),
+    };
   }
   const opts = { kernelSize, stride, padding, countIncludePad };
   const want = (): ReturnType<typeof naivePool> => {
@@ -57,8 +62,13 @@ function poolCase(ctx: FuzzContext): FuzzCase {
     const pads = resolvePads(padding, shape[2], shape[3], k, s, [1, 1]);
     return pads && naivePool(h.arr, { k: k as [number, number], stride: s as [number, number], pad: pads, mode, countIncludePad });
   };
-  return { desc: `${mode}Pool2d x=${fmt(shape)} ${fmt(opts)} ${dt}`, tol: tolFor(dt), leaves, want,
-    run: () => (mode === 'max' ? maxPool2d : avgPool2d)(toTensor(ctx, h, leaves), opts) };
+  return {
+    desc: `${mode}Pool2d x=${fmt(shape)} ${fmt(opts)} ${dt}`,
+    tol: tolFor(dt),
+    leaves,
+    want,
+    run: () => (mode === 'max' ? maxPool2d : avgPool2d)(toTensor(ctx, h, leaves), opts),
+  };
 }
 
 function softmaxCase(ctx: FuzzContext): FuzzCase {
@@ -71,9 +81,13 @@ function softmaxCase(ctx: FuzzContext): FuzzCase {
   const log = rng() < 0.5;
   const ok = r > 0 && isInt(axis) && axis >= -r && axis < r && Number.isFinite(T) && T > 0;
   const leaves: Tensor[] = [];
-  return { desc: `${log ? 'logSoftmax' : 'softmax'} x=${fmt(h.shape)} axis=${axis} T=${T} ${dt}`, tol: tolFor(dt, 5e-4), leaves,
+  return {
+    desc: `${log ? 'logSoftmax' : 'softmax'} x=${fmt(h.shape)} axis=${axis} T=${T} ${dt}`,
+    tol: tolFor(dt, 5e-4),
+    leaves,
     run: () => (log ? logSoftmax : softmax)(toTensor(ctx, h, leaves), axis, T),
-    want: () => (ok && h.arr ? naiveSoftmax(h.arr, axis, T, log) : null) };
+    want: () => (ok && h.arr ? naiveSoftmax(h.arr, axis, T, log) : null),
+  };
 }
 
 function lossCase(ctx: FuzzContext): FuzzCase {
@@ -88,15 +102,25 @@ function lossCase(ctx: FuzzContext): FuzzCase {
   const reduction = pick(rng, ['mean', 'sum', 'mean', 'sum', 'none'] as const);
   const smoothing = pick(rng, [0, 0, 0.1, 0.5, 1, -0.1, 1.5, NaN]);
   const nll = rng() < 0.25;
-  const valid = h.arr !== null && shape.length === 2 && labels.length === B && labels.every((l) => isInt(l) && l >= 0 && l < C) &&
-    reduction !== 'none' && !(reduction === 'mean' && B === 0) && (nll || (C > 0 && smoothing >= 0 && smoothing <= 1));
+  const valid =
+    h.arr !== null &&
+    shape.length === 2 &&
+    labels.length === B &&
+    labels.every((l) => isInt(l) && l >= 0 && l < C) &&
+    reduction !== 'none' &&
+    !(reduction === 'mean' && B === 0) &&
+    (nll || (C > 0 && smoothing >= 0 && smoothing <= 1));
   const leaves: Tensor[] = [];
   const ls = typed ? Int32Array.from(labels) : labels;
   const desc = `${nll ? 'nllLoss' : 'crossEntropy'} logits=${fmt(shape)} labels=${fmt(labels)} ${reduction} ε=${nll ? '-' : smoothing} ${dt}`;
   return {
-    desc, tol: tolFor(dt, 5e-4), leaves,
-    run: () => (nll ? nllLoss(toTensor(ctx, h, leaves), ls, { reduction: reduction as 'mean' })
-      : crossEntropy(toTensor(ctx, h, leaves), ls, { reduction: reduction as 'mean', labelSmoothing: smoothing })),
+    desc,
+    tol: tolFor(dt, 5e-4),
+    leaves,
+    run: () =>
+      nll
+        ? nllLoss(toTensor(ctx, h, leaves), ls, { reduction: reduction as 'mean' })
+        : crossEntropy(toTensor(ctx, h, leaves), ls, { reduction: reduction as 'mean', labelSmoothing: smoothing }),
     want: () => {
       if (!valid) return null;
       if (!nll) return arr([], [naiveCrossEntropy(h.arr, labels, smoothing, reduction)]);
@@ -123,11 +147,19 @@ function batchNormCase(ctx: FuzzContext): FuzzCase {
   const leaves: Tensor[] = [];
   const chan = [w, b, rm, rv];
   const n = shape[0] * shape[2] * shape[3];
-  const valid = h.arr !== null && shape.length === 4 && chan.every((t) => t === null || (t.shape[0] === C && t.dtype === dt && t.arr !== null)) &&
-    momentum >= 0 && momentum <= 1 && eps > 0 && (training ? n > 1 : rm !== null && rv !== null);
+  const valid =
+    h.arr !== null &&
+    shape.length === 4 &&
+    chan.every((t) => t === null || (t.shape[0] === C && t.dtype === dt && t.arr !== null)) &&
+    momentum >= 0 &&
+    momentum <= 1 &&
+    eps > 0 &&
+    (training ? n > 1 : rm !== null && rv !== null);
   const desc = `batchNorm2d x=${fmt(shape)} ${training ? 'train' : 'eval'} ${chan.map((t) => (t ? fmt(t.shape) + t.dtype : '-')).join(' ')} m=${momentum} eps=${eps} ${dt}`;
   return {
-    desc, tol: tolFor(dt, 2e-3), leaves,
+    desc,
+    tol: tolFor(dt, 2e-3),
+    leaves,
     run: () => {
       const t = (x: typeof w): Tensor | null => (x === null ? null : toTensor(ctx, x, leaves));
       return batchNorm2d(toTensor(ctx, h, leaves), { weight: t(w), bias: t(b), runningMean: t(rm), runningVar: t(rv), training, momentum, eps });
@@ -150,7 +182,9 @@ function dropoutCase(ctx: FuzzContext): FuzzCase {
   const seed = randInt(rng, 0, 1000);
   const leaves: Tensor[] = [];
   return {
-    desc: `dropout x=${fmt(h.shape)} p=${p} training=${training} seed=${seed} ${dt}`, tol: tolFor(dt), leaves,
+    desc: `dropout x=${fmt(h.shape)} p=${p} training=${training} seed=${seed} ${dt}`,
+    tol: tolFor(dt),
+    leaves,
     run: () => dropout(toTensor(ctx, h, leaves), p, { training, seed }),
     want: () => {
       if (!h.arr || !(p >= 0 && p < 1)) return null;
@@ -185,7 +219,9 @@ function convCase(conv2d: Conv2dFn) {
     const opts = { stride, dilation, padding, groups };
     const leaves: Tensor[] = [];
     return {
-      desc: `conv2d x=${fmt(xs)} w=${fmt(ws)} ${dt}/${dt2} bias=${hb ? 'yes' : 'no'} ${fmt(opts)}`, tol: tolFor(dt, 5e-4), leaves,
+      desc: `conv2d x=${fmt(xs)} w=${fmt(ws)} ${dt}/${dt2} bias=${hb ? 'yes' : 'no'} ${fmt(opts)}`,
+      tol: tolFor(dt, 5e-4),
+      leaves,
       run: () => conv2d(toTensor(ctx, hx, leaves), toTensor(ctx, hw, leaves), hb && toTensor(ctx, hb, leaves), opts),
       want: () => {
         if (!hx.arr || !hw.arr || xs.length !== 4 || dt !== dt2 || !isInt(groups) || groups < 1) return null;
@@ -197,7 +233,20 @@ function convCase(conv2d: Conv2dFn) {
         if (![...s, ...d].every((v) => isInt(v) && v >= 1)) return null;
         const pad = resolvePads(padding, H, W, [ws[2], ws[3]], s, d);
         if (pad === null || H + pad[0] + pad[1] < (ws[2] - 1) * d[0] + 1 || W + pad[2] + pad[3] < (ws[3] - 1) * d[1] + 1) return null;
-        const p: NaiveConvParams = { batch: B, inC: C, inH: H, inW: W, outC, kH: ws[2], kW: ws[3], stride: s as [number, number], dilation: d as [number, number], pad, groups, perSampleWeights: false };
+        const p: NaiveConvParams = {
+          batch: B,
+          inC: C,
+          inH: H,
+          inW: W,
+          outC,
+          kH: ws[2],
+          kW: ws[3],
+          stride: s as [number, number],
+          dilation: d as [number, number],
+          pad,
+          groups,
+          perSampleWeights: false,
+        };
         const oH = Math.floor((H + pad[0] + pad[1] - (ws[2] - 1) * d[0] - 1) / s[0]) + 1;
         const oW = Math.floor((W + pad[2] + pad[3] - (ws[3] - 1) * d[1] - 1) / s[1]) + 1;
         const out = arr([B, outC, oH, oW], naiveConv2d(hx.arr.data, hw.arr.data, p));
@@ -218,7 +267,13 @@ async function loadConv(): Promise<Conv2dFn | null> {
 
 /** Generators with their relative frequency (conv2d included when ops/conv.ts exists). */
 export async function nnGenerators(): Promise<[number, (ctx: FuzzContext) => FuzzCase][]> {
-  const gens: [number, (ctx: FuzzContext) => FuzzCase][] = [[3, poolCase], [2, softmaxCase], [2, lossCase], [2, batchNormCase], [1, dropoutCase]];
+  const gens: [number, (ctx: FuzzContext) => FuzzCase][] = [
+    [3, poolCase],
+    [2, softmaxCase],
+    [2, lossCase],
+    [2, batchNormCase],
+    [1, dropoutCase],
+  ];
   const conv = await loadConv();
   if (conv) gens.push([3, convCase(conv)]);
   return gens;

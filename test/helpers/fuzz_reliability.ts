@@ -25,7 +25,10 @@ const BIG: Record<DType, number> = { float32: 3e38, float64: 1e308 };
 
 /** Uniform in [lo, hi), written so that hi − lo never overflows (lo = −1e308, hi = 1e308). */
 function values(rng: () => number, n: number, lo: number, hi: number): number[] {
-  return Array.from({ length: n }, () => { const r = rng(); return lo * (1 - r) + hi * r; });
+  return Array.from({ length: n }, () => {
+    const r = rng();
+    return lo * (1 - r) + hi * r;
+  });
 }
 
 const on = (ctx: FuzzContext, dtype: DType, requiresGrad = false) => ({ backend: ctx.backend, dtype, requiresGrad });
@@ -39,16 +42,21 @@ function inplaceCase(ctx: FuzzContext): FuzzCase {
   const { rng } = ctx;
   const dt = pick(rng, ctx.dtypes);
   const n = randInt(rng, 1, 6);
-  const xv = values(rng, n, 0.5, 2), wv = values(rng, n, 0.5, 2);
+  const xv = values(rng, n, 0.5, 2),
+    wv = values(rng, n, 0.5, 2);
   const ops: [string, (x: Tensor, w: Tensor) => Tensor, (x: number, w: number) => number, boolean][] = [
-    ['mul', mul, (_x, w) => w, true], ['div', div, (_x, w) => 1 / w, true], ['add', add, () => 1, false],
+    ['mul', mul, (_x, w) => w, true],
+    ['div', div, (_x, w) => 1 / w, true],
+    ['add', add, () => 1, false],
     ['maximum', maximum, (x, w) => (x >= w ? 1 : 0), true],
   ];
   const [name, f, dxRef, reads] = pick(rng, ops);
   const write = rng() < 0.5;
   const leaves: Tensor[] = [];
   return {
-    desc: `inplace ${name} x=[${n}] ${dt}${write ? ' with w.assign before backward' : ''}`, tol: dt === 'float64' ? 1e-12 : 1e-6, leaves,
+    desc: `inplace ${name} x=[${n}] ${dt}${write ? ' with w.assign before backward' : ''}`,
+    tol: dt === 'float64' ? 1e-12 : 1e-6,
+    leaves,
     run: () => {
       const x = tensor(xv, undefined, on(ctx, dt, true));
       const w = tensor(wv, undefined, on(ctx, dt, true));
@@ -57,7 +65,13 @@ function inplaceCase(ctx: FuzzContext): FuzzCase {
       y.backward();
       return x.grad!;
     },
-    want: () => (write && reads ? null : arr([n], xv.map((x, i) => dxRef(dt === 'float32' ? Math.fround(x) : x, dt === 'float32' ? Math.fround(wv[i]) : wv[i])))),
+    want: () =>
+      write && reads
+        ? null
+        : arr(
+            [n],
+            xv.map((x, i) => dxRef(dt === 'float32' ? Math.fround(x) : x, dt === 'float32' ? Math.fround(wv[i]) : wv[i])),
+          ),
   };
 }
 
@@ -71,17 +85,26 @@ function extremeCase(ctx: FuzzContext): FuzzCase {
   const leaves: Tensor[] = [];
   const tol = dt === 'float64' ? 1e-9 : 2e-4;
   if (kind === 'crossEntropy') {
-    const B = randInt(rng, 1, 3), C = randInt(rng, 2, 5);
+    const B = randInt(rng, 1, 3),
+      C = randInt(rng, 2, 5);
     const v = values(rng, B * C, -big, big).map(round);
-    const labels = Array.from({ length: B }, (_, b) => { const row = v.slice(b * C, b * C + C); return row.indexOf(Math.max(...row)); });
+    const labels = Array.from({ length: B }, (_, b) => {
+      const row = v.slice(b * C, b * C + C);
+      return row.indexOf(Math.max(...row));
+    });
     let total = 0;
     for (let b = 0; b < B; b++) {
       const row = v.slice(b * C, b * C + C);
       const m = Math.max(...row);
       total += Math.log(row.reduce((s, x) => s + Math.exp(x - m), 0)) + m - row[labels[b]];
     }
-    return { desc: `extreme crossEntropy [${B},${C}] ±${big} ${dt}`, tol, leaves, run: () => crossEntropy(tensor(v, [B, C], on(ctx, dt)), labels),
-      want: () => arr([], [total / B]) };
+    return {
+      desc: `extreme crossEntropy [${B},${C}] ±${big} ${dt}`,
+      tol,
+      leaves,
+      run: () => crossEntropy(tensor(v, [B, C], on(ctx, dt)), labels),
+      want: () => arr([], [total / B]),
+    };
   }
   if (kind === 'cancel') {
     const reps = randInt(rng, 1, 40);
@@ -92,14 +115,27 @@ function extremeCase(ctx: FuzzContext): FuzzCase {
     const shape = [randInt(rng, 1, 4), randInt(rng, 1, 5)];
     const v = values(rng, shape[0] * shape[1], 0.5 * big, big).map((x) => round(rng() < 0.3 ? -x : x));
     const axis = pick(rng, [0, 1]);
-    const x = arr(shape, v.map((u) => u / shape[axis]));
-    return { desc: `extreme mean x=${fmt(shape)} axis ${axis} ±${big} ${dt}`, tol: dt === 'float64' ? 1e-9 : 1e-5, leaves,
-      run: () => mean(tensor(v, shape, on(ctx, dt)), axis), want: () => naiveReduce(x, [axis], false, 'sum') };
+    const x = arr(
+      shape,
+      v.map((u) => u / shape[axis]),
+    );
+    return {
+      desc: `extreme mean x=${fmt(shape)} axis ${axis} ±${big} ${dt}`,
+      tol: dt === 'float64' ? 1e-9 : 1e-5,
+      leaves,
+      run: () => mean(tensor(v, shape, on(ctx, dt)), axis),
+      want: () => naiveReduce(x, [axis], false, 'sum'),
+    };
   }
   const shape = [randInt(rng, 1, 2), randInt(rng, 1, 2), randInt(rng, 1, 3), randInt(rng, 2, 3)];
   const v = values(rng, shape[0] * shape[1] * shape[2] * shape[3], 0.5 * big, big).map((u) => round(rng() < 0.3 ? -u : u));
-  return { desc: `extreme batchNorm2d x=${fmt(shape)} ±${big} ${dt}`, tol: 2e-3, leaves,
-    run: () => batchNorm2d(tensor(v, shape, on(ctx, dt)), { training: true }), want: () => scaledBatchNorm(arr(shape, v)) };
+  return {
+    desc: `extreme batchNorm2d x=${fmt(shape)} ±${big} ${dt}`,
+    tol: 2e-3,
+    leaves,
+    run: () => batchNorm2d(tensor(v, shape, on(ctx, dt)), { training: true }),
+    want: () => scaledBatchNorm(arr(shape, v)),
+  };
 }
 
 /** Training-mode batch norm computed on x / max|x| (so the float64 reference itself cannot overflow). */
@@ -113,7 +149,9 @@ function scaledBatchNorm(x: Arr): Arr {
     const xs = idx.map((i) => x.data[i] / s);
     const mu = xs.reduce((a, b) => a + b, 0) / xs.length;
     const variance = xs.reduce((a, b) => a + (b - mu) ** 2, 0) / xs.length;
-    idx.forEach((i, k) => { out.data[i] = (xs[k] - mu) / Math.sqrt(variance + 1e-5 / (s * s)); });
+    idx.forEach((i, k) => {
+      out.data[i] = (xs[k] - mu) / Math.sqrt(variance + 1e-5 / (s * s));
+    });
   }
   return out;
 }
@@ -131,29 +169,49 @@ function nanCase(ctx: FuzzContext): FuzzCase & { nanOk: true } {
   const kind = pick(rng, ['relu', 'relu6', 'sign', 'maximum', 'minimum', 'max', 'min', 'maxPool2d'] as const);
   const base = { tol: dt === 'float64' ? 1e-12 : 1e-6, leaves, nanOk: true as const };
   switch (kind) {
-    case 'relu': return { ...base, desc: `NaN relu x=${fmt(shape)} ${dt}`, run: () => relu(t()), want: () => naiveUnary(x, (u) => (u !== u ? u : Math.max(u, 0))) };
-    case 'relu6': return { ...base, desc: `NaN relu6 x=${fmt(shape)} ${dt}`, run: () => relu6(t()), want: () => naiveUnary(x, (u) => (u !== u ? u : Math.min(Math.max(u, 0), 6))) };
-    case 'sign': return { ...base, desc: `NaN sign x=${fmt(shape)} ${dt}`, run: () => sign(t()), want: () => naiveUnary(x, (u) => Math.sign(u) + 0) };
+    case 'relu':
+      return { ...base, desc: `NaN relu x=${fmt(shape)} ${dt}`, run: () => relu(t()), want: () => naiveUnary(x, (u) => (u !== u ? u : Math.max(u, 0))) };
+    case 'relu6':
+      return {
+        ...base,
+        desc: `NaN relu6 x=${fmt(shape)} ${dt}`,
+        run: () => relu6(t()),
+        want: () => naiveUnary(x, (u) => (u !== u ? u : Math.min(Math.max(u, 0), 6))),
+      };
+    case 'sign':
+      return { ...base, desc: `NaN sign x=${fmt(shape)} ${dt}`, run: () => sign(t()), want: () => naiveUnary(x, (u) => Math.sign(u) + 0) };
     case 'maximum':
     case 'minimum': {
       const flip = rng() < 0.5;
       const f = kind === 'maximum' ? maximum : minimum;
       const ref = kind === 'maximum' ? Math.max : Math.min;
       const zero = arr([1], [0]);
-      return { ...base, desc: `NaN ${kind}(${flip ? '0, x' : 'x, 0'}) x=${fmt(shape)} ${dt}`,
+      return {
+        ...base,
+        desc: `NaN ${kind}(${flip ? '0, x' : 'x, 0'}) x=${fmt(shape)} ${dt}`,
         run: () => (flip ? f(tensor([0], undefined, on(ctx, dt)), t()) : f(t(), tensor([0], undefined, on(ctx, dt)))),
-        want: () => (flip ? naiveBinary(zero, x, ref) : naiveBinary(x, zero, ref)) };
+        want: () => (flip ? naiveBinary(zero, x, ref) : naiveBinary(x, zero, ref)),
+      };
     }
     case 'max':
     case 'min': {
       const axis = randInt(rng, 0, 3);
-      return { ...base, desc: `NaN ${kind} x=${fmt(shape)} axis ${axis} ${dt}`, run: () => (kind === 'max' ? max : min)(t(), axis), want: () => naiveReduce(x, [axis], false, kind) };
+      return {
+        ...base,
+        desc: `NaN ${kind} x=${fmt(shape)} axis ${axis} ${dt}`,
+        run: () => (kind === 'max' ? max : min)(t(), axis),
+        want: () => naiveReduce(x, [axis], false, kind),
+      };
     }
     case 'maxPool2d': {
       const k = pick(rng, [1, 2, 3]);
       const s = pick(rng, [1, 2]);
-      return { ...base, desc: `NaN maxPool2d x=${fmt(shape)} k=${k} s=${s} ${dt}`, run: () => maxPool2d(t(), { kernelSize: k, stride: s }),
-        want: () => naivePool(x, { k: [k, k], stride: [s, s], pad: [0, 0, 0, 0], mode: 'max', countIncludePad: true }) };
+      return {
+        ...base,
+        desc: `NaN maxPool2d x=${fmt(shape)} k=${k} s=${s} ${dt}`,
+        run: () => maxPool2d(t(), { kernelSize: k, stride: s }),
+        want: () => naivePool(x, { k: [k, k], stride: [s, s], pad: [0, 0, 0, 0], mode: 'max', countIncludePad: true }),
+      };
     }
   }
 }
@@ -183,7 +241,14 @@ function thenableCase(ctx: FuzzContext): FuzzCase {
     ['tidy(async fn)', () => tidy(async () => ones([2], o)) as unknown as Tensor],
     ['tidy(fn returning a thenable)', () => tidy(() => ({ then: () => undefined })) as unknown as Tensor],
     ['noGrad(async fn)', () => noGrad(async () => ones([2], o)) as unknown as Tensor],
-    ['tidy(async fn awaiting first)', () => tidy(async () => { await Promise.resolve(); return exp(ones([2], o)); }) as unknown as Tensor],
+    [
+      'tidy(async fn awaiting first)',
+      () =>
+        tidy(async () => {
+          await Promise.resolve();
+          return exp(ones([2], o));
+        }) as unknown as Tensor,
+    ],
   ];
   const [desc, run] = pick(rng, calls);
   return { desc, tol: 0, leaves: [], run, want: () => null };
@@ -191,6 +256,9 @@ function thenableCase(ctx: FuzzContext): FuzzCase {
 
 /** Weighted generators of the reliability classes (added to the op fuzz). */
 export const RELIABILITY_GENERATORS: [number, (ctx: FuzzContext) => FuzzCase][] = [
-  [3, inplaceCase], [3, extremeCase], [3, nanCase], [1, absurdCase], [1, thenableCase],
+  [3, inplaceCase],
+  [3, extremeCase],
+  [3, nanCase],
+  [1, absurdCase],
+  [1, thenableCase],
 ];
-

@@ -9,16 +9,36 @@ import { sum } from '../../ops/broadcast.js';
 import { concat, pad, permute, reshape, slice, transpose } from '../../ops/shape.js';
 import { expand } from '../../ops/broadcast.js';
 import { dtypes, fmt, hostInput, randDim, randInt2, randShape, tolFor, toTensor, type FuzzCase, type FuzzContext, type HostInput } from './fuzz_core.js';
-import { broadcastShape, naiveBinary, naiveConcat, naiveMatmul, naivePad, naivePermute, naiveReduce, naiveSlice, naiveUnary, sizeOf, type Arr } from './naive.js';
+import {
+  broadcastShape,
+  naiveBinary,
+  naiveConcat,
+  naiveMatmul,
+  naivePad,
+  naivePermute,
+  naiveReduce,
+  naiveSlice,
+  naiveUnary,
+  sizeOf,
+  type Arr,
+} from './naive.js';
 import { pick, randInt } from './rng.js';
 
 type Un = [string, (x: Tensor) => Tensor, (v: number) => number, number, number];
 const sig = (v: number): number => 1 / (1 + Math.exp(-v));
 const UNARY: Un[] = [
-  ['neg', neg, (v) => -v, -3, 3], ['exp', exp, Math.exp, -3, 3], ['log', log, Math.log, 0.1, 3], ['sqrt', sqrt, Math.sqrt, 0.1, 3],
-  ['abs', abs, Math.abs, -3, 3], ['relu', relu, (v) => Math.max(v, 0), -3, 3], ['relu6', relu6, (v) => Math.min(Math.max(v, 0), 6), -2, 8],
-  ['sigmoid', sigmoid, sig, -6, 6], ['tanh', tanh, Math.tanh, -3, 3], ['silu', silu, (v) => v * sig(v), -6, 6],
-  ['square', square, (v) => v * v, -3, 3], ['sign', sign, Math.sign, -3, 3],
+  ['neg', neg, (v) => -v, -3, 3],
+  ['exp', exp, Math.exp, -3, 3],
+  ['log', log, Math.log, 0.1, 3],
+  ['sqrt', sqrt, Math.sqrt, 0.1, 3],
+  ['abs', abs, Math.abs, -3, 3],
+  ['relu', relu, (v) => Math.max(v, 0), -3, 3],
+  ['relu6', relu6, (v) => Math.min(Math.max(v, 0), 6), -2, 8],
+  ['sigmoid', sigmoid, sig, -6, 6],
+  ['tanh', tanh, Math.tanh, -3, 3],
+  ['silu', silu, (v) => v * sig(v), -6, 6],
+  ['square', square, (v) => v * v, -3, 3],
+  ['sign', sign, Math.sign, -3, 3],
 ];
 
 function unaryCase(ctx: FuzzContext): FuzzCase {
@@ -29,31 +49,59 @@ function unaryCase(ctx: FuzzContext): FuzzCase {
   if (kind < 0.7) {
     const [name, f, ref, lo, hi] = pick(rng, UNARY);
     const h = hostInput(rng, randShape(rng), dt, lo, hi);
-    return { desc: `${name} x=${fmt(h.shape)} ${dt}`, tol: tolFor(dt), leaves, run: () => f(toTensor(ctx, h, leaves)), want: () => h.arr && naiveUnary(h.arr, ref) };
+    return {
+      desc: `${name} x=${fmt(h.shape)} ${dt}`,
+      tol: tolFor(dt),
+      leaves,
+      run: () => f(toTensor(ctx, h, leaves)),
+      want: () => h.arr && naiveUnary(h.arr, ref),
+    };
   }
   const h = hostInput(rng, randShape(rng), dt, 0.2, 3);
   if (kind < 0.8) {
     const lo = pick(rng, [-1, 0.5, NaN, 2, -Infinity]);
     const hi = pick(rng, [1, 2.5, NaN, Infinity, 0]);
     const ok = !Number.isNaN(lo) && !Number.isNaN(hi) && lo <= hi;
-    return { desc: `clamp x=${fmt(h.shape)} [${lo}, ${hi}] ${dt}`, tol: tolFor(dt), leaves, run: () => clamp(toTensor(ctx, h, leaves), lo, hi),
-      want: () => (ok && h.arr ? naiveUnary(h.arr, (v) => Math.min(Math.max(v, lo), hi)) : null) };
+    return {
+      desc: `clamp x=${fmt(h.shape)} [${lo}, ${hi}] ${dt}`,
+      tol: tolFor(dt),
+      leaves,
+      run: () => clamp(toTensor(ctx, h, leaves), lo, hi),
+      want: () => (ok && h.arr ? naiveUnary(h.arr, (v) => Math.min(Math.max(v, lo), hi)) : null),
+    };
   }
   if (kind < 0.9) {
     const s = pick(rng, [2, -0.5, NaN, Infinity]);
     const b = pick(rng, [0, 1.5, NaN]);
     const ok = Number.isFinite(s) && Number.isFinite(b);
-    return { desc: `affine x=${fmt(h.shape)} ${s}·x+${b} ${dt}`, tol: tolFor(dt), leaves, run: () => affine(toTensor(ctx, h, leaves), s, b),
-      want: () => (ok && h.arr ? naiveUnary(h.arr, (v) => s * v + b) : null) };
+    return {
+      desc: `affine x=${fmt(h.shape)} ${s}·x+${b} ${dt}`,
+      tol: tolFor(dt),
+      leaves,
+      run: () => affine(toTensor(ctx, h, leaves), s, b),
+      want: () => (ok && h.arr ? naiveUnary(h.arr, (v) => s * v + b) : null),
+    };
   }
   const p = pick(rng, [-2, -1, 0, 0.5, 1, 2, 3]);
-  return { desc: `pow x=${fmt(h.shape)} ** ${p} ${dt}`, tol: tolFor(dt), leaves, run: () => pow(toTensor(ctx, h, leaves), p), want: () => h.arr && naiveUnary(h.arr, (v) => v ** p) };
+  return {
+    desc: `pow x=${fmt(h.shape)} ** ${p} ${dt}`,
+    tol: tolFor(dt),
+    leaves,
+    run: () => pow(toTensor(ctx, h, leaves), p),
+    want: () => h.arr && naiveUnary(h.arr, (v) => v ** p),
+  };
 }
 
 type Bin = [string, (a: Tensor, b: Tensor | number) => Tensor, (x: number, y: number) => number];
 const BINARY: Bin[] = [
-  ['add', add, (x, y) => x + y], ['sub', sub, (x, y) => x - y], ['mul', mul, (x, y) => x * y], ['div', div, (x, y) => x / y],
-  ['pow', pow, Math.pow], ['maximum', maximum, Math.max], ['minimum', minimum, Math.min], ['gt', gt, (x, y) => (x > y ? 1 : 0)],
+  ['add', add, (x, y) => x + y],
+  ['sub', sub, (x, y) => x - y],
+  ['mul', mul, (x, y) => x * y],
+  ['div', div, (x, y) => x / y],
+  ['pow', pow, Math.pow],
+  ['maximum', maximum, Math.max],
+  ['minimum', minimum, Math.min],
+  ['gt', gt, (x, y) => (x > y ? 1 : 0)],
   ['eq', eq, (x, y) => (x === y ? 1 : 0)],
 ];
 
@@ -75,11 +123,18 @@ function binaryCase(ctx: FuzzContext): FuzzCase {
   const leaves: Tensor[] = [];
   if (rng() < 0.1) {
     const s = pick(rng, [0.5, 2, -1.5, NaN]);
-    return { desc: `${name} a=${fmt(sa)} b=${s} ${da}`, tol: tolFor(da), leaves, run: () => f(toTensor(ctx, ha, leaves), s),
-      want: () => (Number.isNaN(s) || !ha.arr ? null : naiveBinary(ha.arr, { shape: [], data: Float64Array.of(da === 'float32' ? Math.fround(s) : s) }, ref)) };
+    return {
+      desc: `${name} a=${fmt(sa)} b=${s} ${da}`,
+      tol: tolFor(da),
+      leaves,
+      run: () => f(toTensor(ctx, ha, leaves), s),
+      want: () => (Number.isNaN(s) || !ha.arr ? null : naiveBinary(ha.arr, { shape: [], data: Float64Array.of(da === 'float32' ? Math.fround(s) : s) }, ref)),
+    };
   }
   return {
-    desc: `${name} a=${fmt(sa)} ${da} b=${fmt(sb)} ${db}`, tol: tolFor(da), leaves,
+    desc: `${name} a=${fmt(sa)} ${da} b=${fmt(sb)} ${db}`,
+    tol: tolFor(da),
+    leaves,
     run: () => f(toTensor(ctx, ha, leaves), toTensor(ctx, hb, leaves)),
     want: () => (ha.arr && hb.arr && da === db ? naiveBinary(ha.arr, hb.arr, ref) : null),
   };
@@ -103,7 +158,9 @@ function reduceCase(ctx: FuzzContext): FuzzCase {
   const keepDims = rng() < 0.5;
   const leaves: Tensor[] = [];
   return {
-    desc: `${op} x=${fmt(h.shape)} axes=${fmt(axes)} keepDims=${keepDims} ${dt}`, tol: tolFor(dt), leaves,
+    desc: `${op} x=${fmt(h.shape)} axes=${fmt(axes)} keepDims=${keepDims} ${dt}`,
+    tol: tolFor(dt),
+    leaves,
     run: () => f(toTensor(ctx, h, leaves), axes, keepDims),
     want: () => h.arr && naiveReduce(h.arr, typeof axes === 'number' ? [axes] : axes, keepDims, op),
   };
@@ -161,19 +218,33 @@ function movementCase(ctx: FuzzContext): FuzzCase {
     const ok = [d0, d1].every((d) => Number.isInteger(d) && d >= -r && d < r);
     const p = Array.from({ length: r }, (_, i) => i);
     if (ok) [p[(d0 + r) % r], p[(d1 + r) % r]] = [p[(d1 + r) % r], p[(d0 + r) % r]];
-    return { ...base, desc: `transpose x=${fmt(h.shape)} dims=${d0},${d1}`, run: () => transpose(x(), d0, d1), want: () => (ok && h.arr ? naivePermute(h.arr, p) : null) };
+    return {
+      ...base,
+      desc: `transpose x=${fmt(h.shape)} dims=${d0},${d1}`,
+      run: () => transpose(x(), d0, d1),
+      want: () => (ok && h.arr ? naivePermute(h.arr, p) : null),
+    };
   }
   if (which === 2) {
     const len = rng() < 0.05 ? r + 1 : r;
     const begin = Array.from({ length: len }, (_, d) => randInt(rng, -1, (h.shape[d] || 0) + 1) * (rng() < 0.02 ? 0.5 : 1));
     const size = Array.from({ length: len }, (_, d) => (rng() < 0.2 ? -1 : randInt(rng, -1, (h.shape[d] || 0) + 1)));
-    return { ...base, desc: `slice x=${fmt(h.shape)} begin=${fmt(begin)} size=${fmt(size)}`, run: () => slice(x(), begin, size), want: () => h.arr && naiveSlice(h.arr, begin, size) };
+    return {
+      ...base,
+      desc: `slice x=${fmt(h.shape)} begin=${fmt(begin)} size=${fmt(size)}`,
+      run: () => slice(x(), begin, size),
+      want: () => h.arr && naiveSlice(h.arr, begin, size),
+    };
   }
   if (which === 3) {
     const pads = Array.from({ length: rng() < 0.05 ? r + 1 : r }, () => [randInt2(rng, 0, 2, 0.05), randInt2(rng, 0, 2, 0.05)] as [number, number]);
     const value = rng() < 0.05 ? NaN : pick(rng, [0, 1.5]);
-    return { ...base, desc: `pad x=${fmt(h.shape)} pads=${fmt(pads)} value=${value}`, run: () => pad(x(), pads, value),
-      want: () => (Number.isNaN(value) || !h.arr ? null : naivePad(h.arr, pads, value)) };
+    return {
+      ...base,
+      desc: `pad x=${fmt(h.shape)} pads=${fmt(pads)} value=${value}`,
+      run: () => pad(x(), pads, value),
+      want: () => (Number.isNaN(value) || !h.arr ? null : naivePad(h.arr, pads, value)),
+    };
   }
   if (which === 4) {
     const axis = randInt2(rng, -r, r - 1, 0.1);
@@ -183,12 +254,35 @@ function movementCase(ctx: FuzzContext): FuzzCase {
       return hostInput(rng, s, dt2);
     });
     const all = [h, ...others];
-    return { ...base, desc: `concat ${all.map((t) => `${fmt(t.shape)} ${t.dtype}`).join(' ')} axis=${axis}`, run: () => concat(all.map((t) => toTensor(ctx, t, leaves)), axis),
-      want: () => (all.every((t) => t.arr !== null) && all.every((t) => t.dtype === dt) ? naiveConcat(all.map((t) => t.arr!), axis) : null) };
+    return {
+      ...base,
+      desc: `concat ${all.map((t) => `${fmt(t.shape)} ${t.dtype}`).join(' ')} axis=${axis}`,
+      run: () =>
+        concat(
+          all.map((t) => toTensor(ctx, t, leaves)),
+          axis,
+        ),
+      want: () =>
+        all.every((t) => t.arr !== null) && all.every((t) => t.dtype === dt)
+          ? naiveConcat(
+              all.map((t) => t.arr!),
+              axis,
+            )
+          : null,
+    };
   }
-  const src = hostInput(rng, h.shape.map((d) => (rng() < 0.5 ? 1 : d)), dt);
+  const src = hostInput(
+    rng,
+    h.shape.map((d) => (rng() < 0.5 ? 1 : d)),
+    dt,
+  );
   const target = [...randShape(rng, 0, 1, 3, 0), ...src.shape.map((d) => (d === 1 && rng() < 0.6 ? randDim(rng, 3, 0.1) : d))];
-  return { ...base, desc: `expand x=${fmt(src.shape)} → ${fmt(target)}`, run: () => expand(toTensor(ctx, src, leaves), target), want: () => src.arr && naiveExpand(src.arr, target) };
+  return {
+    ...base,
+    desc: `expand x=${fmt(src.shape)} → ${fmt(target)}`,
+    run: () => expand(toTensor(ctx, src, leaves), target),
+    want: () => src.arr && naiveExpand(src.arr, target),
+  };
 }
 
 function matmulCase(ctx: FuzzContext): FuzzCase {
@@ -205,7 +299,9 @@ function matmulCase(ctx: FuzzContext): FuzzCase {
   const hb = hostInput(rng, sb, db);
   const leaves: Tensor[] = [];
   return {
-    desc: `matmul a=${fmt(sa)}${transA ? 'ᵀ' : ''} ${da} b=${fmt(sb)}${transB ? 'ᵀ' : ''} ${db}`, tol: tolFor(da), leaves,
+    desc: `matmul a=${fmt(sa)}${transA ? 'ᵀ' : ''} ${da} b=${fmt(sb)}${transB ? 'ᵀ' : ''} ${db}`,
+    tol: tolFor(da),
+    leaves,
     run: () => matmul(toTensor(ctx, ha, leaves), toTensor(ctx, hb, leaves), { transA, transB }),
     want: () => (ha.arr && hb.arr && da === db ? naiveMatmul(ha.arr, hb.arr, transA, transB) : null),
   };
@@ -213,5 +309,9 @@ function matmulCase(ctx: FuzzContext): FuzzCase {
 
 /** Generators with their relative frequency. */
 export const TENSOR_GENERATORS: [number, (ctx: FuzzContext) => FuzzCase][] = [
-  [3, unaryCase], [4, binaryCase], [3, reduceCase], [5, movementCase], [2, matmulCase],
+  [3, unaryCase],
+  [4, binaryCase],
+  [3, reduceCase],
+  [5, movementCase],
+  [2, matmulCase],
 ];

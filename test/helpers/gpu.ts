@@ -14,7 +14,9 @@ function acquire(): Promise<GpuBackend | CondgradError> {
   shared ??= createGpuBackend().then(
     (b) => {
       const a = b.adapterInfo;
-      console.log(`      gpu adapter: ${a.name} (${a.description}; vendor '${a.vendor}', architecture '${a.architecture}', dawn backend ${a.backendType}, ${a.featureLevel}), kernels in ${b.mode} mode`);
+      console.log(
+        `      gpu adapter: ${a.name} (${a.description}; vendor '${a.vendor}', architecture '${a.architecture}', dawn backend ${a.backendType}, ${a.featureLevel}), kernels in ${b.mode} mode`,
+      );
       return b;
     },
     (e: unknown) => {

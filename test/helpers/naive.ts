@@ -106,7 +106,9 @@ export function naivePermute(x: Arr, perm: readonly number[]): Arr | null {
   for (let i = 0; i < out.data.length; i++) {
     const idx = unravel(i, shape);
     const src = new Array<number>(r);
-    perm.forEach((p, j) => { src[p] = idx[j]; });
+    perm.forEach((p, j) => {
+      src[p] = idx[j];
+    });
     out.data[i] = x.data[ravel(src, x.shape)];
   }
   return out;

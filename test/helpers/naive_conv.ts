@@ -58,7 +58,7 @@ function forEachTerm(p: NaiveConvParams, visit: (xi: number, wi: number, yi: num
                 if (iw < 0 || iw >= p.inW) continue;
                 const xi = ((b * p.inC + c) * p.inH + ih) * p.inW + iw;
                 const wb = p.perSampleWeights ? b : 0;
-                const wi = ((((wb * p.outC + o) * Cg + ci) * p.kH + kh) * p.kW) + kw;
+                const wi = (((wb * p.outC + o) * Cg + ci) * p.kH + kh) * p.kW + kw;
                 visit(xi, wi, yi);
               }
             }
@@ -73,14 +73,18 @@ function forEachTerm(p: NaiveConvParams, visit: (xi: number, wi: number, yi: num
 export function naiveConv2d(x: ArrayLike<number>, w: ArrayLike<number>, p: NaiveConvParams): Float64Array {
   const [outH, outW] = naiveOutSize(p);
   const y = new Float64Array(p.batch * p.outC * outH * outW);
-  forEachTerm(p, (xi, wi, yi) => { y[yi] += w[wi] * x[xi]; });
+  forEachTerm(p, (xi, wi, yi) => {
+    y[yi] += w[wi] * x[xi];
+  });
   return y;
 }
 
 /** dx [batch, inC, inH, inW] = ∂(Σ y·dy)/∂x, in float64. */
 export function naiveConv2dBackwardInput(dy: ArrayLike<number>, w: ArrayLike<number>, p: NaiveConvParams): Float64Array {
   const dx = new Float64Array(p.batch * p.inC * p.inH * p.inW);
-  forEachTerm(p, (xi, wi, yi) => { dx[xi] += w[wi] * dy[yi]; });
+  forEachTerm(p, (xi, wi, yi) => {
+    dx[xi] += w[wi] * dy[yi];
+  });
   return dx;
 }
 
@@ -88,6 +92,8 @@ export function naiveConv2dBackwardInput(dy: ArrayLike<number>, w: ArrayLike<num
 export function naiveConv2dBackwardFilter(x: ArrayLike<number>, dy: ArrayLike<number>, p: NaiveConvParams): Float64Array {
   const size = (p.perSampleWeights ? p.batch : 1) * p.outC * (p.inC / p.groups) * p.kH * p.kW;
   const dw = new Float64Array(size);
-  forEachTerm(p, (xi, wi, yi) => { dw[wi] += x[xi] * dy[yi]; });
+  forEachTerm(p, (xi, wi, yi) => {
+    dw[wi] += x[xi] * dy[yi];
+  });
   return dw;
 }

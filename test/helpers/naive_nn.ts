@@ -71,8 +71,12 @@ export function naiveSoftmax(x: Arr, axis: number, T: number, log: boolean): Arr
 }
 
 /** Training-mode batch norm of [B, C, H, W] with batch statistics; also returns the batch mean and biased variance. */
-export function naiveBatchNorm(x: Arr, weight: ArrayLike<number> | null, bias: ArrayLike<number> | null, eps: number):
-  { y: Arr; mean: Float64Array; variance: Float64Array } {
+export function naiveBatchNorm(
+  x: Arr,
+  weight: ArrayLike<number> | null,
+  bias: ArrayLike<number> | null,
+  eps: number,
+): { y: Arr; mean: Float64Array; variance: Float64Array } {
   const [B, C, H, W] = x.shape;
   const n = B * H * W;
   const mean = new Float64Array(C);
@@ -87,8 +91,14 @@ export function naiveBatchNorm(x: Arr, weight: ArrayLike<number> | null, bias: A
 }
 
 /** Batch norm of [B, C, H, W] with given per-channel statistics. */
-export function naiveBatchNormEval(x: Arr, mean: ArrayLike<number>, variance: ArrayLike<number>,
-  weight: ArrayLike<number> | null, bias: ArrayLike<number> | null, eps: number): Arr {
+export function naiveBatchNormEval(
+  x: Arr,
+  mean: ArrayLike<number>,
+  variance: ArrayLike<number>,
+  weight: ArrayLike<number> | null,
+  bias: ArrayLike<number> | null,
+  eps: number,
+): Arr {
   const y = arr(x.shape);
   for (let i = 0; i < x.data.length; i++) {
     const c = unravel(i, x.shape)[1];

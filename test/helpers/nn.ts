@@ -38,9 +38,10 @@ export function std(v: ArrayLike<number>): number {
 export function rowEntropy(p: ArrayLike<number>, K: number): number {
   let h = 0;
   const B = p.length / K;
-  for (let b = 0; b < B; b++) for (let k = 0; k < K; k++) {
-    const v = p[b * K + k];
-    if (v > 0) h -= v * Math.log(v);
-  }
+  for (let b = 0; b < B; b++)
+    for (let k = 0; k < K; k++) {
+      const v = p[b * K + k];
+      if (v > 0) h -= v * Math.log(v);
+    }
   return h / B;
 }

@@ -7,7 +7,11 @@ import { noGrad } from '../../core/engine.js';
 import type { Module } from '../../nn/module.js';
 
 /** Runs an exported model on x ([B, ...inputShape], float32) in onnxruntime. */
-export async function runOnnx(session: ort.InferenceSession, x: Float32Array, shape: readonly number[]): Promise<{ data: Float32Array; dims: readonly number[] }> {
+export async function runOnnx(
+  session: ort.InferenceSession,
+  x: Float32Array,
+  shape: readonly number[],
+): Promise<{ data: Float32Array; dims: readonly number[] }> {
   const out = await session.run({ input: new ort.Tensor('float32', x, [...shape]) });
   return { data: out.output.data as Float32Array, dims: out.output.dims };
 }
@@ -16,7 +20,13 @@ export async function runOnnx(session: ort.InferenceSession, x: Float32Array, sh
  * Asserts that one exported file, run at each batch size, gives condgrad's eval-mode output to
  * `tol` relative to the output's largest magnitude; returns the worst relative error seen.
  */
-export async function expectOnnxMatches(model: Module, bytes: Uint8Array, inputShape: readonly number[], batches: readonly number[], tol = 1e-4): Promise<number> {
+export async function expectOnnxMatches(
+  model: Module,
+  bytes: Uint8Array,
+  inputShape: readonly number[],
+  batches: readonly number[],
+  tol = 1e-4,
+): Promise<number> {
   const session = await ort.InferenceSession.create(bytes);
   const training = model.training;
   model.eval();

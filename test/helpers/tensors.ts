@@ -14,16 +14,28 @@ import type { TestBackend } from './backends.js';
 const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
 /** A tensor of `data` with `shape` on a backend (cpu by default). */
-export function mk(data: ArrayLike<number>, shape: readonly number[], dtype: DType = 'float32',
-  on: TestBackend | AnyBackend = cpuBackend, requiresGrad = false): Tensor {
+export function mk(
+  data: ArrayLike<number>,
+  shape: readonly number[],
+  dtype: DType = 'float32',
+  on: TestBackend | AnyBackend = cpuBackend,
+  requiresGrad = false,
+): Tensor {
   const backend = 'backend' in on ? on.backend : on;
   const arr = dtype === 'float32' ? Float32Array.from(data) : Float64Array.from(data);
   return tensor(arr, shape, { dtype, backend, requiresGrad });
 }
 
 /** A seeded uniform tensor in [lo, hi). */
-export function rnd(seed: number, shape: readonly number[], dtype: DType = 'float64',
-  on: TestBackend | AnyBackend = cpuBackend, lo = -1, hi = 1, requiresGrad = false): Tensor {
+export function rnd(
+  seed: number,
+  shape: readonly number[],
+  dtype: DType = 'float64',
+  on: TestBackend | AnyBackend = cpuBackend,
+  lo = -1,
+  hi = 1,
+  requiresGrad = false,
+): Tensor {
   return mk(randArray(mulberry32(seed), sizeOf(shape), dtype, lo, hi), shape, dtype, on, requiresGrad);
 }
 
@@ -57,11 +69,15 @@ export function expectError(fn: () => unknown, op: string, ...fragments: (string
  * Gradchecks fn at seeded float64 inputs of the given shapes (uniform in [lo, hi)), every input
  * requiring grad unless listed in `constant`. Throws on mismatch (gradcheck names the element).
  */
-export function checkGrad(fn: (...xs: Tensor[]) => Tensor, shapes: readonly (readonly number[])[],
-  opts: GradcheckOptions & { seed?: number; lo?: number; hi?: number; constant?: readonly number[]; on?: TestBackend } = {}): void {
+export function checkGrad(
+  fn: (...xs: Tensor[]) => Tensor,
+  shapes: readonly (readonly number[])[],
+  opts: GradcheckOptions & { seed?: number; lo?: number; hi?: number; constant?: readonly number[]; on?: TestBackend } = {},
+): void {
   const seed = opts.seed ?? 7;
-  const inputs = shapes.map((s, i) => rnd(seed * 101 + i, s, 'float64', opts.on ?? cpuBackend, opts.lo ?? -1, opts.hi ?? 1,
-    !(opts.constant ?? []).includes(i)));
+  const inputs = shapes.map((s, i) =>
+    rnd(seed * 101 + i, s, 'float64', opts.on ?? cpuBackend, opts.lo ?? -1, opts.hi ?? 1, !(opts.constant ?? []).includes(i)),
+  );
   const report = gradcheck(fn, inputs, opts);
   expect(report.checked).to.be.greaterThan(0);
 }

@@ -44,11 +44,14 @@ describe('Conv2dGeometry derived fields', () => {
 function flipTranspose(w: ArrayLike<number>, g: Conv2dGeometry): Float64Array {
   const { groups, inCPerGroup: cg, outCPerGroup: og, kH, kW } = g;
   const out = new Float64Array(w.length);
-  for (let gi = 0; gi < groups; gi++) for (let o = 0; o < og; o++) for (let c = 0; c < cg; c++) {
-    for (let kh = 0; kh < kH; kh++) for (let kw = 0; kw < kW; kw++) {
-      out[(((gi * cg + c) * og + o) * kH + (kH - 1 - kh)) * kW + (kW - 1 - kw)] = w[(((gi * og + o) * cg + c) * kH + kh) * kW + kw];
-    }
-  }
+  for (let gi = 0; gi < groups; gi++)
+    for (let o = 0; o < og; o++)
+      for (let c = 0; c < cg; c++) {
+        for (let kh = 0; kh < kH; kh++)
+          for (let kw = 0; kw < kW; kw++) {
+            out[(((gi * cg + c) * og + o) * kH + (kH - 1 - kh)) * kW + (kW - 1 - kw)] = w[(((gi * og + o) * cg + c) * kH + kh) * kW + kw];
+          }
+      }
   return out;
 }
 

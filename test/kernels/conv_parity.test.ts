@@ -43,9 +43,14 @@ function cases(): Case[] {
     const stride: [number, number] = [randInt(rng, 1, 3), randInt(rng, 1, 3)];
     const dilation: [number, number] = [randInt(rng, 1, 2), randInt(rng, 1, 2)];
     const mode = pick(rng, ['valid', 'num', 'pair', 'asym', 'same'] as const);
-    const padding: Conv2dOptions['padding'] = mode === 'valid' || mode === 'same' ? mode
-      : mode === 'num' ? randInt(rng, 0, 2) : mode === 'pair' ? [randInt(rng, 0, 2), randInt(rng, 0, 2)]
-        : [randInt(rng, 0, 2), randInt(rng, 0, 2), randInt(rng, 0, 2), randInt(rng, 0, 2)];
+    const padding: Conv2dOptions['padding'] =
+      mode === 'valid' || mode === 'same'
+        ? mode
+        : mode === 'num'
+          ? randInt(rng, 0, 2)
+          : mode === 'pair'
+            ? [randInt(rng, 0, 2), randInt(rng, 0, 2)]
+            : [randInt(rng, 0, 2), randInt(rng, 0, 2), randInt(rng, 0, 2), randInt(rng, 0, 2)];
     const batch = randInt(rng, 1, 3);
     const perSample = rng() < 0.35;
     const inH = (kH - 1) * dilation[0] + 1 + randInt(rng, 0, 5);
@@ -111,7 +116,9 @@ forEachBackend((tb) => {
     it('rejects a weight storage whose size does not match w=[1,1,2,2]', () => {
       const g = be();
       const geo = conv2dGeometry('conv2d', [1, 1, 3, 3], [1, 1, 2, 2]);
-      expect(() => g.conv2d(g.fromArray(new Float32Array(9)), g.fromArray(new Float32Array(5)), geo)).to.throw(new RegExp(`^${tb.name}\\.conv2d: w has 5 elements`));
+      expect(() => g.conv2d(g.fromArray(new Float32Array(9)), g.fromArray(new Float32Array(5)), geo)).to.throw(
+        new RegExp(`^${tb.name}\\.conv2d: w has 5 elements`),
+      );
     });
   });
 });

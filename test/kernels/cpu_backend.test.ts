@@ -45,7 +45,11 @@ describe('CpuBackend', () => {
     const be = new CpuBackend();
     const g = binaryGeometry('mul', [2], [2]);
     let err: unknown;
-    try { be.binary(be.fromArray(new Float64Array(2)), be.fromArray(new Float32Array(2)), 'mul', g); } catch (e) { err = e; }
+    try {
+      be.binary(be.fromArray(new Float64Array(2)), be.fromArray(new Float32Array(2)), 'mul', g);
+    } catch (e) {
+      err = e;
+    }
     expect(err).to.be.instanceOf(CondgradError);
     expect((err as Error).message).to.match(/cpu\.binary\(mul\).*a is float64 but b is float32/);
   });

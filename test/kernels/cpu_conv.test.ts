@@ -5,9 +5,7 @@ import type { DType } from '../../core/dtype.js';
 import { CpuBackend } from '../../kernels/cpu/backend.js';
 import { conv2dGeometry, type Conv2dOptions } from '../../kernels/geometry/conv.js';
 import { expectClose } from '../helpers/close.js';
-import {
-  naiveConv2d, naiveConv2dBackwardFilter, naiveConv2dBackwardInput, naiveOutSize, tfSamePads, type NaiveConvParams,
-} from '../helpers/naive_conv.js';
+import { naiveConv2d, naiveConv2dBackwardFilter, naiveConv2dBackwardInput, naiveOutSize, tfSamePads, type NaiveConvParams } from '../helpers/naive_conv.js';
 import { mulberry32, pick, randArray, randInt } from '../helpers/rng.js';
 
 const TOL: Record<DType, number> = { float32: 1e-5, float64: 1e-12 };
@@ -39,15 +37,27 @@ function makeCase(base: Omit<NaiveConvParams, 'pad'>, padding: Conv2dOptions['pa
 function label(c: ConvCase, dtype: DType): string {
   const p = c.p;
   const w = `${p.perSampleWeights ? `${p.batch},` : ''}${p.outC},${p.inC / p.groups},${p.kH},${p.kW}`;
-  return `x=[${p.batch},${p.inC},${p.inH},${p.inW}] w=[${w}] s=${p.stride} d=${p.dilation} p=${c.padLabel} g=${p.groups}` +
-    `${p.perSampleWeights ? ' perSample' : ''} ${dtype}`;
+  return (
+    `x=[${p.batch},${p.inC},${p.inH},${p.inW}] w=[${w}] s=${p.stride} d=${p.dilation} p=${c.padLabel} g=${p.groups}` +
+    `${p.perSampleWeights ? ' perSample' : ''} ${dtype}`
+  );
 }
 
 /** Hand-picked cases that pin each feature down, then seeded random ones. */
 function cases(): ConvCase[] {
   const b = (o: Partial<NaiveConvParams>): Omit<NaiveConvParams, 'pad'> => ({
-    batch: 2, inC: 3, inH: 6, inW: 7, outC: 4, kH: 3, kW: 3, stride: [1, 1], dilation: [1, 1],
-    groups: 1, perSampleWeights: false, ...o,
+    batch: 2,
+    inC: 3,
+    inH: 6,
+    inW: 7,
+    outC: 4,
+    kH: 3,
+    kW: 3,
+    stride: [1, 1],
+    dilation: [1, 1],
+    groups: 1,
+    perSampleWeights: false,
+    ...o,
   });
   const out: ConvCase[] = [
     makeCase(b({}), 1),
@@ -80,16 +90,36 @@ function cases(): ConvCase[] {
     const dilation: [number, number] = [randInt(rng, 1, 2), randInt(rng, 1, 2)];
     const mode = pick(rng, ['valid', 'num', 'pair', 'asym', 'same'] as const);
     const padding: Conv2dOptions['padding'] =
-      mode === 'valid' ? 'valid' : mode === 'same' ? 'same' : mode === 'num' ? randInt(rng, 0, 2)
-        : mode === 'pair' ? [randInt(rng, 0, 2), randInt(rng, 0, 2)]
-          : [randInt(rng, 0, 2), randInt(rng, 0, 2), randInt(rng, 0, 2), randInt(rng, 0, 2)];
+      mode === 'valid'
+        ? 'valid'
+        : mode === 'same'
+          ? 'same'
+          : mode === 'num'
+            ? randInt(rng, 0, 2)
+            : mode === 'pair'
+              ? [randInt(rng, 0, 2), randInt(rng, 0, 2)]
+              : [randInt(rng, 0, 2), randInt(rng, 0, 2), randInt(rng, 0, 2), randInt(rng, 0, 2)];
     // Inputs at least as large as the dilated kernel, so every padding mode fits.
     const inH = (kH - 1) * dilation[0] + 1 + randInt(rng, 0, 5);
     const inW = (kW - 1) * dilation[1] + 1 + randInt(rng, 0, 5);
-    out.push(makeCase({
-      batch: randInt(rng, 1, 3), inC: groups * cg, inH, inW, outC: groups * og, kH, kW, stride, dilation, groups,
-      perSampleWeights: rng() < 0.35,
-    }, padding));
+    out.push(
+      makeCase(
+        {
+          batch: randInt(rng, 1, 3),
+          inC: groups * cg,
+          inH,
+          inW,
+          outC: groups * og,
+          kH,
+          kW,
+          stride,
+          dilation,
+          groups,
+          perSampleWeights: rng() < 0.35,
+        },
+        padding,
+      ),
+    );
   }
   return out;
 }
@@ -107,8 +137,16 @@ describe('cpu conv2d vs naive 7-loop definition', () => {
         const [outH, outW] = naiveOutSize(p);
         expect([g.outH, g.outW, g.padTop, g.padBottom, g.padLeft, g.padRight]).to.deep.equal([outH, outW, ...p.pad]);
         const rng = mulberry32(1000 + ci);
-        const x = randArray(rng, xShape.reduce((a, d) => a * d, 1), dtype);
-        const w = randArray(rng, wShape.reduce((a, d) => a * d, 1), dtype);
+        const x = randArray(
+          rng,
+          xShape.reduce((a, d) => a * d, 1),
+          dtype,
+        );
+        const w = randArray(
+          rng,
+          wShape.reduce((a, d) => a * d, 1),
+          dtype,
+        );
         const dy = randArray(rng, p.batch * p.outC * outH * outW, dtype);
         const tol = TOL[dtype];
         const y = be.readSync(be.conv2d(be.fromArray(x), be.fromArray(w), g));

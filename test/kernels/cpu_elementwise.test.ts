@@ -9,7 +9,9 @@ import { binaryGeometry } from '../../kernels/geometry/broadcast.js';
 import { mulberry32, randArray } from '../helpers/rng.js';
 
 const UNARY = unaryCases({
-  clamp: [{ min: -0.5, max: 0.75 }], powScalar: [{ exponent: 3 }, { exponent: 0.5 }, { exponent: 0 }], affine: [{ scale: 2.5, shift: -1 }],
+  clamp: [{ min: -0.5, max: 0.75 }],
+  powScalar: [{ exponent: 3 }, { exponent: 0.5 }, { exponent: 0 }],
+  affine: [{ scale: 2.5, shift: -1 }],
 });
 const POSITIVE_ONLY = new Set(['log', 'sqrt']);
 const BINARY = BINARY_OPS;
@@ -24,7 +26,9 @@ function unaryInputs(op: UnaryOp, dtype: DType, rng: () => number): FloatArray {
   const vals = [...special, ...randArray(rng, 40, dtype, -8, 8)];
   const positive = POSITIVE_ONLY.has(op.name) || (op.name === 'powScalar' && !Number.isInteger(op.exponent));
   const out = like(dtype, vals.length);
-  vals.forEach((v, i) => { out[i] = positive ? Math.abs(v) + 0.01 : v; });
+  vals.forEach((v, i) => {
+    out[i] = positive ? Math.abs(v) + 0.01 : v;
+  });
   return out;
 }
 
@@ -42,7 +46,9 @@ describe('cpu unary and unaryBackward vs unaryScalar / unaryDerivative', () => {
         const x = unaryInputs(op, dtype, rng);
         const f = unaryScalar(op);
         const want = like(dtype, x.length);
-        x.forEach((v, i) => { want[i] = f(v); });
+        x.forEach((v, i) => {
+          want[i] = f(v);
+        });
         const ys = be.unary(be.fromArray(x), op);
         const y = be.readSync(ys);
         expect(y).to.be.instanceOf(dtype === 'float32' ? Float32Array : Float64Array);
@@ -50,7 +56,9 @@ describe('cpu unary and unaryBackward vs unaryScalar / unaryDerivative', () => {
         const dy = randArray(rng, x.length, dtype);
         const d = unaryDerivative(op);
         const wantDx = like(dtype, x.length);
-        x.forEach((v, i) => { wantDx[i] = dy[i] * d(v, y[i]); });
+        x.forEach((v, i) => {
+          wantDx[i] = dy[i] * d(v, y[i]);
+        });
         const dx = be.readSync(be.unaryBackward(be.fromArray(x), ys, be.fromArray(dy), op));
         expect(Array.from(dx)).to.deep.equal(Array.from(wantDx));
         expect(dx.every((v) => Number.isFinite(v))).to.equal(true);
@@ -69,12 +77,18 @@ function naiveBinary(a: ArrayLike<number>, aShape: number[], b: ArrayLike<number
   const f = binaryScalar(op);
   const out: number[] = [];
   for (let i = 0; i < size; i++) {
-    let rem = i, ia = 0, ib = 0, ma = 1, mb = 1;
+    let rem = i,
+      ia = 0,
+      ib = 0,
+      ma = 1,
+      mb = 1;
     for (let d = n - 1; d >= 0; d--) {
       const id = rem % shape[d];
       rem = Math.floor(rem / shape[d]);
-      ia += (A[d] === 1 ? 0 : id) * ma; ma *= A[d];
-      ib += (B[d] === 1 ? 0 : id) * mb; mb *= B[d];
+      ia += (A[d] === 1 ? 0 : id) * ma;
+      ma *= A[d];
+      ib += (B[d] === 1 ? 0 : id) * mb;
+      mb *= B[d];
     }
     out.push(f(a[ia], b[ib]));
   }
@@ -85,14 +99,40 @@ describe('cpu binary with broadcasting vs binaryScalar', () => {
   const be = new CpuBackend();
   const rng = mulberry32(17);
   const shapes: [number[], number[]][] = [
-    [[2, 1, 3], [4, 1]], [[2, 3], [2, 3]], [[4, 5], [5]], [[4, 5], [4, 1]], [[], [3, 2]], [[3, 2], []],
-    [[1, 3, 1, 2], [5, 1, 4, 1]], [[6, 1], [1, 7]], [[2, 3, 4], [2, 1, 4]],
+    [
+      [2, 1, 3],
+      [4, 1],
+    ],
+    [
+      [2, 3],
+      [2, 3],
+    ],
+    [[4, 5], [5]],
+    [
+      [4, 5],
+      [4, 1],
+    ],
+    [[], [3, 2]],
+    [[3, 2], []],
+    [
+      [1, 3, 1, 2],
+      [5, 1, 4, 1],
+    ],
+    [
+      [6, 1],
+      [1, 7],
+    ],
+    [
+      [2, 3, 4],
+      [2, 1, 4],
+    ],
   ];
   shapes.forEach(([aShape, bShape], si) => {
     const dtype: DType = si % 2 === 0 ? 'float32' : 'float64';
     it(`a=[${aShape}] b=[${bShape}] all ops ${dtype}`, () => {
       const g = binaryGeometry('binary', aShape, bShape);
-      const na = aShape.reduce((p, d) => p * d, 1), nb = bShape.reduce((p, d) => p * d, 1);
+      const na = aShape.reduce((p, d) => p * d, 1),
+        nb = bShape.reduce((p, d) => p * d, 1);
       // Values in [0.5, 2) keep pow real; a few exact repeats exercise eq.
       const a = randArray(rng, na, dtype, 0.5, 2);
       const b = randArray(rng, nb, dtype, 0.5, 2);
@@ -112,10 +152,7 @@ describe('cpu binary with broadcasting vs binaryScalar', () => {
     const a = new Float64Array([0, 1, 2, 10, 11, 12]);
     const b = new Float64Array([100, 200, 300, 400]);
     const got = Array.from(be.readSync(be.binary(be.fromArray(a), be.fromArray(b), 'add', g)));
-    expect(got).to.deep.equal([
-      100, 101, 102, 200, 201, 202, 300, 301, 302, 400, 401, 402,
-      110, 111, 112, 210, 211, 212, 310, 311, 312, 410, 411, 412,
-    ]);
+    expect(got).to.deep.equal([100, 101, 102, 200, 201, 202, 300, 301, 302, 400, 401, 402, 110, 111, 112, 210, 211, 212, 310, 311, 312, 410, 411, 412]);
   });
   it('rejects a float32 with b float64, naming the kernel and both dtypes (a=[3] b=[3])', () => {
     const g = binaryGeometry('add', [3], [3]);

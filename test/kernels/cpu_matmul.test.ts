@@ -8,8 +8,17 @@ import { expectClose } from '../helpers/close.js';
 import { mulberry32, randArray, randInt } from '../helpers/rng.js';
 
 /** C[b] = op(A[b]) op(B[b]) by the definition, A stored [M,K] (or [K,M] when transA), B [K,N] (or [N,K]). */
-function naiveMatmul(a: ArrayLike<number>, b: ArrayLike<number>, batchA: number, batchB: number,
-  M: number, N: number, K: number, transA: boolean, transB: boolean): Float64Array {
+function naiveMatmul(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  batchA: number,
+  batchB: number,
+  M: number,
+  N: number,
+  K: number,
+  transA: boolean,
+  transB: boolean,
+): Float64Array {
   const batch = Math.max(batchA, batchB);
   const c = new Float64Array(batch * M * N);
   for (let bi = 0; bi < batch; bi++) {
@@ -33,13 +42,20 @@ function naiveMatmul(a: ArrayLike<number>, b: ArrayLike<number>, batchA: number,
 describe('cpu matmul vs naive triple loop', () => {
   const be = new CpuBackend();
   const rng = mulberry32(4242);
-  const batches: [number, number][] = [[1, 1], [3, 3], [1, 3], [3, 1]];
+  const batches: [number, number][] = [
+    [1, 1],
+    [3, 3],
+    [1, 3],
+    [3, 1],
+  ];
   let t = 0;
   for (const [batchA, batchB] of batches) {
     for (const transA of [false, true]) {
       for (const transB of [false, true]) {
         const dtype: DType = t++ % 2 === 0 ? 'float32' : 'float64';
-        const M = randInt(rng, 1, 11), N = randInt(rng, 1, 11), K = randInt(rng, 1, 13);
+        const M = randInt(rng, 1, 11),
+          N = randInt(rng, 1, 11),
+          K = randInt(rng, 1, 13);
         const aShape: [number, number] = transA ? [K, M] : [M, K];
         const bShape: [number, number] = transB ? [N, K] : [K, N];
         it(`a=[${batchA},${aShape}]${transA ? 'ᵀ' : ''} b=[${batchB},${bShape}]${transB ? 'ᵀ' : ''} ${dtype}`, () => {

@@ -12,7 +12,8 @@ function naiveGather(x: ArrayLike<number>, v: StridedView): number[] {
   const n = v.dims.reduce((p, d) => p * d, 1);
   const out: number[] = [];
   for (let i = 0; i < n; i++) {
-    let rem = i, off = v.offset;
+    let rem = i,
+      off = v.offset;
     for (let d = v.dims.length - 1; d >= 0; d--) {
       off += (rem % v.dims[d]) * v.strides[d];
       rem = Math.floor(rem / v.dims[d]);
@@ -53,7 +54,9 @@ function naivePad(x: ArrayLike<number>, g: PadGeometry): number[] {
   const xs = contiguousStrides(g.inShape);
   const out: number[] = [];
   for (let i = 0; i < n; i++) {
-    let rem = i, off = 0, inside = true;
+    let rem = i,
+      off = 0,
+      inside = true;
     for (let d = g.outShape.length - 1; d >= 0; d--) {
       const xi = (rem % g.outShape[d]) - g.before[d];
       rem = Math.floor(rem / g.outShape[d]);
@@ -78,7 +81,11 @@ describe('cpu pad', () => {
   ];
   for (const g of cases) {
     it(`x=[${g.inShape}] → [${g.outShape}] before=[${g.before}] value=${g.value}`, () => {
-      const x = randArray(rng, g.inShape.reduce((p, d) => p * d, 1), 'float32');
+      const x = randArray(
+        rng,
+        g.inShape.reduce((p, d) => p * d, 1),
+        'float32',
+      );
       const got = be.readSync(be.pad(be.fromArray(x), g));
       expect(got).to.be.instanceOf(Float32Array);
       expect(Array.from(got)).to.deep.equal(naivePad(x, g).map((v) => Math.fround(v)));
@@ -94,18 +101,55 @@ describe('cpu concat', () => {
   const be = new CpuBackend();
   const rng = mulberry32(12);
   const cases: [number[][], number][] = [
-    [[[2, 3, 4], [2, 1, 4], [2, 2, 4]], 1],
-    [[[2, 3], [4, 3]], 0],
-    [[[2, 3, 4], [2, 3, 1], [2, 3, 70]], 2],
-    [[[1, 64, 2], [1, 40, 2]], 1],
+    [
+      [
+        [2, 3, 4],
+        [2, 1, 4],
+        [2, 2, 4],
+      ],
+      1,
+    ],
+    [
+      [
+        [2, 3],
+        [4, 3],
+      ],
+      0,
+    ],
+    [
+      [
+        [2, 3, 4],
+        [2, 3, 1],
+        [2, 3, 70],
+      ],
+      2,
+    ],
+    [
+      [
+        [1, 64, 2],
+        [1, 40, 2],
+      ],
+      1,
+    ],
     [[[5]], 0],
   ];
   cases.forEach(([shapes, axis], ci) => {
     const dtype = ci % 2 === 0 ? 'float64' : 'float32';
     it(`${shapes.map((s) => `[${s}]`).join(' + ')} axis=${axis} ${dtype}`, () => {
-      const xs = shapes.map((s) => randArray(rng, s.reduce((p, d) => p * d, 1), dtype));
+      const xs = shapes.map((s) =>
+        randArray(
+          rng,
+          s.reduce((p, d) => p * d, 1),
+          dtype,
+        ),
+      );
       const g = concatGeometry(shapes, axis);
-      const got = be.readSync(be.concat(xs.map((x) => be.fromArray(x)), g));
+      const got = be.readSync(
+        be.concat(
+          xs.map((x) => be.fromArray(x)),
+          g,
+        ),
+      );
       // Naive: walk the output multi-index and find which input owns the axis coordinate.
       const want: number[] = [];
       const outShape = g.outShape;
@@ -113,9 +157,15 @@ describe('cpu concat', () => {
       for (let i = 0; i < n; i++) {
         const idx: number[] = [];
         let rem = i;
-        for (let d = outShape.length - 1; d >= 0; d--) { idx[d] = rem % outShape[d]; rem = Math.floor(rem / outShape[d]); }
+        for (let d = outShape.length - 1; d >= 0; d--) {
+          idx[d] = rem % outShape[d];
+          rem = Math.floor(rem / outShape[d]);
+        }
         let k = 0;
-        while (idx[axis] >= shapes[k][axis]) { idx[axis] -= shapes[k][axis]; k++; }
+        while (idx[axis] >= shapes[k][axis]) {
+          idx[axis] -= shapes[k][axis];
+          k++;
+        }
         const st = contiguousStrides(shapes[k]);
         want.push(xs[k][idx.reduce((p, v, d) => p + v * st[d], 0)]);
       }

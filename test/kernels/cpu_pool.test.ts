@@ -7,7 +7,20 @@ import { pool2dGeometry, type Pool2dOptions } from '../../kernels/geometry/pool.
 import { expectClose } from '../helpers/close.js';
 import { mulberry32, pick, randArray, randInt } from '../helpers/rng.js';
 
-interface PoolParams { B: number; C: number; H: number; W: number; kH: number; kW: number; sH: number; sW: number; pT: number; pB: number; pL: number; pR: number }
+interface PoolParams {
+  B: number;
+  C: number;
+  H: number;
+  W: number;
+  kH: number;
+  kW: number;
+  sH: number;
+  sW: number;
+  pT: number;
+  pB: number;
+  pL: number;
+  pR: number;
+}
 
 function outSize(p: PoolParams): [number, number] {
   return [Math.floor((p.H + p.pT + p.pB - p.kH) / p.sH) + 1, Math.floor((p.W + p.pL + p.pR - p.kW) / p.sW) + 1];
@@ -41,7 +54,10 @@ function naiveMax(x: ArrayLike<number>, p: PoolParams): { y: Float64Array; arg: 
   const y = new Float64Array(p.B * p.C * oH * oW);
   const arg = new Int32Array(y.length);
   forEachCell(p, (yi, xi, first) => {
-    if (first || x[xi] > y[yi]) { y[yi] = x[xi]; arg[yi] = xi; }
+    if (first || x[xi] > y[yi]) {
+      y[yi] = x[xi];
+      arg[yi] = xi;
+    }
   });
   return { y, arg };
 }
@@ -51,13 +67,19 @@ function naiveAvg(x: ArrayLike<number> | null, dy: ArrayLike<number> | null, p: 
   const y = new Float64Array(p.B * p.C * oH * oW);
   const dx = new Float64Array(p.B * p.C * p.H * p.W);
   const cells: number[][] = Array.from({ length: y.length }, () => []);
-  forEachCell(p, (yi, xi) => { cells[yi].push(xi); }, (yi, count) => {
-    const div = includePad ? p.kH * p.kW : count;
-    for (const xi of cells[yi]) {
-      if (x) y[yi] += x[xi] / div;
-      if (dy) dx[xi] += dy[yi] / div;
-    }
-  });
+  forEachCell(
+    p,
+    (yi, xi) => {
+      cells[yi].push(xi);
+    },
+    (yi, count) => {
+      const div = includePad ? p.kH * p.kW : count;
+      for (const xi of cells[yi]) {
+        if (x) y[yi] += x[xi] / div;
+        if (dy) dx[xi] += dy[yi] / div;
+      }
+    },
+  );
   return { y, dx };
 }
 
@@ -65,11 +87,21 @@ describe('cpu pooling vs naive window loops', () => {
   const be = new CpuBackend();
   const rng = mulberry32(777);
   for (let t = 0; t < 24; t++) {
-    const kH = randInt(rng, 1, 3), kW = randInt(rng, 1, 3);
+    const kH = randInt(rng, 1, 3),
+      kW = randInt(rng, 1, 3);
     const p: PoolParams = {
-      B: randInt(rng, 1, 2), C: randInt(rng, 1, 3), H: randInt(rng, 3, 8), W: randInt(rng, 3, 8), kH, kW,
-      sH: randInt(rng, 1, 3), sW: randInt(rng, 1, 3),
-      pT: randInt(rng, 0, kH - 1), pB: randInt(rng, 0, kH - 1), pL: randInt(rng, 0, kW - 1), pR: randInt(rng, 0, kW - 1),
+      B: randInt(rng, 1, 2),
+      C: randInt(rng, 1, 3),
+      H: randInt(rng, 3, 8),
+      W: randInt(rng, 3, 8),
+      kH,
+      kW,
+      sH: randInt(rng, 1, 3),
+      sW: randInt(rng, 1, 3),
+      pT: randInt(rng, 0, kH - 1),
+      pB: randInt(rng, 0, kH - 1),
+      pL: randInt(rng, 0, kW - 1),
+      pR: randInt(rng, 0, kW - 1),
     };
     const dtype: DType = t % 2 === 0 ? 'float32' : 'float64';
     const includePad = rng() < 0.5;
@@ -87,7 +119,9 @@ describe('cpu pooling vs naive window loops', () => {
       const { y, arg } = naiveMax(x, p);
       expectClose(be.readSync(be.maxPool2d(be.fromArray(x), g)), y, 0, 'maxPool');
       const dxMax = new Float64Array(n);
-      arg.forEach((xi, yi) => { dxMax[xi] += dy[yi]; });
+      arg.forEach((xi, yi) => {
+        dxMax[xi] += dy[yi];
+      });
       expectClose(be.readSync(be.maxPool2dBackward(be.fromArray(x), be.fromArray(dy), g)), dxMax, tol, 'maxPool backward');
       expectClose(be.readSync(be.avgPool2d(be.fromArray(x), g)), naiveAvg(x, null, p, includePad).y, tol, 'avgPool');
       expectClose(be.readSync(be.avgPool2dBackward(be.fromArray(dy), g)), naiveAvg(null, dy, p, includePad).dx, tol, 'avgPool backward');

@@ -21,7 +21,10 @@ function naiveReduce(x: ArrayLike<number>, shape: readonly number[], axes: reado
     for (let d = shape.length - 1; d >= 0; d--) {
       const id = rem % shape[d];
       rem = Math.floor(rem / shape[d]);
-      if (!axes.includes(d)) { o += id * mul; mul *= shape[d]; }
+      if (!axes.includes(d)) {
+        o += id * mul;
+        mul *= shape[d];
+      }
     }
     const v = x[i];
     out[o] = op === 'sum' || op === 'mean' ? out[o] + v : op === 'max' ? Math.max(out[o], v) : Math.min(out[o], v);
@@ -34,16 +37,54 @@ describe('cpu reduce vs naive multi-index fold', () => {
   const be = new CpuBackend();
   const rng = mulberry32(99);
   const cases: [number[], number | number[] | undefined][] = [
-    [[2, 3, 4, 5], undefined], [[2, 3, 4, 5], []], [[2, 3, 4, 5], 0], [[2, 3, 4, 5], 3], [[2, 3, 4, 5], -1],
-    [[2, 3, 4, 5], [1, 2]], [[2, 3, 4, 5], [0, 2]], [[2, 3, 4, 5], [0, 3]], [[2, 3, 4, 5], [1, 3]], [[2, 3, 4, 5], [0, 1, 2, 3]],
-    [[7, 9], 0], [[7, 9], 1], [[1, 5, 1], 1], [[4, 1, 3], [0, 1]], [[6], 0], [[3, 1, 1, 2], [1, 2]],
+    [[2, 3, 4, 5], undefined],
+    [[2, 3, 4, 5], []],
+    [[2, 3, 4, 5], 0],
+    [[2, 3, 4, 5], 3],
+    [[2, 3, 4, 5], -1],
+    [
+      [2, 3, 4, 5],
+      [1, 2],
+    ],
+    [
+      [2, 3, 4, 5],
+      [0, 2],
+    ],
+    [
+      [2, 3, 4, 5],
+      [0, 3],
+    ],
+    [
+      [2, 3, 4, 5],
+      [1, 3],
+    ],
+    [
+      [2, 3, 4, 5],
+      [0, 1, 2, 3],
+    ],
+    [[7, 9], 0],
+    [[7, 9], 1],
+    [[1, 5, 1], 1],
+    [
+      [4, 1, 3],
+      [0, 1],
+    ],
+    [[6], 0],
+    [
+      [3, 1, 1, 2],
+      [1, 2],
+    ],
   ];
   cases.forEach(([shape, axes], ci) => {
     for (const op of REDUCE_OPS) {
       const dtype: DType = ci % 2 === 0 ? 'float32' : 'float64';
       it(`${op} x=[${shape}] axes=${JSON.stringify(axes)} ${dtype}`, () => {
         const g = reduceGeometry('reduce', shape, axes);
-        const x = randArray(rng, shape.reduce((a, d) => a * d, 1), dtype);
+        const x = randArray(
+          rng,
+          shape.reduce((a, d) => a * d, 1),
+          dtype,
+        );
         const got = be.readSync(be.reduce(be.fromArray(x), op, g));
         expect(got.length).to.equal(g.outSize);
         expectClose(got, naiveReduce(x, shape, normalizeAxes('reduce', shape, axes), op), dtype === 'float32' ? 1e-6 : 1e-14);

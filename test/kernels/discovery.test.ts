@@ -10,7 +10,10 @@ import { discoverBackends } from '../helpers/backends.js';
 function fake(name: BackendName, why: string | null): { name: BackendName; start: () => Promise<AnyBackend> } {
   return {
     name,
-    start: () => (why === null ? Promise.resolve(Object.assign(Object.create(cpuBackend) as AnyBackend, { name, destroy: () => Promise.resolve() })) : Promise.reject(new Error(why))),
+    start: () =>
+      why === null
+        ? Promise.resolve(Object.assign(Object.create(cpuBackend) as AnyBackend, { name, destroy: () => Promise.resolve() }))
+        : Promise.reject(new Error(why)),
   };
 }
 

@@ -32,7 +32,10 @@ function unaryInput(rng: () => number, op: UnaryOp, n: number): Float32Array {
 }
 
 function opLabel(op: UnaryOp): string {
-  const extra = Object.entries(op).filter(([k]) => k !== 'name').map(([k, v]) => `${k}=${v}`).join(' ');
+  const extra = Object.entries(op)
+    .filter(([k]) => k !== 'name')
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
   return extra ? `${op.name}(${extra})` : op.name;
 }
 

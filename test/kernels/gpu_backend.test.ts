@@ -125,7 +125,14 @@ describeGpu('gpu backend plumbing', (gpu) => {
     const ops = [{ name: 'neg' }, { name: 'abs' }, { name: 'square' }, { name: 'relu' }, { name: 'sign' }, { name: 'neg' }] as const;
     const outs: Storage[] = ops.map((op) => rt.launch(unarySpec(op, 3), [x], new Float32Array(4)));
     const got = await Promise.all(outs.map((s) => rt.read(s)));
-    expect(got.map((a) => Array.from(a))).to.deep.equal([[-1, 2, -3], [1, 2, 3], [1, 4, 9], [1, 0, 3], [1, -1, 1], [-1, 2, -3]]);
+    expect(got.map((a) => Array.from(a))).to.deep.equal([
+      [-1, 2, -3],
+      [1, 2, 3],
+      [1, 4, 9],
+      [1, 0, 3],
+      [1, -1, 1],
+      [-1, 2, -3],
+    ]);
     expect(rt.cachedKernels()).to.equal(2);
     expect(rt.compiled).to.equal(6); // 5 ops + neg again after its eviction (uploads need no kernel)
     await rt.destroy();
@@ -138,10 +145,23 @@ describe('gpu runtime refuses a silent fallback (fake gpu.js kernel, no device n
     let destroyed = 0;
     const fakeKernel = Object.assign(async () => new Float32Array([1, 2]), {
       kernel: {
-        constructor: { mode: 'cpu' }, outputBuffer: null, bindGroupDirty: false, compiledSource: null, output: [2], componentCount: 1,
-        paramsLayout: null, computePipeline: null, bindGroupLayout: null, build: async () => undefined, destroy: () => { destroyed++; },
+        constructor: { mode: 'cpu' },
+        outputBuffer: null,
+        bindGroupDirty: false,
+        compiledSource: null,
+        output: [2],
+        componentCount: 1,
+        paramsLayout: null,
+        computePipeline: null,
+        bindGroupLayout: null,
+        build: async () => undefined,
+        destroy: () => {
+          destroyed++;
+        },
       },
-      setOutput() { return fakeKernel; },
+      setOutput() {
+        return fakeKernel;
+      },
     });
     const fakeGpu = { createKernel: () => fakeKernel, destroy: () => undefined };
     const rt = new GpuRuntime(gj, fakeGpu, 4);
@@ -149,7 +169,9 @@ describe('gpu runtime refuses a silent fallback (fake gpu.js kernel, no device n
     const t = rt.launch({ name: 'copy', key: 'copy', source: '', outSize: 2, dynamic: true }, [s]);
     for (const x of [s, t]) {
       let err: unknown = null;
-      await rt.read(x).catch((e: unknown) => { err = e; });
+      await rt.read(x).catch((e: unknown) => {
+        err = e;
+      });
       expect(err).to.be.instanceOf(CondgradError);
       expect((err as Error).message).to.match(/gpu\.fill: the kernel compiled in mode 'cpu', not to a webgpu compute pipeline; refusing a silent fallback/);
     }

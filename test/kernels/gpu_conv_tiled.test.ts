@@ -11,22 +11,27 @@ import { mulberry32, pick, randInt } from '../helpers/rng.js';
 
 const TOL = 1e-4;
 
-interface Case { x: number[]; w: number[]; opts: Conv2dOptions; perSample: boolean }
+interface Case {
+  x: number[];
+  w: number[];
+  opts: Conv2dOptions;
+  perSample: boolean;
+}
 
 const label = (c: Case): string => `x=[${c.x}] w=[${c.w}] ${JSON.stringify(c.opts)}${c.perSample ? ' perSample' : ''}`;
 
 /** Hand-picked edge cases, then seeded random ones whose rows split into tiles of 4 or 2, or do not. */
 function cases(): Case[] {
   const out: Case[] = [
-    { x: [1, 3, 8, 8], w: [4, 3, 3, 3], opts: { padding: 1 }, perSample: false },                       // tile 4, batch 1
-    { x: [2, 2, 6, 6], w: [3, 2, 3, 3], opts: { padding: 1 }, perSample: false },                       // tile 2
-    { x: [2, 2, 7, 7], w: [3, 2, 3, 3], opts: { padding: 1 }, perSample: false },                       // ragged: tile 1
+    { x: [1, 3, 8, 8], w: [4, 3, 3, 3], opts: { padding: 1 }, perSample: false }, // tile 4, batch 1
+    { x: [2, 2, 6, 6], w: [3, 2, 3, 3], opts: { padding: 1 }, perSample: false }, // tile 2
+    { x: [2, 2, 7, 7], w: [3, 2, 3, 3], opts: { padding: 1 }, perSample: false }, // ragged: tile 1
     { x: [2, 4, 9, 16], w: [4, 2, 3, 3], opts: { stride: 2, padding: 'same', groups: 2 }, perSample: false }, // forward tile 4 at stride 2, input gradient untiled
-    { x: [2, 2, 10, 12], w: [2, 2, 2, 3, 3], opts: { dilation: 2, padding: 2 }, perSample: true },     // dilation, per-sample
-    { x: [3, 4, 8, 8], w: [8, 1, 3, 3], opts: { padding: 'same', groups: 4 }, perSample: false },       // depthwise with multiplier 2
-    { x: [1, 2, 5, 8], w: [1, 2, 2, 1, 5], opts: { padding: [0, 0, 2, 2] }, perSample: true },          // batch 1, per-sample, wide kernel
-    { x: [4, 3, 12, 12], w: [6, 3, 3, 3], opts: { padding: 1 }, perSample: false },                     // filter gradient split over blocks
-    { x: [1, 1, 1, 6], w: [2, 1, 1, 5], opts: { padding: 'same' }, perSample: false },                  // kW > 4, one row: the one-pass filter gradient
+    { x: [2, 2, 10, 12], w: [2, 2, 2, 3, 3], opts: { dilation: 2, padding: 2 }, perSample: true }, // dilation, per-sample
+    { x: [3, 4, 8, 8], w: [8, 1, 3, 3], opts: { padding: 'same', groups: 4 }, perSample: false }, // depthwise with multiplier 2
+    { x: [1, 2, 5, 8], w: [1, 2, 2, 1, 5], opts: { padding: [0, 0, 2, 2] }, perSample: true }, // batch 1, per-sample, wide kernel
+    { x: [4, 3, 12, 12], w: [6, 3, 3, 3], opts: { padding: 1 }, perSample: false }, // filter gradient split over blocks
+    { x: [1, 1, 1, 6], w: [2, 1, 1, 5], opts: { padding: 'same' }, perSample: false }, // kW > 4, one row: the one-pass filter gradient
   ];
   const rng = mulberry32(4242);
   while (out.length < 36) {
@@ -67,10 +72,23 @@ describeGpu('gpu tiled conv2d and split filter gradient vs cpu', (gpu) => {
     }
     expect(s.filter((x, i) => x.blocks > 1 && !geos[i].perSampleWeights).length, 'split, shared weights').to.be.at.least(3);
     expect(s.filter((x, i) => x.blocks > 1 && geos[i].perSampleWeights).length, 'split, per-sample weights').to.be.at.least(3);
-    expect(s.some((x, i) => x.blocks > 1 && x.blocks * x.rowsPerBlock > (geos[i].perSampleWeights ? 1 : geos[i].batch) * geos[i].outH), 'a ragged last block').to.equal(true);
-    for (const t of [1, 2, 3, 4]) expect(geos.some((g) => filterTile(g) === t), `filter tile ${t}`).to.equal(true);
-    expect(geos.some((g, i) => filterTile(g) === 1 && s[i].blocks === 1 && g.kW > 4), 'the one-pass, one-output filter gradient').to.equal(true);
-    expect(geos.some((g, i) => filterTile(g) > 1 && s[i].blocks === 1 && g.perSampleWeights), 'a tiled one-block per-sample filter gradient').to.equal(true);
+    expect(
+      s.some((x, i) => x.blocks > 1 && x.blocks * x.rowsPerBlock > (geos[i].perSampleWeights ? 1 : geos[i].batch) * geos[i].outH),
+      'a ragged last block',
+    ).to.equal(true);
+    for (const t of [1, 2, 3, 4])
+      expect(
+        geos.some((g) => filterTile(g) === t),
+        `filter tile ${t}`,
+      ).to.equal(true);
+    expect(
+      geos.some((g, i) => filterTile(g) === 1 && s[i].blocks === 1 && g.kW > 4),
+      'the one-pass, one-output filter gradient',
+    ).to.equal(true);
+    expect(
+      geos.some((g, i) => filterTile(g) > 1 && s[i].blocks === 1 && g.perSampleWeights),
+      'a tiled one-block per-sample filter gradient',
+    ).to.equal(true);
     expect(geos.some((g, i) => f[i] > 1 && g.strideW > 1)).to.equal(true);
     expect(geos.some((g, i) => f[i] > 1 && g.dilationW > 1)).to.equal(true);
     expect(geos.some((g, i) => b[i] > 1 && g.groups > 1)).to.equal(true);

@@ -10,7 +10,12 @@ import { GPU_PACKAGES, loadGpuPackage } from '../../kernels/gpu/packages.js';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 async function rejection(p: Promise<unknown>): Promise<Error> {
-  return p.then(() => { throw new Error('expected a rejection'); }, (e: unknown) => e as Error);
+  return p.then(
+    () => {
+      throw new Error('expected a rejection');
+    },
+    (e: unknown) => e as Error,
+  );
 }
 
 describe('gpu backend: optional packages', () => {
@@ -29,14 +34,18 @@ describe('gpu backend: optional packages', () => {
     const notFound = Object.assign(new Error("Cannot find package 'webgpu' imported from /x/dist/index.js"), { code: 'ERR_MODULE_NOT_FOUND' });
     const e = await rejection(loadGpuPackage('webgpu', () => Promise.reject(notFound)));
     expect(e).to.be.instanceOf(CondgradError);
-    expect(e.message).to.equal("gpu: the gpu backend needs the optional package 'webgpu' (Dawn's WebGPU for Node), which is not installed. "
-      + 'Install both gpu packages (npm install gpu.js@2.24.1 webgpu@0.6.2; they are optional peer dependencies of condgrad), or use the cpu or wasm backend');
+    expect(e.message).to.equal(
+      "gpu: the gpu backend needs the optional package 'webgpu' (Dawn's WebGPU for Node), which is not installed. " +
+        'Install both gpu packages (npm install gpu.js@2.24.1 webgpu@0.6.2; they are optional peer dependencies of condgrad), or use the cpu or wasm backend',
+    );
   });
 
   it('a package that is present but fails to load (or misses a dependency of its own): the error names it and gives the reason', async () => {
     const broken = new Error('libEGL.so.1: cannot open shared object file\nstack...');
     const e = await rejection(loadGpuPackage('webgpu', () => Promise.reject(broken)));
-    expect(e.message).to.match(/^gpu: the gpu backend needs the optional package 'webgpu' \(Dawn's WebGPU for Node\), which failed to load \(libEGL\.so\.1: cannot open shared object file\)\. /);
+    expect(e.message).to.match(
+      /^gpu: the gpu backend needs the optional package 'webgpu' \(Dawn's WebGPU for Node\), which failed to load \(libEGL\.so\.1: cannot open shared object file\)\. /,
+    );
     const inner = Object.assign(new Error("Cannot find module 'acorn'"), { code: 'MODULE_NOT_FOUND' });
     const g = await rejection(loadGpuPackage('gpu.js', () => Promise.reject(inner)));
     expect(g.message).to.match(/'gpu\.js' \(the kernel compiler\), which failed to load \(Cannot find module 'acorn'\)/);

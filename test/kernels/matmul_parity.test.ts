@@ -15,7 +15,10 @@ const c64 = (a: Float32Array) => cpuBackend.fromArray(Float64Array.from(a));
 function matmulCases(): [number, number, number, number, number, boolean, boolean][] {
   const rng = mulberry32(1111);
   const cases: [number, number, number, number, number, boolean, boolean][] = [
-    [1, 1, 1, 1, 1, false, false], [1, 1, 64, 70, 33, false, false], [3, 1, 5, 7, 9, true, true], [1, 4, 6, 3, 130, false, true],
+    [1, 1, 1, 1, 1, false, false],
+    [1, 1, 64, 70, 33, false, false],
+    [3, 1, 5, 7, 9, true, true],
+    [1, 4, 6, 3, 130, false, true],
   ];
   while (cases.length < 34) {
     const batch = randInt(rng, 1, 3);

@@ -34,7 +34,11 @@ function suite0(be: () => AnyBackend): void {
   describe('reduce vs the cpu reference', () => {
     const rng = mulberry32(404);
     const cases: [number[], number[] | undefined][] = [
-      [[3000], undefined], [[5, 2000], [1]], [[4, 1500, 2], [1]], [[64, 64], undefined], [[2, 3, 4], []],
+      [[3000], undefined],
+      [[5, 2000], [1]],
+      [[4, 1500, 2], [1]],
+      [[64, 64], undefined],
+      [[2, 3, 4], []],
     ];
     while (cases.length < 36) {
       const shape = randShape(rng, randInt(rng, 1, 4), 7);
@@ -58,7 +62,10 @@ function suite0(be: () => AnyBackend): void {
       });
     });
     it('mean through the chunked two-pass path x=[3000] and x=[5,2000] axes=[1]: partial means then a sum', async () => {
-      for (const [shape, axes] of [[[3000], undefined], [[5, 2000], [1]]] as [number[], number[] | undefined][]) {
+      for (const [shape, axes] of [
+        [[3000], undefined],
+        [[5, 2000], [1]],
+      ] as [number[], number[] | undefined][]) {
         const geo = reduceGeometry('reduce(mean)', shape, axes);
         const x = rand32(rng, sizeOf(shape));
         const g = be();
@@ -178,7 +185,14 @@ function suite3(be: () => AnyBackend): void {
     const rng = mulberry32(707);
     const cases: [number[][], number][] = [
       [Array.from({ length: 19 }, (_, i) => [2, i % 4, 3]), 1],
-      [[[2, 0], [2, 3], [2, 0]], 1],
+      [
+        [
+          [2, 0],
+          [2, 3],
+          [2, 0],
+        ],
+        1,
+      ],
       [[[5]], 0],
     ];
     while (cases.length < 32) {

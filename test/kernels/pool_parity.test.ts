@@ -23,8 +23,8 @@ function poolCases(): [number[], Pool2dOptions, boolean][] {
   while (cases.length < 32) {
     const kH = randInt(rng, 1, 4);
     const kW = randInt(rng, 1, 4);
-    const padding: Pool2dOptions['padding'] = rng() < 0.2 ? 'same'
-      : [randInt(rng, 0, kH - 1), randInt(rng, 0, kH - 1), randInt(rng, 0, kW - 1), randInt(rng, 0, kW - 1)];
+    const padding: Pool2dOptions['padding'] =
+      rng() < 0.2 ? 'same' : [randInt(rng, 0, kH - 1), randInt(rng, 0, kH - 1), randInt(rng, 0, kW - 1), randInt(rng, 0, kW - 1)];
     const xShape = [randInt(rng, 1, 2), randInt(rng, 1, 3), kH + randInt(rng, 0, 6), kW + randInt(rng, 0, 6)];
     cases.push([xShape, { kernelSize: [kH, kW], stride: [randInt(rng, 1, 3), randInt(rng, 1, 3)], padding, countIncludePad: rng() < 0.5 }, rng() < 0.4]);
   }
@@ -46,8 +46,10 @@ forEachBackend((tb) => {
         const [xs, dys] = [b.fromArray(x), b.fromArray(dy)];
         const outs = [b.maxPool2d(xs, geo), b.maxPool2dBackward(xs, dys, geo), b.avgPool2d(xs, geo), b.avgPool2dBackward(dys, geo)];
         const wants = [
-          cpuBackend.maxPool2d(c64(x), geo), cpuBackend.maxPool2dBackward(c64(x), c64(dy), geo),
-          cpuBackend.avgPool2d(c64(x), geo), cpuBackend.avgPool2dBackward(c64(dy), geo),
+          cpuBackend.maxPool2d(c64(x), geo),
+          cpuBackend.maxPool2dBackward(c64(x), c64(dy), geo),
+          cpuBackend.avgPool2d(c64(x), geo),
+          cpuBackend.avgPool2dBackward(c64(dy), geo),
         ].map((s) => cpuBackend.readSync(s));
         const names = ['maxPool2d', 'maxPool2dBackward', 'avgPool2d', 'avgPool2dBackward'];
         for (let k = 0; k < 4; k++) expectClose(await b.read(outs[k]), wants[k], TOL, names[k]);

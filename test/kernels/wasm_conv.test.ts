@@ -25,10 +25,17 @@ function randomCase(rng: () => number): ConvCase {
     const k = kind === 'pointwise' ? [1, 1] : [randInt(rng, 1, 4), randInt(rng, 1, 4)];
     const x = [randInt(rng, 1, 3), groups * cpg, randInt(rng, 1, 12), randInt(rng, 1, 12)];
     const padKind = pick(rng, ['num', 'quad', 'same', 'valid'] as const);
-    const padding = padKind === 'num' ? randInt(rng, 0, 2) : padKind === 'quad'
-      ? [randInt(rng, 0, 2), randInt(rng, 0, 2), randInt(rng, 0, 2), randInt(rng, 0, 2)] as [number, number, number, number] : padKind;
+    const padding =
+      padKind === 'num'
+        ? randInt(rng, 0, 2)
+        : padKind === 'quad'
+          ? ([randInt(rng, 0, 2), randInt(rng, 0, 2), randInt(rng, 0, 2), randInt(rng, 0, 2)] as [number, number, number, number])
+          : padKind;
     const opts: Conv2dOptions = {
-      stride: [pick(rng, [1, 1, 2, 3]), pick(rng, [1, 1, 2, 3])], dilation: [randInt(rng, 1, 2), randInt(rng, 1, 2)], padding, groups,
+      stride: [pick(rng, [1, 1, 2, 3]), pick(rng, [1, 1, 2, 3])],
+      dilation: [randInt(rng, 1, 2), randInt(rng, 1, 2)],
+      padding,
+      groups,
     };
     const w = [groups * opg, cpg, k[0], k[1]];
     try {
@@ -81,7 +88,8 @@ function checkCase(getBe: () => ReturnType<ReturnType<typeof useWasmBackend>>, c
   const g = conv2dGeometry('conv2d', c.x, wShape, c.opts, c.perSample);
   const rng = mulberry32(seed);
   const size = (s: number[]): number => s.reduce((a, b) => a * b, 1);
-  const x = randArray(rng, size(c.x), dtype), w = randArray(rng, size(wShape), dtype);
+  const x = randArray(rng, size(c.x), dtype),
+    w = randArray(rng, size(wShape), dtype);
   const dy = randArray(rng, g.batch * g.outC * g.outH * g.outW, dtype);
   const [cx, cw, cdy] = [x, w, dy].map((a) => cpuBackend.fromArray(a));
   const [wx, ww, wdy] = [x, w, dy].map((a) => be.fromArray(a));
@@ -105,7 +113,8 @@ for (const threads of WASM_THREADS) {
     });
     it('a wrong-size weight raises a CondgradError: x=[2,3,5,5] w=[4,3,3,3] given 107 elements', () => {
       const g = conv2dGeometry('conv2d', [2, 3, 5, 5], [4, 3, 3, 3]);
-      const x = be().zeros('float32', 150), w = be().zeros('float32', 107);
+      const x = be().zeros('float32', 150),
+        w = be().zeros('float32', 107);
       expect(() => be().conv2d(x, w, g)).to.throw(/wasm\.conv2d: w has 107 elements but w \[4,3,3,3\] needs 108/);
       expect(() => be().conv2dBackwardFilter(x, be().zeros('float32', 10), g)).to.throw(/CondgradError|dy has 10 elements/);
     });
@@ -127,13 +136,20 @@ describe('wasm conv2d gives the same bits with 1 and 2 threads', () => {
       const wShape = c.perSample ? [c.x[0], ...c.w] : c.w;
       const g = conv2dGeometry('conv2d', c.x, wShape, c.opts, c.perSample);
       const rng = mulberry32(4242);
-      const x = randArray(rng, c.x.reduce((a, b) => a * b, 1), 'float32');
-      const w = randArray(rng, wShape.reduce((a, b) => a * b, 1), 'float32');
+      const x = randArray(
+        rng,
+        c.x.reduce((a, b) => a * b, 1),
+        'float32',
+      );
+      const w = randArray(
+        rng,
+        wShape.reduce((a, b) => a * b, 1),
+        'float32',
+      );
       const dy = randArray(rng, g.batch * g.outC * g.outH * g.outW, 'float32');
       const run = (be: ReturnType<typeof one>): Float32Array[] => {
         const [bx, bw, bdy] = [x, w, dy].map((a) => be.fromArray(a));
-        return [be.conv2d(bx, bw, g), be.conv2dBackwardInput(bdy, bw, g), be.conv2dBackwardFilter(bx, bdy, g)]
-          .map((s) => be.readSync(s) as Float32Array);
+        return [be.conv2d(bx, bw, g), be.conv2dBackwardInput(bdy, bw, g), be.conv2dBackwardFilter(bx, bdy, g)].map((s) => be.readSync(s) as Float32Array);
       };
       const [a, b] = [run(one()), run(two())];
       for (let k = 0; k < 3; k++) expect(Array.from(b[k]), ['forward', 'input', 'filter'][k]).to.deep.equal(Array.from(a[k]));

@@ -68,7 +68,9 @@ describe('wasm backend memory', () => {
     };
     await settle();
     const before = be().memory().liveBuffers!;
-    (() => { for (let i = 0; i < 50; i++) be().zeros('float32', 256); })();
+    (() => {
+      for (let i = 0; i < 50; i++) be().zeros('float32', 256);
+    })();
     expect(be().memory().liveBuffers).to.equal(before + 50);
     for (let i = 0; i < 50 && be().memory().liveBuffers! > before; i++) {
       gc();
@@ -79,8 +81,10 @@ describe('wasm backend memory', () => {
 
   it('wrong sizes raise a CondgradError, not a trap: conv2dBackwardInput dy=[2,4,3,3] given 71 elements', () => {
     const g = conv2dGeometry('conv2d', [2, 3, 5, 5], [4, 3, 3, 3]);
-    expect(() => be().conv2dBackwardInput(be().zeros('float32', 71), be().zeros('float32', 108), g))
-      .to.throw(CondgradError, /wasm\.conv2dBackwardInput: dy has 71 elements but dy \[2,4,3,3\] needs 72/);
+    expect(() => be().conv2dBackwardInput(be().zeros('float32', 71), be().zeros('float32', 108), g)).to.throw(
+      CondgradError,
+      /wasm\.conv2dBackwardInput: dy has 71 elements but dy \[2,4,3,3\] needs 72/,
+    );
     expect(() => be().zeros('float32', -1)).to.throw(CondgradError, /size must be a non-negative integer/);
     expect(() => be().zeros('float32', 1.5)).to.throw(CondgradError, /size must be a non-negative integer/);
   });
@@ -118,8 +122,10 @@ describe('wasm backend limits and threads', () => {
     expect(be.threads).to.equal(3);
     await be.destroy();
     await be.destroy();
-    expect(() => be.conv2d(be.zeros('float32', 4), be.zeros('float32', 1), conv2dGeometry('c', [1, 1, 2, 2], [1, 1, 1, 1])))
-      .to.throw(CondgradError, /the backend was closed/);
+    expect(() => be.conv2d(be.zeros('float32', 4), be.zeros('float32', 1), conv2dGeometry('c', [1, 1, 2, 2], [1, 1, 1, 1]))).to.throw(
+      CondgradError,
+      /the backend was closed/,
+    );
   });
 });
 

@@ -17,19 +17,77 @@ const size = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
 // Every unary op: those with a wasm kernel, and those that run the reference loop on the wasm heap
 // (see WASM_UNARY); affine 0.1/0.3 has constants float32 cannot hold, so it takes the loop too.
 const UNARY: UnaryOp[] = unaryCases({
-  clamp: [{ min: -0.5, max: 0.75 }], powScalar: [{ exponent: 3 }], affine: [{ scale: 2.5, shift: -1 }, { scale: 0.1, shift: 0.3 }],
+  clamp: [{ min: -0.5, max: 0.75 }],
+  powScalar: [{ exponent: 3 }],
+  affine: [
+    { scale: 2.5, shift: -1 },
+    { scale: 0.1, shift: 0.3 },
+  ],
 });
 const BINARY = BINARY_OPS;
 
 /** Broadcast pairs: same shape (incl. > 8192 elements), bias along channels or features, scalars, rank 5. */
 const PAIRS: [number[], number[]][] = [
-  [[37], [37]], [[3, 5, 7], [3, 5, 7]], [[9001], [9001]], [[2, 5, 3, 3], [1, 5, 1, 1]], [[6, 10], [10]], [[6, 10], [6, 1]],
-  [[4, 7], [1]], [[1], [4, 7]], [[2, 1, 3], [4, 1]], [[2, 3, 2, 3, 5], [3, 1, 3, 1]], [[8, 16, 9], [16, 1]], [[3, 4, 5], [3, 1, 5]],
+  [[37], [37]],
+  [
+    [3, 5, 7],
+    [3, 5, 7],
+  ],
+  [[9001], [9001]],
+  [
+    [2, 5, 3, 3],
+    [1, 5, 1, 1],
+  ],
+  [[6, 10], [10]],
+  [
+    [6, 10],
+    [6, 1],
+  ],
+  [[4, 7], [1]],
+  [[1], [4, 7]],
+  [
+    [2, 1, 3],
+    [4, 1],
+  ],
+  [
+    [2, 3, 2, 3, 5],
+    [3, 1, 3, 1],
+  ],
+  [
+    [8, 16, 9],
+    [16, 1],
+  ],
+  [
+    [3, 4, 5],
+    [3, 1, 5],
+  ],
 ];
 
 const REDUCE: [number[], number | number[] | undefined][] = [
-  [[2, 3, 4, 5], undefined], [[2, 3, 4, 5], 3], [[2, 3, 4, 5], 0], [[2, 3, 4, 5], [0, 2, 3]], [[2, 3, 4, 5], [1, 2]],
-  [[2, 3, 4, 5], [0, 2]], [[7, 9], 0], [[7, 9], 1], [[33, 17], 0], [[5, 1000], 1], [[1, 5, 1], 1], [[2, 3, 4, 5, 6], [0, 2, 4]],
+  [[2, 3, 4, 5], undefined],
+  [[2, 3, 4, 5], 3],
+  [[2, 3, 4, 5], 0],
+  [
+    [2, 3, 4, 5],
+    [0, 2, 3],
+  ],
+  [
+    [2, 3, 4, 5],
+    [1, 2],
+  ],
+  [
+    [2, 3, 4, 5],
+    [0, 2],
+  ],
+  [[7, 9], 0],
+  [[7, 9], 1],
+  [[33, 17], 0],
+  [[5, 1000], 1],
+  [[1, 5, 1], 1],
+  [
+    [2, 3, 4, 5, 6],
+    [0, 2, 4],
+  ],
 ];
 
 for (const threads of WASM_THREADS) {
@@ -38,14 +96,22 @@ for (const threads of WASM_THREADS) {
     const rng = mulberry32(77 + threads);
 
     for (let i = 0; i < 12; i++) {
-      const M = randInt(rng, 1, i < 3 ? 150 : 40), N = randInt(rng, 1, i < 3 ? 300 : 40), K = randInt(rng, 0, i < 3 ? 600 : 40);
-      const batchA = pick(rng, [1, 2, 3]), batchB = batchA === 1 ? pick(rng, [1, 3]) : pick(rng, [1, batchA]);
-      const tA = rng() < 0.5, tB = rng() < 0.5;
+      const M = randInt(rng, 1, i < 3 ? 150 : 40),
+        N = randInt(rng, 1, i < 3 ? 300 : 40),
+        K = randInt(rng, 0, i < 3 ? 600 : 40);
+      const batchA = pick(rng, [1, 2, 3]),
+        batchB = batchA === 1 ? pick(rng, [1, 3]) : pick(rng, [1, batchA]);
+      const tA = rng() < 0.5,
+        tB = rng() < 0.5;
       it(`matmul #${i} a=[${batchA},${tA ? [K, M] : [M, K]}]${tA ? 'ᵀ' : ''} b=[${batchB},${tB ? [N, K] : [K, N]}]${tB ? 'ᵀ' : ''}`, () => {
         const g = matmulGeometry('matmul', batchA, batchB, tA ? [K, M] : [M, K], tB ? [N, K] : [K, N], tA, tB);
-        const a = randArray(rng, batchA * M * K, 'float32'), b = randArray(rng, batchB * K * N, 'float32');
-        expectClose(be().readSync(be().matmul(be().fromArray(a), be().fromArray(b), g)),
-          cpuBackend.readSync(cpuBackend.matmul(cpuBackend.fromArray(a), cpuBackend.fromArray(b), g)), 1e-4);
+        const a = randArray(rng, batchA * M * K, 'float32'),
+          b = randArray(rng, batchB * K * N, 'float32');
+        expectClose(
+          be().readSync(be().matmul(be().fromArray(a), be().fromArray(b), g)),
+          cpuBackend.readSync(cpuBackend.matmul(cpuBackend.fromArray(a), cpuBackend.fromArray(b), g)),
+          1e-4,
+        );
       });
     }
 
@@ -63,11 +129,16 @@ for (const threads of WASM_THREADS) {
       }
     }
     it('binary maximum/minimum keep the reference NaN rule (a >= b ? a : b) x=[8]', () => {
-      const a = new Float32Array([NaN, 1, NaN, 2, 0, -0, 3, NaN]), b = new Float32Array([1, NaN, NaN, 2, -0, 0, 4, 5]);
+      const a = new Float32Array([NaN, 1, NaN, 2, 0, -0, 3, NaN]),
+        b = new Float32Array([1, NaN, NaN, 2, -0, 0, 4, 5]);
       for (const op of ['maximum', 'minimum'] as const) {
         const g = binaryGeometry(op, [8], [8]);
-        expectClose(be().readSync(be().binary(be().fromArray(a), be().fromArray(b), op, g)),
-          cpuBackend.readSync(cpuBackend.binary(cpuBackend.fromArray(a), cpuBackend.fromArray(b), op, g)), 0, op);
+        expectClose(
+          be().readSync(be().binary(be().fromArray(a), be().fromArray(b), op, g)),
+          cpuBackend.readSync(cpuBackend.binary(cpuBackend.fromArray(a), cpuBackend.fromArray(b), op, g)),
+          0,
+          op,
+        );
       }
     });
 
@@ -80,8 +151,12 @@ for (const threads of WASM_THREADS) {
         const y = be().unary(be().fromArray(x), op);
         const cy = cpuBackend.unary(cpuBackend.fromArray(x), op);
         expectClose(be().readSync(y), cpuBackend.readSync(cy), 1e-6, 'forward');
-        expectClose(be().readSync(be().unaryBackward(be().fromArray(x), y, be().fromArray(dy), op)),
-          cpuBackend.readSync(cpuBackend.unaryBackward(cpuBackend.fromArray(x), cy, cpuBackend.fromArray(dy), op)), 1e-6, 'backward');
+        expectClose(
+          be().readSync(be().unaryBackward(be().fromArray(x), y, be().fromArray(dy), op)),
+          cpuBackend.readSync(cpuBackend.unaryBackward(cpuBackend.fromArray(x), cy, cpuBackend.fromArray(dy), op)),
+          1e-6,
+          'backward',
+        );
       });
     }
 
@@ -90,8 +165,7 @@ for (const threads of WASM_THREADS) {
         it(`reduce ${op} x=[${shape}] axes=${JSON.stringify(axes)}`, () => {
           const g = reduceGeometry('reduce', shape, axes);
           const x = randArray(rng, size(shape), 'float32');
-          expectClose(be().readSync(be().reduce(be().fromArray(x), op, g)),
-            cpuBackend.readSync(cpuBackend.reduce(cpuBackend.fromArray(x), op, g)), 1e-5);
+          expectClose(be().readSync(be().reduce(be().fromArray(x), op, g)), cpuBackend.readSync(cpuBackend.reduce(cpuBackend.fromArray(x), op, g)), 1e-5);
         });
       }
     }
@@ -109,8 +183,10 @@ for (const threads of WASM_THREADS) {
     for (let i = 0; i < 14; i++) {
       const k = [randInt(rng, 1, 4), randInt(rng, 1, 4)] as [number, number];
       const opts: Pool2dOptions = {
-        kernelSize: k, stride: [randInt(rng, 1, 3), randInt(rng, 1, 3)],
-        padding: [randInt(rng, 0, k[0] - 1), randInt(rng, 0, k[1] - 1)], countIncludePad: rng() < 0.5,
+        kernelSize: k,
+        stride: [randInt(rng, 1, 3), randInt(rng, 1, 3)],
+        padding: [randInt(rng, 0, k[0] - 1), randInt(rng, 0, k[1] - 1)],
+        countIncludePad: rng() < 0.5,
       };
       const x = [randInt(rng, 1, 3), randInt(rng, 1, 4), randInt(rng, k[0], 13), randInt(rng, k[1], 13)];
       it(`pool #${i} x=[${x}] ${JSON.stringify(opts)} max/avg forward and backward`, () => {
@@ -129,7 +205,9 @@ for (const threads of WASM_THREADS) {
 
     it('a wrong-size operand raises a CondgradError: binary add a=[6] b=[5] with a [6]+[6] geometry', () => {
       const g = binaryGeometry('add', [6], [6]);
-      expect(() => be().binary(be().zeros('float32', 6), be().zeros('float32', 5), 'add', g)).to.throw(/wasm\.binary\(add\): b has 5 elements but the output needs 6/);
+      expect(() => be().binary(be().zeros('float32', 6), be().zeros('float32', 5), 'add', g)).to.throw(
+        /wasm\.binary\(add\): b has 5 elements but the output needs 6/,
+      );
       expect(() => be().binary(be().zeros('float32', 6), be().zeros('float64', 6), 'add', g)).to.throw(/a is float32 but b is float64/);
     });
   });

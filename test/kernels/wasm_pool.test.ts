@@ -10,7 +10,8 @@ import { WASM_THREADS, useWasmBackend } from '../helpers/wasm.js';
 function expectIdentical(got: ArrayLike<number>, want: ArrayLike<number>, label: string): void {
   expect(got.length, `${label} length`).to.equal(want.length);
   for (let i = 0; i < want.length; i++) {
-    if (!Object.is(got[i], want[i])) expect.fail(`${label} [${i}]: got ${Object.is(got[i], -0) ? '-0' : got[i]}, want ${Object.is(want[i], -0) ? '-0' : want[i]}`);
+    if (!Object.is(got[i], want[i]))
+      expect.fail(`${label} [${i}]: got ${Object.is(got[i], -0) ? '-0' : got[i]}, want ${Object.is(want[i], -0) ? '-0' : want[i]}`);
   }
 }
 
@@ -25,7 +26,13 @@ function poolInput(seed: number, n: number, nans: readonly number[]): Float32Arr
 
 /** x shapes: whole 4-window groups, groups plus a scalar tail, odd sizes with uncovered edges, MNIST-like planes. */
 const SHAPES: [number, number, number, number][] = [
-  [2, 3, 8, 8], [2, 3, 13, 11], [1, 2, 28, 28], [3, 4, 7, 20], [2, 2, 2, 2], [1, 3, 5, 9], [4, 16, 14, 14],
+  [2, 3, 8, 8],
+  [2, 3, 13, 11],
+  [1, 2, 28, 28],
+  [3, 4, 7, 20],
+  [2, 2, 2, 2],
+  [1, 3, 5, 9],
+  [4, 16, 14, 14],
 ];
 
 for (const threads of WASM_THREADS) {
@@ -41,14 +48,20 @@ for (const threads of WASM_THREADS) {
         const x = poolInput(100 + s, n, [0, W + 1, 2 * W + 6, Math.floor(n / 2) + 3]);
         const rng = mulberry32(200 + s);
         const dy = Float32Array.from({ length: g.batch * g.channels * g.outH * g.outW }, (_, i) => (i % 7 === 3 ? -0 : randInt(rng, -3, 3) / 4));
-        const wx = be().fromArray(x), wdy = be().fromArray(dy);
-        const cx = cpuBackend.fromArray(x), cdy = cpuBackend.fromArray(dy);
+        const wx = be().fromArray(x),
+          wdy = be().fromArray(dy);
+        const cx = cpuBackend.fromArray(x),
+          cdy = cpuBackend.fromArray(dy);
         const y = be().readSync(be().maxPool2d(wx, g));
         expectIdentical(y, cpuBackend.readSync(cpuBackend.maxPool2d(cx, g)), 'forward');
         expect(Array.from(y).some(Number.isNaN), 'a NaN window').to.equal(true);
         const dx = be().readSync(be().maxPool2dBackward(wx, wdy, g));
         expectIdentical(dx, cpuBackend.readSync(cpuBackend.maxPool2dBackward(cx, cdy, g)), 'backward');
-        if (H % 2 === 1) expect(Array.from(dx.slice(n - W)).every((v) => Object.is(v, 0)), 'uncovered last row is +0').to.equal(true);
+        if (H % 2 === 1)
+          expect(
+            Array.from(dx.slice(n - W)).every((v) => Object.is(v, 0)),
+            'uncovered last row is +0',
+          ).to.equal(true);
       });
     });
 

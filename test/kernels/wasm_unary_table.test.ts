@@ -21,9 +21,13 @@ describe('wasm unary table (kernels/wasm/ops.ts WASM_UNARY)', () => {
 
   it('affine and clamp take the kernel only with constants float32 holds exactly', () => {
     const cases: [UnaryOp, boolean][] = [
-      [{ name: 'affine', scale: 2.5, shift: -1 }, true], [{ name: 'affine', scale: 0.1, shift: 0.3 }, false],
-      [{ name: 'clamp', min: -0.5, max: 0.75 }, true], [{ name: 'clamp', min: 0, max: 1 / 3 }, false],
-      [{ name: 'relu' }, true], [{ name: 'exp' }, false], [{ name: 'powScalar', exponent: 2 }, false],
+      [{ name: 'affine', scale: 2.5, shift: -1 }, true],
+      [{ name: 'affine', scale: 0.1, shift: 0.3 }, false],
+      [{ name: 'clamp', min: -0.5, max: 0.75 }, true],
+      [{ name: 'clamp', min: 0, max: 1 / 3 }, false],
+      [{ name: 'relu' }, true],
+      [{ name: 'exp' }, false],
+      [{ name: 'powScalar', exponent: 2 }, false],
     ];
     for (const [op, kernel] of cases) expect(unaryCode(op) !== null, JSON.stringify(op)).to.equal(kernel);
     expect(unaryCode({ name: 'affine', scale: 2.5, shift: -1 })).to.deep.equal([WASM_UNARY.affine.forward, 2.5, -1]);

@@ -31,7 +31,9 @@ describe('wasm backend over an unshared memory', function () {
       console.info = info;
     }
   });
-  after(async () => { await be?.destroy(); });
+  after(async () => {
+    await be?.destroy();
+  });
 
   it('runs on one thread over a plain ArrayBuffer, and says why once', () => {
     expect(be.threads).to.equal(1);

@@ -36,20 +36,28 @@ async function hungWriter(file: string): Promise<{ child: ChildProcess; tmp: str
 
 describe('nn/atomic_write', () => {
   let dir: string;
-  beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'condgrad-atomic-')); });
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'condgrad-atomic-'));
+  });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it('a path under a regular file fails with ENOTDIR named, not the cleanup\'s error', () => {
+  it("a path under a regular file fails with ENOTDIR named, not the cleanup's error", () => {
     const plain = path.join(dir, 'plain.txt');
     fs.writeFileSync(plain, 'x');
     let err: unknown = null;
-    try { writeFileAtomic('saveCheckpoint', path.join(plain, 'sub', 'a.ckpt'), [new Uint8Array(8)]); } catch (e) { err = e; }
+    try {
+      writeFileAtomic('saveCheckpoint', path.join(plain, 'sub', 'a.ckpt'), [new Uint8Array(8)]);
+    } catch (e) {
+      err = e;
+    }
     expect(err).to.be.instanceOf(CondgradError);
-    expect(String(err)).to.match(/saveCheckpoint: could not write .*plain\.txt\/sub\/a\.ckpt: a component of the path is a regular file, not a directory \(ENOTDIR/);
+    expect(String(err)).to.match(
+      /saveCheckpoint: could not write .*plain\.txt\/sub\/a\.ckpt: a component of the path is a regular file, not a directory \(ENOTDIR/,
+    );
     expect(fs.readFileSync(plain, 'utf8')).to.equal('x');
   });
 
-  it('reaps temp files of dead writers and old ones; keeps a live writer\'s, its own process\'s and other files', () => {
+  it("reaps temp files of dead writers and old ones; keeps a live writer's, its own process's and other files", () => {
     const dead = deadPid();
     const live = process.ppid;
     const mk = (name: string, ageMs = 0): string => {

@@ -47,7 +47,9 @@ function data(net: Sequential, opt: Adam, epoch: number): CheckpointData {
 
 describe('nn/checkpoint', () => {
   let dir: string;
-  beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'condgrad-ckpt-')); });
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'condgrad-ckpt-'));
+  });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('save → load into a fresh model x=[2,1,6,6]: identical eval outputs, optimizer state and run state', async () => {
@@ -93,7 +95,9 @@ describe('nn/checkpoint', () => {
     let err: unknown = null;
     try {
       await saveCheckpoint(file, { ...data(net, opt, 2), model: { ...sd, extra: dead } });
-    } catch (e) { err = e; }
+    } catch (e) {
+      err = e;
+    }
     expect(err).to.be.instanceOf(CondgradError);
     expect(String(err)).to.match(/'model.extra' \[2\] was disposed/);
     expect(fs.readFileSync(file).equals(before)).to.equal(true);
@@ -106,7 +110,11 @@ describe('nn/checkpoint', () => {
     fs.mkdirSync(target);
     fs.writeFileSync(path.join(target, 'keep'), 'x');
     let err: unknown = null;
-    try { await saveCheckpoint(target, data(net, opt, 1)); } catch (e) { err = e; }
+    try {
+      await saveCheckpoint(target, data(net, opt, 1));
+    } catch (e) {
+      err = e;
+    }
     expect(err).to.be.instanceOf(CondgradError);
     expect(String(err)).to.match(/could not write/);
     expect(fs.readdirSync(dir)).to.deep.equal(['isdir']);
@@ -129,8 +137,12 @@ describe('nn/checkpoint', () => {
     await saveCheckpoint(file, data(net, opt, 1));
     const good = fs.readFileSync(file);
     const cases: [number, RegExp][] = [
-      [0, /bad magic/], [8, /unsupported format version/], [30, /checksum mismatch/],
-      [60, /checksum mismatch/], [good.length - 3, /checksum mismatch/], [Math.floor(good.length * 0.7), /checksum mismatch/],
+      [0, /bad magic/],
+      [8, /unsupported format version/],
+      [30, /checksum mismatch/],
+      [60, /checksum mismatch/],
+      [good.length - 3, /checksum mismatch/],
+      [Math.floor(good.length * 0.7), /checksum mismatch/],
     ];
     for (const [at, re] of cases) {
       const bad = Buffer.from(good);
@@ -148,7 +160,10 @@ describe('nn/checkpoint', () => {
     await saveCheckpoint(file, data(net, opt, 1));
     const other = tinyNet(2, 5);
     const before = other.stateDict()['0.weight'].dataSync();
-    expect(() => loadCheckpoint(file, other)).to.throw(CondgradError, /does not match the model: '0\.weight' is \[4,1,3,3\] float32 in the file but \[5,1,3,3\] float32 in the model/);
+    expect(() => loadCheckpoint(file, other)).to.throw(
+      CondgradError,
+      /does not match the model: '0\.weight' is \[4,1,3,3\] float32 in the file but \[5,1,3,3\] float32 in the model/,
+    );
     expect(other.stateDict()['0.weight'].dataSync()).to.deep.equal(before);
     const wider = new Sequential(new Conv2d(1, 4, 3, { padding: 1 }));
     expect(() => loadCheckpoint(file, wider)).to.throw(CondgradError, /unexpected '1\.weight'/);

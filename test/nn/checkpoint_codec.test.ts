@@ -16,7 +16,8 @@ import { crossEntropy } from '../../ops/softmax.js';
 import { loadCheckpoint, readCheckpoint, saveCheckpoint } from '../../nn/checkpoint.js';
 import { decodeCheckpoint, encodeCheckpoint } from '../../nn/checkpoint_codec.js';
 
-const net = (seed: number): Sequential => new Sequential(new CondConv2d(1, 3, 3, { numExperts: 2, padding: 1, seed }), new Flatten(), new Linear(3 * 25, 2, { seed: seed + 1 }));
+const net = (seed: number): Sequential =>
+  new Sequential(new CondConv2d(1, 3, 3, { numExperts: 2, padding: 1, seed }), new Flatten(), new Linear(3 * 25, 2, { seed: seed + 1 }));
 
 describe('nn/checkpoint_codec', () => {
   it('encodeCheckpoint gives the bytes saveCheckpoint writes; a Uint8Array loads like the file', async () => {
@@ -47,16 +48,22 @@ describe('nn/checkpoint_codec', () => {
 
   it('bad bytes are named errors: truncated, bad magic, flipped payload byte', async () => {
     const { bytes } = await encodeCheckpoint({ config: {}, epoch: 0, step: 0, seed: 1, model: net(2).stateDict() });
-    expect(() => readCheckpoint(bytes.subarray(0, 20))).to.throw(CondgradError, /^loadCheckpoint: checkpoint bytes: truncated: 20 bytes is shorter than the 48-byte prelude$/);
+    expect(() => readCheckpoint(bytes.subarray(0, 20))).to.throw(
+      CondgradError,
+      /^loadCheckpoint: checkpoint bytes: truncated: 20 bytes is shorter than the 48-byte prelude$/,
+    );
     const magic = bytes.slice();
     magic[0] = 0x58;
     expect(() => readCheckpoint(magic)).to.throw(CondgradError, /^loadCheckpoint: checkpoint bytes: not a condgrad checkpoint \(bad magic\)$/);
     const flipped = bytes.slice();
     flipped[flipped.length - 3] ^= 1;
     expect(() => decodeCheckpoint(flipped, 'net.ckpt')).to.throw(CondgradError, /^loadCheckpoint: net\.ckpt: checksum mismatch/);
-    await encodeCheckpoint({ config: {}, epoch: -1, step: 0, seed: 1, model: {} }).then(() => expect.fail('no error'), (e: Error) => {
-      expect(e).to.be.instanceOf(CondgradError);
-      expect(e.message).to.equal('encodeCheckpoint: epoch must be a non-negative integer, got -1');
-    });
+    await encodeCheckpoint({ config: {}, epoch: -1, step: 0, seed: 1, model: {} }).then(
+      () => expect.fail('no error'),
+      (e: Error) => {
+        expect(e).to.be.instanceOf(CondgradError);
+        expect(e.message).to.equal('encodeCheckpoint: epoch must be a non-negative integer, got -1');
+      },
+    );
   });
 });

@@ -32,7 +32,14 @@ function trained(seed: number, betas: [number, number] = [0.9, 0.999]): { m: Seq
   return { m, opt };
 }
 
-const data = (m: Sequential, opt: Adam): CheckpointData => ({ config: { model: 'tiny' }, epoch: 1, step: 1, seed: 5, model: m.stateDict(), optimizer: opt.stateDict() });
+const data = (m: Sequential, opt: Adam): CheckpointData => ({
+  config: { model: 'tiny' },
+  epoch: 1,
+  step: 1,
+  seed: 5,
+  model: m.stateDict(),
+  optimizer: opt.stateDict(),
+});
 
 /** Rewrites `file` through the writer's format (valid checksum) after `edit` changed its header (and maybe appended payload bytes). */
 function rewrite(file: string, edit: (h: any) => void, extraPayload = 0): void {
@@ -49,7 +56,8 @@ function snapshot(m: Sequential, opt: Adam): string {
   const sd = opt.stateDict();
   return JSON.stringify({
     model: Object.entries(m.stateDict()).map(([k, t]) => [k, Array.from(t.dataSync())]),
-    meta: sd.meta, lr: opt.lr,
+    meta: sd.meta,
+    lr: opt.lr,
     buffers: Object.entries(sd.tensors).map(([k, t]) => [k, Array.from(t.dataSync())]),
   });
 }
@@ -81,7 +89,11 @@ describe('nn/checkpoint contents', () => {
     ];
     for (const [patch, re] of cases) {
       let err: unknown = null;
-      try { await saveCheckpoint(path.join(dir, 'b.ckpt'), { ...data(m, opt), ...patch }); } catch (e) { err = e; }
+      try {
+        await saveCheckpoint(path.join(dir, 'b.ckpt'), { ...data(m, opt), ...patch });
+      } catch (e) {
+        err = e;
+      }
       expect(err, String(re)).to.be.instanceOf(CondgradError);
       expect(String(err)).to.match(re);
     }
@@ -93,30 +105,150 @@ describe('nn/checkpoint contents', () => {
 
   it('a header with a valid checksum but a bad schema is refused naming the field', () => {
     const cases: [(h: any) => void, RegExp][] = [
-      [(h) => { h.tensors = null; }, /header\.tensors must be an array, got null/],
-      [(h) => { delete h.state; }, /header\.state must be an object, got nothing/],
-      [(h) => { h.config = [1]; }, /header\.config must be an object, got an array/],
-      [(h) => { h.state.seed = '7'; }, /state\.seed must be a finite number, got a string \("7"\)/],
-      [(h) => { h.state.epoch = -1; }, /state\.epoch must be a non-negative integer/],
-      [(h) => { h.state.step = 1.5; }, /state\.step must be a non-negative integer/],
-      [(h) => { h.state.extra = 'x'; }, /state\.extra must be an object/],
-      [(h) => { h.state.optimizer.steps = [1, -1]; }, /state\.optimizer\.steps must be an array of non-negative integers/],
-      [(h) => { h.state.optimizer.lr = 'fast'; }, /state\.optimizer\.lr must be a finite number/],
-      [(h) => { h.state.optimizer.hyper.eps = null; }, /state\.optimizer\.hyper\.eps must be a finite number/],
-      [(h) => { h.tensors[0].offset = -8; }, /tensor 'model\.0\.weight': offset must be a non-negative multiple of 8, got a number \(-8\)/],
-      [(h) => { h.tensors[1].offset = h.tensors[0].offset; }, /tensors 'model\.0\.weight' \(bytes 0\.\.72\) and 'model\.0\.bias' \(from 0\) overlap|overlap/],
-      [(h) => { h.tensors[0].shape = [-1, -3]; }, /tensor 'model\.0\.weight': shape must be an array of non-negative integers, got \[-1,-3\]/],
-      [(h) => { h.tensors[0].shape = '2x1'; }, /shape must be an array of non-negative integers, got "2x1"/],
-      [(h) => { h.tensors[0].dtype = 'int8'; }, /dtype must be float32 or float64, got a string \("int8"\)/],
-      [(h) => { h.tensors[0].byteLength += 8; }, /needs 72 bytes, the entry says 80/],
-      [(h) => { h.tensors[0].offset = Math.ceil(h.payloadBytes / 8) * 8; }, /lie past the \d+-byte payload/],
-      [(h) => { h.tensors[0].name = 7; }, /tensors\[0\]: name must be a non-empty string/],
-      [(h) => { h.tensors[0].name = 'weights'; }, /the name must be model\.<name> or optimizer\.<index>\.<buffer>/],
-      [(h) => { h.tensors.push({ ...h.tensors[0], name: 'optimizer.__proto__', shape: [0], byteLength: 0 }); }, /'optimizer\.__proto__': the name must be/],
-      [(h) => { h.tensors.push({ ...h.tensors[1] }); }, /tensor 'model\.0\.bias' appears twice/],
-      [(h) => { h.state.optimizer = null; }, /is optimizer state, but the header holds no optimizer/],
-      [(h) => { h.tensors[0] = 'model.0.weight'; }, /tensors\[0\] must be an object/],
-      [(h) => { h.version = 2; }, /header says format version 2/],
+      [
+        (h) => {
+          h.tensors = null;
+        },
+        /header\.tensors must be an array, got null/,
+      ],
+      [
+        (h) => {
+          delete h.state;
+        },
+        /header\.state must be an object, got nothing/,
+      ],
+      [
+        (h) => {
+          h.config = [1];
+        },
+        /header\.config must be an object, got an array/,
+      ],
+      [
+        (h) => {
+          h.state.seed = '7';
+        },
+        /state\.seed must be a finite number, got a string \("7"\)/,
+      ],
+      [
+        (h) => {
+          h.state.epoch = -1;
+        },
+        /state\.epoch must be a non-negative integer/,
+      ],
+      [
+        (h) => {
+          h.state.step = 1.5;
+        },
+        /state\.step must be a non-negative integer/,
+      ],
+      [
+        (h) => {
+          h.state.extra = 'x';
+        },
+        /state\.extra must be an object/,
+      ],
+      [
+        (h) => {
+          h.state.optimizer.steps = [1, -1];
+        },
+        /state\.optimizer\.steps must be an array of non-negative integers/,
+      ],
+      [
+        (h) => {
+          h.state.optimizer.lr = 'fast';
+        },
+        /state\.optimizer\.lr must be a finite number/,
+      ],
+      [
+        (h) => {
+          h.state.optimizer.hyper.eps = null;
+        },
+        /state\.optimizer\.hyper\.eps must be a finite number/,
+      ],
+      [
+        (h) => {
+          h.tensors[0].offset = -8;
+        },
+        /tensor 'model\.0\.weight': offset must be a non-negative multiple of 8, got a number \(-8\)/,
+      ],
+      [
+        (h) => {
+          h.tensors[1].offset = h.tensors[0].offset;
+        },
+        /tensors 'model\.0\.weight' \(bytes 0\.\.72\) and 'model\.0\.bias' \(from 0\) overlap|overlap/,
+      ],
+      [
+        (h) => {
+          h.tensors[0].shape = [-1, -3];
+        },
+        /tensor 'model\.0\.weight': shape must be an array of non-negative integers, got \[-1,-3\]/,
+      ],
+      [
+        (h) => {
+          h.tensors[0].shape = '2x1';
+        },
+        /shape must be an array of non-negative integers, got "2x1"/,
+      ],
+      [
+        (h) => {
+          h.tensors[0].dtype = 'int8';
+        },
+        /dtype must be float32 or float64, got a string \("int8"\)/,
+      ],
+      [
+        (h) => {
+          h.tensors[0].byteLength += 8;
+        },
+        /needs 72 bytes, the entry says 80/,
+      ],
+      [
+        (h) => {
+          h.tensors[0].offset = Math.ceil(h.payloadBytes / 8) * 8;
+        },
+        /lie past the \d+-byte payload/,
+      ],
+      [
+        (h) => {
+          h.tensors[0].name = 7;
+        },
+        /tensors\[0\]: name must be a non-empty string/,
+      ],
+      [
+        (h) => {
+          h.tensors[0].name = 'weights';
+        },
+        /the name must be model\.<name> or optimizer\.<index>\.<buffer>/,
+      ],
+      [
+        (h) => {
+          h.tensors.push({ ...h.tensors[0], name: 'optimizer.__proto__', shape: [0], byteLength: 0 });
+        },
+        /'optimizer\.__proto__': the name must be/,
+      ],
+      [
+        (h) => {
+          h.tensors.push({ ...h.tensors[1] });
+        },
+        /tensor 'model\.0\.bias' appears twice/,
+      ],
+      [
+        (h) => {
+          h.state.optimizer = null;
+        },
+        /is optimizer state, but the header holds no optimizer/,
+      ],
+      [
+        (h) => {
+          h.tensors[0] = 'model.0.weight';
+        },
+        /tensors\[0\] must be an object/,
+      ],
+      [
+        (h) => {
+          h.version = 2;
+        },
+        /header says format version 2/,
+      ],
     ];
     for (const [edit, re] of cases) {
       fs.copyFileSync(file, path.join(dir, 'b.ckpt'));
@@ -125,12 +257,16 @@ describe('nn/checkpoint contents', () => {
     }
   });
 
-  it('tensor names model.__proto__ and model.constructor are unexpected, not taken for the model\'s', () => {
-    rewrite(file, (h) => {
-      const end = Math.ceil((h.payloadBytes - 24) / 8) * 8;
-      h.tensors.push({ name: 'model.__proto__', dtype: 'float32', shape: [2], offset: end, byteLength: 8 });
-      h.tensors.push({ name: 'model.constructor', dtype: 'float32', shape: [2], offset: end + 8, byteLength: 8 });
-    }, 24);
+  it("tensor names model.__proto__ and model.constructor are unexpected, not taken for the model's", () => {
+    rewrite(
+      file,
+      (h) => {
+        const end = Math.ceil((h.payloadBytes - 24) / 8) * 8;
+        h.tensors.push({ name: 'model.__proto__', dtype: 'float32', shape: [2], offset: end, byteLength: 8 });
+        h.tensors.push({ name: 'model.constructor', dtype: 'float32', shape: [2], offset: end + 8, byteLength: 8 });
+      },
+      24,
+    );
     const ck = readCheckpoint(file);
     expect([...ck.tensors.keys()]).to.include.members(['model.__proto__', 'model.constructor']);
     const { m } = trained(3);
@@ -143,7 +279,9 @@ describe('nn/checkpoint contents', () => {
     const bad = path.join(dir, 'bad.ckpt');
     // Adam's betas[0] is valid, betas[1] is not: the optimizer must not keep beta1 = 0.9.
     fs.copyFileSync(file, bad);
-    rewrite(bad, (h) => { h.state.optimizer.hyper.betas = [0.9, 1.5]; });
+    rewrite(bad, (h) => {
+      h.state.optimizer.hyper.betas = [0.9, 1.5];
+    });
     expect(() => loadCheckpoint(bad, m, opt)).to.throw(CondgradError, /betas\[1\] must be a finite number in \[0, 1\)/);
     expect(snapshot(m, opt)).to.equal(before);
     // State for a different optimizer kind.

@@ -54,12 +54,16 @@ describe('routers: gradcheck (float64)', () => {
 describe('CondConv layers: gradcheck over input, experts, biases and router (float64)', () => {
   for (const kind of ['sigmoid', 'softmax'] as const) {
     const router: RouterOptions = { kind, hidden: 3 };
-    it(`CondConv2d(2, 4, 3, K=3) ${kind} router x=[2,2,4,4] s=1 p=1`, () => check(new CondConv2d(2, 4, 3, { ...f64, seed: 1, numExperts: 3, router, padding: 1 }), [2, 2, 4, 4]));
-    it(`CondConv2d(4, 4, 3, K=2) ${kind} router x=[2,4,5,5] s=2 p=1 g=2`, () => check(new CondConv2d(4, 4, 3, { ...f64, seed: 1, numExperts: 2, router, stride: 2, padding: 1, groups: 2 }), [2, 4, 5, 5]));
-    it(`DepthwiseCondConv2d(3, 3, K=2, multiplier 2) ${kind} router x=[2,3,4,4] p=1`, () => check(new DepthwiseCondConv2d(3, 3, { ...f64, seed: 1, numExperts: 2, multiplier: 2, router, padding: 1 }), [2, 3, 4, 4]));
+    it(`CondConv2d(2, 4, 3, K=3) ${kind} router x=[2,2,4,4] s=1 p=1`, () =>
+      check(new CondConv2d(2, 4, 3, { ...f64, seed: 1, numExperts: 3, router, padding: 1 }), [2, 2, 4, 4]));
+    it(`CondConv2d(4, 4, 3, K=2) ${kind} router x=[2,4,5,5] s=2 p=1 g=2`, () =>
+      check(new CondConv2d(4, 4, 3, { ...f64, seed: 1, numExperts: 2, router, stride: 2, padding: 1, groups: 2 }), [2, 4, 5, 5]));
+    it(`DepthwiseCondConv2d(3, 3, K=2, multiplier 2) ${kind} router x=[2,3,4,4] p=1`, () =>
+      check(new DepthwiseCondConv2d(3, 3, { ...f64, seed: 1, numExperts: 2, multiplier: 2, router, padding: 1 }), [2, 3, 4, 4]));
     it(`CondLinear(5, 3, K=3) ${kind} router x=[3,5]`, () => check(new CondLinear(5, 3, { ...f64, seed: 1, numExperts: 3, router }), [3, 5]));
   }
-  it('CondConv2d(2, 3, 1, K=2, bias=false, path moe) x=[2,2,3,3]', () => check(new CondConv2d(2, 3, 1, { ...f64, seed: 1, numExperts: 2, bias: false, path: 'moe' }), [2, 2, 3, 3]));
+  it('CondConv2d(2, 3, 1, K=2, bias=false, path moe) x=[2,2,3,3]', () =>
+    check(new CondConv2d(2, 3, 1, { ...f64, seed: 1, numExperts: 2, bias: false, path: 'moe' }), [2, 2, 3, 3]));
   for (const kind of ['sigmoid', 'softmax'] as const) {
     it(`a ${kind} router shared by CondConv2d(2,3,3) and DepthwiseCondConv2d(3,3), K=3, x=[2,2,4,4]`, () => {
       const router = kind === 'sigmoid' ? new SigmoidRouter(2, 3, { ...f64, seed: 1 }) : new SoftmaxRouter(2, 3, { ...f64, seed: 1, hidden: 3 });
@@ -83,7 +87,11 @@ describe('CondConv layers: gradcheck over input, experts, biases and router (flo
     const viaSecond = grad((a, c) => blk.second.forward(blk.first.forward(x, c), a));
     expect(Math.max(...viaFirst.map(Math.abs))).to.be.greaterThan(1e-6);
     expect(Math.max(...viaSecond.map(Math.abs))).to.be.greaterThan(1e-6);
-    expectClose(both, viaFirst.map((v, i) => v + viaSecond[i]), 1e-10);
+    expectClose(
+      both,
+      viaFirst.map((v, i) => v + viaSecond[i]),
+      1e-10,
+    );
   });
   it('routing passed to forward is used instead of the layer’s router', () => {
     const layer = new CondConv2d(2, 2, 1, { ...f64, seed: 1, numExperts: 2, bias: false });
@@ -137,7 +145,9 @@ describe('expert dropout', () => {
     const ref = Array.from(plain.route(x).dataSync());
     const dropped = a.filter((v) => v === 0).length;
     expect(dropped).to.be.within(10, 38);
-    a.forEach((v, i) => { if (v !== 0) expect(v).to.be.closeTo(2 * ref[i], 1e-6); });
+    a.forEach((v, i) => {
+      if (v !== 0) expect(v).to.be.closeTo(2 * ref[i], 1e-6);
+    });
   });
   it('is off in eval', () => {
     expectClose(make(3).eval().route(x).dataSync(), plain.route(x).dataSync(), 0);
@@ -196,7 +206,7 @@ describe('per-expert init', () => {
       expect(Math.max(...e.map(Math.abs))).to.be.at.most(bound);
     }
     // The [K, O, C, kH, kW] tensor's own fan (O·C·kH·kW) would give a √32 times smaller std.
-    expect(std(w)).to.be.greaterThan(4 * (1 / Math.sqrt(32 * 16 * 9)) / Math.sqrt(3));
+    expect(std(w)).to.be.greaterThan((4 * (1 / Math.sqrt(32 * 16 * 9))) / Math.sqrt(3));
     expect(Math.max(...layer.bias!.dataSync().map(Math.abs))).to.be.at.most(bound);
   });
   it('DepthwiseCondConv2d(32, 3, K=2) experts fan kH·kW = 9; CondLinear(64, 16, K=3) fan 64', () => {

@@ -31,7 +31,10 @@ describe('nn/data', () => {
       expect(all.imageShape).to.deep.equal([1, 28, 28]);
       let lo = Infinity;
       let hi = -Infinity;
-      for (const v of all.images) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+      for (const v of all.images) {
+        lo = Math.min(lo, v);
+        hi = Math.max(hi, v);
+      }
       expect([lo, hi]).to.deep.equal([0, 1]);
       expect(new Set(all.labels).size).to.equal(10);
     });
@@ -44,7 +47,10 @@ describe('nn/data', () => {
       for (const d of [train, test]) {
         const counts = new Array(10).fill(0);
         for (const l of d.labels) counts[l]++;
-        expect(counts.every((c) => c > 0.05 * d.length), `label counts ${counts}`).to.equal(true);
+        expect(
+          counts.every((c) => c > 0.05 * d.length),
+          `label counts ${counts}`,
+        ).to.equal(true);
       }
       const idx = mnistSplitIndices(8000, 2000);
       const inTrain = new Set(idx.train);
@@ -69,7 +75,11 @@ describe('nn/data', () => {
     it('normalize: (x − 0.1307) / 0.3081 with the background moved; too many digits is an error', () => {
       const raw = loadMnist({ train: 100, test: 10 });
       const n = loadMnist({ train: 100, test: 10, normalize: true });
-      expectClose(n.train.images.subarray(0, 784), Array.from(raw.train.images.subarray(0, 784), (v) => (v - MNIST_MEAN) / MNIST_STD), 1e-6);
+      expectClose(
+        n.train.images.subarray(0, 784),
+        Array.from(raw.train.images.subarray(0, 784), (v) => (v - MNIST_MEAN) / MNIST_STD),
+        1e-6,
+      );
       expect(n.train.background).to.be.closeTo(-MNIST_MEAN / MNIST_STD, 1e-12);
       expect(() => loadMnist({ train: 9000, test: 2000 })).to.throw(CondgradError, /exceeds the 10000 digits/);
     });
@@ -80,7 +90,11 @@ describe('nn/data', () => {
       const d = synthetic(10, 2, 3);
       const l = new DataLoader(d, { batchSize: 4, seed: 3 });
       const bs = collect(l, 0);
-      expect(bs.map((b) => b.shape)).to.deep.equal([[4, 1, 2, 3], [4, 1, 2, 3], [2, 1, 2, 3]]);
+      expect(bs.map((b) => b.shape)).to.deep.equal([
+        [4, 1, 2, 3],
+        [4, 1, 2, 3],
+        [2, 1, 2, 3],
+      ]);
       const ids = bs.flatMap((b) => Array.from({ length: b.shape[0] }, (_, i) => (b.images[i * 6] - 1) / 6));
       expect([...ids].sort((x, y) => x - y)).to.deep.equal([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
       expect(ids).to.deep.equal(Array.from(l.order(0)));
@@ -124,15 +138,20 @@ describe('nn/data', () => {
 
   describe('shift augmentation', () => {
     it('shiftImage [2,3,4] by dx=1 dy=-1: dst[c,y,x] = src[c,y+1,x-1], background elsewhere', () => {
-      const C = 2; const H = 3; const W = 4;
+      const C = 2;
+      const H = 3;
+      const W = 4;
       const src = Float32Array.from({ length: C * H * W }, (_, i) => i + 1);
       const dst = new Float32Array(C * H * W);
       shiftImage(src, dst, C, H, W, 1, -1, -5);
-      for (let c = 0; c < C; c++) for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) {
-        const sy = y + 1; const sx = x - 1;
-        const want = sy < H && sx >= 0 ? src[(c * H + sy) * W + sx] : -5;
-        expect(dst[(c * H + y) * W + x], `c=${c} y=${y} x=${x}`).to.equal(want);
-      }
+      for (let c = 0; c < C; c++)
+        for (let y = 0; y < H; y++)
+          for (let x = 0; x < W; x++) {
+            const sy = y + 1;
+            const sx = x - 1;
+            const want = sy < H && sx >= 0 ? src[(c * H + sy) * W + sx] : -5;
+            expect(dst[(c * H + y) * W + x], `c=${c} y=${y} x=${x}`).to.equal(want);
+          }
     });
 
     it('loader shift=2 on [1,9,9]: every image is its source moved by some (dx,dy) in [-2,2]², all offsets occur', () => {
@@ -146,11 +165,12 @@ describe('nn/data', () => {
           const src = d.images.subarray(order[n] * 81, (order[n] + 1) * 81);
           const got = b.images.subarray(i * 81, (i + 1) * 81);
           const match: string[] = [];
-          for (let dy = -2; dy <= 2; dy++) for (let dx = -2; dx <= 2; dx++) {
-            const want = new Float32Array(81);
-            shiftImage(src, want, 1, 9, 9, dx, dy, 0);
-            if (want.every((v, k) => v === got[k])) match.push(`${dx},${dy}`);
-          }
+          for (let dy = -2; dy <= 2; dy++)
+            for (let dx = -2; dx <= 2; dx++) {
+              const want = new Float32Array(81);
+              shiftImage(src, want, 1, 9, 9, dx, dy, 0);
+              if (want.every((v, k) => v === got[k])) match.push(`${dx},${dy}`);
+            }
           expect(match.length, `image ${n}`).to.equal(1);
           seen.add(match[0]);
         }
@@ -195,7 +215,15 @@ describe('nn/data', () => {
     });
 
     it('mixupCrossEntropy logits=[3,4] = λ·CE(a) + (1−λ)·CE(b); λ=1 is plain CE', () => {
-      const logits = tensor([[1, 2, 0, -1], [0.5, 0, 0, 3], [-1, -2, 4, 0]], undefined, { dtype: 'float64' });
+      const logits = tensor(
+        [
+          [1, 2, 0, -1],
+          [0.5, 0, 0, 3],
+          [-1, -2, 4, 0],
+        ],
+        undefined,
+        { dtype: 'float64' },
+      );
       const a = [0, 3, 2];
       const b = [1, 1, 0];
       const want = 0.3 * crossEntropy(logits, a).item() + 0.7 * crossEntropy(logits, b).item();

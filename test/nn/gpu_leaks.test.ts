@@ -40,8 +40,11 @@ describeGpu('gpu training memory', (gpu) => {
     await settleGc();
     const baseline = g.memory().liveBuffers as number;
     const model = new Sequential(
-      new Conv2d(1, 4, 3, { padding: 1, seed: 1, backend: g }), new ReLU(), new GlobalAvgPool2d(),
-      new CondLinear(4, 10, { numExperts: 4, seed: 2, backend: g }));
+      new Conv2d(1, 4, 3, { padding: 1, seed: 1, backend: g }),
+      new ReLU(),
+      new GlobalAvgPool2d(),
+      new CondLinear(4, 10, { numExperts: 4, seed: 2, backend: g }),
+    );
     model.train();
     const opt = new Adam(model.parameters(), { lr: 1e-3 });
     const rng = mulberry32(5);
@@ -56,7 +59,14 @@ describeGpu('gpu training memory', (gpu) => {
       await settleGc();
       await g.flush();
       const m = g.memory();
-      return { step, beforeGc, liveBuffers: m.liveBuffers as number, liveBytes: m.liveBytes as number, compiled: g.kernelCache().compiled, rss: process.memoryUsage().rss };
+      return {
+        step,
+        beforeGc,
+        liveBuffers: m.liveBuffers as number,
+        liveBytes: m.liveBytes as number,
+        compiled: g.kernelCache().compiled,
+        rss: process.memoryUsage().rss,
+      };
     };
 
     const readings: Reading[] = [];
@@ -75,7 +85,9 @@ describeGpu('gpu training memory', (gpu) => {
       if (step === WARMUP || CHECKS.includes(step)) readings.push(await read(step));
     }
     const mib = (n: number): string => `${(n / 1048576).toFixed(1)} MiB`;
-    console.log(`      ${readings.map((r) => `step ${r.step}: ${r.liveBuffers} buffers (${r.beforeGc} before GC), ${r.liveBytes} B, ${r.compiled} kernels compiled, rss ${mib(r.rss)}`).join('\n      ')}`);
+    console.log(
+      `      ${readings.map((r) => `step ${r.step}: ${r.liveBuffers} buffers (${r.beforeGc} before GC), ${r.liveBytes} B, ${r.compiled} kernels compiled, rss ${mib(r.rss)}`).join('\n      ')}`,
+    );
 
     const [warm, ...later] = readings;
     // What stays alive between steps: each parameter and Adam's two moments for it.

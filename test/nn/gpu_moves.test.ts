@@ -19,7 +19,8 @@ import { Adam } from '../../nn/optim/adam.js';
 import { crossEntropy } from '../../ops/softmax.js';
 import { describeGpu, expectRel } from '../helpers/gpu.js';
 
-const model = (seed: number, backend?: AnyBackend): ZooModel => createModel('mobilenet-v2', { convert: 'last', experts: 3, width: 0.5, inputSize: 8, seed, backend });
+const model = (seed: number, backend?: AnyBackend): ZooModel =>
+  createModel('mobilenet-v2', { convert: 'last', experts: 3, width: 0.5, inputSize: 8, seed, backend });
 
 async function values(m: { stateDict(): Record<string, Tensor> }): Promise<Record<string, number[]>> {
   const out: Record<string, number[]> = {};
@@ -55,7 +56,11 @@ describeGpu('moves off the gpu backend', (gpu) => {
     const back = await c.toAsync(gpu());
     expect(Array.from(await back.data())).to.deep.equal([1, -2, 3.5]);
     let err: unknown = null;
-    try { await tensor([1], [1], { dtype: 'float64', backend: 'cpu' }).toAsync(gpu()); } catch (e) { err = e; }
+    try {
+      await tensor([1], [1], { dtype: 'float64', backend: 'cpu' }).toAsync(gpu());
+    } catch (e) {
+      err = e;
+    }
     expect((err as Error).message).to.match(/does not store float64/);
     for (const x of [t, c, back]) x.dispose();
   });
@@ -95,14 +100,19 @@ describeGpu('moves off the gpu backend', (gpu) => {
     expect(await c.loadStateDictAsync(g.stateDict())).to.deep.equal({ missingKeys: [], unexpectedKeys: [] });
     await cOpt.loadStateDictAsync(gOpt.stateDict());
     expect(cOpt.lr).to.equal(1e-3);
-    const gState = gOpt.stateDict(), cState = cOpt.stateDict();
+    const gState = gOpt.stateDict(),
+      cState = cOpt.stateDict();
     expect(Object.keys(cState.tensors)).to.deep.equal(Object.keys(gState.tensors));
     for (const [k, t] of Object.entries(gState.tensors)) expect(Array.from(cState.tensors[k].dataSync()), k).to.deep.equal(Array.from(await t.data()));
     expect(await values(c)).to.deep.equal(await values(g));
     // Strict checks still run first.
     const { [Object.keys(g.stateDict())[0]]: _drop, ...partial } = g.stateDict();
     let err: unknown = null;
-    try { await c.loadStateDictAsync(partial); } catch (e) { err = e; }
+    try {
+      await c.loadStateDictAsync(partial);
+    } catch (e) {
+      err = e;
+    }
     expect((err as Error).message).to.match(/loadStateDict: .*missing keys/);
     // Two more steps on each side: the losses agree (parameters of tiny-gradient BN biases may not, as Adam scales noise to ~lr).
     const gl = await train(g, gOpt, gpu());
@@ -126,7 +136,8 @@ describeGpu('moves off the gpu backend', (gpu) => {
     for (const t of Object.values(g2.stateDict())) expect(t.backend.name).to.equal('gpu');
     expect(await values(g2)).to.deep.equal(await values(g));
     expect(opt2.lr).to.equal(1e-3);
-    for (const [k, t] of Object.entries(opt.stateDict().tensors)) expect(Array.from(await opt2.stateDict().tensors[k].data()), k).to.deep.equal(Array.from(await t.data()));
+    for (const [k, t] of Object.entries(opt.stateDict().tensors))
+      expect(Array.from(await opt2.stateDict().tensors[k].data()), k).to.deep.equal(Array.from(await t.data()));
     // The same checkpoint restores into a cpu model too.
     const c = model(3);
     loadCheckpoint(ck, c);

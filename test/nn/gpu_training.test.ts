@@ -38,7 +38,7 @@ function batches(): { x: Float32Array; labels: Int32Array }[] {
       const src = train.images.subarray((s * BATCH + b) * 784, (s * BATCH + b + 1) * 784);
       for (let i = 0; i < SIZE; i++) {
         for (let j = 0; j < SIZE; j++) {
-          const at = (2 * i) * 28 + 2 * j;
+          const at = 2 * i * 28 + 2 * j;
           x[b * SIZE * SIZE + i * SIZE + j] = (src[at] + src[at + 1] + src[at + 28] + src[at + 29]) / 4;
         }
       }
@@ -81,7 +81,9 @@ describeGpu('nn training on the gpu backend', (gpu) => {
     const onGpu = model().to(gpu());
     for (const p of onGpu.parameters()) expect(p.backend.name).to.equal('gpu');
     const got = await run(onGpu, gpu());
-    console.log(`      largest step difference ${Math.max(...got.map((v, i) => Math.abs(v - ref[i]))).toExponential(2)}; cpu losses ${ref[0].toFixed(4)} → ${ref[STEPS - 1].toFixed(4)}`);
+    console.log(
+      `      largest step difference ${Math.max(...got.map((v, i) => Math.abs(v - ref[i]))).toExponential(2)}; cpu losses ${ref[0].toFixed(4)} → ${ref[STEPS - 1].toFixed(4)}`,
+    );
     expect(got).to.have.length(STEPS);
     for (let i = 0; i < STEPS; i++) {
       expect(Number.isFinite(got[i]), `step ${i + 1} loss ${got[i]}`).to.equal(true);

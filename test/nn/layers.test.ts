@@ -31,7 +31,8 @@ describe('nn layers: gradcheck over input and parameters (float64)', () => {
   it('Linear(4, 5, bias=false) x=[2,3,4] (batched leading dims)', () => check(new Linear(4, 5, { ...f64, seed: 1, bias: false }), [2, 3, 4]));
   it('Conv2d(4, 6, 3) x=[2,4,5,5] s=2 p=1 g=2', () => check(new Conv2d(4, 6, 3, { ...f64, seed: 2, stride: 2, padding: 1, groups: 2 }), [2, 4, 5, 5]));
   it('Conv2d(2, 3, [2,3]) x=[2,2,6,5] d=2 p=0', () => check(new Conv2d(2, 3, [2, 3], { ...f64, seed: 2, dilation: 2 }), [2, 2, 6, 5]));
-  it('DepthwiseConv2d(3, 3, multiplier 2) x=[2,3,5,5] p=1', () => check(new DepthwiseConv2d(3, 3, { ...f64, seed: 4, multiplier: 2, padding: 1 }), [2, 3, 5, 5]));
+  it('DepthwiseConv2d(3, 3, multiplier 2) x=[2,3,5,5] p=1', () =>
+    check(new DepthwiseConv2d(3, 3, { ...f64, seed: 4, multiplier: 2, padding: 1 }), [2, 3, 5, 5]));
   it('BatchNorm2d(3) training x=[2,3,3,3]', () => check(new BatchNorm2d(3, f64), [2, 3, 3, 3]));
   it('BatchNorm2d(3) eval x=[1,3,3,3]', () => {
     const bn = new BatchNorm2d(3, f64);
@@ -46,8 +47,11 @@ describe('nn layers: gradcheck over input and parameters (float64)', () => {
     });
   });
   for (const [name, make, lo, hi] of [
-    ['ReLU', () => new ReLU(), -1, 1], ['ReLU6', () => new ReLU6(), -2, 8], ['Sigmoid', () => new Sigmoid(), -3, 3],
-    ['Tanh', () => new Tanh(), -2, 2], ['SiLU', () => new SiLU(), -3, 3],
+    ['ReLU', () => new ReLU(), -1, 1],
+    ['ReLU6', () => new ReLU6(), -2, 8],
+    ['Sigmoid', () => new Sigmoid(), -3, 3],
+    ['Tanh', () => new Tanh(), -2, 2],
+    ['SiLU', () => new SiLU(), -3, 3],
   ] as const) {
     it(`${name} x=[2,3,4]`, () => check(make(), [2, 3, 4], 5, lo, hi));
   }
@@ -56,7 +60,14 @@ describe('nn layers: gradcheck over input and parameters (float64)', () => {
   it('MaxPool2d(2) x=[2,2,4,4]', () => check(new MaxPool2d(2), [2, 2, 4, 4]));
   it('AvgPool2d(3, s=2, p=1) x=[2,2,5,5]', () => check(new AvgPool2d(3, { stride: 2, padding: 1 }), [2, 2, 5, 5]));
   it('Sequential(Conv2d, BatchNorm2d, Tanh, MaxPool2d, Flatten, Linear) x=[2,1,4,4]', () => {
-    const net = new Sequential(new Conv2d(1, 2, 3, { ...f64, seed: 1, padding: 1 }), new BatchNorm2d(2, f64), new Tanh(), new MaxPool2d(2), new Flatten(), new Linear(8, 3, { ...f64, seed: 2 }));
+    const net = new Sequential(
+      new Conv2d(1, 2, 3, { ...f64, seed: 1, padding: 1 }),
+      new BatchNorm2d(2, f64),
+      new Tanh(),
+      new MaxPool2d(2),
+      new Flatten(),
+      new Linear(8, 3, { ...f64, seed: 2 }),
+    );
     check(net, [2, 1, 4, 4]);
   });
 });
@@ -86,8 +97,25 @@ describe('nn layers: default init (PyTorch formulas) and values', () => {
   });
   it('Linear(2, 2) computes x Wᵀ + b: hand-computed x=[2,2]', () => {
     const l = new Linear(2, 2);
-    l.loadStateDict({ weight: tensor([[1, 2], [3, 4]]), bias: tensor([0.5, -1]) });
-    expectClose(l.forward(tensor([[1, 1], [2, -1]])).dataSync(), [3.5, 6, 0.5, 1], 1e-6);
+    l.loadStateDict({
+      weight: tensor([
+        [1, 2],
+        [3, 4],
+      ]),
+      bias: tensor([0.5, -1]),
+    });
+    expectClose(
+      l
+        .forward(
+          tensor([
+            [1, 1],
+            [2, -1],
+          ]),
+        )
+        .dataSync(),
+      [3.5, 6, 0.5, 1],
+      1e-6,
+    );
   });
   it('BatchNorm2d(2) updates its running stats in training only', () => {
     const bn = new BatchNorm2d(2, { momentum: 0.5 });

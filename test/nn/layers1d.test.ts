@@ -78,7 +78,9 @@ describe('Conv1d and DepthwiseConv1d layers', () => {
     const layer = new DepthwiseConv1d(3, 5, { seed: 4, multiplier: 2, dilation: 2, padding: 4 });
     expect(layer.weight.shape).to.deep.equal([6, 1, 5]);
     const x = randn([2, 3, 10], { seed: 5 });
-    expect(Array.from(layer.forward(x).dataSync())).to.deep.equal(Array.from(depthwiseConv1d(x, layer.weight, layer.bias, { dilation: 2, padding: 4 }).dataSync()));
+    expect(Array.from(layer.forward(x).dataSync())).to.deep.equal(
+      Array.from(depthwiseConv1d(x, layer.weight, layer.bias, { dilation: 2, padding: 4 }).dataSync()),
+    );
   });
   it('gradcheck (float64) over input, weight and bias', () => {
     check(new Conv1d(2, 3, 3, { ...f64, seed: 1, padding: 1, stride: 2 }), [2, 2, 7]);
@@ -127,12 +129,17 @@ describe('CondConv1d and DepthwiseCondConv1d layers', () => {
       const viaPw = grad((a, c) => blk.pw.forward(blk.dw.forward(x, c), a));
       expect(Math.max(...viaDw.map(Math.abs))).to.be.greaterThan(1e-6);
       expect(Math.max(...viaPw.map(Math.abs))).to.be.greaterThan(1e-6);
-      expectClose(both, viaDw.map((v, i) => v + viaPw[i]), 1e-10);
+      expectClose(
+        both,
+        viaDw.map((v, i) => v + viaPw[i]),
+        1e-10,
+      );
     });
   }
   it('every path gives the same layer output: CondConv1d(3,5,3,K=4) x=[3,3,10] d=2 p=same', () => {
     const outs = (['fused', 'moe', 'auto'] as const).map((path) =>
-      new CondConv1d(3, 5, 3, { ...f64, seed: 7, numExperts: 4, dilation: 2, padding: 'same', path }).forward(rnd(8, [3, 3, 10])).dataSync());
+      new CondConv1d(3, 5, 3, { ...f64, seed: 7, numExperts: 4, dilation: 2, padding: 'same', path }).forward(rnd(8, [3, 3, 10])).dataSync(),
+    );
     expectClose(outs[1], outs[0], 1e-12, 'moe');
     expectClose(outs[2], outs[0], 1e-12, 'auto');
   });
@@ -162,7 +169,9 @@ describe('CondConv1d and DepthwiseCondConv1d layers', () => {
     const a = Array.from(drop.router.route(x).dataSync());
     const ref = Array.from(plain.route(x).dataSync());
     expect(a.filter((v) => v === 0).length).to.be.within(10, 38);
-    a.forEach((v, i) => { if (v !== 0) expect(v).to.be.closeTo(2 * ref[i], 1e-6); });
+    a.forEach((v, i) => {
+      if (v !== 0) expect(v).to.be.closeTo(2 * ref[i], 1e-6);
+    });
     drop.eval();
     expectClose(drop.router.route(x).dataSync(), ref, 0);
   });
@@ -191,7 +200,11 @@ describe('1-D pooling layers, ImageToSequence and a whole sequence net', () => {
     const s = new ImageToSequence().forward(x);
     expect(s.shape).to.deep.equal([2, 15, 4]);
     const [xv, sv] = [x.dataSync(), s.dataSync()];
-    for (const [b, c, t, w] of [[1, 2, 3, 4], [0, 1, 0, 2], [1, 0, 2, 0]]) {
+    for (const [b, c, t, w] of [
+      [1, 2, 3, 4],
+      [0, 1, 0, 2],
+      [1, 0, 2, 0],
+    ]) {
       expect(sv[(b * 15 + c * 5 + w) * 4 + t]).to.equal(xv[((b * 3 + c) * 4 + t) * 5 + w]);
     }
     expectError(() => new ImageToSequence().forward(randn([2, 3, 4])), 'ImageToSequence', 'x must be [B, C, H, W]', '[2,3,4]');
@@ -205,8 +218,15 @@ describe('1-D pooling layers, ImageToSequence and a whole sequence net', () => {
     expectClose(new GlobalAvgPool1d().forward(x).dataSync(), new AdaptiveAvgPool1d(1).forward(x).dataSync(), 1e-7);
   });
   it('summary() of Conv1d → CondConv1d → MaxPool1d → GlobalAvgPool1d → Linear counts conv, mixing and routing MACs', () => {
-    const net = new Sequential(new Conv1d(4, 8, 3, { padding: 1 }), new ReLU(), new CondConv1d(8, 8, 3, { numExperts: 4, padding: 1 }),
-      new MaxPool1d(2), new GlobalAvgPool1d(), new Flatten(), new Linear(8, 10));
+    const net = new Sequential(
+      new Conv1d(4, 8, 3, { padding: 1 }),
+      new ReLU(),
+      new CondConv1d(8, 8, 3, { numExperts: 4, padding: 1 }),
+      new MaxPool1d(2),
+      new GlobalAvgPool1d(),
+      new Flatten(),
+      new Linear(8, 10),
+    );
     const s = summary(net, [4, 16]);
     const rows = Object.fromEntries(s.rows.map((r) => [r.type, r]));
     // Per sample: conv O·L·(C·k), mixing K·(|W| + O), routing the length mean C·L plus its FC.
@@ -231,14 +251,21 @@ describe('a 1-D CondConv net on every backend matches the cpu run', () => {
         return this.pw.forward(this.dw.forward(x, a), a);
       }
     }
-    return new Sequential(new Conv1d(4, 6, 3, { seed: 0, padding: 1, backend }), new ReLU(), new Block(), new ReLU(),
-      new MaxPool1d(2), new GlobalAvgPool1d(), new Linear(8, 5, { seed: 4, backend }));
+    return new Sequential(
+      new Conv1d(4, 6, 3, { seed: 0, padding: 1, backend }),
+      new ReLU(),
+      new Block(),
+      new ReLU(),
+      new MaxPool1d(2),
+      new GlobalAvgPool1d(),
+      new Linear(8, 5, { seed: 4, backend }),
+    );
   }
   async function run(backend: AnyBackend): Promise<Float64Array[]> {
     const m = net(backend);
     const y = m.forward(mk(await read(rnd(9, [3, 4, 12], 'float32')), [3, 4, 12], 'float32', backend));
     sum(y).backward();
-    return [await read(y), ...await Promise.all(m.parameters().map((p) => read(p.grad!)))];
+    return [await read(y), ...(await Promise.all(m.parameters().map((p) => read(p.grad!))))];
   }
   forEachBackend((tb) => {
     it(`x=[3,4,12]: output and every parameter gradient within 1e-5 of cpu (backend ${tb.name})`, async () => {

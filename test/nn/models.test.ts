@@ -21,7 +21,10 @@ import { expectError } from '../helpers/tensors.js';
 const isCond = (m: Module): boolean => m instanceof CondConv2d || m instanceof DepthwiseCondConv2d || m instanceof CondConv1d || m instanceof CondLinear;
 
 function condNames(m: Module): string[] {
-  return m.namedModules().filter(([, mod]) => isCond(mod)).map(([n]) => n);
+  return m
+    .namedModules()
+    .filter(([, mod]) => isCond(mod))
+    .map(([n]) => n);
 }
 
 function accuracy(logits: Tensor, labels: readonly number[]): number {
@@ -120,7 +123,7 @@ describe('models: summary and options', () => {
 });
 
 describe('models: expert dropout', () => {
-  it('mobilenet-v1 K=8 all, p=0.2: every router (shared block routers and the head\'s) drops in training only; eval equals p=0', () => {
+  it("mobilenet-v1 K=8 all, p=0.2: every router (shared block routers and the head's) drops in training only; eval equals p=0", () => {
     const make = (p: number) => createModel('mobilenet-v1', { width: 0.25, experts: 8, convert: 'all', expertDropout: p, seed: 4 });
     const drop = make(0.2);
     const none = make(0);
@@ -140,7 +143,10 @@ describe('models: expert dropout', () => {
 });
 
 describe('models: overfit a batch of 32 (4 classes, x=[32,1,8,8], Adam, 20 steps)', () => {
-  for (const [name, routing] of [['cnn', 'sigmoid'], ['mobilenet-v1', 'softmax']] as const) {
+  for (const [name, routing] of [
+    ['cnn', 'sigmoid'],
+    ['mobilenet-v1', 'softmax'],
+  ] as const) {
     it(`${name} convert=all routing=${routing} reaches 100% training accuracy and the loss falls`, () => {
       const labels = Array.from({ length: 32 }, (_, i) => i % 4);
       const x = randn([32, 1, 8, 8], { seed: 5 });

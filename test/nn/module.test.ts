@@ -47,8 +47,14 @@ describe('Module: names and traversal', () => {
   it('names parameters by dotted path in field order (Sequential indices, arrays, tensor fields)', () => {
     const n = new Net();
     expect(n.namedParameters().map(([k]) => k)).to.deep.equal([
-      'scale', 'features.0.weight', 'features.0.bias', 'features.1.weight', 'features.1.bias',
-      'heads.0.weight', 'heads.0.bias', 'heads.1.weight',
+      'scale',
+      'features.0.weight',
+      'features.0.bias',
+      'features.1.weight',
+      'features.1.bias',
+      'heads.0.weight',
+      'heads.0.bias',
+      'heads.1.weight',
     ]);
     expect(n.namedBuffers().map(([k]) => k)).to.deep.equal(['features.1.runningMean', 'features.1.runningVar']);
     expect(n.namedModules().map(([k]) => k)).to.deep.equal(['', 'features', 'features.0', 'features.1', 'features.2', 'heads.0', 'heads.1']);
@@ -56,8 +62,16 @@ describe('Module: names and traversal', () => {
   });
   it('stateDict keeps module order: each module’s parameters, then its buffers', () => {
     expect(Object.keys(new Net().stateDict())).to.deep.equal([
-      'scale', 'features.0.weight', 'features.0.bias', 'features.1.weight', 'features.1.bias',
-      'features.1.runningMean', 'features.1.runningVar', 'heads.0.weight', 'heads.0.bias', 'heads.1.weight',
+      'scale',
+      'features.0.weight',
+      'features.0.bias',
+      'features.1.weight',
+      'features.1.bias',
+      'features.1.runningMean',
+      'features.1.runningVar',
+      'heads.0.weight',
+      'heads.0.bias',
+      'heads.1.weight',
     ]);
   });
   it('a router shared by two CondConv2d layers is listed once, under the block’s path', () => {

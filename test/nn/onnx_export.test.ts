@@ -18,8 +18,8 @@ class Block extends cg.Module {
     return cg.relu(this.pw.forward(cg.relu(this.dw.forward(x, alpha)), alpha));
   }
 }
-const readmeNet = (): cg.Module => new cg.Sequential(new cg.Conv2d(1, 8, 3, { padding: 1, seed: 0 }), new Block(),
-  new cg.GlobalAvgPool2d(), new cg.Linear(16, 10, { seed: 4 }));
+const readmeNet = (): cg.Module =>
+  new cg.Sequential(new cg.Conv2d(1, 8, 3, { padding: 1, seed: 0 }), new Block(), new cg.GlobalAvgPool2d(), new cg.Linear(16, 10, { seed: 4 }));
 
 /**
  * Every exportable layer and op at once: strided/dilated/grouped/asymmetrically padded conv,
@@ -47,10 +47,15 @@ class Everything extends cg.Module {
     h = cg.tanh(this.cc.forward(h));
     h = cg.clamp(this.dcc.forward(h), -0.5, 2);
     h = cg.avgPool2d(h, { kernelSize: 3, stride: 1, padding: 1, countIncludePad: false });
-    const p = cg.pad(cg.slice(h, [0, 0, 0, 0], [-1, 4, -1, -1]), [[0, 0], [0, 0], [1, 0], [0, 1]]);
-    const q = cg.mean(cg.permute(p, [0, 2, 3, 1]), [1, 2]);                          // [B, 4]
-    const pooled = cg.max(h, [2, 3]);                                               // [B, 16]
-    const z = this.drop.forward(cg.concat([pooled, cg.sigmoid(q)], 1));             // [B, 20]
+    const p = cg.pad(cg.slice(h, [0, 0, 0, 0], [-1, 4, -1, -1]), [
+      [0, 0],
+      [0, 0],
+      [1, 0],
+      [0, 1],
+    ]);
+    const q = cg.mean(cg.permute(p, [0, 2, 3, 1]), [1, 2]); // [B, 4]
+    const pooled = cg.max(h, [2, 3]); // [B, 16]
+    const z = this.drop.forward(cg.concat([pooled, cg.sigmoid(q)], 1)); // [B, 20]
     return cg.sub(cg.mul(this.lin.forward(z), 2), cg.reshape(cg.sum(z, 1), [-1, 1]));
   }
 }
@@ -94,7 +99,7 @@ describe('exportOnnx: user modules', () => {
     const bytes = exportOnnx(net, { inputShape: [1, 28, 28] });
     await expectOnnxMatches(net, bytes, [1, 28, 28], BATCHES);
     // The shared router appears once: its FC weight is one initializer read by both CondConvs' mixing.
-    const inits = ((decodeOnnx(bytes).graph as { initializer: { name: string }[] }).initializer).map((t) => t.name);
+    const inits = (decodeOnnx(bytes).graph as { initializer: { name: string }[] }).initializer.map((t) => t.name);
     expect(inits.filter((n) => n.includes('router.fc1.weight'))).to.have.length(1);
   });
   for (const how of ['scan', 'loop', 'unfold', 'moe'] as CondConvFormulation[]) {
@@ -112,8 +117,8 @@ describe('exportOnnx: user modules', () => {
         this.registerParameter('offset', this.offset);
       }
       forward(x: cg.Tensor): cg.Tensor {
-        const y = cg.add(this.lin.forward(x), cg.expand(this.offset, [x.shape[0], 4]));   // [B, 4]
-        const folded = cg.reshape(y, [x.shape[0] * 2, 2]);                                  // [2B, 2]
+        const y = cg.add(this.lin.forward(x), cg.expand(this.offset, [x.shape[0], 4])); // [B, 4]
+        const folded = cg.reshape(y, [x.shape[0] * 2, 2]); // [2B, 2]
         return cg.reshape(cg.softmax(folded, -1, 3), [-1, 4]);
       }
     }
@@ -147,13 +152,15 @@ describe('exportOnnx: user modules', () => {
         new cg.CondConv2d(2, 6, 3, { numExperts: 3, padding: 1, path, seed: 1 }),
         new cg.DepthwiseCondConv2d(6, 3, { numExperts: 3, stride: 2, path, seed: 2 }),
         new cg.GlobalAvgPool2d(),
-        new cg.CondLinear(6, 4, { numExperts: 3, path, seed: 3 }));
+        new cg.CondLinear(6, 4, { numExperts: 3, path, seed: 3 }),
+      );
       await expectOnnxMatches(net, exportOnnx(net, { inputShape: [2, 9, 9] }), [2, 9, 9], path === 'batch1' ? [1] : BATCHES);
       if (path === 'batch1') {
         // condgrad runs this model only at batch 1; the exported file runs at any batch, sample by sample equal to batch 1.
         const session = await (await import('onnxruntime-node')).InferenceSession.create(exportOnnx(net, { inputShape: [2, 9, 9] }));
         const x = cg.randn([3, 2, 9, 9], { seed: 4 });
-        const y = (await session.run({ input: new (await import('onnxruntime-node')).Tensor('float32', Float32Array.from(x.dataSync()), [3, 2, 9, 9]) })).output.data as Float32Array;
+        const y = (await session.run({ input: new (await import('onnxruntime-node')).Tensor('float32', Float32Array.from(x.dataSync()), [3, 2, 9, 9]) })).output
+          .data as Float32Array;
         net.eval();
         for (let b = 0; b < 3; b++) {
           const want = cg.noGrad(() => net.forward(cg.slice(x, [b, 0, 0, 0], [1, 2, 9, 9]))).dataSync();

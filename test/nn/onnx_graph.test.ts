@@ -7,8 +7,14 @@ import { Tensor } from '../../core/tensor.js';
 import { exportOnnx, decodeOnnx, ONNX_EXPORTABLE_OPS } from '../../nn/onnx/index.js';
 import { expectError } from '../helpers/tensors.js';
 
-interface NodeObj { opType: string; attribute?: { name: string; i?: number; g?: GraphObj }[] }
-interface GraphObj { node: NodeObj[]; input: { name: string; type: { tensorType: { shape: { dim: { dimValue?: number; dimParam?: string }[] } } } }[] }
+interface NodeObj {
+  opType: string;
+  attribute?: { name: string; i?: number; g?: GraphObj }[];
+}
+interface GraphObj {
+  node: NodeObj[];
+  input: { name: string; type: { tensorType: { shape: { dim: { dimValue?: number; dimParam?: string }[] } } } }[];
+}
 
 const graphOf = (bytes: Uint8Array): GraphObj => decodeOnnx(bytes).graph as GraphObj;
 /** Every node of the graph and of its control-flow bodies. */
@@ -17,10 +23,13 @@ function allNodes(g: GraphObj): NodeObj[] {
 }
 const groupOf = (n: NodeObj): number => n.attribute?.find((a) => a.name === 'group')?.i ?? 1;
 
-const condNet = (): cg.Module => new cg.Sequential(
-  new cg.CondConv2d(4, 8, 3, { numExperts: 4, padding: 1, seed: 1 }),
-  new cg.DepthwiseCondConv2d(8, 3, { numExperts: 4, padding: 1, seed: 2 }),
-  new cg.GlobalAvgPool2d(), new cg.Linear(8, 3, { seed: 3 }));
+const condNet = (): cg.Module =>
+  new cg.Sequential(
+    new cg.CondConv2d(4, 8, 3, { numExperts: 4, padding: 1, seed: 1 }),
+    new cg.DepthwiseCondConv2d(8, 3, { numExperts: 4, padding: 1, seed: 2 }),
+    new cg.GlobalAvgPool2d(),
+    new cg.Linear(8, 3, { seed: 3 }),
+  );
 
 describe('exportOnnx: graph structure', () => {
   it("input is [batch, 4, 6, 6] with a symbolic 'batch'; the model is opset 17", () => {
@@ -44,7 +53,7 @@ describe('exportOnnx: graph structure', () => {
     expect(g.node.filter((n) => n.opType === 'Scan')).to.have.length(0);
     expect(g.node.filter((n) => n.opType === 'Conv').map(groupOf)).to.deep.equal([1, 8]);
   });
-  it('restores every module\'s train/eval mode and leaves the parameters unchanged', () => {
+  it("restores every module's train/eval mode and leaves the parameters unchanged", () => {
     const net = condNet();
     const before = net.parameters().map((p) => Array.from(p.dataSync()));
     net.children()[1].eval();
@@ -67,7 +76,28 @@ describe('exportOnnx: graph structure', () => {
     expect(Object.prototype.hasOwnProperty.call(m.lin, 'forward')).to.equal(false);
   });
   it('lists the ops it writes', () => {
-    for (const n of ['conv2d', 'depthwiseConv2d', 'condConv2d', 'condLinear', 'conv2dPerSample', 'matmul', 'mixExperts', 'maxPool2d', 'avgPool2d', 'reduce', 'reshape', 'permute', 'expand', 'slice', 'pad', 'concat', 'sigmoid', 'relu', 'add', 'div']) {
+    for (const n of [
+      'conv2d',
+      'depthwiseConv2d',
+      'condConv2d',
+      'condLinear',
+      'conv2dPerSample',
+      'matmul',
+      'mixExperts',
+      'maxPool2d',
+      'avgPool2d',
+      'reduce',
+      'reshape',
+      'permute',
+      'expand',
+      'slice',
+      'pad',
+      'concat',
+      'sigmoid',
+      'relu',
+      'add',
+      'div',
+    ]) {
       expect(ONNX_EXPORTABLE_OPS).to.include(n);
     }
   });
@@ -89,7 +119,12 @@ describe('exportOnnx: named errors', () => {
         return runOp(twiceOp, [runOp(twiceOp, [y], {})], {});
       }
     }
-    expectError(() => exportOnnx(new Custom(), { inputShape: [1, 5, 5] }), 'exportOnnx', 'cannot export 1 op kind(s)', "myTwice (2×: op 3 in (root) Custom → [2,2,3,3], op 4 in (root) Custom → [2,2,3,3])");
+    expectError(
+      () => exportOnnx(new Custom(), { inputShape: [1, 5, 5] }),
+      'exportOnnx',
+      'cannot export 1 op kind(s)',
+      'myTwice (2×: op 3 in (root) Custom → [2,2,3,3], op 4 in (root) Custom → [2,2,3,3])',
+    );
   });
   it('a tensor made outside the ops that changes between passes (a fresh random tensor) is named', () => {
     class Noisy extends cg.Module {
@@ -114,7 +149,11 @@ describe('exportOnnx: named errors', () => {
         return cg.reshape(cg.matmul(x, x, { transB: true }), [-1]); // [B·B]
       }
     }
-    expectError(() => exportOnnx(new Outer(), { inputShape: [3] }), 'exportOnnx', 'op 1 (reshape) output dim 0 is 4 at batch 2 and 9 at batch 3: not a multiple of the batch');
+    expectError(
+      () => exportOnnx(new Outer(), { inputShape: [3] }),
+      'exportOnnx',
+      'op 1 (reshape) output dim 0 is 4 at batch 2 and 9 at batch 3: not a multiple of the batch',
+    );
   });
   it('a forward that fails on the input shape names it', () => {
     expectError(() => exportOnnx(condNet(), { inputShape: [3, 6, 6] }), 'exportOnnx', 'fails on input [2,3,6,6]');
@@ -122,7 +161,11 @@ describe('exportOnnx: named errors', () => {
   it('bad options', () => {
     expectError(() => exportOnnx({} as cg.Module, { inputShape: [1] }), 'exportOnnx', 'model must be a Module');
     expectError(() => exportOnnx(condNet(), { inputShape: [4, 0, 6] }), 'exportOnnx', 'inputShape');
-    expectError(() => exportOnnx(condNet(), { inputShape: [4, 6, 6], condConv: 'grouped' as never }), 'exportOnnx', "condConv must be one of 'scan', 'loop', 'unfold', 'moe'");
+    expectError(
+      () => exportOnnx(condNet(), { inputShape: [4, 6, 6], condConv: 'grouped' as never }),
+      'exportOnnx',
+      "condConv must be one of 'scan', 'loop', 'unfold', 'moe'",
+    );
   });
   it('the forward returning its input unchanged', () => {
     expectError(() => exportOnnx(new cg.Dropout(0.5), { inputShape: [3] }), 'exportOnnx', 'returns its input');

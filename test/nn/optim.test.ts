@@ -10,9 +10,7 @@ import { sum } from '../../ops/broadcast.js';
 import { Adam, AdamW } from '../../nn/optim/adam.js';
 import { SGD } from '../../nn/optim/sgd.js';
 import type { Optimizer } from '../../nn/optim/optimizer.js';
-import {
-  applySchedule, constantLR, cosineLR, linearWarmupLR, sequentialLR, stepLR, warmupCosineLR,
-} from '../../nn/optim/schedule.js';
+import { applySchedule, constantLR, cosineLR, linearWarmupLR, sequentialLR, stepLR, warmupCosineLR } from '../../nn/optim/schedule.js';
 import { expectClose } from '../helpers/close.js';
 
 const GRADS = [0.5, -0.2, 0.3];
@@ -33,15 +31,32 @@ function run3(make: (ps: Tensor[]) => Optimizer, start = 1.0, grads = GRADS): nu
 // gradients 0.5, −0.2, 0.3; e.g. SGD lr .1 μ .9 wd .1: g=.6, b=.6, p=.94; g=−.106, b=.434, p=.8966; ...
 describe('nn/optim', () => {
   describe('SGD p=[1] grads 0.5,-0.2,0.3', () => {
-    it('plain lr=0.1', () => expectClose(run3((ps) => new SGD(ps, { lr: 0.1 })), [0.95, 0.97, 0.94], 1e-12));
+    it('plain lr=0.1', () =>
+      expectClose(
+        run3((ps) => new SGD(ps, { lr: 0.1 })),
+        [0.95, 0.97, 0.94],
+        1e-12,
+      ));
     it('momentum=0.9 weightDecay=0.1', () => {
-      expectClose(run3((ps) => new SGD(ps, { lr: 0.1, momentum: 0.9, weightDecay: 0.1 })), [0.94, 0.8966, 0.818574], 1e-12);
+      expectClose(
+        run3((ps) => new SGD(ps, { lr: 0.1, momentum: 0.9, weightDecay: 0.1 })),
+        [0.94, 0.8966, 0.818574],
+        1e-12,
+      );
     });
     it('nesterov momentum=0.9 weightDecay=0.1', () => {
-      expectClose(run3((ps) => new SGD(ps, { lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 0.1 })), [0.886, 0.858566, 0.750536646], 1e-12);
+      expectClose(
+        run3((ps) => new SGD(ps, { lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 0.1 })),
+        [0.886, 0.858566, 0.750536646],
+        1e-12,
+      );
     });
     it('momentum=0.9 dampening=0.5', () => {
-      expectClose(run3((ps) => new SGD(ps, { lr: 0.1, momentum: 0.9, dampening: 0.5 })), [0.95, 0.915, 0.8685], 1e-12);
+      expectClose(
+        run3((ps) => new SGD(ps, { lr: 0.1, momentum: 0.9, dampening: 0.5 })),
+        [0.95, 0.915, 0.8685],
+        1e-12,
+      );
     });
     it('rejects nesterov without momentum and a negative lr', () => {
       const p = tensor([1], [1]);
@@ -53,13 +68,25 @@ describe('nn/optim', () => {
 
   describe('Adam/AdamW p=[1] grads 0.5,-0.2,0.3 lr=0.1', () => {
     it('Adam default betas', () => {
-      expectClose(run3((ps) => new Adam(ps, { lr: 0.1 })), [0.900000002, 0.8654394181165108, 0.8109953836811554], 1e-12);
+      expectClose(
+        run3((ps) => new Adam(ps, { lr: 0.1 })),
+        [0.900000002, 0.8654394181165108, 0.8109953836811554],
+        1e-12,
+      );
     });
     it('Adam weightDecay=0.1 (L2 in the gradient)', () => {
-      expectClose(run3((ps) => new Adam(ps, { lr: 0.1, weightDecay: 0.1 })), [0.9000000016666666, 0.8475190629593703, 0.7791121607663538], 1e-12);
+      expectClose(
+        run3((ps) => new Adam(ps, { lr: 0.1, weightDecay: 0.1 })),
+        [0.9000000016666666, 0.8475190629593703, 0.7791121607663538],
+        1e-12,
+      );
     });
     it('AdamW weightDecay=0.1 (decoupled)', () => {
-      expectClose(run3((ps) => new AdamW(ps, { lr: 0.1, weightDecay: 0.1 })), [0.890000002, 0.8465394180965108, 0.7836299894801902], 1e-12);
+      expectClose(
+        run3((ps) => new AdamW(ps, { lr: 0.1, weightDecay: 0.1 })),
+        [0.890000002, 0.8465394180965108, 0.7836299894801902],
+        1e-12,
+      );
     });
     it('Adam betas=[0.5,0.75] eps=1e-3 p0=-2 grads 1,2,-3', () => {
       const got = run3((ps) => new Adam(ps, { lr: 0.01, betas: [0.5, 0.75], eps: 1e-3 }), -2, [1, 2, -3]);
@@ -146,16 +173,28 @@ describe('nn/optim', () => {
     });
     it('cosineLR lr=1 total=4 minLr=0.1 at t=0..5', () => {
       const s = cosineLR(1, { total: 4, minLr: 0.1 });
-      const c = (t: number): number => 0.1 + 0.9 * 0.5 * (1 + Math.cos(Math.PI * t / 4));
-      expectClose([0, 1, 2, 3, 4, 5].map((t) => s.at(t)), [1, c(1), 0.55, c(3), 0.1, 0.1], 1e-12);
+      const c = (t: number): number => 0.1 + 0.9 * 0.5 * (1 + Math.cos((Math.PI * t) / 4));
+      expectClose(
+        [0, 1, 2, 3, 4, 5].map((t) => s.at(t)),
+        [1, c(1), 0.55, c(3), 0.1, 0.1],
+        1e-12,
+      );
     });
     it('linearWarmupLR lr=0.4 warmup=4 (startFactor 1/4) at t=0..5', () => {
       const s = linearWarmupLR(0.4, { warmup: 4 });
-      expectClose([0, 1, 2, 3, 4, 5].map((t) => s.at(t)), [0.1, 0.175, 0.25, 0.325, 0.4, 0.4], 1e-12);
+      expectClose(
+        [0, 1, 2, 3, 4, 5].map((t) => s.at(t)),
+        [0.1, 0.175, 0.25, 0.325, 0.4, 0.4],
+        1e-12,
+      );
     });
     it('warmupCosineLR lr=1 warmup=2 total=6 startFactor=0: ramps then decays to 0 at t=6', () => {
       const s = warmupCosineLR(1, { warmup: 2, total: 6, startFactor: 0 });
-      expectClose([0, 1, 2, 3, 4, 5, 6, 7].map((t) => s.at(t)), [0, 0.5, 1, 0.5 * (1 + Math.cos(Math.PI / 4)), 0.5, 0.5 * (1 + Math.cos(3 * Math.PI / 4)), 0, 0], 1e-12);
+      expectClose(
+        [0, 1, 2, 3, 4, 5, 6, 7].map((t) => s.at(t)),
+        [0, 0.5, 1, 0.5 * (1 + Math.cos(Math.PI / 4)), 0.5, 0.5 * (1 + Math.cos((3 * Math.PI) / 4)), 0, 0],
+        1e-12,
+      );
     });
     it('sequentialLR rejects mixed units and bad milestones', () => {
       expect(() => sequentialLR([constantLR(1, { per: 'step' }), constantLR(1, { per: 'epoch' })], [2])).to.throw(CondgradError, /per epoch/);

@@ -34,7 +34,11 @@ function countingBackend(): { backend: AnyBackend; live: () => number } {
       const v: unknown = Reflect.get(target, prop, receiver);
       if (typeof v !== 'function') return v;
       const fn = v as (...args: unknown[]) => unknown;
-      if (prop === 'dispose') return (st: Storage) => { live.delete(st); return fn.call(target, st); };
+      if (prop === 'dispose')
+        return (st: Storage) => {
+          live.delete(st);
+          return fn.call(target, st);
+        };
       if (passive.has(String(prop))) return fn.bind(target);
       return (...args: unknown[]) => {
         const out = fn.apply(target, args) as Storage;
@@ -68,13 +72,21 @@ function loaders(seed: number): { train: DataLoader; test: DataLoader } {
 async function run(seed: number, extra: Partial<TrainOptions> = {}, epochs = 2): Promise<{ losses: number[]; model: Sequential; opt: Adam }> {
   const model = tiny(seed);
   const opt = new Adam(model.parameters(), { lr: 0.01 });
-  const r = await train(model, loaders(seed), { epochs, optimizer: opt, maxBatches: 3, temperature: new TemperatureSchedule({ from: 10, to: 1, duration: 2 }), ...extra });
+  const r = await train(model, loaders(seed), {
+    epochs,
+    optimizer: opt,
+    maxBatches: 3,
+    temperature: new TemperatureSchedule({ from: 10, to: 1, duration: 2 }),
+    ...extra,
+  });
   return { losses: r.stepLosses, model, opt };
 }
 
 describe('nn/train', () => {
   let dir: string;
-  beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'condgrad-train-')); });
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'condgrad-train-'));
+  });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('MNIST x=[32,1,28,28] CondConv K=2 softmax, shift+mixup+expert dropout: same seed → identical step losses; another seed differs', async () => {
@@ -96,7 +108,12 @@ describe('nn/train', () => {
     const opt = new Adam(model.parameters(), { lr: 0.5 });
     const log = path.join(dir, 'log.json');
     const r = await train(model, loaders(3), {
-      epochs: 1, optimizer: opt, maxBatches: 3, resume: ckpt, logFile: log, checkpointFile: ckpt,
+      epochs: 1,
+      optimizer: opt,
+      maxBatches: 3,
+      resume: ckpt,
+      logFile: log,
+      checkpointFile: ckpt,
       temperature: new TemperatureSchedule({ from: 10, to: 1, duration: 2 }),
     });
     expect(r.stepLosses).to.deep.equal(straight.losses.slice(3));
@@ -116,7 +133,10 @@ describe('nn/train', () => {
     const seen: number[] = [];
     const opt = new SGD(model.parameters(), { lr: 0.05, momentum: 0.9 });
     const r = await train(model, loaders(4), {
-      epochs: 2, optimizer: opt, maxBatches: 2, schedule: cosineLR(0.05, { total: 4 }),
+      epochs: 2,
+      optimizer: opt,
+      maxBatches: 2,
+      schedule: cosineLR(0.05, { total: 4 }),
       temperature: new TemperatureSchedule({ from: 30, to: 1, duration: 10 }),
       onEpochStart: (_e, m) => seen.push((m.modules().find((x) => x instanceof SoftmaxRouter) as SoftmaxRouter).temperature),
     });
@@ -127,7 +147,7 @@ describe('nn/train', () => {
       expect(h.testAccuracy!).to.be.within(0, 1);
       expect(h.testLoss!).to.be.greaterThan(0);
     }
-    expect(r.history[1].lr).to.be.closeTo(0.05 * 0.5 * (1 + Math.cos(Math.PI * 3 / 4)), 1e-12);
+    expect(r.history[1].lr).to.be.closeTo(0.05 * 0.5 * (1 + Math.cos((Math.PI * 3) / 4)), 1e-12);
     const ev = await evaluate(model, loaders(4).test);
     expect(ev.samples).to.equal(64);
     expect(ev.loss).to.be.closeTo(r.history[1].testLoss!, 1e-9);
@@ -137,9 +157,14 @@ describe('nn/train', () => {
   it('learns: plain Adam on 512 digits for 3 epochs beats chance on held-out digits', async () => {
     const { train: tr, test: te } = loadMnist({ train: 512, test: 256 });
     const model = new Sequential(new Flatten(), new Linear(784, 10, { seed: 5 }));
-    const r = await train(model, { train: new DataLoader(tr, { batchSize: 64, seed: 5 }), test: new DataLoader(te, { batchSize: 256, shuffle: false }) }, {
-      epochs: 3, optimizer: new Adam(model.parameters(), { lr: 0.01 }),
-    });
+    const r = await train(
+      model,
+      { train: new DataLoader(tr, { batchSize: 64, seed: 5 }), test: new DataLoader(te, { batchSize: 256, shuffle: false }) },
+      {
+        epochs: 3,
+        optimizer: new Adam(model.parameters(), { lr: 0.01 }),
+      },
+    );
     expect(r.history[2].trainLoss).to.be.lessThan(r.history[0].trainLoss);
     expect(r.history[2].testAccuracy!).to.be.greaterThan(0.6);
   });
@@ -166,13 +191,21 @@ describe('nn/train', () => {
     const model = tiny(1);
     const opt = new Adam(model.parameters());
     let err: unknown = null;
-    try { await train(model, loaders(1), { epochs: 0, optimizer: opt }); } catch (e) { err = e; }
+    try {
+      await train(model, loaders(1), { epochs: 0, optimizer: opt });
+    } catch (e) {
+      err = e;
+    }
     expect(err).to.be.instanceOf(CondgradError);
     expect(String(err)).to.match(/epochs must be a positive integer/);
     const ckpt = path.join(dir, 'x.ckpt');
     await run(1, { checkpointFile: ckpt }, 1);
     err = null;
-    try { await train(model, loaders(1), { epochs: 1, optimizer: opt, resume: ckpt, seed: 2 }); } catch (e) { err = e; }
+    try {
+      await train(model, loaders(1), { epochs: 1, optimizer: opt, resume: ckpt, seed: 2 });
+    } catch (e) {
+      err = e;
+    }
     expect(String(err)).to.match(/seed 2 differs from the checkpoint's seed 1/);
   });
 
@@ -181,15 +214,28 @@ describe('nn/train', () => {
     const opt = new Adam(model.parameters());
     const cases: [() => Promise<unknown>, RegExp][] = [
       [() => train(null as unknown as Sequential, loaders(1), { epochs: 1, optimizer: opt }), /train: model must be a Module, got null/],
-      [() => train(model, null as unknown as ReturnType<typeof loaders>, { epochs: 1, optimizer: opt }), /train: loaders must be \{ train, test\? \} with DataLoaders, got null/],
+      [
+        () => train(model, null as unknown as ReturnType<typeof loaders>, { epochs: 1, optimizer: opt }),
+        /train: loaders must be \{ train, test\? \} with DataLoaders, got null/,
+      ],
       [() => train(model, { train: [] as unknown as DataLoader }, { epochs: 1, optimizer: opt }), /train: loaders.train must be a DataLoader, got an array/],
-      [() => train(model, { ...loaders(1), test: 5 as unknown as DataLoader }, { epochs: 1, optimizer: opt }), /train: loaders.test must be a DataLoader or absent, got number/],
+      [
+        () => train(model, { ...loaders(1), test: 5 as unknown as DataLoader }, { epochs: 1, optimizer: opt }),
+        /train: loaders.test must be a DataLoader or absent, got number/,
+      ],
       [() => train(model, loaders(1), null as unknown as TrainOptions), /train: options must be an object with epochs and optimizer, got null/],
-      [() => train(model, loaders(1), { epochs: 1, optimizer: {} as unknown as Adam }), /train: optimizer must be an Optimizer \(SGD, Adam, AdamW\), got object/],
+      [
+        () => train(model, loaders(1), { epochs: 1, optimizer: {} as unknown as Adam }),
+        /train: optimizer must be an Optimizer \(SGD, Adam, AdamW\), got object/,
+      ],
     ];
     for (const [call, re] of cases) {
       let err: unknown = null;
-      try { await call(); } catch (e) { err = e; }
+      try {
+        await call();
+      } catch (e) {
+        err = e;
+      }
       expect(err, String(re)).to.be.instanceOf(CondgradError);
       expect(String(err)).to.match(re);
     }

@@ -28,7 +28,11 @@ import { forEachBackend } from '../helpers/backends.js';
 function tiny(backend: AnyBackend): Sequential {
   return new Sequential(
     new CondConv2d(1, 4, 3, { stride: 2, padding: 1, numExperts: 2, router: { kind: 'softmax', expertDropout: 0.2 }, seed: 1, backend }),
-    new BatchNorm2d(4, { backend }), new ReLU(), new Flatten(), new Linear(4 * 14 * 14, 10, { seed: 2, backend }));
+    new BatchNorm2d(4, { backend }),
+    new ReLU(),
+    new Flatten(),
+    new Linear(4 * 14 * 14, 10, { seed: 2, backend }),
+  );
 }
 
 const OPTS: [string, (m: Sequential) => Optimizer][] = [
@@ -39,9 +43,16 @@ const OPTS: [string, (m: Sequential) => Optimizer][] = [
 async function losses(backend: AnyBackend, make: (m: Sequential) => Optimizer, ckpt?: string): Promise<{ steps: number[]; model: Sequential }> {
   const { train: tr } = loadMnist({ train: 128, test: 10 });
   const model = tiny(backend);
-  const r = await train(model, { train: new DataLoader(tr, { batchSize: 32, seed: 1, shift: 2, mixup: 0.4 }) }, {
-    epochs: 2, optimizer: make(model), maxBatches: 2, checkpointFile: ckpt,
-  });
+  const r = await train(
+    model,
+    { train: new DataLoader(tr, { batchSize: 32, seed: 1, shift: 2, mixup: 0.4 }) },
+    {
+      epochs: 2,
+      optimizer: make(model),
+      maxBatches: 2,
+      checkpointFile: ckpt,
+    },
+  );
   return { steps: r.stepLosses, model };
 }
 

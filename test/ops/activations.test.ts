@@ -20,7 +20,11 @@ forEachBackendDtype((tb, dtype) => {
     it('sigmoid, tanh and silu', async () => {
       expectClose(await read(sigmoid(mk(xs, [6], dtype, tb))), xs.map(sig), tol);
       expectClose(await read(tanh(mk(xs, [6], dtype, tb))), xs.map(Math.tanh), tol);
-      expectClose(await read(silu(mk(xs, [6], dtype, tb))), xs.map((v) => v * sig(v)), tol);
+      expectClose(
+        await read(silu(mk(xs, [6], dtype, tb))),
+        xs.map((v) => v * sig(v)),
+        tol,
+      );
     });
     it('sigmoid stays finite at ±1000 (no exp overflow → NaN)', async () => {
       expectClose(await read(sigmoid(mk([-1000, 1000], [2], dtype, tb))), [0, 1], 0);
@@ -33,7 +37,12 @@ forEachBackendDtype((tb, dtype) => {
 
   if (dtype === 'float64' && tb.sync) {
     describe('activations gradcheck (float64) x=[2,3,4]', () => {
-      for (const [name, f] of [['relu', relu], ['sigmoid', sigmoid], ['tanh', tanh], ['silu', silu]] as const) {
+      for (const [name, f] of [
+        ['relu', relu],
+        ['sigmoid', sigmoid],
+        ['tanh', tanh],
+        ['silu', silu],
+      ] as const) {
         it(name, () => checkGrad(f, [[2, 3, 4]], { lo: -3, hi: 3, on: tb }));
       }
       it('relu6 on [-2, 8)', () => checkGrad(relu6, [[2, 3, 4]], { lo: -2, hi: 8, on: tb }));

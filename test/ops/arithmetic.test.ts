@@ -31,7 +31,19 @@ forEachBackendDtype((tb, dtype) => {
     });
 
     for (const [name, fn, f] of BIN) {
-      for (const [sa, sb] of [[[2, 1, 3], [4, 1]], [[3], [2, 3]], [[2, 3], [2, 3]], [[1], [5]], [[], [2, 2]]] as number[][][]) {
+      for (const [sa, sb] of [
+        [
+          [2, 1, 3],
+          [4, 1],
+        ],
+        [[3], [2, 3]],
+        [
+          [2, 3],
+          [2, 3],
+        ],
+        [[1], [5]],
+        [[], [2, 2]],
+      ] as number[][][]) {
         it(`${name} a=${JSON.stringify(sa)} b=${JSON.stringify(sb)} matches the naive broadcast`, async () => {
           const a = rnd(1, sa, dtype, tb, 0.5, 2);
           const b = rnd(2, sb, dtype, tb, 0.5, 2);
@@ -56,7 +68,11 @@ forEachBackendDtype((tb, dtype) => {
       const v = [0.25, 1, 2, 3.5, 9];
       const x = mk(v, [5], dtype, tb);
       const m = mk([-2, -0.5, 0, 0.5, 2], [5], dtype, tb);
-      expectClose(await read(neg(x)), v.map((a) => -a), 0);
+      expectClose(
+        await read(neg(x)),
+        v.map((a) => -a),
+        0,
+      );
       expectClose(await read(exp(x)), v.map(Math.exp), tol);
       expectClose(await read(log(x)), v.map(Math.log), tol);
       expectClose(await read(sqrt(x)), [0.5, 1, Math.SQRT2, Math.sqrt(3.5), 3], tol);
@@ -94,7 +110,18 @@ forEachBackendDtype((tb, dtype) => {
 
   if (dtype === 'float64' && tb.sync) {
     describe('arithmetic gradcheck (float64)', () => {
-      for (const [sa, sb] of [[[2, 1, 3], [4, 1]], [[3], [2, 3]], [[2, 3], [2, 3]], [[], [2, 2]]] as number[][][]) {
+      for (const [sa, sb] of [
+        [
+          [2, 1, 3],
+          [4, 1],
+        ],
+        [[3], [2, 3]],
+        [
+          [2, 3],
+          [2, 3],
+        ],
+        [[], [2, 2]],
+      ] as number[][][]) {
         const tag = `a=${JSON.stringify(sa)} b=${JSON.stringify(sb)}`;
         it(`add/sub/mul/div ${tag}`, () => {
           for (const f of [add, sub, mul, div]) checkGrad(f, [sa, sb], { lo: 0.5, hi: 2, on: tb });

@@ -11,7 +11,10 @@ import { condConv2d } from '../../ops/cond_conv.js';
 import { describeGpu } from '../helpers/gpu.js';
 
 function expectMixError(f: () => unknown, op: string): void {
-  expect(f).to.throw(CondgradError).with.property('message').that.matches(new RegExp(`^${op}: .*'gpu' backend.*'cpu'|^${op}: .*'cpu' backend.*'gpu'`));
+  expect(f)
+    .to.throw(CondgradError)
+    .with.property('message')
+    .that.matches(new RegExp(`^${op}: .*'gpu' backend.*'cpu'|^${op}: .*'cpu' backend.*'gpu'`));
 }
 
 describeGpu('mixing gpu and cpu tensors', (gpu) => {
@@ -51,7 +54,9 @@ describe('a machine without a usable adapter', () => {
       console.log(JSON.stringify({ msg, y: Array.from(y.dataSync()) }));
       process.exit(0);`;
     const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-      cwd: new URL('../..', import.meta.url).pathname, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'],
+      cwd: new URL('../..', import.meta.url).pathname,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
     });
     const res = JSON.parse(out.trim().split('\n').pop()!) as { msg: string; y: number[] };
     expect(res.msg).to.match(/^CondgradError: gpu: no WebGPU adapter/);

@@ -17,8 +17,16 @@ const CONV_CASES = condCases(60, 20240611);
 describe('condConv2d: paths agree with a per-sample loop of plain conv2d', () => {
   it('the configurations cover K ∈ {1,2,3,8}, B ∈ {1,2,5}, groups, depthwise m=2, stride 2, dilation 2, same, bias', () => {
     const has = (f: (c: (typeof CONV_CASES)[number]) => boolean): boolean => CONV_CASES.some(f);
-    for (const K of [1, 2, 3, 8]) expect(has((c) => c.K === K), `K=${K}`).to.equal(true);
-    for (const B of [1, 2, 5]) expect(has((c) => c.B === B), `B=${B}`).to.equal(true);
+    for (const K of [1, 2, 3, 8])
+      expect(
+        has((c) => c.K === K),
+        `K=${K}`,
+      ).to.equal(true);
+    for (const B of [1, 2, 5])
+      expect(
+        has((c) => c.B === B),
+        `B=${B}`,
+      ).to.equal(true);
     expect(has((c) => c.depthwise && c.O === 2 * c.C)).to.equal(true);
     expect(has((c) => !c.depthwise && (c.opts.groups ?? 1) > 1)).to.equal(true);
     expect(has((c) => c.opts.stride === 2)).to.equal(true);
@@ -53,7 +61,11 @@ describe('condLinear: paths agree with a per-sample loop', () => {
     const dtypes: DType[] = tb.float64 ? ['float32', 'float64'] : ['float32'];
     const rng = mulberry32(77);
     const cases = Array.from({ length: 12 }, (_, i) => ({
-      B: [1, 2, 5][i % 3], K: [1, 2, 3, 8][i % 4], inF: randInt(rng, 1, 9), out: randInt(rng, 1, 6), bias: i % 5 < 3,
+      B: [1, 2, 5][i % 3],
+      K: [1, 2, 3, 8][i % 4],
+      inF: randInt(rng, 1, 9),
+      out: randInt(rng, 1, 6),
+      bias: i % 5 < 3,
     }));
     for (const dtype of dtypes) {
       cases.forEach(({ B, K, inF, out, bias: hasBias }, i) => {

@@ -16,13 +16,33 @@ const CASES = cond1dCases(60, 20261201);
 describe('condConv1d: paths agree with a per-sample loop of plain conv1d', () => {
   it('the configurations cover K ∈ {1,2,3,8}, B ∈ {1,2,5}, k ∈ 1…4, groups, depthwise m=2, stride 2 and 3, dilation 2 and 3, same with even k, [l, r], bias', () => {
     const has = (f: (c: (typeof CASES)[number]) => boolean): boolean => CASES.some(f);
-    for (const K of [1, 2, 3, 8]) expect(has((c) => c.K === K), `K=${K}`).to.equal(true);
-    for (const B of [1, 2, 5]) expect(has((c) => c.B === B), `B=${B}`).to.equal(true);
-    for (const k of [1, 2, 3, 4]) expect(has((c) => c.k === k), `k=${k}`).to.equal(true);
+    for (const K of [1, 2, 3, 8])
+      expect(
+        has((c) => c.K === K),
+        `K=${K}`,
+      ).to.equal(true);
+    for (const B of [1, 2, 5])
+      expect(
+        has((c) => c.B === B),
+        `B=${B}`,
+      ).to.equal(true);
+    for (const k of [1, 2, 3, 4])
+      expect(
+        has((c) => c.k === k),
+        `k=${k}`,
+      ).to.equal(true);
     expect(has((c) => c.depthwise && c.O === 2 * c.C && c.C > 1)).to.equal(true);
     expect(has((c) => !c.depthwise && (c.opts.groups ?? 1) > 1)).to.equal(true);
-    for (const s of [2, 3]) expect(has((c) => c.opts.stride === s), `stride ${s}`).to.equal(true);
-    for (const d of [2, 3]) expect(has((c) => c.opts.dilation === d), `dilation ${d}`).to.equal(true);
+    for (const s of [2, 3])
+      expect(
+        has((c) => c.opts.stride === s),
+        `stride ${s}`,
+      ).to.equal(true);
+    for (const d of [2, 3])
+      expect(
+        has((c) => c.opts.dilation === d),
+        `dilation ${d}`,
+      ).to.equal(true);
     expect(has((c) => c.opts.padding === 'same' && c.k % 2 === 0)).to.equal(true);
     expect(has((c) => Array.isArray(c.opts.padding))).to.equal(true);
     expect(has((c) => c.bias) && has((c) => !c.bias)).to.equal(true);

@@ -12,7 +12,12 @@ import { testBackends } from '../helpers/backends.js';
 import { expectClose } from '../helpers/close.js';
 import { checkGrad, mk, read, rnd } from '../helpers/tensors.js';
 
-interface GradCase { name: string; x: number[]; experts: number[]; opts: Conv1dOptions }
+interface GradCase {
+  name: string;
+  x: number[];
+  experts: number[];
+  opts: Conv1dOptions;
+}
 const GRAD_CASES: GradCase[] = [
   { name: 'plain s=2 p=same k=4', x: [2, 3, 9], experts: [3, 4, 3, 4], opts: { stride: 2, padding: 'same' } },
   { name: 'g=2 d=2 p=2', x: [2, 4, 10], experts: [2, 4, 2, 3], opts: { groups: 2, dilation: 2, padding: 2 } },
@@ -32,7 +37,15 @@ describe('condConv1d gradients (float64 gradcheck of x, experts, routing, bias)'
         });
       }
       it(`backend=${tb.name} path=${path} no bias x=[1,2,6] experts=[2,3,2,2] routing=[1,2] p=same`, () => {
-        checkGrad((xs, e, r) => condConv1d(xs, e, r, null, { padding: 'same', path }), [[1, 2, 6], [2, 3, 2, 2], [1, 2]], { on: tb });
+        checkGrad(
+          (xs, e, r) => condConv1d(xs, e, r, null, { padding: 'same', path }),
+          [
+            [1, 2, 6],
+            [2, 3, 2, 2],
+            [1, 2],
+          ],
+          { on: tb },
+        );
       });
     }
   }

@@ -77,16 +77,36 @@ describe('condConv1d bad input (twins of the condConv2d cases)', () => {
     expectError(() => condConv1d(x(), E(), rnd(3, [2, 2])), 'condConv1d', 'experts has K = 3 but routing has K = 2', '[3,6,4,3]');
   });
   it('groups not dividing channels: x=[2,4,7] g=3; O=6 g=4; C/groups mismatch', () => {
-    expectError(() => condConv1d(x(), rnd(2, [3, 6, 1, 3]), r(), null, { groups: 3 }), 'condConv1d', 'groups 3 does not divide the input channels 4', '[2,4,7]');
-    expectError(() => condConv1d(x(), rnd(2, [3, 6, 1, 3]), r(), null, { groups: 4 }), 'condConv1d', 'groups 4 does not divide the output channels 6', '[3,6,1,3]');
-    expectError(() => condConv1d(x(), rnd(2, [3, 6, 2, 3]), r(), null), 'condConv1d', 'experts must be [K, O, C/groups, k] with C/groups = 4/1 = 4', '[3,6,2,3]');
+    expectError(
+      () => condConv1d(x(), rnd(2, [3, 6, 1, 3]), r(), null, { groups: 3 }),
+      'condConv1d',
+      'groups 3 does not divide the input channels 4',
+      '[2,4,7]',
+    );
+    expectError(
+      () => condConv1d(x(), rnd(2, [3, 6, 1, 3]), r(), null, { groups: 4 }),
+      'condConv1d',
+      'groups 4 does not divide the output channels 6',
+      '[3,6,1,3]',
+    );
+    expectError(
+      () => condConv1d(x(), rnd(2, [3, 6, 2, 3]), r(), null),
+      'condConv1d',
+      'experts must be [K, O, C/groups, k] with C/groups = 4/1 = 4',
+      '[3,6,2,3]',
+    );
   });
   it('bias not [K, O]: [6] and [2,6] for experts=[3,6,4,3]', () => {
     expectError(() => condConv1d(x(), E(), r(), rnd(4, [6])), 'condConv1d', 'bias must be [K, O] = [3, 6]', 'got [6]');
     expectError(() => condConv1d(x(), E(), r(), rnd(4, [2, 6])), 'condConv1d', 'bias must be [K, O] = [3, 6]', 'got [2,6]');
   });
   it('unknown path name; planCondConv1d too', () => {
-    expectError(() => condConv1d(x(), E(), r(), null, { path: 'fast' as 'fused' }), 'condConv1d', "path must be one of 'fused', 'moe', 'batch1', 'auto'", '"fast"');
+    expectError(
+      () => condConv1d(x(), E(), r(), null, { path: 'fast' as 'fused' }),
+      'condConv1d',
+      "path must be one of 'fused', 'moe', 'batch1', 'auto'",
+      '"fast"',
+    );
     expectError(() => planCondConv1d([2, 4, 7], [3, 6, 4, 3], { path: 'x' as 'moe' }), 'condConv1d', 'path must be one of');
   });
   it('batch1 with B=2', () => {
@@ -100,7 +120,11 @@ describe('condConv1d bad input (twins of the condConv2d cases)', () => {
     expectError(() => condConv1d(x(), rnd(2, [3, 6, 4, 9]), r()), 'condConv1d', 'larger than the padded input length 7', '[2,4,7]');
     expectError(() => condConv1d(x(), E(), r(), null, { stride: 0 }), 'condConv1d', 'stride must be >= 1');
     expectError(() => condConv1d(x(), E(), r(), null, { dilation: [1, 2] as unknown as number }), 'condConv1d', 'dilation must be one integer for a 1-D op');
-    expectError(() => condConv1d(x(), E(), r(), null, { padding: [1, 1, 1, 1] as unknown as number }), 'condConv1d', "padding must be a number, [left, right], 'same' or 'valid'");
+    expectError(
+      () => condConv1d(x(), E(), r(), null, { padding: [1, 1, 1, 1] as unknown as number }),
+      'condConv1d',
+      "padding must be a number, [left, right], 'same' or 'valid'",
+    );
     expectError(() => condConv1d(x(), E(), r(), null, null as unknown as object), 'condConv1d', 'opts must be an object');
   });
 });
@@ -143,7 +167,10 @@ describe('condConv1d fused memory (backend allocation counters)', () => {
       const over = m.sizes.filter((s) => s > cap);
       expect(over.every((s) => s === K * m.wSize) && over.length <= 1, `K=${K} sizes ${m.sizes.join(',')}`).to.equal(true);
       const moe = fwdBwd(K, 'moe');
-      expect(moe.sizes.some((s) => s >= K * moe.ySize), `moe K=${K} stacks K outputs`).to.equal(true);
+      expect(
+        moe.sizes.some((s) => s >= K * moe.ySize),
+        `moe K=${K} stacks K outputs`,
+      ).to.equal(true);
     }
   });
 });

@@ -11,7 +11,12 @@ import { conv2d, conv2dPerSample } from '../../ops/conv.js';
 import { expectClose } from '../helpers/close.js';
 import { checkGrad, mk, rnd } from '../helpers/tensors.js';
 
-interface GradCase { name: string; x: number[]; experts: number[]; opts: Conv2dOptions }
+interface GradCase {
+  name: string;
+  x: number[];
+  experts: number[];
+  opts: Conv2dOptions;
+}
 const GRAD_CASES: GradCase[] = [
   { name: 'plain s=2 p=same', x: [2, 3, 5, 5], experts: [3, 4, 3, 3, 3], opts: { stride: 2, padding: 'same' } },
   { name: 'g=2 d=2 p=2', x: [2, 4, 6, 6], experts: [2, 4, 2, 3, 3], opts: { groups: 2, dilation: 2, padding: 2 } },
@@ -29,7 +34,14 @@ describe('condConv2d gradients (float64 gradcheck of x, experts, routing, bias)'
       });
     }
     it(`path=${path} no bias x=[1,2,4,4] experts=[2,3,2,2,2] routing=[1,2] p=same`, () => {
-      checkGrad((xs, e, r) => condConv2d(xs, e, r, null, { padding: 'same', path }), [[1, 2, 4, 4], [2, 3, 2, 2, 2], [1, 2]]);
+      checkGrad(
+        (xs, e, r) => condConv2d(xs, e, r, null, { padding: 'same', path }),
+        [
+          [1, 2, 4, 4],
+          [2, 3, 2, 2, 2],
+          [1, 2],
+        ],
+      );
     });
   }
 });
@@ -38,7 +50,15 @@ describe('condLinear gradients (float64 gradcheck of x, experts, routing, bias)'
   for (const path of ['fused', 'moe', 'batch1'] as CondPath[]) {
     const B = path === 'batch1' ? 1 : 3;
     it(`path=${path} x=[${B},5] experts=[3,4,5] routing=[${B},3] bias=[3,4]`, () => {
-      checkGrad((x, e, r, b) => condLinear(x, e, r, b, { path }), [[B, 5], [3, 4, 5], [B, 3], [3, 4]]);
+      checkGrad(
+        (x, e, r, b) => condLinear(x, e, r, b, { path }),
+        [
+          [B, 5],
+          [3, 4, 5],
+          [B, 3],
+          [3, 4],
+        ],
+      );
     });
   }
 });

@@ -97,8 +97,18 @@ describe('condConv2d / condLinear bad input', () => {
     expectError(() => condConv2d(x(), E(), rnd(3, [2, 2])), 'condConv2d', 'experts has K = 3 but routing has K = 2', '[3,6,4,3,3]');
   });
   it('groups not dividing channels: x=[2,4,5,5] g=3; O=6 g=4', () => {
-    expectError(() => condConv2d(x(), rnd(2, [3, 6, 1, 3, 3]), r(), null, { groups: 3 }), 'condConv2d', 'groups 3 does not divide the input channels 4', '[2,4,5,5]');
-    expectError(() => condConv2d(x(), rnd(2, [3, 6, 1, 3, 3]), r(), null, { groups: 4 }), 'condConv2d', 'groups 4 does not divide the output channels 6', '[3,6,1,3,3]');
+    expectError(
+      () => condConv2d(x(), rnd(2, [3, 6, 1, 3, 3]), r(), null, { groups: 3 }),
+      'condConv2d',
+      'groups 3 does not divide the input channels 4',
+      '[2,4,5,5]',
+    );
+    expectError(
+      () => condConv2d(x(), rnd(2, [3, 6, 1, 3, 3]), r(), null, { groups: 4 }),
+      'condConv2d',
+      'groups 4 does not divide the output channels 6',
+      '[3,6,1,3,3]',
+    );
     expectError(() => condConv2d(x(), rnd(2, [3, 6, 2, 3, 3]), r(), null), 'condConv2d', 'C/groups = 4/1 = 4', '[3,6,2,3,3]');
   });
   it('bias not [K, O]: [6] and [2,6] for experts=[3,6,4,3,3]', () => {
@@ -106,7 +116,12 @@ describe('condConv2d / condLinear bad input', () => {
     expectError(() => condConv2d(x(), E(), r(), rnd(4, [2, 6])), 'condConv2d', 'bias must be [K, O] = [3, 6]', 'got [2,6]');
   });
   it('unknown path name', () => {
-    expectError(() => condConv2d(x(), E(), r(), null, { path: 'fast' as 'fused' }), 'condConv2d', "path must be one of 'fused', 'moe', 'batch1', 'auto'", '"fast"');
+    expectError(
+      () => condConv2d(x(), E(), r(), null, { path: 'fast' as 'fused' }),
+      'condConv2d',
+      "path must be one of 'fused', 'moe', 'batch1', 'auto'",
+      '"fast"',
+    );
     expectError(() => planCondLinear([2, 3], [1, 2, 3], { path: 'x' as 'moe' }), 'condLinear', 'path must be one of');
   });
   it('batch1 with B=2', () => {

@@ -15,13 +15,28 @@ import { checkGrad, expectError, mk, read, rnd } from '../helpers/tensors.js';
 function naiveParams(xs: readonly number[], ws: readonly number[], opts: Conv2dOptions, perSample = false): NaiveConvParams {
   const g = conv2dGeometry('test', xs, ws, opts, perSample);
   return {
-    batch: g.batch, inC: g.inC, inH: g.inH, inW: g.inW, outC: g.outC, kH: g.kH, kW: g.kW,
-    stride: [g.strideH, g.strideW], dilation: [g.dilationH, g.dilationW],
-    pad: [g.padTop, g.padBottom, g.padLeft, g.padRight], groups: g.groups, perSampleWeights: perSample,
+    batch: g.batch,
+    inC: g.inC,
+    inH: g.inH,
+    inW: g.inW,
+    outC: g.outC,
+    kH: g.kH,
+    kW: g.kW,
+    stride: [g.strideH, g.strideW],
+    dilation: [g.dilationH, g.dilationW],
+    pad: [g.padTop, g.padBottom, g.padLeft, g.padRight],
+    groups: g.groups,
+    perSampleWeights: perSample,
   };
 }
 
-interface Case { x: number[]; w: number[]; opts: Conv2dOptions; bias: boolean; dw?: boolean }
+interface Case {
+  x: number[];
+  w: number[];
+  opts: Conv2dOptions;
+  bias: boolean;
+  dw?: boolean;
+}
 const CASES: Case[] = [
   { x: [2, 4, 6, 6], w: [3, 4, 3, 3], opts: { stride: 2, padding: 1 }, bias: true },
   { x: [2, 2, 7, 7], w: [3, 2, 3, 3], opts: { dilation: 2, padding: 2 }, bias: true },
@@ -33,11 +48,9 @@ const CASES: Case[] = [
   { x: [2, 3, 4, 4], w: [4, 3, 3, 3], opts: { padding: 'valid' }, bias: false },
 ];
 
-const caseLabel = (c: Case): string =>
-  `x=[${c.x}] w=[${c.w}] ${JSON.stringify(c.opts)}${c.dw ? ' depthwise' : ''}${c.bias ? ' bias' : ' no bias'}`;
+const caseLabel = (c: Case): string => `x=[${c.x}] w=[${c.w}] ${JSON.stringify(c.opts)}${c.dw ? ' depthwise' : ''}${c.bias ? ' bias' : ' no bias'}`;
 
-const run = (c: Case, x: Tensor, w: Tensor, b: Tensor | null): Tensor =>
-  (c.dw ? depthwiseConv2d(x, w, b, c.opts) : conv2d(x, w, b, c.opts));
+const run = (c: Case, x: Tensor, w: Tensor, b: Tensor | null): Tensor => (c.dw ? depthwiseConv2d(x, w, b, c.opts) : conv2d(x, w, b, c.opts));
 
 describe('ops/conv', () => {
   describe('hand-computed forward', () => {
@@ -78,7 +91,9 @@ describe('ops/conv', () => {
           if (b) {
             const bv = await read(b);
             const plane = want.length / (p.batch * p.outC);
-            want.forEach((v, i) => { want[i] = v + bv[Math.floor(i / plane) % p.outC]; });
+            want.forEach((v, i) => {
+              want[i] = v + bv[Math.floor(i / plane) % p.outC];
+            });
           }
           expectClose(await read(run(c, x, w, b)), want, dtype === 'float32' ? 1e-5 : 1e-12);
         });
@@ -102,7 +117,13 @@ describe('ops/conv', () => {
       });
     }
     it('conv2dPerSample x=[2,4,5,5] w=[2,4,2,3,3] g=2 d=2 p=2: x and per-sample weights', () => {
-      checkGrad((x, w) => conv2dPerSample(x, w, { groups: 2, dilation: 2, padding: 2 }), [[2, 4, 5, 5], [2, 4, 2, 3, 3]]);
+      checkGrad(
+        (x, w) => conv2dPerSample(x, w, { groups: 2, dilation: 2, padding: 2 }),
+        [
+          [2, 4, 5, 5],
+          [2, 4, 2, 3, 3],
+        ],
+      );
     });
     it("conv2dPerSample's weight gradient is per sample, not summed: x=[2,1,3,3] w=[2,1,1,2,2]", () => {
       const x = rnd(1, [2, 1, 3, 3], 'float64', undefined, -1, 1, true);
@@ -113,9 +134,11 @@ describe('ops/conv', () => {
       const xv = x.dataSync();
       // dW_b[i,j] = Σ_{oh,ow} x_b[oh+i, ow+j] with dy = 1.
       const want = new Float64Array(8);
-      for (let b = 0; b < 2; b++) for (let i = 0; i < 2; i++) for (let j = 0; j < 2; j++) {
-        for (let oh = 0; oh < 2; oh++) for (let ow = 0; ow < 2; ow++) want[b * 4 + i * 2 + j] += xv[b * 9 + (oh + i) * 3 + ow + j];
-      }
+      for (let b = 0; b < 2; b++)
+        for (let i = 0; i < 2; i++)
+          for (let j = 0; j < 2; j++) {
+            for (let oh = 0; oh < 2; oh++) for (let ow = 0; ow < 2; ow++) want[b * 4 + i * 2 + j] += xv[b * 9 + (oh + i) * 3 + ow + j];
+          }
       expectClose(w.grad!.dataSync(), want, 1e-12);
     });
   });

@@ -13,7 +13,13 @@ import { naiveConv1d, naivePads } from '../helpers/cond1d.js';
 import { expectClose } from '../helpers/close.js';
 import { checkGrad, expectError, mk, read, rnd } from '../helpers/tensors.js';
 
-interface Case { x: number[]; w: number[]; opts: Conv1dOptions; bias: boolean; dw?: boolean }
+interface Case {
+  x: number[];
+  w: number[];
+  opts: Conv1dOptions;
+  bias: boolean;
+  dw?: boolean;
+}
 const CASES: Case[] = [
   { x: [2, 4, 9], w: [3, 4, 3], opts: { stride: 2, padding: 1 }, bias: true },
   { x: [2, 2, 11], w: [3, 2, 3], opts: { dilation: 2, padding: 2 }, bias: true },
@@ -26,11 +32,9 @@ const CASES: Case[] = [
   { x: [3, 5, 6], w: [4, 5, 1], opts: {}, bias: true },
 ];
 
-const caseLabel = (c: Case): string =>
-  `x=[${c.x}] w=[${c.w}] ${JSON.stringify(c.opts)}${c.dw ? ' depthwise' : ''}${c.bias ? ' bias' : ' no bias'}`;
+const caseLabel = (c: Case): string => `x=[${c.x}] w=[${c.w}] ${JSON.stringify(c.opts)}${c.dw ? ' depthwise' : ''}${c.bias ? ' bias' : ' no bias'}`;
 
-const run1d = (c: Case, x: Tensor, w: Tensor, b: Tensor | null): Tensor =>
-  (c.dw ? depthwiseConv1d(x, w, b, c.opts) : conv1d(x, w, b, c.opts));
+const run1d = (c: Case, x: Tensor, w: Tensor, b: Tensor | null): Tensor => (c.dw ? depthwiseConv1d(x, w, b, c.opts) : conv1d(x, w, b, c.opts));
 
 /** The same conv as a 2-D one on a 1×L image: stride [1, s], dilation [1, d], padding [0, 0, left, right]. */
 function opts2d(c: Case): Conv2dOptions {
@@ -75,7 +79,9 @@ describe('ops/conv1d', () => {
           if (b) {
             const bv = await read(b);
             const outL = want.length / (c.x[0] * c.w[0]);
-            want.forEach((v, i) => { want[i] = v + bv[Math.floor(i / outL) % c.w[0]]; });
+            want.forEach((v, i) => {
+              want[i] = v + bv[Math.floor(i / outL) % c.w[0]];
+            });
           }
           const y = run1d(c, x, w, b);
           expect(y.shape).to.deep.equal([c.x[0], c.w[0], want.length / (c.x[0] * c.w[0])]);
@@ -106,8 +112,11 @@ describe('ops/conv1d', () => {
         const want = naiveConv1d(await read(x), await read(w), x.shape, w.shape, opts, true);
         const y = conv1dPerSample(x, w, opts);
         expectClose(await read(y), want, dtype === 'float32' ? 1e-5 : 1e-12);
-        const y2 = conv2dPerSample(mk(await read(x), [3, 4, 1, 9], dtype, tb), mk(await read(w), [3, 6, 2, 1, 3], dtype, tb),
-          { groups: 2, stride: [1, 2], padding: 'same' });
+        const y2 = conv2dPerSample(mk(await read(x), [3, 4, 1, 9], dtype, tb), mk(await read(w), [3, 6, 2, 1, 3], dtype, tb), {
+          groups: 2,
+          stride: [1, 2],
+          padding: 'same',
+        });
         expect(Array.from(await read(y))).to.deep.equal(Array.from(await read(y2)));
       });
     }
@@ -122,7 +131,14 @@ describe('ops/conv1d', () => {
         });
       }
       it(`backend=${tb.name} conv1dPerSample x=[2,4,9] w=[2,4,2,3] g=2 d=2 p=2: x and per-sample weights`, () => {
-        checkGrad((x, w) => conv1dPerSample(x, w, { groups: 2, dilation: 2, padding: 2 }), [[2, 4, 9], [2, 4, 2, 3]], { on: tb });
+        checkGrad(
+          (x, w) => conv1dPerSample(x, w, { groups: 2, dilation: 2, padding: 2 }),
+          [
+            [2, 4, 9],
+            [2, 4, 2, 3],
+          ],
+          { on: tb },
+        );
       });
     }
     it("conv1dPerSample's weight gradient is per sample, not summed: x=[2,1,4] w=[2,1,1,2]", () => {
@@ -142,7 +158,12 @@ describe('ops/conv1d', () => {
     const x = (): Tensor => rnd(1, [2, 3, 5], 'float32');
     it('channels not divisible by groups: x=[2,3,5] w=[4,1,3] g=2', () => {
       expectError(() => conv1d(x(), rnd(2, [4, 1, 3], 'float32'), null, { groups: 2 }), 'conv1d', 'groups 2', 'input channels 3', '[2,3,5]');
-      expectError(() => conv1d(rnd(1, [2, 4, 5], 'float32'), rnd(2, [3, 2, 3], 'float32'), null, { groups: 2 }), 'conv1d', 'groups 2 does not divide the output channels 3', '[3,2,3]');
+      expectError(
+        () => conv1d(rnd(1, [2, 4, 5], 'float32'), rnd(2, [3, 2, 3], 'float32'), null, { groups: 2 }),
+        'conv1d',
+        'groups 2 does not divide the output channels 3',
+        '[3,2,3]',
+      );
       expectError(() => conv1d(x(), rnd(2, [4, 2, 3], 'float32')), 'conv1d', 'weight has 2 input channels per group', '[2,3,5]', '[4,2,3]');
     });
     it('kernel larger than the padded input: x=[2,3,5] w=[4,3,7] p=0, and k=3 d=3', () => {
@@ -161,7 +182,12 @@ describe('ops/conv1d', () => {
       expectError(() => conv1d(x(), w, null, { dilation: 0 }), 'conv1d', 'dilation must be >= 1');
       expectError(() => conv1d(x(), w, null, { stride: [1, 2] as unknown as number }), 'conv1d', 'stride must be one integer for a 1-D op', '[1,2]');
       expectError(() => conv1d(x(), w, null, { padding: -1 }), 'conv1d', 'padding must be >= 0');
-      expectError(() => conv1d(x(), w, null, { padding: [0, 0, 1, 1] as unknown as number }), 'conv1d', "padding must be a number, [left, right], 'same' or 'valid'", '[0,0,1,1]');
+      expectError(
+        () => conv1d(x(), w, null, { padding: [0, 0, 1, 1] as unknown as number }),
+        'conv1d',
+        "padding must be a number, [left, right], 'same' or 'valid'",
+        '[0,0,1,1]',
+      );
       expectError(() => conv1d(x(), w, null, { padding: [1, 0.5] }), 'conv1d', 'padding[1] must be an integer');
     });
     it('float32 x=[2,3,5] mixed with float64 w=[4,3,3] or bias', () => {

@@ -24,7 +24,11 @@ forEachBackendDtype((tb, dtype) => {
       const m = mask(new Rng(11), 20, 0.3);
       const y = dropout(x, 0.3, { seed: 11 });
       expect(y.shape).to.deep.equal([4, 5]);
-      expectClose(await read(y), Array.from(xv, (v, i) => v * m[i]), tol);
+      expectClose(
+        await read(y),
+        Array.from(xv, (v, i) => v * m[i]),
+        tol,
+      );
       expectClose(await read(dropout(x, 0.3, { seed: 11 })), await read(y), 0);
       expect(Array.from(await read(dropout(x, 0.3, { seed: 12 })))).to.not.deep.equal(Array.from(await read(y)));
     });

@@ -25,10 +25,17 @@ forEachBackendDtype((tb, dtype) => {
     it(`crossEntropy([[${big}, ${-big}]], [0]) = 0 with gradient [0, 0]; label 1 gives its true size or Infinity`, async () => {
       const x = tensor([[big, -big]], undefined, { ...on, requiresGrad: true });
       const loss = crossEntropy(x, [0]);
-      expect([...await read(loss)]).to.deep.equal([0]);
+      expect([...(await read(loss))]).to.deep.equal([0]);
       loss.backward();
-      expect([...await read(x.grad!)]).to.deep.equal([0, 0]);
-      const x2 = tensor([[big, -big], [1, 2]], undefined, { ...on, requiresGrad: true });
+      expect([...(await read(x.grad!))]).to.deep.equal([0, 0]);
+      const x2 = tensor(
+        [
+          [big, -big],
+          [1, 2],
+        ],
+        undefined,
+        { ...on, requiresGrad: true },
+      );
       const l2 = crossEntropy(x2, [1, 0], { reduction: 'sum' });
       const v = (await read(l2))[0];
       expect(Number.isNaN(v), 'loss is not NaN').to.equal(false);
@@ -54,7 +61,19 @@ forEachBackendDtype((tb, dtype) => {
     it(`mean([${big}, ${big}]) = ${big}; mean over an axis of [[big, big, big, big·2/3]] is finite`, async () => {
       const m = await read(mean(tensor([big, big], undefined, on)));
       expect(Math.abs(m[0] - big) / big).to.be.lessThan(rel);
-      const m2 = await read(mean(tensor([[big, big, big, big * (2 / 3)], [1, 2, 3, 4]], undefined, on), 1));
+      const m2 = await read(
+        mean(
+          tensor(
+            [
+              [big, big, big, big * (2 / 3)],
+              [1, 2, 3, 4],
+            ],
+            undefined,
+            on,
+          ),
+          1,
+        ),
+      );
       expect(Math.abs(m2[0] - big * (11 / 12)) / big).to.be.lessThan(rel * 4);
       expect(Math.abs(m2[1] - 2.5)).to.be.lessThan(1e-6);
     });
@@ -83,13 +102,22 @@ forEachBackendDtype((tb, dtype) => {
   describe('sums with cancellation', () => {
     it('Σ of eight copies of [1e8, 1, −1e8] = 8 (and the mean 8/24), as with a float64 accumulator', async () => {
       const v = Array.from({ length: 8 }, () => [1e8, 1, -1e8]).flat();
-      expect([...await read(sum(tensor(v, undefined, { backend: tb.backend, dtype })))]).to.deep.equal([8]);
+      expect([...(await read(sum(tensor(v, undefined, { backend: tb.backend, dtype }))))]).to.deep.equal([8]);
       const m = (await read(mean(tensor(v, undefined, { backend: tb.backend, dtype }))))[0];
       expect(Math.abs(m - 1 / 3)).to.be.lessThan(1e-6);
       // Along an axis in both reduction layouts: rows (contiguous reduced dim) and columns.
       const rows = await read(sum(tensor([v, v], undefined, { backend: tb.backend, dtype }), 1));
       expect([...rows]).to.deep.equal([8, 8]);
-      const cols = await read(sum(tensor(v.map((x) => [x, x, x, x, x]), undefined, { backend: tb.backend, dtype }), 0));
+      const cols = await read(
+        sum(
+          tensor(
+            v.map((x) => [x, x, x, x, x]),
+            undefined,
+            { backend: tb.backend, dtype },
+          ),
+          0,
+        ),
+      );
       expect([...cols]).to.deep.equal([8, 8, 8, 8, 8]);
     });
   });
@@ -98,20 +126,23 @@ forEachBackendDtype((tb, dtype) => {
 forEachBackendDtype((tb, dtype) => {
   describe('long sums with cancellation: 8000 copies of [1e8, 1, −1e8] (24000 elements)', () => {
     const v = Array.from({ length: 8000 }, () => [1e8, 1, -1e8]).flat();
-    it(tb.name === 'gpu'
-      ? 'gpu: within the documented bound Σ_chunks 2⁻²⁴·|partial| + 2⁻²⁴·|sum| (chunks of ⌈n / ⌈n/1024⌉⌉ elements)'
-      : 'exactly 8000 (float64 accumulation)', async () => {
-      const got = (await read(sum(tensor(v, undefined, { backend: tb.backend, dtype }))))[0];
-      if (tb.name !== 'gpu') {
-        expect(got).to.equal(8000);
-        return;
-      }
-      const chunks = Math.ceil(v.length / 1024);
-      const len = Math.ceil(v.length / chunks);
-      let bound = 2 ** -24 * 8000;
-      for (let c = 0; c < chunks; c++) bound += 2 ** -24 * Math.abs(v.slice(c * len, (c + 1) * len).reduce((a, b) => a + b, 0));
-      expect(Math.abs(got - 8000), `got ${got}, bound ${bound}`).to.be.at.most(bound);
-    });
+    it(
+      tb.name === 'gpu'
+        ? 'gpu: within the documented bound Σ_chunks 2⁻²⁴·|partial| + 2⁻²⁴·|sum| (chunks of ⌈n / ⌈n/1024⌉⌉ elements)'
+        : 'exactly 8000 (float64 accumulation)',
+      async () => {
+        const got = (await read(sum(tensor(v, undefined, { backend: tb.backend, dtype }))))[0];
+        if (tb.name !== 'gpu') {
+          expect(got).to.equal(8000);
+          return;
+        }
+        const chunks = Math.ceil(v.length / 1024);
+        const len = Math.ceil(v.length / chunks);
+        let bound = 2 ** -24 * 8000;
+        for (let c = 0; c < chunks; c++) bound += 2 ** -24 * Math.abs(v.slice(c * len, (c + 1) * len).reduce((a, b) => a + b, 0));
+        expect(Math.abs(got - 8000), `got ${got}, bound ${bound}`).to.be.at.most(bound);
+      },
+    );
   });
 });
 
@@ -119,12 +150,26 @@ forEachBackendDtype((tb, dtype) => {
   describe('nllLoss with −∞ log-probabilities at other classes', () => {
     it('nllLoss(logSoftmax([[big, −big], [1, 2]]), [0, 1]) is finite with gradient −1/B at the labels', async () => {
       const big = BIG[dtype];
-      const lp = tensor([[0, -Infinity], [-Infinity, -0.5]], undefined, { backend: tb.backend, dtype, requiresGrad: true });
+      const lp = tensor(
+        [
+          [0, -Infinity],
+          [-Infinity, -0.5],
+        ],
+        undefined,
+        { backend: tb.backend, dtype, requiresGrad: true },
+      );
       const loss = nllLoss(lp, [0, 1]);
-      expect([...await read(loss)]).to.deep.equal([0.25]);
+      expect([...(await read(loss))]).to.deep.equal([0.25]);
       loss.backward();
-      expect([...await read(lp.grad!)]).to.deep.equal([-0.5, 0, 0, -0.5]);
-      const x = tensor([[big, -big], [1, 2]], undefined, { backend: tb.backend, dtype });
+      expect([...(await read(lp.grad!))]).to.deep.equal([-0.5, 0, 0, -0.5]);
+      const x = tensor(
+        [
+          [big, -big],
+          [1, 2],
+        ],
+        undefined,
+        { backend: tb.backend, dtype },
+      );
       const l2 = (await read(nllLoss(logSoftmax(x, 1), [0, 1], { reduction: 'sum' })))[0];
       expect(Math.abs(l2 - Math.log(1 + Math.exp(-1)))).to.be.lessThan(1e-6);
     });

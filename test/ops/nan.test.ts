@@ -29,8 +29,11 @@ forEachBackendDtype((tb, dtype) => {
       };
       const got: Record<string, Tensor> = { relu: relu(x), relu6: relu6(x), sign: sign(x), clamp: clamp(x, -1, 2) };
       for (const [name, y] of Object.entries(got)) {
-        const v = [...await read(y)];
-        expect(v.map((u) => (Number.isNaN(u) ? 'NaN' : u + 0)), name).to.deep.equal(want[name].map((u) => (Number.isNaN(u) ? 'NaN' : u)));
+        const v = [...(await read(y))];
+        expect(
+          v.map((u) => (Number.isNaN(u) ? 'NaN' : u + 0)),
+          name,
+        ).to.deep.equal(want[name].map((u) => (Number.isNaN(u) ? 'NaN' : u)));
       }
       expect(isNaNAt(await read(unary(x, { name: 'abs' })), [1, 8])).to.deep.equal([true, true]);
     });
@@ -48,8 +51,8 @@ forEachBackendDtype((tb, dtype) => {
         expect(isNaNAt(await read(f(zero, a)), [0, 1, 8])).to.deep.equal([false, true, true]);
         expect(isNaNAt(await read(f(a, 0)), [1, 8])).to.deep.equal([true, true]);
       }
-      expect([...await read(maximum(t([NaN]), 0))].map(Number.isNaN)).to.deep.equal([true]);
-      expect([...await read(maximum(0, t([NaN])))].map(Number.isNaN)).to.deep.equal([true]);
+      expect([...(await read(maximum(t([NaN]), 0)))].map(Number.isNaN)).to.deep.equal([true]);
+      expect([...(await read(maximum(0, t([NaN]))))].map(Number.isNaN)).to.deep.equal([true]);
     });
 
     it('max/min over an axis containing NaN are NaN, both reduction layouts', async () => {

@@ -32,8 +32,16 @@ forEachBackendDtype((tb, dtype) => {
         expect(y.shape).to.deep.equal(shape);
         expectClose(await read(y), want.y.data, tol);
         const n = 2 * 4 * 5;
-        expectClose(await read(rm), [1, 2, 3].map((v, c) => 0.7 * v + 0.3 * want.mean[c]), tol);
-        expectClose(await read(rv), [1, 1, 2].map((v, c) => 0.7 * v + 0.3 * want.variance[c] * n / (n - 1)), tol);
+        expectClose(
+          await read(rm),
+          [1, 2, 3].map((v, c) => 0.7 * v + 0.3 * want.mean[c]),
+          tol,
+        );
+        expectClose(
+          await read(rv),
+          [1, 1, 2].map((v, c) => 0.7 * v + (0.3 * want.variance[c] * n) / (n - 1)),
+          tol,
+        );
         expect(rm.requiresGrad).to.equal(false);
         expect(rm.node).to.equal(null);
       });
@@ -44,7 +52,14 @@ forEachBackendDtype((tb, dtype) => {
       const x = rnd(2, shape, dtype, tb);
       const rm = mk([0.1, -0.2, 0.3], [3], dtype, tb);
       const rv = mk([0.5, 2, 1], [3], dtype, tb);
-      const y = batchNorm2d(x, { weight: mk([1, 2, 3], [3], dtype, tb), bias: mk([0, 1, 0], [3], dtype, tb), runningMean: rm, runningVar: rv, training: false, eps: 1e-3 });
+      const y = batchNorm2d(x, {
+        weight: mk([1, 2, 3], [3], dtype, tb),
+        bias: mk([0, 1, 0], [3], dtype, tb),
+        runningMean: rm,
+        runningVar: rv,
+        training: false,
+        eps: 1e-3,
+      });
       const want = naiveBatchNormEval(arr(shape, await read(x)), [0.1, -0.2, 0.3], [0.5, 2, 1], [1, 2, 3], [0, 1, 0], 1e-3);
       expectClose(await read(y), want.data, tol);
       expectClose(await read(rm), [0.1, -0.2, 0.3], tol);
@@ -52,7 +67,12 @@ forEachBackendDtype((tb, dtype) => {
     });
 
     it('eval with a single value per channel x=[1,2,1,1] is fine', async () => {
-      const y = batchNorm2d(mk([1, 2], [1, 2, 1, 1], dtype, tb), { runningMean: mk([0, 0], [2], dtype, tb), runningVar: mk([1, 1], [2], dtype, tb), training: false, eps: 0.25 });
+      const y = batchNorm2d(mk([1, 2], [1, 2, 1, 1], dtype, tb), {
+        runningMean: mk([0, 0], [2], dtype, tb),
+        runningVar: mk([1, 1], [2], dtype, tb),
+        training: false,
+        eps: 0.25,
+      });
       expectClose(await read(y), [1 / Math.sqrt(1.25), 2 / Math.sqrt(1.25)], tol);
     });
   });

@@ -25,7 +25,8 @@ const CASES: [number[], Pool2dOptions, [number, number, number, number]][] = [
   [[1, 2, 3, 3], { kernelSize: 3, padding: 'valid' }, [0, 0, 0, 0]],
 ];
 
-const tag = (s: number[], o: Pool2dOptions): string => `x=${JSON.stringify(s)} k=${JSON.stringify(o.kernelSize)} s=${JSON.stringify(o.stride ?? o.kernelSize)} p=${JSON.stringify(o.padding ?? 0)}`;
+const tag = (s: number[], o: Pool2dOptions): string =>
+  `x=${JSON.stringify(s)} k=${JSON.stringify(o.kernelSize)} s=${JSON.stringify(o.stride ?? o.kernelSize)} p=${JSON.stringify(o.padding ?? 0)}`;
 
 forEachBackendDtype((tb, dtype) => {
   const tol = dtype === 'float64' ? 1e-12 : 1e-5;
@@ -40,12 +41,19 @@ forEachBackendDtype((tb, dtype) => {
     });
     it('avgPool2d x=[1,1,3,3] of ones k=3 s=1 p=1: countIncludePad divides by 9, else by the in-bounds count', async () => {
       const x = mk(new Array(9).fill(1), [1, 1, 3, 3], dtype, tb);
-      expectClose(await read(avgPool2d(x, { kernelSize: 3, stride: 1, padding: 1 })), [4, 6, 4, 6, 9, 6, 4, 6, 4].map((v) => v / 9), tol);
+      expectClose(
+        await read(avgPool2d(x, { kernelSize: 3, stride: 1, padding: 1 })),
+        [4, 6, 4, 6, 9, 6, 4, 6, 4].map((v) => v / 9),
+        tol,
+      );
       expectClose(await read(avgPool2d(x, { kernelSize: 3, stride: 1, padding: 1, countIncludePad: false })), new Array(9).fill(1), tol);
     });
     it('maxPool2d: padded cells never win over negative inputs x=[1,1,2,2] k=2 s=1 p=1', async () => {
-      expectClose(await read(maxPool2d(mk([-1, -2, -3, -4], [1, 1, 2, 2], dtype, tb), { kernelSize: 2, stride: 1, padding: 1 })),
-        [-1, -1, -2, -1, -1, -2, -3, -3, -4], 0);
+      expectClose(
+        await read(maxPool2d(mk([-1, -2, -3, -4], [1, 1, 2, 2], dtype, tb), { kernelSize: 2, stride: 1, padding: 1 })),
+        [-1, -1, -2, -1, -1, -2, -3, -3, -4],
+        0,
+      );
     });
     for (const [shape, opts, pads] of CASES) {
       for (const mode of ['max', 'avg'] as const) {
@@ -104,7 +112,8 @@ forEachBackendDtype((tb, dtype) => {
       for (const [shape, opts] of CASES) {
         it(`maxPool2d ${tag(shape, opts)}`, () => checkGrad((t) => maxPool2d(t, opts), [shape], { on: tb }));
         for (const countIncludePad of [true, false]) {
-          it(`avgPool2d ${tag(shape, opts)} countIncludePad=${countIncludePad}`, () => checkGrad((t) => avgPool2d(t, { ...opts, countIncludePad }), [shape], { on: tb }));
+          it(`avgPool2d ${tag(shape, opts)} countIncludePad=${countIncludePad}`, () =>
+            checkGrad((t) => avgPool2d(t, { ...opts, countIncludePad }), [shape], { on: tb }));
         }
       }
       it('globalAvgPool2d x=[2,3,4,5]', () => checkGrad(globalAvgPool2d, [[2, 3, 4, 5]], { on: tb }));

@@ -41,11 +41,15 @@ describe('ops/pool1d', () => {
           const [B, C, L] = c.x;
           const pad = c.opts.padding;
           const o2 = {
-            kernelSize: [1, c.opts.kernelSize] as [number, number], stride: [1, c.opts.stride ?? c.opts.kernelSize] as [number, number],
+            kernelSize: [1, c.opts.kernelSize] as [number, number],
+            stride: [1, c.opts.stride ?? c.opts.kernelSize] as [number, number],
             padding: (typeof pad === 'number' ? [0, 0, pad, pad] : Array.isArray(pad) ? [0, 0, pad[0], pad[1]] : pad) as [number, number, number, number],
             countIncludePad: c.opts.countIncludePad,
           };
-          for (const [f1, f2] of [[maxPool1d, maxPool2d], [avgPool1d, avgPool2d]] as const) {
+          for (const [f1, f2] of [
+            [maxPool1d, maxPool2d],
+            [avgPool1d, avgPool2d],
+          ] as const) {
             const x = rnd(1, c.x, dtype, tb, -1, 1, true);
             const x2 = rnd(1, [B, C, 1, L], dtype, tb, -1, 1, true);
             const y = f1(x, c.opts);

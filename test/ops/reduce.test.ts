@@ -11,7 +11,12 @@ import { arr, naiveReduce, type NaiveReduce } from '../helpers/naive.js';
 import { checkGrad, expectError, mk, read, rnd } from '../helpers/tensors.js';
 
 type Reducer = (x: Tensor, axes?: number | readonly number[], keepDims?: boolean) => Tensor;
-const OPS: [NaiveReduce, Reducer][] = [['sum', sum], ['mean', mean], ['max', max], ['min', min]];
+const OPS: [NaiveReduce, Reducer][] = [
+  ['sum', sum],
+  ['mean', mean],
+  ['max', max],
+  ['min', min],
+];
 const AXES: (number | number[] | undefined)[] = [undefined, 0, -1, [0, 2], [1], [2, 0], []];
 
 forEachBackendDtype((tb, dtype) => {
@@ -71,7 +76,15 @@ forEachBackendDtype((tb, dtype) => {
         expectClose(await read(x.grad!), [0.5, 0.5, 0], 0);
       });
       it('sumToShape [2,4,3] → [2,1,3] sums the broadcast dim', async () => {
-        const g = sumToShape(mk(Array.from({ length: 24 }, (_, i) => i), [2, 4, 3], 'float64', tb), [2, 1, 3]);
+        const g = sumToShape(
+          mk(
+            Array.from({ length: 24 }, (_, i) => i),
+            [2, 4, 3],
+            'float64',
+            tb,
+          ),
+          [2, 1, 3],
+        );
         expect(g.shape).to.deep.equal([2, 1, 3]);
         expectClose(await read(g), [18, 22, 26, 66, 70, 74], 0);
       });

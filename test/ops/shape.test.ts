@@ -15,7 +15,6 @@ import { checkGrad, expectError, mk, read, rnd } from '../helpers/tensors.js';
 const iota = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 
 forEachBackendDtype((tb, dtype) => {
-
   describe('shape ops forward', () => {
     it('reshape [2,3] → [3,-1] keeps row-major order', async () => {
       const y = reshape(mk(iota(6), [2, 3], dtype, tb), [3, -1]);
@@ -43,19 +42,48 @@ forEachBackendDtype((tb, dtype) => {
     });
     it('concat [2,1] and [2,2] on axis 1 = hand-computed; three inputs on axis -3 match the reference', async () => {
       expectClose(await read(concat([mk([1, 2], [2, 1], dtype, tb), mk([3, 4, 5, 6], [2, 2], dtype, tb)], 1)), [1, 3, 4, 2, 5, 6], 0);
-      const xs = [[1, 2, 2], [2, 2, 2], [0, 2, 2]].map((s, i) => rnd(10 + i, s, dtype, tb));
+      const xs = [
+        [1, 2, 2],
+        [2, 2, 2],
+        [0, 2, 2],
+      ].map((s, i) => rnd(10 + i, s, dtype, tb));
       const want = naiveConcat(await Promise.all(xs.map(async (t) => arr(t.shape, await read(t)))), -3)!;
       const y = concat(xs, -3);
       expect(y.shape).to.deep.equal(want.shape);
       expectClose(await read(y), want.data, 0);
     });
     it('pad [2,2] with [[1,0],[0,2]] value 9', async () => {
-      const y = pad(mk([1, 2, 3, 4], [2, 2], dtype, tb), [[1, 0], [0, 2]], 9);
+      const y = pad(
+        mk([1, 2, 3, 4], [2, 2], dtype, tb),
+        [
+          [1, 0],
+          [0, 2],
+        ],
+        9,
+      );
       expect(y.shape).to.deep.equal([3, 4]);
       expectClose(await read(y), [9, 9, 9, 9, 1, 2, 9, 9, 3, 4, 9, 9], 0);
       const x = rnd(6, [2, 1, 3], dtype, tb);
-      const want = naivePad(arr([2, 1, 3], await read(x)), [[0, 1], [2, 0], [1, 1]], 0)!;
-      expectClose(await read(pad(x, [[0, 1], [2, 0], [1, 1]])), want.data, 0);
+      const want = naivePad(
+        arr([2, 1, 3], await read(x)),
+        [
+          [0, 1],
+          [2, 0],
+          [1, 1],
+        ],
+        0,
+      )!;
+      expectClose(
+        await read(
+          pad(x, [
+            [0, 1],
+            [2, 0],
+            [1, 1],
+          ]),
+        ),
+        want.data,
+        0,
+      );
     });
     it('flatten [2,3,4] from dim 1 → [2,12]', () => {
       expect(flatten(rnd(1, [2, 3, 4], dtype, tb)).shape).to.deep.equal([2, 12]);
@@ -108,14 +136,43 @@ forEachBackendDtype((tb, dtype) => {
       expectError(() => concat([x(), mk(iota(6), [3, 2], dtype, tb)], 1), 'concat', '[3,2]', '[2,3]');
       expectError(() => concat([x(), x()], 2), 'concat', 'axis');
       expectError(() => concat([], 0), 'concat', 'non-empty');
-      if (tb.float64 && dtype === 'float64') expectError(() => concat([mk([1], [1], 'float32', tb), mk([1], [1], 'float64', tb)]), 'concat', 'float32', 'float64');
+      if (tb.float64 && dtype === 'float64')
+        expectError(() => concat([mk([1], [1], 'float32', tb), mk([1], [1], 'float64', tb)]), 'concat', 'float32', 'float64');
     });
     it('pad with the wrong number of pairs, malformed pairs or negative/NaN widths', () => {
       expectError(() => pad(x(), [[1, 1]]), 'pad', '[2,3]');
       expectError(() => pad(x(), [1, 2] as never), 'pad', 'pads[0]', '[2,3]');
-      expectError(() => pad(x(), [[0, -1], [0, 0]]), 'pad', 'pads[0][1]');
-      expectError(() => pad(x(), [[0, 0], [NaN, 0]]), 'pad', 'pads[1][0]');
-      expectError(() => pad(x(), [[0, 0], [0, 0]], NaN), 'pad', 'value');
+      expectError(
+        () =>
+          pad(x(), [
+            [0, -1],
+            [0, 0],
+          ]),
+        'pad',
+        'pads[0][1]',
+      );
+      expectError(
+        () =>
+          pad(x(), [
+            [0, 0],
+            [NaN, 0],
+          ]),
+        'pad',
+        'pads[1][0]',
+      );
+      expectError(
+        () =>
+          pad(
+            x(),
+            [
+              [0, 0],
+              [0, 0],
+            ],
+            NaN,
+          ),
+        'pad',
+        'value',
+      );
     });
     it('cast to an unknown dtype; flatten from a bad dim', () => {
       expectError(() => cast(x(), 'int8' as never), 'cast', 'int8');
@@ -134,8 +191,31 @@ forEachBackendDtype((tb, dtype) => {
       });
       it('expand [3,1] → [2,3,4]', () => checkGrad((t) => w(expand(t, [2, 3, 4])), [[3, 1]], { on: tb }));
       it('slice [3,4,5] begin=[1,0,2] size=[2,-1,2]', () => checkGrad((t) => w(slice(t, [1, 0, 2], [2, -1, 2])), [[3, 4, 5]], { on: tb }));
-      it('concat [2,1,3] [2,2,3] axis 1', () => checkGrad((a, b) => w(concat([a, b], 1)), [[2, 1, 3], [2, 2, 3]], { on: tb }));
-      it('pad [2,3] [[1,2],[0,1]]', () => checkGrad((t) => w(pad(t, [[1, 2], [0, 1]], 0.5)), [[2, 3]], { on: tb }));
+      it('concat [2,1,3] [2,2,3] axis 1', () =>
+        checkGrad(
+          (a, b) => w(concat([a, b], 1)),
+          [
+            [2, 1, 3],
+            [2, 2, 3],
+          ],
+          { on: tb },
+        ));
+      it('pad [2,3] [[1,2],[0,1]]', () =>
+        checkGrad(
+          (t) =>
+            w(
+              pad(
+                t,
+                [
+                  [1, 2],
+                  [0, 1],
+                ],
+                0.5,
+              ),
+            ),
+          [[2, 3]],
+          { on: tb },
+        ));
       it('cast float64 → float64 and flatten [2,3,4]', () => {
         checkGrad((t) => w(cast(t, 'float64')), [[2, 3]], { on: tb });
         checkGrad((t) => w(flatten(t)), [[2, 3, 4]], { on: tb });

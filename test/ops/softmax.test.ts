@@ -121,7 +121,11 @@ forEachBackendDtype((tb, dtype) => {
         crossEntropy(x, [2, 0]).backward();
         const p = await read(softmax(x));
         const onehot = [0, 0, 1, 1, 0, 0];
-        expectClose(await read(x.grad!), Array.from(p, (v, i) => (v - onehot[i]) / 2), 1e-12);
+        expectClose(
+          await read(x.grad!),
+          Array.from(p, (v, i) => (v - onehot[i]) / 2),
+          1e-12,
+        );
       });
     });
   }

@@ -110,7 +110,9 @@ const x = cg.randn([2, 3, 5, 5]);
 cg.condConv2d(x, cg.randn([4, 6, 3, 3, 3]), cg.rand([2, 4]), null, { path: 'fusd' });
 `;
 
-const TSCONFIG = { compilerOptions: { strict: true, target: 'es2022', module: 'nodenext', moduleResolution: 'nodenext', noEmit: true, types: ['node'], skipLibCheck: false } };
+const TSCONFIG = {
+  compilerOptions: { strict: true, target: 'es2022', module: 'nodenext', moduleResolution: 'nodenext', noEmit: true, types: ['node'], skipLibCheck: false },
+};
 
 /** Without the WebGPU stack: cpu and wasm compute, and asking for the gpu backend is one named error. */
 const ABSENT_MJS = `import * as cg from 'condgrad';
@@ -144,9 +146,23 @@ describe('the packed package in a fresh project', function () {
     const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as Record<string, unknown> & { name: string; version: string };
     const lock = JSON.parse(fs.readFileSync(path.join(root, 'package-lock.json'), 'utf8')) as Lockfile;
     const devDependencies = { '@types/node': lock.packages['node_modules/@types/node'].version! };
-    const manifest = { name: 'condgrad-consumer', private: true, type: 'module', dependencies: { [pkg.name]: `file:${packed.filename}`, ...dependencies }, devDependencies, ...(overrides ? { overrides } : {}) };
+    const manifest = {
+      name: 'condgrad-consumer',
+      private: true,
+      type: 'module',
+      dependencies: { [pkg.name]: `file:${packed.filename}`, ...dependencies },
+      devDependencies,
+      ...(overrides ? { overrides } : {}),
+    };
     fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify(manifest, null, 2));
-    const consumer = consumerLock({ lock, name: manifest.name, dependencies, devDependencies, overrides, pkg: { name: pkg.name, version: pkg.version, manifest: pkg, tarball: packed.filename, integrity: packed.integrity } });
+    const consumer = consumerLock({
+      lock,
+      name: manifest.name,
+      dependencies,
+      devDependencies,
+      overrides,
+      pkg: { name: pkg.name, version: pkg.version, manifest: pkg, tarball: packed.filename, integrity: packed.integrity },
+    });
     fs.writeFileSync(path.join(app, 'package-lock.json'), JSON.stringify(consumer, null, 2));
     ok(run(npm, ['ci', '--offline', '--no-audit', '--no-fund'], app, 240000), 'npm ci --offline');
   }
@@ -161,7 +177,12 @@ describe('the packed package in a fresh project', function () {
     fs.renameSync(path.join(dir, packed.filename), path.join(app, packed.filename));
     // The gpu packages beside it, as the README says (the last test removes them, as a plain install lacks them).
     install({ 'gpu.js': GPU_PACKAGES['gpu.js'], webgpu: GPU_PACKAGES.webgpu }, { webgpu: '$webgpu' });
-    for (const [name, text] of [['train.mjs', TRAIN_MJS], ['consumer.ts', CONSUMER_TS], ['absent.mjs', ABSENT_MJS]]) fs.writeFileSync(path.join(app, name), text);
+    for (const [name, text] of [
+      ['train.mjs', TRAIN_MJS],
+      ['consumer.ts', CONSUMER_TS],
+      ['absent.mjs', ABSENT_MJS],
+    ])
+      fs.writeFileSync(path.join(app, name), text);
     fs.writeFileSync(path.join(app, 'tsconfig.json'), JSON.stringify({ ...TSCONFIG, files: ['consumer.ts', 'wrong.ts'] }, null, 2));
     fs.writeFileSync(path.join(app, 'wrong.ts'), WRONG_PATH_TS);
   });
@@ -173,10 +194,21 @@ describe('the packed package in a fresh project', function () {
   it('the tarball holds dist/ (ESM, source maps, .d.ts), bin/, README and LICENSE, and nothing else; every exports target is in it', () => {
     const files = packed.files.map((f) => f.path).sort();
     for (const f of files) expect(f).to.match(/^(dist\/.+\.(js|js\.map|d\.ts)|bin\/condgrad\.js|README\.md|LICENSE|package\.json)$/);
-    expect(files).to.include.members(['dist/index.js', 'dist/index.js.map', 'dist/cli.js', 'dist/types/index.d.ts', 'bin/condgrad.js', 'README.md', 'LICENSE', 'package.json']);
+    expect(files).to.include.members([
+      'dist/index.js',
+      'dist/index.js.map',
+      'dist/cli.js',
+      'dist/types/index.d.ts',
+      'bin/condgrad.js',
+      'README.md',
+      'LICENSE',
+      'package.json',
+    ]);
     console.log(`      tarball ${(packed.size / 1000).toFixed(1)} kB packed, ${(packed.unpackedSize / 1e6).toFixed(2)} MB unpacked, ${files.length} files`);
     expect(packed.size).to.be.below(1.5e6);
-    const installed = JSON.parse(fs.readFileSync(path.join(app, 'node_modules', 'condgrad', 'package.json'), 'utf8')) as { exports: Record<string, string | Record<string, string>> };
+    const installed = JSON.parse(fs.readFileSync(path.join(app, 'node_modules', 'condgrad', 'package.json'), 'utf8')) as {
+      exports: Record<string, string | Record<string, string>>;
+    };
     const main = installed.exports['.'] as Record<string, string>;
     expect(Object.keys(main)).to.deep.equal(['types', 'browser', 'node', 'default']);
     // The browser target is produced by the browser build (build.browser.mjs); checked wherever the repository has one.
@@ -203,7 +235,11 @@ describe('the packed package in a fresh project', function () {
 
   it('imports from ESM, picks wasm, trains a CondConv net on real digits (the loss falls), runs cpu, and gpu from the installed gpu packages', () => {
     const out = JSON.parse(ok(run(process.execPath, ['train.mjs'], app), 'node train.mjs')) as {
-      default: string; threads: number; losses: number[]; paramsOn: string; cpuSum: number;
+      default: string;
+      threads: number;
+      losses: number[];
+      paramsOn: string;
+      cpuSum: number;
       gpu: { ok: true; sum: number } | { ok: false; isCondgradError: boolean; message: string };
     };
     expect(out.default).to.equal('wasm');
@@ -211,7 +247,8 @@ describe('the packed package in a fresh project', function () {
     expect(out.paramsOn).to.equal('wasm');
     expect(out.losses).to.have.length(20);
     const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
-    const first = mean(out.losses.slice(0, 3)), last = mean(out.losses.slice(-3));
+    const first = mean(out.losses.slice(0, 3)),
+      last = mean(out.losses.slice(-3));
     expect(first).to.be.within(2.0, 2.6);
     expect(last, out.losses.join(' ')).to.be.below(0.6 * first);
     expect(Number.isFinite(out.cpuSum)).to.equal(true);
@@ -247,14 +284,21 @@ describe('the packed package in a fresh project', function () {
     expect(fs.existsSync(path.join(app, 'node_modules', 'gpu.js', 'node_modules', 'webgpu'))).to.equal(false);
     for (const gone of ['gpu.js', 'webgpu']) {
       fs.rmSync(path.join(app, 'node_modules', gone), { recursive: true });
-      const out = JSON.parse(ok(run(process.execPath, ['absent.mjs'], app), `node absent.mjs without ${gone}`)) as { default: string; wasmSum: number; cpuSum: number; gpu: { isCondgradError: boolean; message: string } };
+      const out = JSON.parse(ok(run(process.execPath, ['absent.mjs'], app), `node absent.mjs without ${gone}`)) as {
+        default: string;
+        wasmSum: number;
+        cpuSum: number;
+        gpu: { isCondgradError: boolean; message: string };
+      };
       expect(out.default).to.equal('wasm');
       expect(out.wasmSum).to.be.closeTo(out.cpuSum, 1e-4 * Math.max(1, Math.abs(out.cpuSum)));
       expect(out.gpu.isCondgradError).to.equal(true);
       const role = gone === 'webgpu' ? "Dawn's WebGPU for Node" : 'the kernel compiler';
       // Without both, webgpu (loaded first) is the one named.
-      expect(out.gpu.message).to.equal(`gpu: the gpu backend needs the optional package '${gone}' (${role}), which is not installed. `
-        + 'Install both gpu packages (npm install gpu.js@2.24.1 webgpu@0.6.2; they are optional peer dependencies of condgrad), or use the cpu or wasm backend');
+      expect(out.gpu.message).to.equal(
+        `gpu: the gpu backend needs the optional package '${gone}' (${role}), which is not installed. ` +
+          'Install both gpu packages (npm install gpu.js@2.24.1 webgpu@0.6.2; they are optional peer dependencies of condgrad), or use the cpu or wasm backend',
+      );
     }
   });
 });

@@ -25,7 +25,7 @@ export interface Lockfile {
 
 /** The lock path `name` resolves to from the package at `from` (node's lookup: own node_modules, then each parent's, then the root's). */
 function resolve(pk: Record<string, LockEntry>, from: string, name: string): string | null {
-  for (let base = from; ; ) {
+  for (let base = from; ;) {
     const cand = `${base === '' ? '' : `${base}/`}node_modules/${name}`;
     if (pk[cand] !== undefined) return cand;
     if (base === '') return null;
@@ -80,27 +80,40 @@ export interface ConsumerLockOptions {
  */
 export function consumerLock(o: ConsumerLockOptions): Lockfile {
   const pk = o.lock.packages;
-  const m = o.pkg.manifest as { dependencies?: Record<string, string>; optionalDependencies?: Record<string, string>; peerDependencies?: Record<string, string> };
+  const m = o.pkg.manifest as {
+    dependencies?: Record<string, string>;
+    optionalDependencies?: Record<string, string>;
+    peerDependencies?: Record<string, string>;
+  };
   const deps = [...Object.keys(m.dependencies ?? {}), ...Object.keys(o.dependencies ?? {})];
   const optDeps = Object.keys(m.optionalDependencies ?? {});
   const required = reach(pk, deps, false);
   const prodAll = reach(pk, [...deps, ...optDeps], true);
   const dev = reach(pk, Object.keys(o.devDependencies), true);
   const packages: Record<string, LockEntry> = {
-    '': { name: o.name, dependencies: { [o.pkg.name]: `file:${o.pkg.tarball}`, ...o.dependencies }, devDependencies: o.devDependencies, ...(o.overrides ? { overrides: o.overrides } : {}) },
+    '': {
+      name: o.name,
+      dependencies: { [o.pkg.name]: `file:${o.pkg.tarball}`, ...o.dependencies },
+      devDependencies: o.devDependencies,
+      ...(o.overrides ? { overrides: o.overrides } : {}),
+    },
     [`node_modules/${o.pkg.name}`]: {
       version: o.pkg.version,
       resolved: `file:${o.pkg.tarball}`,
       integrity: o.pkg.integrity,
-      ...Object.fromEntries(['license', 'dependencies', 'optionalDependencies', 'peerDependencies', 'peerDependenciesMeta', 'bin', 'engines']
-        .filter((k) => o.pkg.manifest[k] !== undefined).map((k) => [k, o.pkg.manifest[k]])),
+      ...Object.fromEntries(
+        ['license', 'dependencies', 'optionalDependencies', 'peerDependencies', 'peerDependenciesMeta', 'bin', 'engines']
+          .filter((k) => o.pkg.manifest[k] !== undefined)
+          .map((k) => [k, o.pkg.manifest[k]]),
+      ),
     },
   };
   for (const p of [...new Set([...prodAll, ...dev])].sort()) {
     if (p === `node_modules/${o.pkg.name}`) throw new Error(`lockfile: our lock already holds ${p}`);
     const { dev: _d, optional: _o, devOptional: _do, ...e } = pk[p];
     if (!required.has(p)) {
-      const inProd = prodAll.has(p), inDev = dev.has(p);
+      const inProd = prodAll.has(p),
+        inDev = dev.has(p);
       if (inProd && inDev) e.devOptional = true;
       else if (inProd) e.optional = true;
       else e.dev = true;

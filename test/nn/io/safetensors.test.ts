@@ -17,7 +17,11 @@ const ascii = (s: string): number[] => [...s].map((c) => c.charCodeAt(0));
 
 function expectFault(fn: () => unknown, reason: SafetensorsFault, pattern: RegExp): void {
   let err: unknown = null;
-  try { fn(); } catch (e) { err = e; }
+  try {
+    fn();
+  } catch (e) {
+    err = e;
+  }
   expect(err, `expected a SafetensorsError (${reason})`).to.be.instanceOf(SafetensorsError);
   expect(err).to.be.instanceOf(CondgradError);
   expect((err as SafetensorsError).reason).to.equal(reason);
@@ -28,7 +32,8 @@ describe('safetensors: reading files written by hand to the spec', () => {
   before(() => expect(new Uint8Array(new Uint16Array([1]).buffer)[0], 'these tests build little-endian data with typed arrays').to.equal(1));
 
   it('reads F32 and F64 tensors, metadata, in file order, padded or not', () => {
-    const header = '{"__metadata__":{"format":"pt"},"a":{"dtype":"F32","shape":[2,3],"data_offsets":[16,40]},"b":{"dtype":"F64","shape":[2],"data_offsets":[0,16]}}';
+    const header =
+      '{"__metadata__":{"format":"pt"},"a":{"dtype":"F32","shape":[2,3],"data_offsets":[16,40]},"b":{"dtype":"F64","shape":[2],"data_offsets":[0,16]}}';
     const data = [...f64le([0.25, -1e300]), ...f32le([1, 2, 3, 4, 5, -6.5])];
     for (const pad of [0, 3]) {
       const bytes = handFile(header, data, pad);
@@ -42,12 +47,18 @@ describe('safetensors: reading files written by hand to the spec', () => {
       const h = parseSafetensorsHeader(bytes);
       expect(h.metadata).to.deep.equal({ format: 'pt' });
       expect(h.dataStart).to.equal(8 + header.length + pad);
-      expect(h.entries.map((e) => [e.name, e.begin, e.end])).to.deep.equal([['b', 0, 16], ['a', 16, 40]]);
+      expect(h.entries.map((e) => [e.name, e.begin, e.end])).to.deep.equal([
+        ['b', 0, 16],
+        ['a', 16, 40],
+      ]);
     }
   });
 
   it('reads scalars, empty tensors and a file with no tensors', () => {
-    const m = decodeSafetensors(handFile('{"s":{"dtype":"F32","shape":[],"data_offsets":[0,4]},"e":{"dtype":"F64","shape":[0,3],"data_offsets":[4,4]}}', f32le([7.5])), { backend: 'cpu' });
+    const m = decodeSafetensors(
+      handFile('{"s":{"dtype":"F32","shape":[],"data_offsets":[0,4]},"e":{"dtype":"F64","shape":[0,3],"data_offsets":[4,4]}}', f32le([7.5])),
+      { backend: 'cpu' },
+    );
     expect(m.get('s')!.shape).to.deep.equal([]);
     expect(m.get('s')!.item()).to.equal(7.5);
     expect(m.get('e')!.shape).to.deep.equal([0, 3]);
@@ -61,7 +72,13 @@ describe('safetensors: reading files written by hand to the spec', () => {
     // 1, -3, 3.140625, 2^-133 (bf16 subnormal 0x0001 → float32 subnormal)
     const bf16 = [0x3f80, 0xc040, 0x4049, 0x0001];
     const le16 = (v: number[]): number[] => v.flatMap((h) => [h & 0xff, h >> 8]);
-    const m = decodeSafetensors(handFile(`{"h":{"dtype":"F16","shape":[7],"data_offsets":[0,14]},"b":{"dtype":"BF16","shape":[2,2],"data_offsets":[14,22]}}`, [...le16(f16), ...le16(bf16)]), { backend: 'cpu' });
+    const m = decodeSafetensors(
+      handFile(`{"h":{"dtype":"F16","shape":[7],"data_offsets":[0,14]},"b":{"dtype":"BF16","shape":[2,2],"data_offsets":[14,22]}}`, [
+        ...le16(f16),
+        ...le16(bf16),
+      ]),
+      { backend: 'cpu' },
+    );
     const h = Array.from(m.get('h')!.dataSync());
     expect(h.slice(0, 4)).to.deep.equal([1, -2, 65504, 2 ** -24]);
     expect(Object.is(h[4], -0)).to.equal(true);
@@ -69,13 +86,21 @@ describe('safetensors: reading files written by hand to the spec', () => {
     expect(h[6]).to.equal(0.333251953125);
     expect(m.get('h')!.dtype).to.equal('float32');
     expect(Array.from(m.get('b')!.dataSync())).to.deep.equal([1, -3, 3.140625, 2 ** -133]);
-    expect(Number.isNaN(decodeSafetensors(handFile('{"n":{"dtype":"F16","shape":[1],"data_offsets":[0,2]}}', [0x00, 0x7e]), { backend: 'cpu' }).get('n')!.dataSync()[0])).to.equal(true);
+    expect(
+      Number.isNaN(
+        decodeSafetensors(handFile('{"n":{"dtype":"F16","shape":[1],"data_offsets":[0,2]}}', [0x00, 0x7e]), { backend: 'cpu' })
+          .get('n')!
+          .dataSync()[0],
+      ),
+    ).to.equal(true);
   });
 
   it('integer tensors: a named error by default, exact float64 or skipped on request', () => {
     // num_batches_tracked as PyTorch writes it: an I64 scalar; then I32 [-2, 70000] and BOOL [1, 0].
-    const bytes = handFile('{"bn.num_batches_tracked":{"dtype":"I64","shape":[],"data_offsets":[0,8]},"i":{"dtype":"I32","shape":[2],"data_offsets":[8,16]},"w":{"dtype":"F32","shape":[1],"data_offsets":[16,20]},"q":{"dtype":"BOOL","shape":[2],"data_offsets":[20,22]}}',
-      [...u64le(123456789), 0xfe, 0xff, 0xff, 0xff, ...u64le(70000).slice(0, 4), ...f32le([2]), 1, 0]);
+    const bytes = handFile(
+      '{"bn.num_batches_tracked":{"dtype":"I64","shape":[],"data_offsets":[0,8]},"i":{"dtype":"I32","shape":[2],"data_offsets":[8,16]},"w":{"dtype":"F32","shape":[1],"data_offsets":[16,20]},"q":{"dtype":"BOOL","shape":[2],"data_offsets":[20,22]}}',
+      [...u64le(123456789), 0xfe, 0xff, 0xff, 0xff, ...u64le(70000).slice(0, 4), ...f32le([2]), 1, 0],
+    );
     expectFault(() => decodeSafetensors(bytes), 'dtype-unsupported', /'bn\.num_batches_tracked' has dtype I64.*integers/);
     const skipped = decodeSafetensors(bytes, { integers: 'skip', backend: 'cpu' });
     expect([...skipped.keys()]).to.deep.equal(['w']);
@@ -96,8 +121,15 @@ describe('safetensors: files condgrad writes follow the spec byte by byte', () =
   it('length, header text with metadata first and space padding, data in order', async () => {
     const w = tensor([1, 2, 3, 4.5], [2, 2], { backend: 'cpu' });
     const v = tensor([0.5, -1, 1e300], [3], { dtype: 'float64', backend: 'cpu' });
-    const bytes = await encodeSafetensors(new Map([['w', w], ['10', v]]), { format: 'pt', note: 'é"' });
-    const json = '{"__metadata__":{"format":"pt","note":"é\\""},"w":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]},"10":{"dtype":"F64","shape":[3],"data_offsets":[16,40]}}';
+    const bytes = await encodeSafetensors(
+      new Map([
+        ['w', w],
+        ['10', v],
+      ]),
+      { format: 'pt', note: 'é"' },
+    );
+    const json =
+      '{"__metadata__":{"format":"pt","note":"é\\""},"w":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]},"10":{"dtype":"F64","shape":[3],"data_offsets":[16,40]}}';
     const jsonBytes = [...new TextEncoder().encode(json)];
     const pad = (8 - (jsonBytes.length % 8)) % 8;
     const want = [...u64le(jsonBytes.length + pad), ...jsonBytes, ...new Array<number>(pad).fill(0x20), ...f32le([1, 2, 3, 4.5]), ...f64le([0.5, -1, 1e300])];
@@ -108,7 +140,11 @@ describe('safetensors: files condgrad writes follow the spec byte by byte', () =
   it('an object (state dict) keeps its order; integer-like names are not reordered', async () => {
     const bytes = await encodeSafetensors({ b: tensor([1], [1]), a: tensor([2], [1]) });
     expect(parseSafetensorsHeader(bytes).entries.map((e) => e.name)).to.deep.equal(['b', 'a']);
-    const m = new Map([['z', tensor([1], [1])], ['2', tensor([2], [1])], ['1', tensor([3, 4], [2])]]);
+    const m = new Map([
+      ['z', tensor([1], [1])],
+      ['2', tensor([2], [1])],
+      ['1', tensor([3, 4], [2])],
+    ]);
     const back = decodeSafetensors(await encodeSafetensors(m), { backend: 'cpu' });
     expect([...back.keys()]).to.deep.equal(['z', '2', '1']);
     expect(Array.from(back.get('1')!.dataSync())).to.deep.equal([3, 4]);
@@ -117,8 +153,15 @@ describe('safetensors: files condgrad writes follow the spec byte by byte', () =
   it('saveSafetensors / loadSafetensors round-trip float32 and float64 through a file', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'condgrad-st-'));
     const file = path.join(dir, 'w.safetensors');
-    const a = tensor(Float64Array.from({ length: 24 }, (_, i) => Math.sin(i) * 1e-3), [2, 3, 4], { dtype: 'float64' });
-    const b = tensor(Float32Array.from({ length: 5 }, (_, i) => i - 2.25), [5]);
+    const a = tensor(
+      Float64Array.from({ length: 24 }, (_, i) => Math.sin(i) * 1e-3),
+      [2, 3, 4],
+      { dtype: 'float64' },
+    );
+    const b = tensor(
+      Float32Array.from({ length: 5 }, (_, i) => i - 2.25),
+      [5],
+    );
     const { bytes } = await saveSafetensors(file, { a, b }, { by: 'test' });
     expect(fs.statSync(file).size).to.equal(bytes);
     const m = loadSafetensors(file);
@@ -139,14 +182,22 @@ describe('safetensors: files condgrad writes follow the spec byte by byte', () =
       [[null], /Map or an object/],
     ] as [unknown[], RegExp][]) {
       let err: unknown = null;
-      try { await (encodeSafetensors as (...a: unknown[]) => Promise<Uint8Array>)(...args); } catch (e) { err = e; }
+      try {
+        await (encodeSafetensors as (...a: unknown[]) => Promise<Uint8Array>)(...args);
+      } catch (e) {
+        err = e;
+      }
       expect(err).to.be.instanceOf(SafetensorsError);
       expect((err as Error).message).to.match(pattern);
     }
     const gone = tensor([1], [1]);
     gone.dispose();
     let err: unknown = null;
-    try { await encodeSafetensors({ gone }); } catch (e) { err = e; }
+    try {
+      await encodeSafetensors({ gone });
+    } catch (e) {
+      err = e;
+    }
     expect((err as Error).message).to.match(/'gone' was disposed/);
   });
 });
@@ -173,12 +224,32 @@ describe('safetensors: every malformed file is a named error and nothing is load
     ['shape not an array', F('{"x":{"dtype":"F32","shape":4,"data_offsets":[0,4]}}'), 'shape', /got 4/],
     ['offsets out of range', F('{"x":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}'), 'offsets', /run past the 4-byte data section/],
     ['offsets reversed', F('{"x":{"dtype":"F32","shape":[0],"data_offsets":[4,0]}}'), 'offsets', /end before they begin/],
-    ['offsets overlapping', F('{"x":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"y":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}', f32le([1, 2])), 'offsets', /'y' .*overlap/],
-    ['a hole between tensors', F('{"x":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"y":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}}', f32le([1, 2, 3])), 'coverage', /bytes \[4, 8\) .*no holes/],
+    [
+      'offsets overlapping',
+      F('{"x":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"y":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}', f32le([1, 2])),
+      'offsets',
+      /'y' .*overlap/,
+    ],
+    [
+      'a hole between tensors',
+      F('{"x":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"y":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}}', f32le([1, 2, 3])),
+      'coverage',
+      /bytes \[4, 8\) .*no holes/,
+    ],
     ['a hole at the start', F('{"y":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}', f32le([1, 2])), 'coverage', /bytes \[0, 4\)/],
     ['trailing bytes', F(`{${ok}}`, f32le([1, 2])), 'coverage', /cover 4 bytes but the data section has 8/],
-    ['shape × dtype not matching the offsets', F('{"x":{"dtype":"F64","shape":[1],"data_offsets":[0,4]}}'), 'size-mismatch', /F64 \[1\] needs 8 bytes but data_offsets \[0, 4\] span 4/],
-    ['size mismatch in a later tensor', F(`{${ok},"y":{"dtype":"F32","shape":[2,2],"data_offsets":[4,12]}}`, f32le([1, 2, 3])), 'size-mismatch', /'y' F32 \[2,2\] needs 16 bytes/],
+    [
+      'shape × dtype not matching the offsets',
+      F('{"x":{"dtype":"F64","shape":[1],"data_offsets":[0,4]}}'),
+      'size-mismatch',
+      /F64 \[1\] needs 8 bytes but data_offsets \[0, 4\] span 4/,
+    ],
+    [
+      'size mismatch in a later tensor',
+      F(`{${ok},"y":{"dtype":"F32","shape":[2,2],"data_offsets":[4,12]}}`, f32le([1, 2, 3])),
+      'size-mismatch',
+      /'y' F32 \[2,2\] needs 16 bytes/,
+    ],
   ];
   for (const [label, bytes, reason, pattern] of cases) {
     it(label, () => {

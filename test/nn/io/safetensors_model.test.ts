@@ -50,7 +50,11 @@ describe('safetensors: model state dicts', () => {
     const expectFault = async (tensors: Record<string, Tensor>, reason: string, pattern: RegExp, strict = true): Promise<void> => {
       const bytes = await encodeSafetensors(tensors);
       let err: unknown = null;
-      try { loadStateDictFromSafetensors(b, bytes, { strict }); } catch (e) { err = e; }
+      try {
+        loadStateDictFromSafetensors(b, bytes, { strict });
+      } catch (e) {
+        err = e;
+      }
       expect(err).to.be.instanceOf(SafetensorsError);
       expect((err as SafetensorsError).reason).to.equal(reason);
       expect((err as Error).message).to.match(pattern);
@@ -58,12 +62,26 @@ describe('safetensors: model state dicts', () => {
     };
     await expectFault(rest, 'keys', new RegExp(`missing keys: ${first.replace(/\./g, '\\.')}`));
     await expectFault({ ...sd, 'extra.weight': tensor([1], [1]) }, 'keys', /unexpected keys: extra\.weight/);
-    await expectFault({ ...sd, [second]: tensor(new Float32Array(sd[second].size + 1), [sd[second].size + 1]) }, 'mismatch', new RegExp(`'${second.replace(/\./g, '\\.')}' is \\[${sd[second].size + 1}\\] float32 in the file but`));
-    await expectFault({ ...sd, [second]: tensor(new Float64Array(sd[second].size), [...sd[second].shape], { dtype: 'float64' }) }, 'mismatch', /float64 in the file but .* float32 in the model/);
-    await expectFault({ ...sd, [second]: tensor(new Float64Array(sd[second].size), [...sd[second].shape], { dtype: 'float64' }) }, 'mismatch', /float64 in the file/, false);
+    await expectFault(
+      { ...sd, [second]: tensor(new Float32Array(sd[second].size + 1), [sd[second].size + 1]) },
+      'mismatch',
+      new RegExp(`'${second.replace(/\./g, '\\.')}' is \\[${sd[second].size + 1}\\] float32 in the file but`),
+    );
+    await expectFault(
+      { ...sd, [second]: tensor(new Float64Array(sd[second].size), [...sd[second].shape], { dtype: 'float64' }) },
+      'mismatch',
+      /float64 in the file but .* float32 in the model/,
+    );
+    await expectFault(
+      { ...sd, [second]: tensor(new Float64Array(sd[second].size), [...sd[second].shape], { dtype: 'float64' }) },
+      'mismatch',
+      /float64 in the file/,
+      false,
+    );
     const partial = await encodeSafetensors({ ...rest, 'extra.weight': tensor([1], [1]) });
     expect(loadStateDictFromSafetensors(b, partial, { strict: false })).to.deep.equal({ missingKeys: [first], unexpectedKeys: ['extra.weight'] });
-    const now = snapshot(b), want = snapshot(a);
+    const now = snapshot(b),
+      want = snapshot(a);
     expect(now[second]).to.deep.equal(want[second]);
     expect(now[first]).to.deep.equal(before[first]);
   });
@@ -74,11 +92,20 @@ describe('safetensors: model state dicts', () => {
     const sd = bn.stateDict();
     const names = Object.keys(sd);
     const half = [0x3c00, 0x3800]; // 1, 0.5
-    const list = names.map((n) => [n, { dtype: 'F32', shape: [...sd[n].shape], bytes: f32le(new Array(sd[n].size).fill(0.25)) }] as [string, { dtype: string; shape: number[]; bytes: number[] }]);
+    const list = names.map(
+      (n) =>
+        [n, { dtype: 'F32', shape: [...sd[n].shape], bytes: f32le(new Array(sd[n].size).fill(0.25)) }] as [
+          string,
+          { dtype: string; shape: number[]; bytes: number[] },
+        ],
+    );
     const target = names.find((n) => sd[n].rank === 1 && sd[n].size % 2 === 0)!;
     const n = sd[target].size;
     list.push(['extra.num_batches_tracked', { dtype: 'I64', shape: [], bytes: [7, 0, 0, 0, 0, 0, 0, 0] }]);
-    list[names.indexOf(target)] = [target, { dtype: 'F16', shape: [n], bytes: Array.from({ length: n }, (_, i) => half[i % 2]).flatMap((h) => [h & 0xff, h >> 8]) }];
+    list[names.indexOf(target)] = [
+      target,
+      { dtype: 'F16', shape: [n], bytes: Array.from({ length: n }, (_, i) => half[i % 2]).flatMap((h) => [h & 0xff, h >> 8]) },
+    ];
     const file = handFileOf(list);
     expect(() => loadStateDictFromSafetensors(bn, file)).to.throw(SafetensorsError, /I64/);
     const res = loadStateDictFromSafetensors(bn, file, { integers: 'skip' });
