@@ -42,6 +42,40 @@ export function guard(e: Emitter, checks: string[]): string {
   return '}';
 }
 
+/** x[b, grp·Cg + c, 0, 0] as a flat offset (c omitted: the group's first channel); every conv spec's x base. */
+export function xBaseOf(e: Emitter, g: Conv2dGeometry, b: string, grp: string, c?: string): string {
+  const plane = g.inH * g.inW;
+  const terms: [string, number][] = [
+    [b, g.inC * plane],
+    [grp, g.inCPerGroup * plane],
+  ];
+  if (c !== undefined) terms.push([c, plane]);
+  return e.let('xb', affine(0, terms));
+}
+
+/** dy[b, grp·Og + o, 0, 0] as a flat offset (o omitted: the group's first output channel); every conv spec's dy base. */
+export function dyBaseOf(e: Emitter, g: Conv2dGeometry, b: string, grp: string, o?: string): string {
+  const plane = g.outH * g.outW;
+  const terms: [string, number][] = [
+    [b, g.outC * plane],
+    [grp, g.outCPerGroup * plane],
+  ];
+  if (o !== undefined) terms.push([o, plane]);
+  return e.let('yb', affine(0, terms));
+}
+
+/** w[(b,) grp·Og + o, c, 0, 0] as a flat offset (b counts only with per-sample weights; o or c omitted: 0); every conv spec's w base. */
+export function wBaseOf(e: Emitter, g: Conv2dGeometry, b: string, grp: string, o: string | null, c?: string): string {
+  const taps = g.kH * g.kW;
+  const terms: [string, number][] = [
+    [b, g.perSampleWeights ? g.weightSize : 0],
+    [grp, g.outCPerGroup * g.inCPerGroup * taps],
+  ];
+  if (o !== null) terms.push([o, g.inCPerGroup * taps]);
+  if (c !== undefined) terms.push([c, taps]);
+  return e.let('wb', affine(0, terms));
+}
+
 /**
  * y[b, o, oh, ow] = Σ_{c, kh, kw} x[b, g·Cg + c, oh·sh − pt + kh·dh, ow·sw − pl + kw·dw] · w[(b,) o, c, kh, kw];
  * arguments (x, w). Threads run along ow, so neighbours read neighbouring x; the w row is shared.
@@ -50,21 +84,8 @@ export function conv2dSpec(g: Conv2dGeometry): KernelSpec {
   const e = new Emitter();
   const { inH, inW, kH, kW, outCPerGroup: ocpg, inCPerGroup: cg } = g;
   const [b, grp, oc, oh, ow] = e.unravel(e.let('i', 'this.thread.x'), [g.batch, g.groups, ocpg, g.outH, g.outW]);
-  const xBase = e.let(
-    'xb',
-    affine(0, [
-      [b, g.inC * inH * inW],
-      [grp, cg * inH * inW],
-    ]),
-  );
-  const wBase = e.let(
-    'wb',
-    affine(0, [
-      [b, g.perSampleWeights ? g.weightSize : 0],
-      [grp, ocpg * cg * kH * kW],
-      [oc, cg * kH * kW],
-    ]),
-  );
+  const xBase = xBaseOf(e, g, b, grp);
+  const wBase = wBaseOf(e, g, b, grp, oc);
   const ih0 = e.let('h', affine(-g.padTop, [[oh, g.strideH]]));
   const iw0 = e.let('w', affine(-g.padLeft, [[ow, g.strideW]]));
   e.line('let acc = 0;');
@@ -129,21 +150,8 @@ export function conv2dBackwardInputSpec(g: Conv2dGeometry): KernelSpec {
   const e = new Emitter();
   const { inH, inW, kH, kW, outH, outW, outCPerGroup: ocpg, inCPerGroup: cg } = g;
   const [b, grp, c, ih, iw] = e.unravel(e.let('i', 'this.thread.x'), [g.batch, g.groups, cg, inH, inW]);
-  const dyBase = e.let(
-    'yb',
-    affine(0, [
-      [b, g.outC * outH * outW],
-      [grp, ocpg * outH * outW],
-    ]),
-  );
-  const wBase = e.let(
-    'wb',
-    affine(0, [
-      [b, g.perSampleWeights ? g.weightSize : 0],
-      [grp, ocpg * cg * kH * kW],
-      [c, kH * kW],
-    ]),
-  );
+  const dyBase = dyBaseOf(e, g, b, grp);
+  const wBase = wBaseOf(e, g, b, grp, null, c);
   e.line('let acc = 0;');
   e.line(`for (let kh = 0; kh < ${kH}; kh++) {`);
   const [oh, hChecks] = tapSource(e, ih, 'kh', g.padTop, g.dilationH, g.strideH, outH);
@@ -185,22 +193,8 @@ export function conv2dBackwardFilterSpec(g: Conv2dGeometry, perSample: boolean):
   const { inH, inW, kH, kW, outH, outW, outCPerGroup: ocpg, inCPerGroup: cg } = g;
   const lead = perSample ? g.batch : 1;
   const [b, grp, oc, c, kh, kw] = e.unravel(e.let('i', 'this.thread.x'), [lead, g.groups, ocpg, cg, kH, kW]);
-  const xBase = e.let(
-    'xb',
-    affine(0, [
-      [b, g.inC * inH * inW],
-      [grp, cg * inH * inW],
-      [c, inH * inW],
-    ]),
-  );
-  const dyBase = e.let(
-    'yb',
-    affine(0, [
-      [b, g.outC * outH * outW],
-      [grp, ocpg * outH * outW],
-      [oc, outH * outW],
-    ]),
-  );
+  const xBase = xBaseOf(e, g, b, grp, c);
+  const dyBase = dyBaseOf(e, g, b, grp, oc);
   const h0 = e.let('h', affine(-g.padTop, [[kh, g.dilationH]]));
   const w0 = e.let('w', affine(-g.padLeft, [[kw, g.dilationW]]));
   e.line('let acc = 0;');

@@ -2,7 +2,7 @@
 
 import type { Conv2dGeometry } from '../geometry/conv.js';
 import { affine, Emitter, type KernelSpec } from './codegen.js';
-import { geomKey, guard, rangeCheck } from './conv.js';
+import { dyBaseOf, geomKey, guard, rangeCheck, xBaseOf } from './conv.js';
 
 /** Invocations the partial pass aims for: enough to fill a large GPU. */
 const TARGET_THREADS = 1 << 18;
@@ -35,22 +35,8 @@ export function conv2dBackwardFilterPartialSpec(g: Conv2dGeometry, perSample: bo
   // With kW <= 4 one invocation computes the whole kernel row dw[..., kh, 0..kW-1] (Array(kW)): each dy value is loaded once for kW taps.
   const t = filterTile(g);
   const [b, p, grp, oc, c, kh, kw] = e.unravel(e.let('i', 'this.thread.x'), [lead, blocks, g.groups, ocpg, cg, kH, kW / t]);
-  const xBase = e.let(
-    'xb',
-    affine(0, [
-      [b, g.inC * inH * inW],
-      [grp, cg * inH * inW],
-      [c, inH * inW],
-    ]),
-  );
-  const dyBase = e.let(
-    'yb',
-    affine(0, [
-      [b, g.outC * outH * outW],
-      [grp, ocpg * outH * outW],
-      [oc, outH * outW],
-    ]),
-  );
+  const xBase = xBaseOf(e, g, b, grp, c);
+  const dyBase = dyBaseOf(e, g, b, grp, oc);
   const h0 = e.let('h', affine(-g.padTop, [[kh, g.dilationH]]));
   const w0 = e.let('w', affine(-g.padLeft, [[kw, t * g.dilationW]]));
   const r0 = e.let('r', affine(0, [[p, rowsPerBlock]]));

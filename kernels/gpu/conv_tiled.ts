@@ -2,7 +2,7 @@
 
 import type { Conv2dGeometry } from '../geometry/conv.js';
 import { affine, Emitter, type KernelSpec } from './codegen.js';
-import { geomKey, guard, rangeCheck } from './conv.js';
+import { dyBaseOf, geomKey, guard, rangeCheck, wBaseOf, xBaseOf } from './conv.js';
 
 /** The longest input row segment one invocation keeps in registers. */
 const MAX_SEGMENT = 24;
@@ -50,21 +50,8 @@ export function conv2dTiledSpec(g: Conv2dGeometry, t: 2 | 4): KernelSpec {
   const e = new Emitter();
   const { inH, inW, kH, kW, outCPerGroup: ocpg, inCPerGroup: cg, strideW: sw, dilationW: dw } = g;
   const [b, grp, oc, oh, owt] = e.unravel(e.let('i', 'this.thread.x'), [g.batch, g.groups, ocpg, g.outH, g.outW / t]);
-  const xBase = e.let(
-    'xb',
-    affine(0, [
-      [b, g.inC * inH * inW],
-      [grp, cg * inH * inW],
-    ]),
-  );
-  const wBase = e.let(
-    'wb',
-    affine(0, [
-      [b, g.perSampleWeights ? g.weightSize : 0],
-      [grp, ocpg * cg * kH * kW],
-      [oc, cg * kH * kW],
-    ]),
-  );
+  const xBase = xBaseOf(e, g, b, grp);
+  const wBase = wBaseOf(e, g, b, grp, oc);
   const ih0 = e.let('h', affine(-g.padTop, [[oh, g.strideH]]));
   const iw0 = e.let('w', affine(-g.padLeft, [[owt, t * sw]]));
   const accs = Array.from({ length: t }, (_, j) => `a${j}`);
@@ -120,21 +107,8 @@ export function conv2dBackwardInputTiledSpec(g: Conv2dGeometry, t: 2 | 4): Kerne
   const e = new Emitter();
   const { inH, inW, kH, kW, outH, outW, outCPerGroup: ocpg, inCPerGroup: cg, dilationW: dw } = g;
   const [b, grp, c, ih, iwt] = e.unravel(e.let('i', 'this.thread.x'), [g.batch, g.groups, cg, inH, inW / t]);
-  const dyBase = e.let(
-    'yb',
-    affine(0, [
-      [b, g.outC * outH * outW],
-      [grp, ocpg * outH * outW],
-    ]),
-  );
-  const wBase = e.let(
-    'wb',
-    affine(0, [
-      [b, g.perSampleWeights ? g.weightSize : 0],
-      [grp, ocpg * cg * kH * kW],
-      [c, kH * kW],
-    ]),
-  );
+  const dyBase = dyBaseOf(e, g, b, grp);
+  const wBase = wBaseOf(e, g, b, grp, null, c);
   // Output column of segment slot m: ow = iwt·t + padLeft − (kW−1)·dw + m.
   const ow0 = e.let('o', affine(g.padLeft - (kW - 1) * dw, [[iwt, t]]));
   const accs = Array.from({ length: t }, (_, j) => `a${j}`);
