@@ -5,27 +5,16 @@ import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { Command, Io } from '../../cli/command.js';
-import { runCli } from '../../cli/dispatch.js';
+import type { Command } from '../../cli/command.js';
 import { summaryCommand } from '../../cli/summary.js';
 import { trainCommand } from '../../cli/train.js';
 import { readCheckpoint } from '../../nn/checkpoint.js';
+import { runCliCaptured, type CliRun } from '../helpers/cli.js';
 
 const COMMANDS: Command[] = [trainCommand, summaryCommand];
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: Io = {
-    out: (s) => {
-      out += `${s}\n`;
-    },
-    err: (s) => {
-      err += `${s}\n`;
-    },
-  };
-  const code = await runCli(argv, COMMANDS, io);
-  return { code, out, err };
+function cli(...argv: string[]): Promise<CliRun> {
+  return runCliCaptured(COMMANDS, argv);
 }
 
 describe('cli', () => {

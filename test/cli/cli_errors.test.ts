@@ -6,14 +6,14 @@ import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { Command, Io } from '../../cli/command.js';
-import { runCli } from '../../cli/dispatch.js';
+import type { Command } from '../../cli/command.js';
 import { estimateParameters } from '../../cli/model_size.js';
 import { reproduceCommand } from '../../cli/reproduce.js';
 import { summaryCommand } from '../../cli/summary.js';
 import { trainCommand } from '../../cli/train.js';
 import { encodeCheckpointFrame, readCheckpoint } from '../../nn/checkpoint.js';
 import { createModel, MODEL_NAMES } from '../../nn/models/index.js';
+import { runCliCaptured, type CliRun } from '../helpers/cli.js';
 
 const boom: Command = {
   name: 'boom',
@@ -26,19 +26,8 @@ const boom: Command = {
 };
 const COMMANDS: Command[] = [trainCommand, summaryCommand, reproduceCommand, boom];
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: Io = {
-    out: (s) => {
-      out += `${s}\n`;
-    },
-    err: (s) => {
-      err += `${s}\n`;
-    },
-  };
-  const code = await runCli(argv, COMMANDS, io);
-  return { code, out, err };
+function cli(...argv: string[]): Promise<CliRun> {
+  return runCliCaptured(COMMANDS, argv);
 }
 
 /**

@@ -5,28 +5,16 @@ import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { Io } from '../../cli/command.js';
-import { runCli } from '../../cli/dispatch.js';
 import { exportCommand } from '../../cli/export.js';
 import { trainCommand } from '../../cli/train.js';
 import { buildModel, configFromFlags, type RunConfig } from '../../cli/train_config.js';
 import { readCheckpoint, restoreCheckpoint } from '../../nn/checkpoint.js';
 import { SoftmaxRouter } from '../../nn/router.js';
 import { expectOnnxMatches } from '../helpers/onnx.js';
+import { runCliCaptured, type CliRun } from '../helpers/cli.js';
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: Io = {
-    out: (s) => {
-      out += `${s}\n`;
-    },
-    err: (s) => {
-      err += `${s}\n`;
-    },
-  };
-  const code = await runCli(argv, [trainCommand, exportCommand], io);
-  return { code, out, err };
+function cli(...argv: string[]): Promise<CliRun> {
+  return runCliCaptured([trainCommand, exportCommand], argv);
 }
 
 describe('cli export', () => {
