@@ -36,6 +36,8 @@ export const KERNELS = [
   'convBackwardFilterWide',
   'convForwardWinograd',
   'convBackwardFilterWinograd',
+  'matmulThin',
+  'matmulDots',
 ] as const;
 export type KernelName = (typeof KERNELS)[number];
 

@@ -7,6 +7,7 @@ export { convForwardWinograd } from './winograd';
 export { convBackwardFilterWinograd } from './winograd_filter';
 export { dwForward, dwBackwardInput, dwBackwardFilter } from './depthwise';
 export { matmul } from './matmul';
+export { matmulThin, matmulDots } from './matmul_thin';
 export { maxPoolForward, maxPoolBackward, avgPoolForward, avgPoolBackward } from './pool';
 export { binary, unary, reluBackward } from './elementwise';
 export { reduce } from './reduce';
