@@ -92,9 +92,14 @@ function runItems(rt: WasmRuntime, kernel: KernelName, s: Int32Array, items: num
   rt.runClaimed(kernel, slices, items);
 }
 
-/** y = conv2d(x, w) (float32, byte addresses). x [B, C, H, W], w [(B,) O, C/g, kH, kW], y [B, O, outH, outW]. */
-export function convForward(rt: WasmRuntime, x: number, w: number, y: number, g: Conv2dGeometry): void {
+/**
+ * y = conv2d(x, w) (float32, byte addresses). x [B, C, H, W], w [(B,) O, C/g, kH, kW], y [B, O, outH, outW].
+ * With `transposedW` (pointwise g only) w holds the kernels [(B,) C, O/g] of the conv g transposes, read
+ * transposed while packing.
+ */
+export function convForward(rt: WasmRuntime, x: number, w: number, y: number, g: Conv2dGeometry, transposedW = false): void {
   const s = slots(g);
+  if (transposedW) s[C_POINTWISE] = 2;
   s[C_X] = x;
   s[C_W] = w;
   s[C_Y] = y;
@@ -140,6 +145,11 @@ export function convBackwardInput(rt: WasmRuntime, dy: number, w: number, dx: nu
       wb = g.outW + g.inW + g.padLeft + g.kW * g.dilationW + 2;
     const scratch = Math.max(dwScratch(g, Math.max(hp, hq), Math.max(wp, wq)), dwScratch(g, hb, wb));
     runItems(rt, 'dwBackwardInput', s, items, rt.slicesFor(items, 2 * g.macs, MIN_FLOPS_PER_THREAD), scratch);
+    return;
+  }
+  if (g.pointwise) {
+    // dx = W_gᵀ · dy_g: the pointwise forward reads the kernels transposed, nothing is flipped.
+    convForward(rt, dy, w, dx, transposedConvGeometry(g), true);
     return;
   }
   if (g.strideH === 1 && g.strideW === 1) {

@@ -70,6 +70,11 @@ const LARGE: ConvCase[] = [
   { x: [2, 6, 20, 37], w: [6, 1, 3, 3], opts: { padding: 'same', groups: 6, stride: [1, 2] }, perSample: false },
   { x: [1, 5, 23, 18], w: [10, 1, 3, 5], opts: { padding: [0, 2, 3, 1], groups: 5, stride: 2, dilation: [1, 2] }, perSample: true },
   { x: [2, 9, 26, 29], w: [11, 9, 5, 3], opts: { padding: [3, 1, 0, 2], dilation: [2, 1] }, perSample: true },
+  // Pointwise input gradients read the kernels transposed (no flip): groups, one output per group, P = 256 (packed columns).
+  { x: [2, 12, 7, 7], w: [9, 4, 1, 1], opts: { groups: 3 }, perSample: true },
+  { x: [3, 8, 5, 6], w: [4, 2, 1, 1], opts: { groups: 4 }, perSample: true },
+  { x: [2, 17, 16, 16], w: [23, 17, 1, 1], opts: {}, perSample: true },
+  { x: [2, 17, 16, 16], w: [23, 17, 1, 1], opts: {}, perSample: false },
   // Winograd F(2x2,3x3): several tile-row blocks, groups, 1-pixel and odd outputs, negative transposed padding.
   { x: [2, 48, 40, 38], w: [40, 48, 3, 3], opts: { padding: 'same' }, perSample: false },
   { x: [2, 16, 3, 5], w: [8, 8, 3, 3], opts: { groups: 2, padding: 'valid' }, perSample: false },

@@ -33,13 +33,16 @@ export function convForward(g: usize): void {
   const pa = tile + 128;
   const col = pa + packedABytes(og, Kg);
   const ldcol = roundNR(NC);
-  const direct = arg(g, C_POINTWISE) != 0; // set from Conv2dGeometry.pointwise
+  // Set from Conv2dGeometry.pointwise; 2: W holds the kernels of the conv this one transposes
+  // ([Kg, og] per group), read transposed while packing (a pointwise input gradient, no flip).
+  const direct = arg(g, C_POINTWISE) != 0;
+  const wrs = arg(g, C_POINTWISE) == 2 ? 1 : Kg, wcs = arg(g, C_POINTWISE) == 2 ? og : 1;
   let lastBG = -1;
   for (let item = nextItem(g, -1); item >= 0; item = nextItem(g, item)) {
     const bg = item / nBlk, blk = item - bg * nBlk;
     const b = bg / groups, gi = bg - b * groups;
     if (bg != lastBG) {
-      packA(at(w, b * wStride + gi * og * Kg), Kg, 1, og, Kg, pa);
+      packA(at(w, b * wStride + gi * og * Kg), wrs, wcs, og, Kg, pa);
       lastBG = bg;
     }
     const p0 = blk * NC, n = min(NC, P - p0);
