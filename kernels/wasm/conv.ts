@@ -33,6 +33,7 @@ import {
   C_SW,
   C_POINTWISE,
   C_W,
+  C_WFLIP,
   C_WSTRIDE,
   C_X,
   C_Y,
@@ -94,12 +95,12 @@ function runItems(rt: WasmRuntime, kernel: KernelName, s: Int32Array, items: num
 
 /**
  * y = conv2d(x, w) (float32, byte addresses). x [B, C, H, W], w [(B,) O, C/g, kH, kW], y [B, O, outH, outW].
- * With `transposedW` (pointwise g only) w holds the kernels [(B,) C, O/g] of the conv g transposes, read
- * transposed while packing.
+ * With `flippedW` (only where readsFlipped(g)) w holds the kernels of the conv g transposes, which the
+ * kernel reads transposed and flipped while packing.
  */
-export function convForward(rt: WasmRuntime, x: number, w: number, y: number, g: Conv2dGeometry, transposedW = false): void {
+export function convForward(rt: WasmRuntime, x: number, w: number, y: number, g: Conv2dGeometry, flippedW = false): void {
   const s = slots(g);
-  if (transposedW) s[C_POINTWISE] = 2;
+  if (flippedW) s[C_WFLIP] = 1;
   s[C_X] = x;
   s[C_W] = w;
   s[C_Y] = y;
@@ -128,6 +129,11 @@ export function convForward(rt: WasmRuntime, x: number, w: number, y: number, g:
   runItems(rt, wide ? 'convForwardWide' : 'convForward', s, items, rt.slicesFor(items, 2 * g.macs, MIN_FLOPS_PER_THREAD), scratch);
 }
 
+/** Whether convForward on g can read the kernels of the conv g transposes as they are (C_WFLIP): the im2col and wide kernels. */
+function readsFlipped(g: Conv2dGeometry): boolean {
+  return !g.depthwise && !isWinograd(g);
+}
+
 /** dx = conv2d input gradient (float32). dy [B, O, outH, outW], w as in convForward, dx [B, C, H, W]. */
 export function convBackwardInput(rt: WasmRuntime, dy: number, w: number, dx: number, g: Conv2dGeometry): void {
   const s = slots(g);
@@ -147,8 +153,9 @@ export function convBackwardInput(rt: WasmRuntime, dy: number, w: number, dx: nu
     runItems(rt, 'dwBackwardInput', s, items, rt.slicesFor(items, 2 * g.macs, MIN_FLOPS_PER_THREAD), scratch);
     return;
   }
-  if (g.pointwise) {
-    // dx = W_gᵀ · dy_g: the pointwise forward reads the kernels transposed, nothing is flipped.
+  if (g.perSampleWeights && g.strideH === 1 && g.strideW === 1 && readsFlipped(transposedConvGeometry(g))) {
+    // dx is the stride-1 conv of dy with the flipped, transposed kernels, which the kernel packs from w itself
+    // (a shared kernel is flipped once below instead: its contiguous copy packs faster for every sample).
     convForward(rt, dy, w, dx, transposedConvGeometry(g), true);
     return;
   }

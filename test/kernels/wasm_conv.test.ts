@@ -75,6 +75,10 @@ const LARGE: ConvCase[] = [
   { x: [3, 8, 5, 6], w: [4, 2, 1, 1], opts: { groups: 4 }, perSample: true },
   { x: [2, 17, 16, 16], w: [23, 17, 1, 1], opts: {}, perSample: true },
   { x: [2, 17, 16, 16], w: [23, 17, 1, 1], opts: {}, perSample: false },
+  // Per-sample stride-1 input gradients pack the kernels flipped from w itself: 1-D (1x3), dilated 5x3, grouped, odd channels.
+  { x: [3, 7, 1, 29], w: [5, 7, 1, 3], opts: { padding: [0, 0, 1, 1] }, perSample: true },
+  { x: [2, 5, 13, 11], w: [9, 5, 5, 3], opts: { padding: [4, 1, 2, 0], dilation: [2, 1] }, perSample: true },
+  { x: [2, 6, 9, 10], w: [9, 2, 3, 3], opts: { padding: 1, groups: 3 }, perSample: true },
   // Winograd F(2x2,3x3): several tile-row blocks, groups, 1-pixel and odd outputs, negative transposed padding.
   { x: [2, 48, 40, 38], w: [40, 48, 3, 3], opts: { padding: 'same' }, perSample: false },
   { x: [2, 16, 3, 5], w: [8, 8, 3, 3], opts: { groups: 2, padding: 'valid' }, perSample: false },

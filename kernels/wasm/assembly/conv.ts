@@ -5,7 +5,7 @@ import { MR, NR, gemmBlock, packA, packB } from './gemm';
 import { col2imBlock, im2colBlock } from './im2col';
 import {
   C_GROUPS, C_INC, C_INCPG, C_INH, C_INW, C_KH, C_KW, C_NBLK, C_NC, C_POINTWISE,
-  C_OUTC, C_OUTCPG, C_OUTH, C_OUTW, C_PADL, C_PADT, C_SCRATCH, C_SH, C_SW, C_W, C_WSTRIDE, C_X, C_Y,
+  C_OUTC, C_OUTCPG, C_OUTH, C_OUTW, C_PADL, C_PADT, C_SCRATCH, C_SH, C_SW, C_W, C_WFLIP, C_WSTRIDE, C_X, C_Y,
 } from './layout';
 
 /** Bytes of the 2-row packed A panels for an m x k operand. */
@@ -16,6 +16,31 @@ import {
 /** Columns per block, rounded up to the micro-tile width. */
 @inline function roundNR(n: i32): i32 {
   return (n + NR - 1) / NR * NR;
+}
+
+/**
+ * Packs, like packA, the m x (oo*kk) kernel matrix of the conv that transposes and flips one group
+ * [oo, m, kk] at src: row i, column o*kk + t is src[o, i, kk-1-t]. (The stride-1 input gradient as
+ * a forward conv, without a flipped copy of every kernel.)
+ */
+export function packAFlipped(src: usize, m: i32, oo: i32, kk: i32, dst: usize): void {
+  if (kk == 1) {
+    packA(src, 1, m, m, oo, dst); // a plain transpose
+    return;
+  }
+  for (let i = 0; i < m; i += 2) {
+    const two = i + 1 < m;
+    for (let o = 0; o < oo; o++) {
+      const r0 = src + (<usize>((o * m + i) * kk + kk - 1) << 2);
+      const r1 = two ? r0 + (<usize>kk << 2) : r0;
+      for (let t = 0; t < kk; t++) {
+        const back = <usize>t << 2;
+        store<f32>(dst, load<f32>(r0 - back));
+        store<f32>(dst, two ? load<f32>(r1 - back) : 0, 4);
+        dst += 8;
+      }
+    }
+  }
 }
 
 /**
@@ -33,16 +58,15 @@ export function convForward(g: usize): void {
   const pa = tile + 128;
   const col = pa + packedABytes(og, Kg);
   const ldcol = roundNR(NC);
-  // Set from Conv2dGeometry.pointwise; 2: W holds the kernels of the conv this one transposes
-  // ([Kg, og] per group), read transposed while packing (a pointwise input gradient, no flip).
-  const direct = arg(g, C_POINTWISE) != 0;
-  const wrs = arg(g, C_POINTWISE) == 2 ? 1 : Kg, wcs = arg(g, C_POINTWISE) == 2 ? og : 1;
+  const direct = arg(g, C_POINTWISE) != 0; // set from Conv2dGeometry.pointwise
+  const flip = arg(g, C_WFLIP) != 0, kk = arg(g, C_KH) * arg(g, C_KW);
   let lastBG = -1;
   for (let item = nextItem(g, -1); item >= 0; item = nextItem(g, item)) {
     const bg = item / nBlk, blk = item - bg * nBlk;
     const b = bg / groups, gi = bg - b * groups;
     if (bg != lastBG) {
-      packA(at(w, b * wStride + gi * og * Kg), wrs, wcs, og, Kg, pa);
+      if (flip) packAFlipped(at(w, b * wStride + gi * og * Kg), og, Kg / kk, kk, pa);
+      else packA(at(w, b * wStride + gi * og * Kg), Kg, 1, og, Kg, pa);
       lastBG = bg;
     }
     const p0 = blk * NC, n = min(NC, P - p0);

@@ -3,10 +3,11 @@
 import { arg, at, copyF32, nextItem, ptr, zeroF32 } from './args';
 import { MR, NR, gemmBlockOff, packA } from './gemm';
 import { dotTile } from './convfilter';
+import { packAFlipped } from './conv';
 import { SLACK, padPlanes } from './plane';
 import {
   C_DH, C_DW, C_GROUPS, C_INC, C_INCPG, C_INH, C_INW, C_ITEM0, C_ITEM1, C_KH, C_KW, C_NBLK, C_NC, C_OSTRIDE,
-  C_OUTC, C_OUTCPG, C_OUTH, C_OUTW, C_PADL, C_PADT, C_SCRATCH, C_W, C_WSTRIDE, C_X, C_Y, C_BLK0, C_BLK1,
+  C_OUTC, C_OUTCPG, C_OUTH, C_OUTW, C_PADL, C_PADT, C_SCRATCH, C_W, C_WFLIP, C_WSTRIDE, C_X, C_Y, C_BLK0, C_BLK1,
 } from './layout';
 
 /** Padded plane rows: every input row a stride-1 output row reads. */
@@ -58,12 +59,14 @@ export function convForwardWide(g: usize): void {
   const cw = off + (<usize>((Kg + 3) & ~3) << 2);
   const pad = cw + (<usize>(og * ldw) << 2);
   offsets(g, off);
+  const flip = arg(g, C_WFLIP) != 0, kk = arg(g, C_KH) * arg(g, C_KW);
   let lastBG = -1;
   for (let item = nextItem(g, -1); item >= 0; item = nextItem(g, item)) {
     const bg = item / nBlk, blk = item - bg * nBlk;
     const b = bg / groups, gi = bg - b * groups;
     if (bg != lastBG) {
-      packA(at(w, b * wStride + gi * og * Kg), Kg, 1, og, Kg, pa);
+      if (flip) packAFlipped(at(w, b * wStride + gi * og * Kg), og, Kg / kk, kk, pa);
+      else packA(at(w, b * wStride + gi * og * Kg), Kg, 1, og, Kg, pa);
       padGroup(g, x, b, gi, pad);
       lastBG = bg;
     }

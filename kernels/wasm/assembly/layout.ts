@@ -42,7 +42,12 @@ export const C_BLK1 = 29;
 export const C_TROWS = 30;
 /** 1 for a 1x1, stride-1, unpadded conv (Conv2dGeometry.pointwise): x itself is the column matrix. */
 export const C_POINTWISE = 31;
-export const C_SLOTS = 32;
+/**
+ * 1: W holds the kernels of the conv this stride-1 forward transposes ([og, cg, kH, kW] per group of that
+ * conv), read transposed and flipped while packing: the input gradient without a flipped copy.
+ */
+export const C_WFLIP = 32;
+export const C_SLOTS = 33;
 
 /** Matmul: C[b] = op(A[b]) · op(B[b]). */
 export const M_M = 0;
