@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { bytesPerElement } from '../core/dtype.js';
 import { noGrad } from '../core/engine.js';
+import { tidy } from '../core/scope.js';
 import type { Tensor } from '../core/tensor.js';
 import type { AnyBackend, BackendName } from '../core/backend.js';
 import { cpuBackend } from '../kernels/cpu/backend.js';
@@ -130,14 +131,25 @@ function forwardOf(path: Path, i: Inputs): () => Tensor {
 function callOf(path: Path, mode: Mode, i: Inputs): { call: Call; outputs: () => Tensor[] } {
   const f = forwardOf(path, i);
   const params = path === 'plain' ? [i.x, i.w] : [i.x, i.experts, i.routing];
+  // As in a training step, each call frees what it made (tidy, and the previous call's output or
+  // gradients): left to the GC, freed buffers come back as fresh heap whose first touch is timed.
   if (mode === 'forward') {
     let y: Tensor | null = null;
-    return { call: () => (y = noGrad(f)), outputs: () => (y ? [y] : []) };
+    return {
+      call: () => {
+        y?.dispose();
+        return (y = tidy(() => noGrad(f)));
+      },
+      outputs: () => (y ? [y] : []),
+    };
   }
   return {
     call: () => {
-      for (const p of params) p.grad = null;
-      f().backward(i.dy);
+      for (const p of params) {
+        p.grad?.dispose();
+        p.grad = null;
+      }
+      tidy(() => f().backward(i.dy));
       return i.x.grad!;
     },
     outputs: () => params.map((p) => p.grad!).filter((g) => g !== null),

@@ -3,6 +3,7 @@
 import type * as tfc from '@tensorflow/tfjs-core';
 import * as ort from 'onnxruntime-node';
 import { noGrad } from '../../core/engine.js';
+import { tidy } from '../../core/scope.js';
 import { tensor } from '../../core/creation.js';
 import type { AnyBackend } from '../../core/backend.js';
 import { condConv2d } from '../../ops/cond_conv.js';
@@ -66,13 +67,14 @@ export function oursCond(backend: AnyBackend, s: CondShape, K: number, d: CondDa
       ? tensor(d.experts, [K, s.outC, cg, s.k, s.k], { backend })
       : tensor(d.experts.subarray(0, s.outC * cg * s.k * s.k), [s.outC, cg, s.k, s.k], { backend });
   const r = K > 0 ? tensor(d.routing, [B, K], { backend }) : null;
+  // tidy frees the mixed kernels too: left to the GC they come back as fresh heap whose first touch is timed.
   return () =>
-    noGrad(() => {
-      const y = r !== null ? condConv2d(x, ex, r, null, { ...opts, path: 'fused' }) : conv2d(x, ex, null, opts);
-      const out = y.dataSync() as Float32Array;
-      y.dispose();
-      return out;
-    });
+    tidy(() =>
+      noGrad(() => {
+        const y = r !== null ? condConv2d(x, ex, r, null, { ...opts, path: 'fused' }) : conv2d(x, ex, null, opts);
+        return y.dataSync() as Float32Array;
+      }),
+    );
 }
 
 /** An onnxruntime session of the fold or moe graph; run() feeds X and R and returns Y. */
