@@ -13,6 +13,7 @@ import type { Pool2dGeometry } from '../geometry/pool.js';
 import type { ReduceGeometry } from '../geometry/reduce.js';
 import { type StridedView } from '../geometry/strided.js';
 import { sizeOf } from '../../core/shape.js';
+import type { WasmSimd } from '../../core/wasm_simd.js';
 import * as cpuConv from '../cpu/conv.js';
 import * as cpuEw from '../cpu/elementwise.js';
 import { matmulForward } from '../cpu/matmul.js';
@@ -50,6 +51,11 @@ export class WasmBackend implements Backend<WasmStorage> {
   /** Threads the kernels use, the caller's included. */
   get threads(): number {
     return this.rt.threads;
+  }
+
+  /** The kernel build it runs: 'relaxed' (relaxed-SIMD multiply-adds) or 'simd128' (see the simd option). */
+  get simd(): WasmSimd {
+    return this.rt.simd;
   }
 
   /** Stops the worker threads; the backend must not be used afterwards. */

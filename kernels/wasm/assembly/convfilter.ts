@@ -3,6 +3,7 @@
 import { arg, at, ptr, zeroF32 } from './args';
 import { NR } from './gemm';
 import { im2colBlock } from './im2col';
+import { madd } from './madd';
 import {
   C_BLK0, C_BLK1, C_GROUPS, C_INC, C_INCPG, C_INH, C_INW, C_ITEM0, C_ITEM1, C_KH, C_KW, C_NC,
   C_OSTRIDE, C_OUTC, C_OUTCPG, C_OUTH, C_OUTW, C_PADL, C_PADT, C_SCRATCH, C_SH, C_SW, C_W, C_X, C_Y,
@@ -24,13 +25,13 @@ export function dotTile(a: usize, lda: usize, b0: usize, b1: usize, b2: usize, b
   for (let o: usize = 0, e = <usize>n4 << 2; o < e; o += 16) {
     const x0 = v128.load(a0 + o), x1 = v128.load(a1 + o);
     let v = v128.load(b0 + o);
-    s00 = f32x4.add(s00, f32x4.mul(x0, v)); s10 = f32x4.add(s10, f32x4.mul(x1, v));
+    s00 = madd(x0, v, s00); s10 = madd(x1, v, s10);
     v = v128.load(b1 + o);
-    s01 = f32x4.add(s01, f32x4.mul(x0, v)); s11 = f32x4.add(s11, f32x4.mul(x1, v));
+    s01 = madd(x0, v, s01); s11 = madd(x1, v, s11);
     v = v128.load(b2 + o);
-    s02 = f32x4.add(s02, f32x4.mul(x0, v)); s12 = f32x4.add(s12, f32x4.mul(x1, v));
+    s02 = madd(x0, v, s02); s12 = madd(x1, v, s12);
     v = v128.load(b3 + o);
-    s03 = f32x4.add(s03, f32x4.mul(x0, v)); s13 = f32x4.add(s13, f32x4.mul(x1, v));
+    s03 = madd(x0, v, s03); s13 = madd(x1, v, s13);
   }
   let t00 = hsum(s00), t01 = hsum(s01), t02 = hsum(s02), t03 = hsum(s03);
   let t10 = hsum(s10), t11 = hsum(s11), t12 = hsum(s12), t13 = hsum(s13);

@@ -4,6 +4,7 @@ import { addF32, arg, at, copyF32, nextItem, ptr, zeroF32 } from './args';
 import { SLACK, padPlane } from './plane';
 import { dwBackwardInputPhases } from './depthwise_phases';
 import { lanes, taps16 } from './depthwise_taps';
+import { madd } from './madd';
 import { dw3x3s1, dw3x3same } from './depthwise3x3';
 import {
   C_DH, C_DW, C_INC, C_INH, C_INW, C_KH, C_KW, C_OSTRIDE, C_OUTC, C_OUTCPG, C_OUTH,
@@ -141,9 +142,9 @@ function wideFilterTaps(dyc: usize, oh: i32, ow: i32, pad: usize, wp: i32, kH: i
       let a0 = f32x4.splat(0), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0;
       for (let o: usize = 0, e = <usize>n8 << 2; o < e; o += 32) {
         const d0 = v128.load(wide + o), d1 = v128.load(wide + o, 16);
-        a0 = f32x4.add(a0, f32x4.mul(d0, v128.load(p0 + o))); a1 = f32x4.add(a1, f32x4.mul(d1, v128.load(p0 + o, 16)));
-        b0 = f32x4.add(b0, f32x4.mul(d0, v128.load(p1 + o))); b1 = f32x4.add(b1, f32x4.mul(d1, v128.load(p1 + o, 16)));
-        c0 = f32x4.add(c0, f32x4.mul(d0, v128.load(p2 + o))); c1 = f32x4.add(c1, f32x4.mul(d1, v128.load(p2 + o, 16)));
+        a0 = madd(d0, v128.load(p0 + o), a0); a1 = madd(d1, v128.load(p0 + o, 16), a1);
+        b0 = madd(d0, v128.load(p1 + o), b0); b1 = madd(d1, v128.load(p1 + o, 16), b1);
+        c0 = madd(d0, v128.load(p2 + o), c0); c1 = madd(d1, v128.load(p2 + o, 16), c1);
       }
       const t = at(out, ky * kW + kx);
       store<f32>(t, load<f32>(t) + hsum(f32x4.add(a0, a1)));
@@ -189,8 +190,8 @@ export function dwBackwardFilter(g: usize): void {
             const s2 = sW == 2;
             for (; ox + 8 <= outW; ox += 8) {
               const q = at(r, ox * sW);
-              s0 = f32x4.add(s0, f32x4.mul(v128.load(at(d, ox)), lanes(q, s2)));
-              s1 = f32x4.add(s1, f32x4.mul(v128.load(at(d, ox), 16), lanes(q + (<usize>(4 * sW) << 2), s2)));
+              s0 = madd(v128.load(at(d, ox)), lanes(q, s2), s0);
+              s1 = madd(v128.load(at(d, ox), 16), lanes(q + (<usize>(4 * sW) << 2), s2), s1);
             }
           }
           for (; ox < outW; ox++) s += load<f32>(at(d, ox)) * load<f32>(at(r, ox * sW));

@@ -1,10 +1,11 @@
 // Depthwise 3×3, stride 1, dilation 1: 9 splatted taps in registers, four output rows per pass, from a padded or the raw plane.
 
 import { at, copyF32, zeroF32 } from './args';
+import { madd } from './madd';
 
 /** Σ over one input row of 3 taps: w0·x[p] + w1·x[p+1] + w2·x[p+2], 4 lanes. */
 @inline function row3(p: usize, w0: v128, w1: v128, w2: v128): v128 {
-  return f32x4.add(f32x4.add(f32x4.mul(w0, v128.load(p)), f32x4.mul(w1, v128.load(p, 4))), f32x4.mul(w2, v128.load(p, 8)));
+  return madd(w2, v128.load(p, 8), madd(w1, v128.load(p, 4), f32x4.mul(w0, v128.load(p))));
 }
 
 /** Scalar output at pad p (the top-left tap) for a tail column. */
@@ -75,7 +76,7 @@ export function dw3x3s1(pad: usize, wp: i32, wv: usize, dst: usize, oh: i32, ow:
   const m = v128.load(p), z = f32x4.splat(0);
   const l = kind == 0 ? v128.shuffle<f32>(z, m, 3, 4, 5, 6) : v128.load(p - 4);
   const r = kind == 2 ? v128.shuffle<f32>(m, z, 1, 2, 3, 4) : v128.load(p, 4);
-  return f32x4.add(f32x4.add(f32x4.mul(w0, l), f32x4.mul(w1, m)), f32x4.mul(w2, r));
+  return madd(w2, r, madd(w1, m, f32x4.mul(w0, l)));
 }
 
 /** Four output rows at column byte offset o from input rows q0..q5 (each the row or a zero row). */

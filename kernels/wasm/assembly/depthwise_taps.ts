@@ -1,6 +1,7 @@
 // The depthwise inner kernel: 16 outputs of one padded plane from a tap table, shared by the forward pass and the phase-split input gradient.
 
 import { at } from './args';
+import { madd } from './madd';
 
 /** 4 lanes of the padded plane at p, stride 1 or 2 (even lanes of 8). */
 @inline export function lanes(p: usize, s2: bool): v128 {
@@ -18,24 +19,24 @@ import { at } from './args';
   for (; t + 1 < kk; t += 2) {
     const p0 = base + <usize>load<i32>(at(tab, t));
     const w0 = v128.load32_splat(at(wv, t));
-    a0 = f32x4.add(a0, f32x4.mul(w0, lanes(p0, s2)));
-    a1 = f32x4.add(a1, f32x4.mul(w0, lanes(p0 + step, s2)));
-    a2 = f32x4.add(a2, f32x4.mul(w0, lanes(p0 + 2 * step, s2)));
-    a3 = f32x4.add(a3, f32x4.mul(w0, lanes(p0 + 3 * step, s2)));
+    a0 = madd(w0, lanes(p0, s2), a0);
+    a1 = madd(w0, lanes(p0 + step, s2), a1);
+    a2 = madd(w0, lanes(p0 + 2 * step, s2), a2);
+    a3 = madd(w0, lanes(p0 + 3 * step, s2), a3);
     const p1 = base + <usize>load<i32>(at(tab, t + 1));
     const w1 = v128.load32_splat(at(wv, t + 1));
-    b0 = f32x4.add(b0, f32x4.mul(w1, lanes(p1, s2)));
-    b1 = f32x4.add(b1, f32x4.mul(w1, lanes(p1 + step, s2)));
-    b2 = f32x4.add(b2, f32x4.mul(w1, lanes(p1 + 2 * step, s2)));
-    b3 = f32x4.add(b3, f32x4.mul(w1, lanes(p1 + 3 * step, s2)));
+    b0 = madd(w1, lanes(p1, s2), b0);
+    b1 = madd(w1, lanes(p1 + step, s2), b1);
+    b2 = madd(w1, lanes(p1 + 2 * step, s2), b2);
+    b3 = madd(w1, lanes(p1 + 3 * step, s2), b3);
   }
   if (t < kk) {
     const p0 = base + <usize>load<i32>(at(tab, t));
     const w0 = v128.load32_splat(at(wv, t));
-    a0 = f32x4.add(a0, f32x4.mul(w0, lanes(p0, s2)));
-    a1 = f32x4.add(a1, f32x4.mul(w0, lanes(p0 + step, s2)));
-    a2 = f32x4.add(a2, f32x4.mul(w0, lanes(p0 + 2 * step, s2)));
-    a3 = f32x4.add(a3, f32x4.mul(w0, lanes(p0 + 3 * step, s2)));
+    a0 = madd(w0, lanes(p0, s2), a0);
+    a1 = madd(w0, lanes(p0 + step, s2), a1);
+    a2 = madd(w0, lanes(p0 + 2 * step, s2), a2);
+    a3 = madd(w0, lanes(p0 + 3 * step, s2), a3);
   }
   let r0 = f32x4.add(a0, b0), r1 = f32x4.add(a1, b1), r2 = f32x4.add(a2, b2), r3 = f32x4.add(a3, b3);
   if (acc) {
