@@ -1,0 +1,177 @@
+// Bench: the relaxed-SIMD wasm kernels against the plain 128-bit SIMD ones in one run: conv2d forward, input and filter gradients on the bench shapes, and matmul.
+// Run (Node 20 needs the flag; Node >= 21 validates relaxed SIMD by default):
+//   node --experimental-wasm-relaxed-simd --import tsx bench/relaxed_simd.ts [--threads 1,2] [--reps 9] [--per-sample] [--only <text>] [--json out.json]
+
+import { cpus, loadavg } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import './../kernels/register.js';
+import type { Storage } from '../core/backend.js';
+import { wasmRelaxedSimdSupported, type WasmSimd } from '../core/wasm_simd.js';
+import { conv2dGeometry, type Conv2dGeometry } from '../kernels/geometry/conv.js';
+import { matmulGeometry } from '../kernels/geometry/matmul.js';
+import { createWasmBackend, type WasmBackend } from '../kernels/wasm/backend.js';
+import { mulberry32, randArray } from '../test/helpers/rng.js';
+import { CONV_SHAPES, type ConvShape } from './peers/shapes.js';
+
+const { values } = parseArgs({
+  options: {
+    threads: { type: 'string', default: '1' },
+    reps: { type: 'string', default: '9' },
+    'per-sample': { type: 'boolean', default: false },
+    json: { type: 'string' },
+    only: { type: 'string' },
+  },
+});
+const THREADS = values.threads.split(',').map(Number);
+const REPS = Number(values.reps);
+if (!THREADS.every((t) => Number.isInteger(t) && t >= 1) || !(Number.isInteger(REPS) && REPS >= 1)) {
+  throw new Error(`--threads takes counts like 1,2 and --reps a positive integer (got ${values.threads}, ${values.reps})`);
+}
+if (!wasmRelaxedSimdSupported()) {
+  console.error('This runtime does not validate relaxed SIMD: run it with node --experimental-wasm-relaxed-simd (Node 20) or Node >= 21.');
+  process.exit(2);
+}
+
+/** One timed operation, set up on both backends: `run(i)` computes on backend i and returns its output. */
+interface Case {
+  name: string;
+  op: string;
+  flops: number;
+  run: (i: number) => Storage;
+  free: () => void;
+}
+
+function geometry(s: ConvShape, perSample: boolean): Conv2dGeometry {
+  const w = [s.outC, s.depthwise ? 1 : s.x[1], s.k, s.k];
+  return conv2dGeometry('conv2d', s.x, perSample ? [s.x[0], ...w] : w, { padding: 'same', groups: s.depthwise ? s.x[1] : 1 }, perSample);
+}
+
+/** The same seeded inputs on each backend. */
+function inputs(bes: readonly WasmBackend[], sizes: readonly number[], seed: number): Storage[][] {
+  const data = sizes.map((n, i) => randArray(mulberry32(seed + i), n, 'float32'));
+  return bes.map((be) => data.map((d) => be.fromArray(d)));
+}
+
+function convCase(bes: readonly WasmBackend[], s: ConvShape, op: 'forward' | 'input grad' | 'filter grad', perSample: boolean): Case {
+  const g = geometry(s, perSample);
+  const ins = inputs(bes, [g.batch * g.inC * g.inH * g.inW, g.weightSize * (perSample ? g.batch : 1), g.batch * g.outC * g.outH * g.outW], 7);
+  const run = (i: number): Storage => {
+    const [x, w, dy] = ins[i];
+    const be = bes[i];
+    return op === 'forward' ? be.conv2d(x, w, g) : op === 'input grad' ? be.conv2dBackwardInput(dy, w, g) : be.conv2dBackwardFilter(x, dy, g);
+  };
+  const free = (): void => ins.forEach((xs, i) => xs.forEach((x) => bes[i].dispose(x)));
+  return { name: `${s.name}${perSample ? ' per-sample W' : ''}`, op, flops: 2 * g.macs, run, free };
+}
+
+function matmulCase(bes: readonly WasmBackend[], n: number, batch: number): Case {
+  const g = matmulGeometry('matmul', batch, batch, [n, n], [n, n], false, false);
+  const ins = inputs(bes, [batch * n * n, batch * n * n], 11);
+  return {
+    name: `${batch > 1 ? `${batch}× ` : ''}${n}×${n}×${n}`,
+    op: 'matmul',
+    flops: 2 * batch * n * n * n,
+    run: (i) => bes[i].matmul(ins[i][0], ins[i][1], g),
+    free: () => ins.forEach((xs, i) => xs.forEach((x) => bes[i].dispose(x))),
+  };
+}
+
+const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** Largest |relaxed - plain| over the largest |plain|: the rounding difference the fused multiply-adds make. */
+function relDiff(bes: readonly WasmBackend[], c: Case): number {
+  const [p, r] = [0, 1].map((i) => {
+    const s = c.run(i);
+    const d = bes[i].readSync(s);
+    bes[i].dispose(s);
+    return d;
+  });
+  let diff = 0,
+    scale = 0;
+  for (let j = 0; j < p.length; j++) {
+    diff = Math.max(diff, Math.abs(p[j] - r[j]));
+    scale = Math.max(scale, Math.abs(p[j]));
+  }
+  return diff / scale;
+}
+
+/** Interleaved reps (the order alternates), after a warm-up of each module: medians and the median per-rep ratio. */
+function measure(bes: readonly WasmBackend[], c: Case): { plainMs: number; relaxedMs: number; ratio: number; diff: number } {
+  const once = (i: number): number => {
+    const t = performance.now();
+    bes[i].dispose(c.run(i));
+    return performance.now() - t;
+  };
+  // Warm-up until both modules' kernels are past V8's baseline tier: at least 5 calls and ~150 ms each.
+  for (const i of [0, 1]) {
+    const t0 = performance.now();
+    for (let n = 0; n < 5 || (performance.now() - t0 < 150 && n < 60); n++) once(i);
+  }
+  const ms: [number[], number[]] = [[], []];
+  const ratios: number[] = [];
+  for (let r = 0; r < REPS; r++) {
+    const order = r % 2 === 0 ? [0, 1] : [1, 0];
+    const t: number[] = [];
+    for (const i of order) t[i] = once(i);
+    ms[0].push(t[0]);
+    ms[1].push(t[1]);
+    ratios.push(t[0] / t[1]);
+  }
+  return { plainMs: median(ms[0]), relaxedMs: median(ms[1]), ratio: median(ratios), diff: relDiff(bes, c) };
+}
+
+async function main(): Promise<void> {
+  const la = (): string =>
+    loadavg()
+      .map((v) => v.toFixed(2))
+      .join(' ');
+  console.log(`# relaxed SIMD vs plain SIMD wasm kernels, float32: median of ${REPS} interleaved reps\n`);
+  console.log(`${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, Node ${process.versions.node}, load average at start ${la()}\n`);
+  console.log('speedup = plain ms / relaxed ms, median of the per-rep ratios (> 1: relaxed is faster); diff = max |relaxed - plain| / max |plain|\n');
+  const rows: Record<string, unknown>[] = [];
+  for (const threads of THREADS) {
+    const order: WasmSimd[] = ['simd128', 'relaxed'];
+    const bes = await Promise.all(order.map((simd) => createWasmBackend({ threads, simd })));
+    console.log(`\n## ${threads} thread${threads > 1 ? 's' : ''}\n`);
+    console.log('| op | shape | plain ms | relaxed ms | plain GFLOP/s | relaxed GFLOP/s | speedup | diff |');
+    console.log('|---|---|---|---|---|---|---|---|');
+    const cases: (() => Case)[] = [];
+    for (const op of ['forward', 'input grad', 'filter grad'] as const) {
+      for (const s of CONV_SHAPES) {
+        cases.push(() => convCase(bes, s, op, false));
+        if (values['per-sample']) cases.push(() => convCase(bes, s, op, true));
+      }
+    }
+    cases.push(
+      () => matmulCase(bes, 256, 1),
+      () => matmulCase(bes, 512, 1),
+      () => matmulCase(bes, 64, 64),
+    );
+    const speedups: number[] = [];
+    for (const make of cases) {
+      const c = make();
+      if (values.only !== undefined && !`${c.op} ${c.name}`.includes(values.only)) {
+        c.free();
+        continue;
+      }
+      const m = measure(bes, c);
+      c.free();
+      speedups.push(m.ratio);
+      const gf = (ms: number): string => (c.flops / ms / 1e6).toFixed(1);
+      console.log(
+        `| ${c.op} | ${c.name} | ${m.plainMs.toFixed(2)} | ${m.relaxedMs.toFixed(2)} | ${gf(m.plainMs)} | ${gf(m.relaxedMs)} | ${m.ratio.toFixed(3)}× | ${m.diff.toExponential(1)} |`,
+      );
+      rows.push({ threads, op: c.op, shape: c.name, ...m });
+    }
+    const geo = Math.exp(speedups.reduce((a, r) => a + Math.log(r), 0) / speedups.length);
+    console.log(
+      `\n${threads} thread${threads > 1 ? 's' : ''}: geometric mean speedup ${geo.toFixed(3)}×, range ${Math.min(...speedups).toFixed(3)}–${Math.max(...speedups).toFixed(3)}×`,
+    );
+    await Promise.all(bes.map((be) => be.destroy()));
+  }
+  console.log(`\nload average at end ${la()}`);
+  if (values.json !== undefined) writeFileSync(values.json, JSON.stringify({ node: process.versions.node, cpu: cpus()[0]?.model, reps: REPS, rows }, null, 2));
+}
+
+await main();
