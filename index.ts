@@ -36,6 +36,15 @@ export {
   type ThreadProbe,
   type ThreadSource,
 } from './core/threads.js';
+export {
+  wasmRelaxedSimdSupported,
+  chooseWasmSimd,
+  WASM_SIMD_ENV,
+  WASM_SIMD_AUTO_PREFERS,
+  type WasmSimd,
+  type WasmSimdRequest,
+  type WasmSimdProbe,
+} from './core/wasm_simd.js';
 export { tidy, keep } from './core/scope.js';
 export { Rng, manualSeed } from './core/random.js';
 export { gradcheck, type GradcheckOptions, type GradcheckReport } from './core/gradcheck.js';

@@ -6,11 +6,10 @@ import { cpus, loadavg } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import './../kernels/register.js';
-import type { Storage } from '../core/backend.js';
 import { wasmRelaxedSimdSupported, type WasmSimd } from '../core/wasm_simd.js';
 import { conv2dGeometry, type Conv2dGeometry } from '../kernels/geometry/conv.js';
 import { matmulGeometry } from '../kernels/geometry/matmul.js';
-import { createWasmBackend, type WasmBackend } from '../kernels/wasm/backend.js';
+import { createWasmBackend, type WasmBackend, type WasmStorage } from '../kernels/wasm/backend.js';
 import { mulberry32, randArray } from '../test/helpers/rng.js';
 import { CONV_SHAPES, type ConvShape } from './peers/shapes.js';
 
@@ -38,7 +37,7 @@ interface Case {
   name: string;
   op: string;
   flops: number;
-  run: (i: number) => Storage;
+  run: (i: number) => WasmStorage;
   free: () => void;
 }
 
@@ -48,7 +47,7 @@ function geometry(s: ConvShape, perSample: boolean): Conv2dGeometry {
 }
 
 /** The same seeded inputs on each backend. */
-function inputs(bes: readonly WasmBackend[], sizes: readonly number[], seed: number): Storage[][] {
+function inputs(bes: readonly WasmBackend[], sizes: readonly number[], seed: number): WasmStorage[][] {
   const data = sizes.map((n, i) => randArray(mulberry32(seed + i), n, 'float32'));
   return bes.map((be) => data.map((d) => be.fromArray(d)));
 }
@@ -56,7 +55,7 @@ function inputs(bes: readonly WasmBackend[], sizes: readonly number[], seed: num
 function convCase(bes: readonly WasmBackend[], s: ConvShape, op: 'forward' | 'input grad' | 'filter grad', perSample: boolean): Case {
   const g = geometry(s, perSample);
   const ins = inputs(bes, [g.batch * g.inC * g.inH * g.inW, g.weightSize * (perSample ? g.batch : 1), g.batch * g.outC * g.outH * g.outW], 7);
-  const run = (i: number): Storage => {
+  const run = (i: number): WasmStorage => {
     const [x, w, dy] = ins[i];
     const be = bes[i];
     return op === 'forward' ? be.conv2d(x, w, g) : op === 'input grad' ? be.conv2dBackwardInput(dy, w, g) : be.conv2dBackwardFilter(x, dy, g);

@@ -4,6 +4,7 @@ import { CondgradError, checkBool, checkFunction, describeValue } from './errors
 import type { AnyBackend, BackendFactory, BackendName } from './backend.js';
 import { checkThreadCount, chooseThreadCount } from './threads.js';
 import { readEnv } from './platform/env.js';
+import type { WasmSimd } from './wasm_simd.js';
 
 // The engine knows no backend implementation: kernels/register.ts (imported by the package entry)
 // registers the cpu reference backend and the factories of the asynchronous ones.
@@ -60,8 +61,8 @@ export interface InitBackendOptions {
   threads?: number;
 }
 
-/** A backend that runs its kernels on a pool of threads (the wasm backend). */
-export type ThreadedBackend = AnyBackend & { readonly threads: number };
+/** A backend that runs its kernels on a pool of threads (the wasm backend), and the kernel build it runs. */
+export type ThreadedBackend = AnyBackend & { readonly threads: number; readonly simd: WasmSimd };
 
 function initOptions(opts: boolean | InitBackendOptions | undefined): InitBackendOptions {
   if (opts === undefined || typeof opts === 'boolean') return { makeDefault: opts === true };
