@@ -1,6 +1,6 @@
 // Build: compiles the WebAssembly kernels, bundles the library and CLI with esbuild into dist/ (Node) and dist/browser/ (browsers), and emits the type declarations the exports map names.
 import { build } from 'esbuild';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { buildBrowser } from './build.browser.mjs';
 
@@ -21,9 +21,22 @@ const common = {
   logLevel: 'warning',
 };
 
+/**
+ * Drops from a source map the text of the generated wasm modules (kernels/wasm/generated: one
+ * base64 literal each, already in the bundle itself), so the tarball does not carry each module
+ * twice more; their lines still map, a debugger just shows no source for them.
+ */
+function dropGeneratedSources(mapFile) {
+  const map = JSON.parse(readFileSync(mapFile, 'utf8'));
+  map.sourcesContent = map.sources.map((s, i) => (/kernels\/wasm\/generated\//.test(s) ? null : map.sourcesContent[i]));
+  writeFileSync(mapFile, JSON.stringify(map));
+}
+
 await build({ ...common, entryPoints: ['index.ts'], outfile: 'dist/index.js' });
+dropGeneratedSources('dist/index.js.map');
 if (existsSync('cli/main.ts')) {
   await build({ ...common, entryPoints: ['cli/main.ts'], outfile: 'dist/cli.js' });
+  dropGeneratedSources('dist/cli.js.map');
 }
 
 // dist/browser/condgrad.js: the same API for browsers (see build.browser.mjs).
