@@ -239,14 +239,14 @@ $('bench').onclick = () => {
 
 const ready = (async () => {
   await workerLoaded;
-  const info = await call<{ crossOriginIsolated: boolean; wasmThreads: number; webgpu: boolean; hardwareConcurrency: number }>('info');
+  const info = await call<{ crossOriginIsolated: boolean; wasmThreads: number; wasmSimd: string; webgpu: boolean; hardwareConcurrency: number }>('info');
   if (!info.webgpu) {
     const o = $<HTMLSelectElement>('backend').querySelector('option[value=gpu]') as HTMLOptionElement;
     o.disabled = true;
     o.textContent = 'gpu (no WebGPU here)';
   }
   $('status').textContent =
-    `wasm backend: ${info.wasmThreads} thread${info.wasmThreads === 1 ? '' : 's'} (${info.crossOriginIsolated ? 'cross-origin isolated' : 'not cross-origin isolated: one thread'}; ${info.hardwareConcurrency} hardware threads) · WebGPU ${info.webgpu ? 'available' : 'not available'}`;
+    `wasm backend: ${info.wasmThreads} thread${info.wasmThreads === 1 ? '' : 's'}, ${info.wasmSimd === 'relaxed' ? 'relaxed SIMD' : '128-bit SIMD'} (${info.crossOriginIsolated ? 'cross-origin isolated' : 'not cross-origin isolated: one thread'}; ${info.hardwareConcurrency} hardware threads) · WebGPU ${info.webgpu ? 'available' : 'not available'}`;
   drawCurve();
   drawHeatmaps(null);
   return info;

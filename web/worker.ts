@@ -207,6 +207,7 @@ async function info(): Promise<Record<string, unknown>> {
   return {
     crossOriginIsolated: (self as unknown as { crossOriginIsolated: boolean }).crossOriginIsolated,
     wasmThreads: threadsOf(wasm),
+    wasmSimd: (wasm as { simd?: string }).simd,
     webgpu: 'gpu' in navigator,
     hardwareConcurrency: navigator.hardwareConcurrency,
   };

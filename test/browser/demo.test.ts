@@ -50,6 +50,7 @@ async function open(browser: Browser, url: string): Promise<Watched> {
 interface Info {
   crossOriginIsolated: boolean;
   wasmThreads: number;
+  wasmSimd: string;
   webgpu: boolean;
   hardwareConcurrency: number;
 }
@@ -105,11 +106,13 @@ describe('browser build in Chromium (demo page)', function () {
   it('opens the demo page with no page errors or failed requests; it is cross-origin isolated and wasm runs on ≥ 2 threads', async () => {
     const info = await demo.page.evaluate(() => (window as unknown as { demo: { ready: Promise<Info> } }).demo.ready);
     console.log(
-      `      page: crossOriginIsolated ${info.crossOriginIsolated}, wasm threads ${info.wasmThreads}, WebGPU ${info.webgpu}, hardwareConcurrency ${info.hardwareConcurrency}`,
+      `      page: crossOriginIsolated ${info.crossOriginIsolated}, wasm threads ${info.wasmThreads} (${info.wasmSimd}), WebGPU ${info.webgpu}, hardwareConcurrency ${info.hardwareConcurrency}`,
     );
     expect(demo.problems).to.deep.equal([]);
     expect(info.crossOriginIsolated).to.equal(true);
     expect(info.wasmThreads).to.be.at.least(2);
+    // Chromium validates relaxed SIMD by default, so the relaxed-SIMD kernels run (and the parity checks below test them).
+    expect(info.wasmSimd).to.equal('relaxed');
     expect(info.webgpu).to.equal(true);
   });
 
@@ -227,6 +230,7 @@ describe('browser build in Chromium (demo page)', function () {
       const info = await w.page.evaluate(() => (window as unknown as { demo: { ready: Promise<Info> } }).demo.ready);
       expect(info.crossOriginIsolated).to.equal(false);
       expect(info.wasmThreads).to.equal(1);
+      expect(info.wasmSimd).to.equal('relaxed');
       const r = await w.page.evaluate(() =>
         (window as unknown as { demo: { train(o: object): Promise<Trained> } }).demo.train({ backend: 'wasm', K: 2, steps: 40, evalEvery: 20 }),
       );
