@@ -1,5 +1,6 @@
 // The report's JSON file: machine description, package versions, and writing bench-results/<timestamp>.json.
 
+import { chooseWasmSimd } from '../../core/wasm_simd.js';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { arch, cpus, platform, release, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -17,6 +18,7 @@ export function machineInfo(): MachineInfo {
     memoryBytes: totalmem(),
     node: process.version,
     os: `${platform()} ${release()} ${arch()}`,
+    wasmSimd: chooseWasmSimd(),
   };
 }
 

@@ -1,5 +1,6 @@
 // The benchmark's result model: one row per measured (backend, shape, batch, K, mode, path), and the report that holds them.
 
+import type { WasmSimd } from '../../core/wasm_simd.js';
 import type { Mode, OpPath, PathName, ShapeKind, SweepConfig } from './sweep.js';
 
 /** One measurement. Times are in milliseconds; null where the path failed (see `error`). */
@@ -51,6 +52,8 @@ export interface MachineInfo {
   memoryBytes: number;
   node: string;
   os: string;
+  /** The wasm kernel build a backend started without a simd option runs here ('relaxed' or 'simd128'; see core/wasm_simd.ts). */
+  wasmSimd?: WasmSimd;
 }
 
 /** Everything one run of the bench wrote: the JSON file's content. */

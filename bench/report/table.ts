@@ -145,7 +145,9 @@ export function failureLines(rows: readonly BenchRow[]): string[] {
 export function formatReport(report: BenchReport, tolerance = 0.1): string {
   const verdicts = autoVerdicts(report.rows, tolerance);
   const out: string[] = [];
-  out.push(`## CondConv benchmark (${report.config.preset}) — ${report.machine.cpuModel}, ${report.machine.cores} cores, node ${report.machine.node}`);
+  out.push(
+    `## CondConv benchmark (${report.config.preset}) — ${report.machine.cpuModel}, ${report.machine.cores} cores, node ${report.machine.node}${report.machine.wasmSimd === undefined ? '' : `, wasm ${report.machine.wasmSimd}`}`,
+  );
   out.push('', ...report.backends.map(backendLine), '', report.method);
   for (const s of sections(report.rows)) {
     const { time, memory } = sectionTables(
