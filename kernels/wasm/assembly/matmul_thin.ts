@@ -3,6 +3,7 @@
 
 import { arg, at, nextItem, ptr } from './args';
 import { MR, NR, micro, packA } from './gemm';
+import { madd } from './madd';
 import { M_A, M_ABATCH, M_ACS, M_ARS, M_B, M_BBATCH, M_BCS, M_BRS, M_C, M_K, M_M, M_N, M_NBLK, M_NC, M_SCRATCH } from './layout';
 
 /**
@@ -85,14 +86,14 @@ export function matmulDots(g: usize): void {
       for (let o: usize = 0; o < k4; o += 16) {
         const x0 = v128.load(a0 + o), x1 = v128.load(a1 + o);
         const y0 = v128.load(b0 + o), y1 = v128.load(b1 + o), y2 = v128.load(b2 + o), y3 = v128.load(b3 + o);
-        s00 = f32x4.add(s00, f32x4.mul(x0, y0));
-        s01 = f32x4.add(s01, f32x4.mul(x0, y1));
-        s02 = f32x4.add(s02, f32x4.mul(x0, y2));
-        s03 = f32x4.add(s03, f32x4.mul(x0, y3));
-        s10 = f32x4.add(s10, f32x4.mul(x1, y0));
-        s11 = f32x4.add(s11, f32x4.mul(x1, y1));
-        s12 = f32x4.add(s12, f32x4.mul(x1, y2));
-        s13 = f32x4.add(s13, f32x4.mul(x1, y3));
+        s00 = madd(x0, y0, s00);
+        s01 = madd(x0, y1, s01);
+        s02 = madd(x0, y2, s02);
+        s03 = madd(x0, y3, s03);
+        s10 = madd(x1, y0, s10);
+        s11 = madd(x1, y1, s11);
+        s12 = madd(x1, y2, s12);
+        s13 = madd(x1, y3, s13);
       }
       let r00 = hsum(s00), r01 = hsum(s01), r02 = hsum(s02), r03 = hsum(s03);
       let r10 = hsum(s10), r11 = hsum(s11), r12 = hsum(s12), r13 = hsum(s13);
