@@ -63,8 +63,11 @@ const SWEEP: Layer[] = [
   { name: 'conv1d k3 B8 C64 L1024 O64', kind: '1d', B: 8, C: 64, H: 1024, O: 64, k: 3, s: 1, depthwise: false },
 ];
 
-/** The CondConv layers of the zoo models at batch 64 on 28×28 MNIST (nn/models: mobilenet-v1's blocks, seq-cnn's stages, a classifier head). */
+/** The CondConv layers of the zoo models at batch 64 on 28×28 MNIST (nn/models: cnn's stages, mobilenet-v1's blocks, seq-cnn's stages, a classifier head). */
 const ZOO: Layer[] = [
+  conv('cnn conv3x3 C1 28² O16', 64, 1, 28, 16, 3),
+  conv('cnn conv3x3 C16 14² O32', 64, 16, 14, 32, 3),
+  conv('cnn conv3x3 C32 7² O64', 64, 32, 7, 64, 3),
   dw('mobilenet-v1 dw C16 28²', 64, 16, 28),
   conv('mobilenet-v1 pw C16 28² O32', 64, 16, 28, 32, 1),
   dw('mobilenet-v1 dw C32 28² s2', 64, 32, 28, 2),

@@ -46,13 +46,44 @@ export function matmulThin(g: usize): void {
         lb = 64;
       }
       let ap = pa, cp = at(cb, j);
-      for (let i = 0; i < M; i += MR) {
+      let i = 0;
+      if (nr == NR) {
+        for (; i + MR <= M; i += MR) {
+          tile2x16(K, ap, bp, lb, cp, ldc);
+          ap += aPanel;
+          cp += ldc << 1;
+        }
+      }
+      for (; i < M; i += MR) {
         micro(K, ap, bp, lb, cp, ldc, min(MR, M - i), nr, 0, tile);
         ap += aPanel;
         cp += ldc << 1;
       }
     }
   }
+}
+
+/** C[0..2, 0..16] = A·B over k steps: micro's full-tile case, inlined (the reduction is short, so the call and the tile checks weigh). */
+@inline function tile2x16(k: i32, a: usize, b: usize, ldb: usize, c: usize, ldc: usize): void {
+  let c00 = f32x4.splat(0), c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+  for (let s = 0; s < k; s++) {
+    const b0 = v128.load(b), b1 = v128.load(b, 16), b2 = v128.load(b, 32), b3 = v128.load(b, 48);
+    const a0 = v128.load32_splat(a);
+    c00 = f32x4.add(c00, f32x4.mul(a0, b0));
+    c01 = f32x4.add(c01, f32x4.mul(a0, b1));
+    c02 = f32x4.add(c02, f32x4.mul(a0, b2));
+    c03 = f32x4.add(c03, f32x4.mul(a0, b3));
+    const a1 = v128.load32_splat(a, 4);
+    c10 = f32x4.add(c10, f32x4.mul(a1, b0));
+    c11 = f32x4.add(c11, f32x4.mul(a1, b1));
+    c12 = f32x4.add(c12, f32x4.mul(a1, b2));
+    c13 = f32x4.add(c13, f32x4.mul(a1, b3));
+    a += 8;
+    b += ldb;
+  }
+  const c1 = c + ldc;
+  v128.store(c, c00); v128.store(c, c01, 16); v128.store(c, c02, 32); v128.store(c, c03, 48);
+  v128.store(c1, c10); v128.store(c1, c11, 16); v128.store(c1, c12, 32); v128.store(c1, c13, 48);
 }
 
 @inline function hsum(v: v128): f32 {
