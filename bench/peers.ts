@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { getThreadsCount, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import * as ort from 'onnxruntime-node';
+import { cpus, loadavg } from 'node:os';
 import { conv2dGeometry } from '../kernels/geometry/conv.js';
 import { createWasmBackend, type WasmBackend } from '../kernels/wasm/backend.js';
 import { mulberry32, randArray } from '../test/helpers/rng.js';
@@ -137,6 +138,7 @@ async function condTable(w1: WasmBackend, w2: WasmBackend): Promise<void> {
     tfjsCondEngine(tf, 'tfjs-wasm loop 1 thr', COND_K, REPS),
   ];
   const ms = new Map<string, number[]>();
+  const load0 = loadavg();
   for (const s of COND_SHAPES) {
     const samples = new Map<string, number[]>();
     for (let r = 0; r < ROUNDS; r++) {
@@ -160,6 +162,10 @@ async function condTable(w1: WasmBackend, w2: WasmBackend): Promise<void> {
   console.log(`\n# CondConv forward, K = ${COND_K}, float32, ms (median of ${ROUNDS} interleaved round(s), each a median of ${REPS} after warm-up)\n`);
   console.log(
     "Routing weights [B, K] are inputs; the experts are constants (ORT initializers). ours: condConv2d path 'fused' (mix, then one per-sample conv), output read back. ORT fold: timm's export (MatMul mix, then Conv with group = B). ORT moe: one Conv with K·O outputs, then Mul + ReduceSum over K. tfjs-wasm loop: the official TensorFlow CondConv2D (matMul mix, split the batch, one conv per sample, concat), NHWC. Ratios are times (below 1: ours faster).\n",
+  );
+  const load = (l: number[]): string => l.map((v) => v.toFixed(2)).join(' ');
+  console.log(
+    `${cpus()[0]?.model ?? ''}, ${cpus().length} cores, node ${process.version}; load average ${load(load0)} at start, ${load(loadavg())} at the end.\n`,
   );
   console.log(`| shape | ${names.join(' | ')} | ${ratios.map((r) => r[0]).join(' | ')} |`);
   console.log(`|---|${names.map(() => '---:').join('|')}|${ratios.map(() => '---:').join('|')}|`);
