@@ -137,17 +137,14 @@ async function condTable(w1: WasmBackend, w2: WasmBackend): Promise<void> {
     ortCondEngine('moe', 2, COND_K, REPS),
     tfjsCondEngine(tf, 'tfjs-wasm loop 1 thr', COND_K, REPS),
   ];
-  const ms = new Map<string, number[]>();
+  const bySample = new Map<string, Map<string, number[]>>();
   const load0 = loadavg();
   for (const s of COND_SHAPES) {
     const samples = new Map<string, number[]>();
     for (let r = 0; r < ROUNDS; r++) {
       for (const e of engines) samples.set(e.name, [...(samples.get(e.name) ?? []), await e.time(s, r + 1)]);
     }
-    ms.set(
-      s.name,
-      engines.map((e) => median(samples.get(e.name)!)),
-    );
+    bySample.set(s.name, samples);
   }
   const names = engines.map((e) => e.name);
   const ratios: [string, string, string][] = [
@@ -159,7 +156,9 @@ async function condTable(w1: WasmBackend, w2: WasmBackend): Promise<void> {
     ['ours / ORT moe, 2 thr', 'ours fused 2 thr', 'ORT moe 2 thr'],
     ['ours / tfjs-wasm loop, 1 thr', 'ours fused 1 thr', 'tfjs-wasm loop 1 thr'],
   ];
-  console.log(`\n# CondConv forward, K = ${COND_K}, float32, ms (median of ${ROUNDS} interleaved round(s), each a median of ${REPS} after warm-up)\n`);
+  console.log(
+    `\n# CondConv forward, K = ${COND_K}, float32, ms (median of ${ROUNDS} interleaved round(s), each a median of ${REPS} after warm-up; a ratio is the median of its per-round ratios)\n`,
+  );
   console.log(
     "Routing weights [B, K] are inputs; the experts are constants (ORT initializers). ours: condConv2d path 'fused' (mix, then one per-sample conv), output read back. ORT fold: timm's export (MatMul mix, then Conv with group = B). ORT moe: one Conv with K·O outputs, then Mul + ReduceSum over K. tfjs-wasm loop: the official TensorFlow CondConv2D (matMul mix, split the batch, one conv per sample, concat), NHWC. Ratios are times (below 1: ours faster).\n",
   );
@@ -170,9 +169,11 @@ async function condTable(w1: WasmBackend, w2: WasmBackend): Promise<void> {
   console.log(`| shape | ${names.join(' | ')} | ${ratios.map((r) => r[0]).join(' | ')} |`);
   console.log(`|---|${names.map(() => '---:').join('|')}|${ratios.map(() => '---:').join('|')}|`);
   for (const s of COND_SHAPES) {
-    const v = ms.get(s.name)!;
-    const at = (n: string): number => v[names.indexOf(n)];
-    console.log(`| ${s.name} | ${v.map((x) => x.toFixed(2)).join(' | ')} | ${ratios.map(([, a, b]) => `${(at(a) / at(b)).toFixed(2)}×`).join(' | ')} |`);
+    const samples = bySample.get(s.name)!;
+    const v = names.map((n) => median(samples.get(n)!));
+    // Per-round ratios: the two engines of a ratio ran seconds apart in the same round, so slow load shifts cancel.
+    const ratio = (a: string, b: string): number => median(samples.get(a)!.map((t, r) => t / samples.get(b)![r]));
+    console.log(`| ${s.name} | ${v.map((x) => x.toFixed(2)).join(' | ')} | ${ratios.map(([, a, b]) => `${ratio(a, b).toFixed(2)}×`).join(' | ')} |`);
   }
 }
 
