@@ -69,15 +69,15 @@ export function matmulThin(g: usize): void {
   for (let s = 0; s < k; s++) {
     const b0 = v128.load(b), b1 = v128.load(b, 16), b2 = v128.load(b, 32), b3 = v128.load(b, 48);
     const a0 = v128.load32_splat(a);
-    c00 = f32x4.add(c00, f32x4.mul(a0, b0));
-    c01 = f32x4.add(c01, f32x4.mul(a0, b1));
-    c02 = f32x4.add(c02, f32x4.mul(a0, b2));
-    c03 = f32x4.add(c03, f32x4.mul(a0, b3));
+    c00 = madd(a0, b0, c00);
+    c01 = madd(a0, b1, c01);
+    c02 = madd(a0, b2, c02);
+    c03 = madd(a0, b3, c03);
     const a1 = v128.load32_splat(a, 4);
-    c10 = f32x4.add(c10, f32x4.mul(a1, b0));
-    c11 = f32x4.add(c11, f32x4.mul(a1, b1));
-    c12 = f32x4.add(c12, f32x4.mul(a1, b2));
-    c13 = f32x4.add(c13, f32x4.mul(a1, b3));
+    c10 = madd(a1, b0, c10);
+    c11 = madd(a1, b1, c11);
+    c12 = madd(a1, b2, c12);
+    c13 = madd(a1, b3, c13);
     a += 8;
     b += ldb;
   }
