@@ -12,10 +12,10 @@ import type { Pool2dGeometry } from '../geometry/pool.js';
 import { reduceGeometry, type ReduceGeometry } from '../geometry/reduce.js';
 import { type StridedView } from '../geometry/strided.js';
 import { sizeOf } from '../../core/shape.js';
-import { conv2dBackwardFilterSpec, conv2dBackwardInputSpec, conv2dSpec } from './conv.js';
+import { conv2dBackwardInputSpec } from './conv.js';
 import type { AdapterInfo } from './adapter.js';
-import { conv2dBackwardFilterPartialSpec, filterBlocks, filterTile } from './conv_filter.js';
-import { backwardInputTile, conv2dBackwardInputTiledSpec, conv2dTiledSpec, forwardTile } from './conv_tiled.js';
+import { wgslConv2dBackwardFilterSpec, wgslFilterBlocks, wgslFilterTile } from './wgsl_filter.js';
+import { wgslBackwardInputTile, wgslConv2dBackwardInputSpec, wgslConv2dSpec, wgslForwardTile } from './wgsl_conv.js';
 import { binarySpec, copySpec, fillSpec, unaryBackwardSpec, unaryParams, unarySpec } from './elementwise.js';
 import { matmulSpec } from './matmul.js';
 import { concatPlan, concatSpec, gatherSpec, padSpec } from './movement.js';
@@ -204,26 +204,26 @@ export class GpuBackend implements Backend<GpuStorage> {
     this.convX('conv2d', x, g);
     this.convW('conv2d', w, g);
     if (x.size === 0 || w.size === 0) return this.fill(g.outputSize, 0);
-    const t = forwardTile(g);
-    return this.rt.launch(t === 1 ? conv2dSpec(g) : conv2dTiledSpec(g, t), [x, w]);
+    return this.rt.launch(wgslConv2dSpec(g, wgslForwardTile(g)), [x, w]);
   }
   conv2dBackwardInput(dy: GpuStorage, w: GpuStorage, g: Conv2dGeometry): GpuStorage {
     this.convY('conv2dBackwardInput', dy, g);
     this.convW('conv2dBackwardInput', w, g);
     if (dy.size === 0 || w.size === 0) return this.fill(g.inputSize, 0);
-    const t = backwardInputTile(g);
-    return this.rt.launch(t === 1 ? conv2dBackwardInputSpec(g) : conv2dBackwardInputTiledSpec(g, t), [dy, w]);
+    const wt = wgslBackwardInputTile(g);
+    if (wt !== null) return this.rt.launch(wgslConv2dBackwardInputSpec(g, wt), [dy, w]);
+    return this.rt.launch(conv2dBackwardInputSpec(g), [dy, w]);
   }
   conv2dBackwardFilter(x: GpuStorage, dy: GpuStorage, g: Conv2dGeometry): GpuStorage {
     this.convX('conv2dBackwardFilter', x, g);
     this.convY('conv2dBackwardFilter', dy, g);
     if (x.size === 0 || dy.size === 0) return this.fill(g.weightStorageSize, 0);
     const perSample = g.perSampleWeights;
-    const { blocks, rowsPerBlock } = filterBlocks(g, perSample);
-    if (blocks === 1 && filterTile(g) === 1) return this.rt.launch(conv2dBackwardFilterSpec(g, perSample), [x, dy]);
-    if (blocks === 1) return this.rt.launch(conv2dBackwardFilterPartialSpec(g, perSample, 1, g.outH * (perSample ? 1 : g.batch)), [x, dy]);
+    const t = wgslFilterTile(g);
+    const { blocks, rowsPerBlock } = wgslFilterBlocks(g, t);
+    const partial = this.rt.launch(wgslConv2dBackwardFilterSpec(g, t, blocks, rowsPerBlock), [x, dy]);
+    if (blocks === 1) return partial;
     // Split reduction: partial sums over blocks of output rows in parallel, then a sum over the blocks.
-    const partial = this.rt.launch(conv2dBackwardFilterPartialSpec(g, perSample, blocks, rowsPerBlock), [x, dy]);
     const sum = reduceGeometry('conv2dBackwardFilter', [perSample ? g.batch : 1, blocks, g.weightSize], 1);
     const out = this.rt.launch(reduceSpec('sum', sum), [partial], new Float32Array([0]));
     this.rt.dispose(partial);

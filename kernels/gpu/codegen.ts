@@ -19,6 +19,12 @@ export interface KernelSpec {
    * consecutive elements, so it runs outSize / components invocations.
    */
   readonly components?: 1 | 2 | 3 | 4;
+  /** A hand-written WGSL shader (wgsl.ts) run instead of `source`, on the same device and bindings. */
+  readonly wgsl?: string;
+  /** Invocations of a WGSL kernel (default outSize / components). */
+  readonly threads?: number;
+  /** Invocations per workgroup of a WGSL kernel (default 64, gpu.js's). */
+  readonly workgroup?: number;
 }
 
 /** Largest element count whose indices float32 represents exactly (gpu.js index math is float). */

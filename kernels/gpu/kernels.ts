@@ -2,17 +2,20 @@
 
 import { CondgradError } from '../../core/errors.js';
 import type { KernelSpec } from './codegen.js';
-import { USAGE, type GpuDevice, type GpuInstance, type KernelFunction, type RawBuffer } from './gpujs.js';
+import { USAGE, type GpuDevice, type GpuInstance, type RawBuffer } from './gpujs.js';
+import { compileWgsl } from './wgsl.js';
 
 /** Workgroup size gpu.js gives every 1-d kernel. */
 const WORKGROUP = 64;
 /** Uniform-parameter buffers kept per kernel (one per distinct set of sizes). */
 const UNIFORMS_PER_KERNEL = 32;
 
-/** A compiled kernel: gpu.js's pipeline and bind-group layout, dispatched by the launch queue. */
+/** A compiled kernel: gpu.js's (or a hand-written WGSL shader's) pipeline and bind-group layout, dispatched by the launch queue. */
 export interface Compiled {
   readonly key: string;
-  readonly fn: KernelFunction;
+  /** The mode it runs in ('webgpu': gpu.js's kernel mode, or a WGSL shader on the same device). */
+  readonly mode: string;
+  readonly destroy: () => void;
   readonly pipeline: unknown;
   readonly layout: unknown;
   /** Storage-buffer arguments the shader binds before its output (inputs, then the host parameters). */
@@ -25,15 +28,15 @@ export interface Compiled {
   checked: boolean;
 }
 
-/** Workgroup counts for `n` threads, folding into y past the per-dimension limit; and the row width the shader uses. */
-export function dispatchShape(n: number, maxGroups: number): { x: number; y: number; width: number } {
-  let x = Math.ceil(n / WORKGROUP);
+/** Workgroup counts for `n` threads (`workgroup` per group: gpu.js's 64 unless a WGSL kernel says), folding into y past the per-dimension limit; and the row width the shader uses. */
+export function dispatchShape(n: number, maxGroups: number, workgroup = WORKGROUP): { x: number; y: number; width: number } {
+  let x = Math.ceil(n / workgroup);
   let y = 1;
   if (x > maxGroups) {
     y = Math.ceil(x / maxGroups);
     x = Math.ceil(x / y);
   }
-  return { x, y, width: x * WORKGROUP };
+  return { x, y, width: x * workgroup };
 }
 
 /** Compiles gpu.js kernels on demand and keeps the `max` most recently used. */
@@ -47,6 +50,8 @@ export class KernelCache {
     private readonly max: number,
     /** Frees a buffer once the work recorded so far no longer needs it. */
     private readonly freeLater: (b: RawBuffer) => void,
+    /** The device gpu.js runs on, for the hand-written WGSL kernels. */
+    private readonly device: () => Promise<GpuDevice>,
   ) {}
 
   /** The cached kernel, most recently used now; null on a miss. */
@@ -63,6 +68,7 @@ export class KernelCache {
    * run-time arguments (gpu.js types its parameters from them). Refuses anything but a webgpu kernel.
    */
   async compile(spec: KernelSpec, args: readonly unknown[]): Promise<Compiled> {
+    if (spec.wgsl !== undefined) return this.add(await this.compileWgsl(spec, spec.wgsl));
     const fn = this.gpu.createKernel(spec.source, {
       output: [Math.max(1, spec.outSize / (spec.components ?? 1))],
       pipeline: true,
@@ -105,17 +111,40 @@ export class KernelCache {
       if (--k.outputBuffer._refs === 0) k.outputBuffer.destroy();
       k.outputBuffer = null;
     }
-    const c: Compiled = {
+    return this.add({
       key: spec.key,
-      fn,
+      mode,
+      destroy: () => k.destroy(),
       pipeline: k.computePipeline,
       layout: k.bindGroupLayout,
       arrayArgs: layout!.arrayArgs.length,
       paramsBytes: layout!.byteLength,
       uniforms: new Map(),
       checked: false,
+    });
+  }
+
+  /** A hand-written WGSL kernel: compiled on gpu.js's device, with gpu.js's Params uniform and bindings (wgsl.ts). */
+  private async compileWgsl(spec: KernelSpec, code: string): Promise<Compiled> {
+    this.compiled++;
+    const { pipeline, layout } = await compileWgsl(await this.device(), spec.name, code);
+    const inputs = (code.match(/var<storage, read> /g) ?? []).length;
+    const noop = (): void => undefined;
+    return {
+      key: spec.key,
+      mode: 'webgpu',
+      destroy: noop,
+      pipeline,
+      layout,
+      arrayArgs: inputs,
+      paramsBytes: 16 * (1 + inputs),
+      uniforms: new Map(),
+      checked: false,
     };
-    this.cache.set(spec.key, c);
+  }
+
+  private add(c: Compiled): Compiled {
+    this.cache.set(c.key, c);
     while (this.cache.size > this.max) this.evict(this.cache.keys().next().value as string);
     return c;
   }
@@ -149,7 +178,7 @@ export class KernelCache {
     this.cache.delete(key);
     for (const b of c.uniforms.values()) this.freeLater(b);
     c.uniforms.clear();
-    c.fn.kernel.destroy();
+    c.destroy();
   }
 
   get size(): number {
@@ -158,7 +187,7 @@ export class KernelCache {
 
   /** The distinct modes the cached kernels compiled in (gpu.js's kernel.constructor.mode). */
   modes(): string[] {
-    return [...new Set([...this.cache.values()].map((c) => c.fn.kernel.constructor.mode))];
+    return [...new Set([...this.cache.values()].map((c) => c.mode))];
   }
 
   clear(): void {

@@ -3,15 +3,13 @@
 import { CondgradError } from '../../core/errors.js';
 import type { MemoryStats } from '../../core/backend.js';
 import type { KernelSpec } from './codegen.js';
-import type { GpuDevice, GpuInstance, GpuJsModule, RawBuffer } from './gpujs.js';
+import type { GpuDevice, GpuInstance, GpuJsModule } from './gpujs.js';
 import { dispatchShape, KernelCache, type Compiled } from './kernels.js';
+import { HostParams } from './host_params.js';
 import { LaunchQueue, type KernelTime } from './queue.js';
 import { checkStorage, GpuStorage, MemoryAccount, type Cell } from './storage.js';
 
 export { GpuStorage };
-
-/** Host parameter arrays kept on the device, by content. */
-const HOST_PARAMS = 256;
 
 /**
  * Runs kernels in call order. A launch whose kernel is compiled and checked is recorded at once
@@ -21,7 +19,7 @@ const HOST_PARAMS = 256;
 export class GpuRuntime {
   private readonly queue = new LaunchQueue();
   private readonly kernels: KernelCache;
-  private readonly hostParams = new Map<string, RawBuffer>();
+  private readonly hostParams = new HostParams(this.queue);
   private deviceError: string | null = null;
   private device: GpuDevice | null = null;
   private destroyed = false;
@@ -37,7 +35,12 @@ export class GpuRuntime {
     private readonly gpu: GpuInstance,
     maxKernels: number,
   ) {
-    this.kernels = new KernelCache(gpu, maxKernels, (b) => this.queue.free(b));
+    this.kernels = new KernelCache(
+      gpu,
+      maxKernels,
+      (b) => this.queue.free(b),
+      () => this.attach(),
+    );
   }
 
   /** Kernels compiled so far (cache misses). */
@@ -155,7 +158,7 @@ export class GpuRuntime {
     const bufs = args.map((a) => a.cell.buffer!);
     const sizes = args.map((a) => a.size);
     if (params) {
-      bufs.push(this.hostParam(params));
+      bufs.push(this.hostParams.get(params));
       sizes.push(params.length);
     }
     if (bufs.length !== c.arrayArgs) {
@@ -163,31 +166,12 @@ export class GpuRuntime {
       return;
     }
     const device = this.device!;
-    const threads = spec.outSize / (spec.components ?? 1);
-    const groups = dispatchShape(threads, device.limits.maxComputeWorkgroupsPerDimension);
+    const threads = spec.threads ?? spec.outSize / (spec.components ?? 1);
+    const groups = dispatchShape(threads, device.limits.maxComputeWorkgroupsPerDimension, spec.workgroup);
     const uniform = this.kernels.uniform(device, c, threads, sizes, groups.width);
     const out = this.queue.buffer(spec.outSize);
     this.queue.dispatch(c, spec.name, uniform, bufs, out, groups);
     cell.buffer = out;
-  }
-
-  /** A device copy of a small host parameter array, shared by every launch with the same bits. */
-  private hostParam(p: Float32Array): RawBuffer {
-    const key = Array.from(new Uint32Array(p.buffer, p.byteOffset, p.length)).join(',');
-    const hit = this.hostParams.get(key);
-    if (hit !== undefined) {
-      this.hostParams.delete(key);
-      this.hostParams.set(key, hit);
-      return hit;
-    }
-    const b = this.queue.upload(p);
-    this.hostParams.set(key, b);
-    if (this.hostParams.size > HOST_PARAMS) {
-      const [oldKey, old] = this.hostParams.entries().next().value as [string, RawBuffer];
-      this.hostParams.delete(oldKey);
-      this.queue.free(old);
-    }
-    return b;
   }
 
   /** A storage holding a copy of host data (float32 only). */
@@ -291,7 +275,6 @@ export class GpuRuntime {
     await this.flush();
     this.destroyed = true;
     this.kernels.clear();
-    for (const b of this.hostParams.values()) this.queue.free(b);
     this.hostParams.clear();
     this.queue.submit();
     this.gpu.destroy();

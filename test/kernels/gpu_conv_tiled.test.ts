@@ -1,10 +1,10 @@
-// gpu conv2d kernels with several outputs per invocation (forward, input gradient, filter-gradient rows) and the split-reduction filter gradient, against the cpu reference.
+// gpu conv2d WGSL kernels with register tiles (forward, input gradient, split-reduction filter gradient), and the gpu.js input gradient at W strides above 1, against the cpu reference.
 
 import { expect } from 'chai';
 import { cpuBackend } from '../../kernels/cpu/backend.js';
 import { conv2dGeometry, type Conv2dGeometry, type Conv2dOptions } from '../../kernels/geometry/conv.js';
-import { filterBlocks, filterTile } from '../../kernels/gpu/conv_filter.js';
-import { backwardInputTile, forwardTile } from '../../kernels/gpu/conv_tiled.js';
+import { wgslBackwardInputTile, wgslForwardTile } from '../../kernels/gpu/wgsl_conv.js';
+import { wgslFilterBlocks, wgslFilterTile } from '../../kernels/gpu/wgsl_filter.js';
 import { expectClose } from '../helpers/close.js';
 import { describeGpu } from '../helpers/gpu.js';
 import { mulberry32, pick, randInt } from '../helpers/rng.js';
@@ -20,24 +20,30 @@ interface Case {
 
 const label = (c: Case): string => `x=[${c.x}] w=[${c.w}] ${JSON.stringify(c.opts)}${c.perSample ? ' perSample' : ''}`;
 
-/** Hand-picked edge cases, then seeded random ones whose rows split into tiles of 4 or 2, or do not. */
+/** Hand-picked edge cases, then seeded random ones: channel tiles of 4, 2 and 1, rows shorter and longer than the pixel tile. */
 function cases(): Case[] {
   const out: Case[] = [
-    { x: [1, 3, 8, 8], w: [4, 3, 3, 3], opts: { padding: 1 }, perSample: false }, // tile 4, batch 1
-    { x: [2, 2, 6, 6], w: [3, 2, 3, 3], opts: { padding: 1 }, perSample: false }, // tile 2
-    { x: [2, 2, 7, 7], w: [3, 2, 3, 3], opts: { padding: 1 }, perSample: false }, // ragged: tile 1
-    { x: [2, 4, 9, 16], w: [4, 2, 3, 3], opts: { stride: 2, padding: 'same', groups: 2 }, perSample: false }, // forward tile 4 at stride 2, input gradient untiled
+    { x: [1, 4, 8, 8], w: [4, 4, 3, 3], opts: { padding: 1 }, perSample: false }, // channel tiles 4, batch 1
+    { x: [2, 2, 6, 6], w: [2, 2, 3, 3], opts: { padding: 1 }, perSample: false }, // channel tiles 2
+    { x: [2, 3, 7, 7], w: [3, 3, 3, 3], opts: { padding: 1 }, perSample: false }, // channel tiles 1, odd row
+    { x: [1, 2, 3, 37], w: [4, 2, 3, 3], opts: { padding: 'same' }, perSample: false }, // ragged pixel tiles: 37 = 16 + 16 + 5
+    { x: [2, 2, 4, 20], w: [2, 2, 2, 2, 3], opts: { padding: 1, dilation: [1, 2] }, perSample: true }, // ragged, per-sample, dilation
+    { x: [2, 4, 9, 16], w: [4, 2, 3, 3], opts: { stride: 2, padding: 'same', groups: 2 }, perSample: false }, // stride 2: gpu.js input gradient
+    { x: [2, 4, 9, 34], w: [4, 4, 3, 3], opts: { stride: [1, 2], padding: 1 }, perSample: false }, // W stride 2, ragged forward tiles
     { x: [2, 2, 10, 12], w: [2, 2, 2, 3, 3], opts: { dilation: 2, padding: 2 }, perSample: true }, // dilation, per-sample
-    { x: [3, 4, 8, 8], w: [8, 1, 3, 3], opts: { padding: 'same', groups: 4 }, perSample: false }, // depthwise with multiplier 2
+    { x: [3, 4, 8, 8], w: [8, 1, 3, 3], opts: { padding: 'same', groups: 4 }, perSample: false }, // grouped, 2 outputs per group
+    { x: [2, 6, 18, 18], w: [6, 1, 3, 3], opts: { padding: 'same', groups: 6 }, perSample: false }, // depthwise, ragged rows
     { x: [1, 2, 5, 8], w: [1, 2, 2, 1, 5], opts: { padding: [0, 0, 2, 2] }, perSample: true }, // batch 1, per-sample, wide kernel
-    { x: [4, 3, 12, 12], w: [6, 3, 3, 3], opts: { padding: 1 }, perSample: false }, // filter gradient split over blocks
-    { x: [1, 1, 1, 6], w: [2, 1, 1, 5], opts: { padding: 'same' }, perSample: false }, // kW > 4, one row: the one-pass filter gradient
+    { x: [1, 4, 5, 8], w: [4, 4, 1, 7], opts: { padding: [0, 0, 3, 3] }, perSample: false }, // kW 7: input-channel tile cut to fit
+    { x: [5, 2, 13, 12], w: [4, 2, 3, 3], opts: { padding: 1 }, perSample: false }, // 65 rows: split filter gradient, ragged last block
+    { x: [2, 2, 66, 6], w: [2, 2, 2, 3, 3], opts: { padding: 1 }, perSample: true }, // split per-sample filter gradient
+    { x: [1, 1, 1, 6], w: [2, 1, 1, 5], opts: { padding: 'same' }, perSample: false }, // one row, kW > 4
   ];
   const rng = mulberry32(4242);
-  while (out.length < 36) {
+  while (out.length < 40) {
     const groups = pick(rng, [1, 1, 2, 3]);
-    const cg = randInt(rng, 1, 3);
-    const og = randInt(rng, 1, 3);
+    const cg = pick(rng, [1, 2, 3, 4]);
+    const og = pick(rng, [1, 2, 3, 4, 8]);
     const kH = randInt(rng, 1, 3);
     const kW = randInt(rng, 1, 4);
     const stride: [number, number] = [randInt(rng, 1, 2), pick(rng, [1, 1, 2])];
@@ -46,7 +52,7 @@ function cases(): Case[] {
     const batch = randInt(rng, 1, 3);
     const perSample = rng() < 0.4;
     const inH = (kH - 1) * dilation[0] + 1 + randInt(rng, 0, 5);
-    const inW = Math.max((kW - 1) * dilation[1] + 1, pick(rng, [4, 8, 6, 10, 12, 7, 9]));
+    const inW = Math.max((kW - 1) * dilation[1] + 1, pick(rng, [4, 8, 6, 10, 12, 7, 9, 19, 24]));
     const w = [groups * og, cg, kH, kW];
     out.push({ x: [batch, groups * cg, inH, inW], w: perSample ? [batch, ...w] : w, opts: { stride, dilation, padding, groups }, perSample });
   }
@@ -57,49 +63,45 @@ const rand32 = (rng: () => number, n: number): Float32Array => Float32Array.from
 const size = (s: readonly number[]): number => s.reduce((a, d) => a * d, 1);
 const c64 = (a: Float32Array) => cpuBackend.fromArray(Float64Array.from(a));
 
-describeGpu('gpu tiled conv2d and split filter gradient vs cpu', (gpu) => {
+describeGpu('gpu WGSL conv2d kernels (register tiles, split filter gradient) vs cpu', (gpu) => {
   const all = cases();
   const geos = all.map((c) => conv2dGeometry('conv2d', c.x, c.w, c.opts, c.perSample));
 
-  it('the cases cover forward tiles 4, 2 and 1, input-gradient tiles 4, 2 and 1, and split and unsplit filter gradients', () => {
+  it('the cases cover channel tiles 4, 2 and 1, ragged pixel tiles, the gpu.js input gradient, and split and unsplit filter gradients', () => {
     expect(all.length).to.be.at.least(30);
-    const f = geos.map(forwardTile);
-    const b = geos.map(backwardInputTile);
-    const s = geos.map((g) => filterBlocks(g, g.perSampleWeights));
+    const f = geos.map(wgslForwardTile);
+    const b = geos.map(wgslBackwardInputTile);
+    const ft = geos.map(wgslFilterTile);
+    const s = geos.map((g, i) => wgslFilterBlocks(g, ft[i]));
     for (const t of [1, 2, 4]) {
-      expect(f.filter((x) => x === t).length, `forward tile ${t}`).to.be.at.least(3);
-      expect(b.filter((x) => x === t).length, `input-gradient tile ${t}`).to.be.at.least(3);
+      expect(f.filter((x) => x.ch === t).length, `forward channel tile ${t}`).to.be.at.least(3);
+      expect(b.filter((x) => x !== null && x.ch === t).length, `input-gradient channel tile ${t}`).to.be.at.least(3);
+      expect(ft.filter((x) => x.oc === t).length, `filter output-channel tile ${t}`).to.be.at.least(2);
+      expect(ft.filter((x) => x.ic === t).length, `filter input-channel tile ${t}`).to.be.at.least(2);
     }
-    expect(s.filter((x, i) => x.blocks > 1 && !geos[i].perSampleWeights).length, 'split, shared weights').to.be.at.least(3);
-    expect(s.filter((x, i) => x.blocks > 1 && geos[i].perSampleWeights).length, 'split, per-sample weights').to.be.at.least(3);
+    expect(geos.filter((g, i) => g.outW % f[i].px !== 0).length, 'ragged forward pixel tiles').to.be.at.least(3);
+    expect(geos.filter((g, i) => b[i] !== null && g.inW % b[i].px !== 0).length, 'ragged input-gradient pixel tiles').to.be.at.least(2);
+    expect(b.filter((x) => x === null).length, 'gpu.js input gradient (W stride > 1)').to.be.at.least(3);
+    expect(geos.some((g, i) => ft[i].oc * ft[i].ic < Math.min(4, g.outCPerGroup) * Math.min(4, g.inCPerGroup) && g.kW > 4)).to.equal(true);
+    expect(s.filter((x, i) => x.blocks > 1 && !geos[i].perSampleWeights).length, 'split, shared weights').to.be.at.least(1);
+    expect(s.filter((x, i) => x.blocks > 1 && geos[i].perSampleWeights).length, 'split, per-sample weights').to.be.at.least(1);
     expect(
       s.some((x, i) => x.blocks > 1 && x.blocks * x.rowsPerBlock > (geos[i].perSampleWeights ? 1 : geos[i].batch) * geos[i].outH),
       'a ragged last block',
     ).to.equal(true);
-    for (const t of [1, 2, 3, 4])
-      expect(
-        geos.some((g) => filterTile(g) === t),
-        `filter tile ${t}`,
-      ).to.equal(true);
-    expect(
-      geos.some((g, i) => filterTile(g) === 1 && s[i].blocks === 1 && g.kW > 4),
-      'the one-pass, one-output filter gradient',
-    ).to.equal(true);
-    expect(
-      geos.some((g, i) => filterTile(g) > 1 && s[i].blocks === 1 && g.perSampleWeights),
-      'a tiled one-block per-sample filter gradient',
-    ).to.equal(true);
-    expect(geos.some((g, i) => f[i] > 1 && g.strideW > 1)).to.equal(true);
-    expect(geos.some((g, i) => f[i] > 1 && g.dilationW > 1)).to.equal(true);
-    expect(geos.some((g, i) => b[i] > 1 && g.groups > 1)).to.equal(true);
-    expect(geos.some((g, i) => b[i] > 1 && g.perSampleWeights)).to.equal(true);
-    expect(geos.some((g, i) => f[i] > 1 && g.batch === 1)).to.equal(true);
+    expect(geos.some((g, i) => f[i].ch > 1 && g.strideW > 1)).to.equal(true);
+    expect(geos.some((g, i) => f[i].ch > 1 && g.dilationW > 1)).to.equal(true);
+    expect(geos.some((g, i) => b[i] !== null && b[i].ch > 1 && g.groups > 1)).to.equal(true);
+    expect(geos.some((g, i) => b[i] !== null && b[i].ch > 1 && g.perSampleWeights)).to.equal(true);
+    expect(geos.some((g) => g.depthwise)).to.equal(true);
+    expect(geos.some((g) => g.batch === 1 && g.perSampleWeights)).to.equal(true);
   });
 
   all.forEach((c, ci) => {
     const geo: Conv2dGeometry = geos[ci];
-    const fb = filterBlocks(geo, geo.perSampleWeights);
-    it(`${label(c)} (tiles ${forwardTile(geo)}/${backwardInputTile(geo)}, filter blocks ${fb.blocks})`, async () => {
+    const [f, b, ft] = [wgslForwardTile(geo), wgslBackwardInputTile(geo), wgslFilterTile(geo)];
+    const tiles = `tiles ${f.ch}x${f.px} / ${b === null ? 'gpu.js' : `${b.ch}x${b.px}`} / ${ft.oc}x${ft.ic}x${ft.px}, filter blocks ${wgslFilterBlocks(geo, ft).blocks}`;
+    it(`${label(c)} (${tiles})`, async () => {
       const rng = mulberry32(700 + ci);
       const x = rand32(rng, size(c.x));
       const w = rand32(rng, size(c.w));
