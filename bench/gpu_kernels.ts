@@ -120,17 +120,20 @@ async function main(): Promise<void> {
     console.log(`| ${s.name} | ${cells.map(f2).join(' | ')} |`);
   }
   console.log('\n| matmul | cpu | gpu |\n|---|---|---|');
-  for (const n of quick ? [128] : [128, 256]) {
-    const mg = matmulGeometry('matmul', 1, 1, [n, n], [n, n], false, false);
+  // Square products, then the mixing matmul of mixExperts (B8, K8 experts, |W| = 64·64·3·3) and its routing gradient (dW·Eᵀ).
+  const mms: [string, number, number, number, boolean][] = (quick ? [128] : [128, 256]).map((n) => [`${n}×${n}×${n}`, n, n, n, false]);
+  mms.push(['mixExperts [8,8]×[8,36864]', 8, 8, 36864, false], ['routing gradient [8,36864]×[8,36864]ᵀ', 8, 36864, 8, true]);
+  for (const [name, M, K, N, transB] of mms) {
+    const mg = matmulGeometry('matmul', 1, 1, [M, K], transB ? [N, K] : [K, N], false, transB);
     const ins = bes.map((be) => {
       const rng = mulberry32(3);
-      return [be.fromArray(randArray(rng, n * n, 'float32')), be.fromArray(randArray(rng, n * n, 'float32'))];
+      return [be.fromArray(randArray(rng, M * K, 'float32')), be.fromArray(randArray(rng, K * N, 'float32'))];
     });
     const ms = await timeMs(
       bes,
       bes.map((be, i) => () => be.matmul(ins[i][0], ins[i][1], mg)),
     );
-    console.log(`| ${n}×${n}×${n} | ${ms.map((m) => f2((2 * n ** 3) / m / 1e6)).join(' | ')} |`);
+    console.log(`| ${name} | ${ms.map((m) => f2((2 * M * N * K) / m / 1e6)).join(' | ')} |`);
   }
   if (gpu.timestampQueries) {
     console.log('\n| kernel (timestamp queries, one burst of each shape) | calls | device ms per call |\n|---|---|---|');

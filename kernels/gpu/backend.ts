@@ -17,7 +17,7 @@ import type { AdapterInfo } from './adapter.js';
 import { wgslConv2dBackwardFilterSpec, wgslFilterBlocks, wgslFilterTile } from './wgsl_filter.js';
 import { wgslBackwardInputTile, wgslConv2dBackwardInputSpec, wgslConv2dSpec, wgslForwardTile } from './wgsl_conv.js';
 import { binarySpec, copySpec, fillSpec, unaryBackwardSpec, unaryParams, unarySpec } from './elementwise.js';
-import { matmulSpec } from './matmul.js';
+import { wgslMatmulPlan, wgslMatmulSpec } from './wgsl_matmul.js';
 import { concatPlan, concatSpec, gatherSpec, padSpec } from './movement.js';
 import { avgPoolBackwardSpec, avgPoolSpec, maxPoolBackwardSpec, maxPoolSpec } from './pool.js';
 import { reduceIdentity, reducePlan, reduceSpec } from './reduce.js';
@@ -196,7 +196,13 @@ export class GpuBackend implements Backend<GpuStorage> {
     this.s('matmul', 'a', a, (g.aBatchStride === 0 ? 1 : g.batch) * g.M * g.K, `M=${g.M} K=${g.K} batch=${g.batch}`);
     this.s('matmul', 'b', b, (g.bBatchStride === 0 ? 1 : g.batch) * g.K * g.N, `K=${g.K} N=${g.N} batch=${g.batch}`);
     if (a.size === 0 || b.size === 0) return this.fill(g.batch * g.M * g.N, 0);
-    return this.rt.launch(matmulSpec(g), [a, b]);
+    const p = wgslMatmulPlan(g);
+    const c = this.rt.launch(wgslMatmulSpec(g, p), [a, b]);
+    if (p.splits === 1) return c;
+    // Split over K: the blocks' partial sums, then their sum.
+    const out = this.rt.launch(reduceSpec('sum', reduceGeometry('matmul', [1, p.splits, g.batch * g.M * g.N], 1)), [c], new Float32Array([0]));
+    this.rt.dispose(c);
+    return out;
   }
 
   // ---- convolution ----

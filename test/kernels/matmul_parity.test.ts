@@ -1,8 +1,10 @@
 // Matmul parity: batched matmul (transposes, shared operands, K tails) of every backend against the cpu reference on seeded random shapes.
 
 import '../../kernels/register.js';
+import { expect } from 'chai';
 import { cpuBackend } from '../../kernels/cpu/backend.js';
 import { matmulGeometry } from '../../kernels/geometry/matmul.js';
+import { wgslMatmulPlan } from '../../kernels/gpu/wgsl_matmul.js';
 import { forEachBackend } from '../helpers/backends.js';
 import { expectClose } from '../helpers/close.js';
 import { mulberry32, randInt } from '../helpers/rng.js';
@@ -11,7 +13,7 @@ import { mulberry32, randInt } from '../helpers/rng.js';
 const TOL = 1e-4;
 const c64 = (a: Float32Array) => cpuBackend.fromArray(Float64Array.from(a));
 
-/** [batchA, batchB, M, N, K, transA, transB]: four fixed cases (1×1, a K tail, both transposed, K = 130), then random ones. */
+/** [batchA, batchB, M, N, K, transA, transB]: seven fixed cases (1×1, a K tail, both transposed, K = 130, K splits, the mixing shape), then random ones. */
 function matmulCases(): [number, number, number, number, number, boolean, boolean][] {
   const rng = mulberry32(1111);
   const cases: [number, number, number, number, number, boolean, boolean][] = [
@@ -19,6 +21,9 @@ function matmulCases(): [number, number, number, number, number, boolean, boolea
     [1, 1, 64, 70, 33, false, false],
     [3, 1, 5, 7, 9, true, true],
     [1, 4, 6, 3, 130, false, true],
+    [1, 1, 3, 5, 1000, false, true], // small C, long K: the gpu kernel splits K (mixExperts' routing gradient)
+    [2, 2, 2, 9, 600, true, false], // split K, batched, A transposed, ragged columns
+    [1, 1, 8, 300, 8, false, false], // the mixing matmul's shape: [B, K] x [K, |W|]
   ];
   while (cases.length < 34) {
     const batch = randInt(rng, 1, 3);
@@ -28,6 +33,17 @@ function matmulCases(): [number, number, number, number, number, boolean, boolea
   }
   return cases;
 }
+
+describe('matmul parity cases', () => {
+  it('reach the gpu kernel’s ragged row and column tiles and its K splits', () => {
+    const plans = matmulCases().map(
+      ([ba, bb, M, N, K, ta, tB]) => [M, N, wgslMatmulPlan(matmulGeometry('matmul', ba, bb, ta ? [K, M] : [M, K], tB ? [N, K] : [K, N], ta, tB))] as const,
+    );
+    expect(plans.filter(([M, , p]) => M % p.m !== 0).length, 'ragged rows').to.be.at.least(3);
+    expect(plans.filter(([, N, p]) => N % p.n !== 0).length, 'ragged columns').to.be.at.least(3);
+    expect(plans.filter(([, , p]) => p.splits > 1).length, 'K splits').to.be.at.least(2);
+  });
+});
 
 forEachBackend((tb) => {
   if (tb.name === 'cpu') return;
