@@ -25,6 +25,7 @@ interface Shape {
   k: number;
   depthwise?: boolean;
   perSample?: boolean;
+  stride?: number;
 }
 
 // Small shapes: on a software adapter (llvmpipe) anything larger takes seconds per call.
@@ -34,11 +35,18 @@ const SHAPES: Shape[] = [
   { name: 'N4 C32 16×16 O64 k3', x: [4, 32, 16, 16], outC: 64, k: 3 },
   { name: 'N4 C32 16×16 O64 k3 per-sample W', x: [4, 32, 16, 16], outC: 64, k: 3, perSample: true },
   { name: 'depthwise N8 C32 16×16 k3', x: [8, 32, 16, 16], outC: 32, k: 3, depthwise: true },
+  { name: 'N8 C32 32×32 O64 k3 stride 2', x: [8, 32, 32, 32], outC: 64, k: 3, stride: 2 },
 ];
 
 function geometry(s: Shape): Conv2dGeometry {
   const w = [s.outC, s.depthwise ? 1 : s.x[1], s.k, s.k];
-  return conv2dGeometry('conv2d', s.x, s.perSample ? [s.x[0], ...w] : w, { padding: 'same', groups: s.depthwise ? s.x[1] : 1 }, s.perSample ?? false);
+  return conv2dGeometry(
+    'conv2d',
+    s.x,
+    s.perSample ? [s.x[0], ...w] : w,
+    { padding: 'same', stride: s.stride ?? 1, groups: s.depthwise ? s.x[1] : 1 },
+    s.perSample ?? false,
+  );
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -103,7 +111,9 @@ async function main(): Promise<void> {
   const gpu = await createGpuBackend();
   const a = gpu.adapterInfo;
   const soft = /llvmpipe|swiftshader|softpipe/i.test(`${a.name} ${a.description}`);
-  console.log(`# gpu kernels, float32, GFLOP/s: ${CALLS} calls queued per synchronisation, median of ${REPS} interleaved reps, 'same' padding, stride 1`);
+  console.log(
+    `# gpu kernels, float32, GFLOP/s: ${CALLS} calls queued per synchronisation, median of ${REPS} interleaved reps, 'same' padding, stride 1 unless named`,
+  );
   console.log(
     `adapter: ${a.name} (${a.description}), dawn backend ${a.backendType}, ${a.featureLevel}${soft ? ': a CPU rasteriser, so the gpu columns are CPU figures, not GPU figures' : ''}`,
   );

@@ -12,7 +12,7 @@ import type { Pool2dGeometry } from '../geometry/pool.js';
 import { reduceGeometry, type ReduceGeometry } from '../geometry/reduce.js';
 import { type StridedView } from '../geometry/strided.js';
 import { sizeOf } from '../../core/shape.js';
-import { conv2dBackwardInputSpec } from './conv.js';
+import { wgslConv2dBackwardInputStridedSpec } from './wgsl_conv_strided.js';
 import type { AdapterInfo } from './adapter.js';
 import { wgslConv2dBackwardFilterSpec, wgslFilterBlocks, wgslFilterTile } from './wgsl_filter.js';
 import { wgslBackwardInputTile, wgslConv2dBackwardInputSpec, wgslConv2dSpec, wgslForwardTile } from './wgsl_conv.js';
@@ -216,9 +216,8 @@ export class GpuBackend implements Backend<GpuStorage> {
     this.convY('conv2dBackwardInput', dy, g);
     this.convW('conv2dBackwardInput', w, g);
     if (dy.size === 0 || w.size === 0) return this.fill(g.inputSize, 0);
-    const wt = wgslBackwardInputTile(g);
-    if (wt !== null) return this.rt.launch(wgslConv2dBackwardInputSpec(g, wt), [dy, w]);
-    return this.rt.launch(conv2dBackwardInputSpec(g), [dy, w]);
+    const t = wgslBackwardInputTile(g);
+    return this.rt.launch(g.strideW === 1 ? wgslConv2dBackwardInputSpec(g, t) : wgslConv2dBackwardInputStridedSpec(g, t), [dy, w]);
   }
   conv2dBackwardFilter(x: GpuStorage, dy: GpuStorage, g: Conv2dGeometry): GpuStorage {
     this.convX('conv2dBackwardFilter', x, g);

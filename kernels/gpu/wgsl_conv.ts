@@ -1,4 +1,4 @@
-// WGSL conv2d forward and input gradient with register tiles of several channels × several pixels per invocation, each loaded value reused across the tile.
+// WGSL conv2d forward and input gradient (W stride 1) with register tiles of several channels × several pixels per invocation, each loaded value reused across the tile.
 
 import type { Conv2dGeometry } from '../geometry/conv.js';
 import type { KernelSpec } from './codegen.js';
@@ -22,9 +22,13 @@ export function wgslForwardTile(g: Conv2dGeometry): ConvTile {
   return { ch: divisorTile(g.outCPerGroup), px: pixelTile(g.outW) };
 }
 
-/** Input-gradient tile (input channels × input pixels), or null where the W stride is not 1 (gpu.js kernels then). */
-export function wgslBackwardInputTile(g: Conv2dGeometry): ConvTile | null {
-  return g.strideW === 1 ? { ch: divisorTile(g.inCPerGroup), px: pixelTile(g.inW) } : null;
+/**
+ * Input-gradient tile: input channels × input pixels of a row at W stride 1; at larger W strides,
+ * pixels of one stride residue (wgsl_conv_strided.ts), up to 8 since their dy values are not shared.
+ */
+export function wgslBackwardInputTile(g: Conv2dGeometry): ConvTile {
+  const ch = divisorTile(g.inCPerGroup);
+  return g.strideW === 1 ? { ch, px: pixelTile(g.inW) } : { ch, px: Math.min(16, Math.ceil(g.inW / g.strideW)) };
 }
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);

@@ -1,4 +1,4 @@
-// gpu conv2d WGSL kernels with register tiles (forward, input gradient, split-reduction filter gradient), and the gpu.js input gradient at W strides above 1, against the cpu reference.
+// gpu conv2d WGSL kernels with register tiles (forward, input gradient, split-reduction filter gradient), the input gradient at W strides above 1 too, against the cpu reference.
 
 import { expect } from 'chai';
 import { cpuBackend } from '../../kernels/cpu/backend.js';
@@ -28,7 +28,7 @@ function cases(): Case[] {
     { x: [2, 3, 7, 7], w: [3, 3, 3, 3], opts: { padding: 1 }, perSample: false }, // channel tiles 1, odd row
     { x: [1, 2, 3, 37], w: [4, 2, 3, 3], opts: { padding: 'same' }, perSample: false }, // ragged pixel tiles: 37 = 16 + 16 + 5
     { x: [2, 2, 4, 20], w: [2, 2, 2, 2, 3], opts: { padding: 1, dilation: [1, 2] }, perSample: true }, // ragged, per-sample, dilation
-    { x: [2, 4, 9, 16], w: [4, 2, 3, 3], opts: { stride: 2, padding: 'same', groups: 2 }, perSample: false }, // stride 2: gpu.js input gradient
+    { x: [2, 4, 9, 16], w: [4, 2, 3, 3], opts: { stride: 2, padding: 'same', groups: 2 }, perSample: false }, // stride 2: the strided input gradient
     { x: [2, 4, 9, 34], w: [4, 4, 3, 3], opts: { stride: [1, 2], padding: 1 }, perSample: false }, // W stride 2, ragged forward tiles
     { x: [2, 2, 10, 12], w: [2, 2, 2, 3, 3], opts: { dilation: 2, padding: 2 }, perSample: true }, // dilation, per-sample
     { x: [3, 4, 8, 8], w: [8, 1, 3, 3], opts: { padding: 'same', groups: 4 }, perSample: false }, // grouped, 2 outputs per group
@@ -38,6 +38,8 @@ function cases(): Case[] {
     { x: [5, 2, 13, 12], w: [4, 2, 3, 3], opts: { padding: 1 }, perSample: false }, // 65 rows: split filter gradient, ragged last block
     { x: [2, 2, 66, 6], w: [2, 2, 2, 3, 3], opts: { padding: 1 }, perSample: true }, // split per-sample filter gradient
     { x: [1, 1, 1, 6], w: [2, 1, 1, 5], opts: { padding: 'same' }, perSample: false }, // one row, kW > 4
+    { x: [1, 2, 6, 11], w: [2, 2, 3, 2], opts: { stride: [2, 3], padding: [1, 0, 2, 1] }, perSample: false }, // W stride 3 > kW: a residue no tap reaches
+    { x: [2, 2, 5, 13], w: [2, 2, 2, 3, 3], opts: { stride: 2, dilation: [1, 2], padding: 2 }, perSample: true }, // strided, dilated, per-sample
   ];
   const rng = mulberry32(4242);
   while (out.length < 40) {
@@ -67,7 +69,7 @@ describeGpu('gpu WGSL conv2d kernels (register tiles, split filter gradient) vs 
   const all = cases();
   const geos = all.map((c) => conv2dGeometry('conv2d', c.x, c.w, c.opts, c.perSample));
 
-  it('the cases cover channel tiles 4, 2 and 1, ragged pixel tiles, the gpu.js input gradient, and split and unsplit filter gradients', () => {
+  it('the cases cover channel tiles 4, 2 and 1, ragged pixel tiles, W-strided input gradients, and split and unsplit filter gradients', () => {
     expect(all.length).to.be.at.least(30);
     const f = geos.map(wgslForwardTile);
     const b = geos.map(wgslBackwardInputTile);
@@ -75,13 +77,21 @@ describeGpu('gpu WGSL conv2d kernels (register tiles, split filter gradient) vs 
     const s = geos.map((g, i) => wgslFilterBlocks(g, ft[i]));
     for (const t of [1, 2, 4]) {
       expect(f.filter((x) => x.ch === t).length, `forward channel tile ${t}`).to.be.at.least(3);
-      expect(b.filter((x) => x !== null && x.ch === t).length, `input-gradient channel tile ${t}`).to.be.at.least(3);
+      expect(b.filter((x) => x.ch === t).length, `input-gradient channel tile ${t}`).to.be.at.least(3);
       expect(ft.filter((x) => x.oc === t).length, `filter output-channel tile ${t}`).to.be.at.least(2);
       expect(ft.filter((x) => x.ic === t).length, `filter input-channel tile ${t}`).to.be.at.least(2);
     }
     expect(geos.filter((g, i) => g.outW % f[i].px !== 0).length, 'ragged forward pixel tiles').to.be.at.least(3);
-    expect(geos.filter((g, i) => b[i] !== null && g.inW % b[i].px !== 0).length, 'ragged input-gradient pixel tiles').to.be.at.least(2);
-    expect(b.filter((x) => x === null).length, 'gpu.js input gradient (W stride > 1)').to.be.at.least(3);
+    const cols = (g: Conv2dGeometry): number => Math.ceil(g.inW / g.strideW);
+    expect(geos.filter((g, i) => g.strideW === 1 && g.inW % b[i].px !== 0).length, 'ragged input-gradient pixel tiles').to.be.at.least(2);
+    expect(geos.filter((g) => g.strideW > 1).length, 'W-strided input gradients').to.be.at.least(5);
+    expect(geos.filter((g, i) => g.strideW > 1 && (cols(g) % b[i].px !== 0 || g.inW % g.strideW !== 0)).length, 'ragged residues').to.be.at.least(2);
+    expect(geos.some((g) => g.strideW > g.kW)).to.equal(true);
+    expect(
+      geos.some((g) => g.strideW > 1 && g.strideH > 1 && g.inH % g.strideH !== 0),
+      'ragged row residues',
+    ).to.equal(true);
+    expect(geos.some((g, i) => g.strideW > 1 && b[i].ch > 1 && g.dilationW > 1)).to.equal(true);
     expect(geos.some((g, i) => ft[i].oc * ft[i].ic < Math.min(4, g.outCPerGroup) * Math.min(4, g.inCPerGroup) && g.kW > 4)).to.equal(true);
     expect(s.filter((x, i) => x.blocks > 1 && !geos[i].perSampleWeights).length, 'split, shared weights').to.be.at.least(1);
     expect(s.filter((x, i) => x.blocks > 1 && geos[i].perSampleWeights).length, 'split, per-sample weights').to.be.at.least(1);
@@ -91,8 +101,8 @@ describeGpu('gpu WGSL conv2d kernels (register tiles, split filter gradient) vs 
     ).to.equal(true);
     expect(geos.some((g, i) => f[i].ch > 1 && g.strideW > 1)).to.equal(true);
     expect(geos.some((g, i) => f[i].ch > 1 && g.dilationW > 1)).to.equal(true);
-    expect(geos.some((g, i) => b[i] !== null && b[i].ch > 1 && g.groups > 1)).to.equal(true);
-    expect(geos.some((g, i) => b[i] !== null && b[i].ch > 1 && g.perSampleWeights)).to.equal(true);
+    expect(geos.some((g, i) => b[i].ch > 1 && g.groups > 1)).to.equal(true);
+    expect(geos.some((g, i) => b[i].ch > 1 && g.perSampleWeights)).to.equal(true);
     expect(geos.some((g) => g.depthwise)).to.equal(true);
     expect(geos.some((g) => g.batch === 1 && g.perSampleWeights)).to.equal(true);
   });
@@ -100,7 +110,7 @@ describeGpu('gpu WGSL conv2d kernels (register tiles, split filter gradient) vs 
   all.forEach((c, ci) => {
     const geo: Conv2dGeometry = geos[ci];
     const [f, b, ft] = [wgslForwardTile(geo), wgslBackwardInputTile(geo), wgslFilterTile(geo)];
-    const tiles = `tiles ${f.ch}x${f.px} / ${b === null ? 'gpu.js' : `${b.ch}x${b.px}`} / ${ft.oc}x${ft.ic}x${ft.px}, filter blocks ${wgslFilterBlocks(geo, ft).blocks}`;
+    const tiles = `tiles ${f.ch}x${f.px} / ${b.ch}x${b.px}${geo.strideW > 1 ? ' strided' : ''} / ${ft.oc}x${ft.ic}x${ft.px}, filter blocks ${wgslFilterBlocks(geo, ft).blocks}`;
     it(`${label(c)} (${tiles})`, async () => {
       const rng = mulberry32(700 + ci);
       const x = rand32(rng, size(c.x));
