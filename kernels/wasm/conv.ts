@@ -71,14 +71,18 @@ function slots(g: Conv2dGeometry): Int32Array {
   return s;
 }
 
-/** Runs the Winograd forward: items (b, g, block of tile rows). */
+/**
+ * Runs the Winograd forward: items (b, g, block of tile rows). With s[C_WFLIP] set, g is the transposed
+ * conv of an input gradient and s[C_W] holds the forward's kernels, flipped and transposed as they are transformed.
+ */
 function winogradForward(rt: WasmRuntime, s: Int32Array, g: Conv2dGeometry): void {
   const cg = g.inCPerGroup,
     og = g.outCPerGroup;
   const { hp, wp, rows, nBlk, vm } = winoPlan(g);
   s[C_TROWS] = rows;
   s[C_NBLK] = nBlk;
-  const scratch = 256 + 16 * 4 * Math.ceil(og / 2) * 2 * cg + 4 * (cg * hp * wp + PLANE_SLACK) + vm + 64;
+  // 16 packed U_ξ planes a cache line apart (uPlaneBytes in assembly/winograd_kernel.ts).
+  const scratch = 256 + 16 * (4 * Math.ceil(og / 2) * 2 * cg + 64) + 4 * (cg * hp * wp + PLANE_SLACK) + vm + 64;
   const items = g.batch * g.groups * nBlk;
   runItems(rt, 'convForwardWinograd', s, items, rt.slicesFor(items, 2 * g.macs, MIN_FLOPS_PER_THREAD), scratch);
 }
@@ -129,9 +133,9 @@ export function convForward(rt: WasmRuntime, x: number, w: number, y: number, g:
   runItems(rt, wide ? 'convForwardWide' : 'convForward', s, items, rt.slicesFor(items, 2 * g.macs, MIN_FLOPS_PER_THREAD), scratch);
 }
 
-/** Whether convForward on g can read the kernels of the conv g transposes as they are (C_WFLIP): the im2col and wide kernels. */
+/** Whether convForward on g can read the kernels of the conv g transposes as they are (C_WFLIP): the im2col, wide and Winograd kernels. */
 function readsFlipped(g: Conv2dGeometry): boolean {
-  return !g.depthwise && !isWinograd(g);
+  return !g.depthwise;
 }
 
 /** dx = conv2d input gradient (float32). dy [B, O, outH, outW], w as in convForward, dx [B, C, H, W]. */
@@ -153,21 +157,22 @@ export function convBackwardInput(rt: WasmRuntime, dy: number, w: number, dx: nu
     runItems(rt, 'dwBackwardInput', s, items, rt.slicesFor(items, 2 * g.macs, MIN_FLOPS_PER_THREAD), scratch);
     return;
   }
-  if (g.perSampleWeights && g.strideH === 1 && g.strideW === 1 && readsFlipped(transposedConvGeometry(g))) {
-    // dx is the stride-1 conv of dy with the flipped, transposed kernels, which the kernel packs from w itself
-    // (a shared kernel is flipped once below instead: its contiguous copy packs faster for every sample).
-    convForward(rt, dy, w, dx, transposedConvGeometry(g), true);
-    return;
-  }
   if (g.strideH === 1 && g.strideW === 1) {
     // dx is the stride-1 conv of dy with the flipped, transposed kernels and complementary padding.
+    const tg = transposedConvGeometry(g);
+    // Per-sample kernels are packed (or, for Winograd, transformed) flipped from w itself, and so is a shared
+    // kernel for Winograd (transformed once); im2col and wide pack a shared kernel faster from one flipped copy.
+    if (readsFlipped(tg) && (g.perSampleWeights || isWinograd(tg))) {
+      convForward(rt, dy, w, dx, tg, true);
+      return;
+    }
     const count = g.perSampleWeights ? g.batch : 1;
     const bytes = 4 * g.weightStorageSize;
     const flipped = rt.heap.alloc(bytes, 'flipped conv kernels');
     try {
       rt.setArgs(0, s);
       rt.flipWeights(rt.block(0), count, w, flipped);
-      convForward(rt, dy, flipped, dx, transposedConvGeometry(g));
+      convForward(rt, dy, flipped, dx, tg);
     } finally {
       rt.heap.release(flipped, bytes);
     }
@@ -220,7 +225,7 @@ export function convBackwardFilter(rt: WasmRuntime, x: number, dy: number, dw: n
     ? 4 * (g.inCPerGroup * plan.hp * plan.wp + PLANE_SLACK) +
       4 * (g.outCPerGroup * 4 * plan.th * plan.tw4 + PLANE_SLACK) +
       plan.vm +
-      16 * 4 * g.outCPerGroup * g.inCPerGroup +
+      16 * 4 * (g.outCPerGroup * g.inCPerGroup + 16) +
       64
     : wide
       ? 4 * (kg + 4) + 4 * (g.inCPerGroup * hp * wp + PLANE_SLACK) + 4 * g.outCPerGroup * pw + 64

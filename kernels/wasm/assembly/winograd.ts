@@ -1,106 +1,18 @@
 // Winograd F(2x2, 3x3) for stride-1, undilated 3x3 convs: 16 GEMMs over transformed 4x4 tiles, 2.25x fewer multiplies.
 
 import { arg, at, nextItem, ptr } from './args';
-import { MR, NR, gemmBlock } from './gemm';
+import { NR, gemmBlock } from './gemm';
 import { SLACK, padPlanes } from './plane';
+import { filterTransform, uPlaneBytes } from './winograd_kernel';
 import {
   C_GROUPS, C_INC, C_INCPG, C_INH, C_INW, C_NBLK, C_OUTC, C_OUTCPG, C_OUTH, C_OUTW,
-  C_PADL, C_PADT, C_SCRATCH, C_TROWS, C_W, C_WSTRIDE, C_X, C_Y,
+  C_WFLIP, C_PADL, C_PADT, C_SCRATCH, C_TROWS, C_W, C_WSTRIDE, C_X, C_Y,
 } from './layout';
 
 /** Columns of the transformed-tile matrices: the block's tiles, rounded to panels, off 1 KiB multiples. */
 export function winoLd(tiles: i32): i32 {
   const n = (tiles + NR - 1) / NR * NR;
   return (n & 255) == 0 ? n + NR : n;
-}
-
-/** One kernel g (3x3 at g) into U_ξ at dst + ξ*uPanel, scalar. */
-function transformOne(g: usize, dst: usize, uPanel: usize): void {
-  for (let i = 0; i < 4; i++) {
-    // Row i of G·g (three values).
-    let t0: f32, t1: f32, t2: f32;
-    if (i == 0 || i == 3) {
-      const r = at(g, i == 0 ? 0 : 6);
-      t0 = load<f32>(r); t1 = load<f32>(r, 4); t2 = load<f32>(r, 8);
-    } else {
-      const sgn: f32 = i == 1 ? 1 : -1;
-      t0 = 0.5 * (load<f32>(g) + sgn * load<f32>(g, 12) + load<f32>(g, 24));
-      t1 = 0.5 * (load<f32>(g, 4) + sgn * load<f32>(g, 16) + load<f32>(g, 28));
-      t2 = 0.5 * (load<f32>(g, 8) + sgn * load<f32>(g, 20) + load<f32>(g, 32));
-    }
-    const d = dst + <usize>(i * 4) * uPanel;
-    store<f32>(d, t0);
-    store<f32>(d + uPanel, 0.5 * (t0 + t1 + t2));
-    store<f32>(d + 2 * uPanel, 0.5 * (t0 - t1 + t2));
-    store<f32>(d + 3 * uPanel, t2);
-  }
-}
-
-/** Element k of four kernels, one per lane. */
-@inline function gather(a: usize, b: usize, c: usize, d: usize, k: usize): v128 {
-  let v = v128.load32_zero(a + (k << 2));
-  v = v128.load32_lane(b + (k << 2), v, 1);
-  v = v128.load32_lane(c + (k << 2), v, 2);
-  return v128.load32_lane(d + (k << 2), v, 3);
-}
-
-/**
- * Four kernels (o, c), (o+1, c), (o, c+1), (o+1, c+1) in lanes: U_ξ is stored as one vector at
- * dst + ξ*uPanel, which is exactly their order in the 2-row packed panel.
- */
-function transformQuad(g0: usize, g1: usize, g2: usize, g3: usize, dst: usize, uPanel: usize): void {
-  const h = f32x4.splat(0.5);
-  for (let i = 0; i < 4; i++) {
-    let t0: v128, t1: v128, t2: v128;
-    if (i == 0 || i == 3) {
-      const r: usize = i == 0 ? 0 : 6;
-      t0 = gather(g0, g1, g2, g3, r); t1 = gather(g0, g1, g2, g3, r + 1); t2 = gather(g0, g1, g2, g3, r + 2);
-    } else {
-      const a0 = gather(g0, g1, g2, g3, 0), a1 = gather(g0, g1, g2, g3, 1), a2 = gather(g0, g1, g2, g3, 2);
-      const m0 = gather(g0, g1, g2, g3, 3), m1 = gather(g0, g1, g2, g3, 4), m2 = gather(g0, g1, g2, g3, 5);
-      const c0 = gather(g0, g1, g2, g3, 6), c1 = gather(g0, g1, g2, g3, 7), c2 = gather(g0, g1, g2, g3, 8);
-      if (i == 1) {
-        t0 = f32x4.mul(h, f32x4.add(f32x4.add(a0, m0), c0)); t1 = f32x4.mul(h, f32x4.add(f32x4.add(a1, m1), c1));
-        t2 = f32x4.mul(h, f32x4.add(f32x4.add(a2, m2), c2));
-      } else {
-        t0 = f32x4.mul(h, f32x4.add(f32x4.sub(a0, m0), c0)); t1 = f32x4.mul(h, f32x4.add(f32x4.sub(a1, m1), c1));
-        t2 = f32x4.mul(h, f32x4.add(f32x4.sub(a2, m2), c2));
-      }
-    }
-    const d = dst + <usize>(i * 4) * uPanel;
-    v128.store(d, t0);
-    v128.store(d + uPanel, f32x4.mul(h, f32x4.add(f32x4.add(t0, t1), t2)));
-    v128.store(d + 2 * uPanel, f32x4.mul(h, f32x4.add(f32x4.sub(t0, t1), t2)));
-    v128.store(d + 3 * uPanel, t2);
-  }
-}
-
-/**
- * U_ξ = (G g G^T)_ξ for every kernel g = w[o][c] (3x3), G = [[1,0,0],[½,½,½],[½,-½,½],[0,0,1]],
- * written straight into the 2-row packed panels of each U_ξ (og x cg, panels uPanel bytes apart).
- */
-function filterTransform(w: usize, og: i32, cg: i32, up: usize, uPanel: usize): void {
-  if (og & 1) {
-    // The missing row of the last panel is zero in every U_ξ.
-    const last = <usize>((og >> 1) * 2 * cg) << 2;
-    for (let xi = 0; xi < 16; xi++) {
-      for (let c = 0; c < cg; c++) store<f32>(up + <usize>xi * uPanel + last + (<usize>(2 * c + 1) << 2), 0);
-    }
-  }
-  for (let o = 0; o < og; o += 2) {
-    const panel = up + (<usize>(o * cg) << 2);
-    const r0 = at(w, o * cg * 9), r1 = at(r0, cg * 9);
-    let c = 0;
-    if (o + 1 < og) {
-      for (; c + 1 < cg; c += 2) {
-        transformQuad(at(r0, c * 9), at(r1, c * 9), at(r0, c * 9 + 9), at(r1, c * 9 + 9), panel + (<usize>(2 * c) << 2), uPanel);
-      }
-    }
-    for (; c < cg; c++) {
-      transformOne(at(r0, c * 9), panel + (<usize>(2 * c) << 2), uPanel);
-      if (o + 1 < og) transformOne(at(r1, c * 9), panel + (<usize>(2 * c + 1) << 2), uPanel);
-    }
-  }
 }
 
 @inline function even(a: v128, b: v128): v128 {
@@ -173,7 +85,8 @@ function filterTransform(w: usize, og: i32, cg: i32, up: usize, uPanel: usize): 
 
 /**
  * Forward for items (b, g, block of TROWS tile rows) claimed with nextItem. Scratch: tile, the 16
- * packed U_ξ, the padded planes, V [16][cg][ld] and M [16][og][ld].
+ * packed U_ξ, the padded planes, V [16][cg][ld] and M [16][og][ld]. FLIPT 1: the transposed conv of
+ * the input gradient, reading the forward's kernels unflipped (see filterTransform).
  */
 export function convForwardWinograd(g: usize): void {
   const inC = arg(g, C_INC), inH = arg(g, C_INH), inW = arg(g, C_INW);
@@ -185,9 +98,9 @@ export function convForwardWinograd(g: usize): void {
   const ld = winoLd(rb * tw4);
   const x = ptr(g, C_X), w = ptr(g, C_W), y = ptr(g, C_Y);
   const tile = ptr(g, C_SCRATCH);
-  const uPanel = <usize>(((og + MR - 1) / MR) * MR * cg) << 2;
+  const uXi = uPlaneBytes(og, cg), flipT = arg(g, C_WFLIP) != 0;
   const up = tile + 256;
-  const pad = up + 16 * uPanel;
+  const pad = up + 16 * uXi;
   // ξ planes are staggered by one cache line so the 16 planes of a tile do not share cache sets.
   const vXi = <usize>(cg * ld + 16) << 2, mXi = <usize>(og * ld + 16) << 2;
   const vb = pad + (<usize>(cg * hp * wp + SLACK) << 2);
@@ -199,7 +112,7 @@ export function convForwardWinograd(g: usize): void {
     const b = bg / groups, gi = bg - b * groups;
     const wOff = b * wStride + gi * og * cg * 9;
     if (wOff != lastW) {
-      filterTransform(at(w, wOff), og, cg, up, uPanel);
+      filterTransform(at(w, wOff), og, cg, up, uXi, flipT);
       lastW = wOff;
     }
     if (bg != lastBG) {
@@ -216,7 +129,7 @@ export function convForwardWinograd(g: usize): void {
       }
     }
     for (let xi = 0; xi < 16; xi++) {
-      gemmBlock(og, nt, cg, up + <usize>xi * uPanel, vb + <usize>xi * vXi, <usize>ld << 2, 0, mb + <usize>xi * mXi, <usize>ld << 2, 0, tile);
+      gemmBlock(og, nt, cg, up + <usize>xi * uXi, vb + <usize>xi * vXi, <usize>ld << 2, 0, mb + <usize>xi * mXi, <usize>ld << 2, 0, tile);
     }
     const yg = at(y, (b * outC + gi * og) * outH * outW);
     for (let o = 0; o < og; o++) {
