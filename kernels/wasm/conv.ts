@@ -39,7 +39,19 @@ import {
   C_Y,
 } from './assembly/layout.js';
 import { splitRange, type KernelName, type WasmRuntime } from './runtime.js';
-import { COL_BLOCK_BYTES, FILTER_BLOCK, PLANE_SLACK, blockCols, dwScratch, isWide, isWinograd, roundNR, widePlane, winoPlan } from './conv_choice.js';
+import {
+  COL_BLOCK_BYTES,
+  FILTER_BLOCK,
+  PLANE_SLACK,
+  blockCols,
+  dwScratch,
+  isWide,
+  isWinograd,
+  isWinogradFilter,
+  roundNR,
+  widePlane,
+  winoPlan,
+} from './conv_choice.js';
 
 /** Flops below which a conv runs on one thread (waking a worker costs tens of microseconds). */
 const MIN_FLOPS_PER_THREAD = 1.5e6;
@@ -205,7 +217,7 @@ export function convBackwardFilter(rt: WasmRuntime, x: number, dy: number, dw: n
     return;
   }
   const kg = g.inCPerGroup * g.kH * g.kW;
-  const wino = isWinograd(g);
+  const wino = isWinogradFilter(g);
   const wide = !wino && isWide(g);
   const { hp, wp, pw } = widePlane(g);
   const P = wide ? pw : g.outH * g.outW;

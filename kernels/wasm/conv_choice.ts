@@ -34,6 +34,23 @@ export function isWinograd(g: Conv2dGeometry): boolean {
   );
 }
 
+/**
+ * The filter gradient's Winograd pays per (sample, kernel) for its 16 tile reductions' horizontal
+ * sums and the inverse transform (about WINO_FILTER_FIXED tile-ξ products' worth), against 16
+ * products per tile; the wide path costs about WIDE_FILTER_COST per tap and wide pixel. Fitted to
+ * bench/per_sample_conv.ts on Zen 5 (64 channels, 4x4 to 14x14 planes; the crossover is near 7x7).
+ */
+const WINO_FILTER_FIXED = 240;
+const WIDE_FILTER_COST = 0.915;
+
+/** Winograd for the filter gradient: a Winograd-able conv whose planes are large enough to pay for the fixed cost. */
+export function isWinogradFilter(g: Conv2dGeometry): boolean {
+  if (!isWinograd(g)) return false;
+  const th = Math.ceil(g.outH / 2),
+    tw4 = Math.ceil(Math.ceil(g.outW / 2) / 4) * 4;
+  return 16 * th * tw4 + WINO_FILTER_FIXED <= WIDE_FILTER_COST * 9 * widePlane(g).pw;
+}
+
 /** Columns of the Winograd V/M blocks (winoLd in assembly/winograd.ts). */
 function winoLd(tiles: number): number {
   const n = roundNR(tiles);
