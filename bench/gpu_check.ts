@@ -20,6 +20,7 @@ import { crossCheck } from './gpu_check/crosscheck.js';
 import { compareBackends, formatMarkdown, summarizeChecks, type GpuCheckReport, type PhaseRecord, type SkipRecord } from './gpu_check/format.js';
 import { measureOverhead } from './gpu_check/overhead.js';
 import { POLICIES, benchBackend, speedCases } from './gpu_check/speed.js';
+import { trainingCases, trainingSpeed } from './gpu_check/training.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -84,6 +85,7 @@ const report: GpuCheckReport = {
   phases: [],
   crossCheck: { rows: [], summary: [] },
   speed: { rows: [], skipped: [], comparison: [] },
+  training: [],
   errors: [],
 };
 const speedRows: Record<string, BenchRow[]> = {};
@@ -147,15 +149,31 @@ const skip = (name: string, note: string): void => {
 
 /** Budget weights of the speed phases still to come, from `first` on, for the backends asked for. */
 const SPEED_WEIGHTS: [string, number][] = [
-  ['gpu', 3.5],
-  ['wasm', 2.5],
+  ['gpu', 3],
+  ['train gpu', 1],
+  ['wasm', 2],
+  ['train wasm', 1],
   ['cpu', 1.5],
 ];
 function weightsFrom(first: string): number[] {
   const i = SPEED_WEIGHTS.findIndex(([n]) => n === first);
   return SPEED_WEIGHTS.slice(i)
-    .filter(([n]) => wanted.has(n))
+    .filter(([n]) => wanted.has(n.replace('train ', '')))
     .map(([, w]) => w);
+}
+
+/** Trains the training cases on `be` (each case an equal part of the phase's share), recording img/s. */
+async function trainingPhase(be: AnyBackend): Promise<void> {
+  await phase(`training ${be.name}`, shareOf(total, weightsFrom(`train ${be.name}`), RESERVE_S), async (d) => {
+    const cases = trainingCases(args.quick);
+    for (const [i, c] of cases.entries()) {
+      const r = await trainingSpeed(be, c, Deadline.in(d.leftMs() / 1000 / (cases.length - i)).min(d));
+      report.training.push(r);
+      log(`  ${be.name} ${c.model} ${c.K === null ? 'plain' : `K=${c.K}`} B=${c.batch}: ${r.error ?? `${r.imgPerS?.toFixed(0)} img/s over ${r.steps} steps`}`);
+      save();
+    }
+    return report.training.some((r) => r.backend === be.name && r.error !== undefined) ? 'partial' : 'ok';
+  });
 }
 
 let gpu: GpuBackend | null = null;
@@ -224,6 +242,7 @@ async function main(): Promise<void> {
         return 'ok';
       });
       await speedPhase('gpu', g, weightsFrom('gpu'));
+      await trainingPhase(g);
     } else skip('speed gpu', 'a gpu call never finished in the cross-check');
   } else skip('cross-check gpu vs cpu', 'no gpu backend');
 
@@ -234,7 +253,10 @@ async function main(): Promise<void> {
       return { status: 'ok', note: `${wasm.threads} threads` };
     });
     const w = wasm;
-    if (w !== null) await speedPhase('wasm', w, weightsFrom('wasm'));
+    if (w !== null) {
+      await speedPhase('wasm', w, weightsFrom('wasm'));
+      await trainingPhase(w);
+    }
   } else skip('speed wasm', 'wasm not in --backends');
   if (wanted.has('cpu')) await speedPhase('cpu', cpuBackend, weightsFrom('cpu'));
   else skip('speed cpu', 'cpu not in --backends');

@@ -1,6 +1,7 @@
 // The real-GPU check's result model (what its JSON holds) and its markdown summary: pure functions, no device work.
 
 import type { BenchRow, MachineInfo } from '../report/rows.js';
+import type { TrainingRow } from './training.js';
 
 /** What one Dawn backend's adapter said about itself, or why none came. */
 export interface AdapterProbe {
@@ -95,6 +96,8 @@ export interface GpuCheckReport {
   phases: PhaseRecord[];
   crossCheck: { rows: CheckRow[]; summary: KernelSummary[] };
   speed: { rows: BenchRow[]; skipped: SkipRecord[]; comparison: ComparisonRow[] };
+  /** Zoo-model training steps (Adam) per backend. */
+  training: TrainingRow[];
   /** Per-op overhead: condgrad's chain of tiny adds against raw Dawn dispatches (µs per op). */
   overhead?: { usPerOp: Record<string, number>; minus: Record<string, number>; ops: number; reps: number } | null;
   errors: string[];
@@ -241,6 +244,28 @@ export function formatMarkdown(r: GpuCheckReport): string {
   out.push(...table(head, body));
   if (r.speed.skipped.length > 0)
     out.push('', `Skipped (${r.speed.skipped.length}):`, ...r.speed.skipped.slice(0, 30).map((s) => `- ${s.backend} ${s.what}: ${s.reason}`));
+  out.push(...trainingLines(r.training));
   if (r.errors.length > 0) out.push('', '## Errors', '', ...r.errors.slice(0, 20).map((e) => `- ${e.replace(/\n/g, ' ').slice(0, 300)}`));
   return `${out.join('\n')}\n`;
+}
+
+/** The training table: img/s per backend and variant, and gpu img/s over wasm img/s for the same variant. */
+export function trainingLines(rows: readonly TrainingRow[]): string[] {
+  if (rows.length === 0) return [];
+  const label = (x: TrainingRow): string => `${x.model} ${x.K === null ? 'plain' : `CondConv K=${x.K}`} B=${x.batch}`;
+  const imgs = (b: string, l: string): number | null => rows.find((x) => x.backend === b && label(x) === l)?.imgPerS ?? null;
+  const labels = [...new Set(rows.map(label))];
+  const body = labels.map((l) => {
+    const gpu = imgs('gpu', l),
+      wasm = imgs('wasm', l);
+    return [l, fmtNum(gpu), fmtNum(wasm), fmtNum(gpu !== null && wasm !== null ? gpu / wasm : null)];
+  });
+  const failed = rows.filter((x) => x.error !== undefined).map((x) => `- ${x.backend} ${label(x)}: ${x.error!.slice(0, 200)}`);
+  return [
+    '',
+    '## Training (Adam steps, img/s: median step incl. the loss read-back)',
+    '',
+    ...table(['variant', 'gpu img/s', 'wasm img/s', 'gpu / wasm'], body),
+    ...(failed.length > 0 ? ['', ...failed] : []),
+  ];
 }

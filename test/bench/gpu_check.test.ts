@@ -6,7 +6,8 @@ import { cpuBackend } from '../../kernels/cpu/backend.js';
 import { Deadline, shareOf } from '../../bench/gpu_check/budget.js';
 import { kernelCases } from '../../bench/gpu_check/cases.js';
 import { crossCheck, relError } from '../../bench/gpu_check/crosscheck.js';
-import { compareBackends, fmtNum, formatMarkdown, summarizeChecks, type CheckRow, type GpuCheckReport } from '../../bench/gpu_check/format.js';
+import { compareBackends, fmtNum, formatMarkdown, summarizeChecks, trainingLines, type CheckRow, type GpuCheckReport } from '../../bench/gpu_check/format.js';
+import { trainingCases, trainingSpeed, type TrainingRow } from '../../bench/gpu_check/training.js';
 import { POLICIES, predictGroupMs, speedCases } from '../../bench/gpu_check/speed.js';
 import type { BenchRow } from '../../bench/report/rows.js';
 import { convShape } from '../../bench/report/sweep.js';
@@ -131,6 +132,7 @@ describe('gpu check: pure pieces', () => {
       phases: [],
       crossCheck: { rows: [], summary: [] },
       speed: { rows: [], skipped: [], comparison: [] },
+      training: [],
       errors: [],
     } satisfies GpuCheckReport;
     const md = formatMarkdown(report);
@@ -139,5 +141,43 @@ describe('gpu check: pure pieces', () => {
     expect(fmtNum(null)).to.equal('–');
     expect(fmtNum(1234.5)).to.equal('1235');
     expect(fmtNum(0.5)).to.equal('0.500');
+  });
+
+  it('trainingSpeed: trains the quick case on cpu with finite losses and a step time; a bad case is an error row, not a throw', async function () {
+    this.timeout(120_000);
+    const [c] = trainingCases(true);
+    const r = await trainingSpeed(cpuBackend, c, Deadline.in(0));
+    expect(r.error).to.equal(undefined);
+    expect(r.steps).to.equal(3);
+    expect(r.losses).to.have.length(5);
+    expect(r.losses.every(Number.isFinite)).to.equal(true);
+    expect(r.msPerStep).to.be.greaterThan(0);
+    expect(r.imgPerS).to.be.closeTo((1000 * c.batch) / r.msPerStep!, 1e-9);
+    const bad = await trainingSpeed(cpuBackend, { model: 'cnn', K: 4, batch: 0 }, Deadline.in(0));
+    expect(bad.error).to.be.a('string');
+    expect(bad.imgPerS).to.equal(null);
+    expect(trainingCases(false)).to.deep.equal([
+      { model: 'mobilenet-v1', K: 8, batch: 64 },
+      { model: 'mobilenet-v1', K: null, batch: 64 },
+    ]);
+  });
+
+  it('trainingLines: img/s per backend and the gpu / wasm ratio of the same variant; failures listed', () => {
+    const t = (backend: string, K: number | null, imgPerS: number | null, error?: string): TrainingRow => ({
+      backend,
+      model: 'mobilenet-v1',
+      K,
+      batch: 64,
+      steps: 3,
+      msPerStep: imgPerS === null ? null : 64_000 / imgPerS,
+      imgPerS,
+      losses: [],
+      ...(error ? { error } : {}),
+    });
+    const lines = trainingLines([t('gpu', 8, 3000), t('wasm', 8, 600), t('gpu', null, null, 'boom'), t('wasm', null, 800)]);
+    expect(lines).to.include('| mobilenet-v1 CondConv K=8 B=64 | 3000 | 600 | 5.00 |');
+    expect(lines).to.include('| mobilenet-v1 plain B=64 | – | 800 | – |');
+    expect(lines).to.include('- gpu mobilenet-v1 plain B=64: boom');
+    expect(trainingLines([])).to.deep.equal([]);
   });
 });
