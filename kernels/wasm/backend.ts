@@ -17,11 +17,12 @@ import type { WasmSimd } from '../../core/wasm_simd.js';
 import * as cpuConv from '../cpu/conv.js';
 import * as cpuEw from '../cpu/elementwise.js';
 import { matmulForward } from '../cpu/matmul.js';
-import { concatForward, gatherView, padForward } from '../cpu/movement.js';
+import { concatForward, padForward } from '../cpu/movement.js';
 import * as cpuPool from '../cpu/pool.js';
 import { reduceForward } from '../cpu/reduce.js';
 import { checkConvW, checkConvX, checkConvY, checkIndexable, checkSize, checkView, convOutsideWasm, poolOutsideWasm, sameDtype } from './checks.js';
 import * as conv from './conv.js';
+import { gatherRows } from './gather.js';
 import * as ops from './ops.js';
 import { matmul } from './matmul.js';
 import { pool } from './pool.js';
@@ -146,9 +147,9 @@ export class WasmBackend implements Backend<WasmStorage> {
     checkView('gather', 'x', x.size, view);
     const n = sizeOf(view.dims);
     const out = this.out('gather', x.dtype, n);
-    // A contiguous run (a reshape's copy) is one memcpy.
+    // A contiguous run (a reshape's copy) is one memcpy; broadcast and contiguous rows are filled or copied whole.
     if (view.dims.length === 1 && view.strides[0] === 1) out.data.set(x.data.subarray(view.offset, view.offset + n));
-    else gatherView(x.data, out.data, view);
+    else gatherRows(x.data, out.data, view);
     return out;
   }
   pad(x: WasmStorage, g: PadGeometry): WasmStorage {
