@@ -1,5 +1,5 @@
 // Bench: where one CondConv training step of a zoo model spends its time, by op kind (convs, mixing, routers, BatchNorm, elementwise, ..., allocation/other), on wasm.
-// Run: npx tsx bench/model_profile.ts [--model resnet] [--experts 8] [--batch 64] [--steps 5] [--warmup 2] [--width 1] [--threads N] [--out DIR]
+// Run: npx tsx bench/model_profile.ts [--model resnet] [--experts 8] [--plain (the convert 'none' twin)] [--batch 64] [--steps 5] [--warmup 2] [--width 1] [--threads N] [--out DIR]
 
 import '../kernels/register.js';
 import * as fs from 'node:fs';
@@ -27,6 +27,7 @@ const BATCH = flagNumber(argv, 'batch', 64);
 const STEPS = flagNumber(argv, 'steps', 5);
 const WARMUP = flagNumber(argv, 'warmup', 2);
 const WIDTH = flagNumber(argv, 'width', 1);
+const PLAIN = argv.includes('--plain');
 const THREADS = flagNumber(argv, 'threads', 0);
 const OUT = flagString(argv, 'out', 'bench-results');
 
@@ -48,7 +49,7 @@ async function main(): Promise<void> {
   const data = loadMnist({ train: Math.max(BATCH * (STEPS + WARMUP), 256), test: 100, normalize: true });
   const batches = [...new DataLoader(data.train, { batchSize: BATCH, seed: 1, dropLast: true }).epoch(0)];
   const be = await createWasmBackend(THREADS > 0 ? { threads: THREADS } : {});
-  const v: Variant = { model: MODEL, K };
+  const v: Variant = { model: MODEL, K: PLAIN ? null : K };
   const model = buildVariant(v, be, 1, WIDTH);
   const prof = new StepProfiler();
   labelModules(model, prof);
@@ -96,7 +97,9 @@ async function main(): Promise<void> {
     })
     .sort((a, b) => b.ms - a.ms);
 
-  console.log(`# Profile of one training step: ${variantLabel(v)} (every stage converted), wasm ${threads} thread(s), batch ${BATCH}, Adam\n`);
+  console.log(
+    `# Profile of one training step: ${variantLabel(v)} ${PLAIN ? '' : '(every stage converted)'}, wasm ${threads} thread(s), batch ${BATCH}, Adam\n`,
+  );
   console.log(
     `${STEPS} profiled steps (median per kind over steps; step ${median(profMs).toFixed(0)} ms) after ${WARMUP} warm-up steps; self time per op (forward kernels, backward closures less the ops they run). Load average at start ${loadStart}.`,
   );
@@ -123,7 +126,7 @@ async function main(): Promise<void> {
   const out = {
     bench: 'model_profile',
     date: date.toISOString(),
-    config: { model: MODEL, experts: K, batch: BATCH, steps: STEPS, warmup: WARMUP, width: WIDTH, threads },
+    config: { model: MODEL, experts: PLAIN ? null : K, batch: BATCH, steps: STEPS, warmup: WARMUP, width: WIDTH, threads },
     machine: { ...machineInfo(), loadavgStart: loadStart },
     profiledOverUnprofiled: overhead,
     stepMs: { profiled: profMs, unprofiled: plainMs },
