@@ -29,6 +29,18 @@ export interface MemoryStats {
   liveBytes: number | null;
 }
 
+/** One Adam/AdamW step's scalars (PyTorch's update at step t >= 1; nn/optim/adam.ts spells it out). */
+export interface AdamStepHyper {
+  readonly lr: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  readonly weightDecay: number;
+  /** AdamW (decay p ← p·(1 − lr·wd)) rather than Adam (g ← g + wd·p). */
+  readonly decoupled: boolean;
+  readonly step: number;
+}
+
 /**
  * A compute backend. Kernels are pure: they read their input storages and return a new storage
  * (in the inputs' dtype unless stated), never mutating an input. Geometry objects are computed
@@ -91,6 +103,10 @@ export interface Backend<S extends Storage = Storage> {
   maxPool2dBackward(x: S, dy: S, g: Pool2dGeometry): S;
   avgPool2d(x: S, g: Pool2dGeometry): S;
   avgPool2dBackward(dy: S, g: Pool2dGeometry): S;
+
+  // ---- optimizer (optional: without it, Adam runs as elementwise ops) ----
+  /** One fused Adam/AdamW step of parameter p with gradient g and moments m, v (all one dtype and size): the new [p, m, v]. */
+  adamStep?(p: S, g: S, m: S, v: S, h: AdamStepHyper): [S, S, S];
 }
 
 /** Any backend, with its storage type erased: what tensors and ops hold. */

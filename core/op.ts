@@ -107,6 +107,11 @@ export function setOpProfiler(p: OpProfiler | null): OpProfiler | null {
   return prev;
 }
 
+/** Runs `fn`, a kernel called outside runOp (the optimizers' fused steps), as op `name` for an installed profiler. */
+export function profiledKernel<T>(name: string, fn: () => T): T {
+  return profiler === null ? fn() : profiler.forward(name, fn);
+}
+
 /**
  * Runs `fn` as one composite op: while a tracer is installed it is recorded once under `name`
  * (with `inputs` and `attrs`) and the ops inside it are not; `fn` learns whether it is traced.

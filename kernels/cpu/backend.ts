@@ -2,7 +2,7 @@
 
 import { allocArray, bytesPerElement, dtypeOfArray, type DType, type FloatArray } from '../../core/dtype.js';
 import { CondgradError } from '../../core/errors.js';
-import type { Backend, MemoryStats, Storage } from '../../core/backend.js';
+import type { AdamStepHyper, Backend, MemoryStats, Storage } from '../../core/backend.js';
 import type { BinaryOp, ReduceOp, UnaryOp } from '../elementwise.js';
 import type { BinaryGeometry } from '../geometry/broadcast.js';
 import type { Conv2dGeometry } from '../geometry/conv.js';
@@ -12,6 +12,7 @@ import type { Pool2dGeometry } from '../geometry/pool.js';
 import type { ReduceGeometry } from '../geometry/reduce.js';
 import { type StridedView } from '../geometry/strided.js';
 import { sizeOf } from '../../core/shape.js';
+import { adamStepInto } from './adam.js';
 import { conv2dBackwardFilter, conv2dBackwardInput, conv2dForward } from './conv.js';
 import { binaryForward, castInto, unaryBackward, unaryForward } from './elementwise.js';
 import { kernelChecks } from '../checks.js';
@@ -207,6 +208,20 @@ export class CpuBackend implements Backend<CpuStorage> {
     checkSize('avgPool2dBackward', 'dy', dy, g.batch * g.channels * g.outH * g.outW, 'the pool output');
     const out = this.alloc(dy.dtype, g.batch * g.channels * g.inH * g.inW);
     avgPool2dBackward(dy.data, out.data, g);
+    return out;
+  }
+
+  // ---- optimizer ----
+  adamStep(p: CpuStorage, g: CpuStorage, m: CpuStorage, v: CpuStorage, h: AdamStepHyper): [CpuStorage, CpuStorage, CpuStorage] {
+    const dtype = sameDtype('adamStep', ['p', 'g', 'm', 'v'], [p, g, m, v]);
+    for (const [name, s] of [
+      ['g', g],
+      ['m', m],
+      ['v', v],
+    ] as const)
+      checkSize('adamStep', name, s, p.size, 'p');
+    const out: [CpuStorage, CpuStorage, CpuStorage] = [this.alloc(dtype, p.size), this.alloc(dtype, p.size), this.alloc(dtype, p.size)];
+    adamStepInto(p.data, g.data, m.data, v.data, out[0].data, out[1].data, out[2].data, h);
     return out;
   }
 }

@@ -3,7 +3,7 @@
 
 import { dtypeOfArray, type DType, type FloatArray } from '../../core/dtype.js';
 import { CondgradError } from '../../core/errors.js';
-import type { Backend, MemoryStats } from '../../core/backend.js';
+import type { AdamStepHyper, Backend, MemoryStats } from '../../core/backend.js';
 import type { BinaryOp, ReduceOp, UnaryOp } from '../elementwise.js';
 import type { BinaryGeometry } from '../geometry/broadcast.js';
 import type { Conv2dGeometry } from '../geometry/conv.js';
@@ -14,6 +14,7 @@ import type { ReduceGeometry } from '../geometry/reduce.js';
 import { type StridedView } from '../geometry/strided.js';
 import { sizeOf } from '../../core/shape.js';
 import type { WasmSimd } from '../../core/wasm_simd.js';
+import { adamStepInto } from '../cpu/adam.js';
 import * as cpuConv from '../cpu/conv.js';
 import * as cpuEw from '../cpu/elementwise.js';
 import { matmulForward } from '../cpu/matmul.js';
@@ -257,5 +258,23 @@ export class WasmBackend implements Backend<WasmStorage> {
   }
   avgPool2dBackward(dy: WasmStorage, g: Pool2dGeometry): WasmStorage {
     return this.pool('avgPool2dBackward', null, dy, g);
+  }
+
+  // ---- optimizer (one pass of the reference loop on views of the heap: 7 streams instead of the ~30 of 12 ops) ----
+  adamStep(p: WasmStorage, g: WasmStorage, m: WasmStorage, v: WasmStorage, h: AdamStepHyper): [WasmStorage, WasmStorage, WasmStorage] {
+    const dtype = sameDtype(this.rt.heap, 'adamStep', ['p', 'g', 'm', 'v'], [p, g, m, v]);
+    for (const [name, s] of [
+      ['g', g],
+      ['m', m],
+      ['v', v],
+    ] as const)
+      checkSize('adamStep', name, s, p.size, 'p');
+    const out: [WasmStorage, WasmStorage, WasmStorage] = [
+      this.out('adamStep', dtype, p.size),
+      this.out('adamStep', dtype, p.size),
+      this.out('adamStep', dtype, p.size),
+    ];
+    adamStepInto(p.data, g.data, m.data, v.data, out[0].data, out[1].data, out[2].data, h);
+    return out;
   }
 }

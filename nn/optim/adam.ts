@@ -1,7 +1,8 @@
 // Adam with L2 weight decay and AdamW with decoupled weight decay (PyTorch's torch.optim.Adam / AdamW).
 
 import { CondgradError, checkOptions } from '../../core/errors.js';
-import type { Tensor } from '../../core/tensor.js';
+import { profiledKernel } from '../../core/op.js';
+import { Tensor } from '../../core/tensor.js';
 import { add, affine, div, sqrt, square } from '../../ops/arithmetic.js';
 import { checkHyper, Optimizer, type Hyper } from './optimizer.js';
 
@@ -49,6 +50,17 @@ class AdamBase extends Optimizer {
 
   protected update(p: Tensor, grad: Tensor, i: number, step: number): Tensor {
     const decoupled = this.kind === 'adamw';
+    const be = p.backend;
+    if (be.adamStep !== undefined && grad.dtype === p.dtype) {
+      // One fused pass (cpu, wasm): the same update as the ops below, without their 12 temporaries.
+      const h = { lr: this.lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: this.weightDecay, decoupled, step };
+      const m = this.buffer(i, 'exp_avg').storage;
+      const v = this.buffer(i, 'exp_avg_sq').storage;
+      const [np, nm, nv] = profiledKernel('adamStep', () => be.adamStep!(p.storage, grad.storage, m, v, h));
+      this.setBuffer(i, 'exp_avg', new Tensor(nm, p.shape, be));
+      this.setBuffer(i, 'exp_avg_sq', new Tensor(nv, p.shape, be));
+      return new Tensor(np, p.shape, be);
+    }
     let g = grad;
     let base = p;
     if (this.weightDecay !== 0) {
