@@ -44,7 +44,7 @@ function run(be: AnyBackend, dtype: DType, make: Make, seed: number): number[][]
 function parity(be: () => AnyBackend, dtype: DType, tol: number): void {
   for (const [name, make] of CASES) {
     it(`${dtype} ${name}: p, exp_avg, exp_avg_sq after 4 steps equal the op-composed update (3 seeds)`, () => {
-      expect(be().adamStep, 'the backend has a fused step').to.be.a('function');
+      expect(typeof be().adamStep, 'the backend has a fused step').to.equal('function');
       for (const seed of [1, 2, 3]) {
         const got = run(be(), dtype, make, seed);
         const want = run(opsOnly(be()), dtype, make, seed);
