@@ -39,6 +39,7 @@ export const KERNELS = [
   'convBackwardFilterWinograd',
   'matmulThin',
   'matmulDots',
+  'adamStep',
 ] as const;
 export type KernelName = (typeof KERNELS)[number];
 

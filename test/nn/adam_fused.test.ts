@@ -1,4 +1,4 @@
-// The fused Adam/AdamW step (backend.adamStep on cpu and wasm) against the same update composed from elementwise ops, on seeded shapes.
+// The fused Adam/AdamW step (backend.adamStep: the cpu reference loop, the wasm SIMD kernel) against the same update composed from elementwise ops, on seeded shapes.
 
 import '../../kernels/register.js';
 import { expect } from 'chai';
@@ -11,7 +11,7 @@ import { Adam, AdamW } from '../../nn/optim/adam.js';
 import type { Optimizer } from '../../nn/optim/optimizer.js';
 import { expectClose } from '../helpers/close.js';
 import { mulberry32, randArray, randInt } from '../helpers/rng.js';
-import { useWasmBackend } from '../helpers/wasm.js';
+import { useWasmBackend, WASM_THREADS } from '../helpers/wasm.js';
 
 /** The same backend with adamStep hidden, so Adam composes its update from ops. */
 const opsOnly = (be: AnyBackend): AnyBackend => Object.create(be, { adamStep: { value: undefined } }) as AnyBackend;
@@ -24,10 +24,10 @@ const CASES: [string, Make][] = [
   ['AdamW weightDecay=0.3', (ps) => new AdamW(ps, { lr: 0.1, weightDecay: 0.3 })],
 ];
 
-/** Four steps with seeded gradients on two parameters of seeded sizes; returns every parameter and moment, flattened. */
+/** Four steps with seeded gradients on three parameters of seeded sizes (the last spans several 4096-element work items); returns every parameter and moment, flattened. */
 function run(be: AnyBackend, dtype: DType, make: Make, seed: number): number[][] {
   const rand = mulberry32(seed);
-  const sizes = [randInt(rand, 1, 40), randInt(rand, 100, 700)];
+  const sizes = [randInt(rand, 1, 40), randInt(rand, 100, 700), randInt(rand, 8200, 13000)];
   const ps = sizes.map((n) => tensor(randArray(rand, n, dtype), [n], { dtype, backend: be, requiresGrad: true }));
   const opt = make(ps);
   for (let s = 0; s < 4; s++) {
@@ -65,9 +65,11 @@ describe('fused Adam step', () => {
       expect(() => cpuBackend.adamStep(s(4), s(4, 'float64'), s(4), s(4), h)).to.throw(/adamStep/);
     });
   });
-  describe('wasm, 1 thread', () => {
-    const be = useWasmBackend(1);
-    parity(be, 'float32', 2e-6);
-    parity(be, 'float64', 1e-12);
-  });
+  for (const threads of WASM_THREADS) {
+    describe(`wasm, ${threads} thread(s) (float32: the SIMD kernel)`, () => {
+      const be = useWasmBackend(threads);
+      parity(be, 'float32', 2e-6);
+      parity(be, 'float64', 1e-12);
+    });
+  }
 });

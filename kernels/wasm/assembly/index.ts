@@ -12,6 +12,7 @@ export { maxPoolForward, maxPoolBackward, avgPoolForward, avgPoolBackward } from
 export { binary, unary, reluBackward } from './elementwise';
 export { reduce } from './reduce';
 export { addF32 } from './args';
+export { adamStep } from './adam';
 
 /** First byte the host allocator may hand out (past the module's static data). */
 export function heapBase(): usize {

@@ -184,3 +184,28 @@ export const S_END = 39;
 
 /** Every block has room for this many slots. */
 export const ARG_SLOTS = 40;
+
+/** The fused Adam step (adam.ts): seven float pointers, the element count, then f32 scalars. */
+export const AD_P = 0;
+export const AD_G = 1;
+export const AD_M = 2;
+export const AD_V = 3;
+export const AD_OUTP = 4;
+export const AD_OUTM = 5;
+export const AD_OUTV = 6;
+export const AD_N = 7;
+/** beta1, 1 - beta1, beta2, 1 - beta2. */
+export const AD_B1 = 8;
+export const AD_C1 = 9;
+export const AD_B2 = 10;
+export const AD_C2 = 11;
+/** 1 / sqrt(1 - beta2^t). */
+export const AD_INVBC2 = 12;
+export const AD_EPS = 13;
+/** -lr / (1 - beta1^t). */
+export const AD_STEP = 14;
+/** Adam's L2 weight decay (0 for AdamW). */
+export const AD_L2 = 15;
+/** AdamW's 1 - lr·wd (1 for Adam). */
+export const AD_KEEP = 16;
+export const AD_SLOTS = 17;
