@@ -51,7 +51,7 @@ export { gradcheck, type GradcheckOptions, type GradcheckReport } from './core/g
 export { CondgradError } from './core/errors.js';
 export { setAllocationLimit, getAllocationLimit, ALLOCATION_LIMIT_ENV, DEFAULT_ALLOCATION_LIMIT } from './core/limits.js';
 export type { DType, FloatArray } from './core/dtype.js';
-export type { AnyBackend, Backend, BackendFactory, BackendName, BackendStartOptions, Storage, MemoryStats } from './core/backend.js';
+export type { AdamStepHyper, AnyBackend, Backend, BackendFactory, BackendName, BackendStartOptions, Storage, MemoryStats } from './core/backend.js';
 
 // ---- ops ----
 export {
