@@ -41,8 +41,9 @@ function countingBackend(): { backend: AnyBackend; live: () => number } {
         };
       if (passive.has(String(prop))) return fn.bind(target);
       return (...args: unknown[]) => {
-        const out = fn.apply(target, args) as Storage;
-        live.add(out);
+        const out = fn.apply(target, args) as Storage | Storage[];
+        // adamStep returns three storages (the new p, m, v); every other kernel one.
+        for (const s of Array.isArray(out) ? out : [out]) live.add(s);
         return out;
       };
     },
