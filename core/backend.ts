@@ -6,6 +6,7 @@
 import type { DType, FloatArray } from './dtype.js';
 import type { BinaryGeometry } from '../kernels/geometry/broadcast.js';
 import type { Conv2dGeometry } from '../kernels/geometry/conv.js';
+import type { BatchNormGeometry } from '../kernels/geometry/norm.js';
 import type { MatmulGeometry } from '../kernels/geometry/matmul.js';
 import type { ConcatGeometry, PadGeometry } from '../kernels/geometry/movement.js';
 import type { Pool2dGeometry } from '../kernels/geometry/pool.js';
@@ -91,6 +92,20 @@ export interface Backend<S extends Storage = Storage> {
   maxPool2dBackward(x: S, dy: S, g: Pool2dGeometry): S;
   avgPool2d(x: S, g: Pool2dGeometry): S;
   avgPool2dBackward(dy: S, g: Pool2dGeometry): S;
+
+  // ---- batch normalisation in training (optional: ops/norm.ts composes other ops where a backend lacks them) ----
+  /**
+   * Per-channel statistics of x [B, C, H, W] over (B, H, W), accumulated in float64: mean,
+   * biased variance and invstd = 1/√(variance + eps), each [C].
+   */
+  batchNormStats?(x: S, g: BatchNormGeometry, eps: number): { mean: S; variance: S; invstd: S };
+  /** y = (x − mean)·invstd·weight + bias per channel: [B, C, H, W]; mean, invstd, weight, bias [C] (weight null: 1, bias null: 0). */
+  batchNormForward?(x: S, mean: S, invstd: S, weight: S | null, bias: S | null, g: BatchNormGeometry): S;
+  /**
+   * With x̂ = (x − mean)·invstd and n = B·H·W: dBias = Σ dy and dWeight = Σ dy·x̂ ([C], float64
+   * sums), and, when wantDx, dx = weight·invstd·(dy − dBias/n − x̂·dWeight/n) [B, C, H, W].
+   */
+  batchNormBackward?(x: S, dy: S, mean: S, invstd: S, weight: S | null, g: BatchNormGeometry, wantDx: boolean): { dx: S | null; dWeight: S; dBias: S };
 }
 
 /** Any backend, with its storage type erased: what tensors and ops hold. */

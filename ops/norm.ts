@@ -1,9 +1,10 @@
-// Batch normalisation over NCHW tensors, written as a composite of differentiable ops.
+// Batch normalisation over NCHW tensors: the fused training op where the backend has it, else a composite of differentiable ops.
 
 import { CondgradError, fmtShape } from '../core/errors.js';
 import { noGrad } from '../core/engine.js';
 import { Tensor } from '../core/tensor.js';
 import { add, affine, div, maximum, mul, neg, sqrt, square, sub } from './arithmetic.js';
+import { fusedBatchNorm } from './norm_fused.js';
 import { max, mean, min } from './reduce.js';
 import { reshape } from './shape.js';
 
@@ -94,7 +95,9 @@ function batchStats(x: Tensor, eps: number): { xhat: Tensor; mu: Tensor; varianc
  * Batch normalisation. x: [B, C, H, W]; weight, bias, runningMean, runningVar: [C].
  * Training normalises with the batch mean and biased variance over (B, H, W) and updates the
  * running statistics in place (variance unbiased); eval normalises with the running statistics.
- * y = (x − μ) / √(σ² + eps) · weight + bias, gradients flowing to x, weight and bias.
+ * y = (x − μ) / √(σ² + eps) · weight + bias, gradients flowing to x, weight and bias. Training
+ * runs as one fused op (float64 statistics, closed-form backward) on backends with the batch-norm
+ * kernels (cpu, wasm), else, and for values whose squares overflow, as the composite below.
  */
 export function batchNorm2d(x: Tensor, opts: BatchNorm2dOptions): Tensor {
   if (!(x instanceof Tensor)) throw new CondgradError(OP, `x must be a Tensor, got ${x === null ? 'null' : typeof x}`);
@@ -122,6 +125,13 @@ export function batchNorm2d(x: Tensor, opts: BatchNorm2dOptions): Tensor {
     const n = x.shape[0] * x.shape[2] * x.shape[3];
     if (n <= 1) {
       throw new CondgradError(OP, `training needs more than one value per channel, got x ${fmtShape(x.shape)} (B·H·W = ${n})`);
+    }
+    const fused = fusedBatchNorm(x, weight, bias, eps);
+    if (fused !== null) {
+      if (runningMean !== null) updateRunning(runningMean, fused.mean, momentum, 1);
+      if (runningVar !== null) updateRunning(runningVar, fused.variance, momentum, n / (n - 1));
+      fused.variance.dispose(); // (the mean's storage stays: the op saved it for the backward)
+      return fused.y;
     }
     const stats = batchStats(x, eps);
     xhat = stats.xhat;

@@ -6,6 +6,7 @@ import type { Backend, MemoryStats, Storage } from '../../core/backend.js';
 import type { BinaryOp, ReduceOp, UnaryOp } from '../elementwise.js';
 import type { BinaryGeometry } from '../geometry/broadcast.js';
 import type { Conv2dGeometry } from '../geometry/conv.js';
+import type { BatchNormGeometry } from '../geometry/norm.js';
 import type { MatmulGeometry } from '../geometry/matmul.js';
 import type { ConcatGeometry, PadGeometry } from '../geometry/movement.js';
 import type { Pool2dGeometry } from '../geometry/pool.js';
@@ -16,6 +17,7 @@ import { conv2dBackwardFilter, conv2dBackwardInput, conv2dForward } from './conv
 import { binaryForward, castInto, unaryBackward, unaryForward } from './elementwise.js';
 import { kernelChecks } from '../checks.js';
 import { matmulForward } from './matmul.js';
+import { applyChannels, backwardParams, channelSums, forwardParams, statsFromSums } from './norm.js';
 import { concatForward, gatherView, padForward } from './movement.js';
 import { avgPool2dBackward, avgPool2dForward, maxPool2dBackward, maxPool2dForward } from './pool.js';
 import { reduceForward } from './reduce.js';
@@ -27,7 +29,7 @@ export interface CpuStorage extends Storage {
   readonly data: FloatArray;
 }
 
-const { sameDtype, checkSize, checkView, checkConvX, checkConvY, checkConvW } = kernelChecks('cpu');
+const { sameDtype, checkSize, checkView, checkConvX, checkConvY, checkConvW, checkBatchNorm } = kernelChecks('cpu');
 
 const DTYPES: readonly DType[] = ['float32', 'float64'];
 
@@ -208,6 +210,38 @@ export class CpuBackend implements Backend<CpuStorage> {
     const out = this.alloc(dy.dtype, g.batch * g.channels * g.inH * g.inW);
     avgPool2dBackward(dy.data, out.data, g);
     return out;
+  }
+
+  // ---- batch normalisation ----
+  batchNormStats(x: CpuStorage, g: BatchNormGeometry, eps: number): { mean: CpuStorage; variance: CpuStorage; invstd: CpuStorage } {
+    const dtype = checkBatchNorm('batchNormStats', { x }, {}, g);
+    const [mean, variance, invstd] = [0, 1, 2].map(() => this.alloc(dtype, g.channels));
+    statsFromSums(channelSums(x.data, null, null, g), eps, g, mean.data, variance.data, invstd.data);
+    return { mean, variance, invstd };
+  }
+  batchNormForward(x: CpuStorage, mean: CpuStorage, invstd: CpuStorage, weight: CpuStorage | null, bias: CpuStorage | null, g: BatchNormGeometry): CpuStorage {
+    const dtype = checkBatchNorm('batchNormForward', { x }, { mean, invstd, weight, bias }, g);
+    const out = this.alloc(dtype, g.size);
+    applyChannels(x.data, null, forwardParams(mean.data, invstd.data, weight?.data ?? null, bias?.data ?? null, g), out.data, g);
+    return out;
+  }
+  batchNormBackward(
+    x: CpuStorage,
+    dy: CpuStorage,
+    mean: CpuStorage,
+    invstd: CpuStorage,
+    weight: CpuStorage | null,
+    g: BatchNormGeometry,
+    wantDx: boolean,
+  ): { dx: CpuStorage | null; dWeight: CpuStorage; dBias: CpuStorage } {
+    const dtype = checkBatchNorm('batchNormBackward', { x, dy }, { mean, invstd, weight }, g);
+    const dWeight = this.alloc(dtype, g.channels);
+    const dBias = this.alloc(dtype, g.channels);
+    const p = backwardParams(channelSums(x.data, dy.data, mean.data, g), mean.data, invstd.data, weight?.data ?? null, g, dWeight.data, dBias.data);
+    if (!wantDx) return { dx: null, dWeight, dBias };
+    const dx = this.alloc(dtype, g.size);
+    applyChannels(x.data, dy.data, p, dx.data, g);
+    return { dx, dWeight, dBias };
   }
 }
 

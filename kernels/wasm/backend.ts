@@ -7,6 +7,7 @@ import type { Backend, MemoryStats } from '../../core/backend.js';
 import type { BinaryOp, ReduceOp, UnaryOp } from '../elementwise.js';
 import type { BinaryGeometry } from '../geometry/broadcast.js';
 import type { Conv2dGeometry } from '../geometry/conv.js';
+import type { BatchNormGeometry } from '../geometry/norm.js';
 import type { MatmulGeometry } from '../geometry/matmul.js';
 import type { ConcatGeometry, PadGeometry } from '../geometry/movement.js';
 import type { Pool2dGeometry } from '../geometry/pool.js';
@@ -24,6 +25,7 @@ import { checkConvW, checkConvX, checkConvY, checkIndexable, checkSize, checkVie
 import * as conv from './conv.js';
 import * as ops from './ops.js';
 import { matmul } from './matmul.js';
+import * as bn from './norm.js';
 import { pool } from './pool.js';
 import { WasmRuntime, type RuntimeOptions } from './runtime.js';
 import { StorageAllocator, WasmStorage, checkLive } from './storage.js';
@@ -256,5 +258,17 @@ export class WasmBackend implements Backend<WasmStorage> {
   }
   avgPool2dBackward(dy: WasmStorage, g: Pool2dGeometry): WasmStorage {
     return this.pool('avgPool2dBackward', null, dy, g);
+  }
+
+  // ---- batch normalisation (kernels/wasm/norm.ts) ----
+  private readonly alloc = (kernel: string, dtype: DType, size: number): WasmStorage => this.out(kernel, dtype, size);
+  batchNormStats(x: WasmStorage, g: BatchNormGeometry, eps: number): { mean: WasmStorage; variance: WasmStorage; invstd: WasmStorage } {
+    return bn.batchNormStats(this.rt, this.alloc, x, g, eps);
+  }
+  batchNormForward(x: WasmStorage, mean: WasmStorage, invstd: WasmStorage, weight: WasmStorage | null, bias: WasmStorage | null, g: BatchNormGeometry): WasmStorage {
+    return bn.batchNormForward(this.rt, this.alloc, x, mean, invstd, weight, bias, g);
+  }
+  batchNormBackward(x: WasmStorage, dy: WasmStorage, mean: WasmStorage, invstd: WasmStorage, weight: WasmStorage | null, g: BatchNormGeometry, wantDx: boolean) {
+    return bn.batchNormBackward(this.rt, this.alloc, x, dy, mean, invstd, weight, g, wantDx);
   }
 }

@@ -39,6 +39,8 @@ export const KERNELS = [
   'convBackwardFilterWinograd',
   'matmulThin',
   'matmulDots',
+  'bnSums',
+  'bnApply',
 ] as const;
 export type KernelName = (typeof KERNELS)[number];
 

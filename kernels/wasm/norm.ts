@@ -1,0 +1,116 @@
+// Host side of the batch-norm kernels: float32 runs bnSums/bnApply (float64 sums, channels split over threads), float64 the reference on heap views.
+
+import type { DType } from '../../core/dtype.js';
+import { kernelChecks } from '../checks.js';
+import { applyChannels, backwardParams, channelSums, forwardParams, statsFromSums } from '../cpu/norm.js';
+import type { BatchNormGeometry } from '../geometry/norm.js';
+import { N_BATCH, N_CH, N_DY, N_MODE, N_PARAMS, N_PLANE, N_SLOTS, N_SUMS, N_X, N_Y } from './assembly/layout.js';
+import type { WasmRuntime } from './runtime.js';
+import { checkLive, type WasmStorage } from './storage.js';
+
+/** Element touches below which a batch-norm kernel stays on one thread. */
+const MIN_ELEMS_PER_THREAD = 1 << 17;
+
+type Alloc = (kernel: string, dtype: DType, size: number) => WasmStorage;
+
+const { checkBatchNorm } = kernelChecks('wasm');
+
+function check(
+  rt: WasmRuntime,
+  kernel: string,
+  full: Record<string, WasmStorage>,
+  perChannel: Record<string, WasmStorage | null>,
+  g: BatchNormGeometry,
+): DType {
+  for (const [name, s] of [...Object.entries(full), ...Object.entries(perChannel)]) if (s !== null) checkLive(kernel, name, s, rt.heap);
+  return checkBatchNorm(kernel, full, perChannel, g);
+}
+
+/** The per-call scratch: 2 f64 sums and 4 f32 params per channel (views valid until the heap grows). */
+function scratch(rt: WasmRuntime, g: BatchNormGeometry): { sums: number; params: number; sumsView: Float64Array; paramsView: Float32Array } {
+  const C = g.channels;
+  const { base } = rt.scratch(32 * C, 1);
+  const buf = rt.heap.memory.buffer;
+  return { sums: base, params: base + 16 * C, sumsView: new Float64Array(buf, base, 2 * C), paramsView: new Float32Array(buf, base + 16 * C, 4 * C) };
+}
+
+/** Runs bnSums (mode given) or bnApply over the channels, split over threads by claimed channels. */
+function run(rt: WasmRuntime, kernel: 'bnSums' | 'bnApply', mode: number, x: number, dy: number, y: number, sc: { sums: number; params: number }, g: BatchNormGeometry): void {
+  const s = new Int32Array(N_SLOTS);
+  s[N_BATCH] = g.batch;
+  s[N_CH] = g.channels;
+  s[N_PLANE] = g.plane;
+  s[N_MODE] = mode;
+  s[N_X] = x;
+  s[N_DY] = dy;
+  s[N_SUMS] = sc.sums;
+  s[N_PARAMS] = sc.params;
+  s[N_Y] = y;
+  const slices = rt.slicesFor(g.channels, g.size * (dy === 0 ? 2 : 3), MIN_ELEMS_PER_THREAD);
+  for (let t = 0; t < slices; t++) rt.setArgs(t, s);
+  rt.runClaimed(kernel, slices, g.channels);
+}
+
+export function batchNormStats(rt: WasmRuntime, alloc: Alloc, x: WasmStorage, g: BatchNormGeometry, eps: number): { mean: WasmStorage; variance: WasmStorage; invstd: WasmStorage } {
+  const dtype = check(rt, 'batchNormStats', { x }, {}, g);
+  const [mean, variance, invstd] = [0, 1, 2].map(() => alloc('batchNormStats', dtype, g.channels));
+  if (dtype === 'float32') {
+    const sc = scratch(rt, g);
+    run(rt, 'bnSums', 0, x.ptr, 0, 0, sc, g);
+    statsFromSums(sc.sumsView, eps, g, mean.data, variance.data, invstd.data);
+  } else statsFromSums(channelSums(x.data, null, null, g), eps, g, mean.data, variance.data, invstd.data);
+  return { mean, variance, invstd };
+}
+
+export function batchNormForward(
+  rt: WasmRuntime,
+  alloc: Alloc,
+  x: WasmStorage,
+  mean: WasmStorage,
+  invstd: WasmStorage,
+  weight: WasmStorage | null,
+  bias: WasmStorage | null,
+  g: BatchNormGeometry,
+): WasmStorage {
+  const dtype = check(rt, 'batchNormForward', { x }, { mean, invstd, weight, bias }, g);
+  const out = alloc('batchNormForward', dtype, g.size);
+  const p = forwardParams(mean.data, invstd.data, weight?.data ?? null, bias?.data ?? null, g);
+  if (dtype === 'float32') {
+    const sc = scratch(rt, g);
+    sc.paramsView.set(p);
+    run(rt, 'bnApply', 0, x.ptr, 0, out.ptr, sc, g);
+  } else applyChannels(x.data, null, p, out.data, g);
+  return out;
+}
+
+export function batchNormBackward(
+  rt: WasmRuntime,
+  alloc: Alloc,
+  x: WasmStorage,
+  dy: WasmStorage,
+  mean: WasmStorage,
+  invstd: WasmStorage,
+  weight: WasmStorage | null,
+  g: BatchNormGeometry,
+  wantDx: boolean,
+): { dx: WasmStorage | null; dWeight: WasmStorage; dBias: WasmStorage } {
+  const dtype = check(rt, 'batchNormBackward', { x, dy }, { mean, invstd, weight }, g);
+  const dWeight = alloc('batchNormBackward', dtype, g.channels);
+  const dBias = alloc('batchNormBackward', dtype, g.channels);
+  const dx = wantDx ? alloc('batchNormBackward', dtype, g.size) : null;
+  if (dtype === 'float32') {
+    let sc = scratch(rt, g);
+    for (let c = 0; c < g.channels; c++) sc.paramsView[4 * c] = mean.data[c];
+    run(rt, 'bnSums', 1, x.ptr, dy.ptr, 0, sc, g);
+    const p = backwardParams(sc.sumsView, mean.data, invstd.data, weight?.data ?? null, g, dWeight.data, dBias.data);
+    if (dx !== null) {
+      sc = scratch(rt, g);
+      sc.paramsView.set(p);
+      run(rt, 'bnApply', 0, x.ptr, dy.ptr, dx.ptr, sc, g);
+    }
+  } else {
+    const p = backwardParams(channelSums(x.data, dy.data, mean.data, g), mean.data, invstd.data, weight?.data ?? null, g, dWeight.data, dBias.data);
+    if (dx !== null) applyChannels(x.data, dy.data, p, dx.data, g);
+  }
+  return { dx, dWeight, dBias };
+}
