@@ -66,10 +66,8 @@ export function fusedBatchNorm(x: Tensor, weight: Tensor | null, bias: Tensor | 
     be.dispose(s.invstd);
     return null;
   }
-  const inputs = [x];
-  const names = ['x'];
-  if (weight !== null) inputs.push(weight), names.push('weight');
-  if (bias !== null) inputs.push(bias), names.push('bias');
+  const inputs = [x, ...(weight !== null ? [weight] : []), ...(bias !== null ? [bias] : [])];
+  const names = ['x', ...(weight !== null ? ['weight'] : []), ...(bias !== null ? ['bias'] : [])];
   const y = runOp(batchNormOp, inputs, { g, mean: s.mean, invstd: s.invstd, hasWeight: weight !== null, hasBias: bias !== null }, names);
   return { y, mean, variance };
 }

@@ -265,10 +265,25 @@ export class WasmBackend implements Backend<WasmStorage> {
   batchNormStats(x: WasmStorage, g: BatchNormGeometry, eps: number): { mean: WasmStorage; variance: WasmStorage; invstd: WasmStorage } {
     return bn.batchNormStats(this.rt, this.alloc, x, g, eps);
   }
-  batchNormForward(x: WasmStorage, mean: WasmStorage, invstd: WasmStorage, weight: WasmStorage | null, bias: WasmStorage | null, g: BatchNormGeometry): WasmStorage {
+  batchNormForward(
+    x: WasmStorage,
+    mean: WasmStorage,
+    invstd: WasmStorage,
+    weight: WasmStorage | null,
+    bias: WasmStorage | null,
+    g: BatchNormGeometry,
+  ): WasmStorage {
     return bn.batchNormForward(this.rt, this.alloc, x, mean, invstd, weight, bias, g);
   }
-  batchNormBackward(x: WasmStorage, dy: WasmStorage, mean: WasmStorage, invstd: WasmStorage, weight: WasmStorage | null, g: BatchNormGeometry, wantDx: boolean) {
+  batchNormBackward(
+    x: WasmStorage,
+    dy: WasmStorage,
+    mean: WasmStorage,
+    invstd: WasmStorage,
+    weight: WasmStorage | null,
+    g: BatchNormGeometry,
+    wantDx: boolean,
+  ) {
     return bn.batchNormBackward(this.rt, this.alloc, x, dy, mean, invstd, weight, g, wantDx);
   }
 }

@@ -35,7 +35,16 @@ function scratch(rt: WasmRuntime, g: BatchNormGeometry): { sums: number; params:
 }
 
 /** Runs bnSums (mode given) or bnApply over the channels, split over threads by claimed channels. */
-function run(rt: WasmRuntime, kernel: 'bnSums' | 'bnApply', mode: number, x: number, dy: number, y: number, sc: { sums: number; params: number }, g: BatchNormGeometry): void {
+function run(
+  rt: WasmRuntime,
+  kernel: 'bnSums' | 'bnApply',
+  mode: number,
+  x: number,
+  dy: number,
+  y: number,
+  sc: { sums: number; params: number },
+  g: BatchNormGeometry,
+): void {
   const s = new Int32Array(N_SLOTS);
   s[N_BATCH] = g.batch;
   s[N_CH] = g.channels;
@@ -51,7 +60,13 @@ function run(rt: WasmRuntime, kernel: 'bnSums' | 'bnApply', mode: number, x: num
   rt.runClaimed(kernel, slices, g.channels);
 }
 
-export function batchNormStats(rt: WasmRuntime, alloc: Alloc, x: WasmStorage, g: BatchNormGeometry, eps: number): { mean: WasmStorage; variance: WasmStorage; invstd: WasmStorage } {
+export function batchNormStats(
+  rt: WasmRuntime,
+  alloc: Alloc,
+  x: WasmStorage,
+  g: BatchNormGeometry,
+  eps: number,
+): { mean: WasmStorage; variance: WasmStorage; invstd: WasmStorage } {
   const dtype = check(rt, 'batchNormStats', { x }, {}, g);
   const [mean, variance, invstd] = [0, 1, 2].map(() => alloc('batchNormStats', dtype, g.channels));
   if (dtype === 'float32') {
