@@ -130,7 +130,8 @@ export function batchNorm2d(x: Tensor, opts: BatchNorm2dOptions): Tensor {
     if (fused !== null) {
       if (runningMean !== null) updateRunning(runningMean, fused.mean, momentum, 1);
       if (runningVar !== null) updateRunning(runningVar, fused.variance, momentum, n / (n - 1));
-      fused.variance.dispose(); // (the mean's storage stays: the op saved it for the backward)
+      fused.variance.dispose();
+      if (fused.y.node === null) fused.mean.dispose(); // else the op saved it for the backward
       return fused.y;
     }
     const stats = batchStats(x, eps);

@@ -41,8 +41,10 @@ function countingBackend(): { backend: AnyBackend; live: () => number } {
         };
       if (passive.has(String(prop))) return fn.bind(target);
       return (...args: unknown[]) => {
-        const out = fn.apply(target, args) as Storage;
-        live.add(out);
+        const out = fn.apply(target, args) as Storage | Record<string, Storage | null>;
+        // A kernel returns a storage, or (batch norm) an object of named storages.
+        if ('dtype' in out) live.add(out as Storage);
+        else for (const s of Object.values(out)) if (s !== null) live.add(s);
         return out;
       };
     },
