@@ -95,17 +95,17 @@ export interface Backend<S extends Storage = Storage> {
 
   // ---- batch normalisation in training (optional: ops/norm.ts composes other ops where a backend lacks them) ----
   /**
-   * Per-channel statistics of x [B, C, H, W] over (B, H, W), accumulated in float64: mean,
-   * biased variance and invstd = 1/√(variance + eps), each [C].
+   * Per-channel statistics of x [B, C, H, W] over (B, H, W), accumulated in float64: stats
+   * [3, C] = mean, biased variance, invstd = 1/√(variance + eps).
    */
-  batchNormStats?(x: S, g: BatchNormGeometry, eps: number): { mean: S; variance: S; invstd: S };
-  /** y = (x − mean)·invstd·weight + bias per channel: [B, C, H, W]; mean, invstd, weight, bias [C] (weight null: 1, bias null: 0). */
-  batchNormForward?(x: S, mean: S, invstd: S, weight: S | null, bias: S | null, g: BatchNormGeometry): S;
+  batchNormStats?(x: S, g: BatchNormGeometry, eps: number): S;
+  /** y = (x − mean)·invstd·weight + bias per channel: [B, C, H, W]; stats [3, C] from batchNormStats; weight, bias [C] (null: 1, 0). */
+  batchNormForward?(x: S, stats: S, weight: S | null, bias: S | null, g: BatchNormGeometry): S;
   /**
    * With x̂ = (x − mean)·invstd and n = B·H·W: dBias = Σ dy and dWeight = Σ dy·x̂ ([C], float64
    * sums), and, when wantDx, dx = weight·invstd·(dy − dBias/n − x̂·dWeight/n) [B, C, H, W].
    */
-  batchNormBackward?(x: S, dy: S, mean: S, invstd: S, weight: S | null, g: BatchNormGeometry, wantDx: boolean): { dx: S | null; dWeight: S; dBias: S };
+  batchNormBackward?(x: S, dy: S, stats: S, weight: S | null, g: BatchNormGeometry, wantDx: boolean): { dx: S | null; dWeight: S; dBias: S };
 }
 
 /** Any backend, with its storage type erased: what tensors and ops hold. */

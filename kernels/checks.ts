@@ -25,13 +25,14 @@ export interface KernelChecks {
   readonly checkConvW: (kernel: string, w: Storage, g: Conv2dGeometry) => void;
   /**
    * Batch norm: the `full` storages are [B, C, H, W], the `perChannel` ones [C] (null entries are
-   * skipped); all of one dtype, which it returns.
+   * skipped), `stats` (if given) [3, C]; all of one dtype, which it returns.
    */
   readonly checkBatchNorm: (
     kernel: string,
     full: Readonly<Record<string, Storage>>,
     perChannel: Readonly<Record<string, Storage | null>>,
     g: BatchNormGeometry,
+    stats?: Storage,
   ) => DType;
 }
 
@@ -70,7 +71,7 @@ export function kernelChecks(backend: string): KernelChecks {
       const lead = g.perSampleWeights ? `${g.batch},` : '';
       checkSize(kernel, 'w', w, g.weightStorageSize, `w [${lead}${g.outC},${g.inCPerGroup},${g.kH},${g.kW}]`);
     },
-    checkBatchNorm(kernel, full, perChannel, g) {
+    checkBatchNorm(kernel, full, perChannel, g, stats) {
       const names: string[] = [];
       const ss: Storage[] = [];
       const shape = `[${g.batch},${g.channels},H·W=${g.plane}]`;
@@ -84,6 +85,11 @@ export function kernelChecks(backend: string): KernelChecks {
         checkSize(kernel, name, s, g.channels, `the channels of x ${shape}`);
         names.push(name);
         ss.push(s);
+      }
+      if (stats !== undefined) {
+        checkSize(kernel, 'stats', stats, 3 * g.channels, `[3, C] statistics of x ${shape}`);
+        names.push('stats');
+        ss.push(stats);
       }
       const d = ss[0].dtype;
       for (let i = 1; i < ss.length; i++) {

@@ -6,7 +6,7 @@ import { Tensor } from '../core/tensor.js';
 import { add, affine, div, maximum, mul, neg, sqrt, square, sub } from './arithmetic.js';
 import { fusedBatchNorm } from './norm_fused.js';
 import { max, mean, min } from './reduce.js';
-import { reshape } from './shape.js';
+import { reshape, slice } from './shape.js';
 
 export interface BatchNorm2dOptions {
   /** Per-channel scale γ: [C]. */
@@ -128,10 +128,14 @@ export function batchNorm2d(x: Tensor, opts: BatchNorm2dOptions): Tensor {
     }
     const fused = fusedBatchNorm(x, weight, bias, eps);
     if (fused !== null) {
-      if (runningMean !== null) updateRunning(runningMean, fused.mean, momentum, 1);
-      if (runningVar !== null) updateRunning(runningVar, fused.variance, momentum, n / (n - 1));
-      fused.variance.dispose();
-      if (fused.y.node === null) fused.mean.dispose(); // else the op saved it for the backward
+      const update = (running: Tensor, row: number, scale: number): void => {
+        const stat = noGrad(() => slice(fused.stats, [row, 0], [1, C]));
+        updateRunning(running, stat, momentum, scale);
+        stat.dispose();
+      };
+      if (runningMean !== null) update(runningMean, 0, 1);
+      if (runningVar !== null) update(runningVar, 1, n / (n - 1));
+      if (fused.y.node === null) fused.stats.dispose(); // else the op saved it for the backward
       return fused.y;
     }
     const stats = batchStats(x, eps);

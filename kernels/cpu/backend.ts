@@ -213,31 +213,30 @@ export class CpuBackend implements Backend<CpuStorage> {
   }
 
   // ---- batch normalisation ----
-  batchNormStats(x: CpuStorage, g: BatchNormGeometry, eps: number): { mean: CpuStorage; variance: CpuStorage; invstd: CpuStorage } {
+  batchNormStats(x: CpuStorage, g: BatchNormGeometry, eps: number): CpuStorage {
     const dtype = checkBatchNorm('batchNormStats', { x }, {}, g);
-    const [mean, variance, invstd] = [0, 1, 2].map(() => this.alloc(dtype, g.channels));
-    statsFromSums(channelSums(x.data, null, null, g), eps, g, mean.data, variance.data, invstd.data);
-    return { mean, variance, invstd };
+    const stats = this.alloc(dtype, 3 * g.channels);
+    statsFromSums(channelSums(x.data, null, null, g), eps, g, stats.data);
+    return stats;
   }
-  batchNormForward(x: CpuStorage, mean: CpuStorage, invstd: CpuStorage, weight: CpuStorage | null, bias: CpuStorage | null, g: BatchNormGeometry): CpuStorage {
-    const dtype = checkBatchNorm('batchNormForward', { x }, { mean, invstd, weight, bias }, g);
+  batchNormForward(x: CpuStorage, stats: CpuStorage, weight: CpuStorage | null, bias: CpuStorage | null, g: BatchNormGeometry): CpuStorage {
+    const dtype = checkBatchNorm('batchNormForward', { x }, { weight, bias }, g, stats);
     const out = this.alloc(dtype, g.size);
-    applyChannels(x.data, null, forwardParams(mean.data, invstd.data, weight?.data ?? null, bias?.data ?? null, g), out.data, g);
+    applyChannels(x.data, null, forwardParams(stats.data, weight?.data ?? null, bias?.data ?? null, g), out.data, g);
     return out;
   }
   batchNormBackward(
     x: CpuStorage,
     dy: CpuStorage,
-    mean: CpuStorage,
-    invstd: CpuStorage,
+    stats: CpuStorage,
     weight: CpuStorage | null,
     g: BatchNormGeometry,
     wantDx: boolean,
   ): { dx: CpuStorage | null; dWeight: CpuStorage; dBias: CpuStorage } {
-    const dtype = checkBatchNorm('batchNormBackward', { x, dy }, { mean, invstd, weight }, g);
+    const dtype = checkBatchNorm('batchNormBackward', { x, dy }, { weight }, g, stats);
     const dWeight = this.alloc(dtype, g.channels);
     const dBias = this.alloc(dtype, g.channels);
-    const p = backwardParams(channelSums(x.data, dy.data, mean.data, g), mean.data, invstd.data, weight?.data ?? null, g, dWeight.data, dBias.data);
+    const p = backwardParams(channelSums(x.data, dy.data, stats.data, g), stats.data, weight?.data ?? null, g, dWeight.data, dBias.data);
     if (!wantDx) return { dx: null, dWeight, dBias };
     const dx = this.alloc(dtype, g.size);
     applyChannels(x.data, dy.data, p, dx.data, g);

@@ -43,54 +43,61 @@ export function channelSums(x: FloatArray, dy: FloatArray | null, m: FloatArray 
   return sums;
 }
 
-/** mean[c], biased variance[c] = Σ (x − mean)² / n and invstd[c] = 1/√(variance + eps), from channelSums without dy. */
-export function statsFromSums(sums: Float64Array, eps: number, g: BatchNormGeometry, mean: FloatArray, variance: FloatArray, invstd: FloatArray): void {
-  for (let c = 0; c < g.channels; c++) {
+/**
+ * stats [3, C] from channelSums without dy: row 0 the mean, row 1 the biased variance
+ * Σ (x − mean)² / n, row 2 invstd = 1/√(variance + eps).
+ */
+export function statsFromSums(sums: Float64Array, eps: number, g: BatchNormGeometry, stats: FloatArray): void {
+  const C = g.channels;
+  for (let c = 0; c < C; c++) {
     const v = sums[2 * c + 1] / g.count;
-    mean[c] = sums[2 * c];
-    variance[c] = v;
-    invstd[c] = 1 / Math.sqrt(v + eps);
+    stats[c] = sums[2 * c];
+    stats[C + c] = v;
+    stats[2 * C + c] = 1 / Math.sqrt(v + eps);
   }
 }
 
 /**
  * The per-channel coefficients (m, a, b, k) of applyChannels: out = a·dy + b·(x − m) + k. For the
- * forward pass y = (x − mean)·invstd·weight + bias: (mean, 0, invstd·weight, bias).
+ * forward pass y = (x − mean)·invstd·weight + bias: (mean, 0, invstd·weight, bias), mean and
+ * invstd from stats [3, C] (statsFromSums).
  */
-export function forwardParams(mean: FloatArray, invstd: FloatArray, weight: FloatArray | null, bias: FloatArray | null, g: BatchNormGeometry): Float64Array {
-  const p = new Float64Array(4 * g.channels);
-  for (let c = 0; c < g.channels; c++) {
-    p[4 * c] = mean[c];
-    p[4 * c + 2] = invstd[c] * (weight === null ? 1 : weight[c]);
+export function forwardParams(stats: FloatArray, weight: FloatArray | null, bias: FloatArray | null, g: BatchNormGeometry): Float64Array {
+  const C = g.channels;
+  const p = new Float64Array(4 * C);
+  for (let c = 0; c < C; c++) {
+    p[4 * c] = stats[c];
+    p[4 * c + 2] = stats[2 * C + c] * (weight === null ? 1 : weight[c]);
     p[4 * c + 3] = bias === null ? 0 : bias[c];
   }
   return p;
 }
 
 /**
- * From channelSums with dy (m = mean): dBias = Σ dy, dWeight = Σ dy·x̂ = invstd·Σ dy·(x − mean),
+ * From channelSums with dy (m = the mean, stats row 0): dBias = Σ dy, dWeight = Σ dy·x̂ = invstd·Σ dy·(x − mean),
  * and the coefficients of dx = γ·invstd·(dy − dBias/n − x̂·dWeight/n), γ = weight (1 without):
  * a = γ·invstd, b = −a·invstd·dWeight/n, k = −a·dBias/n.
  */
 export function backwardParams(
   sums: Float64Array,
-  mean: FloatArray,
-  invstd: FloatArray,
+  stats: FloatArray,
   weight: FloatArray | null,
   g: BatchNormGeometry,
   dWeight: FloatArray,
   dBias: FloatArray,
 ): Float64Array {
-  const p = new Float64Array(4 * g.channels);
-  for (let c = 0; c < g.channels; c++) {
+  const C = g.channels;
+  const p = new Float64Array(4 * C);
+  for (let c = 0; c < C; c++) {
+    const invstd = stats[2 * C + c];
     const dB = sums[2 * c];
-    const dW = invstd[c] * sums[2 * c + 1];
+    const dW = invstd * sums[2 * c + 1];
     dBias[c] = dB;
     dWeight[c] = dW;
-    const a = (weight === null ? 1 : weight[c]) * invstd[c];
-    p[4 * c] = mean[c];
+    const a = (weight === null ? 1 : weight[c]) * invstd;
+    p[4 * c] = stats[c];
     p[4 * c + 1] = a;
-    p[4 * c + 2] = (-a * invstd[c] * dW) / g.count;
+    p[4 * c + 2] = (-a * invstd * dW) / g.count;
     p[4 * c + 3] = (-a * dB) / g.count;
   }
   return p;

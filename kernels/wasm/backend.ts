@@ -262,28 +262,13 @@ export class WasmBackend implements Backend<WasmStorage> {
 
   // ---- batch normalisation (kernels/wasm/norm.ts) ----
   private readonly alloc = (kernel: string, dtype: DType, size: number): WasmStorage => this.out(kernel, dtype, size);
-  batchNormStats(x: WasmStorage, g: BatchNormGeometry, eps: number): { mean: WasmStorage; variance: WasmStorage; invstd: WasmStorage } {
+  batchNormStats(x: WasmStorage, g: BatchNormGeometry, eps: number): WasmStorage {
     return bn.batchNormStats(this.rt, this.alloc, x, g, eps);
   }
-  batchNormForward(
-    x: WasmStorage,
-    mean: WasmStorage,
-    invstd: WasmStorage,
-    weight: WasmStorage | null,
-    bias: WasmStorage | null,
-    g: BatchNormGeometry,
-  ): WasmStorage {
-    return bn.batchNormForward(this.rt, this.alloc, x, mean, invstd, weight, bias, g);
+  batchNormForward(x: WasmStorage, stats: WasmStorage, weight: WasmStorage | null, bias: WasmStorage | null, g: BatchNormGeometry): WasmStorage {
+    return bn.batchNormForward(this.rt, this.alloc, x, stats, weight, bias, g);
   }
-  batchNormBackward(
-    x: WasmStorage,
-    dy: WasmStorage,
-    mean: WasmStorage,
-    invstd: WasmStorage,
-    weight: WasmStorage | null,
-    g: BatchNormGeometry,
-    wantDx: boolean,
-  ) {
-    return bn.batchNormBackward(this.rt, this.alloc, x, dy, mean, invstd, weight, g, wantDx);
+  batchNormBackward(x: WasmStorage, dy: WasmStorage, stats: WasmStorage, weight: WasmStorage | null, g: BatchNormGeometry, wantDx: boolean) {
+    return bn.batchNormBackward(this.rt, this.alloc, x, dy, stats, weight, g, wantDx);
   }
 }

@@ -21,9 +21,11 @@ function check(
   full: Record<string, WasmStorage>,
   perChannel: Record<string, WasmStorage | null>,
   g: BatchNormGeometry,
+  stats?: WasmStorage,
 ): DType {
-  for (const [name, s] of [...Object.entries(full), ...Object.entries(perChannel)]) if (s !== null) checkLive(kernel, name, s, rt.heap);
-  return checkBatchNorm(kernel, full, perChannel, g);
+  const all = [...Object.entries(full), ...Object.entries(perChannel), ...(stats ? [['stats', stats] as const] : [])];
+  for (const [name, s] of all) if (s !== null) checkLive(kernel, name, s, rt.heap);
+  return checkBatchNorm(kernel, full, perChannel, g, stats);
 }
 
 /** The per-call scratch: 2 f64 sums and 4 f32 params per channel (views valid until the heap grows). */
@@ -60,36 +62,30 @@ function run(
   rt.runClaimed(kernel, slices, g.channels);
 }
 
-export function batchNormStats(
-  rt: WasmRuntime,
-  alloc: Alloc,
-  x: WasmStorage,
-  g: BatchNormGeometry,
-  eps: number,
-): { mean: WasmStorage; variance: WasmStorage; invstd: WasmStorage } {
+/** stats [3, C]: mean, biased variance, invstd. */
+export function batchNormStats(rt: WasmRuntime, alloc: Alloc, x: WasmStorage, g: BatchNormGeometry, eps: number): WasmStorage {
   const dtype = check(rt, 'batchNormStats', { x }, {}, g);
-  const [mean, variance, invstd] = [0, 1, 2].map(() => alloc('batchNormStats', dtype, g.channels));
+  const stats = alloc('batchNormStats', dtype, 3 * g.channels);
   if (dtype === 'float32') {
     const sc = scratch(rt, g);
     run(rt, 'bnSums', 0, x.ptr, 0, 0, sc, g);
-    statsFromSums(sc.sumsView, eps, g, mean.data, variance.data, invstd.data);
-  } else statsFromSums(channelSums(x.data, null, null, g), eps, g, mean.data, variance.data, invstd.data);
-  return { mean, variance, invstd };
+    statsFromSums(sc.sumsView, eps, g, stats.data);
+  } else statsFromSums(channelSums(x.data, null, null, g), eps, g, stats.data);
+  return stats;
 }
 
 export function batchNormForward(
   rt: WasmRuntime,
   alloc: Alloc,
   x: WasmStorage,
-  mean: WasmStorage,
-  invstd: WasmStorage,
+  stats: WasmStorage,
   weight: WasmStorage | null,
   bias: WasmStorage | null,
   g: BatchNormGeometry,
 ): WasmStorage {
-  const dtype = check(rt, 'batchNormForward', { x }, { mean, invstd, weight, bias }, g);
+  const dtype = check(rt, 'batchNormForward', { x }, { weight, bias }, g, stats);
   const out = alloc('batchNormForward', dtype, g.size);
-  const p = forwardParams(mean.data, invstd.data, weight?.data ?? null, bias?.data ?? null, g);
+  const p = forwardParams(stats.data, weight?.data ?? null, bias?.data ?? null, g);
   if (dtype === 'float32') {
     const sc = scratch(rt, g);
     sc.paramsView.set(p);
@@ -103,28 +99,28 @@ export function batchNormBackward(
   alloc: Alloc,
   x: WasmStorage,
   dy: WasmStorage,
-  mean: WasmStorage,
-  invstd: WasmStorage,
+  stats: WasmStorage,
   weight: WasmStorage | null,
   g: BatchNormGeometry,
   wantDx: boolean,
 ): { dx: WasmStorage | null; dWeight: WasmStorage; dBias: WasmStorage } {
-  const dtype = check(rt, 'batchNormBackward', { x, dy }, { mean, invstd, weight }, g);
+  const dtype = check(rt, 'batchNormBackward', { x, dy }, { weight }, g, stats);
   const dWeight = alloc('batchNormBackward', dtype, g.channels);
   const dBias = alloc('batchNormBackward', dtype, g.channels);
   const dx = wantDx ? alloc('batchNormBackward', dtype, g.size) : null;
   if (dtype === 'float32') {
     let sc = scratch(rt, g);
-    for (let c = 0; c < g.channels; c++) sc.paramsView[4 * c] = mean.data[c];
+    const st = stats.data;
+    for (let c = 0; c < g.channels; c++) sc.paramsView[4 * c] = st[c];
     run(rt, 'bnSums', 1, x.ptr, dy.ptr, 0, sc, g);
-    const p = backwardParams(sc.sumsView, mean.data, invstd.data, weight?.data ?? null, g, dWeight.data, dBias.data);
+    const p = backwardParams(sc.sumsView, stats.data, weight?.data ?? null, g, dWeight.data, dBias.data);
     if (dx !== null) {
       sc = scratch(rt, g);
       sc.paramsView.set(p);
       run(rt, 'bnApply', 0, x.ptr, dy.ptr, dx.ptr, sc, g);
     }
   } else {
-    const p = backwardParams(channelSums(x.data, dy.data, mean.data, g), mean.data, invstd.data, weight?.data ?? null, g, dWeight.data, dBias.data);
+    const p = backwardParams(channelSums(x.data, dy.data, stats.data, g), stats.data, weight?.data ?? null, g, dWeight.data, dBias.data);
     if (dx !== null) applyChannels(x.data, dy.data, p, dx.data, g);
   }
   return { dx, dWeight, dBias };

@@ -22,13 +22,12 @@ describe('cpu batch-norm kernels', () => {
   it('x=[2,1,1,2] = [1, 2, 3, 6]: mean 3, variance 3.5, y = (x − 3)/√3.5 · 2 + 1; the gradient sums by hand', () => {
     const g = batchNormGeometry('t', [2, 1, 1, 2]);
     const st = cpuBackend.batchNormStats(f64([1, 2, 3, 6]), g, 0.5);
-    expect(rd(st.mean)).to.deep.equal([3]);
-    expect(rd(st.variance)).to.deep.equal([3.5]);
-    expectClose(rd(st.invstd), [1 / 2], 1e-15);
-    const y = cpuBackend.batchNormForward(f64([1, 2, 3, 6]), st.mean, st.invstd, f64([2]), f64([1]), g);
+    // stats [3, C]: mean, biased variance, invstd.
+    expect(rd(st)).to.deep.equal([3, 3.5, 0.5]);
+    const y = cpuBackend.batchNormForward(f64([1, 2, 3, 6]), st, f64([2]), f64([1]), g);
     expectClose(rd(y), [-1, 0, 1, 4], 1e-15);
     // dy = [1, 0, 0, 1]: dBias = 2, dWeight = Σ dy·x̂ = (−2 + 3)/2 = 0.5; dx = 2·0.5·(dy − 0.5 − x̂·0.125).
-    const r = cpuBackend.batchNormBackward(f64([1, 2, 3, 6]), f64([1, 0, 0, 1]), st.mean, st.invstd, f64([2]), g, true);
+    const r = cpuBackend.batchNormBackward(f64([1, 2, 3, 6]), f64([1, 0, 0, 1]), st, f64([2]), g, true);
     expect(rd(r.dBias)).to.deep.equal([2]);
     expectClose(rd(r.dWeight), [0.5], 1e-15);
     expectClose(rd(r.dx!), [1 - 0.5 + 0.125, -0.5 + 0.0625, -0.5, 1 - 0.5 - 0.1875], 1e-15);
@@ -49,8 +48,8 @@ describe('cpu batch-norm kernels', () => {
       const bias = Array.from({ length: C }, () => rng());
       for (const affine of [true, false]) {
         const st = cpuBackend.batchNormStats(f64(x), g, 1e-3);
-        const y = rd(cpuBackend.batchNormForward(f64(x), st.mean, st.invstd, affine ? f64(w) : null, affine ? f64(bias) : null, g));
-        const r = cpuBackend.batchNormBackward(f64(x), f64(dy), st.mean, st.invstd, affine ? f64(w) : null, g, true);
+        const y = rd(cpuBackend.batchNormForward(f64(x), st, affine ? f64(w) : null, affine ? f64(bias) : null, g));
+        const r = cpuBackend.batchNormBackward(f64(x), f64(dy), st, affine ? f64(w) : null, g, true);
         for (let c = 0; c < C; c++) {
           const xc = channel(x, shape, c);
           const dc = channel(dy, shape, c);
@@ -62,7 +61,7 @@ describe('cpu batch-norm kernels', () => {
           const gm = affine ? w[c] : 1;
           const dB = dc.reduce((a, d) => a + d, 0);
           const dW = dc.reduce((a, d, i) => a + d * xh[i], 0);
-          expectClose([st.mean.data[c], st.variance.data[c], st.invstd.data[c]], [mu, v, is], 1e-12, `stats c=${c}`);
+          expectClose([st.data[c], st.data[C + c], st.data[2 * C + c]], [mu, v, is], 1e-12, `stats c=${c}`);
           expectClose(
             channel(y, shape, c),
             xh.map((u) => u * gm + (affine ? bias[c] : 0)),
@@ -84,12 +83,13 @@ describe('cpu batch-norm kernels', () => {
   it('bad storages: wrong sizes and mixed dtypes name the kernel and the argument', () => {
     const g = batchNormGeometry('t', [2, 3, 2, 2]);
     const x = f64(new Array(24).fill(1));
-    const c3 = f64([1, 2, 3]);
+    const st = f64(new Array(9).fill(1));
     expectError(() => cpuBackend.batchNormStats(f64([1, 2]), g, 1e-5), 'cpu.batchNormStats', 'x', '2 elements', '24');
-    expectError(() => cpuBackend.batchNormForward(x, c3, f64([1, 2]), null, null, g), 'cpu.batchNormForward', 'invstd', '2 elements', '3');
+    expectError(() => cpuBackend.batchNormForward(x, f64([1, 2, 3]), null, null, g), 'cpu.batchNormForward', 'stats', '3 elements', '9');
     const w32 = cpuBackend.fromArray(new Float32Array(3));
-    expectError(() => cpuBackend.batchNormForward(x, c3, c3, w32, null, g), 'cpu.batchNormForward', 'weight', 'float32', 'float64');
-    expectError(() => cpuBackend.batchNormBackward(x, f64([1]), c3, c3, null, g, true), 'cpu.batchNormBackward', 'dy', '1 elements');
+    expectError(() => cpuBackend.batchNormForward(x, st, w32, null, g), 'cpu.batchNormForward', 'weight', 'float32', 'float64');
+    expectError(() => cpuBackend.batchNormForward(x, st, f64([1, 1]), null, g), 'cpu.batchNormForward', 'weight', '2 elements', '3');
+    expectError(() => cpuBackend.batchNormBackward(x, f64([1]), st, null, g, true), 'cpu.batchNormBackward', 'dy', '1 elements');
   });
 
   it('the geometry refuses x not rank 4 and a single value per channel', () => {
