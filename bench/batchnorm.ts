@@ -58,13 +58,19 @@ function time(b: AnyBackend, shape: number[], x: Float32Array, r: Float32Array):
 async function main(): Promise<void> {
   const be = await createWasmBackend({ threads: THREADS });
   const plain = composite(be);
-  const load0 = os.loadavg().map((v) => v.toFixed(2)).join(' ');
+  const load0 = os
+    .loadavg()
+    .map((v) => v.toFixed(2))
+    .join(' ');
   const rows: string[][] = [];
   for (const shape of SHAPES) {
     const n = shape.reduce((a, d) => a * d, 1);
     const x = Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37) * 2 + 0.5);
     const r = Float32Array.from({ length: n }, (_, i) => Math.cos(i * 0.11));
-    for (let w = 0; w < 2; w++) time(plain, shape, x, r), time(be, shape, x, r);
+    for (let w = 0; w < 2; w++) {
+      time(plain, shape, x, r);
+      time(be, shape, x, r);
+    }
     const c: number[] = [];
     const f: number[] = [];
     for (let k = 0; k < ROUNDS; k++) {
@@ -74,9 +80,14 @@ async function main(): Promise<void> {
     const ratios = c.map((v, i) => v / f[i]);
     rows.push([`[${shape}]`, median(c).toFixed(2), median(f).toFixed(2), `${median(ratios).toFixed(2)}×`]);
   }
-  const load1 = os.loadavg().map((v) => v.toFixed(2)).join(' ');
+  const load1 = os
+    .loadavg()
+    .map((v) => v.toFixed(2))
+    .join(' ');
   console.log(`# batchNorm2d training forward+backward on wasm, ${THREADS} thread(s): composite vs fused\n`);
-  console.log(`${os.cpus()[0]?.model.trim()} (${os.cpus().length} cores), Node ${process.version}; ${ROUNDS} interleaved rounds; load average ${load0} at start, ${load1} at end.\n`);
+  console.log(
+    `${os.cpus()[0]?.model.trim()} (${os.cpus().length} cores), Node ${process.version}; ${ROUNDS} interleaved rounds; load average ${load0} at start, ${load1} at end.\n`,
+  );
   console.log(markdownTable(['x', 'composite ms', 'fused ms', 'composite / fused (median of rounds)'], rows, ['l', 'r', 'r', 'r']));
   await be.destroy();
 }
