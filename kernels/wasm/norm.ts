@@ -1,10 +1,10 @@
-// Host side of the batch-norm kernels: float32 runs bnSums/bnApply (float64 sums, channels split over threads), float64 the reference on heap views.
+// Host side of the batch-norm kernels: float32 runs bnSums/bnApply/bnBackward (float64 sums, channels split over threads), float64 the reference on heap views.
 
 import type { DType } from '../../core/dtype.js';
 import { kernelChecks } from '../checks.js';
 import { applyChannels, backwardParams, channelSums, forwardParams, statsFromSums } from '../cpu/norm.js';
 import type { BatchNormGeometry } from '../geometry/norm.js';
-import { N_BATCH, N_CH, N_DY, N_MODE, N_PARAMS, N_PLANE, N_SLOTS, N_SUMS, N_X, N_Y } from './assembly/layout.js';
+import { N_BATCH, N_CH, N_DY, N_PARAMS, N_PLANE, N_SLOTS, N_STATS, N_SUMS, N_W, N_X, N_Y } from './assembly/layout.js';
 import type { WasmRuntime } from './runtime.js';
 import { checkLive, type WasmStorage } from './storage.js';
 
@@ -36,28 +36,29 @@ function scratch(rt: WasmRuntime, g: BatchNormGeometry): { sums: number; params:
   return { sums: base, params: base + 16 * C, sumsView: new Float64Array(buf, base, 2 * C), paramsView: new Float32Array(buf, base + 16 * C, 4 * C) };
 }
 
-/** Runs bnSums (mode given) or bnApply over the channels, split over threads by claimed channels. */
-function run(
-  rt: WasmRuntime,
-  kernel: 'bnSums' | 'bnApply',
-  mode: number,
-  x: number,
-  dy: number,
-  y: number,
-  sc: { sums: number; params: number },
-  g: BatchNormGeometry,
-): void {
+/** Pointers of one call (0 where unused). */
+interface Ptrs {
+  x: number;
+  dy: number;
+  y: number;
+  stats: number;
+  w: number;
+}
+
+/** Runs a batch-norm kernel over the channels, split over threads by claimed channels. */
+function run(rt: WasmRuntime, kernel: 'bnSums' | 'bnApply' | 'bnBackward', p: Ptrs, sc: { sums: number; params: number }, g: BatchNormGeometry): void {
   const s = new Int32Array(N_SLOTS);
   s[N_BATCH] = g.batch;
   s[N_CH] = g.channels;
   s[N_PLANE] = g.plane;
-  s[N_MODE] = mode;
-  s[N_X] = x;
-  s[N_DY] = dy;
+  s[N_X] = p.x;
+  s[N_DY] = p.dy;
   s[N_SUMS] = sc.sums;
   s[N_PARAMS] = sc.params;
-  s[N_Y] = y;
-  const slices = rt.slicesFor(g.channels, g.size * (dy === 0 ? 2 : 3), MIN_ELEMS_PER_THREAD);
+  s[N_Y] = p.y;
+  s[N_STATS] = p.stats;
+  s[N_W] = p.w;
+  const slices = rt.slicesFor(g.channels, g.size * (p.dy === 0 ? 2 : 5), MIN_ELEMS_PER_THREAD);
   for (let t = 0; t < slices; t++) rt.setArgs(t, s);
   rt.runClaimed(kernel, slices, g.channels);
 }
@@ -68,7 +69,7 @@ export function batchNormStats(rt: WasmRuntime, alloc: Alloc, x: WasmStorage, g:
   const stats = alloc('batchNormStats', dtype, 3 * g.channels);
   if (dtype === 'float32') {
     const sc = scratch(rt, g);
-    run(rt, 'bnSums', 0, x.ptr, 0, 0, sc, g);
+    run(rt, 'bnSums', { x: x.ptr, dy: 0, y: 0, stats: 0, w: 0 }, sc, g);
     statsFromSums(sc.sumsView, eps, g, stats.data);
   } else statsFromSums(channelSums(x.data, null, null, g), eps, g, stats.data);
   return stats;
@@ -89,7 +90,7 @@ export function batchNormForward(
   if (dtype === 'float32') {
     const sc = scratch(rt, g);
     sc.paramsView.set(p);
-    run(rt, 'bnApply', 0, x.ptr, 0, out.ptr, sc, g);
+    run(rt, 'bnApply', { x: x.ptr, dy: 0, y: out.ptr, stats: 0, w: 0 }, sc, g);
   } else applyChannels(x.data, null, p, out.data, g);
   return out;
 }
@@ -109,16 +110,10 @@ export function batchNormBackward(
   const dBias = alloc('batchNormBackward', dtype, g.channels);
   const dx = wantDx ? alloc('batchNormBackward', dtype, g.size) : null;
   if (dtype === 'float32') {
-    let sc = scratch(rt, g);
-    const st = stats.data;
-    for (let c = 0; c < g.channels; c++) sc.paramsView[4 * c] = st[c];
-    run(rt, 'bnSums', 1, x.ptr, dy.ptr, 0, sc, g);
-    const p = backwardParams(sc.sumsView, stats.data, weight?.data ?? null, g, dWeight.data, dBias.data);
-    if (dx !== null) {
-      sc = scratch(rt, g);
-      sc.paramsView.set(p);
-      run(rt, 'bnApply', 0, x.ptr, dy.ptr, dx.ptr, sc, g);
-    }
+    // One kernel: per channel the sums, then dx while its x and dy are in cache; the sums come back for dWeight, dBias.
+    const sc = scratch(rt, g);
+    run(rt, 'bnBackward', { x: x.ptr, dy: dy.ptr, y: dx === null ? 0 : dx.ptr, stats: stats.ptr, w: weight === null ? 0 : weight.ptr }, sc, g);
+    backwardParams(sc.sumsView, stats.data, weight?.data ?? null, g, dWeight.data, dBias.data);
   } else {
     const p = backwardParams(channelSums(x.data, dy.data, stats.data, g), stats.data, weight?.data ?? null, g, dWeight.data, dBias.data);
     if (dx !== null) applyChannels(x.data, dy.data, p, dx.data, g);

@@ -41,6 +41,7 @@ export const KERNELS = [
   'matmulDots',
   'bnSums',
   'bnApply',
+  'bnBackward',
 ] as const;
 export type KernelName = (typeof KERNELS)[number];
 

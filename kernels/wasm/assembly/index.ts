@@ -11,7 +11,7 @@ export { matmulThin, matmulDots } from './matmul_thin';
 export { maxPoolForward, maxPoolBackward, avgPoolForward, avgPoolBackward } from './pool';
 export { binary, unary, reluBackward } from './elementwise';
 export { reduce } from './reduce';
-export { bnSums, bnApply } from './norm';
+export { bnSums, bnApply, bnBackward } from './norm';
 export { addF32 } from './args';
 
 /** First byte the host allocator may hand out (past the module's static data). */

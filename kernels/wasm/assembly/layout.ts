@@ -187,16 +187,18 @@ export const ARG_SLOTS = 40;
 
 /**
  * Batch norm (float32 data, float64 sums): x and dy are [BATCH, CH, PLANE]; items are channels.
- * SUMS: 2 f64 per channel; PARAMS: 4 f32 per channel (see assembly/norm.ts). MODE (bnSums): 0
- * statistics of x, 1 gradient sums of dy.
+ * SUMS: 2 f64 per channel; PARAMS: 4 f32 per channel (see assembly/norm.ts); Y: the output
+ * (bnBackward: dx, or 0 for the sums only); STATS: [3, C] f32 (mean, variance, invstd); W: the
+ * weight [C] (0: none, γ = 1).
  */
 export const N_BATCH = 0;
 export const N_CH = 1;
 export const N_PLANE = 2;
-export const N_MODE = 3;
-export const N_X = 4;
-export const N_DY = 5;
-export const N_SUMS = 6;
-export const N_PARAMS = 7;
-export const N_Y = 8;
-export const N_SLOTS = 9;
+export const N_X = 3;
+export const N_DY = 4;
+export const N_SUMS = 5;
+export const N_PARAMS = 6;
+export const N_Y = 7;
+export const N_STATS = 8;
+export const N_W = 9;
+export const N_SLOTS = 10;

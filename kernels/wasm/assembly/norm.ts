@@ -1,7 +1,7 @@
 // Batch-norm kernels on float32 data: per-channel float64 sums (statistics, gradient sums) and the per-channel affine pass; one channel per work item.
 
 import { arg, nextItem, ptr } from './args';
-import { N_BATCH, N_CH, N_DY, N_MODE, N_PARAMS, N_PLANE, N_SUMS, N_X, N_Y } from './layout';
+import { N_BATCH, N_CH, N_DY, N_PARAMS, N_PLANE, N_STATS, N_SUMS, N_W, N_X, N_Y } from './layout';
 
 /** Lanes 0, 1 of four floats, as two f64. */
 @inline function lo(v: v128): v128 {
@@ -89,21 +89,44 @@ function channelGradSums(x: usize, dy: usize, B: i32, C: i32, P: i32, c: i32, m:
 }
 
 /**
- * MODE 0: SUMS[2c] = the mean of x's channel c, SUMS[2c+1] = Σ (x − mean)² (two passes). MODE 1:
- * SUMS[2c] = Σ dy, SUMS[2c+1] = Σ dy·(x − m), m = PARAMS[4c]. For the channels claimed with nextItem.
+ * SUMS[2c] = the mean of x's channel c, SUMS[2c+1] = Σ (x − mean)² (two passes), for the channels
+ * claimed with nextItem.
  */
 export function bnSums(g: usize): void {
-  const B = arg(g, N_BATCH), C = arg(g, N_CH), P = arg(g, N_PLANE), mode = arg(g, N_MODE);
-  const x = ptr(g, N_X), dy = ptr(g, N_DY), sums = ptr(g, N_SUMS), params = ptr(g, N_PARAMS);
+  const B = arg(g, N_BATCH), C = arg(g, N_CH), P = arg(g, N_PLANE);
+  const x = ptr(g, N_X), sums = ptr(g, N_SUMS);
   const count = <f64>B * <f64>P;
   for (let c = nextItem(g, -1); c >= 0; c = nextItem(g, c)) {
     const s = sums + (<usize>c << 4);
-    if (mode == 0) {
-      const m = channelSum(x, B, C, P, c) / count;
-      store<f64>(s, m);
-      store<f64>(s + 8, channelSquares(x, B, C, P, c, m));
+    const m = channelSum(x, B, C, P, c) / count;
+    store<f64>(s, m);
+    store<f64>(s + 8, channelSquares(x, B, C, P, c, m));
+  }
+}
+
+/** Channel c of y = a·dy + b·(x − m) + k (dy = 0: y = b·(x − m) + k), in f32. */
+function applyChannel(x: usize, dy: usize, y: usize, B: i32, C: i32, P: i32, c: i32, m: f32, a: f32, s: f32, k: f32): void {
+  const mv = f32x4.splat(m), av = f32x4.splat(a), sv = f32x4.splat(s), kv = f32x4.splat(k);
+  for (let n = 0; n < B; n++) {
+    const px = planeAt(x, n, c, C, P), py = planeAt(y, n, c, C, P);
+    let i = 0;
+    if (dy == 0) {
+      for (; i + 4 <= P; i += 4) {
+        const o = <usize>i << 2;
+        v128.store(py + o, f32x4.add(f32x4.mul(sv, f32x4.sub(v128.load(px + o), mv)), kv));
+      }
+      for (; i < P; i++) store<f32>(py + (<usize>i << 2), s * (load<f32>(px + (<usize>i << 2)) - m) + k);
     } else {
-      store<f64>(s, channelGradSums(x, dy, B, C, P, c, <f64>load<f32>(params + (<usize>c << 4)), s + 8));
+      const pd = planeAt(dy, n, c, C, P);
+      for (; i + 4 <= P; i += 4) {
+        const o = <usize>i << 2;
+        const r = f32x4.add(f32x4.mul(av, v128.load(pd + o)), f32x4.mul(sv, f32x4.sub(v128.load(px + o), mv)));
+        v128.store(py + o, f32x4.add(r, kv));
+      }
+      for (; i < P; i++) {
+        const o = <usize>i << 2;
+        store<f32>(py + o, a * load<f32>(pd + o) + s * (load<f32>(px + o) - m) + k);
+      }
     }
   }
 }
@@ -117,29 +140,29 @@ export function bnApply(g: usize): void {
   const x = ptr(g, N_X), dy = ptr(g, N_DY), y = ptr(g, N_Y), params = ptr(g, N_PARAMS);
   for (let c = nextItem(g, -1); c >= 0; c = nextItem(g, c)) {
     const q = params + (<usize>c << 4);
-    const m = load<f32>(q), a = load<f32>(q, 4), s = load<f32>(q, 8), k = load<f32>(q, 12);
-    const mv = f32x4.splat(m), av = f32x4.splat(a), sv = f32x4.splat(s), kv = f32x4.splat(k);
-    for (let n = 0; n < B; n++) {
-      const px = planeAt(x, n, c, C, P), py = planeAt(y, n, c, C, P);
-      let i = 0;
-      if (dy == 0) {
-        for (; i + 4 <= P; i += 4) {
-          const o = <usize>i << 2;
-          v128.store(py + o, f32x4.add(f32x4.mul(sv, f32x4.sub(v128.load(px + o), mv)), kv));
-        }
-        for (; i < P; i++) store<f32>(py + (<usize>i << 2), s * (load<f32>(px + (<usize>i << 2)) - m) + k);
-      } else {
-        const pd = planeAt(dy, n, c, C, P);
-        for (; i + 4 <= P; i += 4) {
-          const o = <usize>i << 2;
-          const r = f32x4.add(f32x4.mul(av, v128.load(pd + o)), f32x4.mul(sv, f32x4.sub(v128.load(px + o), mv)));
-          v128.store(py + o, f32x4.add(r, kv));
-        }
-        for (; i < P; i++) {
-          const o = <usize>i << 2;
-          store<f32>(py + o, a * load<f32>(pd + o) + s * (load<f32>(px + o) - m) + k);
-        }
-      }
-    }
+    applyChannel(x, dy, y, B, C, P, c, load<f32>(q), load<f32>(q, 4), load<f32>(q, 8), load<f32>(q, 12));
+  }
+}
+
+/**
+ * The backward in one visit per channel (its x and dy still in cache for the second pass): the
+ * gradient sums SUMS[2c] = Σ dy, SUMS[2c+1] = Σ dy·(x − mean), then, unless Y is 0, dx = a·dy +
+ * b·(x − mean) + k with the coefficients of the reference's backwardParams (kernels/cpu/norm.ts),
+ * computed in f64 in the same order and rounded to f32. For the channels claimed with nextItem.
+ */
+export function bnBackward(g: usize): void {
+  const B = arg(g, N_BATCH), C = arg(g, N_CH), P = arg(g, N_PLANE);
+  const x = ptr(g, N_X), dy = ptr(g, N_DY), y = ptr(g, N_Y), sums = ptr(g, N_SUMS), stats = ptr(g, N_STATS), w = ptr(g, N_W);
+  const count = <f64>B * <f64>P;
+  for (let c = nextItem(g, -1); c >= 0; c = nextItem(g, c)) {
+    const m = load<f32>(stats + (<usize>c << 2));
+    const invstd = <f64>load<f32>(stats + (<usize>(2 * C + c) << 2));
+    const s = sums + (<usize>c << 4);
+    const dB = channelGradSums(x, dy, B, C, P, c, <f64>m, s + 8);
+    store<f64>(s, dB);
+    if (y == 0) continue;
+    const dW = invstd * load<f64>(s + 8);
+    const a = (w == 0 ? 1.0 : <f64>load<f32>(w + (<usize>c << 2))) * invstd;
+    applyChannel(x, dy, y, B, C, P, c, m, <f32>a, <f32>((-a * invstd * dW) / count), <f32>((-a * dB) / count));
   }
 }
