@@ -6,6 +6,7 @@
 import type { DType, FloatArray } from './dtype.js';
 import type { BinaryGeometry } from '../kernels/geometry/broadcast.js';
 import type { Conv2dGeometry } from '../kernels/geometry/conv.js';
+import type { BatchNormGeometry } from '../kernels/geometry/norm.js';
 import type { MatmulGeometry } from '../kernels/geometry/matmul.js';
 import type { ConcatGeometry, PadGeometry } from '../kernels/geometry/movement.js';
 import type { Pool2dGeometry } from '../kernels/geometry/pool.js';
@@ -107,6 +108,20 @@ export interface Backend<S extends Storage = Storage> {
   // ---- optimizer (optional: without it, Adam runs as elementwise ops) ----
   /** One fused Adam/AdamW step of parameter p with gradient g and moments m, v (all one dtype and size): the new [p, m, v]. */
   adamStep?(p: S, g: S, m: S, v: S, h: AdamStepHyper): [S, S, S];
+
+  // ---- batch normalisation in training (optional: ops/norm.ts composes other ops where a backend lacks them) ----
+  /**
+   * Per-channel statistics of x [B, C, H, W] over (B, H, W), accumulated in float64: stats
+   * [3, C] = mean, biased variance, invstd = 1/√(variance + eps).
+   */
+  batchNormStats?(x: S, g: BatchNormGeometry, eps: number): S;
+  /** y = (x − mean)·invstd·weight + bias per channel: [B, C, H, W]; stats [3, C] from batchNormStats; weight, bias [C] (null: 1, 0). */
+  batchNormForward?(x: S, stats: S, weight: S | null, bias: S | null, g: BatchNormGeometry): S;
+  /**
+   * With x̂ = (x − mean)·invstd and n = B·H·W: dBias = Σ dy and dWeight = Σ dy·x̂ ([C], float64
+   * sums), and, when wantDx, dx = weight·invstd·(dy − dBias/n − x̂·dWeight/n) [B, C, H, W].
+   */
+  batchNormBackward?(x: S, dy: S, stats: S, weight: S | null, g: BatchNormGeometry, wantDx: boolean): { dx: S | null; dWeight: S; dBias: S };
 }
 
 /** Any backend, with its storage type erased: what tensors and ops hold. */

@@ -4,6 +4,7 @@ import type { DType } from '../core/dtype.js';
 import { CondgradError } from '../core/errors.js';
 import type { Storage } from '../core/backend.js';
 import type { Conv2dGeometry } from './geometry/conv.js';
+import type { BatchNormGeometry } from './geometry/norm.js';
 import { viewRange, type StridedView } from './geometry/strided.js';
 
 /**
@@ -22,6 +23,17 @@ export interface KernelChecks {
   readonly checkConvY: (kernel: string, dy: Storage, g: Conv2dGeometry) => void;
   /** w: [outC, inCPerGroup, kH, kW], with a leading batch dim when g.perSampleWeights. */
   readonly checkConvW: (kernel: string, w: Storage, g: Conv2dGeometry) => void;
+  /**
+   * Batch norm: the `full` storages are [B, C, H, W], the `perChannel` ones [C] (null entries are
+   * skipped), `stats` (if given) [3, C]; all of one dtype, which it returns.
+   */
+  readonly checkBatchNorm: (
+    kernel: string,
+    full: Readonly<Record<string, Storage>>,
+    perChannel: Readonly<Record<string, Storage | null>>,
+    g: BatchNormGeometry,
+    stats?: Storage,
+  ) => DType;
 }
 
 export function kernelChecks(backend: string): KernelChecks {
@@ -58,6 +70,32 @@ export function kernelChecks(backend: string): KernelChecks {
     checkConvW(kernel, w, g) {
       const lead = g.perSampleWeights ? `${g.batch},` : '';
       checkSize(kernel, 'w', w, g.weightStorageSize, `w [${lead}${g.outC},${g.inCPerGroup},${g.kH},${g.kW}]`);
+    },
+    checkBatchNorm(kernel, full, perChannel, g, stats) {
+      const names: string[] = [];
+      const ss: Storage[] = [];
+      const shape = `[${g.batch},${g.channels},H·W=${g.plane}]`;
+      for (const [name, s] of Object.entries(full)) {
+        checkSize(kernel, name, s, g.size, `x ${shape}`);
+        names.push(name);
+        ss.push(s);
+      }
+      for (const [name, s] of Object.entries(perChannel)) {
+        if (s === null) continue;
+        checkSize(kernel, name, s, g.channels, `the channels of x ${shape}`);
+        names.push(name);
+        ss.push(s);
+      }
+      if (stats !== undefined) {
+        checkSize(kernel, 'stats', stats, 3 * g.channels, `[3, C] statistics of x ${shape}`);
+        names.push('stats');
+        ss.push(stats);
+      }
+      const d = ss[0].dtype;
+      for (let i = 1; i < ss.length; i++) {
+        if (ss[i].dtype !== d) fail(kernel, `${names[0]} is ${d} but ${names[i]} is ${ss[i].dtype}; the dtypes must match`);
+      }
+      return d;
     },
   };
 }

@@ -1,11 +1,12 @@
-// Batch normalisation over NCHW tensors, written as a composite of differentiable ops.
+// Batch normalisation over NCHW tensors: the fused training op where the backend has it, else a composite of differentiable ops.
 
 import { CondgradError, fmtShape } from '../core/errors.js';
 import { noGrad } from '../core/engine.js';
 import { Tensor } from '../core/tensor.js';
 import { add, affine, div, maximum, mul, neg, sqrt, square, sub } from './arithmetic.js';
+import { fusedBatchNorm } from './norm_fused.js';
 import { max, mean, min } from './reduce.js';
-import { reshape } from './shape.js';
+import { reshape, slice } from './shape.js';
 
 export interface BatchNorm2dOptions {
   /** Per-channel scale γ: [C]. */
@@ -94,7 +95,9 @@ function batchStats(x: Tensor, eps: number): { xhat: Tensor; mu: Tensor; varianc
  * Batch normalisation. x: [B, C, H, W]; weight, bias, runningMean, runningVar: [C].
  * Training normalises with the batch mean and biased variance over (B, H, W) and updates the
  * running statistics in place (variance unbiased); eval normalises with the running statistics.
- * y = (x − μ) / √(σ² + eps) · weight + bias, gradients flowing to x, weight and bias.
+ * y = (x − μ) / √(σ² + eps) · weight + bias, gradients flowing to x, weight and bias. Training
+ * runs as one fused op (float64 statistics, closed-form backward) on backends with the batch-norm
+ * kernels (cpu, wasm), else, and for values whose squares overflow, as the composite below.
  */
 export function batchNorm2d(x: Tensor, opts: BatchNorm2dOptions): Tensor {
   if (!(x instanceof Tensor)) throw new CondgradError(OP, `x must be a Tensor, got ${x === null ? 'null' : typeof x}`);
@@ -122,6 +125,18 @@ export function batchNorm2d(x: Tensor, opts: BatchNorm2dOptions): Tensor {
     const n = x.shape[0] * x.shape[2] * x.shape[3];
     if (n <= 1) {
       throw new CondgradError(OP, `training needs more than one value per channel, got x ${fmtShape(x.shape)} (B·H·W = ${n})`);
+    }
+    const fused = fusedBatchNorm(x, weight, bias, eps);
+    if (fused !== null) {
+      const update = (running: Tensor, row: number, scale: number): void => {
+        const stat = noGrad(() => slice(fused.stats, [row, 0], [1, C]));
+        updateRunning(running, stat, momentum, scale);
+        stat.dispose();
+      };
+      if (runningMean !== null) update(runningMean, 0, 1);
+      if (runningVar !== null) update(runningVar, 1, n / (n - 1));
+      if (fused.y.node === null) fused.stats.dispose(); // else the op saved it for the backward
+      return fused.y;
     }
     const stats = batchStats(x, eps);
     xhat = stats.xhat;

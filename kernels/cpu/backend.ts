@@ -6,6 +6,7 @@ import type { AdamStepHyper, Backend, MemoryStats, Storage } from '../../core/ba
 import type { BinaryOp, ReduceOp, UnaryOp } from '../elementwise.js';
 import type { BinaryGeometry } from '../geometry/broadcast.js';
 import type { Conv2dGeometry } from '../geometry/conv.js';
+import type { BatchNormGeometry } from '../geometry/norm.js';
 import type { MatmulGeometry } from '../geometry/matmul.js';
 import type { ConcatGeometry, PadGeometry } from '../geometry/movement.js';
 import type { Pool2dGeometry } from '../geometry/pool.js';
@@ -17,6 +18,7 @@ import { conv2dBackwardFilter, conv2dBackwardInput, conv2dForward } from './conv
 import { binaryForward, castInto, unaryBackward, unaryForward } from './elementwise.js';
 import { kernelChecks } from '../checks.js';
 import { matmulForward } from './matmul.js';
+import { applyChannels, backwardParams, channelSums, forwardParams, statsFromSums } from './norm.js';
 import { concatForward, gatherView, padForward } from './movement.js';
 import { avgPool2dBackward, avgPool2dForward, maxPool2dBackward, maxPool2dForward } from './pool.js';
 import { reduceForward } from './reduce.js';
@@ -28,7 +30,7 @@ export interface CpuStorage extends Storage {
   readonly data: FloatArray;
 }
 
-const { sameDtype, checkSize, checkView, checkConvX, checkConvY, checkConvW } = kernelChecks('cpu');
+const { sameDtype, checkSize, checkView, checkConvX, checkConvY, checkConvW, checkBatchNorm } = kernelChecks('cpu');
 
 const DTYPES: readonly DType[] = ['float32', 'float64'];
 
@@ -223,6 +225,37 @@ export class CpuBackend implements Backend<CpuStorage> {
     const out: [CpuStorage, CpuStorage, CpuStorage] = [this.alloc(dtype, p.size), this.alloc(dtype, p.size), this.alloc(dtype, p.size)];
     adamStepInto(p.data, g.data, m.data, v.data, out[0].data, out[1].data, out[2].data, h);
     return out;
+  }
+
+  // ---- batch normalisation ----
+  batchNormStats(x: CpuStorage, g: BatchNormGeometry, eps: number): CpuStorage {
+    const dtype = checkBatchNorm('batchNormStats', { x }, {}, g);
+    const stats = this.alloc(dtype, 3 * g.channels);
+    statsFromSums(channelSums(x.data, null, null, g), eps, g, stats.data);
+    return stats;
+  }
+  batchNormForward(x: CpuStorage, stats: CpuStorage, weight: CpuStorage | null, bias: CpuStorage | null, g: BatchNormGeometry): CpuStorage {
+    const dtype = checkBatchNorm('batchNormForward', { x }, { weight, bias }, g, stats);
+    const out = this.alloc(dtype, g.size);
+    applyChannels(x.data, null, forwardParams(stats.data, weight?.data ?? null, bias?.data ?? null, g), out.data, g);
+    return out;
+  }
+  batchNormBackward(
+    x: CpuStorage,
+    dy: CpuStorage,
+    stats: CpuStorage,
+    weight: CpuStorage | null,
+    g: BatchNormGeometry,
+    wantDx: boolean,
+  ): { dx: CpuStorage | null; dWeight: CpuStorage; dBias: CpuStorage } {
+    const dtype = checkBatchNorm('batchNormBackward', { x, dy }, { weight }, g, stats);
+    const dWeight = this.alloc(dtype, g.channels);
+    const dBias = this.alloc(dtype, g.channels);
+    const p = backwardParams(channelSums(x.data, dy.data, stats.data, g), stats.data, weight?.data ?? null, g, dWeight.data, dBias.data);
+    if (!wantDx) return { dx: null, dWeight, dBias };
+    const dx = this.alloc(dtype, g.size);
+    applyChannels(x.data, dy.data, p, dx.data, g);
+    return { dx, dWeight, dBias };
   }
 }
 

@@ -7,6 +7,7 @@ import type { AdamStepHyper, Backend, MemoryStats } from '../../core/backend.js'
 import type { BinaryOp, ReduceOp, UnaryOp } from '../elementwise.js';
 import type { BinaryGeometry } from '../geometry/broadcast.js';
 import type { Conv2dGeometry } from '../geometry/conv.js';
+import type { BatchNormGeometry } from '../geometry/norm.js';
 import type { MatmulGeometry } from '../geometry/matmul.js';
 import type { ConcatGeometry, PadGeometry } from '../geometry/movement.js';
 import type { Pool2dGeometry } from '../geometry/pool.js';
@@ -27,6 +28,7 @@ import * as conv from './conv.js';
 import { gatherRows } from './gather.js';
 import * as ops from './ops.js';
 import { matmul } from './matmul.js';
+import * as bn from './norm.js';
 import { pool } from './pool.js';
 import { WasmRuntime, type RuntimeOptions } from './runtime.js';
 import { StorageAllocator, WasmStorage, checkLive } from './storage.js';
@@ -278,5 +280,17 @@ export class WasmBackend implements Backend<WasmStorage> {
     if (dtype === 'float32') adamStep(this.rt, [p.ptr, g.ptr, m.ptr, v.ptr, out[0].ptr, out[1].ptr, out[2].ptr], p.size, h);
     else adamStepInto(p.data, g.data, m.data, v.data, out[0].data, out[1].data, out[2].data, h);
     return out;
+  }
+
+  // ---- batch normalisation (kernels/wasm/norm.ts) ----
+  private readonly alloc = (kernel: string, dtype: DType, size: number): WasmStorage => this.out(kernel, dtype, size);
+  batchNormStats(x: WasmStorage, g: BatchNormGeometry, eps: number): WasmStorage {
+    return bn.batchNormStats(this.rt, this.alloc, x, g, eps);
+  }
+  batchNormForward(x: WasmStorage, stats: WasmStorage, weight: WasmStorage | null, bias: WasmStorage | null, g: BatchNormGeometry): WasmStorage {
+    return bn.batchNormForward(this.rt, this.alloc, x, stats, weight, bias, g);
+  }
+  batchNormBackward(x: WasmStorage, dy: WasmStorage, stats: WasmStorage, weight: WasmStorage | null, g: BatchNormGeometry, wantDx: boolean) {
+    return bn.batchNormBackward(this.rt, this.alloc, x, dy, stats, weight, g, wantDx);
   }
 }

@@ -40,6 +40,9 @@ export const KERNELS = [
   'matmulThin',
   'matmulDots',
   'adamStep',
+  'bnSums',
+  'bnApply',
+  'bnBackward',
 ] as const;
 export type KernelName = (typeof KERNELS)[number];
 

@@ -41,9 +41,11 @@ function countingBackend(): { backend: AnyBackend; live: () => number } {
         };
       if (passive.has(String(prop))) return fn.bind(target);
       return (...args: unknown[]) => {
-        const out = fn.apply(target, args) as Storage | Storage[];
-        // adamStep returns three storages (the new p, m, v); every other kernel one.
-        for (const s of Array.isArray(out) ? out : [out]) live.add(s);
+        const out = fn.apply(target, args) as Storage | Storage[] | Record<string, Storage | null>;
+        // A kernel returns a storage, an array of them (adamStep: the new p, m, v) or (batch norm) an object of named storages.
+        if (Array.isArray(out)) for (const s of out) live.add(s);
+        else if ('dtype' in out) live.add(out as Storage);
+        else for (const s of Object.values(out)) if (s !== null) live.add(s);
         return out;
       };
     },

@@ -11,6 +11,7 @@ export { matmulThin, matmulDots } from './matmul_thin';
 export { maxPoolForward, maxPoolBackward, avgPoolForward, avgPoolBackward } from './pool';
 export { binary, unary, reluBackward } from './elementwise';
 export { reduce } from './reduce';
+export { bnSums, bnApply, bnBackward } from './norm';
 export { addF32 } from './args';
 export { adamStep } from './adam';
 

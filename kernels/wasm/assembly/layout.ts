@@ -209,3 +209,20 @@ export const AD_L2 = 15;
 /** AdamW's 1 - lr·wd (1 for Adam). */
 export const AD_KEEP = 16;
 export const AD_SLOTS = 17;
+/**
+ * Batch norm (float32 data, float64 sums): x and dy are [BATCH, CH, PLANE]; items are channels.
+ * SUMS: 2 f64 per channel; PARAMS: 4 f32 per channel (see assembly/norm.ts); Y: the output
+ * (bnBackward: dx, or 0 for the sums only); STATS: [3, C] f32 (mean, variance, invstd); W: the
+ * weight [C] (0: none, γ = 1).
+ */
+export const N_BATCH = 0;
+export const N_CH = 1;
+export const N_PLANE = 2;
+export const N_X = 3;
+export const N_DY = 4;
+export const N_SUMS = 5;
+export const N_PARAMS = 6;
+export const N_Y = 7;
+export const N_STATS = 8;
+export const N_W = 9;
+export const N_SLOTS = 10;
