@@ -68,14 +68,15 @@ export const LAUNCH_COST = 16384;
  *   batch1 = K·|W| + |W|·P + |W| + 2L                 (B = 1 only)
  *   moe    = K·B·|W|·P + B·K·O·P + 2·K·B·O·P + (K+2)L  (K passes, write and stack K outputs, mix)
  * moe wins only where P is tiny (FC layers, 1×1 outputs) and |W| exceeds the K outputs it
- * writes; fused wins for any real spatial conv. Ties go to batch1, then fused.
+ * writes; fused wins for any real spatial conv. Ties go to batch1, then fused. CondLinear's moe
+ * is one [B, in]×[in, K·out] matmul and one mixing matmul, so it pays 2 launches, not K + 2.
  */
-function choose(op: CondPlan['op'], requested: CondPathOption, B: number, K: number, W: number, O: number, P: number): CondPlan {
+function choose(op: CondPlan['op'], requested: CondPathOption, B: number, K: number, W: number, O: number, P: number, moeLaunches = K + 2): CondPlan {
   const mix = B * K * W;
   const pass = B * W * P;
   const costs: CondCosts = {
     fused: mix + pass + B * W + 2 * LAUNCH_COST,
-    moe: K * pass + B * K * O * P + 2 * K * B * O * P + (K + 2) * LAUNCH_COST,
+    moe: K * pass + B * K * O * P + 2 * K * B * O * P + moeLaunches * LAUNCH_COST,
     batch1: B === 1 ? K * W + W * P + W + 2 * LAUNCH_COST : null,
   };
   if (requested === 'batch1' && B !== 1) {
@@ -201,5 +202,5 @@ export function planCondLinear(xShape: readonly number[], expertsShape: readonly
     throw new CondgradError(op, `experts must be [K, out, in] with in = ${xShape[1]}, got ${fmtShape(expertsShape)} (x ${fmtShape(xShape)})`);
   }
   const [K, out, inF] = expertsShape;
-  return choose(op, requested, xShape[0], K, out * inF, out, 1);
+  return choose(op, requested, xShape[0], K, out * inF, out, 1, 2);
 }

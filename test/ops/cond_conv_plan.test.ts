@@ -38,9 +38,17 @@ describe('planCondConv / planCondLinear cost model', () => {
     const fc = planCondLinear([256, 1280], [8, 1000, 1280]);
     expect(fc.path).to.equal('moe');
     expect(fc.costs.fused).to.equal(256 * 8 * 1280000 + 2 * 256 * 1280000 + 2 * LAUNCH_COST);
-    expect(fc.costs.moe).to.equal(8 * 256 * 1280000 + 3 * 256 * 8 * 1000 + 10 * LAUNCH_COST);
+    expect(fc.costs.moe).to.equal(8 * 256 * 1280000 + 3 * 256 * 8 * 1000 + 2 * LAUNCH_COST);
     expect(fc.reason).to.include("'moe'");
     expect(planCondLinear([256, 4], [8, 1000, 4]).path).to.equal('fused');
+  });
+
+  it("seq-cnn's head, x=[64,64] experts=[8,10,64], picks moe: one matmul and one mixing matmul, 2 launches", () => {
+    const [B, K, W, O] = [64, 8, 10 * 64, 10];
+    const p = planCondLinear([B, 64], [K, O, 64]);
+    expect(p.costs.fused).to.equal(B * K * W + 2 * B * W + 2 * LAUNCH_COST);
+    expect(p.costs.moe).to.equal(K * B * W + 3 * B * K * O + 2 * LAUNCH_COST);
+    expect(p.path).to.equal('moe');
   });
 
   it('1x1 outputs with large B, x=[64,512,1,1] experts=[4,256,512,1,1], pick moe; a 3x3 conv on 7x7 picks fused', () => {
