@@ -1,4 +1,4 @@
-// Max and average 2-D pooling, forward and backward, one plane per work item; 2×2 stride-2 max pooling is vectorised.
+// Max and average 2-D pooling, forward and backward, one plane per work item; 2×2 and 1×2 (1-D) stride-2 max pooling are vectorised.
 
 import { arg, at, nextItem, ptr, zeroF32 } from './args';
 import {
@@ -128,15 +128,70 @@ function maxPool2x2BackwardPlane(xp: usize, dyp: usize, dxp: usize, g: usize): v
   }
 }
 
+/** True for 1×2 windows at stride 2 without padding (1-D max pooling, k = 2), four or more to a row (shorter rows take the scalar loop). */
+@inline function is1x2(g: usize): bool {
+  return arg(g, P_OUTW) >= 4 && arg(g, P_KH) == 1 && arg(g, P_KW) == 2 && arg(g, P_SH) == 1 && arg(g, P_SW) == 2 && arg(g, P_PADT) == 0 && arg(g, P_PADL) == 0;
+}
+
+/** Maxima of four adjacent 1×2 windows starting at r, by argmax's rule. */
+@inline function max4row(r: usize): v128 {
+  const a = v128.load(r), b = v128.load(r, 16);
+  const m = evens(a, b), v = odds(a, b);
+  return v128.bitselect(v, m, takes(v, m));
+}
+
+/** Lanes (all ones) where the second cell of each of four adjacent 1×2 windows at r wins, as max4row decides. */
+@inline function second4row(r: usize): v128 {
+  const a = v128.load(r), b = v128.load(r, 16);
+  return takes(odds(a, b), evens(a, b));
+}
+
+/** 1×2 stride-2 max pooling of one plane with rows of four windows or more: four outputs per step. */
+function maxPool1x2Plane(xp: usize, yp: usize, g: usize): void {
+  const inW = arg(g, P_INW), outH = arg(g, P_OUTH), outW = arg(g, P_OUTW);
+  for (let oh = 0; oh < outH; oh++) {
+    const r0 = at(xp, oh * inW), yr = at(yp, oh * outW);
+    // A ragged end reruns the last four windows (the same values again).
+    for (let next = 0; next < outW; next += 4) {
+      const ow = min(next, outW - 4);
+      v128.store(at(yr, ow), max4row(at(r0, 2 * ow)));
+    }
+  }
+}
+
+/** dx of one plane for 1×2 stride-2 max pooling (rows of four windows or more): the winner gets 0 + dy, the other cell +0. */
+function maxPool1x2BackwardPlane(xp: usize, dyp: usize, dxp: usize, g: usize): void {
+  const inH = arg(g, P_INH), inW = arg(g, P_INW), outH = arg(g, P_OUTH), outW = arg(g, P_OUTW);
+  // An odd length leaves its last cell uncovered; every covered cell is written below.
+  if (inW != 2 * outW) zeroF32(dxp, inH * inW);
+  const z = f32x4.splat(0);
+  for (let oh = 0; oh < outH; oh++) {
+    const r0 = oh * inW, dyr = at(dyp, oh * outW);
+    for (let next = 0; next < outW; next += 4) {
+      const ow = min(next, outW - 4);
+      const t = second4row(at(xp, r0 + 2 * ow));
+      const dy = f32x4.add(z, v128.load(at(dyr, ow)));
+      const d0 = v128.andnot(dy, t), d1 = v128.and(dy, t);
+      const o = at(dxp, r0 + 2 * ow);
+      v128.store(o, v128.shuffle<f32>(d0, d1, 0, 4, 1, 5));
+      v128.store(o, v128.shuffle<f32>(d0, d1, 2, 6, 3, 7), 16);
+    }
+  }
+}
+
 /** y = max over each window, for the planes claimed with nextItem. */
 export function maxPoolForward(g: usize): void {
   const inP = arg(g, P_INH) * arg(g, P_INW), outH = arg(g, P_OUTH), outW = arg(g, P_OUTW);
   const x = ptr(g, P_X), y = ptr(g, P_Y);
-  const fast = is2x2(g);
+  const fast = is2x2(g), row = is1x2(g);
   for (let pl = nextItem(g, -1); pl >= 0; pl = nextItem(g, pl)) {
     const xp = at(x, pl * inP), yp = at(y, pl * outH * outW);
     if (fast) {
       maxPool2x2Plane(xp, yp, g);
+      continue;
+    }
+    if (row) {
+      maxPool1x2Plane(xp, yp, g);
       continue;
     }
     for (let oh = 0; oh < outH; oh++) {
@@ -149,11 +204,15 @@ export function maxPoolForward(g: usize): void {
 export function maxPoolBackward(g: usize): void {
   const inP = arg(g, P_INH) * arg(g, P_INW), outH = arg(g, P_OUTH), outW = arg(g, P_OUTW);
   const x = ptr(g, P_X), dy = ptr(g, P_DY), dx = ptr(g, P_Y);
-  const fast = is2x2(g);
+  const fast = is2x2(g), row = is1x2(g);
   for (let pl = nextItem(g, -1); pl >= 0; pl = nextItem(g, pl)) {
     const xp = at(x, pl * inP), dyp = at(dy, pl * outH * outW), dxp = at(dx, pl * inP);
     if (fast) {
       maxPool2x2BackwardPlane(xp, dyp, dxp, g);
+      continue;
+    }
+    if (row) {
+      maxPool1x2BackwardPlane(xp, dyp, dxp, g);
       continue;
     }
     zeroF32(dxp, inP);
