@@ -4,7 +4,18 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['dist/', 'node_modules/', 'kernels/wasm/assembly/', 'kernels/wasm/generated/', 'reproduction/', 'bench-results/', 'runs/', '.tmp/', 'docs/'],
+    ignores: [
+      'dist/',
+      'node_modules/',
+      'kernels/wasm/assembly/',
+      'kernels/wasm/generated/',
+      'reproduction/',
+      'bench-results/',
+      'runs/',
+      '.tmp/',
+      '.device/',
+      'docs/',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
