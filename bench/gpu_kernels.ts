@@ -12,6 +12,7 @@ import { conv2dGeometry, type Conv2dGeometry } from '../kernels/geometry/conv.js
 import { matmulGeometry } from '../kernels/geometry/matmul.js';
 import { createGpuBackend } from '../kernels/gpu/device.js';
 import { mulberry32, randArray } from '../test/helpers/rng.js';
+import { CONV_PHASES, convPhaseCall, type ConvPhase } from './report/conv_phase.js';
 
 const quick = process.argv.includes('--quick');
 const REPS = quick ? 3 : 5;
@@ -70,24 +71,14 @@ async function timeMs(bes: readonly AnyBackend[], runs: readonly (() => Storage)
   return ts.map(median);
 }
 
-type Op = 'forward' | 'backwardInput' | 'backwardFilter';
-
 /** GFLOP/s of `op` on each backend, measured interleaved. */
-async function gflops(bes: readonly AnyBackend[], g: Conv2dGeometry, op: Op): Promise<number[]> {
-  const inputs = bes.map((be) => {
-    const rng = mulberry32(7);
-    return [
-      be.fromArray(randArray(rng, g.batch * g.inC * g.inH * g.inW, 'float32')),
-      be.fromArray(randArray(rng, g.weightSize * (g.perSampleWeights ? g.batch : 1), 'float32')),
-      be.fromArray(randArray(rng, g.batch * g.outC * g.outH * g.outW, 'float32')),
-    ];
-  });
-  const runs = bes.map((be, i) => {
-    const [xs, ws, dys] = inputs[i];
-    return () => (op === 'forward' ? be.conv2d(xs, ws, g) : op === 'backwardInput' ? be.conv2dBackwardInput(dys, ws, g) : be.conv2dBackwardFilter(xs, dys, g));
-  });
-  const ms = await timeMs(bes, runs);
-  bes.forEach((be, i) => inputs[i].forEach((s) => be.dispose(s)));
+async function gflops(bes: readonly AnyBackend[], g: Conv2dGeometry, op: ConvPhase): Promise<number[]> {
+  const calls = bes.map((be) => convPhaseCall(be, g, op, 7));
+  const ms = await timeMs(
+    bes,
+    calls.map((c) => c.call),
+  );
+  calls.forEach((c) => c.free());
   return ms.map((m) => (2 * g.macs) / m / 1e6);
 }
 
@@ -126,7 +117,7 @@ async function main(): Promise<void> {
   for (const s of SHAPES) {
     const g = geometry(s);
     const cells: number[] = [];
-    for (const op of ['forward', 'backwardInput', 'backwardFilter'] as const) cells.push(...(await gflops(bes, g, op)));
+    for (const op of CONV_PHASES) cells.push(...(await gflops(bes, g, op)));
     console.log(`| ${s.name} | ${cells.map(f2).join(' | ')} |`);
   }
   console.log('\n| matmul | cpu | gpu |\n|---|---|---|');

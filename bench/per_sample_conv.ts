@@ -2,11 +2,11 @@
 // Run: npx tsx bench/per_sample_conv.ts [--threads 1] [--reps 9] [--shapes B64xC64x7x7xO64,...]
 
 import { loadavg } from 'node:os';
-import type { AnyBackend, Storage } from '../core/backend.js';
+import type { AnyBackend } from '../core/backend.js';
 import { conv2dGeometry, type Conv2dGeometry } from '../kernels/geometry/conv.js';
 import { createWasmBackend } from '../kernels/wasm/backend.js';
-import { mulberry32, randArray } from '../test/helpers/rng.js';
 import { flagNumber, flagString } from './model/flags.js';
+import { CONV_PHASES, convPhaseCall, type ConvPhase } from './report/conv_phase.js';
 import { median } from './report/timing.js';
 
 const argv = process.argv.slice(2);
@@ -17,9 +17,6 @@ const SHAPES = flagString(argv, 'shapes', 'B64xC16x28x28xO16,B64xC32x14x14xO32,B
   .split(',')
   .map((s) => s.trim());
 
-type Phase = 'forward' | 'backwardInput' | 'backwardFilter';
-const PHASES: readonly Phase[] = ['forward', 'backwardInput', 'backwardFilter'];
-
 function parse(s: string): { x: number[]; o: number; stride: number } {
   const m = /^B(\d+)xC(\d+)x(\d+)x(\d+)xO(\d+)(?:xs(\d+))?$/.exec(s);
   if (!m) throw new Error(`--shapes: cannot read '${s}' (want e.g. B64xC64x7x7xO64 or ...xs2)`);
@@ -27,13 +24,8 @@ function parse(s: string): { x: number[]; o: number; stride: number } {
 }
 
 /** One timed call of a phase on fresh outputs (inputs made once). */
-function caller(be: AnyBackend, g: Conv2dGeometry, phase: Phase, seed: number): { run: () => number; free: () => void } {
-  const rng = mulberry32(seed);
-  const xs = be.fromArray(randArray(rng, g.batch * g.inC * g.inH * g.inW, 'float32'));
-  const ws = be.fromArray(randArray(rng, g.weightSize * (g.perSampleWeights ? g.batch : 1), 'float32'));
-  const dys = be.fromArray(randArray(rng, g.batch * g.outC * g.outH * g.outW, 'float32'));
-  const call = (): Storage =>
-    phase === 'forward' ? be.conv2d(xs, ws, g) : phase === 'backwardInput' ? be.conv2dBackwardInput(dys, ws, g) : be.conv2dBackwardFilter(xs, dys, g);
+function caller(be: AnyBackend, g: Conv2dGeometry, phase: ConvPhase, seed: number): { run: () => number; free: () => void } {
+  const { call, free } = convPhaseCall(be, g, phase, seed);
   return {
     run: () => {
       const t = performance.now();
@@ -42,7 +34,7 @@ function caller(be: AnyBackend, g: Conv2dGeometry, phase: Phase, seed: number): 
       be.dispose(out);
       return ms;
     },
-    free: () => [xs, ws, dys].forEach((s) => be.dispose(s)),
+    free,
   };
 }
 
@@ -61,7 +53,7 @@ async function main(): Promise<void> {
     const opts = { padding: 1, stride };
     const g = conv2dGeometry('conv2d', x, [o, x[1], 3, 3], opts);
     const gp = conv2dGeometry('conv2d', x, [x[0], o, x[1], 3, 3], opts, true);
-    for (const phase of PHASES) {
+    for (const phase of CONV_PHASES) {
       const a = caller(be, g, phase, 1),
         b = caller(be, gp, phase, 1);
       for (let i = 0; i < 2; i++) {

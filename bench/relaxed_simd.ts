@@ -7,7 +7,6 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import '../kernels/register.js';
 import { wasmRelaxedSimdSupported, type WasmSimd } from '../core/wasm_simd.js';
-import { conv2dGeometry, type Conv2dGeometry } from '../kernels/geometry/conv.js';
 import { matmulGeometry } from '../kernels/geometry/matmul.js';
 import { createWasmBackend, type WasmBackend, type WasmStorage } from '../kernels/wasm/backend.js';
 import { mulberry32, randArray } from '../test/helpers/rng.js';
@@ -20,7 +19,8 @@ import { MODEL_NAMES, type ModelName } from '../nn/models/index.js';
 import { sum } from '../ops/broadcast.js';
 import { condConv2d } from '../ops/cond_conv.js';
 import { adamTrainer, buildVariant } from './model/trainer.js';
-import { CONV_SHAPES, type ConvShape } from './peers/shapes.js';
+import { CONV_SHAPES, shapeGeometry, type ConvShape } from './peers/shapes.js';
+import { convPhaseCall, type ConvPhase } from './report/conv_phase.js';
 
 const { values } = parseArgs({
   options: {
@@ -77,27 +77,23 @@ function kernelCall(bes: readonly WasmBackend[], compute: (i: number) => WasmSto
   };
 }
 
-function geometry(s: ConvShape, perSample: boolean): Conv2dGeometry {
-  const w = [s.outC, s.depthwise ? 1 : s.x[1], s.k, s.k];
-  return conv2dGeometry('conv2d', s.x, perSample ? [s.x[0], ...w] : w, { padding: 'same', groups: s.depthwise ? s.x[1] : 1 }, perSample);
-}
-
 /** The same seeded inputs on each backend. */
 function inputs(bes: readonly WasmBackend[], sizes: readonly number[], seed: number): WasmStorage[][] {
   const data = sizes.map((n, i) => randArray(mulberry32(seed + i), n, 'float32'));
   return bes.map((be) => data.map((d) => be.fromArray(d)));
 }
 
+const PHASE: Record<'forward' | 'input grad' | 'filter grad', ConvPhase> = {
+  forward: 'forward',
+  'input grad': 'backwardInput',
+  'filter grad': 'backwardFilter',
+};
+
 function convCase(bes: readonly WasmBackend[], s: ConvShape, op: 'forward' | 'input grad' | 'filter grad', perSample: boolean): Case {
-  const g = geometry(s, perSample);
-  const ins = inputs(bes, [g.batch * g.inC * g.inH * g.inW, g.weightSize * (perSample ? g.batch : 1), g.batch * g.outC * g.outH * g.outW], 7);
-  const compute = (i: number): WasmStorage => {
-    const [x, w, dy] = ins[i];
-    const be = bes[i];
-    return op === 'forward' ? be.conv2d(x, w, g) : op === 'input grad' ? be.conv2dBackwardInput(dy, w, g) : be.conv2dBackwardFilter(x, dy, g);
-  };
-  const free = (): void => ins.forEach((xs, i) => xs.forEach((x) => bes[i].dispose(x)));
-  return { name: `${s.name}${perSample ? ' per-sample W' : ''}`, op, flops: 2 * g.macs, ...kernelCall(bes, compute), free };
+  const g = shapeGeometry(s, perSample);
+  const calls = bes.map((be) => convPhaseCall(be, g, PHASE[op], 7));
+  const free = (): void => calls.forEach((c) => c.free());
+  return { name: `${s.name}${perSample ? ' per-sample W' : ''}`, op, flops: 2 * g.macs, ...kernelCall(bes, (i) => calls[i].call()), free };
 }
 
 function matmulCase(bes: readonly WasmBackend[], n: number, batch: number): Case {

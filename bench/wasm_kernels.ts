@@ -3,20 +3,14 @@
 
 import { cpus, loadavg } from 'node:os';
 import { cpuBackend } from '../kernels/cpu/backend.js';
-import type { AnyBackend, Storage } from '../core/backend.js';
-import { conv2dGeometry, type Conv2dGeometry } from '../kernels/geometry/conv.js';
+import type { AnyBackend } from '../core/backend.js';
+import type { Conv2dGeometry } from '../kernels/geometry/conv.js';
 import { createWasmBackend } from '../kernels/wasm/backend.js';
-import { mulberry32, randArray } from '../test/helpers/rng.js';
-import { CONV_SHAPES, type ConvShape } from './peers/shapes.js';
+import { CONV_SHAPES, shapeGeometry } from './peers/shapes.js';
+import { CONV_PHASES, convPhaseCall, type ConvPhase } from './report/conv_phase.js';
 
 const quick = process.argv.includes('--quick');
 const REPS = quick ? 5 : 7;
-
-function geometry(s: ConvShape, perSample: boolean): Conv2dGeometry {
-  const cpg = s.depthwise ? 1 : s.x[1];
-  const w = [s.outC, cpg, s.k, s.k];
-  return conv2dGeometry('conv2d', s.x, perSample ? [s.x[0], ...w] : w, { padding: 'same', groups: s.depthwise ? s.x[1] : 1 }, perSample);
-}
 
 /** Median and best milliseconds of `f` over REPS runs after warm-up (at least 2 calls or ~150 ms). */
 function timeMs(f: () => void): { median: number; best: number } {
@@ -36,18 +30,11 @@ function timeMs(f: () => void): { median: number; best: number } {
   return { median: ts[Math.floor(ts.length / 2)], best: ts[0] };
 }
 
-type Op = 'forward' | 'backwardInput' | 'backwardFilter';
-
 /** GFLOP/s (median and best) of one conv op on one backend (2·MACs per call). */
-function gflops(be: AnyBackend, g: Conv2dGeometry, op: Op, seed: number): { median: number; best: number; ms: number } {
-  const rng = mulberry32(seed);
-  const xs = be.fromArray(randArray(rng, g.batch * g.inC * g.inH * g.inW, 'float32'));
-  const ws = be.fromArray(randArray(rng, g.weightSize * (g.perSampleWeights ? g.batch : 1), 'float32'));
-  const dys = be.fromArray(randArray(rng, g.batch * g.outC * g.outH * g.outW, 'float32'));
-  const run = (): Storage =>
-    op === 'forward' ? be.conv2d(xs, ws, g) : op === 'backwardInput' ? be.conv2dBackwardInput(dys, ws, g) : be.conv2dBackwardFilter(xs, dys, g);
-  const t = timeMs(() => be.dispose(run()));
-  for (const s of [xs, ws, dys]) be.dispose(s);
+function gflops(be: AnyBackend, g: Conv2dGeometry, op: ConvPhase, seed: number): { median: number; best: number; ms: number } {
+  const { call, free } = convPhaseCall(be, g, op, seed);
+  const t = timeMs(() => be.dispose(call()));
+  free();
   return { median: (2 * g.macs) / t.median / 1e6, best: (2 * g.macs) / t.best / 1e6, ms: t.median };
 }
 
@@ -63,13 +50,13 @@ async function main(): Promise<void> {
       .map((v) => v.toFixed(2))
       .join(' ')}; 3x3 convs with >= 8 channels run Winograd F(2x2,3x3), counted as direct-conv flops\n`,
   );
-  for (const op of ['forward', 'backwardInput', 'backwardFilter'] as const) {
+  for (const op of CONV_PHASES) {
     console.log(`\n## ${op}\n`);
     console.log('| shape | cpu ms | cpu | wasm 1 thr | wasm 2 thr | 2 thr / 1 thr | wasm 1 thr per-sample W | wasm 2 thr per-sample W |');
     console.log('|---|---|---|---|---|---|---|---|');
     for (const s of CONV_SHAPES) {
-      const g = geometry(s, false),
-        gp = geometry(s, true);
+      const g = shapeGeometry(s, false),
+        gp = shapeGeometry(s, true);
       const seed = op === 'forward' ? 1 : 2;
       const cpu = quick ? null : gflops(cpuBackend, g, op, seed);
       const a = gflops(w1, g, op, seed),

@@ -1,5 +1,7 @@
 // The conv2d shapes the wasm and peer benches time (NCHW, 'same' padding, stride 1).
 
+import { conv2dGeometry, type Conv2dGeometry } from '../../kernels/geometry/conv.js';
+
 export interface ConvShape {
   name: string;
   /** [N, C, H, W] */
@@ -17,6 +19,12 @@ export const CONV_SHAPES: readonly ConvShape[] = [
   { name: 'N8 C128 16×16 O128 k1', x: [8, 128, 16, 16], outC: 128, k: 1 },
   { name: 'depthwise N8 C128 32×32 k3', x: [8, 128, 32, 32], outC: 128, k: 3, depthwise: true },
 ];
+
+/** The conv geometry of a shape, with shared [O, C/g, k, k] or per-sample [N, O, C/g, k, k] weights. */
+export function shapeGeometry(s: ConvShape, perSample: boolean): Conv2dGeometry {
+  const w = [s.outC, s.depthwise ? 1 : s.x[1], s.k, s.k];
+  return conv2dGeometry('conv2d', s.x, perSample ? [s.x[0], ...w] : w, { padding: 'same', groups: s.depthwise ? s.x[1] : 1 }, perSample);
+}
 
 /** Multiply-accumulates of the forward conv. */
 export function convMacs(s: ConvShape): number {
