@@ -51,6 +51,7 @@ import {
   roundNR,
   widePlane,
   winoPlan,
+  winogradTile,
 } from './conv_choice.js';
 
 /** Flops below which a conv runs on one thread (waking a worker costs tens of microseconds). */
@@ -90,13 +91,17 @@ function slots(g: Conv2dGeometry): Int32Array {
 function winogradForward(rt: WasmRuntime, s: Int32Array, g: Conv2dGeometry): void {
   const cg = g.inCPerGroup,
     og = g.outCPerGroup;
-  const { hp, wp, rows, nBlk, vm } = winoPlan(g);
+  const m = winogradTile(g, s[C_WFLIP] !== 0);
+  const { hp, wp, rows, nBlk, vm } = winoPlan(g, m);
   s[C_TROWS] = rows;
   s[C_NBLK] = nBlk;
-  // 16 packed U_ξ planes a cache line apart (uPlaneBytes in assembly/winograd_kernel.ts).
-  const scratch = 256 + 16 * (4 * Math.ceil(og / 2) * 2 * cg + 64) + 4 * (cg * hp * wp + PLANE_SLACK) + vm + 64;
+  // (m + 2)² packed U_ξ planes a cache line apart (uPlaneBytes in assembly/winograd_kernel.ts and winograd4_kernel.ts),
+  // after the small buffers of the tiles (256 bytes; W4_TMP in assembly/winograd4.ts).
+  const xis = (m + 2) * (m + 2);
+  const scratch = (m === 4 ? 2048 : 256) + xis * (4 * Math.ceil(og / 2) * 2 * cg + 64) + 4 * (cg * hp * wp + PLANE_SLACK) + vm + 64;
   const items = g.batch * g.groups * nBlk;
-  runItems(rt, 'convForwardWinograd', s, items, rt.slicesFor(items, 2 * g.macs, MIN_FLOPS_PER_THREAD), scratch);
+  const kernel = m === 4 ? 'convForwardWinograd4' : 'convForwardWinograd';
+  runItems(rt, kernel, s, items, rt.slicesFor(items, 2 * g.macs, MIN_FLOPS_PER_THREAD), scratch);
 }
 
 /** Writes each slice's block (its own scratch), then runs the kernel with the items claimed dynamically. */

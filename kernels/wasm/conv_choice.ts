@@ -57,15 +57,27 @@ function winoLd(tiles: number): number {
   return n % 256 === 0 ? n + NR : n;
 }
 
-/** Tile grid, padded plane and tile-row blocking of the Winograd kernels (V and M blocks stay near L2). */
-export function winoPlan(g: Conv2dGeometry): { th: number; tw4: number; hp: number; wp: number; rows: number; nBlk: number; ld: number; vm: number } {
+/** Output tile side of the Winograd kernels: F(2x2, 3x3) (4x4 tiles) or F(4x4, 3x3) (6x6 tiles, assembly/winograd4.ts). */
+export type WinoTile = 2 | 4;
+
+/**
+ * Tile grid, padded plane and tile-row blocking of the Winograd kernels with m x m output tiles (V and M
+ * blocks stay near L2: the same bytes for both tiles).
+ */
+export function winoPlan(
+  g: Conv2dGeometry,
+  m: WinoTile = 2,
+): { th: number; tw4: number; hp: number; wp: number; rows: number; nBlk: number; ld: number; vm: number } {
   const cg = g.inCPerGroup,
-    og = g.outCPerGroup;
-  const th = Math.ceil(g.outH / 2),
-    tw4 = Math.ceil(Math.ceil(g.outW / 2) / 4) * 4;
-  const rows = Math.max(1, Math.min(th, Math.floor(WINOGRAD_BLOCK_TILES / (cg + og) / tw4)));
+    og = g.outCPerGroup,
+    xis = (m + 2) * (m + 2);
+  const th = Math.ceil(g.outH / m),
+    tw4 = Math.ceil(Math.ceil(g.outW / m) / 4) * 4;
+  const budget = Math.floor((WINOGRAD_BLOCK_TILES * 16) / xis / (cg + og));
+  // F(4,3)'s blocks are whole 16-column GEMM panels where a panel fits the budget (or nearly: at least one).
+  const rows = Math.max(1, Math.min(th, Math.floor((m === 4 ? Math.max(NR, budget - (budget % NR)) : budget) / tw4)));
   const ld = winoLd(rows * tw4);
-  return { th, tw4, hp: 2 * th + 2, wp: 2 * tw4 + 2, rows, nBlk: Math.ceil(th / rows), ld, vm: 16 * 4 * ((cg + og) * ld + 32) };
+  return { th, tw4, hp: m * th + 2, wp: m * tw4 + 2, rows, nBlk: Math.ceil(th / rows), ld, vm: xis * 4 * ((cg + og) * ld + 32) };
 }
 
 /** Padded plane [hp, wp] of the wide (stride-1) kernels, and the wide pixel count. */
@@ -84,4 +96,58 @@ export const roundNR = (n: number): number => Math.ceil(n / NR) * NR;
 /** Scratch of the depthwise kernels: tap table, tail buffer, a padded plane of hp x wp and a wide output plane. */
 export function dwScratch(g: Conv2dGeometry, hp: number, wp: number): number {
   return 4 * (2 * g.kH * g.kW + 4) + 64 + 2 * 4 * (hp * wp + PLANE_SLACK) + 256;
+}
+
+/** A tile forced on every Winograd forward and input gradient (benches and tests of one kernel), or null: the cost model. */
+let forcedTile: WinoTile | null = null;
+
+/** Forces F(m x m, 3x3) on every Winograd forward and input gradient (null: back to the cost model); returns the previous setting. */
+export function forceWinogradTile(m: WinoTile | null): WinoTile | null {
+  const prev = forcedTile;
+  forcedTile = m;
+  return prev;
+}
+
+/**
+ * Channels summed per output (the forward's C/g, the input gradient's O/g) up to which F(4x4, 3x3) meets the
+ * parity tests' 1e-4 (relative, floor 1) against the float64 reference on uniform [-1, 1] data; at 512 it
+ * reaches about 1.4e-4, F(2x2, 3x3) about 7e-5.
+ */
+const WINO4_MAX_DEPTH = 128;
+
+/**
+ * The Winograd cost model, in ns per unit, fitted to bench/winograd_tiles.ts (one thread, Zen 5, simd128):
+ * GEMM multiply-adds over whole 16-column panels, tile transforms per (tile, channel, ξ), kernel transforms
+ * per (kernel, ξ), the input gradient's flipped and transposed read apart. Index: [F(2,3), F(4,3)].
+ */
+const WINO_GEMM = [0.043, 0.046];
+const WINO_TILES = [0.331, 0.471];
+const WINO_KERNEL = [0.243, 0.207];
+const WINO_KERNEL_FLIPPED = [0.255, 0.194];
+
+/** Modelled ns of the Winograd forward (or input gradient, flipped) of g with m x m tiles. */
+export function winogradCost(g: Conv2dGeometry, m: WinoTile, flipped: boolean): number {
+  const { th, tw4, rows, nBlk } = winoPlan(g, m);
+  const cg = g.inCPerGroup,
+    og = g.outCPerGroup,
+    xis = (m + 2) * (m + 2),
+    i = m === 2 ? 0 : 1;
+  const planes = g.batch * g.groups;
+  const cols = (nBlk - 1) * roundNR(rows * tw4) + roundNR((th - (nBlk - 1) * rows) * tw4);
+  const kernels = og * cg * g.groups * (g.perSampleWeights ? g.batch : 1);
+  return (
+    WINO_GEMM[i] * xis * og * cg * cols * planes +
+    WINO_TILES[i] * xis * (cg + og) * th * tw4 * planes +
+    (flipped ? WINO_KERNEL_FLIPPED : WINO_KERNEL)[i] * xis * kernels
+  );
+}
+
+/**
+ * The Winograd tile of a forward (or, inputGrad, the transposed conv of an input gradient) that isWinograd
+ * accepts: the cheaper by winogradCost, F(2,3) past WINO4_MAX_DEPTH channels.
+ */
+export function winogradTile(g: Conv2dGeometry, inputGrad: boolean): WinoTile {
+  if (forcedTile !== null) return forcedTile;
+  if (g.inCPerGroup > WINO4_MAX_DEPTH) return 2;
+  return winogradCost(g, 4, inputGrad) < winogradCost(g, 2, inputGrad) ? 4 : 2;
 }

@@ -36,6 +36,7 @@ export const KERNELS = [
   'convForwardWide',
   'convBackwardFilterWide',
   'convForwardWinograd',
+  'convForwardWinograd4',
   'convBackwardFilterWinograd',
   'matmulThin',
   'matmulDots',

@@ -1,8 +1,8 @@
-// The wasm conv algorithm choice: which 3x3 convs run Winograd, per phase.
+// The wasm conv algorithm choice: which 3x3 convs run Winograd, per phase, and with which tile.
 
 import { expect } from 'chai';
-import { conv2dGeometry, type Conv2dOptions } from '../../kernels/geometry/conv.js';
-import { isWinograd, isWinogradFilter } from '../../kernels/wasm/conv_choice.js';
+import { conv2dGeometry, transposedConvGeometry, type Conv2dOptions } from '../../kernels/geometry/conv.js';
+import { forceWinogradTile, isWinograd, isWinogradFilter, winogradTile } from '../../kernels/wasm/conv_choice.js';
 
 const geom = (b: number, c: number, hw: number, o: number, perSample: boolean, opts: Conv2dOptions = { padding: 1 }) =>
   conv2dGeometry('conv2d', [b, c, hw, hw], perSample ? [b, o, c, 3, 3] : [o, c, 3, 3], opts, perSample);
@@ -21,5 +21,47 @@ describe('wasm conv choice: Winograd per phase', () => {
   it('never Winograd where the conv is not (stride 2, or fewer than 8 channels): x=[8,64,14,14] s=2; x=[8,4,14,14]', () => {
     expect(isWinogradFilter(geom(8, 64, 14, 64, false, { padding: 1, stride: 2 }))).to.equal(false);
     expect(isWinogradFilter(geom(8, 4, 14, 64, false))).to.equal(false);
+  });
+});
+
+describe('wasm conv choice: the Winograd tile, per shape and path', () => {
+  const tile = (b: number, c: number, hw: number, o: number, perSample: boolean, inputGrad: boolean) => {
+    const g = geom(b, c, hw, o, perSample);
+    return winogradTile(inputGrad ? transposedConvGeometry(g) : g, inputGrad);
+  };
+  for (const perSample of [false, true]) {
+    for (const inputGrad of [false, true]) {
+      const tag = `${perSample ? 'per-sample' : 'shared'} ${inputGrad ? 'input gradient' : 'forward'}`;
+      it(`F(4x4,3x3) on 10x10 to 56x56 planes, 16 to 128 channels (${tag})`, () => {
+        const shapes = [
+          [8, 64, 32, 64],
+          [32, 32, 16, 32],
+          [1, 64, 56, 64],
+          [64, 16, 28, 16],
+          [64, 32, 14, 32],
+          [8, 128, 16, 128],
+          [16, 32, 10, 32],
+        ];
+        for (const [b, c, hw, o] of shapes) expect(tile(b, c, hw, o, perSample, inputGrad), `B${b} C${c} ${hw}x${hw} O${o}`).to.equal(4);
+      });
+      it(`F(2x2,3x3) on 7x7 and 8x8 planes (the 4-tile rows pad 2 tiles to 4) and past 128 summed channels (${tag})`, () => {
+        for (const [b, c, hw, o] of [
+          [64, 32, 7, 64],
+          [64, 64, 7, 64],
+          [8, 64, 8, 64],
+        ])
+          expect(tile(b, c, hw, o, perSample, inputGrad), `B${b} C${c} ${hw}x${hw} O${o}`).to.equal(2);
+        // The forward sums C/g channels, the input gradient O/g.
+        expect(tile(2, inputGrad ? 64 : 256, 32, inputGrad ? 256 : 64, perSample, inputGrad)).to.equal(2);
+        expect(tile(2, inputGrad ? 256 : 64, 32, inputGrad ? 64 : 256, perSample, inputGrad)).to.equal(4);
+      });
+    }
+  }
+  it('forceWinogradTile overrides the model and gives back the previous setting', () => {
+    const g = geom(64, 32, 7, 64, false);
+    expect(forceWinogradTile(4)).to.equal(null);
+    expect(winogradTile(g, false)).to.equal(4);
+    expect(forceWinogradTile(null)).to.equal(4);
+    expect(winogradTile(g, false)).to.equal(2);
   });
 });

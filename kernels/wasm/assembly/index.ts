@@ -4,6 +4,7 @@ export { convForward, convBackwardInputCol, flipWeights } from './conv';
 export { convBackwardFilter } from './convfilter';
 export { convForwardWide, convBackwardFilterWide } from './convwide';
 export { convForwardWinograd } from './winograd';
+export { convForwardWinograd4 } from './winograd4';
 export { convBackwardFilterWinograd } from './winograd_filter';
 export { dwForward, dwBackwardInput, dwBackwardFilter } from './depthwise';
 export { matmul } from './matmul';
