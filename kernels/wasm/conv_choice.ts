@@ -20,7 +20,7 @@ export function isWide(g: Conv2dGeometry): boolean {
   return g.strideH === 1 && g.strideW === 1 && !g.pointwise;
 }
 
-/** Winograd F(2x2, 3x3) pays off for undilated stride-1 3x3 convs with enough channels on both sides. */
+/** Winograd (F(2x2, 3x3) or F(4x4, 3x3), see winogradTile) pays off for undilated stride-1 3x3 convs with enough channels on both sides. */
 export function isWinograd(g: Conv2dGeometry): boolean {
   return (
     g.kH === 3 &&
