@@ -96,9 +96,11 @@ function winogradForward(rt: WasmRuntime, s: Int32Array, g: Conv2dGeometry): voi
   s[C_TROWS] = rows;
   s[C_NBLK] = nBlk;
   // (m + 2)² packed U_ξ planes a cache line apart (uPlaneBytes in assembly/winograd_kernel.ts and winograd4_kernel.ts),
-  // after the small buffers of the tiles (256 bytes; W4_TMP in assembly/winograd4.ts).
+  // after the small buffers of the tiles (256 bytes; W4_TMP in assembly/winograd4.ts), and the planes.
   const xis = (m + 2) * (m + 2);
-  const scratch = (m === 4 ? 2048 : 256) + xis * (4 * Math.ceil(og / 2) * 2 * cg + 64) + 4 * (cg * hp * wp + PLANE_SLACK) + vm + 64;
+  // F(4,3) also keeps a strip of 6 rows of wp + 2 floats (the input transform's first pass).
+  const small = m === 4 ? 2048 + 4 * 6 * (wp + 2) : 256;
+  const scratch = small + xis * (4 * Math.ceil(og / 2) * 2 * cg + 64) + 4 * (cg * hp * wp + PLANE_SLACK) + vm + 64;
   const items = g.batch * g.groups * nBlk;
   const kernel = m === 4 ? 'convForwardWinograd4' : 'convForwardWinograd';
   runItems(rt, kernel, s, items, rt.slicesFor(items, 2 * g.macs, MIN_FLOPS_PER_THREAD), scratch);

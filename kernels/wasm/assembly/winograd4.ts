@@ -5,7 +5,7 @@ import { NR, gemmBlock } from './gemm';
 import { SLACK, padPlanes } from './plane';
 import { winoLd } from './winograd';
 import { KC4, filterTransform4, uPlaneBytes4, uPos4 } from './winograd4_kernel';
-import { inputTiles4, outputTiles4 } from './winograd4_tiles';
+import { inputRow4, outputTiles4 } from './winograd4_tiles';
 import {
   C_GROUPS, C_INC, C_INH, C_INCPG, C_INW, C_NBLK, C_OUTC, C_OUTCPG, C_OUTH, C_OUTW,
   C_PADL, C_PADT, C_SCRATCH, C_TROWS, C_W, C_WFLIP, C_WSTRIDE, C_X, C_Y,
@@ -17,7 +17,7 @@ export const W4_TMP: usize = 2048;
 /**
  * Forward for items (b, g, block of TROWS tile rows) claimed with nextItem, as convForwardWinograd with
  * 6x6 tiles. Scratch: W4_TMP bytes, the 36 packed U_ξ, the padded planes [cg][4·th + 2][4·tw4 + 2],
- * V [36][cg][ld] and M [36][og][ld]. FLIPT 1: the input gradient's transposed conv (see filterTransform4).
+ * V [36][cg][ld], M [36][og][ld] and a strip of 6 x (4·tw4 + 4) floats. FLIPT 1: the input gradient's transposed conv (see filterTransform4).
  */
 export function convForwardWinograd4(g: usize): void {
   const inC = arg(g, C_INC), inH = arg(g, C_INH), inW = arg(g, C_INW);
@@ -36,6 +36,7 @@ export function convForwardWinograd4(g: usize): void {
   const vXi = <usize>(cg * ld + 16) << 2, mXi = <usize>(og * ld + 16) << 2;
   const vb = pad + (<usize>(cg * hp * wp + SLACK) << 2);
   const mb = vb + 36 * vXi;
+  const strip = mb + 36 * mXi;
   const wpBytes = <usize>wp << 2;
   let lastBG = -1, lastW = -1;
   for (let item = nextItem(g, -1); item >= 0; item = nextItem(g, item)) {
@@ -57,9 +58,7 @@ export function convForwardWinograd4(g: usize): void {
       const plane = at(pad, c * hp * wp);
       for (let xi = 0; nn > nt && xi < 36; xi++) zeroF32(at(vb + <usize>xi * vXi, c * ld + nt), nn - nt);
       for (let ty = 0; ty < nr; ty++) {
-        const row = plane + <usize>(4 * (ty0 + ty)) * wpBytes;
-        const v = at(vb, c * ld + ty * tw4);
-        for (let tx = 0; tx < tw4; tx += 4) inputTiles4(row + (<usize>(4 * tx) << 2), wpBytes, at(v, tx), vXi, tmp);
+        inputRow4(plane + <usize>(4 * (ty0 + ty)) * wpBytes, wpBytes, tw4, at(vb, c * ld + ty * tw4), vXi, strip);
       }
     }
     for (let xi = 0; xi < 36; xi++) {

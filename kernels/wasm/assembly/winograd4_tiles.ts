@@ -8,10 +8,8 @@ import { at } from './args';
 //   Bᵀ = [[2,-3,-4,3,2,0],[0,-2,1,5,2,0],[0,2,-5,1,2,0],[0,-2,-1,2,1,0],[0,1,-2,-1,2,0],[0,2,-3,-4,3,2]]
 //   Aᵀ = [[1,1,1,8,1,0],[0,1,-1,4,-2,0],[0,1,1,2,4,0],[0,1,-1,1,-8,1]]
 
-/** r = Bᵀ d for six vectors d0..d5 (d at p, p + s, ...), stored at q, q + t, ... */
-@inline function bt6(p: usize, s: usize, q: usize, t: usize): void {
-  const d0 = v128.load(p), d1 = v128.load(p + s), d2 = v128.load(p + 2 * s);
-  const d3 = v128.load(p + 3 * s), d4 = v128.load(p + 4 * s), d5 = v128.load(p + 5 * s);
+/** r = Bᵀ d for six vectors d0..d5, stored at q, q + t, ... */
+@inline function bt6v(d0: v128, d1: v128, d2: v128, d3: v128, d4: v128, d5: v128, q: usize, t: usize): void {
   const two = f32x4.splat(2), three = f32x4.splat(3);
   const a = f32x4.sub(d3, d1), b = f32x4.sub(d4, d2);
   v128.store(q, f32x4.add(f32x4.mul(two, f32x4.add(f32x4.sub(d0, d2), b)), f32x4.mul(three, a)));
@@ -23,31 +21,33 @@ import { at } from './args';
 }
 
 /**
- * V[ξ][c][t..t+3] = (Bᵀ d B)[ξ] (ξ = 6i + j) for the 6x6 tiles d of 4 consecutive tiles (lanes), 4 columns
- * apart. row: top-left of the first tile (rows wpBytes apart, 18 readable floats each); v: V[0][c] + t;
- * tmp: 576 bytes.
+ * V[ξ][c][t] = (Bᵀ d B)[ξ] (ξ = 6i + j) for the tw4 6x6 tiles d of one tile row (4 columns apart). row: the
+ * tile row's top-left (6 rows wpBytes apart, 4·tw4 + 2 floats used of each, 2 more readable); v: V[0][c] + t0,
+ * planes xi bytes apart; strip: 6 rows of 4·tw4 + 4 floats. First Bᵀ d down whole rows (contiguous vectors),
+ * then · B along each row, four tiles (lanes) at a time.
  */
-export function inputTiles4(row: usize, wpBytes: usize, v: usize, xi: usize, tmp: usize): void {
-  for (let r = 0; r < 6; r++) {
-    const p = row + <usize>r * wpBytes;
-    const q0 = v128.load(p), q1 = v128.load(p, 16), q2 = v128.load(p, 32), q3 = v128.load(p, 48);
-    const q4 = v128.load64_zero(p, 64);
-    const t0 = v128.shuffle<f32>(q0, q1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(q0, q1, 2, 6, 3, 7);
-    const t2 = v128.shuffle<f32>(q2, q3, 0, 4, 1, 5), t3 = v128.shuffle<f32>(q2, q3, 2, 6, 3, 7);
-    // Column j of the four tiles: (q0[j], q1[j], q2[j], q3[j]); columns 4 and 5 continue into q4.
-    const c0 = v128.shuffle<f32>(t0, t2, 0, 1, 4, 5), c1 = v128.shuffle<f32>(t0, t2, 2, 3, 6, 7);
-    const e = tmp + <usize>r * 96;
-    v128.store(e, c0);
-    v128.store(e, c1, 16);
-    v128.store(e, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5), 32);
-    v128.store(e, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7), 48);
-    v128.store(e, v128.shuffle<f32>(c0, q4, 1, 2, 3, 4), 64);
-    v128.store(e, v128.shuffle<f32>(c1, q4, 1, 2, 3, 5), 80);
-    // Row r of d·B, in place.
-    bt6(e, 16, e, 16);
+export function inputRow4(row: usize, wpBytes: usize, tw4: i32, v: usize, xi: usize, strip: usize): void {
+  const sBytes = <usize>(4 * tw4 + 4) << 2;
+  for (let x: usize = 0, e = sBytes; x < e; x += 16) {
+    const p = row + x;
+    bt6v(v128.load(p), v128.load(p + wpBytes), v128.load(p + 2 * wpBytes), v128.load(p + 3 * wpBytes),
+      v128.load(p + 4 * wpBytes), v128.load(p + 5 * wpBytes), strip + x, sBytes);
   }
-  // Bᵀ (d B), column by column, into the 36 planes.
-  for (let j = 0; j < 6; j++) bt6(tmp + (<usize>j << 4), 96, v + <usize>j * xi, 6 * xi);
+  for (let i = 0; i < 6; i++) {
+    const s = strip + <usize>i * sBytes, vi = v + <usize>(6 * i) * xi;
+    for (let tx = 0; tx < tw4; tx += 4) {
+      const p = s + (<usize>(4 * tx) << 2);
+      const q0 = v128.load(p), q1 = v128.load(p, 16), q2 = v128.load(p, 32), q3 = v128.load(p, 48);
+      const q4 = v128.load64_zero(p, 64);
+      const t0 = v128.shuffle<f32>(q0, q1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(q0, q1, 2, 6, 3, 7);
+      const t2 = v128.shuffle<f32>(q2, q3, 0, 4, 1, 5), t3 = v128.shuffle<f32>(q2, q3, 2, 6, 3, 7);
+      // Column j of the four tiles: (q0[j], q1[j], q2[j], q3[j]); columns 4 and 5 continue into q4.
+      const c0 = v128.shuffle<f32>(t0, t2, 0, 1, 4, 5), c1 = v128.shuffle<f32>(t0, t2, 2, 3, 6, 7);
+      const c2 = v128.shuffle<f32>(t1, t3, 0, 1, 4, 5), c3 = v128.shuffle<f32>(t1, t3, 2, 3, 6, 7);
+      const c4 = v128.shuffle<f32>(c0, q4, 1, 2, 3, 4), c5 = v128.shuffle<f32>(c1, q4, 1, 2, 3, 5);
+      bt6v(c0, c1, c2, c3, c4, c5, vi + (<usize>tx << 2), xi);
+    }
+  }
 }
 
 /** y_i = (Aᵀ m)_i for six vectors m (at p, p + s, ...), stored at q, q + t, ... */
