@@ -120,10 +120,10 @@ const WINO4_MAX_DEPTH = 128;
  * GEMM multiply-adds over whole 16-column panels, tile transforms per (tile, channel, ξ), kernel transforms
  * per (kernel, ξ), the input gradient's flipped and transposed read apart. Index: [F(2,3), F(4,3)].
  */
-const WINO_GEMM = [0.043, 0.046];
-const WINO_TILES = [0.331, 0.471];
-const WINO_KERNEL = [0.243, 0.207];
-const WINO_KERNEL_FLIPPED = [0.255, 0.194];
+const WINO_GEMM = [0.041, 0.045];
+const WINO_TILES = [0.289, 0.386];
+const WINO_KERNEL = [0.202, 0.152];
+const WINO_KERNEL_FLIPPED = [0.233, 0.188];
 
 /** Modelled ns of the Winograd forward (or input gradient, flipped) of g with m x m tiles. */
 export function winogradCost(g: Conv2dGeometry, m: WinoTile, flipped: boolean): number {
