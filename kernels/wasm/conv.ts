@@ -43,6 +43,7 @@ import {
   COL_BLOCK_BYTES,
   FILTER_BLOCK,
   PLANE_SLACK,
+  WINOGRAD_FILTER_BLOCKS,
   blockCols,
   dwScratch,
   isWide,
@@ -228,7 +229,7 @@ export function convBackwardFilter(rt: WasmRuntime, x: number, dy: number, dw: n
   const wide = !wino && isWide(g);
   const { hp, wp, pw } = widePlane(g);
   const P = wide ? pw : g.outH * g.outW;
-  const plan = winoPlan(g);
+  const plan = winoPlan(g, 2, WINOGRAD_FILTER_BLOCKS);
   // Long blocks amortise the dot tiles' horizontal sums; the wide path reads the planes, not a column buffer.
   const nc = wide ? Math.min(P, FILTER_BLOCK) : blockCols(kg, P, 3 * COL_BLOCK_BYTES);
   const nBlk = wino ? plan.nBlk : Math.ceil(P / nc);

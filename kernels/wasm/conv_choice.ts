@@ -61,19 +61,27 @@ function winoLd(tiles: number): number {
 export type WinoTile = 2 | 4;
 
 /**
+ * Blocks of the filter gradient's Winograd, in forward blocks: its tile reductions pay a horizontal sum and a
+ * read-modify-write per block, so longer blocks win though V and M leave L2 (bench: B8 C64 32² O64 8.5 ->
+ * 7.2 ms, B8 C128 16² O128 9.7 -> 7.6 ms; 7x7 to 16x16 planes with 16-64 channels unchanged).
+ */
+export const WINOGRAD_FILTER_BLOCKS = 4;
+
+/**
  * Tile grid, padded plane and tile-row blocking of the Winograd kernels with m x m output tiles (V and M
- * blocks stay near L2: the same bytes for both tiles).
+ * blocks stay near L2: the same bytes for both tiles; `scale` times that).
  */
 export function winoPlan(
   g: Conv2dGeometry,
   m: WinoTile = 2,
+  scale = 1,
 ): { th: number; tw4: number; hp: number; wp: number; rows: number; nBlk: number; ld: number; vm: number } {
   const cg = g.inCPerGroup,
     og = g.outCPerGroup,
     xis = (m + 2) * (m + 2);
   const th = Math.ceil(g.outH / m),
     tw4 = Math.ceil(Math.ceil(g.outW / m) / 4) * 4;
-  const budget = Math.floor((WINOGRAD_BLOCK_TILES * 16) / xis / (cg + og));
+  const budget = Math.floor((scale * WINOGRAD_BLOCK_TILES * 16) / xis / (cg + og));
   // F(4,3)'s blocks are whole 16-column GEMM panels where a panel fits the budget (or nearly: at least one).
   const rows = Math.max(1, Math.min(th, Math.floor((m === 4 ? Math.max(NR, budget - (budget % NR)) : budget) / tw4)));
   const ld = winoLd(rows * tw4);
