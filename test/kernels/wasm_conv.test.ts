@@ -57,7 +57,19 @@ const LARGE: ConvCase[] = [
   { x: [2, 40, 9, 9], w: [40, 40, 1, 1], opts: {}, perSample: true },
   { x: [2, 24, 21, 19], w: [48, 1, 3, 3], opts: { padding: 'same', groups: 24 }, perSample: false },
   { x: [2, 24, 21, 19], w: [24, 1, 5, 5], opts: { padding: 'same', groups: 24, stride: 2 }, perSample: true },
-  // Depthwise 3×3 'same' straight from the unpadded plane (width a multiple of 4): leftover rows, multipliers.
+  // Depthwise 3×3 column sweeps: 'same' straight from the unpadded plane (any width >= 4: a width that is not a
+  // multiple of 4 ends in an overlapping vector, masked where multipliers accumulate input gradients), else from a
+  // padded plane (scalar below 4 output columns); one row, multipliers, per-sample kernels.
+  { x: [2, 4, 7, 7], w: [4, 1, 3, 3], opts: { padding: 'same', groups: 4 }, perSample: true },
+  { x: [2, 3, 14, 14], w: [9, 1, 3, 3], opts: { padding: 'same', groups: 3 }, perSample: true },
+  { x: [1, 3, 9, 13], w: [6, 1, 3, 3], opts: { padding: 1, groups: 3 }, perSample: false },
+  { x: [2, 2, 3, 4], w: [4, 1, 3, 3], opts: { padding: 'same', groups: 2 }, perSample: false },
+  { x: [1, 2, 1, 5], w: [6, 1, 3, 3], opts: { padding: 'same', groups: 2 }, perSample: true },
+  { x: [1, 2, 6, 6], w: [2, 1, 3, 3], opts: { padding: 'same', groups: 2 }, perSample: false },
+  { x: [1, 2, 9, 11], w: [4, 1, 3, 3], opts: { padding: 0, groups: 2 }, perSample: true },
+  { x: [2, 3, 6, 5], w: [3, 1, 3, 3], opts: { padding: 'valid', groups: 3 }, perSample: false },
+  { x: [1, 2, 10, 10], w: [4, 1, 3, 3], opts: { padding: [0, 2, 1, 1], groups: 2 }, perSample: false },
+  { x: [1, 2, 5, 9], w: [2, 1, 3, 3], opts: { padding: 2, groups: 2 }, perSample: true },
   { x: [2, 4, 5, 8], w: [8, 1, 3, 3], opts: { padding: 'same', groups: 4 }, perSample: false },
   { x: [1, 3, 1, 12], w: [3, 1, 3, 3], opts: { padding: 1, groups: 3 }, perSample: true },
   { x: [2, 5, 6, 16], w: [15, 1, 3, 3], opts: { padding: 'same', groups: 5 }, perSample: true },

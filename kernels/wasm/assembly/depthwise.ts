@@ -28,8 +28,8 @@ function dwPlane(src: usize, h: i32, w: i32, padT: i32, padL: i32, dst: usize, o
   }
   const wv = at(tab, kk);
   const k3s1 = sH == 1 && sW == 1 && kH == 3 && kW == 3 && dH == 1 && dW == 1;
-  if (k3s1 && padT == 1 && padL == 1 && h == oh && w == ow && (w & 3) == 0 && w >= 8) {
-    dw3x3same(src, h, w, wv, dst, acc, pad);
+  if (k3s1 && padT == 1 && padL == 1 && h == oh && w == ow && w >= 4) {
+    dw3x3same(src, h, w, wv, dst, acc);
     return;
   }
   padPlane(src, h, w, padT, padL, pad, hp, wp);
