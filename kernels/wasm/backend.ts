@@ -14,6 +14,7 @@ import type { Pool2dGeometry } from '../geometry/pool.js';
 import type { ReduceGeometry } from '../geometry/reduce.js';
 import { type StridedView } from '../geometry/strided.js';
 import { sizeOf } from '../../core/shape.js';
+import { copyToFresh } from '../../core/platform/arrays.js';
 import type { WasmSimd } from '../../core/wasm_simd.js';
 import { adamStepInto } from '../cpu/adam.js';
 import * as cpuConv from '../cpu/conv.js';
@@ -89,7 +90,7 @@ export class WasmBackend implements Backend<WasmStorage> {
   }
   readSync(s: WasmStorage): FloatArray {
     checkLive('read', 's', s, this.rt.heap);
-    return s.data.slice();
+    return copyToFresh(s.data);
   }
   dispose(s: WasmStorage): void {
     if (!(s instanceof WasmStorage) || s.heap !== this.rt.heap) throw new CondgradError('wasm.dispose', 'not a storage of this wasm backend');

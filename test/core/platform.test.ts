@@ -1,4 +1,4 @@
-// The platform modules: the browser build's SHA-256, file and environment stand-ins agree with (or fail as named beside) the Node ones, and the browser bundle imports no Node built-in.
+// The platform modules: the browser build's SHA-256, file, environment and array-copy stand-ins agree with (or fail as named beside) the Node ones, and the browser bundle imports no Node built-in.
 
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
@@ -10,6 +10,8 @@ import { sha256 as sha256Node } from '../../core/platform/sha256.js';
 import * as webFiles from '../../core/platform/files.browser.js';
 import * as nodeFiles from '../../core/platform/files.js';
 import * as webEnv from '../../core/platform/env.browser.js';
+import * as nodeArrays from '../../core/platform/arrays.js';
+import * as webArrays from '../../core/platform/arrays.browser.js';
 import { Rng } from '../../core/random.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -77,6 +79,33 @@ describe('platform modules', () => {
       expect(src, f).not.to.match(/(?:from|import)\s*\(?\s*["'](?:node:|fs["']|path["']|os["']|crypto["']|worker_threads["'])/);
       // A bare Buffer global is Node's; protobufjs's own util.Buffer (feature-detected, null in a browser) is a property access.
       expect(src, f).not.to.match(/\bprocess\.(env|platform|pid)\b|(?<![.\w$])Buffer\.(from|alloc)\b/);
+    }
+  });
+  it('copyToFresh (Node: uninitialised from 64 KiB; browser: slice) copies a shared-heap view into its own unshared buffer', () => {
+    const rng = new Rng(11);
+    for (const [name, copy] of [
+      ['node', nodeArrays.copyToFresh],
+      ['browser', webArrays.copyToFresh],
+    ] as const) {
+      for (const Ctor of [Float32Array, Float64Array]) {
+        const bpe = Ctor.BYTES_PER_ELEMENT;
+        for (const n of [0, 3, 65536 / bpe - 1, 65536 / bpe, 65536 / bpe + 5, 300000]) {
+          // A view at an offset into a shared buffer, as a wasm storage's data is.
+          const sab = new SharedArrayBuffer((n + 4) * bpe);
+          const src = Ctor === Float32Array ? new Float32Array(sab, 2 * bpe, n) : new Float64Array(sab, 2 * bpe, n);
+          for (let i = 0; i < n; i++) src[i] = rng.uniform() - 0.5;
+          const c = copy(src);
+          const what = `${name} ${Ctor.name} n ${n}`;
+          expect(c, what).to.be.instanceOf(Ctor);
+          expect(c.buffer, what).to.be.instanceOf(ArrayBuffer);
+          expect([c.length, c.byteOffset, c.buffer.byteLength], what).to.deep.equal([n, 0, n * bpe]);
+          expect(Array.from(c), what).to.deep.equal(Array.from(src));
+          if (n > 0) {
+            c[n - 1] = 42;
+            expect(src[n - 1], what).to.not.equal(42);
+          }
+        }
+      }
     }
   });
 });
