@@ -21,22 +21,28 @@ function dwPlane(src: usize, h: i32, w: i32, padT: i32, padL: i32, dst: usize, o
   const kk = kH * kW;
   const hp = (oh - 1) * sH + (kH - 1) * dH + 1, wp = (ow - 1) * sW + (kW - 1) * dW + 1;
   const tab = scratch, tail = tab + (<usize>(2 * kk + 4) << 2), pad = tail + 64;
+  if (sH == 1 && sW == 1 && kH == 3 && kW == 3 && dH == 1 && dW == 1) {
+    // The 3x3 sweeps read the 9 taps in place (reversed into the table when flipped), no offsets.
+    let wv = wt;
+    if (flip) {
+      for (let t = 0; t < 9; t++) store<f32>(at(tab, t), load<f32>(at(wt, 8 - t)));
+      wv = tab;
+    }
+    if (padT == 1 && padL == 1 && h == oh && w == ow && w >= 4) {
+      dw3x3same(src, h, w, wv, dst, acc);
+      return;
+    }
+    padPlane(src, h, w, padT, padL, pad, hp, wp);
+    dw3x3s1(pad, wp, wv, dst, oh, ow, acc);
+    return;
+  }
   for (let t = 0; t < kk; t++) {
     const ky = t / kW, kx = t - ky * kW;
     store<i32>(at(tab, t), (ky * dH * wp + kx * dW) << 2);
     store<f32>(at(tab, kk + t), load<f32>(at(wt, flip ? kk - 1 - t : t)));
   }
   const wv = at(tab, kk);
-  const k3s1 = sH == 1 && sW == 1 && kH == 3 && kW == 3 && dH == 1 && dW == 1;
-  if (k3s1 && padT == 1 && padL == 1 && h == oh && w == ow && w >= 4) {
-    dw3x3same(src, h, w, wv, dst, acc);
-    return;
-  }
   padPlane(src, h, w, padT, padL, pad, hp, wp);
-  if (k3s1) {
-    dw3x3s1(pad, wp, wv, dst, oh, ow, acc);
-    return;
-  }
   if (sH == 1 && sW == 1) {
     // Wide outputs q = oy*wp + ox run contiguously over the padded plane; rows are compacted after.
     const wide = at(pad, hp * wp + SLACK), total = (oh - 1) * wp + ow;
@@ -86,7 +92,7 @@ export function dwForward(g: usize): void {
   const kH = arg(g, C_KH), kW = arg(g, C_KW), kk = kH * kW, wStride = arg(g, C_WSTRIDE);
   const x = ptr(g, C_X), w = ptr(g, C_W), y = ptr(g, C_Y), scratch = ptr(g, C_SCRATCH);
   for (let item = nextItem(g, -1); item >= 0; item = nextItem(g, item)) {
-    const b = item / outC, oc = item - b * outC, c = oc / mult;
+    const b = item / outC, oc = item - b * outC, c = mult == 1 ? oc : oc / mult;
     dwPlane(at(x, (b * inC + c) * inH * inW), inH, inW, arg(g, C_PADT), arg(g, C_PADL),
       at(y, item * outH * outW), outH, outW, arg(g, C_SH), arg(g, C_SW), arg(g, C_DH), arg(g, C_DW),
       kH, kW, at(w, b * wStride + oc * kk), false, false, scratch);
