@@ -9,12 +9,12 @@ import { madd } from './madd';
 }
 
 /** The left neighbours of the 4 columns at p (m = their values): a zero column before a left edge (kind 0 or 3). */
-@inline function lft(p: usize, m: v128, kind: i32): v128 {
+@inline export function lft(p: usize, m: v128, kind: i32): v128 {
   return kind == 0 || kind == 3 ? v128.shuffle<f32>(f32x4.splat(0), m, 3, 4, 5, 6) : v128.load(p - 4);
 }
 
 /** The right neighbours: a zero column after a right edge (kind 2 or 3). */
-@inline function rgt(p: usize, m: v128, kind: i32): v128 {
+@inline export function rgt(p: usize, m: v128, kind: i32): v128 {
   return kind >= 2 ? v128.shuffle<f32>(m, f32x4.splat(0), 1, 2, 3, 4) : v128.load(p, 4);
 }
 
@@ -61,7 +61,7 @@ import { madd } from './madd';
 }
 
 /** Lanes j ≥ skip set: the columns of the last, overlapping vector that the one before it did not write. */
-@inline function lanesFrom(skip: i32): v128 {
+@inline export function lanesFrom(skip: i32): v128 {
   return i32x4.ge_s(i32x4(0, 1, 2, 3), i32x4.splat(skip));
 }
 
