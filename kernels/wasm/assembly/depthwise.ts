@@ -6,6 +6,7 @@ import { dwBackwardInputPhases } from './depthwise_phases';
 import { lanes, taps16 } from './depthwise_taps';
 import { madd } from './madd';
 import { dw3x3s1, dw3x3same } from './depthwise3x3';
+import { dw3x3s2 } from './depthwise3x3s2';
 import { dwFilter3x3same } from './depthwise_filter3x3';
 import {
   C_DH, C_DW, C_INC, C_INH, C_INW, C_KH, C_KW, C_OSTRIDE, C_OUTC, C_OUTCPG, C_OUTH,
@@ -22,20 +23,23 @@ function dwPlane(src: usize, h: i32, w: i32, padT: i32, padL: i32, dst: usize, o
   const kk = kH * kW;
   const hp = (oh - 1) * sH + (kH - 1) * dH + 1, wp = (ow - 1) * sW + (kW - 1) * dW + 1;
   const tab = scratch, tail = tab + (<usize>(2 * kk + 4) << 2), pad = tail + 64;
-  if (sH == 1 && sW == 1 && kH == 3 && kW == 3 && dH == 1 && dW == 1) {
+  if (kH == 3 && kW == 3 && dH == 1 && dW == 1 && sH == sW && sH <= 2) {
     // The 3x3 sweeps read the 9 taps in place (reversed into the table when flipped), no offsets.
     let wv = wt;
     if (flip) {
       for (let t = 0; t < 9; t++) store<f32>(at(tab, t), load<f32>(at(wt, 8 - t)));
       wv = tab;
     }
-    if (padT == 1 && padL == 1 && h == oh && w == ow && w >= 4) {
+    if (sH == 2) {
+      if (dw3x3s2(src, h, w, padT, padL, wv, dst, oh, ow, acc)) return;
+    } else if (padT == 1 && padL == 1 && h == oh && w == ow && w >= 4) {
       dw3x3same(src, h, w, wv, dst, acc);
       return;
+    } else {
+      padPlane(src, h, w, padT, padL, pad, hp, wp);
+      dw3x3s1(pad, wp, wv, dst, oh, ow, acc);
+      return;
     }
-    padPlane(src, h, w, padT, padL, pad, hp, wp);
-    dw3x3s1(pad, wp, wv, dst, oh, ow, acc);
-    return;
   }
   for (let t = 0; t < kk; t++) {
     const ky = t / kW, kx = t - ky * kW;

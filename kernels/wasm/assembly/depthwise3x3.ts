@@ -4,7 +4,7 @@ import { at } from './args';
 import { madd } from './madd';
 
 /** a·l + b·m + c·r, 4 lanes. */
-@inline function tri(l: v128, m: v128, r: v128, a: v128, b: v128, c: v128): v128 {
+@inline export function tri(l: v128, m: v128, r: v128, a: v128, b: v128, c: v128): v128 {
   return madd(c, r, madd(b, m, f32x4.mul(a, l)));
 }
 
