@@ -7,7 +7,7 @@ import { lanes, taps16 } from './depthwise_taps';
 import { madd } from './madd';
 import { dw3x3s1, dw3x3same } from './depthwise3x3';
 import { dw3x3s2 } from './depthwise3x3s2';
-import { dwFilter3x3same } from './depthwise_filter3x3';
+import { dwFilter3x3s2, dwFilter3x3same } from './depthwise_filter3x3';
 import {
   C_DH, C_DW, C_INC, C_INH, C_INW, C_KH, C_KW, C_OSTRIDE, C_OUTC, C_OUTCPG, C_OUTH,
   C_OUTW, C_PADL, C_PADT, C_SCRATCH, C_SH, C_SW, C_W, C_WSTRIDE, C_X, C_Y,
@@ -178,6 +178,7 @@ export function dwBackwardFilter(g: usize): void {
   const hp = (outH - 1) * sH + (kH - 1) * dH + 1, wp = (outW - 1) * sW + (kW - 1) * dW + 1;
   const same3x3 = kH == 3 && kW == 3 && sH == 1 && sW == 1 && dH == 1 && dW == 1 && arg(g, C_PADT) == 1 && arg(g, C_PADL) == 1 &&
     inH == outH && inW == outW && inW >= 4;
+  const s2k3 = kH == 3 && kW == 3 && sH == 2 && sW == 2 && dH == 1 && dW == 1;
   for (let item = nextItem(g, -1); item >= 0; item = nextItem(g, item)) {
     const perSample = oStride != 0;
     const bFirst = perSample ? item / outC : 0, oc = perSample ? item - bFirst * outC : item;
@@ -189,6 +190,8 @@ export function dwBackwardFilter(g: usize): void {
         dwFilter3x3same(at(x, (b * inC + c) * inH * inW), at(dy, (b * outC + oc) * outH * outW), inH, inW, out, pad);
         continue;
       }
+      if (s2k3 && dwFilter3x3s2(at(x, (b * inC + c) * inH * inW), at(dy, (b * outC + oc) * outH * outW), inH, inW, arg(g, C_PADT), arg(g, C_PADL),
+        outH, outW, out, pad)) continue;
       padPlane(at(x, (b * inC + c) * inH * inW), inH, inW, arg(g, C_PADT), arg(g, C_PADL), pad, hp, wp);
       const dyc = at(dy, (b * outC + oc) * outH * outW);
       if (sH == 1 && sW == 1) {

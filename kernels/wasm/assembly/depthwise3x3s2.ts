@@ -8,7 +8,7 @@ import { lanesFrom, tri } from './depthwise3x3';
  * loads, de-interleaved. Edge strips (`masked`) zero the lanes of u (columns 2x-4..2x-1), v0 and v1
  * (2x..2x+7) outside the row. Repeated calls on one p load once (the optimiser merges them).
  */
-@inline function col(p: usize, masked: bool, um: v128, m0: v128, m1: v128, which: i32): v128 {
+@inline export function col(p: usize, masked: bool, um: v128, m0: v128, m1: v128, which: i32): v128 {
   let v0 = v128.load(p), v1 = v128.load(p, 16);
   if (masked) {
     v0 = v128.and(v0, m0);
@@ -56,7 +56,7 @@ import { lanesFrom, tri } from './depthwise3x3';
 }
 
 /** Lanes j with c0 + j < n. */
-@inline function below(c0: i32, n: i32): v128 {
+@inline export function below(c0: i32, n: i32): v128 {
   return i32x4.lt_s(i32x4.add(i32x4(0, 1, 2, 3), i32x4.splat(c0)), i32x4.splat(n));
 }
 

@@ -1,8 +1,9 @@
-// Depthwise 3×3 stride-1 'same' filter gradient: column sweeps that load each row of x and dy once for all 9 taps.
+// Depthwise 3×3 filter gradients (stride 1 'same', stride 2): column sweeps over x and dy straight from the tensors.
 
 import { at } from './args';
 import { madd } from './madd';
 import { lanesFrom, lft, rgt } from './depthwise3x3';
+import { below, col } from './depthwise3x3s2';
 
 /**
  * One 4-column strip (kind as in depthwise3x3: 0 left edge, 1 inside, 2 right edge, 3 both) of rows [0, h):
@@ -78,4 +79,71 @@ export function dwFilter3x3same(src: usize, dy: usize, h: i32, w: i32, out: usiz
     const sum = f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
     store<f32>(at(out, t), load<f32>(at(out, t)) + sum);
   }
+}
+
+/**
+ * Stride 2: the tap sums at accs for ky = 0, 1 (part 0) or ky = 2 (part 1) += Σ_y dy[y] · (input row 2y + ky - 1,
+ * columns 2x + kx - 1) for one strip of 4 dy columns x: src at input row 0, column 2x (shifted as in dw3x3s2),
+ * rows outside read from the zero block z. Input columns outside um/m0/m1 and dy lanes outside keep count as zero.
+ */
+@inline function stripS2(src: usize, ss: usize, dy: usize, ds: usize, oh: i32, top: bool, bottom: bool, part: i32,
+  um: v128, m0: v128, m1: v128, keep: v128, accs: usize, z: usize): void {
+  const o: usize = part == 0 ? 0 : 96;
+  let a0 = v128.load(accs + o), a1 = v128.load(accs + o, 16), a2 = v128.load(accs + o, 32);
+  let a3 = f32x4.splat(0), a4 = a3, a5 = a3;
+  if (part == 0) {
+    a3 = v128.load(accs, 48);
+    a4 = v128.load(accs, 64);
+    a5 = v128.load(accs, 80);
+  }
+  let p = src, q = dy;
+  for (let y = 0; y < oh; y++) {
+    const d = v128.and(v128.load(q), keep);
+    // Part 0: rows 2y - 1 (taps 0-2) and 2y (taps 3-5); part 1: row 2y + 1 (taps 6-8).
+    const r0 = part == 0 ? (y > 0 || top ? p - ss : z) : y + 1 < oh || bottom ? p + ss : z;
+    a0 = madd(d, col(r0, true, um, m0, m1, 0), a0);
+    a1 = madd(d, col(r0, true, um, m0, m1, 1), a1);
+    a2 = madd(d, col(r0, true, um, m0, m1, 2), a2);
+    if (part == 0) {
+      a3 = madd(d, col(p, true, um, m0, m1, 0), a3);
+      a4 = madd(d, col(p, true, um, m0, m1, 1), a4);
+      a5 = madd(d, col(p, true, um, m0, m1, 2), a5);
+    }
+    p += ss << 1;
+    q += ds;
+  }
+  v128.store(accs + o, a0);
+  v128.store(accs + o, a1, 16);
+  v128.store(accs + o, a2, 32);
+  if (part == 0) {
+    v128.store(accs, a3, 48);
+    v128.store(accs, a4, 64);
+    v128.store(accs, a5, 80);
+  }
+}
+
+/**
+ * out[3ky + kx] += Σ_{y,x} dy[y, x] · src[2y + ky - padT, 2x + kx - padL] (zero outside), src [h, w], dy [oh, ow],
+ * on the shapes dw3x3s2 takes (returns false, doing nothing, on others). scratch: 224 bytes, 16-aligned.
+ */
+export function dwFilter3x3s2(src: usize, dy: usize, h: i32, w: i32, padT: i32, padL: i32, oh: i32, ow: i32, out: usize, scratch: usize): bool {
+  const hs = h - 1 + padT, ws = w - 1 + padL;
+  if (padT < 0 || padT > 1 || padL < 0 || padL > 1 || ow < 4 || 2 * (oh - 1) >= hs || 2 * (ow - 1) >= ws) return false;
+  const ss = <usize>w << 2, ds = <usize>ow << 2, all = i32x4.splat(-1), zero = i32x4.splat(0);
+  for (let i: usize = 0; i < 224; i += 16) v128.store(scratch + i, zero);
+  const z = scratch + 160, s0 = src + (<usize>(1 - padT) * ss) + (<usize>(1 - padL) << 2);
+  const top = padT == 0, bottom = 2 * oh - 1 < hs;
+  for (let x = 0; x < ow; x += 4) {
+    const xs = min(x, ow - 4);
+    const keep = xs == x ? all : lanesFrom(x - xs), um = xs == 0 && padL == 1 ? zero : all;
+    const m0 = below(2 * xs, ws), m1 = below(2 * xs + 4, ws), sp = at(s0, 2 * xs), dp = at(dy, xs);
+    stripS2(sp, ss, dp, ds, oh, top, bottom, 0, um, m0, m1, keep, scratch, z);
+    stripS2(sp, ss, dp, ds, oh, top, bottom, 1, um, m0, m1, keep, scratch, z);
+  }
+  for (let t = 0; t < 9; t++) {
+    const v = v128.load(scratch + (<usize>t << 4));
+    const sum = f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
+    store<f32>(at(out, t), load<f32>(at(out, t)) + sum);
+  }
+  return true;
 }
