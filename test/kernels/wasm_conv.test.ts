@@ -57,9 +57,9 @@ const LARGE: ConvCase[] = [
   { x: [2, 40, 9, 9], w: [40, 40, 1, 1], opts: {}, perSample: true },
   { x: [2, 24, 21, 19], w: [48, 1, 3, 3], opts: { padding: 'same', groups: 24 }, perSample: false },
   { x: [2, 24, 21, 19], w: [24, 1, 5, 5], opts: { padding: 'same', groups: 24, stride: 2 }, perSample: true },
-  // Depthwise 3×3 column sweeps: 'same' straight from the unpadded plane (any width >= 4: a width that is not a
+  // Depthwise 3×3 column sweeps: 'same' straight from the unpadded plane (any width >= 5: a width that is not a
   // multiple of 4 ends in an overlapping vector, masked where multipliers accumulate input gradients), else from a
-  // padded plane (scalar below 4 output columns); one row, multipliers, per-sample kernels.
+  // padded plane (width 4 too; scalar below 4 output columns); one row, multipliers, per-sample kernels.
   { x: [2, 4, 7, 7], w: [4, 1, 3, 3], opts: { padding: 'same', groups: 4 }, perSample: true },
   { x: [2, 3, 14, 14], w: [9, 1, 3, 3], opts: { padding: 'same', groups: 3 }, perSample: true },
   { x: [1, 3, 9, 13], w: [6, 1, 3, 3], opts: { padding: 1, groups: 3 }, perSample: false },

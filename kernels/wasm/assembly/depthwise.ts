@@ -32,7 +32,7 @@ function dwPlane(src: usize, h: i32, w: i32, padT: i32, padL: i32, dst: usize, o
     }
     if (sH == 2) {
       if (dw3x3s2(src, h, w, padT, padL, wv, dst, oh, ow, acc)) return;
-    } else if (padT == 1 && padL == 1 && h == oh && w == ow && w >= 4) {
+    } else if (padT == 1 && padL == 1 && h == oh && w == ow && w >= 5) {
       dw3x3same(src, h, w, wv, dst, acc);
       return;
     } else {
@@ -177,7 +177,7 @@ export function dwBackwardFilter(g: usize): void {
   const x = ptr(g, C_X), dy = ptr(g, C_W), dw = ptr(g, C_Y), pad = ptr(g, C_SCRATCH);
   const hp = (outH - 1) * sH + (kH - 1) * dH + 1, wp = (outW - 1) * sW + (kW - 1) * dW + 1;
   const same3x3 = kH == 3 && kW == 3 && sH == 1 && sW == 1 && dH == 1 && dW == 1 && arg(g, C_PADT) == 1 && arg(g, C_PADL) == 1 &&
-    inH == outH && inW == outW && inW >= 4;
+    inH == outH && inW == outW && inW >= 5;
   const s2k3 = kH == 3 && kW == 3 && sH == 2 && sW == 2 && dH == 1 && dW == 1;
   for (let item = nextItem(g, -1); item >= 0; item = nextItem(g, item)) {
     const perSample = oStride != 0;

@@ -8,14 +8,14 @@ import { madd } from './madd';
   return madd(c, r, madd(b, m, f32x4.mul(a, l)));
 }
 
-/** The left neighbours of the 4 columns at p (m = their values): a zero column before a left edge (kind 0 or 3). */
+/** The left neighbours of the 4 columns at p (m = their values): a zero column before a left edge (kind 0). */
 @inline export function lft(p: usize, m: v128, kind: i32): v128 {
-  return kind == 0 || kind == 3 ? v128.shuffle<f32>(f32x4.splat(0), m, 3, 4, 5, 6) : v128.load(p - 4);
+  return kind == 0 ? v128.shuffle<f32>(f32x4.splat(0), m, 3, 4, 5, 6) : v128.load(p - 4);
 }
 
-/** The right neighbours: a zero column after a right edge (kind 2 or 3). */
+/** The right neighbours: a zero column after a right edge (kind 2). */
 @inline export function rgt(p: usize, m: v128, kind: i32): v128 {
-  return kind >= 2 ? v128.shuffle<f32>(m, f32x4.splat(0), 1, 2, 3, 4) : v128.load(p, 4);
+  return kind == 2 ? v128.shuffle<f32>(m, f32x4.splat(0), 1, 2, 3, 4) : v128.load(p, 4);
 }
 
 /** Stores v at d, or adds the lanes of v that `keep` selects to d. */
@@ -27,7 +27,7 @@ import { madd } from './madd';
  * Four output columns of rows [0, oh): dst[y] (+)= Σ_{ky,kx} wv[3ky + kx] · src[y + ky - 1][x + kx - 1], walking
  * down the rows with two running partial sums, so each input row is loaded once for its three output rows.
  * Row -1 and row oh are read where `top` / `bottom` (a padded plane), else zero; kind: 0 left edge, 1 inside,
- * 2 right edge, 3 both edges (zero columns outside). ss, ds: row strides in bytes.
+ * 2 right edge (zero columns outside). ss, ds: row strides in bytes.
  */
 @inline function column(src: usize, ss: usize, dst: usize, ds: usize, oh: i32, kind: i32, top: bool, bottom: bool, wv: usize, acc: bool, keep: v128): void {
   const w0 = v128.load32_splat(wv), w1 = v128.load32_splat(wv, 4), w2 = v128.load32_splat(wv, 8);
@@ -89,15 +89,10 @@ export function dw3x3s1(pad: usize, wp: i32, wv: usize, dst: usize, oh: i32, ow:
 
 /**
  * 'same' 3×3 straight from the unpadded plane: dst[y, x] (+)= Σ wv[ky*3 + kx] · src[y + ky - 1, x + kx - 1]
- * (zero outside), src and dst [h, w] with w >= 4.
+ * (zero outside), src and dst [h, w] with w >= 5.
  */
 export function dw3x3same(src: usize, h: i32, w: i32, wv: usize, dst: usize, acc: bool): void {
-  const s = <usize>w << 2, all = i32x4.splat(-1);
-  if (w == 4) {
-    column(src, s, dst, s, h, 3, false, false, wv, acc, all);
-    return;
-  }
-  const last = w - 4;
+  const s = <usize>w << 2, all = i32x4.splat(-1), last = w - 4;
   column(src, s, dst, s, h, 0, false, false, wv, acc, all);
   for (let x = 4; x < last; x += 4) column(at(src, x), s, at(dst, x), s, h, 1, false, false, wv, acc, all);
   column(at(src, last), s, at(dst, last), s, h, 2, false, false, wv, acc, lanesFrom((4 - (w & 3)) & 3));

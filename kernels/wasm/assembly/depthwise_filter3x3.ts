@@ -6,7 +6,7 @@ import { lanesFrom, lft, rgt } from './depthwise3x3';
 import { below, col } from './depthwise3x3s2';
 
 /**
- * One 4-column strip (kind as in depthwise3x3: 0 left edge, 1 inside, 2 right edge, 3 both) of rows [0, h):
+ * One 4-column strip (kind as in depthwise3x3: 0 left edge, 1 inside, 2 right edge) of rows [0, h):
  * the tap sums at accs (v128 each, tap 3ky + kx) += Σ_y dy[y] · src[y + ky - 1] shifted by kx - 1, for
  * ky = 0 and 1 (part 0) or ky = 2 (part 1). V8 loads an iteration's vectors before its arithmetic, so all 9
  * taps in one pass (9 sums, 3 dy and 3 x vectors) would push a sum out of the 16 registers into a
@@ -58,7 +58,7 @@ import { below, col } from './depthwise3x3s2';
 }
 
 /**
- * out[3ky + kx] += Σ_{y,x} dy[y, x] · src[y + ky - 1, x + kx - 1] (zero outside), src and dy [h, w], w >= 4.
+ * out[3ky + kx] += Σ_{y,x} dy[y, x] · src[y + ky - 1, x + kx - 1] (zero outside), src and dy [h, w], w >= 5.
  * scratch: 160 bytes, 16-aligned. A width that is not a multiple of 4 ends in a strip overlapping the one
  * before, its overlapped dy lanes masked to zero.
  */
@@ -66,14 +66,10 @@ export function dwFilter3x3same(src: usize, dy: usize, h: i32, w: i32, out: usiz
   const s = <usize>w << 2, z = f32x4.splat(0), all = i32x4.splat(-1);
   for (let i: usize = 0; i < 160; i += 16) v128.store(scratch + i, z);
   const zero = scratch + 144;
-  if (w == 4) {
-    strip2(src, dy, s, h, 3, false, all, scratch, zero);
-  } else {
-    const last = w - 4;
-    strip2(src, dy, s, h, 0, false, all, scratch, zero);
-    for (let x = 4; x < last; x += 4) strip2(at(src, x), at(dy, x), s, h, 1, false, all, scratch, zero);
-    strip2(at(src, last), at(dy, last), s, h, 2, (w & 3) != 0, lanesFrom((4 - (w & 3)) & 3), scratch, zero);
-  }
+  const last = w - 4;
+  strip2(src, dy, s, h, 0, false, all, scratch, zero);
+  for (let x = 4; x < last; x += 4) strip2(at(src, x), at(dy, x), s, h, 1, false, all, scratch, zero);
+  strip2(at(src, last), at(dy, last), s, h, 2, (w & 3) != 0, lanesFrom((4 - (w & 3)) & 3), scratch, zero);
   for (let t = 0; t < 9; t++) {
     const v = v128.load(scratch + (<usize>t << 4));
     const sum = f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
