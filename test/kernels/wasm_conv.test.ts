@@ -77,7 +77,8 @@ const LARGE: ConvCase[] = [
   { x: [2, 3, 8, 32], w: [6, 1, 3, 3], opts: { padding: 'same', groups: 3 }, perSample: false },
   { x: [1, 8, 40, 40], w: [8, 1, 3, 3], opts: { padding: 2, groups: 8, dilation: 2 }, perSample: false },
   // Depthwise 3×3 stride 2 sweeps: padding 1 or 0 before (TF 'same' on even sizes), odd sizes, overlapping last
-  // strip, multipliers; and the shapes they leave to the padded plane (3 output columns, 2 rows of padding after).
+  // strip, multipliers (the input gradient's sweep: padding 1 before, at most 1 after); and the shapes they leave
+  // to the padded plane or the stride phases (3 output columns, 2-3 rows of padding after).
   { x: [2, 4, 28, 28], w: [4, 1, 3, 3], opts: { padding: 1, groups: 4, stride: 2 }, perSample: true },
   { x: [1, 3, 14, 14], w: [6, 1, 3, 3], opts: { padding: 'same', groups: 3, stride: 2 }, perSample: false },
   { x: [2, 2, 27, 13], w: [2, 1, 3, 3], opts: { padding: 1, groups: 2, stride: 2 }, perSample: true },
@@ -85,6 +86,9 @@ const LARGE: ConvCase[] = [
   { x: [2, 3, 11, 12], w: [3, 1, 3, 3], opts: { padding: 'valid', groups: 3, stride: 2 }, perSample: false },
   { x: [1, 2, 8, 30], w: [2, 1, 3, 3], opts: { padding: [1, 2, 0, 3], groups: 2, stride: 2 }, perSample: false },
   { x: [1, 2, 6, 6], w: [2, 1, 3, 3], opts: { padding: 1, groups: 2, stride: 2 }, perSample: false },
+  { x: [1, 3, 13, 10], w: [6, 1, 3, 3], opts: { padding: 1, groups: 3, stride: 2 }, perSample: true },
+  { x: [1, 2, 9, 9], w: [2, 1, 3, 3], opts: { padding: [1, 2, 1, 2], groups: 2, stride: 2 }, perSample: false },
+  { x: [1, 2, 8, 8], w: [2, 1, 3, 3], opts: { padding: [1, 3, 1, 3], groups: 2, stride: 2 }, perSample: false },
   { x: [4, 64, 12, 12], w: [64, 64, 3, 3], opts: { padding: 1 }, perSample: false },
   { x: [2, 20, 16, 16], w: [12, 20, 1, 1], opts: {}, perSample: false },
   { x: [3, 20, 16, 16], w: [13, 20, 1, 1], opts: {}, perSample: true },

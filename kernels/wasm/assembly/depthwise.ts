@@ -8,6 +8,7 @@ import { madd } from './madd';
 import { dw3x3s1, dw3x3same } from './depthwise3x3';
 import { dw3x3s2 } from './depthwise3x3s2';
 import { dwFilter3x3s2, dwFilter3x3same } from './depthwise_filter3x3';
+import { dwInput3x3s2 } from './depthwise_input3x3s2';
 import {
   C_DH, C_DW, C_INC, C_INH, C_INW, C_KH, C_KW, C_OSTRIDE, C_OUTC, C_OUTCPG, C_OUTH,
   C_OUTW, C_PADL, C_PADT, C_SCRATCH, C_SH, C_SW, C_W, C_WSTRIDE, C_X, C_Y,
@@ -106,7 +107,8 @@ export function dwForward(g: usize): void {
 
 /**
  * dx[b, c] for items (b, c) claimed with nextItem: X is dy, Y is dx. Stride 1 runs the flipped kernels
- * over dy; other strides split dx into stride phases, each a stride-1 correlation of dy.
+ * over dy; 3x3 stride 2 (padding 1) sweeps dy strips; other strides split dx into stride phases, each a
+ * stride-1 correlation of dy.
  */
 export function dwBackwardInput(g: usize): void {
   const inC = arg(g, C_INC), inH = arg(g, C_INH), inW = arg(g, C_INW);
@@ -123,6 +125,14 @@ export function dwBackwardInput(g: usize): void {
         const oc = c * mult + m;
         dwPlane(at(dy, (b * outC + oc) * outH * outW), outH, outW, (kH - 1) * dH - padT, (kW - 1) * dW - padL,
           dxc, inH, inW, 1, 1, dH, dW, kH, kW, at(w, b * wStride + oc * kk), true, m > 0, scratch);
+      }
+      continue;
+    }
+    if (kH == 3 && kW == 3 && sH == 2 && sW == 2 && dH == 1 && dW == 1 && padT == 1 && padL == 1 &&
+      inH <= 2 * outH && inH >= 2 * outH - 1 && inW <= 2 * outW && inW >= 2 * outW - 1) {
+      for (let m = 0; m < mult; m++) {
+        const oc = c * mult + m;
+        dwInput3x3s2(at(dy, (b * outC + oc) * outH * outW), outH, outW, at(w, b * wStride + oc * kk), dxc, inH, inW, m > 0, scratch);
       }
       continue;
     }
