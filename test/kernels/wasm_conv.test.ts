@@ -47,6 +47,28 @@ function randomCase(rng: () => number): ConvCase {
   }
 }
 
+/** A random depthwise 3×3 conv of the sweep kernels' family: stride 1 or 2, padding 0-2 per side or 'same', multipliers, sizes 1-23. */
+function randomDepthwise3x3(rng: () => number): ConvCase {
+  for (;;) {
+    const groups = randInt(rng, 1, 4),
+      mult = randInt(rng, 1, 3),
+      stride = pick(rng, [1, 2]);
+    const padding = pick(rng, [
+      'same',
+      1,
+      [randInt(rng, 0, 2), randInt(rng, 0, 2), randInt(rng, 0, 2), randInt(rng, 0, 2)] as [number, number, number, number],
+    ] as const);
+    const x = [randInt(rng, 1, 2), groups, randInt(rng, 1, 23), randInt(rng, 1, 23)];
+    const c: ConvCase = { x, w: [groups * mult, 1, 3, 3], opts: { padding, groups, stride }, perSample: rng() < 0.5 };
+    try {
+      conv2dGeometry('conv2d', c.x, c.w, c.opts);
+      return c;
+    } catch {
+      // window larger than the padded input: draw again
+    }
+  }
+}
+
 /** Larger cases: several column blocks, many channels, batch 1 (threads split blocks), odd widths. */
 const LARGE: ConvCase[] = [
   { x: [1, 16, 30, 30], w: [24, 16, 3, 3], opts: { padding: 'same' }, perSample: false },
@@ -142,6 +164,11 @@ for (const threads of WASM_THREADS) {
       it(`random #${i} ${describeCase(c)} float32`, () => checkCase(be, c, i, 'float32'));
     }
     LARGE.forEach((c, i) => it(`large ${describeCase(c)} float32`, () => checkCase(be, c, 500 + i, 'float32')));
+    const dwRng = mulberry32(77 + threads);
+    for (let i = 0; i < 40; i++) {
+      const c = randomDepthwise3x3(dwRng);
+      it(`depthwise 3x3 #${i} ${describeCase(c)} float32`, () => checkCase(be, c, 900 + i, 'float32'));
+    }
     it('float64 is delegated to the reference functions: x=[2,6,7,5] w=[4,3,3,2] groups=2 stride=2 per-sample', () => {
       checkCase(be, { x: [2, 6, 7, 5], w: [4, 3, 3, 2], opts: { groups: 2, stride: 2, padding: 'same' }, perSample: true }, 7, 'float64');
     });
