@@ -60,6 +60,11 @@ import { madd } from './madd';
   put(d, a, acc, keep);
 }
 
+/** column() of an inside strip: one copy for the padded-plane and the 'same' sweeps. */
+function inner(src: usize, ss: usize, dst: usize, ds: usize, oh: i32, padded: bool, wv: usize, acc: bool, keep: v128): void {
+  column(src, ss, dst, ds, oh, 1, padded, padded, wv, acc, keep);
+}
+
 /** Lanes j ≥ skip set: the columns of the last, overlapping vector that the one before it did not write. */
 @inline export function lanesFrom(skip: i32): v128 {
   return i32x4.ge_s(i32x4(0, 1, 2, 3), i32x4.splat(skip));
@@ -83,8 +88,8 @@ export function dw3x3s1(pad: usize, wp: i32, wv: usize, dst: usize, oh: i32, ow:
   }
   // Output column x reads pad columns x..x+2: the sweep's neighbours of src column x = pad column x + 1.
   const src = pad + ss + 4, last = ow - 4;
-  for (let x = 0; x < last; x += 4) column(at(src, x), ss, at(dst, x), ds, oh, 1, true, true, wv, acc, all);
-  column(at(src, last), ss, at(dst, last), ds, oh, 1, true, true, wv, acc, lanesFrom((4 - (ow & 3)) & 3));
+  for (let x = 0; x < last; x += 4) inner(at(src, x), ss, at(dst, x), ds, oh, true, wv, acc, all);
+  inner(at(src, last), ss, at(dst, last), ds, oh, true, wv, acc, lanesFrom((4 - (ow & 3)) & 3));
 }
 
 /**
@@ -94,6 +99,6 @@ export function dw3x3s1(pad: usize, wp: i32, wv: usize, dst: usize, oh: i32, ow:
 export function dw3x3same(src: usize, h: i32, w: i32, wv: usize, dst: usize, acc: bool): void {
   const s = <usize>w << 2, all = i32x4.splat(-1), last = w - 4;
   column(src, s, dst, s, h, 0, false, false, wv, acc, all);
-  for (let x = 4; x < last; x += 4) column(at(src, x), s, at(dst, x), s, h, 1, false, false, wv, acc, all);
+  for (let x = 4; x < last; x += 4) inner(at(src, x), s, at(dst, x), s, h, false, wv, acc, all);
   column(at(src, last), s, at(dst, last), s, h, 2, false, false, wv, acc, lanesFrom((4 - (w & 3)) & 3));
 }
