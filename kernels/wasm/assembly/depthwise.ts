@@ -107,7 +107,7 @@ export function dwForward(g: usize): void {
 
 /**
  * dx[b, c] for items (b, c) claimed with nextItem: X is dy, Y is dx. Stride 1 runs the flipped kernels
- * over dy; 3x3 stride 2 (padding 1) sweeps dy strips; other strides split dx into stride phases, each a
+ * over dy; 3x3 stride 2 (padding 0 or 1 before) sweeps dy strips; other strides split dx into stride phases, each a
  * stride-1 correlation of dy.
  */
 export function dwBackwardInput(g: usize): void {
@@ -128,11 +128,12 @@ export function dwBackwardInput(g: usize): void {
       }
       continue;
     }
-    if (kH == 3 && kW == 3 && sH == 2 && sW == 2 && dH == 1 && dW == 1 && padT == 1 && padL == 1 &&
-      inH <= 2 * outH && inH >= 2 * outH - 1 && inW <= 2 * outW && inW >= 2 * outW - 1) {
+    const hb = inH + padT - 1, wb = inW + padL - 1;
+    if (kH == 3 && kW == 3 && sH == 2 && sW == 2 && dH == 1 && dW == 1 && (padT == 0 || padT == 1) && (padL == 0 || padL == 1) &&
+      hb <= 2 * outH && hb >= 2 * outH - 1 && wb <= 2 * outW && wb >= 2 * outW - 1) {
       for (let m = 0; m < mult; m++) {
         const oc = c * mult + m;
-        dwInput3x3s2(at(dy, (b * outC + oc) * outH * outW), outH, outW, at(w, b * wStride + oc * kk), dxc, inH, inW, m > 0, scratch);
+        dwInput3x3s2(at(dy, (b * outC + oc) * outH * outW), outH, outW, at(w, b * wStride + oc * kk), dxc, inH, inW, padT, padL, m > 0, scratch);
       }
       continue;
     }
