@@ -32,12 +32,11 @@ function dropGeneratedSources(mapFile) {
   writeFileSync(mapFile, JSON.stringify(map));
 }
 
-await build({ ...common, entryPoints: ['index.ts'], outfile: 'dist/index.js' });
-dropGeneratedSources('dist/index.js.map');
-if (existsSync('cli/main.ts')) {
-  await build({ ...common, entryPoints: ['cli/main.ts'], outfile: 'dist/cli.js' });
-  dropGeneratedSources('dist/cli.js.map');
-}
+// The library and the CLI in one build with code splitting: what both use (the library itself and its
+// embedded wasm modules) lands once in shared chunks, instead of a second copy inside dist/cli.js.
+const entryPoints = { index: 'index.ts', ...(existsSync('cli/main.ts') ? { cli: 'cli/main.ts' } : {}) };
+const result = await build({ ...common, entryPoints, outdir: 'dist', splitting: true, chunkNames: 'chunks/[name]-[hash]', metafile: true });
+for (const out of Object.keys(result.metafile.outputs)) if (out.endsWith('.js.map')) dropGeneratedSources(out);
 
 // dist/browser/condgrad.js: the same API for browsers (see build.browser.mjs).
 await buildBrowser();
