@@ -9,15 +9,37 @@ import {
   C_OSTRIDE, C_OUTC, C_OUTCPG, C_OUTH, C_OUTW, C_PADL, C_PADT, C_SCRATCH, C_SH, C_SW, C_W, C_X, C_Y,
 } from './layout';
 
-@inline function hsum(v: v128): f32 {
-  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
+/** (Σ a, Σ b, Σ c, Σ d): the four horizontal sums as one vector (a transpose-add, not twelve lane extracts). */
+@inline function hsum4(a: v128, b: v128, c: v128, d: v128): v128 {
+  const p = f32x4.add(v128.shuffle<f32>(a, b, 0, 4, 1, 5), v128.shuffle<f32>(a, b, 2, 6, 3, 7));
+  const q = f32x4.add(v128.shuffle<f32>(c, d, 0, 4, 1, 5), v128.shuffle<f32>(c, d, 2, 6, 3, 7));
+  return f32x4.add(v128.shuffle<f32>(p, q, 0, 1, 4, 5), v128.shuffle<f32>(p, q, 2, 3, 6, 7));
+}
+
+/** Float p of rows b0..b3, one per lane. */
+@inline function lanes(b0: usize, b1: usize, b2: usize, b3: usize, o: usize): v128 {
+  let v = v128.load32_zero(b0 + o);
+  v = v128.load32_lane(b1 + o, v, 1);
+  v = v128.load32_lane(b2 + o, v, 2);
+  return v128.load32_lane(b3 + o, v, 3);
+}
+
+/** c[j] (+)= t[j] for j < nr (beta 0 stores). */
+@inline function addRow(c: usize, t: v128, nr: i32, beta: i32): void {
+  if (nr == 4) {
+    v128.store(c, beta != 0 ? f32x4.add(v128.load(c), t) : t);
+    return;
+  }
+  store<f32>(c, (beta != 0 ? load<f32>(c) : 0) + f32x4.extract_lane(t, 0));
+  if (nr > 1) store<f32>(c, (beta != 0 ? load<f32>(c, 4) : 0) + f32x4.extract_lane(t, 1), 4);
+  if (nr > 2) store<f32>(c, (beta != 0 ? load<f32>(c, 8) : 0) + f32x4.extract_lane(t, 2), 8);
 }
 
 /**
  * c[i*ldc + j] += Σ_{p<n} a_i[p] · b_j[p] for i < mr (<= 2), j < nr (<= 4): row a_1 is lda bytes
- * past a_0; rows b_j are given (ragged tiles pass their last row again).
+ * past a_0; rows b_j are given (ragged tiles pass their last row again). beta 0 stores the sums instead.
  */
-export function dotTile(a: usize, lda: usize, b0: usize, b1: usize, b2: usize, b3: usize, n: i32, c: usize, ldc: usize, mr: i32, nr: i32): void {
+export function dotTile(a: usize, lda: usize, b0: usize, b1: usize, b2: usize, b3: usize, n: i32, c: usize, ldc: usize, mr: i32, nr: i32, beta: i32 = 1): void {
   const a0 = a, a1 = mr > 1 ? a + lda : a;
   let s00 = f32x4.splat(0), s01 = f32x4.splat(0), s02 = f32x4.splat(0), s03 = f32x4.splat(0);
   let s10 = f32x4.splat(0), s11 = f32x4.splat(0), s12 = f32x4.splat(0), s13 = f32x4.splat(0);
@@ -33,26 +55,15 @@ export function dotTile(a: usize, lda: usize, b0: usize, b1: usize, b2: usize, b
     v = v128.load(b3 + o);
     s03 = madd(x0, v, s03); s13 = madd(x1, v, s13);
   }
-  let t00 = hsum(s00), t01 = hsum(s01), t02 = hsum(s02), t03 = hsum(s03);
-  let t10 = hsum(s10), t11 = hsum(s11), t12 = hsum(s12), t13 = hsum(s13);
+  let t0 = hsum4(s00, s01, s02, s03), t1 = hsum4(s10, s11, s12, s13);
   for (let p = n4; p < n; p++) {
     const o = <usize>p << 2;
-    const x0 = load<f32>(a0 + o), x1 = load<f32>(a1 + o);
-    const v0 = load<f32>(b0 + o), v1 = load<f32>(b1 + o), v2 = load<f32>(b2 + o), v3 = load<f32>(b3 + o);
-    t00 += x0 * v0; t01 += x0 * v1; t02 += x0 * v2; t03 += x0 * v3;
-    t10 += x1 * v0; t11 += x1 * v1; t12 += x1 * v2; t13 += x1 * v3;
+    const v = lanes(b0, b1, b2, b3, o);
+    t0 = madd(v128.load32_splat(a0 + o), v, t0);
+    t1 = madd(v128.load32_splat(a1 + o), v, t1);
   }
-  store<f32>(c, load<f32>(c) + t00);
-  if (nr > 1) store<f32>(c, load<f32>(c, 4) + t01, 4);
-  if (nr > 2) store<f32>(c, load<f32>(c, 8) + t02, 8);
-  if (nr > 3) store<f32>(c, load<f32>(c, 12) + t03, 12);
-  if (mr > 1) {
-    const c1 = c + ldc;
-    store<f32>(c1, load<f32>(c1) + t10);
-    if (nr > 1) store<f32>(c1, load<f32>(c1, 4) + t11, 4);
-    if (nr > 2) store<f32>(c1, load<f32>(c1, 8) + t12, 8);
-    if (nr > 3) store<f32>(c1, load<f32>(c1, 12) + t13, 12);
-  }
+  addRow(c, t0, nr, beta);
+  if (mr > 1) addRow(c + ldc, t1, nr, beta);
 }
 
 /**
