@@ -49,6 +49,7 @@ import {
   isWide,
   isWinograd,
   isWinogradFilter,
+  isWinogradFilterGemm,
   roundNR,
   widePlane,
   winoPlan,
@@ -233,7 +234,7 @@ export function convBackwardFilter(rt: WasmRuntime, x: number, dy: number, dw: n
   // Long blocks amortise the dot tiles' horizontal sums; the wide path reads the planes, not a column buffer.
   const nc = wide ? Math.min(P, FILTER_BLOCK) : blockCols(kg, P, 3 * COL_BLOCK_BYTES);
   const nBlk = wino ? plan.nBlk : Math.ceil(P / nc);
-  s[C_NC] = nc;
+  s[C_NC] = wino ? +isWinogradFilterGemm(g) : nc;
   s[C_TROWS] = plan.rows;
   // The work is cut into at most FILTER_SLOTS slots that depend on the problem, never on the thread
   // count; each slot sums its share in a fixed order and the slots are added in order, so the
@@ -245,7 +246,9 @@ export function convBackwardFilter(rt: WasmRuntime, x: number, dy: number, dw: n
     ? 4 * (g.inCPerGroup * plan.hp * plan.wp + PLANE_SLACK) +
       4 * (g.outCPerGroup * 4 * plan.th * plan.tw4 + PLANE_SLACK) +
       plan.vm +
+      16 * 16 * plan.ld +
       16 * 4 * (g.outCPerGroup * g.inCPerGroup + 16) +
+      1152 +
       64
     : wide
       ? 4 * (kg + 4) + 4 * (g.inCPerGroup * hp * wp + PLANE_SLACK) + 4 * g.outCPerGroup * pw + 64

@@ -51,6 +51,41 @@ export function isWinogradFilter(g: Conv2dGeometry): boolean {
   return 16 * th * tw4 + WINO_FILTER_FIXED <= WIDE_FILTER_COST * 9 * widePlane(g).pw;
 }
 
+/**
+ * The Winograd filter gradient's tile sums per block of nt tiles, in inner-loop operations: dot tiles (2 kernels
+ * x 4 channels, DOT_FIXED for their set-up, horizontal sums and stores) or 16 GEMMs (2 x 16 micro-tiles, 4x the
+ * dot tile's work per tile step, GEMM_FIXED per micro-tile) after transposing V and packing dM per tile and
+ * channel. Counted from the kernels' operations, the fixed and packing costs fitted to both forms timed on the same
+ * shapes (one thread, 7x7 to 56x56 planes, 8 to 128 channels: GEMM 0.64x the dot tiles on 7x7 C64, 1.03x on 32x32 C64).
+ */
+const DOT_FIXED = 80;
+const DOT_TILE = 5.5;
+const GEMM_FIXED = 24;
+const GEMM_PACK_V = 2;
+const GEMM_PACK_M = 1;
+
+/** The tile sums forced on every Winograd filter gradient (tests of both), or null: the cost model. */
+let forcedSums: 'gemm' | 'dot' | null = null;
+
+/** Forces the Winograd filter gradient's tile sums (null: back to the cost model); returns the previous setting. */
+export function forceWinogradFilterSums(sums: 'gemm' | 'dot' | null): 'gemm' | 'dot' | null {
+  const prev = forcedSums;
+  forcedSums = sums;
+  return prev;
+}
+
+/** Whether the Winograd filter gradient sums its tiles as GEMMs (short blocks) rather than dot tiles (long blocks, few channels). */
+export function isWinogradFilterGemm(g: Conv2dGeometry): boolean {
+  if (forcedSums !== null) return forcedSums === 'gemm';
+  const { rows, tw4 } = winoPlan(g, 2, WINOGRAD_FILTER_BLOCKS);
+  const cg = g.inCPerGroup,
+    og2 = Math.ceil(g.outCPerGroup / 2),
+    nt = rows * tw4;
+  const dot = og2 * Math.ceil(cg / 4) * (DOT_FIXED + DOT_TILE * nt);
+  const gemm = og2 * Math.ceil(cg / 16) * (GEMM_FIXED + 4 * DOT_TILE * nt) + nt * (GEMM_PACK_V * cg + GEMM_PACK_M * g.outCPerGroup);
+  return gemm < dot;
+}
+
 /** Columns of the Winograd V/M blocks (winoLd in assembly/winograd.ts). */
 function winoLd(tiles: number): number {
   const n = roundNR(tiles);

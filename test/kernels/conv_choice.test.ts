@@ -2,7 +2,14 @@
 
 import { expect } from 'chai';
 import { conv2dGeometry, transposedConvGeometry, type Conv2dOptions } from '../../kernels/geometry/conv.js';
-import { forceWinogradTile, isWinograd, isWinogradFilter, winogradTile } from '../../kernels/wasm/conv_choice.js';
+import {
+  forceWinogradFilterSums,
+  forceWinogradTile,
+  isWinograd,
+  isWinogradFilter,
+  isWinogradFilterGemm,
+  winogradTile,
+} from '../../kernels/wasm/conv_choice.js';
 
 const geom = (b: number, c: number, hw: number, o: number, perSample: boolean, opts: Conv2dOptions = { padding: 1 }) =>
   conv2dGeometry('conv2d', [b, c, hw, hw], perSample ? [b, o, c, 3, 3] : [o, c, 3, 3], opts, perSample);
@@ -21,6 +28,38 @@ describe('wasm conv choice: Winograd per phase', () => {
   it('never Winograd where the conv is not (stride 2, or fewer than 8 channels): x=[8,64,14,14] s=2; x=[8,4,14,14]', () => {
     expect(isWinogradFilter(geom(8, 64, 14, 64, false, { padding: 1, stride: 2 }))).to.equal(false);
     expect(isWinogradFilter(geom(8, 4, 14, 64, false))).to.equal(false);
+  });
+});
+
+describe('wasm conv choice: the Winograd filter gradient sums short blocks as GEMMs, long ones with few channels as dot tiles', () => {
+  for (const perSample of [false, true]) {
+    const tag = perSample ? 'per-sample' : 'shared';
+    it(`GEMMs on 7x7 to 16x16 planes with 16-128 channels, dot tiles on 28x28 C16 and 32x32 C64 (${tag})`, () => {
+      for (const [b, c, hw, o] of [
+        [64, 64, 7, 64],
+        [64, 32, 7, 64],
+        [64, 16, 14, 32],
+        [32, 32, 16, 32],
+        [8, 128, 16, 128],
+        [16, 32, 10, 32],
+      ]) {
+        expect(isWinogradFilterGemm(geom(b, c, hw, o, perSample)), `B${b} C${c} ${hw}x${hw} O${o}`).to.equal(true);
+      }
+      for (const [b, c, hw, o] of [
+        [64, 16, 28, 16],
+        [64, 8, 28, 16],
+        [8, 64, 32, 64],
+      ]) {
+        expect(isWinogradFilterGemm(geom(b, c, hw, o, perSample)), `B${b} C${c} ${hw}x${hw} O${o}`).to.equal(false);
+      }
+    });
+  }
+  it('forceWinogradFilterSums overrides the model and gives back the previous setting', () => {
+    const g = geom(64, 64, 7, 64, false);
+    expect(forceWinogradFilterSums('dot')).to.equal(null);
+    expect(isWinogradFilterGemm(g)).to.equal(false);
+    expect(forceWinogradFilterSums(null)).to.equal('dot');
+    expect(isWinogradFilterGemm(g)).to.equal(true);
   });
 });
 

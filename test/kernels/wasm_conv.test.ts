@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import type { DType } from '../../core/dtype.js';
 import { cpuBackend } from '../../kernels/cpu/backend.js';
 import { conv2dGeometry, type Conv2dOptions } from '../../kernels/geometry/conv.js';
+import { WINOGRAD_FILTER_BLOCKS, forceWinogradFilterSums, isWinogradFilter, winoPlan } from '../../kernels/wasm/conv_choice.js';
 import { expectClose } from '../helpers/close.js';
 import { mulberry32, pick, randArray, randInt } from '../helpers/rng.js';
 import { WASM_THREADS, useWasmBackend } from '../helpers/wasm.js';
@@ -178,6 +179,40 @@ for (const threads of WASM_THREADS) {
         w = be().zeros('float32', 107);
       expect(() => be().conv2d(x, w, g)).to.throw(/wasm\.conv2d: w has 107 elements but w \[4,3,3,3\] needs 108/);
       expect(() => be().conv2dBackwardFilter(x, be().zeros('float32', 10), g)).to.throw(/CondgradError|dy has 10 elements/);
+    });
+  });
+}
+
+/**
+ * Winograd filter gradients (isWinogradFilter holds for each): ragged channels (not a multiple of 4 or 16), odd
+ * outputs, groups, batch 1 (slots split by blocks) and several tile-row blocks, per-sample and shared.
+ */
+const WINO_FILTER: ConvCase[] = [
+  { x: [3, 10, 7, 7], w: [13, 10, 3, 3], opts: { padding: 'same' }, perSample: true },
+  { x: [3, 10, 7, 7], w: [13, 10, 3, 3], opts: { padding: 'same' }, perSample: false },
+  { x: [1, 20, 9, 13], w: [8, 20, 3, 3], opts: { padding: 'same' }, perSample: false },
+  { x: [2, 24, 14, 14], w: [24, 8, 3, 3], opts: { padding: 1, groups: 3 }, perSample: true },
+  { x: [1, 8, 42, 200], w: [9, 8, 3, 3], opts: { padding: 'same' }, perSample: false },
+  { x: [3, 8, 42, 200], w: [9, 8, 3, 3], opts: { padding: 'same' }, perSample: true },
+  { x: [5, 17, 8, 8], w: [16, 17, 3, 3], opts: { padding: 'same' }, perSample: true },
+];
+
+for (const sums of ['gemm', 'dot'] as const) {
+  describe(`wasm Winograd filter gradient, tile sums as ${sums}`, () => {
+    const be = useWasmBackend(2);
+    let prev: 'gemm' | 'dot' | null = null;
+    before(() => (prev = forceWinogradFilterSums(sums)));
+    after(() => forceWinogradFilterSums(prev));
+    WINO_FILTER.forEach((c, i) =>
+      it(describeCase(c), () => {
+        const g = conv2dGeometry('conv2d', c.x, c.perSample ? [c.x[0], ...c.w] : c.w, c.opts, c.perSample);
+        expect(isWinogradFilter(g), 'takes the Winograd filter gradient').to.equal(true);
+        checkCase(be, c, 700 + i, 'float32');
+      }),
+    );
+    it('the cases include several tile-row blocks', () => {
+      const g = conv2dGeometry('conv2d', [1, 8, 42, 200], [9, 8, 3, 3], { padding: 'same' });
+      expect(winoPlan(g, 2, WINOGRAD_FILTER_BLOCKS).nBlk).to.be.at.least(2);
     });
   });
 }

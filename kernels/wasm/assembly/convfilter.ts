@@ -39,7 +39,7 @@ import {
  * c[i*ldc + j] += Σ_{p<n} a_i[p] · b_j[p] for i < mr (<= 2), j < nr (<= 4): row a_1 is lda bytes
  * past a_0; rows b_j are given (ragged tiles pass their last row again). beta 0 stores the sums instead.
  */
-export function dotTile(a: usize, lda: usize, b0: usize, b1: usize, b2: usize, b3: usize, n: i32, c: usize, ldc: usize, mr: i32, nr: i32, beta: i32 = 1): void {
+export function dotTile(a: usize, lda: usize, b0: usize, b1: usize, b2: usize, b3: usize, n: i32, c: usize, ldc: usize, mr: i32, nr: i32, beta: i32): void {
   const a0 = a, a1 = mr > 1 ? a + lda : a;
   let s00 = f32x4.splat(0), s01 = f32x4.splat(0), s02 = f32x4.splat(0), s03 = f32x4.splat(0);
   let s10 = f32x4.splat(0), s11 = f32x4.splat(0), s12 = f32x4.splat(0), s13 = f32x4.splat(0);
@@ -104,7 +104,7 @@ export function convBackwardFilter(g: usize): void {
           const nr = min(4, Kg - k);
           const r0 = cols + <usize>k * ld, r1 = nr > 1 ? r0 + ld : r0, r2 = nr > 2 ? r1 + ld : r1, r3 = nr > 3 ? r2 + ld : r2;
           for (let o = 0; o < og; o += 2) {
-            dotTile(at(dyg, o * P + p0), <usize>P << 2, r0, r1, r2, r3, n, at(og0, o * Kg + k), <usize>Kg << 2, min(2, og - o), nr);
+            dotTile(at(dyg, o * P + p0), <usize>P << 2, r0, r1, r2, r3, n, at(og0, o * Kg + k), <usize>Kg << 2, min(2, og - o), nr, 1);
           }
         }
       }

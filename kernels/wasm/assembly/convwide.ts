@@ -133,7 +133,7 @@ export function convBackwardFilterWide(g: usize): void {
           const r2 = nr > 2 ? base + <usize>load<i32>(t, 8) : r1;
           const r3 = nr > 3 ? base + <usize>load<i32>(t, 12) : r2;
           for (let o = 0; o < og; o += 2) {
-            dotTile(at(dyw, o * pw + q0), <usize>pw << 2, r0, r1, r2, r3, n, at(og0, o * Kg + k), <usize>Kg << 2, min(2, og - o), nr);
+            dotTile(at(dyw, o * pw + q0), <usize>pw << 2, r0, r1, r2, r3, n, at(og0, o * Kg + k), <usize>Kg << 2, min(2, og - o), nr, 1);
           }
         }
       }

@@ -1,11 +1,13 @@
-// Winograd F(2x2, 3x3) filter gradient: dW = G^T [Σ_t (A dY_t A^T) ⊙ (B^T d_t B)] G, reducing over tiles with dot tiles.
+// Winograd F(2x2, 3x3) filter gradient: dW = G^T [Σ_t (A dY_t A^T) ⊙ (B^T d_t B)] G, the tile sums as 16 GEMMs or dot tiles.
 
 import { arg, at, ptr, zeroF32 } from './args';
 import { dotTile } from './convfilter';
+import { gemmBlock } from './gemm';
 import { SLACK, padPlanes } from './plane';
 import { inputTiles, winoLd } from './winograd';
+import { duPlane, filterBack } from './winograd_filter_back';
 import {
-  C_BLK0, C_BLK1, C_GROUPS, C_INC, C_INCPG, C_INH, C_INW, C_ITEM0, C_ITEM1, C_OSTRIDE, C_OUTC, C_OUTCPG,
+  C_BLK0, C_BLK1, C_GROUPS, C_INC, C_INCPG, C_INH, C_INW, C_ITEM0, C_ITEM1, C_NC, C_OSTRIDE, C_OUTC, C_OUTCPG,
   C_OUTH, C_OUTW, C_PADL, C_PADT, C_SCRATCH, C_TROWS, C_W, C_X, C_Y,
 } from './layout';
 
@@ -34,136 +36,163 @@ import {
   v128.store(m + 12 * xi, p3); v128.store(m + 13 * xi, f32x4.add(p3, q3)); v128.store(m + 14 * xi, f32x4.sub(p3, q3)); v128.store(m + 15 * xi, f32x4.sub(z, q3));
 }
 
-/** Floats between two dU_ξ planes of og x cg accumulators: the plane plus one cache line (the 16 planes must not share cache sets). */
-@inline function duPlane(og: i32, cg: i32): i32 {
-  return og * cg + 16;
+/** inputTiles / gradTiles over n tiles (a multiple of 4) of one row, as calls: both reductions share one copy of each (the module's size counts). */
+function vTiles(row: usize, ldr: usize, v: usize, xi: usize, n: i32): void {
+  for (let tx = 0; tx < n; tx += 4) inputTiles(row + (<usize>(2 * tx) << 2), ldr, at(v, tx), xi);
 }
 
-/** Stores lanes l of a, b, c, d as the 4 floats at out + l·36 bytes (a 4x4 transpose: kernel l's taps). */
-@inline function storeTransposed(out: usize, a: v128, b: v128, c: v128, d: v128): void {
+function mTiles(row: usize, ldr: usize, m: usize, xi: usize, n: i32): void {
+  for (let tx = 0; tx < n; tx += 4) gradTiles(row + (<usize>(2 * tx) << 2), ldr, at(m, tx), xi);
+}
+
+/** 4x4 transpose of a, b, c, d (rows) stored as 4 rows of 4 floats `ld` bytes apart at dst. */
+@inline function transposeStore(dst: usize, ld: usize, a: v128, b: v128, c: v128, d: v128): void {
   const t0 = v128.shuffle<f32>(a, b, 0, 4, 1, 5), t1 = v128.shuffle<f32>(a, b, 2, 6, 3, 7);
   const t2 = v128.shuffle<f32>(c, d, 0, 4, 1, 5), t3 = v128.shuffle<f32>(c, d, 2, 6, 3, 7);
-  v128.store(out, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
-  v128.store(out + 36, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7));
-  v128.store(out + 72, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5));
-  v128.store(out + 108, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
+  v128.store(dst, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
+  v128.store(dst + ld, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7));
+  v128.store(dst + 2 * ld, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5));
+  v128.store(dst + 3 * ld, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
 }
 
-/** out[k] (3x3) = G^T dU[·][k] G for four consecutive kernels k (lanes); dU planes pl bytes apart. */
-function filterBackQuad(d: usize, pl: usize, w: usize): void {
-  const h = f32x4.splat(0.5);
-  // T = G^T D (3 x 4) by columns j, from D rows d0..d3 = planes j, 4+j, 8+j, 12+j: T0j = d0 + s, T1j = ½(d1 − d2), T2j = s + d3, s = ½(d1 + d2).
-  const a0 = v128.load(d + 0 * pl), b0 = v128.load(d + 4 * pl), c0 = v128.load(d + 8 * pl), e0 = v128.load(d + 12 * pl);
-  const s0 = f32x4.mul(h, f32x4.add(b0, c0));
-  const t00 = f32x4.add(a0, s0), t10 = f32x4.mul(h, f32x4.sub(b0, c0)), t20 = f32x4.add(s0, e0);
-  const a1 = v128.load(d + 1 * pl), b1 = v128.load(d + 5 * pl), c1 = v128.load(d + 9 * pl), e1 = v128.load(d + 13 * pl);
-  const s1 = f32x4.mul(h, f32x4.add(b1, c1));
-  const t01 = f32x4.add(a1, s1), t11 = f32x4.mul(h, f32x4.sub(b1, c1)), t21 = f32x4.add(s1, e1);
-  const a2 = v128.load(d + 2 * pl), b2 = v128.load(d + 6 * pl), c2 = v128.load(d + 10 * pl), e2 = v128.load(d + 14 * pl);
-  const s2 = f32x4.mul(h, f32x4.add(b2, c2));
-  const t02 = f32x4.add(a2, s2), t12 = f32x4.mul(h, f32x4.sub(b2, c2)), t22 = f32x4.add(s2, e2);
-  const a3 = v128.load(d + 3 * pl), b3 = v128.load(d + 7 * pl), c3 = v128.load(d + 11 * pl), e3 = v128.load(d + 15 * pl);
-  const s3 = f32x4.mul(h, f32x4.add(b3, c3));
-  const t03 = f32x4.add(a3, s3), t13 = f32x4.mul(h, f32x4.sub(b3, c3)), t23 = f32x4.add(s3, e3);
-  // W row r = (Tr0 + ½(Tr1 + Tr2), ½(Tr1 − Tr2), ½(Tr1 + Tr2) + Tr3).
-  const m0 = f32x4.mul(h, f32x4.add(t01, t02));
-  const w00 = f32x4.add(t00, m0), w01 = f32x4.mul(h, f32x4.sub(t01, t02)), w02 = f32x4.add(m0, t03);
-  const m1 = f32x4.mul(h, f32x4.add(t11, t12));
-  const w10 = f32x4.add(t10, m1), w11 = f32x4.mul(h, f32x4.sub(t11, t12)), w12 = f32x4.add(m1, t13);
-  const m2 = f32x4.mul(h, f32x4.add(t21, t22));
-  const w20 = f32x4.add(t20, m2), w21 = f32x4.mul(h, f32x4.sub(t21, t22)), w22 = f32x4.add(m2, t23);
-  storeTransposed(w, w00, w01, w02, w10);
-  storeTransposed(w + 16, w11, w12, w20, w21);
-  store<f32>(w, f32x4.extract_lane(w22, 0), 32);
-  store<f32>(w, f32x4.extract_lane(w22, 1), 68);
-  store<f32>(w, f32x4.extract_lane(w22, 2), 104);
-  store<f32>(w, f32x4.extract_lane(w22, 3), 140);
-}
-
-/** out[k] (3x3) = G^T dU[·][k] G for one kernel k, scalar (the tail). */
-function filterBackOne(d: usize, pl: usize, w: usize): void {
-  let t00: f32 = 0, t01: f32 = 0, t02: f32 = 0, t03: f32 = 0, t10: f32 = 0, t11: f32 = 0, t12: f32 = 0, t13: f32 = 0;
-  let t20: f32 = 0, t21: f32 = 0, t22: f32 = 0, t23: f32 = 0;
-  for (let j = 0; j < 4; j++) {
-    const d0 = load<f32>(d + <usize>j * pl), d1 = load<f32>(d + <usize>(4 + j) * pl);
-    const d2 = load<f32>(d + <usize>(8 + j) * pl), d3 = load<f32>(d + <usize>(12 + j) * pl);
-    const s: f32 = 0.5 * (d1 + d2), e: f32 = 0.5 * (d1 - d2);
-    const r0 = d0 + s, r2 = s + d3;
-    if (j == 0) { t00 = r0; t10 = e; t20 = r2; }
-    else if (j == 1) { t01 = r0; t11 = e; t21 = r2; }
-    else if (j == 2) { t02 = r0; t12 = e; t22 = r2; }
-    else { t03 = r0; t13 = e; t23 = r2; }
+/**
+ * V_ξ as GEMM rows: vt[ξ][t][c] (rows ldv floats, planes vXi bytes apart) for the nr tile rows from ty0 of the
+ * padded planes, four channels at a time through tmp (1 KiB; a missing channel repeats the last one).
+ */
+function inputRows(pad: usize, cg: i32, hp: i32, wp: i32, ty0: i32, nr: i32, tw4: i32, vt: usize, ldv: i32, vXi: usize, tmp: usize): void {
+  const wpBytes = <usize>wp << 2, ldb = <usize>ldv << 2;
+  // Channels innermost: the four partial writes to one 64-byte row segment come back to back.
+  for (let ty = 0; ty < nr; ty++) {
+    for (let tx = 0; tx < tw4; tx += 4) {
+      for (let c0 = 0; c0 < cg; c0 += 4) {
+        for (let i = 0; i < 4; i++) {
+          const row = at(pad, min(c0 + i, cg - 1) * hp * wp) + <usize>(2 * (ty0 + ty)) * wpBytes + (<usize>(2 * tx) << 2);
+          vTiles(row, wpBytes, tmp + (<usize>i << 4), 64, 4);
+        }
+        const dst = vt + <usize>(ty * tw4 + tx) * ldb + (<usize>c0 << 2);
+        for (let xi = 0; xi < 16; xi++) {
+          const q = tmp + (<usize>xi << 6);
+          transposeStore(dst + <usize>xi * vXi, ldb, v128.load(q), v128.load(q, 16), v128.load(q, 32), v128.load(q, 48));
+        }
+      }
+    }
   }
-  store<f32>(w, t00 + 0.5 * (t01 + t02)); store<f32>(w, 0.5 * (t01 - t02), 4); store<f32>(w, 0.5 * (t01 + t02) + t03, 8);
-  store<f32>(w, t10 + 0.5 * (t11 + t12), 12); store<f32>(w, 0.5 * (t11 - t12), 16); store<f32>(w, 0.5 * (t11 + t12) + t13, 20);
-  store<f32>(w, t20 + 0.5 * (t21 + t22), 24); store<f32>(w, 0.5 * (t21 - t22), 28); store<f32>(w, 0.5 * (t21 + t22) + t23, 32);
 }
 
-/** out[o][c] (3x3) = G^T dU[·][o][c] G for all (o, c), four kernels at a time; dU planes duPlane floats apart. */
-function filterBack(du: usize, og: i32, cg: i32, out: usize): void {
-  const pl = <usize>duPlane(og, cg) << 2, n = og * cg;
-  let k = 0;
-  for (; k + 4 <= n; k += 4) filterBackQuad(at(du, k), pl, at(out, k * 9));
-  for (; k < n; k++) filterBackOne(at(du, k), pl, at(out, k * 9));
+/**
+ * Tiles summed per GEMM pass: a block's tile sums run in chunks of KT tiles added into dU one after the other, so
+ * no float32 sum runs sequentially over more than KT products (as the dot tiles' four lanes over n / 4).
+ */
+const KT: i32 = 128;
+
+/** Float offset of tile t of o pair p in a packed dM_ξ plane of nt tiles: chunk t / KT, then [p][kt][2] in it. */
+@inline function mPos(p: i32, t: i32, og2: i32, nt: i32): i32 {
+  const t0 = t - t % KT;
+  return t0 * og2 * 2 + p * 2 * min(KT, nt - t0) + 2 * (t - t0);
+}
+
+/**
+ * dM_ξ as packed GEMM panels, chunk by chunk (mPos: o pairs interleaved per tile, planes mXi bytes apart) for the nr
+ * tile rows from ty0 of the padded dy planes [og][dh][dw], through tmp (512 bytes; an odd og repeats its last row).
+ */
+function gradRows(dyp: usize, og: i32, dh: i32, dw: i32, ty0: i32, nr: i32, tw4: i32, mp: usize, mXi: usize, tmp: usize): void {
+  const dwBytes = <usize>dw << 2, nt = nr * tw4, og2 = (og + 1) >> 1;
+  for (let o = 0; o < og; o += 2) {
+    const p0 = at(dyp, o * dh * dw), p1 = at(dyp, min(o + 1, og - 1) * dh * dw);
+    for (let ty = 0; ty < nr; ty++) {
+      const off = <usize>(2 * (ty0 + ty)) * dwBytes;
+      for (let tx = 0; tx < tw4; tx += 4) {
+        mTiles(p0 + off + (<usize>(2 * tx) << 2), dwBytes, tmp, 32, 4);
+        mTiles(p1 + off + (<usize>(2 * tx) << 2), dwBytes, tmp + 16, 32, 4);
+        const dst = at(mp, mPos(o >> 1, ty * tw4 + tx, og2, nt));
+        for (let xi = 0; xi < 16; xi++) {
+          const a = v128.load(tmp + (<usize>xi << 5)), b = v128.load(tmp + (<usize>xi << 5), 16);
+          v128.store(dst + <usize>xi * mXi, v128.shuffle<f32>(a, b, 0, 4, 1, 5));
+          v128.store(dst + <usize>xi * mXi, v128.shuffle<f32>(a, b, 2, 6, 3, 7), 16);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * The block's tile sums as dot tiles (long blocks, few channels): V_ξ [cg][ld] and dM_ξ [og][ld] rows, then
+ * dU_ξ[o][c] (+)= Σ_t dM_ξ[o][t] V_ξ[c][t] (beta 0 stores).
+ */
+function dotBlock(pad: usize, dyp: usize, cg: i32, og: i32, hp: i32, wp: i32, dh: i32, dw: i32, ty0: i32, nr: i32, tw4: i32,
+  ld: i32, vb: usize, vXi: usize, mb: usize, mXi: usize, du: usize, duXi: usize, beta: i32): void {
+  const wpBytes = <usize>wp << 2, dwBytes = <usize>dw << 2, nt = nr * tw4;
+  for (let c = 0; c < cg; c++) {
+    for (let ty = 0; ty < nr; ty++) {
+      const row = at(pad, c * hp * wp) + <usize>(2 * (ty0 + ty)) * wpBytes, v = at(vb, c * ld + ty * tw4);
+      vTiles(row, wpBytes, v, vXi, tw4);
+    }
+  }
+  for (let o = 0; o < og; o++) {
+    for (let ty = 0; ty < nr; ty++) {
+      const row = at(dyp, o * dh * dw) + <usize>(2 * (ty0 + ty)) * dwBytes, m = at(mb, o * ld + ty * tw4);
+      mTiles(row, dwBytes, m, mXi, tw4);
+    }
+  }
+  for (let xi = 0; xi < 16; xi++) {
+    const mx = mb + <usize>xi * mXi, vx = vb + <usize>xi * vXi, dux = du + <usize>xi * duXi;
+    for (let c = 0; c < cg; c += 4) {
+      const nc = min(4, cg - c);
+      const r0 = at(vx, c * ld), r1 = nc > 1 ? at(r0, ld) : r0, r2 = nc > 2 ? at(r1, ld) : r1, r3 = nc > 3 ? at(r2, ld) : r2;
+      for (let o = 0; o < og; o += 2) {
+        dotTile(at(mx, o * ld), <usize>ld << 2, r0, r1, r2, r3, nt, at(dux, o * cg + c), <usize>cg << 2, min(2, og - o), nc, beta);
+      }
+    }
+  }
 }
 
 /**
  * dW for samples [ITEM0, ITEM1) and tile-row blocks [BLK0, BLK1) of TROWS rows: X is x, W is dy,
  * Y the output (OSTRIDE 0: one kernel summed over the samples; else sample b at b*OSTRIDE).
- * Scratch: padded x planes, padded dy planes, V, dM and the dU accumulators.
+ * Scratch: padded x planes, padded dy planes, V_ξ rows, packed dM_ξ, the dU accumulators, 1 KiB of tiles and a GEMM tile.
+ * Each block's dU_ξ (og x cg) += dM_ξ (og x nt) · V_ξ (nt x cg), as 16 GEMMs (NC 1: short blocks, where dot tiles'
+ * horizontal sums would dominate) or dot tiles (NC 0); the first block of a kernel stores instead of adding.
  */
 export function convBackwardFilterWinograd(g: usize): void {
   const inC = arg(g, C_INC), inH = arg(g, C_INH), inW = arg(g, C_INW);
   const outC = arg(g, C_OUTC), outH = arg(g, C_OUTH), outW = arg(g, C_OUTW);
   const groups = arg(g, C_GROUPS), cg = arg(g, C_INCPG), og = arg(g, C_OUTCPG);
-  const oStride = arg(g, C_OSTRIDE), rb = arg(g, C_TROWS);
+  const oStride = arg(g, C_OSTRIDE), rb = arg(g, C_TROWS), gemm = arg(g, C_NC) != 0;
   const th = (outH + 1) >> 1, tw4 = (((outW + 1) >> 1) + 3) & ~3;
   const hp = 2 * th + 2, wp = 2 * tw4 + 2, dh = 2 * th, dw = 2 * tw4;
-  const ld = winoLd(rb * tw4);
+  const ld = winoLd(rb * tw4), ldv = (cg + 3) & ~3;
   const x = ptr(g, C_X), dy = ptr(g, C_W), out = ptr(g, C_Y);
-  const vXi = <usize>(cg * ld + 16) << 2, mXi = <usize>(og * ld + 16) << 2;
+  // Planes: V_ξ [ld][ldv], dM_ξ [og rounded to 2][ld], each plus one cache line (the GEMM reads past a row's last panel).
+  const vXi = <usize>(ld * ldv + 16) << 2, mXi = <usize>(((og + 1) & ~1) * ld + 16) << 2;
   const pad = ptr(g, C_SCRATCH);
   const dyp = pad + (<usize>(cg * hp * wp + SLACK) << 2);
   const vb = dyp + (<usize>(og * dh * dw + SLACK) << 2);
   const mb = vb + 16 * vXi;
   const du = mb + 16 * mXi;
-  const duSize = 16 * duPlane(og, cg);
-  const wpBytes = <usize>wp << 2, dwBytes = <usize>dw << 2;
+  const duSize = 16 * duPlane(og, cg), duXi = <usize>duPlane(og, cg) << 2;
+  const tmp = du + (<usize>duSize << 2), tile = tmp + 1024;
   const blk0 = arg(g, C_BLK0), blk1 = arg(g, C_BLK1), kSize = og * cg * 9;
   const b0 = arg(g, C_ITEM0), b1 = arg(g, C_ITEM1);
   for (let gi = 0; gi < groups; gi++) {
-    if (oStride == 0) zeroF32(du, duSize);
+    if (blk1 <= blk0 || b1 <= b0) zeroF32(du, duSize);
     for (let b = b0; b < b1; b++) {
-      if (oStride != 0) zeroF32(du, duSize);
       padPlanes(at(x, (b * inC + gi * cg) * inH * inW), cg, inH, inW, arg(g, C_PADT), arg(g, C_PADL), pad, hp, wp);
       padPlanes(at(dy, (b * outC + gi * og) * outH * outW), og, outH, outW, 0, 0, dyp, dh, dw);
       for (let blk = blk0; blk < blk1; blk++) {
         const ty0 = blk * rb, nr = min(rb, th - ty0), nt = nr * tw4;
-        for (let c = 0; c < cg; c++) {
-          const plane = at(pad, c * hp * wp);
-          for (let ty = 0; ty < nr; ty++) {
-            const row = plane + <usize>(2 * (ty0 + ty)) * wpBytes;
-            const v = at(vb, c * ld + ty * tw4);
-            for (let tx = 0; tx < tw4; tx += 4) inputTiles(row + (<usize>(2 * tx) << 2), wpBytes, at(v, tx), vXi);
-          }
-        }
-        for (let o = 0; o < og; o++) {
-          const plane = at(dyp, o * dh * dw);
-          for (let ty = 0; ty < nr; ty++) {
-            const row = plane + <usize>(2 * (ty0 + ty)) * dwBytes;
-            const m = at(mb, o * ld + ty * tw4);
-            for (let tx = 0; tx < tw4; tx += 4) gradTiles(row + (<usize>(2 * tx) << 2), dwBytes, at(m, tx), mXi);
-          }
-        }
-        for (let xi = 0; xi < 16; xi++) {
-          const mx = mb + <usize>xi * mXi, vx = vb + <usize>xi * vXi, dux = at(du, xi * duPlane(og, cg));
-          for (let c = 0; c < cg; c += 4) {
-            const nc = min(4, cg - c);
-            const r0 = at(vx, c * ld), r1 = nc > 1 ? at(r0, ld) : r0, r2 = nc > 2 ? at(r1, ld) : r1, r3 = nc > 3 ? at(r2, ld) : r2;
-            for (let o = 0; o < og; o += 2) {
-              dotTile(at(mx, o * ld), <usize>ld << 2, r0, r1, r2, r3, nt, at(dux, o * cg + c), <usize>cg << 2, min(2, og - o), nc);
+        const beta = blk == blk0 && (oStride != 0 || b == b0) ? 0 : 1;
+        if (gemm) {
+          inputRows(pad, cg, hp, wp, ty0, nr, tw4, vb, ldv, vXi, tmp);
+          gradRows(dyp, og, dh, dw, ty0, nr, tw4, mb, mXi, tmp);
+          for (let xi = 0; xi < 16; xi++) {
+            const m = mb + <usize>xi * mXi, v = vb + <usize>xi * vXi, d = du + <usize>xi * duXi;
+            for (let t0 = 0; t0 < nt; t0 += KT) {
+              const a = at(m, mPos(0, t0, (og + 1) >> 1, nt));
+              gemmBlock(og, cg, min(KT, nt - t0), a, at(v, t0 * ldv), <usize>ldv << 2, 0, d, <usize>cg << 2, t0 > 0 ? 1 : beta, tile);
             }
           }
+        } else {
+          dotBlock(pad, dyp, cg, og, hp, wp, dh, dw, ty0, nr, tw4, ld, vb, vXi, mb, mXi, du, duXi, beta);
         }
       }
       if (oStride != 0) filterBack(du, og, cg, at(out, b * oStride + gi * kSize));
