@@ -15,6 +15,7 @@ import { randn, rand } from '../core/creation.js';
 import { noGrad } from '../core/engine.js';
 import { tidy } from '../core/scope.js';
 import type { Tensor } from '../core/tensor.js';
+import { conv2dGeometry } from '../kernels/geometry/conv.js';
 import { createWasmBackend, type WasmBackend } from '../kernels/wasm/backend.js';
 import { condConv2d, condLinear } from '../ops/cond_conv.js';
 import { condConv1d } from '../ops/cond_conv1d.js';
@@ -26,6 +27,7 @@ import { flagNumber, flagString } from './model/flags.js';
 import { fileTimestamp, machineInfo } from './report/json.js';
 import { markdownTable } from './report/table.js';
 import { median } from './report/timing.js';
+import { winogradPasses, type PassMultiplies } from './report/winograd_passes.js';
 
 /** One layer: x [B, C, H, H] (2-d), [B, C, L = H] (1-d) or [B, C] (linear); k×k kernels, stride s; depthwise has groups = C = O. */
 interface Layer {
@@ -90,6 +92,13 @@ function outPixels(l: Layer): number {
   return l.kind === '1d' ? side : side * side;
 }
 
+/** Multiplies per MAC of the plain layer's three passes on wasm (Winograd counted; 1-d and linear layers: 1). */
+function passesOf(l: Layer): PassMultiplies {
+  if (l.kind !== '2d') return { forward: 1, inputGrad: 1, filterGrad: 1 };
+  const opts = { padding: Math.floor(l.k / 2), stride: l.s, groups: l.depthwise ? l.C : 1 };
+  return winogradPasses(conv2dGeometry('conv2d', [l.B, l.C, l.H, l.H], [l.O, l.depthwise ? 1 : l.C, l.k, l.k], opts));
+}
+
 interface Calls {
   plainF: () => void;
   fusedF: () => void;
@@ -144,6 +153,10 @@ interface Row {
   mixForwardMs: number;
   /** (P + K) / P: fused over plain if mixing ran at the conv's speed per MAC (P output pixels per sample). */
   floor: number;
+  /** The forward's floor with the plain conv's multiplies as wasm runs them: (P·f + K) / (P·f), f its multiplies per MAC. */
+  floorForward: number;
+  /** The same over a training step's three passes, against mixing's three (forward, dExperts, dα). */
+  floorForwardBackward: number;
 }
 
 function measure(l: Layer, K: number, be: WasmBackend, rounds: number): Row {
@@ -170,6 +183,8 @@ function measure(l: Layer, K: number, be: WasmBackend, rounds: number): Row {
     t.mix.push(time(c.mixF));
   }
   const P = outPixels(l);
+  const m = passesOf(l),
+    step = m.forward + m.inputGrad + m.filterGrad;
   return {
     layer: l.name,
     batch: l.B,
@@ -179,6 +194,8 @@ function measure(l: Layer, K: number, be: WasmBackend, rounds: number): Row {
     fusedForwardBackwardRatio: median(t.rFB),
     mixForwardMs: median(t.mix),
     floor: (P + K) / P,
+    floorForward: (P * m.forward + K) / (P * m.forward),
+    floorForwardBackward: (P * step + 3 * K) / (P * step),
   };
 }
 
@@ -207,10 +224,23 @@ async function main(): Promise<void> {
   console.log(
     `\nLoad average ${load0.map(f2).join(' ')} at start, ${load1.map(f2).join(' ')} at the end; ${os.cpus()[0]?.model ?? ''}, node ${process.version}.`,
   );
-  console.log('Ratios: median of per-round fused/plain. floor: (P + K) / P, the ratio if mixing (B·K·|W| MACs) ran as fast per MAC as the conv (B·P·|W|).\n');
+  console.log(
+    'Ratios: median of per-round fused/plain. floor: (P + K) / P, the ratio if mixing (B·K·|W| MACs) ran as fast per MAC as the conv (B·P·|W|).' +
+      ' Winograd floors: the same with the plain conv counted at the multiplies wasm runs (1/4 under F(4x4,3x3), 1/2.25 under F(2x2,3x3)), forward and over the three passes.\n',
+  );
   console.log(
     markdownTable(
-      ['layer', 'plain fwd ms', 'fused/plain fwd', 'plain fwd+bwd ms', 'fused/plain fwd+bwd', 'mixing fwd ms', 'floor'],
+      [
+        'layer',
+        'plain fwd ms',
+        'fused/plain fwd',
+        'plain fwd+bwd ms',
+        'fused/plain fwd+bwd',
+        'mixing fwd ms',
+        'floor',
+        'Winograd floor fwd',
+        'Winograd floor fwd+bwd',
+      ],
       rows.map((r) => [
         r.layer,
         f2(r.plainForwardMs),
@@ -219,8 +249,10 @@ async function main(): Promise<void> {
         `${f2(r.fusedForwardBackwardRatio)}×`,
         f2(r.mixForwardMs),
         `${f2(r.floor)}×`,
+        `${f2(r.floorForward)}×`,
+        `${f2(r.floorForwardBackward)}×`,
       ]),
-      ['l', 'r', 'r', 'r', 'r', 'r', 'r'],
+      ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
     ),
   );
   fs.mkdirSync(outDir, { recursive: true });

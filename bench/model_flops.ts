@@ -2,11 +2,11 @@
 // Run: npx tsx bench/model_flops.ts [--experts 8] [--width 1]
 
 import '../kernels/register.js';
-import { conv2dGeometry, transposedConvGeometry } from '../kernels/geometry/conv.js';
-import { winogradTile } from '../kernels/wasm/conv_choice.js';
+import { conv2dGeometry } from '../kernels/geometry/conv.js';
 import { MODEL_NAMES, createModel } from '../nn/models/index.js';
 import { flagNumber } from './model/flags.js';
 import { markdownTable } from './report/table.js';
+import { winogradPasses } from './report/winograd_passes.js';
 
 const argv = process.argv.slice(2);
 const K = flagNumber(argv, 'experts', 8);
@@ -37,15 +37,15 @@ const CHOICE_BATCH = 64;
 /**
  * The conv MACs of a row that the wasm backend runs as Winograd (3x3 taps, stride 1, >= 8 channels each side; see
  * conv_choice.ts), and the multiplies it saves over a training step's three passes: F(4x4,3x3) runs a pass in 1/4
- * of its MACs, F(2x2,3x3) (and the filter gradient) in 1/2.25.
+ * of its MACs, F(2x2,3x3) in 1/2.25 (winogradPasses).
  */
 function winogradMacs(x: readonly number[], y: readonly number[], conv: number): { macs: number; saved: number } {
   if (conv === 0 || x.length !== 4 || y.length !== 4) return { macs: 0, saved: 0 };
   const taps = conv / (y[1] * y[2] * y[3] * x[1]);
   if (!(taps === 9 && x[2] === y[2] && x[3] === y[3] && x[1] >= 8 && y[1] >= 8)) return { macs: 0, saved: 0 };
   const g = conv2dGeometry('conv2d', [CHOICE_BATCH, x[1], x[2], x[3]], [y[1], x[1], 3, 3], { padding: 1 });
-  const left = (m: number): number => (m === 4 ? 1 / 4 : 1 / 2.25);
-  const kept = (left(winogradTile(g, false)) + left(winogradTile(transposedConvGeometry(g), true)) + 1 / 2.25) / 3;
+  const p = winogradPasses(g);
+  const kept = (p.forward + p.inputGrad + p.filterGrad) / 3;
   return { macs: conv, saved: conv * (1 - kept) };
 }
 
@@ -83,5 +83,5 @@ console.log(
   ),
 );
 console.log(
-  `\nfloor = plain / (convs + mixing + routing) with every MAC at one speed; 'with Winograd' counts the 3x3 stride-1 convs the wasm backend runs as Winograd at 1/4 (F(4x4,3x3)) or 1/2.25 (F(2x2,3x3), and every filter gradient) of their MACs per pass (mixing has no such shortcut).`,
+  `\nfloor = plain / (convs + mixing + routing) with every MAC at one speed; 'with Winograd' counts the 3x3 stride-1 convs the wasm backend runs as Winograd at 1/4 (F(4x4,3x3)) or 1/2.25 (F(2x2,3x3), and the filter gradients conv_choice.ts runs as Winograd) of their MACs per pass (mixing has no such shortcut).`,
 );
