@@ -86,6 +86,11 @@ export function setOpTracer(t: OpTracer | null): OpTracer | null {
   return prev;
 }
 
+/** Whether an op tracer is installed (a fused op then runs as the ops the tracer knows). */
+export function isTracing(): boolean {
+  return tracer !== null;
+}
+
 /**
  * Wraps every op's forward kernels and backward closure while installed with setOpProfiler
  * (bench/model_profile.ts times a training step by op this way). With none installed, runOp pays

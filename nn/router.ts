@@ -1,12 +1,14 @@
 // Routing functions for CondConv layers: CondConv's sigmoid router and DynamicConv's temperature softmax router, with expert dropout.
 
 import { CondgradError, checkFinite, checkInt, fmtShape } from '../core/errors.js';
+import { isGradEnabled } from '../core/engine.js';
 import { defaultRng, Rng } from '../core/random.js';
 import type { Tensor } from '../core/tensor.js';
 import { relu, sigmoid } from '../ops/activations.js';
 import { dropout } from '../ops/dropout.js';
 import { globalAvgPool2d } from '../ops/pool.js';
 import { globalAvgPool1d } from '../ops/pool1d.js';
+import { sigmoidGate } from '../ops/route.js';
 import { softmax } from '../ops/softmax.js';
 import { initRng, type InitOptions } from './init.js';
 import { Linear } from './layers/linear.js';
@@ -63,6 +65,11 @@ export abstract class Router extends Module {
   /** α from the logits. */
   protected abstract gate(z: Tensor): Tensor;
 
+  /** α from pooled features [B, C]: gate(logits(pooled)), or a fused equivalent. */
+  protected alphaOf(pooled: Tensor): Tensor {
+    return this.gate(this.logits(pooled));
+  }
+
   /** α [B, K] for x [B, C, H, W], a sequence [B, C, L] (averaged over its length) or pooled [B, C]. */
   override forward(x: Tensor): Tensor {
     if ((x.rank !== 4 && x.rank !== 3 && x.rank !== 2) || x.shape[1] !== this.inChannels) {
@@ -72,7 +79,7 @@ export abstract class Router extends Module {
       );
     }
     const pooled = x.rank === 4 ? globalAvgPool2d(x) : x.rank === 3 ? globalAvgPool1d(x) : x;
-    const alpha = this.gate(this.logits(pooled));
+    const alpha = this.alphaOf(pooled);
     return dropout(alpha, this.expertDropout, { training: this.training, rng: this.dropoutRng });
   }
 
@@ -125,6 +132,18 @@ export class SigmoidRouter extends Router {
 
   protected override gate(z: Tensor): Tensor {
     return sigmoid(z);
+  }
+
+  /**
+   * While gradients are recorded, the last FC and the sigmoid run as one op (sigmoidGate,
+   * bit-identical, one tape node instead of nine). Without them the layers' own forwards run, so
+   * module hooks (summary) see fc1 and fc2.
+   */
+  protected override alphaOf(pooled: Tensor): Tensor {
+    if (!isGradEnabled()) return super.alphaOf(pooled);
+    const last = this.fc2 ?? this.fc1;
+    const h = this.fc2 === null ? pooled : relu(this.fc1.forward(pooled));
+    return sigmoidGate(h, last.weight, last.bias);
   }
 }
 

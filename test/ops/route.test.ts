@@ -1,0 +1,90 @@
+// sigmoidGate (the sigmoid router's fused FC + sigmoid): float64 gradcheck, bit-identity with the unfused ops on cpu and wasm, the router using it, bad input.
+
+import '../../kernels/register.js';
+import { expect } from 'chai';
+import type { AnyBackend } from '../../core/backend.js';
+import { noGrad } from '../../core/engine.js';
+import { setOpTracer } from '../../core/op.js';
+import type { Tensor } from '../../core/tensor.js';
+import { cpuBackend } from '../../kernels/cpu/backend.js';
+import { SigmoidRouter } from '../../nn/router.js';
+import { sigmoid } from '../../ops/activations.js';
+import { add } from '../../ops/arithmetic.js';
+import { matmul } from '../../ops/matmul.js';
+import { globalAvgPool2d } from '../../ops/pool.js';
+import { sum, mul } from '../../index.js';
+import { sigmoidGate } from '../../ops/route.js';
+import { checkGrad, expectError, rnd } from '../helpers/tensors.js';
+import { useWasmBackend } from '../helpers/wasm.js';
+
+const unfused = (p: Tensor, w: Tensor, b: Tensor | null): Tensor => {
+  const y = matmul(p, w, { transB: true });
+  return sigmoid(b === null ? y : add(y, b));
+};
+
+/** α and the gradients of pooled, weight and bias under a seeded upstream gradient, through `gate`. */
+function run(gate: typeof unfused, on: AnyBackend, bias: boolean): Float32Array[] {
+  const [B, C, K] = [5, 7, 4];
+  const p = rnd(1, [B, C], 'float32', on, -2, 2, true);
+  const w = rnd(2, [K, C], 'float32', on, -1, 1, true);
+  const b = bias ? rnd(3, [K], 'float32', on, -1, 1, true) : null;
+  const up = rnd(4, [B, K], 'float32', on);
+  const alpha = gate(p, w, b);
+  sum(mul(alpha, up)).backward();
+  return [alpha, p.grad!, w.grad!, ...(b === null ? [] : [b.grad!])].map((t) => Float32Array.from(t.dataSync()));
+}
+
+describe('sigmoidGate: α = sigmoid(pooled·Wᵀ + b) as one op', () => {
+  it('float64 gradcheck of pooled [3,5], weight [4,5], bias [4]; and without bias', () => {
+    checkGrad((p, w, b) => sigmoidGate(p, w, b), [[3, 5], [4, 5], [4]]);
+    checkGrad(
+      (p, w) => sigmoidGate(p, w, null),
+      [
+        [2, 3],
+        [6, 3],
+      ],
+    );
+  });
+  it('gradcheck through a pooled input (GAP of [2,3,4,4]) and with the weight constant', () => {
+    checkGrad((x, w, b) => sigmoidGate(globalAvgPool2d(x), w, b), [[2, 3, 4, 4], [4, 3], [4]], { constant: [1] });
+  });
+  const backends: [string, () => AnyBackend][] = [['cpu', () => cpuBackend]];
+  const wasm = useWasmBackend(1);
+  backends.push(['wasm', wasm]);
+  for (const [name, on] of backends) {
+    for (const bias of [true, false]) {
+      it(`${name}: α and every gradient bit-identical to sigmoid(add(matmul(p, W, transB), b))${bias ? '' : ' (no bias)'}`, () => {
+        const want = run(unfused, on(), bias);
+        const got = run(sigmoidGate, on(), bias);
+        expect(got.length).to.equal(want.length);
+        got.forEach((g, i) => expect(Array.from(g), `output ${i}`).to.deep.equal(Array.from(want[i])));
+        expect(Math.max(...got[2].map(Math.abs))).to.be.greaterThan(1e-4);
+      });
+    }
+  }
+  it('SigmoidRouter records one sigmoidGate op in training, and its α matches the layers run one by one', () => {
+    const r = new SigmoidRouter(3, 4, { seed: 1, backend: cpuBackend });
+    const x = rnd(5, [2, 3, 4, 4], 'float32', cpuBackend, -1, 1, true);
+    const alpha = r.route(x);
+    expect(alpha.node?.opName).to.equal('sigmoidGate');
+    const want = noGrad(() => unfused(globalAvgPool2d(x), r.fc1.weight, r.fc1.bias));
+    expect(Array.from(alpha.dataSync())).to.deep.equal(Array.from(want.dataSync()));
+    const hidden = new SigmoidRouter(3, 4, { seed: 1, hidden: 5, backend: cpuBackend });
+    expect(hidden.route(x).node?.opName).to.equal('sigmoidGate');
+  });
+  it('runs as matmul, add and sigmoid while an op tracer records (ONNX export knows those)', () => {
+    const names: string[] = [];
+    const prev = setOpTracer({ record: (n) => void names.push(n) });
+    try {
+      sigmoidGate(rnd(1, [2, 3], 'float32'), rnd(2, [4, 3], 'float32'), rnd(3, [4], 'float32'));
+    } finally {
+      setOpTracer(prev);
+    }
+    expect(names).to.deep.equal(['matmul', 'add', 'sigmoid']);
+  });
+  it('bad shapes name the op and the shapes', () => {
+    expectError(() => sigmoidGate(rnd(1, [2, 3], 'float32'), rnd(2, [4, 5], 'float32'), null), 'sigmoidGate', '[2,3]', '[4,5]');
+    expectError(() => sigmoidGate(rnd(1, [2, 3], 'float32'), rnd(2, [4, 3], 'float32'), rnd(3, [3], 'float32')), 'sigmoidGate', 'bias [3]');
+    expectError(() => sigmoidGate(rnd(1, [2, 3, 1], 'float32'), rnd(2, [4, 3], 'float32'), null), 'sigmoidGate', '[2,3,1]');
+  });
+});
