@@ -2,10 +2,12 @@
 
 import { CondgradError, checkBool, checkShape, fmtShape } from '../core/errors.js';
 import { runOp, type Op } from '../core/op.js';
-import type { Tensor } from '../core/tensor.js';
+import { allocArray } from '../core/dtype.js';
+import type { Storage } from '../core/backend.js';
+import { Tensor } from '../core/tensor.js';
 import { sizeOf } from '../core/shape.js';
 import type { ReduceOp } from '../kernels/elementwise.js';
-import { broadcastShapes, broadcastStrides } from '../kernels/geometry/broadcast.js';
+import { binaryGeometry, broadcastShapes, broadcastStrides } from '../kernels/geometry/broadcast.js';
 import { reduceGeometry, type ReduceGeometry } from '../kernels/geometry/reduce.js';
 import type { StridedView } from '../kernels/geometry/strided.js';
 import { gatherPlan, reshape } from './shape.js';
@@ -38,7 +40,7 @@ const sumOp: Op<ReduceAttrs, ReducePlan> = {
   name: 'reduce',
   savesData: () => false,
   ...reduceKernel,
-  backward: (dy, { inputs: [x], plan: { g } }) => [expand(reshape(dy, g.keptShape), x.shape)],
+  backward: (dy, { plan: { g } }) => [spreadGrad(dy, g, null)],
 };
 
 /** Sum over `axes` (all by default). x: any shape; keepDims keeps the summed dims as size 1. */
@@ -57,6 +59,28 @@ const expandOp: Op<{ shape: readonly number[] }, { shape: readonly number[]; vie
   forward: (backend, [x], plan) => backend.gather(x, plan.view),
   backward: (dy, { inputs: [x] }) => [sumToShape(dy, x.shape)],
 };
+
+/**
+ * The backward of a reduction with geometry g: dy (g.keptShape's elements, divided by `divisor`
+ * unless it is null) broadcast over the reduced axes to g.inShape. The same kernels as
+ * expand(div(reshape(dy, kept), divisor), inShape) (so the same values), without the reshape's
+ * copy and the three ops' bookkeeping.
+ */
+export function spreadGrad(dy: Tensor, g: ReduceGeometry, divisor: number | null): Tensor {
+  const be = dy.backend;
+  let src: Storage = dy.storage;
+  if (divisor !== null) {
+    const a = allocArray(dy.dtype, 1);
+    a[0] = divisor;
+    const n = be.fromArray(a);
+    src = be.binary(src, n, 'div', binaryGeometry('div', g.keptShape, []));
+    be.dispose(n);
+  }
+  const { view } = gatherPlan(g.inShape, { dims: g.inShape, strides: broadcastStrides(g.keptShape, g.inShape), offset: 0 });
+  const out = new Tensor(be.gather(src, view), g.inShape, be);
+  if (src !== dy.storage) be.dispose(src);
+  return out;
+}
 
 /** Broadcasts x to `shape` (NumPy rules), materialising the copy. */
 export function expand(x: Tensor, shape: readonly number[]): Tensor {

@@ -3,7 +3,7 @@
 import { runOp, type Op } from '../core/op.js';
 import type { Tensor } from '../core/tensor.js';
 import { div, eq, mul } from './arithmetic.js';
-import { expand, reduceKernel, sum, type Axes, type ReduceAttrs, type ReducePlan } from './broadcast.js';
+import { reduceKernel, spreadGrad, sum, type Axes, type ReduceAttrs, type ReducePlan } from './broadcast.js';
 import { reshape } from './shape.js';
 
 interface ExtremumAttrs extends ReduceAttrs {
@@ -26,7 +26,7 @@ const meanOp: Op<ReduceAttrs, ReducePlan> = {
   name: 'reduce',
   ...reduceKernel,
   savesData: () => false,
-  backward: (dy, { inputs: [x], plan: { g } }) => [expand(div(reshape(dy, g.keptShape), g.reduceSize), x.shape)],
+  backward: (dy, { plan: { g } }) => [spreadGrad(dy, g, g.reduceSize)],
 };
 
 /** Mean over `axes` (all by default), divided before rounding: finite inputs give a finite mean. */

@@ -4,7 +4,9 @@ import '../../kernels/register.js';
 import { expect } from 'chai';
 import type { Tensor } from '../../core/tensor.js';
 import { max, mean, min } from '../../ops/reduce.js';
-import { sum, sumToShape } from '../../ops/broadcast.js';
+import { expand, sum, sumToShape } from '../../ops/broadcast.js';
+import { div, mul } from '../../ops/arithmetic.js';
+import { reshape } from '../../ops/shape.js';
 import { forEachBackendDtype } from '../helpers/backends.js';
 import { expectClose } from '../helpers/close.js';
 import { arr, naiveReduce, type NaiveReduce } from '../helpers/naive.js';
@@ -59,6 +61,32 @@ forEachBackendDtype((tb, dtype) => {
       expectError(() => min(e), 'min', '[2,0]');
       expectError(() => mean(e, 1), 'mean', '[2,0]');
     });
+  });
+
+  describe('sum and mean backward: the same values as expand(div(reshape(dy, kept), n), shape)', () => {
+    for (const [name, f] of OPS.slice(0, 2)) {
+      for (const [shape, axes] of [
+        [
+          [2, 3, 4],
+          [0, 2],
+        ],
+        [
+          [5, 6, 3, 3],
+          [2, 3],
+        ],
+      ] as const) {
+        it(`${name} x=[${shape}] axes=[${axes}]`, async () => {
+          const x = rnd(3, shape, dtype, tb, -1, 1, true);
+          const y = f(x, axes);
+          const dy = rnd(4, y.shape, dtype, tb);
+          sum(mul(y, dy)).backward();
+          const kept = shape.map((d, i) => ((axes as readonly number[]).includes(i) ? 1 : d));
+          const n = name === 'mean' ? axes.reduce((a, i) => a * shape[i], 1) : 1;
+          const want = expand(div(reshape(dy, kept), n), shape);
+          expect(Array.from(await read(x.grad!))).to.deep.equal(Array.from(await read(want)));
+        });
+      }
+    }
   });
 
   if (dtype === 'float64' && tb.sync) {
