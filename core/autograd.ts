@@ -71,20 +71,45 @@ function topoOrder<T extends TapeTensor<T>>(root: T): T[] {
   return order;
 }
 
+/** Gradients a backward returned in a broadcastable shape (see broadcastGrad). */
+const broadcastGrads = new WeakSet<object>();
+
+/**
+ * Marks `g`, a gradient a backward returns, as standing for its broadcast to the input's shape (same
+ * rank, 1 on the broadcast dims): backprop adds it to the input's other gradients with a
+ * broadcasting add, and materialises the broadcast only when it is the whole gradient (a
+ * reduction's backward then costs no activation-sized copy where the input also feeds other ops).
+ */
+export function broadcastGrad<T extends object>(g: T): T {
+  broadcastGrads.add(g);
+  return g;
+}
+
+const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
+
+/** Whether `g` may stand for a gradient of `shape`: a marked broadcast of it, or exactly its shape. */
+function fits(g: { readonly shape: readonly number[] }, shape: readonly number[]): boolean {
+  if (sameShape(g.shape, shape)) return true;
+  return broadcastGrads.has(g) && g.shape.length === shape.length && g.shape.every((d, i) => d === shape[i] || d === 1);
+}
+
 /**
  * Backpropagates `seed` (the gradient of `root`, already checked against it) through the tape.
- * Leaf tensors with requiresGrad accumulate into `.grad` with `add`; the tape is kept, so backward
- * can run again. Runs with gradient recording off: the gradients themselves are not taped.
+ * Leaf tensors with requiresGrad accumulate into `.grad` with `add` (which broadcasts); the tape is
+ * kept, so backward can run again. `expandTo` materialises a broadcast gradient (broadcastGrad)
+ * before a node or a leaf takes it. Runs with gradient recording off: the gradients are not taped.
  */
-export function backpropagate<T extends TapeTensor<T>>(root: T, seed: T, add: (a: T, b: T) => T): void {
+export function backpropagate<T extends TapeTensor<T>>(root: T, seed: T, add: (a: T, b: T) => T, expandTo: (g: T, shape: readonly number[]) => T): void {
   const order = topoOrder(root);
+  const full = (g: T, t: T): T => (sameShape(g.shape, t.shape) ? g : expandTo(g, t.shape));
   const grads = new Map<T, T>([[root, seed]]);
   noGrad(() => {
     for (let i = order.length - 1; i >= 0; i--) {
       const t = order[i];
-      const g = grads.get(t);
-      if (g === undefined) continue;
+      const lazy = grads.get(t);
+      if (lazy === undefined) continue;
       grads.delete(t);
+      const g = full(lazy, t);
       if (t.node === null) {
         let leafGrad = g.gradOwner !== null || g === seed ? g.detach() : g;
         const old = t.grad;
@@ -103,11 +128,15 @@ export function backpropagate<T extends TapeTensor<T>>(root: T, seed: T, add: (a
       node.inputs.forEach((x, j) => {
         const gx = inputGrads[j];
         if (!x.requiresGrad || gx === null || gx === undefined) return;
-        if (fmtShape(gx.shape) !== fmtShape(x.shape)) {
+        if (!fits(gx, x.shape)) {
           throw new CondgradError(node.opName, `backward produced a gradient of shape ${fmtShape(gx.shape)} for input ${j} of shape ${fmtShape(x.shape)}`);
         }
         const prev = grads.get(x);
-        grads.set(x, prev === undefined ? gx : add(prev, gx));
+        if (prev === undefined) grads.set(x, gx);
+        else {
+          const sum = add(prev, gx);
+          grads.set(x, sameShape(sum.shape, x.shape) ? sum : broadcastGrad(sum));
+        }
       });
     }
   });

@@ -8,15 +8,22 @@ import { getBackend } from './engine.js';
 import { track } from './scope.js';
 import { backpropagate, type TapeNodeOf, type TapeTensor } from './autograd.js';
 import { allocArray } from './dtype.js';
-import { binaryGeometry } from '../kernels/geometry/broadcast.js';
+import { binaryGeometry, broadcastStrides } from '../kernels/geometry/broadcast.js';
+import { coalesce } from '../kernels/geometry/strided.js';
 
 /** How a tensor was made: the op, its inputs and what its backward needs. */
 export type TapeNode = TapeNodeOf<Tensor>;
 
-/** Gradient accumulation: a + b of one shape, straight on the backend (never recorded). */
+/** Gradient accumulation: a + b (one shape, or one a broadcast of the other's), straight on the backend (never recorded). */
 function addGrads(a: Tensor, b: Tensor): Tensor {
   const g = binaryGeometry('backward', a.shape, b.shape);
-  return new Tensor(a.backend.binary(a.storage, b.storage, 'add', g), a.shape, a.backend);
+  return new Tensor(a.backend.binary(a.storage, b.storage, 'add', g), g.outShape, a.backend);
+}
+
+/** A broadcast gradient materialised at `shape` (one gather, as expand's). */
+function expandGrad(g: Tensor, shape: readonly number[]): Tensor {
+  const c = coalesce(shape, [broadcastStrides(g.shape, shape)]);
+  return new Tensor(g.backend.gather(g.storage, { dims: c.dims, strides: c.strides[0], offset: 0 }), shape, g.backend);
 }
 
 let nextId = 0;
@@ -149,7 +156,7 @@ export class Tensor implements TapeTensor<Tensor> {
     } else if (fmtShape(seed.shape) !== fmtShape(this.shape) || seed.dtype !== this.dtype || seed.backend !== this.backend) {
       throw new CondgradError('backward', `grad ${fmtShape(seed.shape)} ${seed.dtype} does not match root ${fmtShape(this.shape)} ${this.dtype}`);
     }
-    backpropagate<Tensor>(this, seed, addGrads);
+    backpropagate<Tensor>(this, seed, addGrads, expandGrad);
   }
 
   /** Marks this leaf as requiring gradients; returns this. */

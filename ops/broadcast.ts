@@ -3,7 +3,7 @@
 import { CondgradError, checkBool, checkShape, fmtShape } from '../core/errors.js';
 import { runOp, type Op } from '../core/op.js';
 import { allocArray } from '../core/dtype.js';
-import type { Storage } from '../core/backend.js';
+import { broadcastGrad } from '../core/autograd.js';
 import { Tensor } from '../core/tensor.js';
 import { sizeOf } from '../core/shape.js';
 import type { ReduceOp } from '../kernels/elementwise.js';
@@ -64,22 +64,22 @@ const expandOp: Op<{ shape: readonly number[] }, { shape: readonly number[]; vie
  * The backward of a reduction with geometry g: dy (g.keptShape's elements, divided by `divisor`
  * unless it is null) broadcast over the reduced axes to g.inShape. The same kernels as
  * expand(div(reshape(dy, kept), divisor), inShape) (so the same values), without the reshape's
- * copy and the three ops' bookkeeping.
+ * copy and the three ops' bookkeeping. With a divisor the broadcast is left to backprop
+ * (broadcastGrad): where the input has other gradients it is added to them broadcasting, and
+ * materialised only where it is the input's whole gradient.
  */
 export function spreadGrad(dy: Tensor, g: ReduceGeometry, divisor: number | null): Tensor {
   const be = dy.backend;
-  let src: Storage = dy.storage;
   if (divisor !== null) {
     const a = allocArray(dy.dtype, 1);
     a[0] = divisor;
     const n = be.fromArray(a);
-    src = be.binary(src, n, 'div', binaryGeometry('div', g.keptShape, []));
+    const scaled = be.binary(dy.storage, n, 'div', binaryGeometry('div', g.keptShape, []));
     be.dispose(n);
+    return broadcastGrad(new Tensor(scaled, g.keptShape, be));
   }
   const { view } = gatherPlan(g.inShape, { dims: g.inShape, strides: broadcastStrides(g.keptShape, g.inShape), offset: 0 });
-  const out = new Tensor(be.gather(src, view), g.inShape, be);
-  if (src !== dy.storage) be.dispose(src);
-  return out;
+  return new Tensor(be.gather(dy.storage, view), g.inShape, be);
 }
 
 /** Broadcasts x to `shape` (NumPy rules), materialising the copy. */

@@ -65,7 +65,7 @@ forEachBackendDtype((tb, dtype) => {
 
   describe('sum and mean backward: the same values as expand(div(reshape(dy, kept), n), shape)', () => {
     for (const [name, f] of OPS.slice(0, 2)) {
-      for (const [shape, axes] of [
+      const cases: [number[], number[]][] = [
         [
           [2, 3, 4],
           [0, 2],
@@ -74,13 +74,14 @@ forEachBackendDtype((tb, dtype) => {
           [5, 6, 3, 3],
           [2, 3],
         ],
-      ] as const) {
+      ];
+      for (const [shape, axes] of cases) {
         it(`${name} x=[${shape}] axes=[${axes}]`, async () => {
           const x = rnd(3, shape, dtype, tb, -1, 1, true);
           const y = f(x, axes);
           const dy = rnd(4, y.shape, dtype, tb);
           sum(mul(y, dy)).backward();
-          const kept = shape.map((d, i) => ((axes as readonly number[]).includes(i) ? 1 : d));
+          const kept = shape.map((d, i) => (axes.includes(i) ? 1 : d));
           const n = name === 'mean' ? axes.reduce((a, i) => a * shape[i], 1) : 1;
           const want = expand(div(reshape(dy, kept), n), shape);
           expect(Array.from(await read(x.grad!))).to.deep.equal(Array.from(await read(want)));
