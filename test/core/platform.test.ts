@@ -16,6 +16,13 @@ import { Rng } from '../../core/random.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
+/**
+ * Node globals a browser bundle must not touch: process fields and the Buffer allocators (from,
+ * alloc, allocUnsafe, allocUnsafeSlow). protobufjs's own util.Buffer (feature-detected, null in a
+ * browser) is a property access, so a Buffer preceded by `.` or an identifier character is allowed.
+ */
+const NODE_GLOBALS = /\bprocess\.(env|platform|pid)\b|(?<![.\w$])Buffer\.(from|alloc\w*)\b/;
+
 describe('platform modules', () => {
   it('the JavaScript SHA-256 equals node:crypto on lengths around every block boundary, in chunks', () => {
     const rng = new Rng(7);
@@ -77,8 +84,15 @@ describe('platform modules', () => {
     for (const f of files) {
       const src = readFileSync(f, 'utf8');
       expect(src, f).not.to.match(/(?:from|import)\s*\(?\s*["'](?:node:|fs["']|path["']|os["']|crypto["']|worker_threads["'])/);
-      // A bare Buffer global is Node's; protobufjs's own util.Buffer (feature-detected, null in a browser) is a property access.
-      expect(src, f).not.to.match(/\bprocess\.(env|platform|pid)\b|(?<![.\w$])Buffer\.(from|alloc)\b/);
+      expect(src, f).not.to.match(NODE_GLOBALS);
+    }
+  });
+  it('the bundle guard catches every Buffer allocator and process field, not a property named Buffer', () => {
+    for (const bad of ['Buffer.from(b)', 'Buffer.alloc(8)', 'Buffer.allocUnsafe(8)', 'x=Buffer.allocUnsafeSlow(n)', '(process.env.X)', 'process.platform']) {
+      expect(bad).to.match(NODE_GLOBALS);
+    }
+    for (const ok of ['t.Buffer.allocUnsafe(e)', 'util.Buffer.from(e)', 'myBuffer.alloc(1)', 'Buffer.fromage', 'process.envy']) {
+      expect(ok).not.to.match(NODE_GLOBALS);
     }
   });
   it('copyToFresh (Node: uninitialised from 64 KiB; browser: slice) copies a shared-heap view into its own unshared buffer', () => {
