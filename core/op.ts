@@ -38,11 +38,27 @@ export interface Op<A, P extends OpPlan> {
   forward(backend: AnyBackend, inputs: readonly Storage[], plan: P, attrs: A): Storage;
   backward?(dy: Tensor, ctx: OpContext<A, P>): readonly (Tensor | null)[];
   /**
-   * Whether backward reads the data of the inputs or the output (default true). Ops whose
-   * backward needs only dy and shapes (add, reshape, sum, ...) say false, so that an in-place
-   * write to their inputs between forward and backward is not reported as an error.
+   * Whose data backward reads (default true: every input and the output). Ops whose backward
+   * needs only dy and shapes (add, reshape, sum, ...) say false, and an op that reads some of
+   * them names those (`inputs` by index, and whether the output), so that an in-place write to a
+   * tensor backward does not read, between forward and backward, is not reported as an error.
    */
-  savesData?(attrs: A): boolean;
+  savesData?(attrs: A): boolean | SavedData;
+}
+
+/** The tensors an op's backward reads: inputs by index, and whether the output. */
+export interface SavedData {
+  readonly inputs: readonly number[];
+  readonly output: boolean;
+}
+
+/** The tensors whose versions a tape node checks before its backward runs (see Op.savesData). */
+function savedTensors<A>(op: Op<A, OpPlan>, inputs: readonly Tensor[], out: Tensor, attrs: A): Tensor[] {
+  const s = op.savesData === undefined ? true : op.savesData(attrs);
+  if (s === true) return [...inputs, out];
+  if (s === false) return [];
+  const kept = s.inputs.filter((i) => i < inputs.length).map((i) => inputs[i]);
+  return s.output ? [...kept, out] : kept;
 }
 
 /** Checks that every input is a live tensor, all on one backend, all of one dtype. */
@@ -187,7 +203,7 @@ export function runCheckedOp<A, P extends OpPlan>(op: Op<A, P>, inputs: readonly
   tracer?.record(op.name, inputs, attrs, plan, out);
   if (record) {
     const backward = op.backward!.bind(op);
-    const saved = op.savesData === undefined || op.savesData(attrs) ? [...inputs, out] : [];
+    const saved = savedTensors(op, inputs, out, attrs);
     const run = (dy: Tensor): readonly (Tensor | null)[] => backward(dy, { inputs, output: out, attrs, plan });
     out.node = {
       opName: op.name,

@@ -29,6 +29,9 @@ interface GatePlan {
  */
 const gateOp: Op<Record<string, never>, GatePlan> = {
   name: 'sigmoidGate',
+  // Backward reads pooled (dW), weight (dpooled) and α (the sigmoid's derivative), never the
+  // bias, so an in-place write to the bias before backward is as allowed as with the unfused add.
+  savesData: () => ({ inputs: [0, 1], output: true }),
   plan([p, w, b]) {
     const [B, C] = p.shape;
     const K = w.shape[0];

@@ -1,4 +1,4 @@
-// sigmoidGate (the sigmoid router's fused FC + sigmoid): float64 gradcheck, bit-identity with the unfused ops on cpu and wasm, the router using it, bad input.
+// sigmoidGate (the sigmoid router's fused FC + sigmoid): float64 gradcheck, bit-identity with the unfused ops on cpu and wasm, the router using it, in-place writes, bad input.
 
 import '../../kernels/register.js';
 import { expect } from 'chai';
@@ -14,6 +14,7 @@ import { matmul } from '../../ops/matmul.js';
 import { globalAvgPool2d } from '../../ops/pool.js';
 import { sum, mul } from '../../index.js';
 import { sigmoidGate } from '../../ops/route.js';
+import { expectClose } from '../helpers/close.js';
 import { checkGrad, expectError, rnd } from '../helpers/tensors.js';
 import { useWasmBackend } from '../helpers/wasm.js';
 
@@ -71,6 +72,27 @@ describe('sigmoidGate: α = sigmoid(pooled·Wᵀ + b) as one op', () => {
     expect(Array.from(alpha.dataSync())).to.deep.equal(Array.from(want.dataSync()));
     const hidden = new SigmoidRouter(3, 4, { seed: 1, hidden: 5, backend: cpuBackend });
     expect(hidden.route(x).node?.opName).to.equal('sigmoidGate');
+  });
+  it('an in-place write to the bias before backward is allowed (backward never reads it), as with the unfused add; to the weight or pooled it raises', () => {
+    for (const gate of [sigmoidGate, unfused]) {
+      const p = rnd(1, [3, 4], 'float64', cpuBackend, -1, 1, true);
+      const w = rnd(2, [2, 4], 'float64', cpuBackend, -1, 1, true);
+      const b = rnd(3, [2], 'float64', cpuBackend, -1, 1, true);
+      const loss = sum(gate(p, w, b));
+      const want = noGrad(() => Array.from(sigmoid(add(matmul(p, w, { transB: true }), b)).dataSync()));
+      b.assign(rnd(4, [2], 'float64'));
+      loss.backward();
+      // d/db Σ sigmoid(z) = Σ_b α(1 − α) with the α of the forward pass (the old bias).
+      const db = [0, 1].map((k) => [0, 1, 2].reduce((s, i) => s + want[i * 2 + k] * (1 - want[i * 2 + k]), 0));
+      expectClose(b.grad!.dataSync(), db, 1e-12);
+    }
+    for (const which of ['weight', 'pooled'] as const) {
+      const p = rnd(1, [3, 4], 'float64', cpuBackend, -1, 1, true);
+      const w = rnd(2, [2, 4], 'float64', cpuBackend, -1, 1, true);
+      const loss = sum(sigmoidGate(p, w, rnd(3, [2], 'float64', cpuBackend, -1, 1, true)));
+      (which === 'weight' ? w : p).assign(rnd(4, which === 'weight' ? [2, 4] : [3, 4], 'float64'));
+      expectError(() => loss.backward(), 'backward', "'sigmoidGate'", 'modified in place', which === 'weight' ? 'input 1' : 'input 0');
+    }
   });
   it('runs as matmul, add and sigmoid while an op tracer records (ONNX export knows those)', () => {
     const names: string[] = [];
