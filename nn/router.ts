@@ -136,12 +136,20 @@ export class SigmoidRouter extends Router {
 
   /**
    * While gradients are recorded, the last FC and the sigmoid run as one op (sigmoidGate,
-   * bit-identical, one tape node instead of nine). Without them the layers' own forwards run, so
-   * module hooks (summary) see fc1 and fc2.
+   * bit-identical, one tape node instead of nine), but only where that is what gate(logits(p))
+   * computes: this class's own logits and gate, and a stock Linear as the last FC (its forward
+   * neither overridden nor replaced). A subclass's gate (a temperature, say), a hooked or
+   * replaced layer, and every call without gradients (so module hooks, e.g. summary's, see fc1
+   * and fc2) run the layers one by one, so training and evaluation run the same code.
    */
   protected override alphaOf(pooled: Tensor): Tensor {
-    if (!isGradEnabled()) return super.alphaOf(pooled);
     const last = this.fc2 ?? this.fc1;
+    const stock =
+      this.logits === SigmoidRouter.prototype.logits &&
+      this.gate === SigmoidRouter.prototype.gate &&
+      last instanceof Linear &&
+      last.forward === Linear.prototype.forward;
+    if (!stock || !isGradEnabled()) return super.alphaOf(pooled);
     const h = this.fc2 === null ? pooled : relu(this.fc1.forward(pooled));
     return sigmoidGate(h, last.weight, last.bias);
   }

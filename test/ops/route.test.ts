@@ -1,4 +1,4 @@
-// sigmoidGate (the sigmoid router's fused FC + sigmoid): float64 gradcheck, bit-identity with the unfused ops on cpu and wasm, the router using it, in-place writes, bad input.
+// sigmoidGate (the sigmoid router's fused FC + sigmoid): float64 gradcheck, bit-identity with the unfused ops on cpu and wasm, the router using it only where it is what the router computes, in-place writes, bad input.
 
 import '../../kernels/register.js';
 import { expect } from 'chai';
@@ -8,8 +8,8 @@ import { setOpTracer } from '../../core/op.js';
 import type { Tensor } from '../../core/tensor.js';
 import { cpuBackend } from '../../kernels/cpu/backend.js';
 import { SigmoidRouter } from '../../nn/router.js';
-import { sigmoid } from '../../ops/activations.js';
-import { add } from '../../ops/arithmetic.js';
+import { relu, sigmoid } from '../../ops/activations.js';
+import { add, div } from '../../ops/arithmetic.js';
 import { matmul } from '../../ops/matmul.js';
 import { globalAvgPool2d } from '../../ops/pool.js';
 import { sum, mul } from '../../index.js';
@@ -72,6 +72,50 @@ describe('sigmoidGate: α = sigmoid(pooled·Wᵀ + b) as one op', () => {
     expect(Array.from(alpha.dataSync())).to.deep.equal(Array.from(want.dataSync()));
     const hidden = new SigmoidRouter(3, 4, { seed: 1, hidden: 5, backend: cpuBackend });
     expect(hidden.route(x).node?.opName).to.equal('sigmoidGate');
+  });
+  it('a subclass overriding gate (a temperature) or logits, or a hooked fc2.forward, trains through the code it evaluates with; the stock class still fuses', () => {
+    class Tempered extends SigmoidRouter {
+      protected override gate(z: Tensor): Tensor {
+        return sigmoid(div(z, 4));
+      }
+    }
+    class Shifted extends SigmoidRouter {
+      protected override logits(p: Tensor): Tensor {
+        return add(super.logits(p), 1);
+      }
+    }
+    const opts = { seed: 1, backend: cpuBackend };
+    const hooked = new SigmoidRouter(3, 4, { ...opts, hidden: 5 });
+    const fc2 = hooked.fc2!;
+    const own = fc2.forward.bind(fc2);
+    fc2.forward = (t: Tensor): Tensor => mul(own(t), 2);
+    const x = rnd(5, [2, 3, 4, 4], 'float32', cpuBackend, -1, 1, true);
+    const up = rnd(6, [2, 4], 'float32');
+    const vals = (t: Tensor): number[] => Array.from(t.dataSync());
+    const stock = new SigmoidRouter(3, 4, opts).train();
+    const fused = stock.route(x);
+    expect(fused.node?.opName, 'stock').to.equal('sigmoidGate');
+    const cases: [string, SigmoidRouter, (p: Tensor, r: SigmoidRouter) => Tensor][] = [
+      ['gate', new Tempered(3, 4, opts), (p, r) => sigmoid(div(r.fc1.forward(p), 4))],
+      ['logits', new Shifted(3, 4, { ...opts, hidden: 5 }), (p, r) => sigmoid(add(r.fc2!.forward(relu(r.fc1.forward(p))), 1))],
+      ['hooked fc2', hooked, (p, r) => sigmoid(mul(own(relu(r.fc1.forward(p))), 2))],
+    ];
+    for (const [name, r, composed] of cases) {
+      r.train();
+      const trained = r.route(x);
+      expect(trained.node?.opName, name).to.not.equal('sigmoidGate');
+      sum(mul(trained, up)).backward();
+      const got = r.parameters().map((w) => vals(w.grad!));
+      r.zeroGrad();
+      const want = composed(globalAvgPool2d(x), r);
+      sum(mul(want, up)).backward();
+      expect(vals(trained), `${name}: training α`).to.deep.equal(vals(want));
+      expect(got, `${name}: gradients`).to.deep.equal(r.parameters().map((w) => vals(w.grad!)));
+      const evaluated = noGrad(() => r.eval().route(x));
+      expect(vals(evaluated), `${name}: eval α`).to.deep.equal(vals(trained));
+    }
+    // The tempered α differs from the stock (fused) one, so a fused training path would be caught.
+    expect(vals(cases[0][1].route(x))).to.not.deep.equal(vals(fused));
   });
   it('an in-place write to the bias before backward is allowed (backward never reads it), as with the unfused add; to the weight or pooled it raises', () => {
     for (const gate of [sigmoidGate, unfused]) {
