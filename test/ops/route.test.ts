@@ -1,4 +1,4 @@
-// sigmoidGate (the sigmoid router's fused FC + sigmoid): float64 gradcheck, bit-identity with the unfused ops on cpu and wasm, the router using it only where it is what the router computes, in-place writes, bad input.
+// sigmoidGate (the sigmoid router's fused FC + sigmoid): float64 gradcheck, bit-identity with the unfused ops on cpu, wasm and gpu, the router using it only where it is what the router computes, in-place writes, bad input.
 
 import '../../kernels/register.js';
 import { expect } from 'chai';
@@ -16,6 +16,7 @@ import { sum, mul } from '../../index.js';
 import { sigmoidGate } from '../../ops/route.js';
 import { expectClose } from '../helpers/close.js';
 import { checkGrad, expectError, rnd } from '../helpers/tensors.js';
+import { describeGpu } from '../helpers/gpu.js';
 import { useWasmBackend } from '../helpers/wasm.js';
 
 const unfused = (p: Tensor, w: Tensor, b: Tensor | null): Tensor => {
@@ -23,8 +24,8 @@ const unfused = (p: Tensor, w: Tensor, b: Tensor | null): Tensor => {
   return sigmoid(b === null ? y : add(y, b));
 };
 
-/** α and the gradients of pooled, weight and bias under a seeded upstream gradient, through `gate`. */
-function run(gate: typeof unfused, on: AnyBackend, bias: boolean): Float32Array[] {
+/** α and the gradients of pooled, weight and bias under a seeded upstream gradient, through `gate` (async: every backend reads back). */
+async function run(gate: typeof unfused, on: AnyBackend, bias: boolean): Promise<Float32Array[]> {
   const [B, C, K] = [5, 7, 4];
   const p = rnd(1, [B, C], 'float32', on, -2, 2, true);
   const w = rnd(2, [K, C], 'float32', on, -1, 1, true);
@@ -32,7 +33,21 @@ function run(gate: typeof unfused, on: AnyBackend, bias: boolean): Float32Array[
   const up = rnd(4, [B, K], 'float32', on);
   const alpha = gate(p, w, b);
   sum(mul(alpha, up)).backward();
-  return [alpha, p.grad!, w.grad!, ...(b === null ? [] : [b.grad!])].map((t) => Float32Array.from(t.dataSync()));
+  const outs = [alpha, p.grad!, w.grad!, ...(b === null ? [] : [b.grad!])];
+  return Promise.all(outs.map(async (t) => Float32Array.from(await t.data())));
+}
+
+/** The bit-identity cases (with and without bias) on one backend. */
+function bitIdentical(name: string, on: () => AnyBackend): void {
+  for (const bias of [true, false]) {
+    it(`${name}: α and every gradient bit-identical to sigmoid(add(matmul(p, W, transB), b))${bias ? '' : ' (no bias)'}`, async () => {
+      const want = await run(unfused, on(), bias);
+      const got = await run(sigmoidGate, on(), bias);
+      expect(got.length).to.equal(want.length);
+      got.forEach((g, i) => expect(Array.from(g), `output ${i}`).to.deep.equal(Array.from(want[i])));
+      expect(Math.max(...got[2].map(Math.abs))).to.be.greaterThan(1e-4);
+    });
+  }
 }
 
 describe('sigmoidGate: α = sigmoid(pooled·Wᵀ + b) as one op', () => {
@@ -49,20 +64,9 @@ describe('sigmoidGate: α = sigmoid(pooled·Wᵀ + b) as one op', () => {
   it('gradcheck through a pooled input (GAP of [2,3,4,4]) and with the weight constant', () => {
     checkGrad((x, w, b) => sigmoidGate(globalAvgPool2d(x), w, b), [[2, 3, 4, 4], [4, 3], [4]], { constant: [1] });
   });
-  const backends: [string, () => AnyBackend][] = [['cpu', () => cpuBackend]];
-  const wasm = useWasmBackend(1);
-  backends.push(['wasm', wasm]);
-  for (const [name, on] of backends) {
-    for (const bias of [true, false]) {
-      it(`${name}: α and every gradient bit-identical to sigmoid(add(matmul(p, W, transB), b))${bias ? '' : ' (no bias)'}`, () => {
-        const want = run(unfused, on(), bias);
-        const got = run(sigmoidGate, on(), bias);
-        expect(got.length).to.equal(want.length);
-        got.forEach((g, i) => expect(Array.from(g), `output ${i}`).to.deep.equal(Array.from(want[i])));
-        expect(Math.max(...got[2].map(Math.abs))).to.be.greaterThan(1e-4);
-      });
-    }
-  }
+  bitIdentical('cpu', () => cpuBackend);
+  bitIdentical('wasm', useWasmBackend(1));
+  describeGpu('sigmoidGate on the gpu backend', (gpu) => bitIdentical('gpu', gpu));
   it('SigmoidRouter records one sigmoidGate op in training, and its α matches the layers run one by one', () => {
     const r = new SigmoidRouter(3, 4, { seed: 1, backend: cpuBackend });
     const x = rnd(5, [2, 3, 4, 4], 'float32', cpuBackend, -1, 1, true);
