@@ -8,8 +8,7 @@ import { getBackend } from './engine.js';
 import { track } from './scope.js';
 import { backpropagate, type TapeNodeOf, type TapeTensor } from './autograd.js';
 import { allocArray } from './dtype.js';
-import { binaryGeometry, broadcastStrides } from '../kernels/geometry/broadcast.js';
-import { coalesce } from '../kernels/geometry/strided.js';
+import { binaryGeometry, broadcastView } from '../kernels/geometry/broadcast.js';
 
 /** How a tensor was made: the op, its inputs and what its backward needs. */
 export type TapeNode = TapeNodeOf<Tensor>;
@@ -22,8 +21,7 @@ function addGrads(a: Tensor, b: Tensor): Tensor {
 
 /** A broadcast gradient materialised at `shape` (one gather, as expand's). */
 function expandGrad(g: Tensor, shape: readonly number[]): Tensor {
-  const c = coalesce(shape, [broadcastStrides(g.shape, shape)]);
-  return new Tensor(g.backend.gather(g.storage, { dims: c.dims, strides: c.strides[0], offset: 0 }), shape, g.backend);
+  return new Tensor(g.backend.gather(g.storage, broadcastView(g.shape, shape)), shape, g.backend);
 }
 
 let nextId = 0;

@@ -7,10 +7,10 @@ import { broadcastGrad } from '../core/autograd.js';
 import { Tensor } from '../core/tensor.js';
 import { sizeOf } from '../core/shape.js';
 import type { ReduceOp } from '../kernels/elementwise.js';
-import { binaryGeometry, broadcastShapes, broadcastStrides } from '../kernels/geometry/broadcast.js';
+import { binaryGeometry, broadcastShapes, broadcastView } from '../kernels/geometry/broadcast.js';
 import { reduceGeometry, type ReduceGeometry } from '../kernels/geometry/reduce.js';
 import type { StridedView } from '../kernels/geometry/strided.js';
-import { gatherPlan, reshape } from './shape.js';
+import { reshape } from './shape.js';
 
 /** The axes a reduction runs over: one, several, or (undefined) all. */
 export type Axes = number | readonly number[] | undefined;
@@ -54,7 +54,7 @@ const expandOp: Op<{ shape: readonly number[] }, { shape: readonly number[]; vie
   plan([x], { shape }) {
     const out = broadcastShapes('expand', x.shape, shape);
     if (fmtShape(out) !== fmtShape(shape)) throw new CondgradError('expand', `x ${fmtShape(x.shape)} cannot be expanded to ${fmtShape(shape)}`);
-    return gatherPlan(out, { dims: out, strides: broadcastStrides(x.shape, out), offset: 0 });
+    return { shape: out, view: broadcastView(x.shape, out) };
   },
   forward: (backend, [x], plan) => backend.gather(x, plan.view),
   backward: (dy, { inputs: [x] }) => [sumToShape(dy, x.shape)],
@@ -78,8 +78,7 @@ export function spreadGrad(dy: Tensor, g: ReduceGeometry, divisor: number | null
     be.dispose(n);
     return broadcastGrad(new Tensor(scaled, g.keptShape, be));
   }
-  const { view } = gatherPlan(g.inShape, { dims: g.inShape, strides: broadcastStrides(g.keptShape, g.inShape), offset: 0 });
-  return new Tensor(be.gather(dy.storage, view), g.inShape, be);
+  return new Tensor(be.gather(dy.storage, broadcastView(g.keptShape, g.inShape)), g.inShape, be);
 }
 
 /** Broadcasts x to `shape` (NumPy rules), materialising the copy. */

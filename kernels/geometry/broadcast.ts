@@ -27,6 +27,16 @@ export function broadcastStrides(shape: readonly number[], outShape: readonly nu
 }
 
 /**
+ * The gather view that reads a contiguous tensor of shape `from` as its broadcast to `to` (dims
+ * coalesced, 0 strides on the broadcast dims): expand's forward and every broadcast gradient
+ * materialised (a sum's backward, backprop's expandTo). `from` must broadcast to `to`.
+ */
+export function broadcastView(from: readonly number[], to: readonly number[]): StridedView {
+  const c = coalesce(to, [broadcastStrides(from, to)]);
+  return { dims: c.dims, strides: c.strides[0], offset: 0 };
+}
+
+/**
  * Geometry of an elementwise op over two broadcast operands. `a` and `b` are views onto
  * the operands' contiguous buffers iterated in the output's row-major order (dims coalesced).
  * `sameShape` flags the fast path where both operands already have the output's shape.
