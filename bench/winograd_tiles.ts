@@ -38,6 +38,15 @@ async function main(): Promise<void> {
     for (const perSample of [false, true]) {
       const g = conv2dGeometry('conv2d', [B, C, H, W], perSample ? [B, O, C, 3, 3] : [O, C, 3, 3], { padding: 1 }, perSample);
       for (const phase of ['forward', 'backwardInput'] as const) {
+        const pg = phase === 'forward' ? g : transposedConvGeometry(g);
+        forceWinogradTile(4);
+        const capped = winogradTile(pg, phase !== 'forward') !== 4;
+        forceWinogradTile(null);
+        if (capped) {
+          // Past 128 summed channels F(4,3) is never taken (conv_choice.ts WINO4_MAX_DEPTH), forced or not.
+          console.log(`| ${name} | ${perSample ? 'per-sample' : 'plain'} | ${phase} | - | - | - | - | F(2,3) (F(4,3) capped) |`);
+          continue;
+        }
         const { call, free } = convPhaseCall(be, g, phase, 1);
         const time = (tile: 2 | 4): number => {
           forceWinogradTile(tile);
@@ -57,7 +66,7 @@ async function main(): Promise<void> {
         }
         forceWinogradTile(null);
         free();
-        const pick = winogradTile(phase === 'forward' ? g : transposedConvGeometry(g), phase !== 'forward');
+        const pick = winogradTile(pg, phase !== 'forward');
         const [a, b] = [median(t2), median(t4)];
         console.log(
           `| ${name} | ${perSample ? 'per-sample' : 'plain'} | ${phase} | ${a.toFixed(2)} | ${b.toFixed(2)} | ${(b / a).toFixed(2)} | ${Math.min(...t2).toFixed(2)} / ${Math.min(...t4).toFixed(2)} | F(${pick},3) |`,

@@ -144,7 +144,10 @@ export function dwScratch(g: Conv2dGeometry, hp: number, wp: number): number {
 /** A tile forced on every Winograd forward and input gradient (benches and tests of one kernel), or null: the cost model. */
 let forcedTile: WinoTile | null = null;
 
-/** Forces F(m x m, 3x3) on every Winograd forward and input gradient (null: back to the cost model); returns the previous setting. */
+/**
+ * Forces F(m x m, 3x3) on every Winograd forward and input gradient (null: back to the cost model); returns the
+ * previous setting. F(4,3) stays capped at WINO4_MAX_DEPTH summed channels (F(2,3) past it) even when forced.
+ */
 export function forceWinogradTile(m: WinoTile | null): WinoTile | null {
   const prev = forcedTile;
   forcedTile = m;
@@ -187,10 +190,11 @@ export function winogradCost(g: Conv2dGeometry, m: WinoTile, flipped: boolean): 
 
 /**
  * The Winograd tile of a forward (or, inputGrad, the transposed conv of an input gradient) that isWinograd
- * accepts: the cheaper by winogradCost, F(2,3) past WINO4_MAX_DEPTH channels.
+ * accepts: F(2,3) past WINO4_MAX_DEPTH summed channels (forced or not, so that no setting loses the 1e-4),
+ * else the forced tile, else the cheaper by winogradCost.
  */
 export function winogradTile(g: Conv2dGeometry, inputGrad: boolean): WinoTile {
-  if (forcedTile !== null) return forcedTile;
   if (g.inCPerGroup > WINO4_MAX_DEPTH) return 2;
+  if (forcedTile !== null) return forcedTile;
   return winogradCost(g, 4, inputGrad) < winogradCost(g, 2, inputGrad) ? 4 : 2;
 }

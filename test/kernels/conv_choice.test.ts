@@ -103,4 +103,15 @@ describe('wasm conv choice: the Winograd tile, per shape and path', () => {
     expect(forceWinogradTile(null)).to.equal(4);
     expect(winogradTile(g, false)).to.equal(2);
   });
+  it('forced F(4x4,3x3) still gives way to F(2x2,3x3) past 128 summed channels (x=[2,129,16,16] w=[64,129,3,3])', () => {
+    const g = geom(2, 129, 16, 64, false);
+    const prev = forceWinogradTile(4);
+    try {
+      expect(winogradTile(g, false), 'forward sums 129 channels').to.equal(2);
+      expect(winogradTile(transposedConvGeometry(g), true), 'input gradient sums 64').to.equal(4);
+      expect(winogradTile(geom(2, 128, 16, 64, false), false), 'forward sums 128 channels').to.equal(4);
+    } finally {
+      forceWinogradTile(prev);
+    }
+  });
 });
