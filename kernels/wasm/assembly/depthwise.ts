@@ -1,4 +1,5 @@
-// Depthwise conv (groups == inC): padded-plane f32x4 kernels for forward, backward-input and backward-filter.
+// Depthwise conv (groups == inC) entry points (forward, input and filter gradients): 3x3 stride-1/2 planes go to the
+// column sweeps (depthwise3x3*.ts, depthwise_*3x3*.ts), other strides to depthwise_phases.ts, the rest to the padded-plane kernels here.
 
 import { addF32, arg, at, copyF32, nextItem, ptr, zeroF32 } from './args';
 import { SLACK, padPlane } from './plane';
