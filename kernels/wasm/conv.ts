@@ -37,6 +37,10 @@ import {
   C_WSTRIDE,
   C_X,
   C_Y,
+  GEMM_TILE,
+  W2_TMP,
+  W4_TMP,
+  WF_TMP,
 } from './assembly/layout.js';
 import { splitRange, type KernelName, type WasmRuntime } from './runtime.js';
 import {
@@ -98,10 +102,10 @@ function winogradForward(rt: WasmRuntime, s: Int32Array, g: Conv2dGeometry): voi
   s[C_TROWS] = rows;
   s[C_NBLK] = nBlk;
   // (m + 2)² packed U_ξ planes a cache line apart (uPlaneBytes in assembly/winograd_kernel.ts and winograd4_kernel.ts),
-  // after the small buffers of the tiles (256 bytes; W4_TMP in assembly/winograd4.ts), and the planes.
+  // after the small buffers of the tiles (W2_TMP or W4_TMP bytes), and the planes.
   const xis = (m + 2) * (m + 2);
   // F(4,3) also keeps a strip of 6 rows of wp + 2 floats (the input transform's first pass).
-  const small = m === 4 ? 2048 + 4 * 6 * (wp + 2) : 256;
+  const small = m === 4 ? W4_TMP + 4 * 6 * (wp + 2) : W2_TMP;
   const scratch = small + xis * (4 * Math.ceil(og / 2) * 2 * cg + 64) + 4 * (cg * hp * wp + PLANE_SLACK) + vm + 64;
   const items = g.batch * g.groups * nBlk;
   const kernel = m === 4 ? 'convForwardWinograd4' : 'convForwardWinograd';
@@ -248,7 +252,8 @@ export function convBackwardFilter(rt: WasmRuntime, x: number, dy: number, dw: n
       plan.vm +
       16 * 16 * plan.ld +
       16 * 4 * (g.outCPerGroup * g.inCPerGroup + 16) +
-      1152 +
+      WF_TMP +
+      GEMM_TILE +
       64
     : wide
       ? 4 * (kg + 4) + 4 * (g.inCPerGroup * hp * wp + PLANE_SLACK) + 4 * g.outCPerGroup * pw + 64

@@ -1,4 +1,5 @@
-// Slot numbers of the i32 argument block each kernel reads; shared verbatim by the AssemblyScript kernels and the host.
+// Slot numbers of the i32 argument block each kernel reads, and the fixed scratch sizes the host reserves for the kernels;
+// shared verbatim by the AssemblyScript kernels and the host.
 
 /** Conv kernels (forward, backward, depthwise): geometry, pointers and the work range. */
 export const C_BATCH = 0;
@@ -48,6 +49,15 @@ export const C_POINTWISE = 31;
  */
 export const C_WFLIP = 32;
 export const C_SLOTS = 33;
+
+/** Winograd F(2x2, 3x3) forward: bytes of small scratch before the U planes (the GEMM's ragged tile). */
+export const W2_TMP = 256;
+/** Winograd F(4x4, 3x3) forward: bytes of small scratch before the U planes (the GEMM's ragged tile, the transforms' buffers). */
+export const W4_TMP = 2048;
+/** Winograd filter gradient: bytes of the transforms' tiles after the dU accumulators (then a GEMM_TILE). */
+export const WF_TMP = 1024;
+/** Bytes of the GEMM micro-kernel's ragged-tile scratch (`tile` of micro in gemm.ts). */
+export const GEMM_TILE = 128;
 
 /** Matmul: C[b] = op(A[b]) · op(B[b]). */
 export const M_M = 0;

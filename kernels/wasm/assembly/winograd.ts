@@ -6,7 +6,7 @@ import { SLACK, padPlanes } from './plane';
 import { filterTransform, uPlaneBytes } from './winograd_kernel';
 import {
   C_GROUPS, C_INC, C_INCPG, C_INH, C_INW, C_NBLK, C_OUTC, C_OUTCPG, C_OUTH, C_OUTW,
-  C_WFLIP, C_PADL, C_PADT, C_SCRATCH, C_TROWS, C_W, C_WSTRIDE, C_X, C_Y,
+  C_WFLIP, C_PADL, C_PADT, C_SCRATCH, C_TROWS, C_W, C_WSTRIDE, C_X, C_Y, W2_TMP,
 } from './layout';
 
 /** Columns of the transformed-tile matrices: the block's tiles, rounded to panels, off 1 KiB multiples. */
@@ -84,7 +84,7 @@ export function winoLd(tiles: i32): i32 {
 }
 
 /**
- * Forward for items (b, g, block of TROWS tile rows) claimed with nextItem. Scratch: tile, the 16
+ * Forward for items (b, g, block of TROWS tile rows) claimed with nextItem. Scratch: tile (W2_TMP bytes), the 16
  * packed U_ξ, the padded planes, V [16][cg][ld] and M [16][og][ld]. FLIPT 1: the transposed conv of
  * the input gradient, reading the forward's kernels unflipped (see filterTransform).
  */
@@ -99,7 +99,7 @@ export function convForwardWinograd(g: usize): void {
   const x = ptr(g, C_X), w = ptr(g, C_W), y = ptr(g, C_Y);
   const tile = ptr(g, C_SCRATCH);
   const uXi = uPlaneBytes(og, cg), flipT = arg(g, C_WFLIP) != 0;
-  const up = tile + 256;
+  const up = tile + <usize>W2_TMP;
   const pad = up + 16 * uXi;
   // ξ planes are staggered by one cache line so the 16 planes of a tile do not share cache sets.
   const vXi = <usize>(cg * ld + 16) << 2, mXi = <usize>(og * ld + 16) << 2;

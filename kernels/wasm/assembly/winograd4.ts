@@ -8,15 +8,12 @@ import { KC4, filterTransform4, uPlaneBytes4, uPos4 } from './winograd4_kernel';
 import { inputRow4, outputTiles4 } from './winograd4_tiles';
 import {
   C_GROUPS, C_INC, C_INH, C_INCPG, C_INW, C_NBLK, C_OUTC, C_OUTCPG, C_OUTH, C_OUTW,
-  C_PADL, C_PADT, C_SCRATCH, C_TROWS, C_W, C_WFLIP, C_WSTRIDE, C_X, C_Y,
+  C_PADL, C_PADT, C_SCRATCH, C_TROWS, C_W, C_WFLIP, C_WSTRIDE, C_X, C_Y, W4_TMP,
 } from './layout';
-
-/** Bytes of small scratch before the U planes: the GEMM's ragged tile, the transforms' buffers. */
-export const W4_TMP: usize = 2048;
 
 /**
  * Forward for items (b, g, block of TROWS tile rows) claimed with nextItem, as convForwardWinograd with
- * 6x6 tiles. Scratch: W4_TMP bytes, the 36 packed U_ξ, the padded planes [cg][4·th + 2][4·tw4 + 2],
+ * 6x6 tiles. Scratch: W4_TMP bytes (layout.ts), the 36 packed U_ξ, the padded planes [cg][4·th + 2][4·tw4 + 2],
  * V [36][cg][ld], M [36][og][ld] and a strip of 6 x (4·tw4 + 4) floats. FLIPT 1: the input gradient's transposed conv (see filterTransform4).
  */
 export function convForwardWinograd4(g: usize): void {
@@ -30,7 +27,7 @@ export function convForwardWinograd4(g: usize): void {
   const x = ptr(g, C_X), w = ptr(g, C_W), y = ptr(g, C_Y);
   const tile = ptr(g, C_SCRATCH), tmp = tile + 256;
   const uXi = uPlaneBytes4(og, cg), flipT = arg(g, C_WFLIP) != 0;
-  const up = tile + W4_TMP;
+  const up = tile + <usize>W4_TMP;
   const pad = up + 36 * uXi;
   // ξ planes are staggered by one cache line so the 36 planes of a tile do not share cache sets.
   const vXi = <usize>(cg * ld + 16) << 2, mXi = <usize>(og * ld + 16) << 2;

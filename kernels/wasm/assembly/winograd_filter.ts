@@ -8,7 +8,7 @@ import { inputTiles, winoLd } from './winograd';
 import { duPlane, filterBack } from './winograd_filter_back';
 import {
   C_BLK0, C_BLK1, C_GROUPS, C_INC, C_INCPG, C_INH, C_INW, C_ITEM0, C_ITEM1, C_NC, C_OSTRIDE, C_OUTC, C_OUTCPG,
-  C_OUTH, C_OUTW, C_PADL, C_PADT, C_SCRATCH, C_TROWS, C_W, C_X, C_Y,
+  C_OUTH, C_OUTW, C_PADL, C_PADT, C_SCRATCH, C_TROWS, C_W, C_X, C_Y, WF_TMP,
 } from './layout';
 
 @inline function even(a: v128, b: v128): v128 {
@@ -149,7 +149,8 @@ function dotBlock(pad: usize, dyp: usize, cg: i32, og: i32, hp: i32, wp: i32, dh
 /**
  * dW for samples [ITEM0, ITEM1) and tile-row blocks [BLK0, BLK1) of TROWS rows: X is x, W is dy,
  * Y the output (OSTRIDE 0: one kernel summed over the samples; else sample b at b*OSTRIDE).
- * Scratch: padded x planes, padded dy planes, V_ξ rows, packed dM_ξ, the dU accumulators, 1 KiB of tiles and a GEMM tile.
+ * Scratch: padded x planes, padded dy planes, V_ξ rows, packed dM_ξ, the dU accumulators, WF_TMP bytes of tiles and a GEMM_TILE
+ * (layout.ts).
  * Each block's dU_ξ (og x cg) += dM_ξ (og x nt) · V_ξ (nt x cg), as 16 GEMMs (NC 1: short blocks, where dot tiles'
  * horizontal sums would dominate) or dot tiles (NC 0); the first block of a kernel stores instead of adding.
  */
@@ -170,7 +171,7 @@ export function convBackwardFilterWinograd(g: usize): void {
   const mb = vb + 16 * vXi;
   const du = mb + 16 * mXi;
   const duSize = 16 * duPlane(og, cg), duXi = <usize>duPlane(og, cg) << 2;
-  const tmp = du + (<usize>duSize << 2), tile = tmp + 1024;
+  const tmp = du + (<usize>duSize << 2), tile = tmp + <usize>WF_TMP;
   const blk0 = arg(g, C_BLK0), blk1 = arg(g, C_BLK1), kSize = og * cg * 9;
   const b0 = arg(g, C_ITEM0), b1 = arg(g, C_ITEM1);
   for (let gi = 0; gi < groups; gi++) {
