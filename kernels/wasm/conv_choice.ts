@@ -8,7 +8,10 @@ export const COL_BLOCK_BYTES = 96 * 1024;
 const NR = 16;
 /** Channels per group (in and out) from which 3x3 stride-1 convs use Winograd. */
 const WINOGRAD_MIN_CHANNELS = 8;
-/** Tiles x (in + out channels) per Winograd block: V and M together take 64 bytes per unit (512 KiB). */
+/**
+ * Tiles x (in + out channels) per Winograd block: V and M together take 64 bytes per unit (512 KiB); the filter
+ * gradient's blocks are WINOGRAD_FILTER_BLOCKS times as long (2 MiB).
+ */
 const WINOGRAD_BLOCK_TILES = 8192;
 /** Wide pixels per block of the stride-1 filter gradient. */
 export const FILTER_BLOCK = 512;
@@ -35,20 +38,25 @@ export function isWinograd(g: Conv2dGeometry): boolean {
 }
 
 /**
- * The filter gradient's Winograd pays per (sample, kernel) for its 16 tile reductions' horizontal
- * sums and the inverse transform (about WINO_FILTER_FIXED tile-ξ products' worth), against 16
- * products per tile; the wide path costs about WIDE_FILTER_COST per tap and wide pixel. Fitted to
- * bench/per_sample_conv.ts on Zen 5 (64 channels, 4x4 to 14x14 planes; the crossover is near 7x7).
+ * The Winograd filter gradient against the wide path, per sample: its tile sums (tileSumOps, the cheaper form in
+ * each block) plus WINO_FILTER_TRANSFORM per tile and channel for the input and dy transforms, against one unit
+ * per wide pixel and (input, output) channel pair for the wide path's 9 taps. Fitted to bench/conv_phase_ab.ts
+ * (filter gradient, each shape's Winograd against its wide path, 1 thread, busy 2-core EPYC VM, 3x3 to 56x56 planes,
+ * 8 to 128 channels, plain and per-sample, 110 pairs): 2 near-ties (1.00x, 1.06x) picked wrong, where the
+ * old plane-only model (crossover near 7x7) picked 58 wrong, 1.18x the faster path's time on average. With the GEMM tile
+ * sums Winograd wins from 4x4 planes at 16 channels and from 3x3 at 32 and more; 8 channels keep the wide path
+ * up to about 10x10 (the dot tiles' set-up against few tiles).
  */
-const WINO_FILTER_FIXED = 240;
-const WIDE_FILTER_COST = 0.915;
+const WINO_FILTER_TRANSFORM = 11.5;
 
-/** Winograd for the filter gradient: a Winograd-able conv whose planes are large enough to pay for the fixed cost. */
+/** Winograd for the filter gradient: a Winograd-able conv whose planes are large enough to pay for the transforms and tile sums. */
 export function isWinogradFilter(g: Conv2dGeometry): boolean {
   if (!isWinograd(g)) return false;
-  const th = Math.ceil(g.outH / 2),
-    tw4 = Math.ceil(Math.ceil(g.outW / 2) / 4) * 4;
-  return 16 * th * tw4 + WINO_FILTER_FIXED <= WIDE_FILTER_COST * 9 * widePlane(g).pw;
+  const { th, tw4, rows, nBlk } = winoPlan(g, 2, WINOGRAD_FILTER_BLOCKS);
+  const sums = (nBlk - 1) * tileSumOps(g, rows * tw4) + tileSumOps(g, (th - (nBlk - 1) * rows) * tw4);
+  const cg = g.inCPerGroup,
+    og = g.outCPerGroup;
+  return sums + WINO_FILTER_TRANSFORM * th * tw4 * (cg + og) <= cg * og * widePlane(g).pw;
 }
 
 /**
@@ -64,6 +72,22 @@ const GEMM_FIXED = 24;
 const GEMM_PACK_V = 2;
 const GEMM_PACK_M = 1;
 
+/** Modelled operations of one block of nt tiles' sums as dot tiles and as GEMMs. */
+function tileSumCosts(g: Conv2dGeometry, nt: number): { dot: number; gemm: number } {
+  const cg = g.inCPerGroup,
+    og2 = Math.ceil(g.outCPerGroup / 2);
+  return {
+    dot: og2 * Math.ceil(cg / 4) * (DOT_FIXED + DOT_TILE * nt),
+    gemm: og2 * Math.ceil(cg / 16) * (GEMM_FIXED + 4 * DOT_TILE * nt) + nt * (GEMM_PACK_V * cg + GEMM_PACK_M * g.outCPerGroup),
+  };
+}
+
+/** Modelled operations of one block's tile sums in the form the cost model picks (the cheaper; never the forced one). */
+function tileSumOps(g: Conv2dGeometry, nt: number): number {
+  const { dot, gemm } = tileSumCosts(g, nt);
+  return Math.min(dot, gemm);
+}
+
 /** The tile sums forced on every Winograd filter gradient (tests of both), or null: the cost model. */
 let forcedSums: 'gemm' | 'dot' | null = null;
 
@@ -78,11 +102,7 @@ export function forceWinogradFilterSums(sums: 'gemm' | 'dot' | null): 'gemm' | '
 export function isWinogradFilterGemm(g: Conv2dGeometry): boolean {
   if (forcedSums !== null) return forcedSums === 'gemm';
   const { rows, tw4 } = winoPlan(g, 2, WINOGRAD_FILTER_BLOCKS);
-  const cg = g.inCPerGroup,
-    og2 = Math.ceil(g.outCPerGroup / 2),
-    nt = rows * tw4;
-  const dot = og2 * Math.ceil(cg / 4) * (DOT_FIXED + DOT_TILE * nt);
-  const gemm = og2 * Math.ceil(cg / 16) * (GEMM_FIXED + 4 * DOT_TILE * nt) + nt * (GEMM_PACK_V * cg + GEMM_PACK_M * g.outCPerGroup);
+  const { dot, gemm } = tileSumCosts(g, rows * tw4);
   return gemm < dot;
 }
 
