@@ -4,7 +4,16 @@ import { expect } from 'chai';
 import type { DType } from '../../core/dtype.js';
 import { cpuBackend } from '../../kernels/cpu/backend.js';
 import { conv2dGeometry, type Conv2dOptions } from '../../kernels/geometry/conv.js';
-import { WINOGRAD_FILTER_BLOCKS, forceWinogradFilterSums, isWinogradFilter, winoPlan } from '../../kernels/wasm/conv_choice.js';
+import {
+  WINOGRAD_FILTER_BLOCKS,
+  forceWinogradFilterSums,
+  forceWinogradTile,
+  isWinograd,
+  isWinogradFilter,
+  isWinogradFilterGemm,
+  winoPlan,
+  winogradTile,
+} from '../../kernels/wasm/conv_choice.js';
 import { expectClose } from '../helpers/close.js';
 import { mulberry32, pick, randArray, randInt } from '../helpers/rng.js';
 import { WASM_THREADS, useWasmBackend } from '../helpers/wasm.js';
@@ -220,35 +229,54 @@ for (const sums of ['gemm', 'dot'] as const) {
 describe('wasm conv2d gives the same bits with 1 and 2 threads', () => {
   const one = useWasmBackend(1);
   const two = useWasmBackend(2);
-  const cases: ConvCase[] = [
+  /** tile: F(4,3) forced on the forward and input gradient; sums: the Winograd filter gradient's tile sums forced. */
+  const cases: (ConvCase & { tile?: 4; sums?: 'gemm' })[] = [
     { x: [6, 16, 14, 13], w: [24, 16, 3, 3], opts: { padding: 'same' }, perSample: false },
     { x: [3, 16, 14, 13], w: [24, 16, 3, 3], opts: { padding: 'same' }, perSample: true },
     { x: [1, 12, 21, 19], w: [10, 12, 3, 3], opts: { padding: 1, stride: 2 }, perSample: false },
     { x: [5, 8, 17, 15], w: [12, 8, 5, 5], opts: { padding: 2 }, perSample: false },
     { x: [2, 12, 20, 20], w: [12, 1, 3, 3], opts: { padding: 'same', groups: 12 }, perSample: false },
+    // Depthwise 3x3 stride 2: the column sweeps of all three phases (ragged 10-column output, a multiplier of 2).
+    { x: [2, 12, 21, 19], w: [12, 1, 3, 3], opts: { padding: 1, stride: 2, groups: 12 }, perSample: false },
+    { x: [2, 12, 21, 19], w: [24, 1, 3, 3], opts: { padding: 1, stride: 2, groups: 12 }, perSample: true },
+    { x: [3, 20, 17, 15], w: [18, 20, 3, 3], opts: { padding: 'same' }, perSample: true, tile: 4 },
+    { x: [5, 17, 8, 8], w: [16, 17, 3, 3], opts: { padding: 'same' }, perSample: false, sums: 'gemm' },
+    // One sample: the filter gradient's slots split tile-row blocks (private partial sums added in order).
+    { x: [1, 8, 42, 200], w: [9, 8, 3, 3], opts: { padding: 'same' }, perSample: false, sums: 'gemm' },
   ];
   for (const c of cases) {
-    it(`forward, input and filter gradients ${describeCase(c)}`, () => {
+    const forced = c.tile ? ` (F(${c.tile},3) forced)` : c.sums ? ` (${c.sums} tile sums forced)` : '';
+    it(`forward, input and filter gradients ${describeCase(c)}${forced}`, () => {
       const wShape = c.perSample ? [c.x[0], ...c.w] : c.w;
       const g = conv2dGeometry('conv2d', c.x, wShape, c.opts, c.perSample);
-      const rng = mulberry32(4242);
-      const x = randArray(
-        rng,
-        c.x.reduce((a, b) => a * b, 1),
-        'float32',
-      );
-      const w = randArray(
-        rng,
-        wShape.reduce((a, b) => a * b, 1),
-        'float32',
-      );
-      const dy = randArray(rng, g.batch * g.outC * g.outH * g.outW, 'float32');
-      const run = (be: ReturnType<typeof one>): Float32Array[] => {
-        const [bx, bw, bdy] = [x, w, dy].map((a) => be.fromArray(a));
-        return [be.conv2d(bx, bw, g), be.conv2dBackwardInput(bdy, bw, g), be.conv2dBackwardFilter(bx, bdy, g)].map((s) => be.readSync(s) as Float32Array);
-      };
-      const [a, b] = [run(one()), run(two())];
-      for (let k = 0; k < 3; k++) expect(Array.from(b[k]), ['forward', 'input', 'filter'][k]).to.deep.equal(Array.from(a[k]));
+      const prevTile = forceWinogradTile(c.tile ?? null),
+        prevSums = forceWinogradFilterSums(c.sums ?? null);
+      try {
+        if (c.tile) expect(isWinograd(g) && winogradTile(g, false), 'the forward runs the forced tile').to.equal(c.tile);
+        if (c.sums) expect(isWinogradFilter(g) && isWinogradFilterGemm(g), 'the filter gradient sums as GEMMs').to.equal(true);
+        if (c.opts.stride === 2 && c.opts.groups === c.x[1]) expect(g.depthwise, 'depthwise').to.equal(true);
+        const rng = mulberry32(4242);
+        const x = randArray(
+          rng,
+          c.x.reduce((a, b) => a * b, 1),
+          'float32',
+        );
+        const w = randArray(
+          rng,
+          wShape.reduce((a, b) => a * b, 1),
+          'float32',
+        );
+        const dy = randArray(rng, g.batch * g.outC * g.outH * g.outW, 'float32');
+        const run = (be: ReturnType<typeof one>): Float32Array[] => {
+          const [bx, bw, bdy] = [x, w, dy].map((a) => be.fromArray(a));
+          return [be.conv2d(bx, bw, g), be.conv2dBackwardInput(bdy, bw, g), be.conv2dBackwardFilter(bx, bdy, g)].map((s) => be.readSync(s) as Float32Array);
+        };
+        const [a, b] = [run(one()), run(two())];
+        for (let k = 0; k < 3; k++) expect(Array.from(b[k]), ['forward', 'input', 'filter'][k]).to.deep.equal(Array.from(a[k]));
+      } finally {
+        forceWinogradTile(prevTile);
+        forceWinogradFilterSums(prevSums);
+      }
     });
   }
 });
