@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { AnyBackend } from '../core/backend.js';
 import { flagList, flagNumber, flagString } from './model/flags.js';
+import { parseConvShape } from './report/conv_shape.js';
 import { median } from './report/timing.js';
 
 const argv = process.argv.slice(2);
@@ -30,12 +31,6 @@ async function treeOf(root: string): Promise<{ be: AnyBackend; geo: Geometry; ph
   return { be: await createWasmBackend({ threads: THREADS }), geo, phase };
 }
 
-function parse(s: string): { x: number[]; o: number; stride: number } {
-  const m = /^B(\d+)xC(\d+)x(\d+)x(\d+)xO(\d+)(?:xs(\d+))?$/.exec(s);
-  if (!m) throw new Error(`--shapes: cannot read '${s}' (want e.g. B64xC64x7x7xO64 or ...xs2)`);
-  return { x: [+m[1], +m[2], +m[3], +m[4]], o: +m[5], stride: m[6] ? +m[6] : 1 };
-}
-
 async function main(): Promise<void> {
   const start = loadavg().map((v) => v.toFixed(2));
   const trees = [await treeOf(resolve(AGAINST)), await treeOf(resolve(import.meta.dirname, '..'))];
@@ -44,7 +39,7 @@ async function main(): Promise<void> {
   console.log('| shape | weights | phase | against ms | this tree ms | this / against |');
   console.log('|---|---|---|---:|---:|---:|');
   for (const name of SHAPES) {
-    const { x, o, stride } = parse(name);
+    const { x, o, stride } = parseConvShape(name);
     for (const weights of WEIGHTS) {
       const perSample = weights === 'per-sample';
       for (const phase of PHASES) {

@@ -7,6 +7,7 @@ import { conv2dGeometry, type Conv2dGeometry } from '../kernels/geometry/conv.js
 import { createWasmBackend } from '../kernels/wasm/backend.js';
 import { flagNumber, flagString } from './model/flags.js';
 import { CONV_PHASES, convPhaseCall, type ConvPhase } from './report/conv_phase.js';
+import { parseConvShape } from './report/conv_shape.js';
 import { median } from './report/timing.js';
 
 const argv = process.argv.slice(2);
@@ -16,12 +17,6 @@ const REPS = flagNumber(argv, 'reps', 9);
 const SHAPES = flagString(argv, 'shapes', 'B64xC16x28x28xO16,B64xC32x14x14xO32,B64xC64x7x7xO64,B64xC16x14x14xO32,B64xC32x7x7xO64,B64xC32x14x14xO64xs2')
   .split(',')
   .map((s) => s.trim());
-
-function parse(s: string): { x: number[]; o: number; stride: number } {
-  const m = /^B(\d+)xC(\d+)x(\d+)x(\d+)xO(\d+)(?:xs(\d+))?$/.exec(s);
-  if (!m) throw new Error(`--shapes: cannot read '${s}' (want e.g. B64xC64x7x7xO64 or ...xs2)`);
-  return { x: [+m[1], +m[2], +m[3], +m[4]], o: +m[5], stride: m[6] ? +m[6] : 1 };
-}
 
 /** One timed call of a phase on fresh outputs (inputs made once). */
 function caller(be: AnyBackend, g: Conv2dGeometry, phase: ConvPhase, seed: number): { run: () => number; free: () => void } {
@@ -49,7 +44,7 @@ async function main(): Promise<void> {
   console.log('| shape | phase | plain ms | per-sample ms | per-sample / plain |');
   console.log('|---|---|---:|---:|---:|');
   for (const name of SHAPES) {
-    const { x, o, stride } = parse(name);
+    const { x, o, stride } = parseConvShape(name);
     const opts = { padding: 1, stride };
     const g = conv2dGeometry('conv2d', x, [o, x[1], 3, 3], opts);
     const gp = conv2dGeometry('conv2d', x, [x[0], o, x[1], 3, 3], opts, true);

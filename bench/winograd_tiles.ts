@@ -7,6 +7,7 @@ import { createWasmBackend } from '../kernels/wasm/backend.js';
 import { forceWinogradTile, winogradTile } from '../kernels/wasm/conv_choice.js';
 import { flagNumber, flagString } from './model/flags.js';
 import { convPhaseCall } from './report/conv_phase.js';
+import { parseConvShape } from './report/conv_shape.js';
 import { median } from './report/timing.js';
 
 const argv = process.argv.slice(2);
@@ -32,11 +33,11 @@ async function main(): Promise<void> {
   console.log('| shape | weights | phase | F(2,3) ms | F(4,3) ms | F(4,3) / F(2,3) | best F(2,3) / F(4,3) ms | model picks |');
   console.log('|---|---|---|---:|---:|---:|---:|---|');
   for (const name of SHAPES) {
-    const m = /^B(\d+)xC(\d+)x(\d+)x(\d+)xO(\d+)$/.exec(name);
-    if (!m) throw new Error(`--shapes: cannot read '${name}' (want e.g. B8xC64x32x32xO64)`);
-    const [B, C, H, W, O] = m.slice(1).map(Number);
+    const { x, o: O, stride } = parseConvShape(name);
+    if (stride !== 1) throw new Error(`--shapes: '${name}': Winograd runs stride-1 convs only`);
+    const [B, C] = x;
     for (const perSample of [false, true]) {
-      const g = conv2dGeometry('conv2d', [B, C, H, W], perSample ? [B, O, C, 3, 3] : [O, C, 3, 3], { padding: 1 }, perSample);
+      const g = conv2dGeometry('conv2d', x, perSample ? [B, O, C, 3, 3] : [O, C, 3, 3], { padding: 1 }, perSample);
       for (const phase of ['forward', 'backwardInput'] as const) {
         const pg = phase === 'forward' ? g : transposedConvGeometry(g);
         forceWinogradTile(4);

@@ -6,6 +6,43 @@ import { lanesFrom, lft, rgt } from './depthwise3x3';
 import { below, col } from './depthwise3x3s2';
 
 /**
+ * Tap sum j (0-5) of one pass: part 0 keeps taps 0-5 at accs, part 1 taps 6-8 at accs + 96 (its j >= 3 are unused:
+ * zero). part and j are constants where this inlines.
+ */
+@inline function loadAcc(accs: usize, part: i32, j: i32): v128 {
+  const p: usize = accs + (part == 0 ? 0 : 96);
+  if (j == 0) return v128.load(p);
+  if (j == 1) return v128.load(p, 16);
+  if (j == 2) return v128.load(p, 32);
+  if (part != 0) return f32x4.splat(0);
+  if (j == 3) return v128.load(accs, 48);
+  if (j == 4) return v128.load(accs, 64);
+  return v128.load(accs, 80);
+}
+
+/** Stores one pass's tap sums back where loadAcc read them. */
+@inline function storeAccs(accs: usize, part: i32, a0: v128, a1: v128, a2: v128, a3: v128, a4: v128, a5: v128): void {
+  const p: usize = accs + (part == 0 ? 0 : 96);
+  v128.store(p, a0);
+  v128.store(p, a1, 16);
+  v128.store(p, a2, 32);
+  if (part == 0) {
+    v128.store(accs, a3, 48);
+    v128.store(accs, a4, 64);
+    v128.store(accs, a5, 80);
+  }
+}
+
+/** out[t] += the 4 lanes of tap sum t (v128 at accs + 16t), t < 9. */
+@inline function addTapSums(accs: usize, out: usize): void {
+  for (let t = 0; t < 9; t++) {
+    const v = v128.load(accs + (<usize>t << 4));
+    const sum = f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
+    store<f32>(at(out, t), load<f32>(at(out, t)) + sum);
+  }
+}
+
+/**
  * One 4-column strip (kind as in depthwise3x3: 0 left edge, 1 inside, 2 right edge) of rows [0, h):
  * the tap sums at accs (v128 each, tap 3ky + kx) += Σ_y dy[y] · src[y + ky - 1] shifted by kx - 1, for
  * ky = 0 and 1 (part 0) or ky = 2 (part 1). V8 loads an iteration's vectors before its arithmetic, so all 9
@@ -14,14 +51,8 @@ import { below, col } from './depthwise3x3s2';
  * count as zero (`masked`); zero: a zero v128 read for the rows outside.
  */
 @inline function strip(src: usize, dy: usize, s: usize, h: i32, kind: i32, part: i32, masked: bool, keep: v128, accs: usize, zero: usize): void {
-  const o: usize = part == 0 ? 0 : 96;
-  let a0 = v128.load(accs + o), a1 = v128.load(accs + o, 16), a2 = v128.load(accs + o, 32);
-  let a3 = f32x4.splat(0), a4 = a3, a5 = a3;
-  if (part == 0) {
-    a3 = v128.load(accs, 48);
-    a4 = v128.load(accs, 64);
-    a5 = v128.load(accs, 80);
-  }
+  let a0 = loadAcc(accs, part, 0), a1 = loadAcc(accs, part, 1), a2 = loadAcc(accs, part, 2);
+  let a3 = loadAcc(accs, part, 3), a4 = loadAcc(accs, part, 4), a5 = loadAcc(accs, part, 5);
   let p = src, q = dy;
   for (let y = 0; y < h; y++) {
     const m = v128.load(p), l = lft(p, m, kind), r = rgt(p, m, kind);
@@ -41,14 +72,7 @@ import { below, col } from './depthwise3x3s2';
     p += s;
     q += s;
   }
-  v128.store(accs + o, a0);
-  v128.store(accs + o, a1, 16);
-  v128.store(accs + o, a2, 32);
-  if (part == 0) {
-    v128.store(accs, a3, 48);
-    v128.store(accs, a4, 64);
-    v128.store(accs, a5, 80);
-  }
+  storeAccs(accs, part, a0, a1, a2, a3, a4, a5);
 }
 
 /** Both parts of one strip. */
@@ -70,11 +94,7 @@ export function dwFilter3x3same(src: usize, dy: usize, h: i32, w: i32, out: usiz
   strip2(src, dy, s, h, 0, false, all, scratch, zero);
   for (let x = 4; x < last; x += 4) strip2(at(src, x), at(dy, x), s, h, 1, false, all, scratch, zero);
   strip2(at(src, last), at(dy, last), s, h, 2, (w & 3) != 0, lanesFrom((4 - (w & 3)) & 3), scratch, zero);
-  for (let t = 0; t < 9; t++) {
-    const v = v128.load(scratch + (<usize>t << 4));
-    const sum = f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
-    store<f32>(at(out, t), load<f32>(at(out, t)) + sum);
-  }
+  addTapSums(scratch, out);
 }
 
 /**
@@ -84,14 +104,8 @@ export function dwFilter3x3same(src: usize, dy: usize, h: i32, w: i32, out: usiz
  */
 @inline function stripS2(src: usize, ss: usize, dy: usize, ds: usize, oh: i32, top: bool, bottom: bool, part: i32,
   um: v128, m0: v128, m1: v128, keep: v128, accs: usize, z: usize): void {
-  const o: usize = part == 0 ? 0 : 96;
-  let a0 = v128.load(accs + o), a1 = v128.load(accs + o, 16), a2 = v128.load(accs + o, 32);
-  let a3 = f32x4.splat(0), a4 = a3, a5 = a3;
-  if (part == 0) {
-    a3 = v128.load(accs, 48);
-    a4 = v128.load(accs, 64);
-    a5 = v128.load(accs, 80);
-  }
+  let a0 = loadAcc(accs, part, 0), a1 = loadAcc(accs, part, 1), a2 = loadAcc(accs, part, 2);
+  let a3 = loadAcc(accs, part, 3), a4 = loadAcc(accs, part, 4), a5 = loadAcc(accs, part, 5);
   let p = src, q = dy;
   for (let y = 0; y < oh; y++) {
     const d = v128.and(v128.load(q), keep);
@@ -108,14 +122,7 @@ export function dwFilter3x3same(src: usize, dy: usize, h: i32, w: i32, out: usiz
     p += ss << 1;
     q += ds;
   }
-  v128.store(accs + o, a0);
-  v128.store(accs + o, a1, 16);
-  v128.store(accs + o, a2, 32);
-  if (part == 0) {
-    v128.store(accs, a3, 48);
-    v128.store(accs, a4, 64);
-    v128.store(accs, a5, 80);
-  }
+  storeAccs(accs, part, a0, a1, a2, a3, a4, a5);
 }
 
 /**
@@ -136,10 +143,6 @@ export function dwFilter3x3s2(src: usize, dy: usize, h: i32, w: i32, padT: i32, 
     stripS2(sp, ss, dp, ds, oh, top, bottom, 0, um, m0, m1, keep, scratch, z);
     stripS2(sp, ss, dp, ds, oh, top, bottom, 1, um, m0, m1, keep, scratch, z);
   }
-  for (let t = 0; t < 9; t++) {
-    const v = v128.load(scratch + (<usize>t << 4));
-    const sum = f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
-    store<f32>(at(out, t), load<f32>(at(out, t)) + sum);
-  }
+  addTapSums(scratch, out);
   return true;
 }

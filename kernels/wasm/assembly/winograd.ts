@@ -1,19 +1,14 @@
 // Winograd F(2x2, 3x3) for stride-1, undilated 3x3 convs: 16 GEMMs over transformed 4x4 tiles, 2.25x fewer multiplies.
 
 import { arg, at, nextItem, ptr } from './args';
-import { NR, gemmBlock } from './gemm';
-import { SLACK, padPlanes } from './plane';
+import { gemmBlock } from './gemm';
+import { padPlanes } from './plane';
 import { filterTransform, uPlaneBytes } from './winograd_kernel';
+import { winoLd, winoV, xiBytes } from './winograd_layout';
 import {
   C_GROUPS, C_INC, C_INCPG, C_INH, C_INW, C_NBLK, C_OUTC, C_OUTCPG, C_OUTH, C_OUTW,
   C_WFLIP, C_PADL, C_PADT, C_SCRATCH, C_TROWS, C_W, C_WSTRIDE, C_X, C_Y, W2_TMP,
 } from './layout';
-
-/** Columns of the transformed-tile matrices: the block's tiles, rounded to panels, off 1 KiB multiples. */
-export function winoLd(tiles: i32): i32 {
-  const n = (tiles + NR - 1) / NR * NR;
-  return (n & 255) == 0 ? n + NR : n;
-}
 
 @inline function even(a: v128, b: v128): v128 {
   return v128.shuffle<f32>(a, b, 0, 2, 4, 6);
@@ -101,9 +96,8 @@ export function convForwardWinograd(g: usize): void {
   const uXi = uPlaneBytes(og, cg), flipT = arg(g, C_WFLIP) != 0;
   const up = tile + <usize>W2_TMP;
   const pad = up + 16 * uXi;
-  // ξ planes are staggered by one cache line so the 16 planes of a tile do not share cache sets.
-  const vXi = <usize>(cg * ld + 16) << 2, mXi = <usize>(og * ld + 16) << 2;
-  const vb = pad + (<usize>(cg * hp * wp + SLACK) << 2);
+  const vXi = xiBytes(cg, ld), mXi = xiBytes(og, ld);
+  const vb = winoV(pad, cg, hp, wp);
   const mb = vb + 16 * vXi;
   const wpBytes = <usize>wp << 2;
   let lastBG = -1, lastW = -1;

@@ -2,8 +2,8 @@
 
 import { arg, at, nextItem, ptr, zeroF32 } from './args';
 import { NR, gemmBlock } from './gemm';
-import { SLACK, padPlanes } from './plane';
-import { winoLd } from './winograd';
+import { padPlanes } from './plane';
+import { winoLd, winoV, xiBytes } from './winograd_layout';
 import { KC4, filterTransform4, uPlaneBytes4, uPos4 } from './winograd4_kernel';
 import { inputRow4, outputTiles4 } from './winograd4_tiles';
 import {
@@ -29,9 +29,8 @@ export function convForwardWinograd4(g: usize): void {
   const uXi = uPlaneBytes4(og, cg), flipT = arg(g, C_WFLIP) != 0;
   const up = tile + <usize>W4_TMP;
   const pad = up + 36 * uXi;
-  // ξ planes are staggered by one cache line so the 36 planes of a tile do not share cache sets.
-  const vXi = <usize>(cg * ld + 16) << 2, mXi = <usize>(og * ld + 16) << 2;
-  const vb = pad + (<usize>(cg * hp * wp + SLACK) << 2);
+  const vXi = xiBytes(cg, ld), mXi = xiBytes(og, ld);
+  const vb = winoV(pad, cg, hp, wp);
   const mb = vb + 36 * vXi;
   const strip = mb + 36 * mXi;
   const wpBytes = <usize>wp << 2;

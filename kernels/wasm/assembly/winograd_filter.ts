@@ -4,8 +4,9 @@ import { arg, at, ptr, zeroF32 } from './args';
 import { dotTile } from './convfilter';
 import { gemmBlock } from './gemm';
 import { SLACK, padPlanes } from './plane';
-import { inputTiles, winoLd } from './winograd';
+import { inputTiles } from './winograd';
 import { duPlane, filterBack } from './winograd_filter_back';
+import { winoLd } from './winograd_layout';
 import {
   C_BLK0, C_BLK1, C_GROUPS, C_INC, C_INCPG, C_INH, C_INW, C_ITEM0, C_ITEM1, C_NC, C_OSTRIDE, C_OUTC, C_OUTCPG,
   C_OUTH, C_OUTW, C_PADL, C_PADT, C_SCRATCH, C_TROWS, C_W, C_X, C_Y, WF_TMP,
