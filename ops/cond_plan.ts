@@ -60,6 +60,32 @@ export function checkPath(op: string, path: unknown): CondPathOption {
 /** MAC-equivalents charged per kernel launch (dispatch, packing and scheduling overhead). */
 export const LAUNCH_COST = 16384;
 
+/** MAC-equivalents per element a memory-bound step of condLinear streams (a weight read once for few rows, an output written and mixed). */
+export const LINEAR_STREAM_COST = 72;
+/** MAC-equivalents per expert element the mixing matmul reads ([B, K]×[K, |W|] reads each expert element once for all B rows). */
+export const MIX_READ_COST = 19;
+
+/**
+ * condLinear's costs, where P = 1 leaves every matmul memory-bound: a step costs its MACs plus
+ * LINEAR_STREAM_COST per weight element it reads and per output it writes and mixes, and the mix
+ * MIX_READ_COST per expert element (fitted to bench --full --backend wasm, linear 1024→1024,
+ * B = 1, 8, 32, K = 1..16: moe ≈ 1.4-1.7 ms per K·|W| million weights at B ≤ 8, the mix ≈ 0.3 ms
+ * per million expert elements, a batched matrix-vector product ≈ 1.1 ms per sample's |W| million).
+ *   fused  = (MIX_READ + B)·K·|W| + B·|W|·S + 2L    (mix B kernels; B matrix-vector products read them)
+ *   batch1 = (MIX_READ + 1)·K·|W| + |W|·S + 2L       (B = 1: mix one kernel, one plain matmul)
+ *   moe    = K·|W|·(S + B) + B·K·O·S + 2L            (one [B,in]×[in,K·out] matmul; K outputs mixed)
+ * So moe wins at K = 1 and for larger batches (B = 32 up to K ≈ 40 at |W| = 1M), B = 1 takes
+ * batch1 from K = 2, and B = 8 crosses to fused near K = 11.
+ */
+function linearCosts(B: number, K: number, W: number, O: number): CondCosts {
+  const S = LINEAR_STREAM_COST;
+  return {
+    fused: (MIX_READ_COST + B) * K * W + B * W * S + 2 * LAUNCH_COST,
+    moe: K * W * (S + B) + B * K * O * S + 2 * LAUNCH_COST,
+    batch1: B === 1 ? (MIX_READ_COST + 1) * K * W + W * S + 2 * LAUNCH_COST : null,
+  };
+}
+
 /**
  * The cost model, in MAC-equivalents. Mixing the kernels costs B·K·|W|; one conv pass over the
  * batch costs B·|W|·P (P = output pixels); every element a path writes to memory costs 1; every
@@ -67,22 +93,29 @@ export const LAUNCH_COST = 16384;
  *   fused  = B·K·|W| + B·|W|·P + B·|W| + 2L          (mix, write the B mixed kernels, one pass)
  *   batch1 = K·|W| + |W|·P + |W| + 2L                 (B = 1 only)
  *   moe    = K·B·|W|·P + B·K·O·P + 2·K·B·O·P + (K+2)L  (K passes, write and stack K outputs, mix)
- * moe wins only where P is tiny (FC layers, 1×1 outputs) and |W| exceeds the K outputs it
- * writes; fused wins for any real spatial conv. Ties go to batch1, then fused. CondLinear's moe
- * is one [B, in]×[in, K·out] matmul and one mixing matmul, so it pays 2 launches, not K + 2.
+ * moe wins only where P is tiny (1×1 outputs) and |W| exceeds the K outputs it writes; fused
+ * wins for any real spatial conv. Ties go to fused, then batch1. condLinear has its own,
+ * memory-bound costs (linearCosts above).
  */
 function choose(op: CondPlan['op'], requested: CondPathOption, B: number, K: number, W: number, O: number, P: number, moeLaunches = K + 2): CondPlan {
   const mix = B * K * W;
   const pass = B * W * P;
-  const costs: CondCosts = {
-    fused: mix + pass + B * W + 2 * LAUNCH_COST,
-    moe: K * pass + B * K * O * P + 2 * K * B * O * P + moeLaunches * LAUNCH_COST,
-    batch1: B === 1 ? K * W + W * P + W + 2 * LAUNCH_COST : null,
-  };
+  const costs: CondCosts =
+    op === 'condLinear'
+      ? linearCosts(B, K, W, O)
+      : {
+          fused: mix + pass + B * W + 2 * LAUNCH_COST,
+          moe: K * pass + B * K * O * P + 2 * K * B * O * P + moeLaunches * LAUNCH_COST,
+          batch1: B === 1 ? K * W + W * P + W + 2 * LAUNCH_COST : null,
+        };
   if (requested === 'batch1' && B !== 1) {
     throw new CondgradError(op, `path 'batch1' needs a batch of 1, got batch ${B}; use 'fused' or 'auto'`);
   }
-  const order: CondPath[] = ['batch1', 'fused', 'moe'];
+  // Ties (at B = 1 the conv's fused and batch1 costs are equal) go to the per-sample conv kernel for
+  // convs, which measured as fast as or faster than the plain conv on one sample in 38 of 40 B = 1 rows
+  // (fused/batch1 0.61-1.05, wasm, bench --full); and to batch1 for condLinear (one plain matmul,
+  // 1.11-1.23x faster than B = 1 batched matrix-vector products forward+backward).
+  const order: CondPath[] = op === 'condLinear' ? ['batch1', 'fused', 'moe'] : ['fused', 'batch1', 'moe'];
   let path: CondPath = 'fused';
   if (requested !== 'auto') path = requested;
   else {
