@@ -5,7 +5,7 @@ import { addF32, arg, at, copyF32, nextItem, ptr, zeroF32 } from './args';
 import { SLACK, padPlane } from './plane';
 import { dwBackwardInputPhases } from './depthwise_phases';
 import { lanes, taps16 } from './depthwise_taps';
-import { madd } from './madd';
+import { hsum, madd } from './madd';
 import { dw3x3s1, dw3x3same } from './depthwise3x3';
 import { dw3x3s2 } from './depthwise3x3s2';
 import { dwFilter3x3s2, dwFilter3x3same } from './depthwise_filter3x3';
@@ -140,10 +140,6 @@ export function dwBackwardInput(g: usize): void {
     }
     dwBackwardInputPhases(g, b, c, dxc, scratch);
   }
-}
-
-@inline function hsum(v: v128): f32 {
-  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
 }
 
 /**

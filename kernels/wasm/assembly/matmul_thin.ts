@@ -3,7 +3,7 @@
 
 import { arg, at, nextItem, ptr } from './args';
 import { MR, NR, micro, packA } from './gemm';
-import { madd } from './madd';
+import { hsum, madd } from './madd';
 import { M_A, M_ABATCH, M_ACS, M_ARS, M_B, M_BBATCH, M_BCS, M_BRS, M_C, M_K, M_M, M_N, M_NBLK, M_NC, M_SCRATCH } from './layout';
 
 /**
@@ -84,10 +84,6 @@ export function matmulThin(g: usize): void {
   const c1 = c + ldc;
   v128.store(c, c00); v128.store(c, c01, 16); v128.store(c, c02, 32); v128.store(c, c03, 48);
   v128.store(c1, c10); v128.store(c1, c11, 16); v128.store(c1, c12, 32); v128.store(c1, c13, 48);
-}
-
-@inline function hsum(v: v128): f32 {
-  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
 }
 
 /**
