@@ -74,3 +74,37 @@ export function chooseThreadCount(requested?: number, probe: ThreadProbe = {}): 
   const available = probe.available ?? availableParallelism();
   return { threads: Math.max(1, Math.min(DEFAULT_THREAD_CAP, Math.floor(available))), source: 'default' };
 }
+
+/** The environment variable that sets how long an idle wasm thread spins before it sleeps, in µs. */
+export const SPIN_ENV = 'CONDGRAD_SPIN_US';
+
+/** The most µs a wasm thread may spin (a tenth of a second). */
+export const MAX_SPIN_US = 100_000;
+
+/**
+ * How long (µs) a wasm thread spins on the fork-join control block before it sleeps in
+ * Atomics.wait, by default: a worker after its slice, waiting for the next call; the caller after
+ * slice 0, waiting for the workers. Waking a sleeping thread costs tens of µs on a VM, about what a
+ * small kernel takes, and a training step's kernel calls come back to back. Measured on a 2-core VM
+ * (bench/model_ab.ts, 2 threads): 5–13 % more training throughput across the zoo (README, Threads).
+ * In bench/cond_layers.ts runs, 50 µs gained less and less steadily, 1,000 µs no more than 200.
+ */
+export const DEFAULT_SPIN_US = 200;
+
+/**
+ * The spin of the wasm threads in µs: `requested` (the `spinMicros` option) when given, else
+ * CONDGRAD_SPIN_US when set and not empty, else DEFAULT_SPIN_US. 0 sleeps at once (for a machine
+ * whose cores are shared with other busy work). A bad value throws a CondgradError naming it.
+ */
+export function chooseSpinMicros(requested?: number, probe: { env?: string } = {}): number {
+  const check = (arg: string, v: unknown): number => {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > MAX_SPIN_US) {
+      throw new CondgradError('wasm', `${arg} must be an integer number of µs in [0, ${MAX_SPIN_US}], got ${typeof v === 'string' ? `'${v}'` : String(v)}`);
+    }
+    return v;
+  };
+  if (requested !== undefined) return check('spinMicros', requested);
+  const env = (probe.env ?? readEnv(SPIN_ENV) ?? '').trim();
+  if (env === '') return DEFAULT_SPIN_US;
+  return check(SPIN_ENV, /^[0-9]+$/.test(env) ? Number(env) : env);
+}

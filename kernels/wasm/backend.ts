@@ -59,6 +59,11 @@ export class WasmBackend implements Backend<WasmStorage> {
     return this.rt.threads;
   }
 
+  /** How long an idle thread spins before it sleeps, in µs (see the spinMicros option). */
+  get spinMicros(): number {
+    return this.rt.pool.spinMs * 1000;
+  }
+
   /** The kernel build it runs: 'relaxed' (relaxed-SIMD multiply-adds) or 'simd128' (see the simd option). */
   get simd(): WasmSimd {
     return this.rt.simd;

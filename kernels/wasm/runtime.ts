@@ -4,7 +4,7 @@ import { CondgradError } from '../../core/errors.js';
 import { ARG_SLOTS, S_CHUNK, S_COUNTER, S_END, S_N } from './assembly/layout.js';
 import { sharedMemoryThreads } from '../../core/platform/env.js';
 import { WasmHeap } from './heap.js';
-import { chooseThreadCount } from '../../core/threads.js';
+import { chooseSpinMicros, chooseThreadCount } from '../../core/threads.js';
 import { chooseWasmSimd, type WasmSimd, type WasmSimdRequest } from '../../core/wasm_simd.js';
 import { ThreadPool, type KernelFn } from './threads.js';
 
@@ -123,6 +123,12 @@ export interface RuntimeOptions {
    * where the runtime validates relaxed SIMD and it is the preferred build; see chooseWasmSimd).
    */
   simd?: WasmSimdRequest;
+  /**
+   * How long an idle thread spins before it sleeps, in µs (default: CONDGRAD_SPIN_US, else
+   * DEFAULT_SPIN_US = 200; 0 sleeps at once): a worker waiting for the next kernel call, the
+   * caller waiting for the workers. Only matters with more than one thread.
+   */
+  spinMicros?: number;
 }
 
 let statedOneThread = false;
@@ -172,6 +178,7 @@ export class WasmRuntime {
 
   static async create(opts: RuntimeOptions = {}): Promise<WasmRuntime> {
     const requested = chooseThreadCount(opts.threads).threads;
+    const spin = chooseSpinMicros(opts.spinMicros);
     const support = sharedMemoryThreads();
     const shared = opts.sharedMemory ?? support.ok;
     const threads = shared ? requested : oneThread(requested, support.ok ? 'sharedMemory is false' : support.reason);
@@ -185,7 +192,7 @@ export class WasmRuntime {
     const inst = new WebAssembly.Instance(module, { env: { memory: heap.memory } });
     const ex = inst.exports as unknown as KernelExports & Record<string, KernelFn>;
     const fns = KERNELS.map((k) => ex[k]);
-    const pool = await ThreadPool.create(threads, module, heap.memory, KERNELS);
+    const pool = await ThreadPool.create(threads, module, heap.memory, KERNELS, spin);
     return new WasmRuntime(heap, ex, fns, pool, opts.minWorkPerThread, simd);
   }
 

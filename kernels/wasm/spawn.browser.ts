@@ -10,6 +10,8 @@ export interface KernelWorkerData {
   ctrlBuffer: ArrayBufferLike;
   tid: number;
   names: string[];
+  /** How long the worker spins between calls before it sleeps, in ms. */
+  spinMs: number;
 }
 
 /** A started worker: `ready` settles once it has instantiated the module. */
@@ -21,7 +23,7 @@ export interface KernelWorker {
 const SOURCE = `
 self.onmessage = (e) => {
   self.onmessage = null;
-  const { module, memory, ctrlBuffer, tid, names } = e.data;
+  const { module, memory, ctrlBuffer, tid, names, spinMs } = e.data;
   const ready = () => postMessage('ready');
   ${KERNEL_LOOP}
 };`;
@@ -58,9 +60,10 @@ export function controlBuffer(bytes: number): ArrayBufferLike {
 /** Workers may block; a window's main thread may not (Atomics.wait throws there), so it spins on Atomics.load. */
 const canBlock = typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== 'undefined';
 
-/** Waits until ctrl[index] ≥ want: Atomics.wait in a worker, a spin on the page's main thread. */
-export function waitAtLeast(ctrl: Int32Array, index: number, want: number): void {
+/** Waits until ctrl[index] ≥ want: a spin of up to spinMs then Atomics.wait in a worker, a spin on the page's main thread. */
+export function waitAtLeast(ctrl: Int32Array, index: number, want: number, spinMs: number): void {
   if (canBlock) {
+    for (const until = performance.now() + spinMs; Atomics.load(ctrl, index) < want && performance.now() < until;);
     for (let d = Atomics.load(ctrl, index); d < want; d = Atomics.load(ctrl, index)) Atomics.wait(ctrl, index, d);
     return;
   }

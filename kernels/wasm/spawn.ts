@@ -11,6 +11,8 @@ export interface KernelWorkerData {
   ctrlBuffer: ArrayBufferLike;
   tid: number;
   names: string[];
+  /** How long the worker spins between calls before it sleeps, in ms. */
+  spinMs: number;
 }
 
 /** A started worker: `ready` settles once it has instantiated the module. */
@@ -23,7 +25,7 @@ export interface KernelWorker {
 // --input-type=module the eval'd source is an ES module where require does not exist.
 const SOURCE = `
 const { parentPort, workerData } = process.getBuiltinModule('node:worker_threads');
-const { module, memory, ctrlBuffer, tid, names } = workerData;
+const { module, memory, ctrlBuffer, tid, names, spinMs } = workerData;
 const ready = () => parentPort.postMessage('ready');
 ${KERNEL_LOOP}`;
 
@@ -50,7 +52,8 @@ export function controlBuffer(bytes: number): SharedArrayBuffer {
   return new SharedArrayBuffer(bytes);
 }
 
-/** Blocks until ctrl[index] ≥ want (Atomics.wait: Node's main thread may block). */
-export function waitAtLeast(ctrl: Int32Array, index: number, want: number): void {
+/** Blocks until ctrl[index] ≥ want: a spin of up to spinMs, then Atomics.wait (Node's main thread may block). */
+export function waitAtLeast(ctrl: Int32Array, index: number, want: number, spinMs: number): void {
+  for (const until = performance.now() + spinMs; Atomics.load(ctrl, index) < want && performance.now() < until;);
   for (let d = Atomics.load(ctrl, index); d < want; d = Atomics.load(ctrl, index)) Atomics.wait(ctrl, index, d);
 }

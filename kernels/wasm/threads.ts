@@ -17,20 +17,30 @@ export class ThreadPool {
   readonly threads: number;
   private readonly workers: KernelWorker[] = [];
   private readonly ctrl: Int32Array;
+  /** How long a thread of this pool spins before it sleeps, in ms (see chooseSpinMicros). */
+  readonly spinMs: number;
   private closed = false;
 
-  private constructor(threads: number, ctrl: Int32Array) {
+  private constructor(threads: number, ctrl: Int32Array, spinMs: number) {
     this.threads = threads;
     this.ctrl = ctrl;
+    this.spinMs = spinMs;
   }
 
-  /** Starts threads-1 workers and waits until each has instantiated the module. */
-  static async create(threads: number, module: WebAssembly.Module, memory: WebAssembly.Memory, names: readonly string[]): Promise<ThreadPool> {
+  /** Starts threads-1 workers, each spinning spinMicros µs between calls, and waits until each has instantiated the module. */
+  static async create(
+    threads: number,
+    module: WebAssembly.Module,
+    memory: WebAssembly.Memory,
+    names: readonly string[],
+    spinMicros: number,
+  ): Promise<ThreadPool> {
     const ctrl = new Int32Array(controlBuffer(4 * (CTRL_SLOTS + 2 * threads)));
-    const pool = new ThreadPool(threads, ctrl);
+    const spinMs = spinMicros / 1000;
+    const pool = new ThreadPool(threads, ctrl, spinMs);
     try {
       for (let t = 1; t < threads; t++) {
-        pool.workers.push(spawnKernelWorker({ module, memory, ctrlBuffer: ctrl.buffer, tid: t, names: [...names] }));
+        pool.workers.push(spawnKernelWorker({ module, memory, ctrlBuffer: ctrl.buffer, tid: t, names: [...names], spinMs }));
       }
       await Promise.all(pool.workers.map((w) => w.ready));
     } catch (e) {
@@ -68,7 +78,7 @@ export class ThreadPool {
       failure = e;
     }
     const want = this.threads - 1;
-    waitAtLeast(c, CTRL_DONE, want);
+    waitAtLeast(c, CTRL_DONE, want, this.spinMs);
     if (failure !== null) throw new CondgradError('wasm.threads', `${kernel} trapped on the main thread: ${(failure as Error).message}`);
     const bad = Atomics.load(c, CTRL_ERROR);
     if (bad !== 0) throw new CondgradError('wasm.threads', `${kernel} trapped on worker ${bad - 1}`);

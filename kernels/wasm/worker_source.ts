@@ -13,8 +13,9 @@ export const CTRL_SLOTS = 4;
 
 /**
  * The body every kernel worker runs once it has its start-up data in scope (`module`, `memory`,
- * `ctrlBuffer`, `tid`, `names`) and a `ready()` that tells the creator it has instantiated the
- * module. Each platform's spawn module wraps it in its own bootstrap (kernels/wasm/spawn*.ts).
+ * `ctrlBuffer`, `tid`, `names`, `spinMs`) and a `ready()` that tells the creator it has instantiated
+ * the module. Between calls it spins for spinMs on GEN, then sleeps (see DEFAULT_SPIN_US in
+ * core/threads.ts). Each platform's spawn module wraps it in its own bootstrap (kernels/wasm/spawn*.ts).
  */
 export const KERNEL_LOOP = `
 const inst = new WebAssembly.Instance(module, { env: { memory } });
@@ -23,6 +24,7 @@ const ctrl = new Int32Array(ctrlBuffer);
 let gen = Atomics.load(ctrl, ${CTRL_GEN});
 ready();
 for (;;) {
+  for (const until = performance.now() + spinMs; Atomics.load(ctrl, ${CTRL_GEN}) === gen && performance.now() < until; );
   Atomics.wait(ctrl, ${CTRL_GEN}, gen);
   gen = Atomics.load(ctrl, ${CTRL_GEN});
   if (Atomics.load(ctrl, ${CTRL_QUIT}) !== 0) break;
