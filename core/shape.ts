@@ -17,3 +17,10 @@ export function contiguousStrides(shape: readonly number[]): number[] {
   }
   return s;
 }
+
+/** Whether two shapes are the same (same rank, same dimensions), without formatting them. */
+export function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

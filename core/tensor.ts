@@ -3,7 +3,7 @@
 import { CondgradError, checkBool, describeValue, fmtShape } from './errors.js';
 import type { DType, FloatArray } from './dtype.js';
 import type { AnyBackend, BackendName, Storage } from './backend.js';
-import { sizeOf } from './shape.js';
+import { sizeOf, sameShape } from './shape.js';
 import { getBackend } from './engine.js';
 import { track } from './scope.js';
 import { backpropagate, type TapeNodeOf, type TapeTensor } from './autograd.js';
@@ -151,7 +151,7 @@ export class Tensor implements TapeTensor<Tensor> {
       const one = allocArray(this.dtype, 1);
       one[0] = 1;
       seed = new Tensor(this.backend.fromArray(one), this.shape, this.backend);
-    } else if (fmtShape(seed.shape) !== fmtShape(this.shape) || seed.dtype !== this.dtype || seed.backend !== this.backend) {
+    } else if (!sameShape(seed.shape, this.shape) || seed.dtype !== this.dtype || seed.backend !== this.backend) {
       throw new CondgradError('backward', `grad ${fmtShape(seed.shape)} ${seed.dtype} does not match root ${fmtShape(this.shape)} ${this.dtype}`);
     }
     backpropagate<Tensor>(this, seed, addGrads, expandGrad);
@@ -178,7 +178,7 @@ export class Tensor implements TapeTensor<Tensor> {
   assign(src: Tensor): this {
     if (!(src instanceof Tensor)) throw new CondgradError('assign', `source must be a Tensor, got ${describeValue(src)} (target ${fmtShape(this.shape)})`);
     if (src.isDisposed) throw new CondgradError('assign', `source ${fmtShape(src.shape)} was disposed`);
-    if (src.backend !== this.backend || src.dtype !== this.dtype || fmtShape(src.shape) !== fmtShape(this.shape)) {
+    if (src.backend !== this.backend || src.dtype !== this.dtype || !sameShape(src.shape, this.shape)) {
       throw new CondgradError(
         'assign',
         `source ${fmtShape(src.shape)} ${src.dtype} on ${src.backend.name} does not match target ${fmtShape(this.shape)} ${this.dtype} on ${this.backend.name}`,

@@ -8,6 +8,7 @@ import type { AnyBackend, BackendName } from '../core/backend.js';
 import { decodeCheckpoint, encodeCheckpoint, type CheckpointData, type LoadedCheckpoint } from './checkpoint_codec.js';
 import type { Module } from './module.js';
 import type { Optimizer } from './optim/optimizer.js';
+import { sameShape } from '../core/shape.js';
 
 export {
   CHECKPOINT_MAGIC,
@@ -57,7 +58,7 @@ export function restoreCheckpoint(ck: LoadedCheckpoint, model: Module, optimizer
   for (const [k, t] of own) {
     const e = ck.tensors.get(`model.${k}`);
     if (e === undefined) problems.push(`missing '${k}' ${fmtShape(t.shape)}`);
-    else if (fmtShape(e.shape) !== fmtShape(t.shape) || e.dtype !== t.dtype)
+    else if (!sameShape(e.shape, t.shape) || e.dtype !== t.dtype)
       problems.push(`'${k}' is ${fmtShape(e.shape)} ${e.dtype} in the file but ${fmtShape(t.shape)} ${t.dtype} in the model`);
   }
   for (const name of ck.tensors.keys()) {

@@ -6,6 +6,7 @@ import { isDType, type DType } from '../core/dtype.js';
 import { Tensor } from '../core/tensor.js';
 import type { AnyBackend, BackendName } from '../core/backend.js';
 import { cast } from '../ops/shape.js';
+import { sameShape } from '../core/shape.js';
 
 /** The result of a non-strict loadStateDict. */
 export interface LoadResult {
@@ -39,7 +40,7 @@ export function loadStateDictInto(m: StatefulModule, sd: Record<string, Tensor>,
     if (!Object.hasOwn(sd, key)) continue;
     const src = sd[key];
     if (!(src instanceof Tensor)) throw new CondgradError('loadStateDict', `'${key}' must be a Tensor, got ${src === null ? 'null' : typeof src}`);
-    if (fmtShape(src.shape) !== fmtShape(dst.shape) || src.dtype !== dst.dtype) {
+    if (!sameShape(src.shape, dst.shape) || src.dtype !== dst.dtype) {
       throw new CondgradError(
         'loadStateDict',
         `'${key}': state dict has ${fmtShape(src.shape)} ${src.dtype} but the model has ${fmtShape(dst.shape)} ${dst.dtype}`,

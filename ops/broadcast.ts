@@ -5,7 +5,7 @@ import { runOp, type Op } from '../core/op.js';
 import { allocArray } from '../core/dtype.js';
 import { broadcastGrad } from '../core/autograd.js';
 import { Tensor } from '../core/tensor.js';
-import { sizeOf } from '../core/shape.js';
+import { sizeOf, sameShape } from '../core/shape.js';
 import type { ReduceOp } from '../kernels/elementwise.js';
 import { binaryGeometry, broadcastShapes, broadcastView } from '../kernels/geometry/broadcast.js';
 import { reduceGeometry, type ReduceGeometry } from '../kernels/geometry/reduce.js';
@@ -53,7 +53,7 @@ const expandOp: Op<{ shape: readonly number[] }, { shape: readonly number[]; vie
   savesData: () => false,
   plan([x], { shape }) {
     const out = broadcastShapes('expand', x.shape, shape);
-    if (fmtShape(out) !== fmtShape(shape)) throw new CondgradError('expand', `x ${fmtShape(x.shape)} cannot be expanded to ${fmtShape(shape)}`);
+    if (!sameShape(out, shape)) throw new CondgradError('expand', `x ${fmtShape(x.shape)} cannot be expanded to ${fmtShape(shape)}`);
     return { shape: out, view: broadcastView(x.shape, out) };
   },
   forward: (backend, [x], plan) => backend.gather(x, plan.view),
@@ -89,7 +89,7 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
 
 /** Sums a broadcast gradient back to `shape` (the inverse of NumPy broadcasting). g: a shape `shape` broadcasts to. */
 export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
-  if (fmtShape(g.shape) === fmtShape(shape)) return g;
+  if (sameShape(g.shape, shape)) return g;
   const lead = g.rank - shape.length;
   const axes: number[] = [];
   g.shape.forEach((d, i) => {

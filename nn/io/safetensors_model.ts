@@ -7,6 +7,7 @@ import type { Module } from '../module.js';
 import type { LoadResult } from '../module_state.js';
 import { decodeSafetensorsHost, encodeSafetensors, type DecodeSafetensorsOptions } from './safetensors.js';
 import { SafetensorsError } from './safetensors_header.js';
+import { sameShape } from '../../core/shape.js';
 
 export interface LoadModelSafetensorsOptions extends Pick<DecodeSafetensorsOptions, 'integers' | 'unsupported'> {
   /**
@@ -50,7 +51,7 @@ export function loadStateDictFromSafetensors(model: Module, bytes: Uint8Array, o
   const mismatched: string[] = [];
   for (const [k, dst] of Object.entries(own)) {
     const src = tensors.get(k);
-    if (src !== undefined && (fmtShape(src.shape) !== fmtShape(dst.shape) || src.dtype !== dst.dtype)) {
+    if (src !== undefined && (!sameShape(src.shape, dst.shape) || src.dtype !== dst.dtype)) {
       mismatched.push(`'${k}' is ${fmtShape(src.shape)} ${src.dtype} in the file but ${fmtShape(dst.shape)} ${dst.dtype} in the model`);
     }
   }

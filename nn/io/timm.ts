@@ -17,6 +17,7 @@ import type { LoadResult } from '../module_state.js';
 import { SigmoidRouter } from '../router.js';
 import { namedEntries, type NamedTensors } from './safetensors.js';
 import { SafetensorsError } from './safetensors_header.js';
+import { sameShape } from '../../core/shape.js';
 
 /** Pairs [condgrad module path, timm module prefix]; ['', ''] maps the whole module given. */
 export type TimmMapping = readonly (readonly [string, string])[];
@@ -179,7 +180,7 @@ export function loadTimmState(model: Module, state: NamedTensors, mapping: TimmM
   const mismatched: string[] = [];
   for (const k of keys) {
     const t = src.get(k.timm);
-    if (t !== undefined && (fmtShape(t.shape) !== fmtShape(k.timmShape) || t.dtype !== k.tensor.dtype)) {
+    if (t !== undefined && (!sameShape(t.shape, k.timmShape) || t.dtype !== k.tensor.dtype)) {
       mismatched.push(
         `'${k.timm}' is ${fmtShape(t.shape)} ${t.dtype} but '${k.condgrad}' ${fmtShape(k.tensor.shape)} needs ${fmtShape(k.timmShape)} ${k.tensor.dtype}`,
       );

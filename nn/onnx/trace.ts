@@ -7,6 +7,7 @@ import { tidy } from '../../core/scope.js';
 import { randn } from '../../core/creation.js';
 import type { Tensor } from '../../core/tensor.js';
 import type { Module } from '../module.js';
+import { sameShape } from '../../core/shape.js';
 
 /** A dim of a traced value: a fixed size, or `b` times the batch size. */
 export type Dim = number | { readonly b: number };
@@ -160,7 +161,7 @@ function sameRef(a: Ref | null, b: Ref | null): boolean {
   if (a.kind === 'param') return a.name === (b as typeof a).name;
   if (a.kind === 'const') {
     const c = b as typeof a;
-    return fmtShape(a.shape) === fmtShape(c.shape) && a.data.every((v, i) => Object.is(v, c.data[i]));
+    return sameShape(a.shape, c.shape) && a.data.every((v, i) => Object.is(v, c.data[i]));
   }
   return true;
 }

@@ -5,6 +5,7 @@ import { noGrad } from '../../core/engine.js';
 import { keep, tidy } from '../../core/scope.js';
 import { Tensor } from '../../core/tensor.js';
 import { zeros } from '../../core/creation.js';
+import { sameShape } from '../../core/shape.js';
 
 /** Hyperparameters as plain JSON values. */
 export type Hyper = Record<string, number | boolean | number[]>;
@@ -164,7 +165,7 @@ export abstract class Optimizer {
       if (!m || i >= this.params.length) throw new CondgradError(op, `unexpected state tensor '${key}' (${this.params.length} parameters)`);
       if (!(t instanceof Tensor) || t.isDisposed) throw new CondgradError(op, `state tensor '${key}' must be a live Tensor`);
       const p = this.params[i];
-      if (fmtShape(t.shape) !== fmtShape(p.shape)) {
+      if (!sameShape(t.shape, p.shape)) {
         throw new CondgradError(op, `state tensor '${key}' has shape ${fmtShape(t.shape)} but params[${i}] has ${fmtShape(p.shape)}`);
       }
       if (t.dtype !== p.dtype) throw new CondgradError(op, `state tensor '${key}' is ${t.dtype} but params[${i}] is ${p.dtype}`);
