@@ -98,28 +98,57 @@ function fits(g: { readonly shape: readonly number[] }, shape: readonly number[]
  * Leaf tensors with requiresGrad accumulate into `.grad` with `add` (which broadcasts); the tape is
  * kept, so backward can run again. `expandTo` materialises a broadcast gradient (broadcastGrad)
  * before a node or a leaf takes it. Runs with gradient recording off: the gradients are not taped.
+ *
+ * A gradient made during this pass (id ≥ firstFresh) is freed as soon as nothing needs it any more:
+ * once its node's backward has run, once it is summed into another, or when a backward returns it
+ * for an input that takes no gradient. So the pass holds the gradients of the tape's frontier, not of
+ * every tensor on it. Never freed: the seed, a leaf's .grad, a tensor older than the pass (a
+ * backward may return one it saved), one that another pending gradient still is (a backward may
+ * return one tensor for several inputs). A backward must not keep its dy or what it returns.
  */
-export function backpropagate<T extends TapeTensor<T>>(root: T, seed: T, add: (a: T, b: T) => T, expandTo: (g: T, shape: readonly number[]) => T): void {
+export function backpropagate<T extends TapeTensor<T>>(
+  root: T,
+  seed: T,
+  add: (a: T, b: T) => T,
+  expandTo: (g: T, shape: readonly number[]) => T,
+  firstFresh = Infinity,
+): void {
   const order = topoOrder(root);
   const full = (g: T, t: T): T => (sameShape(g.shape, t.shape) ? g : expandTo(g, t.shape));
   const grads = new Map<T, T>([[root, seed]]);
+  // How many entries of `grads` each gradient is.
+  const held = new Map<T, number>([[seed, 1]]);
+  const hold = (g: T): void => void held.set(g, (held.get(g) ?? 0) + 1);
+  const unhold = (g: T): void => {
+    const n = (held.get(g) ?? 1) - 1;
+    if (n > 0) held.set(g, n);
+    else held.delete(g);
+  };
+  const release = (g: T): void => {
+    if (g.id >= firstFresh && g !== seed && g.gradOwner === null && !held.has(g)) g.dispose();
+  };
   noGrad(() => {
     for (let i = order.length - 1; i >= 0; i--) {
       const t = order[i];
       const lazy = grads.get(t);
       if (lazy === undefined) continue;
       grads.delete(t);
+      unhold(lazy);
       const g = full(lazy, t);
+      if (g !== lazy) release(lazy);
       if (t.node === null) {
-        let leafGrad = g.gradOwner !== null || g === seed ? g.detach() : g;
+        const own = g.gradOwner !== null || g === seed ? g.detach() : g;
         const old = t.grad;
+        let next = own;
         if (old !== null) {
-          leafGrad = add(old, leafGrad);
+          next = add(old, own);
           // The sum replaces the old gradient, which nothing else owns: free it now.
           if (old.gradOwner === t) old.dispose();
+          if (own !== g) own.dispose();
         }
-        leafGrad.gradOwner = t;
-        t.grad = leafGrad;
+        next.gradOwner = t;
+        t.grad = next;
+        release(g);
         continue;
       }
       const node = t.node;
@@ -132,12 +161,20 @@ export function backpropagate<T extends TapeTensor<T>>(root: T, seed: T, add: (a
           throw new CondgradError(node.opName, `backward produced a gradient of shape ${fmtShape(gx.shape)} for input ${j} of shape ${fmtShape(x.shape)}`);
         }
         const prev = grads.get(x);
-        if (prev === undefined) grads.set(x, gx);
-        else {
-          const sum = add(prev, gx);
-          grads.set(x, sameShape(sum.shape, x.shape) ? sum : broadcastGrad(sum));
+        if (prev === undefined) {
+          grads.set(x, gx);
+          hold(gx);
+          return;
         }
+        const sum = add(prev, gx);
+        const s = sameShape(sum.shape, x.shape) ? sum : broadcastGrad(sum);
+        grads.set(x, s);
+        hold(s);
+        unhold(prev);
+        release(prev);
       });
+      release(g);
+      for (const gx of inputGrads) if (gx !== null && gx !== undefined) release(gx);
     }
   });
 }

@@ -154,7 +154,9 @@ export class Tensor implements TapeTensor<Tensor> {
     } else if (!sameShape(seed.shape, this.shape) || seed.dtype !== this.dtype || seed.backend !== this.backend) {
       throw new CondgradError('backward', `grad ${fmtShape(seed.shape)} ${seed.dtype} does not match root ${fmtShape(this.shape)} ${this.dtype}`);
     }
-    backpropagate<Tensor>(this, seed, addGrads, expandGrad);
+    backpropagate<Tensor>(this, seed, addGrads, expandGrad, nextId);
+    // The seed made here (a leaf takes a copy of it, never the seed itself) is not needed any more.
+    if (grad === undefined) seed.dispose();
   }
 
   /** Marks this leaf as requiring gradients; returns this. */
