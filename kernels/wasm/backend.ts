@@ -59,6 +59,11 @@ export class WasmBackend implements Backend<WasmStorage> {
     return this.rt.threads;
   }
 
+  /** Bytes of WebAssembly memory the heap has grown to: its high-water mark, since wasm memory never shrinks. */
+  get heapBytes(): number {
+    return this.rt.heap.byteLength;
+  }
+
   /** How long an idle thread spins before it sleeps, in µs (see the spinMicros option). */
   get spinMicros(): number {
     return this.rt.pool.spinMs * 1000;

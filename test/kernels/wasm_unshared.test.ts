@@ -62,8 +62,10 @@ describe('wasm backend over an unshared memory', function () {
     const before = tensor(rand(1000, 6), [1000], { backend: be });
     const s = before.storage as WasmStorage;
     const oldBuffer = s.data.buffer;
+    const heapBefore = be.heapBytes;
     const big = tensor(new Float32Array(24 << 20), [24 << 20], { backend: be }); // 96 MiB: past the 16 MiB start
     expect(oldBuffer.byteLength).to.equal(0); // detached by the growth
+    expect(be.heapBytes).to.be.above(Math.max(heapBefore, 96 << 20));
     expectClose(before.dataSync(), rand(1000, 6), 0, 'after growth');
     expectClose(sum(before).dataSync(), [rand(1000, 6).reduce((a, v) => a + v, 0)], 1e-4, 'sum after growth');
     big.dispose();
