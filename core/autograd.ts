@@ -3,6 +3,7 @@
 
 import { CondgradError, fmtShape } from './errors.js';
 import { noGrad } from './engine.js';
+import { sameShape } from './shape.js';
 
 /** How a tensor was made: the op, its inputs and what its backward needs. */
 export interface TapeNodeOf<T> {
@@ -84,8 +85,6 @@ export function broadcastGrad<T extends object>(g: T): T {
   broadcastGrads.add(g);
   return g;
 }
-
-const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
 
 /** Whether `g` may stand for a gradient of `shape`: a marked broadcast of it, or exactly its shape. */
 function fits(g: { readonly shape: readonly number[] }, shape: readonly number[]): boolean {
