@@ -2,9 +2,9 @@
 // Run: npx tsx bench/model_ab.ts --against <dir of another checkout, built> [--models resnet,cnn] [--experts 8] [--batch 64] [--windows 15] [--steps 1] [--threads 1]
 
 import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { loadavg } from 'node:os';
 import { flagList, flagNumber, flagString } from './model/flags.js';
+import { loadTree } from './model/tree.js';
 import { median } from './report/timing.js';
 
 const argv = process.argv.slice(2);
@@ -29,12 +29,7 @@ interface Engine {
 
 /** The engines of one tree, built from that tree's own modules (its tensors, backend and kernels). */
 async function enginesOf(root: string, tree: string): Promise<{ engines: Engine[]; destroy: () => Promise<void> }> {
-  const load = (p: string): Promise<unknown> => import(pathToFileURL(`${root}/${p}`).href);
-  await load('kernels/register.ts');
-  const { createWasmBackend } = (await load('kernels/wasm/backend.ts')) as typeof import('../kernels/wasm/backend.js');
-  const { loadMnist } = (await load('nn/data/mnist.ts')) as typeof import('../nn/data/mnist.js');
-  const { DataLoader } = (await load('nn/data/loader.ts')) as typeof import('../nn/data/loader.js');
-  const { buildVariant, adamTrainer } = (await load('bench/model/trainer.ts')) as Trainer;
+  const { createWasmBackend, loadMnist, DataLoader, buildVariant, adamTrainer } = await loadTree(root);
   const be = await createWasmBackend({ threads: THREADS });
   const data = loadMnist({ train: BATCH * 16, test: 100, normalize: true });
   const batches = [...new DataLoader(data.train, { batchSize: BATCH, seed: 1, dropLast: true }).epoch(0)];

@@ -3,9 +3,9 @@
 
 import '../kernels/register.js';
 import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { cpus } from 'node:os';
 import { flagList, flagNumber, flagString } from './model/flags.js';
+import { loadTree } from './model/tree.js';
 import { MODEL_NAMES } from '../nn/models/index.js';
 
 const argv = process.argv.slice(2);
@@ -19,12 +19,7 @@ type Trainer = typeof import('./model/trainer.js');
 
 /** One fresh 1-thread wasm backend per (tree, model, variant): its heap starts empty, so its high-water mark is this training's. */
 async function measure(root: string, model: string, cond: boolean): Promise<{ heapMiB: number; liveMiB: number }> {
-  const load = (p: string): Promise<unknown> => import(pathToFileURL(`${root}/${p}`).href);
-  await load('kernels/register.ts');
-  const { createWasmBackend } = (await load('kernels/wasm/backend.ts')) as typeof import('../kernels/wasm/backend.js');
-  const { loadMnist } = (await load('nn/data/mnist.ts')) as typeof import('../nn/data/mnist.js');
-  const { DataLoader } = (await load('nn/data/loader.ts')) as typeof import('../nn/data/loader.js');
-  const { buildVariant, adamTrainer } = (await load('bench/model/trainer.ts')) as Trainer;
+  const { createWasmBackend, loadMnist, DataLoader, buildVariant, adamTrainer } = await loadTree(root);
   const be = await createWasmBackend({ threads: 1 });
   const data = loadMnist({ train: BATCH * STEPS, test: 100, normalize: true });
   const batches = [...new DataLoader(data.train, { batchSize: BATCH, seed: 1, dropLast: true }).epoch(0)];
