@@ -84,8 +84,9 @@ export const MAX_SPIN_US = 100_000;
 /**
  * How long (µs) a wasm thread spins on the fork-join control block before it sleeps in
  * Atomics.wait, by default: a worker after its slice, waiting for the next call; the caller after
- * slice 0, waiting for the workers. Waking a sleeping thread costs tens of µs on a VM, about what a
- * small kernel takes, and a training step's kernel calls come back to back. Measured on a 2-core VM
+ * slice 0, waiting for the workers. A call is as slow as its slowest hand-off, and a training step's
+ * calls come back to back: on a 2-core VM a hand-off to a sleeping worker and back took 4.7 µs at
+ * the median and 9–90 µs at the 90th percentile, 0.5 and 1–1.3 µs spinning (bench/thread_wake.ts). Measured on a 2-core VM
  * (bench/model_ab.ts, 2 threads): 5–13 % more training throughput across the zoo (README, Threads).
  * In bench/cond_layers.ts runs, 50 µs gained less and less steadily, 1,000 µs no more than 200.
  */
