@@ -86,8 +86,9 @@ export const MAX_SPIN_US = 100_000;
  * Atomics.wait, by default: a worker after its slice, waiting for the next call; the caller after
  * slice 0, waiting for the workers. A call is as slow as its slowest hand-off, and a training step's
  * calls come back to back: on a 2-core VM a hand-off to a sleeping worker and back took 4.7 µs at
- * the median and 9–90 µs at the 90th percentile, 0.5 and 1–1.3 µs spinning (bench/thread_wake.ts). Measured on a 2-core VM
- * (bench/model_ab.ts, 2 threads): 5–13 % more training throughput across the zoo (README, Threads).
+ * the median and 9–90 µs at the 90th percentile, 0.5 and 1–1.3 µs spinning (bench/thread_wake.ts).
+ * The same VM (bench/model_ab.ts, 2 threads): 5–13 % more training throughput across the zoo with the
+ * spin (README, Threads).
  * In bench/cond_layers.ts runs, 50 µs gained less and less steadily, 1,000 µs no more than 200.
  */
 export const DEFAULT_SPIN_US = 200;
