@@ -60,7 +60,7 @@ import {
   winogradTile,
 } from './conv_choice.js';
 
-/** Flops below which a conv runs on one thread (waking a worker costs tens of microseconds). */
+/** Flops below which a conv runs on one thread (a worker that has gone to sleep can take ~100 µs to wake: bench/thread_wake.ts). */
 const MIN_FLOPS_PER_THREAD = 1.5e6;
 /** Fixed partition of the filter gradient's reduction (see convBackwardFilter). */
 const FILTER_SLOTS = 4;
