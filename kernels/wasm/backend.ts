@@ -21,16 +21,15 @@ import * as cpuConv from '../cpu/conv.js';
 import * as cpuEw from '../cpu/elementwise.js';
 import { matmulForward } from '../cpu/matmul.js';
 import { concatForward, padForward } from '../cpu/movement.js';
-import * as cpuPool from '../cpu/pool.js';
 import { reduceForward } from '../cpu/reduce.js';
-import { checkConvW, checkConvX, checkConvY, checkIndexable, checkSize, checkView, convOutsideWasm, poolOutsideWasm, sameDtype } from './checks.js';
+import { checkConvW, checkConvX, checkConvY, checkIndexable, checkSize, checkView, convOutsideWasm, sameDtype } from './checks.js';
 import { adamStep } from './adam.js';
 import * as conv from './conv.js';
 import { gatherRows } from './gather.js';
 import * as ops from './ops.js';
 import { matmul } from './matmul.js';
 import * as bn from './norm.js';
-import { pool } from './pool.js';
+import { poolOp } from './pool.js';
 import { WasmRuntime, type RuntimeOptions } from './runtime.js';
 import { StorageAllocator, WasmStorage, checkLive } from './storage.js';
 
@@ -78,6 +77,9 @@ export class WasmBackend implements Backend<WasmStorage> {
   destroy(): Promise<void> {
     return this.rt.close();
   }
+
+  /** this.out as a function value, for the host modules that allocate their own outputs (pool.ts, norm.ts). */
+  private readonly alloc = (kernel: string, dtype: DType, size: number): WasmStorage => this.out(kernel, dtype, size);
 
   private out(kernel: string, dtype: DType, size: number): WasmStorage {
     if (dtype === 'float32') checkIndexable(kernel, size);
@@ -236,42 +238,18 @@ export class WasmBackend implements Backend<WasmStorage> {
     return out;
   }
 
-  // ---- pooling ----
-  private pool(
-    kernel: 'maxPool2d' | 'maxPool2dBackward' | 'avgPool2d' | 'avgPool2dBackward',
-    x: WasmStorage | null,
-    dy: WasmStorage | null,
-    g: Pool2dGeometry,
-  ): WasmStorage {
-    const inN = g.batch * g.channels * g.inH * g.inW,
-      outN = g.batch * g.channels * g.outH * g.outW;
-    const args = [x, dy].filter((s): s is WasmStorage => s !== null);
-    const dtype = sameDtype(this.rt.heap, kernel, x && dy ? ['x', 'dy'] : [x ? 'x' : 'dy'], args);
-    if (x) checkSize(kernel, 'x', x, inN, 'the pool input');
-    if (dy) checkSize(kernel, 'dy', dy, outN, 'the pool output');
-    const out = this.out(kernel, dtype, kernel.endsWith('Backward') ? inN : outN);
-    if (dtype === 'float32' && poolOutsideWasm(g) === null) {
-      const name = (
-        { maxPool2d: 'maxPoolForward', maxPool2dBackward: 'maxPoolBackward', avgPool2d: 'avgPoolForward', avgPool2dBackward: 'avgPoolBackward' } as const
-      )[kernel];
-      pool(this.rt, name, x ? x.ptr : 0, dy ? dy.ptr : 0, out.ptr, g);
-    } else if (kernel === 'maxPool2d') cpuPool.maxPool2dForward(x!.data, out.data, g);
-    else if (kernel === 'maxPool2dBackward') cpuPool.maxPool2dBackward(x!.data, dy!.data, out.data, g);
-    else if (kernel === 'avgPool2d') cpuPool.avgPool2dForward(x!.data, out.data, g);
-    else cpuPool.avgPool2dBackward(dy!.data, out.data, g);
-    return out;
-  }
+  // ---- pooling (kernels/wasm/pool.ts) ----
   maxPool2d(x: WasmStorage, g: Pool2dGeometry): WasmStorage {
-    return this.pool('maxPool2d', x, null, g);
+    return poolOp(this.rt, this.alloc, 'maxPool2d', x, null, g);
   }
   maxPool2dBackward(x: WasmStorage, dy: WasmStorage, g: Pool2dGeometry): WasmStorage {
-    return this.pool('maxPool2dBackward', x, dy, g);
+    return poolOp(this.rt, this.alloc, 'maxPool2dBackward', x, dy, g);
   }
   avgPool2d(x: WasmStorage, g: Pool2dGeometry): WasmStorage {
-    return this.pool('avgPool2d', x, null, g);
+    return poolOp(this.rt, this.alloc, 'avgPool2d', x, null, g);
   }
   avgPool2dBackward(dy: WasmStorage, g: Pool2dGeometry): WasmStorage {
-    return this.pool('avgPool2dBackward', null, dy, g);
+    return poolOp(this.rt, this.alloc, 'avgPool2dBackward', null, dy, g);
   }
 
   // ---- optimizer (one pass, 7 streams instead of the ~30 of 12 ops; float64 runs the reference loop on views of the heap) ----
@@ -294,7 +272,6 @@ export class WasmBackend implements Backend<WasmStorage> {
   }
 
   // ---- batch normalisation (kernels/wasm/norm.ts) ----
-  private readonly alloc = (kernel: string, dtype: DType, size: number): WasmStorage => this.out(kernel, dtype, size);
   batchNormStats(x: WasmStorage, g: BatchNormGeometry, eps: number): WasmStorage {
     return bn.batchNormStats(this.rt, this.alloc, x, g, eps);
   }
